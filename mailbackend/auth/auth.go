@@ -1,0 +1,224 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+var (
+	// ErrInvalidCredentials is the one answer for a wrong user or a wrong password.
+	ErrInvalidCredentials = errors.New("invalid credentials")
+	// ErrThrottled means too many failures from this IP or for this account: a
+	// temporary condition, to be answered with a temporary error.
+	ErrThrottled = errors.New("too many failed logins; try again later")
+)
+
+// Authenticator checks credentials against the store. It is safe for concurrent use
+// by every protocol server.
+type Authenticator struct {
+	store *store.Store
+	log   *slog.Logger
+
+	throttle *throttle
+
+	// A verified-login cache (like Dovecot's auth cache): HMAC of the password under
+	// a per-process key, so repeat logins skip argon2 but no password is held.
+	cacheKey []byte
+	cacheMu  sync.Mutex
+	cache    map[string]cachedLogin
+
+	popMu      sync.Mutex
+	popGrants  map[string]time.Time
+	popMinutes int
+
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+type cachedLogin struct {
+	mac     []byte
+	hash    string // the stored hash it was verified against: a password change invalidates
+	expires time.Time
+}
+
+const loginCacheTTL = 10 * time.Minute
+
+// New returns an Authenticator. popBeforeSMTPMinutes > 0 enables POP-before-SMTP.
+func New(st *store.Store, log *slog.Logger, popBeforeSMTPMinutes int) *Authenticator {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Authenticator{
+		store:      st,
+		log:        log,
+		throttle:   newThrottle(),
+		cacheKey:   key,
+		cache:      make(map[string]cachedLogin),
+		popGrants:  make(map[string]time.Time),
+		popMinutes: popBeforeSMTPMinutes,
+		sleep: func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	}
+}
+
+// Authenticate checks username (an account address, any case) and password for a
+// client at remoteAddr using service ("smtp", "imap", "pop3", "webmail"). Failures are
+// throttled per IP and per account and logged as one line fail2ban can match:
+//
+//	level=WARN msg="authentication failed" service=imap ip=192.0.2.7 user=alice@example.test
+func (a *Authenticator) Authenticate(ctx context.Context, service string, remoteAddr net.Addr, username, password string) (*store.Account, error) {
+	ip := IPOf(remoteAddr)
+	user := strings.ToLower(strings.TrimSpace(username))
+	ipKey, userKey := "ip:"+ip, "user:"+user
+
+	ipDelay, ipLocked := a.throttle.check(ipKey)
+	userDelay, userLocked := a.throttle.check(userKey)
+	if ipLocked || userLocked {
+		a.log.Warn("authentication throttled", "service", service, "ip", ip, "user", user)
+		return nil, ErrThrottled
+	}
+	if d := max(ipDelay, userDelay); d > 0 {
+		if err := a.sleep(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+
+	acct, err := a.store.AccountByAddress(ctx, user)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	ok := false
+	if acct != nil {
+		ok = a.cached(user, acct.PasswordHash, password) || VerifyPassword(acct.PasswordHash, password)
+	} else {
+		// Spend the same effort for an unknown user, so timing tells nothing.
+		VerifyPassword(dummyHash(), password)
+	}
+	if !ok {
+		a.throttle.fail(ipKey)
+		a.throttle.fail(userKey)
+		a.log.Warn("authentication failed", "service", service, "ip", ip, "user", user)
+		return nil, ErrInvalidCredentials
+	}
+	a.remember(user, acct.PasswordHash, password)
+	a.throttle.succeed(userKey)
+	a.throttle.succeed(ipKey)
+	a.log.Info("authenticated", "service", service, "ip", ip, "user", user)
+	return acct, nil
+}
+
+// dummyHash is a valid hash of a random password, verified for unknown users.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := HashPassword("unknown-user-dummy-password")
+	if err != nil {
+		panic(err) // only crypto/rand can fail here
+	}
+	return h
+})
+
+func (a *Authenticator) mac(user, password string) []byte {
+	m := hmac.New(sha256.New, a.cacheKey)
+	m.Write([]byte(user))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	return m.Sum(nil)
+}
+
+func (a *Authenticator) cached(user, hash, password string) bool {
+	a.cacheMu.Lock()
+	c, ok := a.cache[user]
+	a.cacheMu.Unlock()
+	if !ok || c.hash != hash || time.Now().After(c.expires) {
+		return false
+	}
+	return hmac.Equal(c.mac, a.mac(user, password))
+}
+
+func (a *Authenticator) remember(user, hash, password string) {
+	mac := a.mac(user, password)
+	a.cacheMu.Lock()
+	defer a.cacheMu.Unlock()
+	if len(a.cache) > 10000 {
+		now := time.Now()
+		for k, c := range a.cache {
+			if now.After(c.expires) {
+				delete(a.cache, k)
+			}
+		}
+	}
+	a.cache[user] = cachedLogin{mac: mac, hash: hash, expires: time.Now().Add(loginCacheTTL)}
+}
+
+// RecordPOPLogin grants remoteAddr's IP relay permission for the configured minutes
+// (POP-before-SMTP). It does nothing when the mode is off.
+func (a *Authenticator) RecordPOPLogin(remoteAddr net.Addr) {
+	if a.popMinutes <= 0 {
+		return
+	}
+	ip := IPOf(remoteAddr)
+	a.popMu.Lock()
+	defer a.popMu.Unlock()
+	now := time.Now()
+	for k, until := range a.popGrants {
+		if now.After(until) {
+			delete(a.popGrants, k)
+		}
+	}
+	a.popGrants[ip] = now.Add(time.Duration(a.popMinutes) * time.Minute)
+}
+
+// POPRelayAllowed reports whether remoteAddr's IP logged in over POP3 recently enough
+// to relay (POP-before-SMTP). Always false when the mode is off.
+func (a *Authenticator) POPRelayAllowed(remoteAddr net.Addr) bool {
+	if a.popMinutes <= 0 {
+		return false
+	}
+	ip := IPOf(remoteAddr)
+	a.popMu.Lock()
+	defer a.popMu.Unlock()
+	until, ok := a.popGrants[ip]
+	return ok && time.Now().Before(until)
+}
+
+// IPOf returns the IP of a network address as text ("" when unknown).
+func IPOf(addr net.Addr) string {
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		return a.IP.String()
+	case nil:
+		return ""
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return host
+}
+
+// IsLoopback reports whether addr is a loopback address: plaintext AUTH is allowed
+// from there (DESIGN.md: AUTH only over TLS, loopback excepted).
+func IsLoopback(addr net.Addr) bool {
+	ip := net.ParseIP(IPOf(addr))
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,95 @@
+package auth
+
+import (
+	"sync"
+	"time"
+)
+
+// Throttling: after freeFailures failed logins from one IP (or against one account)
+// each further attempt waits a growing delay; after lockoutFailures the key is locked
+// out for lockoutPeriod. Counters are forgotten after forgetAfter without failures.
+const (
+	freeFailures    = 3
+	baseDelay       = 500 * time.Millisecond
+	maxDelay        = 8 * time.Second
+	lockoutFailures = 10
+	lockoutPeriod   = 15 * time.Minute
+	forgetAfter     = 30 * time.Minute
+)
+
+type failureRecord struct {
+	count       int
+	last        time.Time
+	lockedUntil time.Time
+}
+
+// throttle counts failures per key ("ip:1.2.3.4", "user:a@b").
+type throttle struct {
+	mu      sync.Mutex
+	records map[string]*failureRecord
+	now     func() time.Time
+}
+
+func newThrottle() *throttle {
+	return &throttle{records: make(map[string]*failureRecord), now: time.Now}
+}
+
+// check returns how long an attempt for key must wait, and whether key is locked out.
+func (t *throttle) check(key string) (delay time.Duration, locked bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := t.records[key]
+	if r == nil {
+		return 0, false
+	}
+	now := t.now()
+	if now.Sub(r.last) > forgetAfter && now.After(r.lockedUntil) {
+		delete(t.records, key)
+		return 0, false
+	}
+	if now.Before(r.lockedUntil) {
+		return 0, true
+	}
+	if r.count < freeFailures {
+		return 0, false
+	}
+	delay = baseDelay << (r.count - freeFailures)
+	if delay > maxDelay || delay <= 0 {
+		delay = maxDelay
+	}
+	return delay, false
+}
+
+func (t *throttle) fail(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	r := t.records[key]
+	if r == nil || now.Sub(r.last) > forgetAfter {
+		r = &failureRecord{}
+		t.records[key] = r
+	}
+	r.count++
+	r.last = now
+	if r.count >= lockoutFailures {
+		r.lockedUntil = now.Add(lockoutPeriod)
+		r.count = freeFailures // after the lockout, attempts are slow again, not free
+	}
+	if len(t.records) > 100000 {
+		t.pruneLocked(now)
+	}
+}
+
+func (t *throttle) succeed(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.records, key)
+}
+
+func (t *throttle) pruneLocked(now time.Time) {
+	for k, r := range t.records {
+		if now.Sub(r.last) > forgetAfter && now.After(r.lockedUntil) {
+			delete(t.records, k)
+		}
+	}
+}

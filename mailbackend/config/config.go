@@ -1,0 +1,259 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole yubin.toml. The key names are a contract (DESIGN.md): test
+// harnesses and deployment scripts write them.
+type Config struct {
+	Hostname string   `toml:"hostname"`
+	DataDir  string   `toml:"data_dir"`
+	Domains  []string `toml:"domains"`
+
+	Listen   Listen   `toml:"listen"`
+	TLS      TLS      `toml:"tls"`
+	SMTP     SMTP     `toml:"smtp"`
+	Delivery Delivery `toml:"delivery"`
+	Webmail  Webmail  `toml:"webmail"`
+
+	// Dev is set by --dev, never by the file: loopback listeners, a demo account.
+	Dev bool `toml:"-"`
+}
+
+// Listen holds one address per listener; an empty string switches that listener off.
+type Listen struct {
+	SMTP        string `toml:"smtp"`
+	Submission  string `toml:"submission"`
+	Submissions string `toml:"submissions"`
+	IMAP        string `toml:"imap"`
+	IMAPS       string `toml:"imaps"`
+	POP3        string `toml:"pop3"`
+	POP3S       string `toml:"pop3s"`
+	HTTP        string `toml:"http"`
+}
+
+// TLS names a certificate and key; both empty means a self-signed certificate is
+// generated into data_dir once and reused.
+type TLS struct {
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+}
+
+// SMTP holds the receiving side's limits.
+type SMTP struct {
+	MaxMessageBytes      int64 `toml:"max_message_bytes"`
+	MaxRecipients        int   `toml:"max_recipients"`
+	PopBeforeSMTPMinutes int   `toml:"pop_before_smtp_minutes"`
+}
+
+// Delivery configures the outbound queue.
+type Delivery struct {
+	Resolver          string `toml:"resolver"`
+	Port              int    `toml:"port"`
+	Smarthost         string `toml:"smarthost"`
+	SmarthostUser     string `toml:"smarthost_user"`
+	SmarthostPassword string `toml:"smarthost_password"`
+	RetryDays         int    `toml:"retry_days"`
+}
+
+// Webmail says which IMAP and submission servers the webmail talks to; empty means
+// the bundled listeners.
+type Webmail struct {
+	IMAP string `toml:"imap"`
+	SMTP string `toml:"smtp"`
+}
+
+// Default returns the production defaults of DESIGN.md.
+func Default() Config {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return Config{
+		Hostname: host,
+		DataDir:  "/var/lib/yubin",
+		Domains:  nil,
+		Listen: Listen{
+			SMTP:        ":25",
+			Submission:  ":587",
+			Submissions: ":465",
+			IMAP:        ":143",
+			IMAPS:       ":993",
+			POP3:        ":110",
+			POP3S:       ":995",
+			HTTP:        ":8080",
+		},
+		SMTP: SMTP{
+			MaxMessageBytes: 52428800,
+			MaxRecipients:   100,
+		},
+		Delivery: Delivery{
+			Port:      25,
+			RetryDays: 5,
+		},
+	}
+}
+
+// Dev returns the --dev defaults: data in ./yubin-data, domain localhost, loopback
+// listeners on the 2xxx ports, and 8080 for the webmail.
+func Dev() Config {
+	c := Default()
+	c.Dev = true
+	c.Hostname = "localhost"
+	c.DataDir = "./yubin-data"
+	c.Domains = []string{"localhost"}
+	c.Listen = Listen{
+		SMTP:        "127.0.0.1:2525",
+		Submission:  "127.0.0.1:2587",
+		Submissions: "127.0.0.1:2465",
+		IMAP:        "127.0.0.1:2143",
+		IMAPS:       "127.0.0.1:2993",
+		POP3:        "127.0.0.1:2110",
+		POP3S:       "127.0.0.1:2995",
+		HTTP:        "127.0.0.1:8080",
+	}
+	return c
+}
+
+// Load reads path over the defaults (the --dev defaults when dev is set). An empty
+// path with dev set needs no file at all. Unknown keys and bad values are errors that
+// name the key.
+func Load(path string, dev bool) (*Config, error) {
+	c := Default()
+	if dev {
+		c = Dev()
+	}
+	if path == "" {
+		if !dev {
+			return nil, errors.New("no configuration: pass --config FILE (or --dev for a local trial)")
+		}
+		return &c, c.Validate()
+	}
+	md, err := toml.DecodeFile(path, &c)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("%s: line %d: %s", path, perr.Position.Line, oneLine(perr.Message))
+		}
+		return nil, fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		return nil, fmt.Errorf("%s: unknown key %q", path, undecoded[0].String())
+	}
+	c.Dev = dev
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// Validate checks every value and names the first bad key.
+func (c *Config) Validate() error {
+	if strings.TrimSpace(c.Hostname) == "" {
+		return errors.New("hostname: must not be empty")
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("data_dir: must not be empty")
+	}
+	for i, d := range c.Domains {
+		if !ValidDomain(d) {
+			return fmt.Errorf("domains[%d]: %q is not a domain name", i, d)
+		}
+	}
+	listeners := []struct{ key, addr string }{
+		{"listen.smtp", c.Listen.SMTP},
+		{"listen.submission", c.Listen.Submission},
+		{"listen.submissions", c.Listen.Submissions},
+		{"listen.imap", c.Listen.IMAP},
+		{"listen.imaps", c.Listen.IMAPS},
+		{"listen.pop3", c.Listen.POP3},
+		{"listen.pop3s", c.Listen.POP3S},
+		{"listen.http", c.Listen.HTTP},
+	}
+	for _, l := range listeners {
+		if l.addr == "" {
+			continue
+		}
+		if err := checkHostPort(l.addr); err != nil {
+			return fmt.Errorf("%s: %q: %v", l.key, l.addr, err)
+		}
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return errors.New("tls.cert and tls.key: set both or neither")
+	}
+	if c.SMTP.MaxMessageBytes < 1024 {
+		return fmt.Errorf("smtp.max_message_bytes: %d is too small (at least 1024)", c.SMTP.MaxMessageBytes)
+	}
+	if c.SMTP.MaxRecipients < 1 {
+		return fmt.Errorf("smtp.max_recipients: %d must be at least 1", c.SMTP.MaxRecipients)
+	}
+	if c.SMTP.PopBeforeSMTPMinutes < 0 {
+		return fmt.Errorf("smtp.pop_before_smtp_minutes: %d must not be negative", c.SMTP.PopBeforeSMTPMinutes)
+	}
+	for _, hp := range []struct{ key, addr string }{
+		{"delivery.resolver", c.Delivery.Resolver},
+		{"delivery.smarthost", c.Delivery.Smarthost},
+		{"webmail.imap", c.Webmail.IMAP},
+		{"webmail.smtp", c.Webmail.SMTP},
+	} {
+		if hp.addr == "" {
+			continue
+		}
+		if err := checkHostPort(hp.addr); err != nil {
+			return fmt.Errorf("%s: %q: %v", hp.key, hp.addr, err)
+		}
+	}
+	if c.Delivery.Port < 1 || c.Delivery.Port > 65535 {
+		return fmt.Errorf("delivery.port: %d is not a port number", c.Delivery.Port)
+	}
+	if c.Delivery.RetryDays < 1 {
+		return fmt.Errorf("delivery.retry_days: %d must be at least 1", c.Delivery.RetryDays)
+	}
+	if (c.Delivery.SmarthostUser != "" || c.Delivery.SmarthostPassword != "") && c.Delivery.Smarthost == "" {
+		return errors.New("delivery.smarthost_user: set only together with delivery.smarthost")
+	}
+	return nil
+}
+
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return errors.New("bad port")
+	}
+	return nil
+}
+
+// ValidDomain reports whether d looks like a DNS domain name (no trailing dot).
+func ValidDomain(d string) bool {
+	if d == "" || len(d) > 253 || strings.HasSuffix(d, ".") {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			ok := r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
