@@ -27,6 +27,9 @@ type Address struct {
 	Name    string `json:"name,omitempty"`
 	Mailbox string `json:"mailbox,omitempty"`
 	Host    string `json:"host,omitempty"`
+	// Route is the obsolete source route ("@a,@b" from "<@a,@b:user@host>"), the IMAP
+	// address "adl" field; Dovecot reports it and imaptest checks it.
+	Route string `json:"route,omitempty"`
 }
 
 // Param is one Content-Type or Content-Disposition parameter, in header order, value

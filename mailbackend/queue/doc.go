@@ -4,6 +4,12 @@
 // connection failures on a growing schedule, and sends RFC 3464 delay notices and
 // bounces to local senders. Its state lives in the store, so it survives restarts.
 //
-// It must never bounce a message whose sender is the null sender <>, and never accept
-// mail from the network: it only sends.
+// Files: queue.go (Config, Enqueue, the Run loop, retry and expiry bookkeeping),
+// dns.go (MX and address lookup with github.com/miekg/dns), deliver.go (one SMTP
+// session with go-smtp's client), dsn.go (delivery status notifications) and cli.go
+// (List, Retry, RetryAll, Delete for `yubin queue`, which runs in its own process).
+//
+// It must never bounce a message whose sender is the null sender <>, never send the
+// smarthost password without TLS (loopback excepted), and never accept mail from the
+// network: it only sends.
 package queue

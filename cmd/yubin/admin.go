@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// openStore loads the configuration and opens its spool for an admin command.
+func openStore(f *commonFlags) (*store.Store, *config.Config, error) {
+	cfg, err := f.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	return st, cfg, nil
+}
+
+// subcommand splits "add a@b" into the verb and the rest, checking the verb is known.
+func subcommand(cmd string, args []string, verbs ...string) (string, []string, error) {
+	if len(args) == 0 {
+		return "", nil, usageError{fmt.Sprintf("%s: want one of %s", cmd, strings.Join(verbs, ", "))}
+	}
+	for _, v := range verbs {
+		if args[0] == v {
+			return v, args[1:], nil
+		}
+	}
+	return "", nil, usageError{fmt.Sprintf("%s: unknown subcommand %q (want one of %s)", cmd, args[0], strings.Join(verbs, ", "))}
+}
+
+func wantArgs(cmd string, got []string, n int, what string) error {
+	if len(got) != n {
+		return usageError{fmt.Sprintf("%s: want %s", cmd, what)}
+	}
+	return nil
+}
+
+func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
+	verb, rest, err := subcommand("user", args, "add", "passwd", "del", "list")
+	if err != nil {
+		return err
+	}
+	f, pos, err := parseArgs("user "+verb, rest)
+	if err != nil {
+		return err
+	}
+	if verb == "list" {
+		if err := wantArgs("user list", pos, 0, "no arguments"); err != nil {
+			return err
+		}
+	} else if err := wantArgs("user "+verb, pos, 1, "one ADDRESS"); err != nil {
+		return err
+	}
+	st, _, err := openStore(f)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+
+	switch verb {
+	case "list":
+		accts, err := st.Accounts(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		for _, a := range accts {
+			fmt.Fprintf(tw, "%s\t%s\n", a.Address, a.DisplayName)
+		}
+		return tw.Flush()
+	case "del":
+		if err := st.DeleteAccount(ctx, normalizeAddress(pos[0])); err != nil {
+			return fmt.Errorf("user del %s: %w", pos[0], err)
+		}
+		fmt.Fprintf(stdout, "deleted %s\n", pos[0])
+		return nil
+	}
+
+	addr := normalizeAddress(pos[0])
+	if !validAddress(addr) {
+		return fmt.Errorf("user %s: %q is not an address like name@example.com", verb, pos[0])
+	}
+	password, generated, err := obtainPassword(f.passwordStdin, stdin)
+	if err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if verb == "add" {
+		if _, err := st.AddAccount(ctx, addr, hash, f.name); err != nil {
+			return fmt.Errorf("user add %s: %w", addr, err)
+		}
+		fmt.Fprintf(stdout, "added %s\n", addr)
+	} else {
+		if err := st.SetPasswordHash(ctx, addr, hash); err != nil {
+			return fmt.Errorf("user passwd %s: %w", addr, err)
+		}
+		fmt.Fprintf(stdout, "password changed for %s\n", addr)
+	}
+	if generated {
+		fmt.Fprintf(stdout, "password: %s\n", password)
+	}
+	return nil
+}
+
+// obtainPassword reads one line from stdin (--password-stdin) or makes a random one
+// that the caller prints once.
+func obtainPassword(fromStdin bool, stdin io.Reader) (string, bool, error) {
+	if !fromStdin {
+		return randomPassword(), true, nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false, fmt.Errorf("read password: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", false, errors.New("read password: standard input is empty")
+	}
+	return pw, false, nil
+}
+
+func randomPassword() string {
+	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 16)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func normalizeAddress(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+func validAddress(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && !strings.ContainsAny(local, " \t<>\"@,;") && config.ValidDomain(domain)
+}
+
+func domainCommand(args []string, stdout io.Writer) error {
+	verb, rest, err := subcommand("domain", args, "add", "del", "list")
+	if err != nil {
+		return err
+	}
+	f, pos, err := parseArgs("domain "+verb, rest)
+	if err != nil {
+		return err
+	}
+	if verb == "list" {
+		if err := wantArgs("domain list", pos, 0, "no arguments"); err != nil {
+			return err
+		}
+	} else {
+		if err := wantArgs("domain "+verb, pos, 1, "one DOMAIN"); err != nil {
+			return err
+		}
+		if !config.ValidDomain(pos[0]) {
+			return fmt.Errorf("domain %s: %q is not a domain name", verb, pos[0])
+		}
+	}
+	st, _, err := openStore(f)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	switch verb {
+	case "add":
+		if err := st.AddDomain(ctx, strings.ToLower(pos[0])); err != nil {
+			return fmt.Errorf("domain add %s: %w", pos[0], err)
+		}
+		fmt.Fprintf(stdout, "added %s\n", strings.ToLower(pos[0]))
+	case "del":
+		if err := st.DeleteDomain(ctx, strings.ToLower(pos[0])); err != nil {
+			return fmt.Errorf("domain del %s: %w", pos[0], err)
+		}
+		fmt.Fprintf(stdout, "deleted %s\n", strings.ToLower(pos[0]))
+	case "list":
+		domains, err := st.Domains(ctx)
+		if err != nil {
+			return err
+		}
+		for _, d := range domains {
+			fmt.Fprintln(stdout, d)
+		}
+	}
+	return nil
+}
+
+func aliasCommand(args []string, stdout io.Writer) error {
+	verb, rest, err := subcommand("alias", args, "add", "del", "list")
+	if err != nil {
+		return err
+	}
+	f, pos, err := parseArgs("alias "+verb, rest)
+	if err != nil {
+		return err
+	}
+	switch verb {
+	case "add":
+		if len(pos) < 2 {
+			return usageError{"alias add: want ALIAS TARGET..."}
+		}
+	case "del":
+		if err := wantArgs("alias del", pos, 1, "one ALIAS"); err != nil {
+			return err
+		}
+	case "list":
+		if err := wantArgs("alias list", pos, 0, "no arguments"); err != nil {
+			return err
+		}
+	}
+	for i := range pos {
+		pos[i] = normalizeAddress(pos[i])
+		if !validAddress(pos[i]) {
+			return fmt.Errorf("alias %s: %q is not an address like name@example.com", verb, pos[i])
+		}
+	}
+	st, _, err := openStore(f)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	switch verb {
+	case "add":
+		if err := st.AddAlias(ctx, pos[0], pos[1:]); err != nil {
+			return fmt.Errorf("alias add %s: %w", pos[0], err)
+		}
+		fmt.Fprintf(stdout, "added %s -> %s\n", pos[0], strings.Join(pos[1:], ", "))
+	case "del":
+		if err := st.DeleteAlias(ctx, pos[0]); err != nil {
+			return fmt.Errorf("alias del %s: %w", pos[0], err)
+		}
+		fmt.Fprintf(stdout, "deleted %s\n", pos[0])
+	case "list":
+		aliases, err := st.Aliases(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		for _, a := range aliases {
+			fmt.Fprintf(tw, "%s\t-> %s\n", a.Address, strings.Join(a.Targets, ", "))
+		}
+		return tw.Flush()
+	}
+	return nil
+}

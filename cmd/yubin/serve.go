@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/yubinmail/yubin/mailbackend"
+	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/store"
+	"github.com/yubinmail/yubin/web"
+)
+
+// Demo account of --dev.
+const (
+	demoAddress  = "demo@localhost"
+	demoPassword = "demo"
+)
+
+// serveCommand runs the mail server, the webmail, or both until SIGINT/SIGTERM.
+func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error {
+	f, pos, err := parseArgs("serve", args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("serve: unexpected argument %q", pos[0])}
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data_dir: %w", err)
+	}
+	var mail *mailbackend.Running
+	if withMail {
+		// Without the webmail the HTTP listener is not ours to open.
+		mail, err = mailbackend.Start(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer mail.Close()
+		if cfg.Dev {
+			if err := ensureDemoAccount(ctx, mail.Store); err != nil {
+				return err
+			}
+		}
+	}
+
+	var httpSrv *http.Server
+	var webSrv *web.Server
+	httpErr := make(chan error, 1)
+	webAddr := ""
+	if withWeb && cfg.Listen.HTTP != "" {
+		wcfg, err := webmailConfig(cfg, mail)
+		if err != nil {
+			return err
+		}
+		wcfg.Log = log.With("component", "webmail")
+		webSrv, err = web.New(wcfg)
+		if err != nil {
+			return fmt.Errorf("webmail: %w", err)
+		}
+		defer webSrv.Close()
+		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
+		if err != nil {
+			return fmt.Errorf("listen.http: %w", err)
+		}
+		webAddr = ln.Addr().String()
+		httpSrv = &http.Server{
+			Handler:           webSrv.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		go func() { httpErr <- httpSrv.Serve(ln) }()
+	}
+
+	printSummary(stdout, cfg, mail, webAddr)
+
+	select {
+	case <-ctx.Done():
+	case err := <-httpErr:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("webmail: %w", err)
+		}
+	}
+	fmt.Fprintln(stdout, "yubin: shutting down")
+	if httpSrv != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		httpSrv.Shutdown(shutdownCtx)
+	}
+	return nil
+}
+
+// webmailConfig points the webmail at [webmail] imap/smtp, or at the bundled
+// listeners over loopback when those are empty.
+func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, error) {
+	wc := web.Config{
+		IMAPAddr:        cfg.Webmail.IMAP,
+		SMTPAddr:        cfg.Webmail.SMTP,
+		DataDir:         filepath.Join(cfg.DataDir, "webmail"),
+		Hostname:        cfg.Hostname,
+		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
+	}
+	if wc.IMAPAddr == "" && mail != nil {
+		wc.IMAPAddr = loopbackAddr(firstNonEmpty(mail.Addr(mailbackend.ListenIMAP), mail.Addr(mailbackend.ListenIMAPS)))
+	}
+	if wc.SMTPAddr == "" && mail != nil {
+		wc.SMTPAddr = loopbackAddr(firstNonEmpty(mail.Addr(mailbackend.ListenSubmission), mail.Addr(mailbackend.ListenSubmissions)))
+	}
+	if wc.IMAPAddr == "" {
+		return wc, errors.New("webmail.imap: no IMAP server to use (set [webmail] imap or listen.imap)")
+	}
+	if wc.SMTPAddr == "" {
+		return wc, errors.New("webmail.smtp: no submission server to use (set [webmail] smtp or listen.submission)")
+	}
+	// The bundled server's certificate is self-signed unless configured; loopback
+	// traffic never leaves the machine, so it need not be verified there.
+	wc.InsecureSkipVerify = isLoopbackHostPort(wc.IMAPAddr) && isLoopbackHostPort(wc.SMTPAddr)
+	return wc, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// loopbackAddr turns a wildcard listen address (":143", "0.0.0.0:143") into one the
+// webmail can dial on this machine.
+func loopbackAddr(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	ip := net.ParseIP(host)
+	if host == "" || (ip != nil && ip.IsUnspecified()) {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
+}
+
+func isLoopbackHostPort(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func ensureDemoAccount(ctx context.Context, st *store.Store) error {
+	if _, err := st.AccountByAddress(ctx, demoAddress); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	hash, err := auth.HashPassword(demoPassword)
+	if err != nil {
+		return err
+	}
+	if _, err := st.AddAccount(ctx, demoAddress, hash, "Demo User"); err != nil && !errors.Is(err, store.ErrExists) {
+		return fmt.Errorf("demo account: %w", err)
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, cfg *config.Config, mail *mailbackend.Running, webAddr string) {
+	fmt.Fprintf(w, "yubin %s serving %s (data in %s)\n", version, cfg.Hostname, cfg.DataDir)
+	if mail != nil {
+		rows := []struct{ name, label string }{
+			{mailbackend.ListenSMTP, "SMTP (MX)"},
+			{mailbackend.ListenSubmission, "submission (STARTTLS)"},
+			{mailbackend.ListenSubmissions, "submissions (TLS)"},
+			{mailbackend.ListenIMAP, "IMAP (STARTTLS)"},
+			{mailbackend.ListenIMAPS, "IMAPS"},
+			{mailbackend.ListenPOP3, "POP3 (STLS)"},
+			{mailbackend.ListenPOP3S, "POP3S"},
+		}
+		for _, r := range rows {
+			if a := mail.Addr(r.name); a != "" {
+				fmt.Fprintf(w, "  %-22s %s\n", r.label, a)
+			}
+		}
+	}
+	if webAddr != "" {
+		fmt.Fprintf(w, "  %-22s http://%s/\n", "webmail", webAddr)
+	}
+	if cfg.Dev && mail != nil {
+		fmt.Fprintf(w, "demo login: %s / %s\n", demoAddress, demoPassword)
+	}
+}

@@ -1,0 +1,327 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+
+	"github.com/yubinmail/yubin/templates"
+	"github.com/yubinmail/yubin/web/compose"
+	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/mailview"
+)
+
+// ComposeForm shows a new message, a reply, reply-all, a forward, or a reopened draft.
+func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
+	cl, s, err := h.client(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	q := r.URL.Query()
+	l := Lang(r)
+	sh, _, err := h.shell(ctx, r, cl, l.T("cmp.title"), "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := templates.ComposeData{Shell: sh, LimitText: l.Tf("cmp.limit", templates.Size(h.attachLimit()))}
+	d.Title = l.T("cmp.title")
+	mailbox, uid, mode := mailboxParam(r), parseUID(q.Get("uid")), q.Get("mode")
+	if draft := parseUID(q.Get("draft")); draft != 0 {
+		mailbox, uid, mode = cl.SpecialFolder(ctx, mailclient.UseDrafts), draft, "draft"
+	}
+	if uid != 0 {
+		m, err := cl.FetchMessage(ctx, mailbox, uid, false)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		v, err := mailview.Parse(m.Raw)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, m.Raw, v)
+	}
+	h.render(w, r, http.StatusOK, templates.Compose(d))
+}
+
+func angle(id string) string {
+	id = strings.TrimSpace(id)
+	if id == "" || strings.HasPrefix(id, "<") {
+		return id
+	}
+	return "<" + id + ">"
+}
+
+func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, mailbox string, uid uint32, raw []byte, v *mailview.View) {
+	from := v.From
+	if len(v.ReplyTo) > 0 {
+		from = v.ReplyTo
+	}
+	refs := make([]string, 0, len(v.References)+1)
+	for _, ref := range v.References {
+		refs = append(refs, angle(ref))
+	}
+	msgID := angle(v.MessageID)
+	switch mode {
+	case "reply", "replyall":
+		d.To = addressList(from)
+		if mode == "replyall" {
+			var cc []mailview.Address
+			seen := map[string]bool{strings.ToLower(self): true}
+			for _, a := range from {
+				seen[strings.ToLower(a.Email)] = true
+			}
+			for _, a := range append(append([]mailview.Address{}, v.To...), v.Cc...) {
+				if k := strings.ToLower(a.Email); !seen[k] {
+					seen[k] = true
+					cc = append(cc, a)
+				}
+			}
+			d.Cc = addressList(cc)
+		}
+		d.Subject = compose.ReplySubject(v.Subject)
+		d.Body = "\n\n" + compose.Quote(addressList(v.From), v.Date, v.Text)
+		if msgID != "" {
+			d.InReplyTo = msgID
+			refs = append(refs, msgID)
+		}
+		d.References = strings.Join(refs, " ")
+		d.ReplyMailbox, d.ReplyUID = mailbox, uid
+		d.Title = l.T("msg.reply")
+	case "forward":
+		d.Subject = compose.ForwardSubject(v.Subject)
+		d.Body = "\n\n---------- Forwarded message ----------\n" +
+			"From: " + addressList(v.From) + "\n" +
+			"Date: " + l.LongDate(v.Date) + "\n" +
+			"Subject: " + v.Subject + "\n" +
+			"To: " + addressList(v.To) + "\n\n" + v.Text
+		d.SrcMailbox, d.SrcUID = mailbox, uid
+		d.Keep = keepList(v)
+		d.Title = l.T("msg.forward")
+	case "draft":
+		d.To, d.Cc, d.Subject, d.Body = addressList(v.To), addressList(v.Cc), v.Subject, v.Text
+		d.Bcc = bccOf(raw)
+		d.InReplyTo = angle(v.InReplyTo)
+		d.References = strings.Join(refs, " ")
+		d.SrcMailbox, d.SrcUID, d.DraftUID = mailbox, uid, uid
+		d.Keep = keepList(v)
+	}
+}
+
+func keepList(v *mailview.View) []templates.Attachment {
+	var out []templates.Attachment
+	for _, a := range v.Attachments {
+		if !a.Inline {
+			out = append(out, templates.Attachment{Name: a.Filename, Size: templates.Size(a.Size), Path: a.Path, Type: a.ContentType})
+		}
+	}
+	return out
+}
+
+// bccOf reads the Bcc header a saved draft keeps (BuildDraft writes it; Build never).
+func bccOf(raw []byte) string {
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	return mailview.DecodeHeader(m.Header.Get("Bcc"))
+}
+
+// attachLimit is how much may be attached: base64 grows data by 4/3.
+func (h *Handlers) attachLimit() int64 { return h.cfg.MaxMessageBytes * 3 / 4 }
+
+// draftFromForm reads the compose form, including uploads and carried-over parts.
+func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailclient.Client, user string) (compose.Draft, templates.ComposeData, error) {
+	f := r.PostFormValue
+	d := compose.Draft{
+		From: compose.Address{Email: user},
+		To:   f("to"), Cc: f("cc"), Bcc: f("bcc"), Subject: f("subject"),
+		Body:      strings.ReplaceAll(f("body"), "\r\n", "\n"),
+		InReplyTo: f("in_reply_to"), References: strings.Fields(f("references")),
+	}
+	form := templates.ComposeData{
+		To: d.To, Cc: d.Cc, Bcc: d.Bcc, Subject: d.Subject, Body: d.Body, InReplyTo: d.InReplyTo, References: f("references"),
+		ReplyMailbox: f("reply_f"), ReplyUID: parseUID(f("reply_uid")), SrcMailbox: f("src_f"), SrcUID: parseUID(f("src_uid")),
+		DraftUID: parseUID(f("draft_uid")),
+	}
+	var total int64
+	if srcUID := form.SrcUID; srcUID != 0 && len(r.PostForm["src_part"]) > 0 {
+		m, err := cl.FetchMessage(ctx, form.SrcMailbox, srcUID, false)
+		if err != nil {
+			return d, form, fmt.Errorf("fetch original: %w", err)
+		}
+		for _, path := range r.PostForm["src_part"] {
+			data, ct, name, err := mailview.Part(m.Raw, path)
+			if err != nil {
+				continue
+			}
+			total += int64(len(data))
+			d.Attachments = append(d.Attachments, compose.File{Name: name, ContentType: ct, Data: data})
+			form.Keep = append(form.Keep, templates.Attachment{Name: name, Size: templates.Size(int64(len(data))), Path: path})
+		}
+	}
+	if r.MultipartForm != nil {
+		for _, fh := range r.MultipartForm.File["file"] {
+			if fh.Filename == "" && fh.Size == 0 {
+				continue
+			}
+			file, err := fh.Open()
+			if err != nil {
+				return d, form, fmt.Errorf("upload: %w", err)
+			}
+			data, err := io.ReadAll(io.LimitReader(file, h.attachLimit()+1))
+			file.Close()
+			if err != nil {
+				return d, form, fmt.Errorf("upload: %w", err)
+			}
+			total += int64(len(data))
+			ct := fh.Header.Get("Content-Type")
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			d.Attachments = append(d.Attachments, compose.File{Name: fh.Filename, ContentType: ct, Data: data})
+		}
+	}
+	if total > h.attachLimit() {
+		return d, form, errTooBig
+	}
+	return d, form, nil
+}
+
+var errTooBig = errors.New("attachments too large")
+
+// composeError re-shows the form with the user's input and a readable problem.
+func (h *Handlers) composeError(w http.ResponseWriter, r *http.Request, cl *mailclient.Client, form templates.ComposeData, msg string) {
+	l := Lang(r)
+	sh, _, err := h.shell(r.Context(), r, cl, l.T("cmp.title"), "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	form.Shell = sh
+	form.Title = l.T("cmp.title")
+	form.Error = msg
+	form.LimitText = l.Tf("cmp.limit", templates.Size(h.attachLimit()))
+	// Uploaded files cannot be put back into a file input; carried-over parts can.
+	h.render(w, r, http.StatusBadRequest, templates.Compose(form))
+}
+
+func (h *Handlers) buildError(l templates.Lang, err error) string {
+	switch {
+	case errors.Is(err, compose.ErrHeaderInjection):
+		return l.T("cmp.injection")
+	case errors.Is(err, errTooBig):
+		return l.T("cmp.toobig")
+	}
+	return err.Error()
+}
+
+// Send builds the message, submits it with the user's credentials, files a copy in
+// Sent (\Seen), sets \Answered on the original of a reply, and drops the draft it
+// came from.
+func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
+	cl, s, err := h.client(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	l := Lang(r)
+	d, form, err := h.draftFromForm(ctx, r, cl, s.User)
+	if err != nil {
+		if errors.Is(err, errTooBig) {
+			h.composeError(w, r, cl, form, h.buildError(l, err))
+			return
+		}
+		h.fail(w, r, err)
+		return
+	}
+	if strings.TrimSpace(d.To+d.Cc+d.Bcc) == "" {
+		h.composeError(w, r, cl, form, l.T("cmp.norcpt"))
+		return
+	}
+	msg, err := compose.Build(d, h.cfg.Hostname, h.now())
+	if err != nil {
+		h.composeError(w, r, cl, form, h.buildError(l, err))
+		return
+	}
+	if err := cl.Send(ctx, s.User, msg.Recipients, msg.Raw); err != nil {
+		var se *mailclient.SendError
+		if errors.As(err, &se) {
+			h.composeError(w, r, cl, form, se.Error())
+			return
+		}
+		h.log.Warn("webmail send failed", "ip", ClientIP(r), "user", s.User, "err", err)
+		h.composeError(w, r, cl, form, l.T("err.server"))
+		return
+	}
+	h.log.Info("webmail sent", "ip", ClientIP(r), "user", s.User, "message_id", msg.MessageID, "recipients", len(msg.Recipients))
+	// The message is out: what follows is bookkeeping, logged but not shown as a
+	// failure (re-sending would duplicate the mail).
+	if _, err := cl.Append(ctx, cl.SpecialFolder(ctx, mailclient.UseSent), []string{`\Seen`}, msg.Raw); err != nil {
+		h.log.Warn("webmail: copy to Sent failed", "user", s.User, "err", err)
+	}
+	if form.ReplyUID != 0 && form.ReplyMailbox != "" {
+		if err := cl.SetFlag(ctx, form.ReplyMailbox, []uint32{form.ReplyUID}, `\Answered`, true); err != nil {
+			h.log.Warn("webmail: set \\Answered failed", "user", s.User, "err", err)
+		}
+	}
+	if form.DraftUID != 0 {
+		if err := cl.Expunge(ctx, cl.SpecialFolder(ctx, mailclient.UseDrafts), []uint32{form.DraftUID}); err != nil {
+			h.log.Warn("webmail: removing sent draft failed", "user", s.User, "err", err)
+		}
+	}
+	http.Redirect(w, r, "/mail?f=INBOX&ok=sent", http.StatusSeeOther)
+}
+
+// SaveDraft stores the form as a draft (APPEND to Drafts with \Draft) and reopens it;
+// the previous version of the draft is removed.
+func (h *Handlers) SaveDraft(w http.ResponseWriter, r *http.Request) {
+	cl, s, err := h.client(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	l := Lang(r)
+	d, form, err := h.draftFromForm(ctx, r, cl, s.User)
+	if err != nil {
+		if errors.Is(err, errTooBig) {
+			h.composeError(w, r, cl, form, h.buildError(l, err))
+			return
+		}
+		h.fail(w, r, err)
+		return
+	}
+	msg, err := compose.BuildDraft(d, h.cfg.Hostname, h.now())
+	if err != nil {
+		h.composeError(w, r, cl, form, h.buildError(l, err))
+		return
+	}
+	drafts := cl.SpecialFolder(ctx, mailclient.UseDrafts)
+	uid, err := cl.Append(ctx, drafts, []string{`\Draft`, `\Seen`}, msg.Raw)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if form.DraftUID != 0 && form.DraftUID != uid {
+		if err := cl.Expunge(ctx, drafts, []uint32{form.DraftUID}); err != nil {
+			h.log.Warn("webmail: removing old draft failed", "user", s.User, "err", err)
+		}
+	}
+	if uid == 0 { // no APPENDUID from this server: show the folder instead
+		http.Redirect(w, r, mailboxURL(drafts, 0)+"&ok=saved", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/compose?draft="+strconv.FormatUint(uint64(uid), 10)+"&ok=saved", http.StatusSeeOther)
+}

@@ -1,0 +1,9 @@
+// Package handlers has one file per screen or action group of the webmail: login,
+// mailbox list and actions, message view (with the sandboxed HTML frame and
+// attachment downloads), compose/send/drafts, and folder management.
+//
+// Handlers are thin: they parse the request, call web/mailclient (IMAP and SMTP only),
+// and render one templ component. They never import mailbackend, never build HTML by
+// hand, never serve mail content from the app's origin without a sandbox CSP, and never
+// redirect to anything but a local path.
+package handlers

@@ -1,0 +1,231 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/yubinmail/yubin/templates"
+	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/session"
+)
+
+// PerPage is the message list's page size.
+const PerPage = 50
+
+// Config is what the handlers need from the server.
+type Config struct {
+	Sessions           *session.Store
+	Pool               *mailclient.Pool
+	IMAPAddr           string
+	SMTPAddr           string
+	InsecureSkipVerify bool
+	Hostname           string // Message-ID domain
+	MaxMessageBytes    int64
+	Log                *slog.Logger
+}
+
+// Handlers serves the webmail's screens.
+type Handlers struct {
+	cfg      Config
+	log      *slog.Logger
+	throttle *loginThrottle
+	now      func() time.Time
+}
+
+// New returns the handlers.
+func New(cfg Config) *Handlers {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 25 << 20
+	}
+	return &Handlers{cfg: cfg, log: cfg.Log, throttle: newLoginThrottle(), now: time.Now}
+}
+
+// MaxRequestBytes bounds a request body: the largest message plus form overhead.
+func (h *Handlers) MaxRequestBytes() int64 { return h.cfg.MaxMessageBytes + 1<<20 }
+
+// Lang picks the UI language of a request.
+func Lang(r *http.Request) templates.Lang { return templates.PickLang(r.Header.Get("Accept-Language")) }
+
+// ClientIP is the peer's address without the port.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (h *Handlers) mailOptions(user, password string) mailclient.Options {
+	return mailclient.Options{
+		IMAPAddr: h.cfg.IMAPAddr, SMTPAddr: h.cfg.SMTPAddr, InsecureSkipVerify: h.cfg.InsecureSkipVerify,
+		Username: user, Password: password, Log: h.log,
+	}
+}
+
+// client returns the session's mail connection, re-dialling after a restart or an
+// idle close with the password decrypted from the session.
+func (h *Handlers) client(r *http.Request) (*mailclient.Client, *session.Session, error) {
+	s := session.FromContext(r.Context())
+	if s == nil {
+		return nil, nil, errNoSession
+	}
+	cl, err := h.cfg.Pool.Get(r.Context(), s.ID, func() (mailclient.Options, error) {
+		pw, err := s.Password()
+		if err != nil {
+			return mailclient.Options{}, err
+		}
+		return h.mailOptions(s.User, pw), nil
+	})
+	return cl, s, err
+}
+
+var errNoSession = errors.New("no session")
+
+func (h *Handlers) page(r *http.Request, title string) templates.Page {
+	p := templates.Page{Lang: Lang(r), Title: title}
+	if s := session.FromContext(r.Context()); s != nil {
+		p.User, p.CSRF = s.User, s.CSRF
+	}
+	return p
+}
+
+// shell builds the signed-in frame with the folder list.
+func (h *Handlers) shell(ctx context.Context, r *http.Request, cl *mailclient.Client, title, current string) (templates.Shell, []mailclient.Folder, error) {
+	sh := templates.Shell{Page: h.page(r, title), Current: current}
+	folders, err := cl.Folders(ctx)
+	if err != nil {
+		return sh, nil, err
+	}
+	for _, f := range folders {
+		sh.Folders = append(sh.Folders, h.folderView(sh.Lang, f))
+	}
+	if key, ok := flashKeys[r.URL.Query().Get("ok")]; ok {
+		sh.Flash = sh.Lang.T(key)
+	}
+	return sh, folders, nil
+}
+
+var flashKeys = map[string]string{"sent": "cmp.sent", "saved": "cmp.saved", "done": "done"}
+
+var useIcons = map[string]string{`\Inbox`: "inbox", mailclient.UseDrafts: "drafts", mailclient.UseSent: "sent", mailclient.UseTrash: "trash", mailclient.UseJunk: "junk", mailclient.UseArchive: "archive"}
+
+func (h *Handlers) folderView(l templates.Lang, f mailclient.Folder) templates.Folder {
+	v := templates.Folder{Name: f.Name, Label: f.Display, Depth: f.Depth, Icon: "folder", Unseen: f.Unseen, Messages: f.Messages, NoSelect: f.NoSelect, URL: mailboxURL(f.Name, 0)}
+	if icon, ok := useIcons[f.SpecialUse]; ok {
+		v.Icon = icon
+		v.Label = l.T(icon)
+	}
+	return v
+}
+
+func mailboxURL(mailbox string, page int) string {
+	q := url.Values{"f": {mailbox}}
+	if page > 0 {
+		q.Set("page", strconv.Itoa(page))
+	}
+	return "/mail?" + q.Encode()
+}
+
+func messageURL(mailbox string, uid uint32) string {
+	return "/msg?" + url.Values{"f": {mailbox}, "uid": {strconv.FormatUint(uint64(uid), 10)}}.Encode()
+}
+
+func (h *Handlers) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		h.log.Warn("render failed", "path", r.URL.Path, "ip", ClientIP(r), "err", err)
+	}
+}
+
+// Error renders a readable error page; the details go to the log, not the browser.
+func (h *Handlers) Error(w http.ResponseWriter, r *http.Request, status int, key string) {
+	l := Lang(r)
+	h.render(w, r, status, templates.ErrorPage(templates.ErrorData{Page: h.page(r, l.T("err.title")), Status: status, Message: l.T(key)}))
+}
+
+// fail maps an error from the mail layer to an error page.
+func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
+	user := ""
+	if s := session.FromContext(r.Context()); s != nil {
+		user = s.User
+	}
+	switch {
+	case errors.Is(err, errNoSession):
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case errors.Is(err, mailclient.ErrAuth):
+		// The password changed since login: the session is useless.
+		h.log.Info("webmail session credentials rejected", "ip", ClientIP(r), "user", user)
+		if s := session.FromContext(r.Context()); s != nil {
+			h.cfg.Sessions.Destroy(w, r, s)
+			h.cfg.Pool.Remove(s.ID)
+		}
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case errors.Is(err, mailclient.ErrNotFound):
+		h.Error(w, r, http.StatusNotFound, "err.notfound")
+	case isIMAPNo(err):
+		h.log.Info("imap refused request", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
+		h.Error(w, r, http.StatusBadRequest, "err.server")
+	default:
+		h.log.Warn("webmail request failed", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
+		h.Error(w, r, http.StatusBadGateway, "err.server")
+	}
+}
+
+func isIMAPNo(err error) bool {
+	var ie *imap.Error
+	return errors.As(err, &ie) && (ie.Type == imap.StatusResponseTypeNo || ie.Type == imap.StatusResponseTypeBad)
+}
+
+func imapText(err error) string {
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		return ie.Text
+	}
+	return ""
+}
+
+// SafeNext returns next if it is a local path on this site, else "". A leading "//"
+// or "/\" would be taken by browsers as another host: an open redirect.
+func SafeNext(next string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+		return ""
+	}
+	if strings.ContainsAny(next, "\r\n\t\\") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return ""
+	}
+	return next
+}
+
+func parseUID(s string) uint32 {
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(n)
+}
+
+func mailboxParam(r *http.Request) string {
+	f := r.FormValue("f")
+	if f == "" {
+		return "INBOX"
+	}
+	return f
+}

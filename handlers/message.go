@@ -1,0 +1,241 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/yubinmail/yubin/templates"
+	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/mailview"
+)
+
+// HTMLBodyCSP is the policy of the sandboxed HTML body (RFC-less but essential): no
+// script, no plugin, no network except what is listed; "sandbox" gives the document an
+// opaque origin even if it is opened outside the iframe.
+const HTMLBodyCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+
+// htmlBodyCSPImages is the same after the user asked for remote images.
+const htmlBodyCSPImages = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+
+// AttachmentCSP keeps a downloaded file inert even if a browser renders it.
+const AttachmentCSP = "sandbox; default-src 'none'"
+
+func msgQuery(mailbox string, uid uint32, extra ...string) string {
+	q := url.Values{"f": {mailbox}, "uid": {strconv.FormatUint(uint64(uid), 10)}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	return q.Encode()
+}
+
+// Message shows one message and marks it \Seen.
+func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
+	cl, _, err := h.client(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	mailbox := mailboxParam(r)
+	uid := parseUID(r.URL.Query().Get("uid"))
+	if uid == 0 {
+		h.Error(w, r, http.StatusNotFound, "err.notfound")
+		return
+	}
+	m, err := cl.FetchMessage(ctx, mailbox, uid, true)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v, err := mailview.Parse(m.Raw)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	sh, folders, err := h.shell(ctx, r, cl, v.Subject, mailbox)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	sh.BodyClass = "reading"
+	d := templates.MessageData{
+		Shell: sh, Mailbox: mailbox, UID: uid, Subject: v.Subject,
+		From: addressList(v.From), To: addressList(v.To), Cc: addressList(v.Cc), Date: sh.Lang.LongDate(v.Date),
+		HasHTML: v.HasHTML, Flagged: m.HasFlag(`\Flagged`), BackURL: mailboxURL(mailbox, 0),
+		ReplyURL:    "/compose?" + msgQuery(mailbox, uid, "mode", "reply"),
+		ReplyAllURL: "/compose?" + msgQuery(mailbox, uid, "mode", "replyall"),
+		ForwardURL:  "/compose?" + msgQuery(mailbox, uid, "mode", "forward"),
+		PlainURL:    "/msg?" + msgQuery(mailbox, uid, "view", "text"),
+		HTMLViewURL: "/msg?" + msgQuery(mailbox, uid),
+	}
+	for _, f := range folders {
+		if f.Name == mailbox {
+			d.IsTrash = f.SpecialUse == mailclient.UseTrash
+			if f.SpecialUse == mailclient.UseDrafts {
+				d.EditDraftURL = "/compose?draft=" + strconv.FormatUint(uint64(uid), 10)
+			}
+		}
+	}
+	d.MoveTargets = moveTargets(sh.Folders, mailbox)
+	for _, a := range v.Attachments {
+		if a.Inline {
+			continue
+		}
+		d.Attachments = append(d.Attachments, templates.Attachment{
+			Name: a.Filename, Size: templates.Size(a.Size), Path: a.Path, Type: a.ContentType,
+			URL: "/msg/part?" + msgQuery(mailbox, uid, "part", a.Path),
+		})
+	}
+	d.ShowHTML = v.HasHTML && r.URL.Query().Get("view") != "text"
+	if d.ShowHTML {
+		images := r.URL.Query().Get("images") == "1"
+		extra := []string{}
+		if images {
+			extra = []string{"images", "1"}
+		}
+		d.HTMLURL = "/msg/html?" + msgQuery(mailbox, uid, extra...)
+		if !images {
+			_, blocked, err := mailview.SanitizedHTML(m.Raw, false, func(string) string { return "" })
+			d.ImagesBlocked = err == nil && blocked
+			d.ShowImagesURL = "/msg?" + msgQuery(mailbox, uid, "images", "1")
+		}
+	} else {
+		for _, s := range mailview.Linkify(v.Text) {
+			d.Text = append(d.Text, templates.Segment{Text: s.Text, URL: s.URL})
+		}
+	}
+	h.render(w, r, http.StatusOK, templates.Message(d))
+}
+
+// MessageHTML serves the sanitized HTML body as its own document under a sandbox CSP.
+// Inline cid: images become data: URLs, because the sandboxed document has an opaque
+// origin: its own requests to this site would carry no session cookie.
+func (h *Handlers) MessageHTML(w http.ResponseWriter, r *http.Request) {
+	cl, _, err := h.client(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	mailbox := mailboxParam(r)
+	uid := parseUID(r.URL.Query().Get("uid"))
+	m, err := cl.FetchMessage(r.Context(), mailbox, uid, false)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	images := r.URL.Query().Get("images") == "1"
+	doc, _, err := mailview.SanitizedHTML(m.Raw, images, func(cid string) string {
+		data, ct, err := mailview.PartByContentID(m.Raw, cid)
+		if err != nil || !safeImageType(ct) {
+			return ""
+		}
+		return "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(data)
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	hd := w.Header()
+	if images {
+		hd.Set("Content-Security-Policy", htmlBodyCSPImages)
+	} else {
+		hd.Set("Content-Security-Policy", HTMLBodyCSP)
+	}
+	hd.Set("X-Frame-Options", "SAMEORIGIN")
+	hd.Set("Cache-Control", "private, no-store")
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte(doc))
+}
+
+func safeImageType(ct string) bool {
+	switch strings.ToLower(ct) {
+	case "image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp", "image/bmp":
+		return true
+	}
+	return false
+}
+
+// inertTypes may be labelled as they are; anything a browser could execute or render
+// as a page is downloaded as application/octet-stream.
+func downloadType(ct string) string {
+	ct = strings.ToLower(ct)
+	switch {
+	case safeImageType(ct), ct == "application/pdf", ct == "text/plain", ct == "text/csv",
+		strings.HasPrefix(ct, "audio/"), strings.HasPrefix(ct, "video/"),
+		ct == "application/zip", strings.HasPrefix(ct, "application/vnd."), ct == "application/msword":
+		return ct
+	}
+	return "application/octet-stream"
+}
+
+// MessagePart downloads one attachment: always as an attachment, never sniffed, and
+// sandboxed should a browser display it anyway.
+func (h *Handlers) MessagePart(w http.ResponseWriter, r *http.Request) {
+	cl, _, err := h.client(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	mailbox := mailboxParam(r)
+	uid := parseUID(r.URL.Query().Get("uid"))
+	m, err := cl.FetchMessage(r.Context(), mailbox, uid, false)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	data, ct, name, err := mailview.Part(m.Raw, r.URL.Query().Get("part"))
+	if err != nil {
+		h.Error(w, r, http.StatusNotFound, "err.notfound")
+		return
+	}
+	if name == "" {
+		name = "attachment"
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", downloadType(ct))
+	hd.Set("Content-Disposition", ContentDisposition(name))
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Security-Policy", AttachmentCSP)
+	hd.Set("Cache-Control", "private, no-store")
+	hd.Set("Content-Length", strconv.Itoa(len(data)))
+	w.Write(data)
+}
+
+// ContentDisposition builds "attachment" with an ASCII fallback filename and the real
+// one as filename*=UTF-8''… (RFC 6266 section 4.3, RFC 8187).
+func ContentDisposition(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	ascii := strings.Map(func(r rune) rune {
+		if r > 0x7e || r == '"' || r == '%' || r == ';' {
+			return '_'
+		}
+		return r
+	}, name)
+	v := mime.FormatMediaType("attachment", map[string]string{"filename": ascii})
+	if v == "" {
+		v = "attachment"
+	}
+	return v + "; filename*=UTF-8''" + rfc8187Escape(name)
+}
+
+func rfc8187Escape(s string) string {
+	const attrChar = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attrChar, c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			b.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,178 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+func TestHashAndVerify(t *testing.T) {
+	h, err := HashPassword("パスワード secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$") {
+		t.Fatalf("not an argon2id PHC string: %s", h)
+	}
+	if strings.Contains(h, "secret") {
+		t.Fatal("hash contains the password")
+	}
+	if !VerifyPassword(h, "パスワード secret") {
+		t.Error("right password rejected")
+	}
+	for _, wrong := range []string{"", "パスワード", "パスワード secret ", "garbage"} {
+		if VerifyPassword(h, wrong) {
+			t.Errorf("wrong password %q accepted", wrong)
+		}
+	}
+	h2, _ := HashPassword("パスワード secret")
+	if h == h2 {
+		t.Error("two hashes of one password are equal: salt missing")
+	}
+	for _, bad := range []string{"", "$argon2id$v=19$m=1,t=1,p=1$$", "$2a$10$abcdefghijklmnopqrstuv"} {
+		if VerifyPassword(bad, "x") {
+			t.Errorf("malformed hash %q verified", bad)
+		}
+	}
+	if _, err := HashPassword(""); err == nil {
+		t.Error("empty password hashed")
+	}
+}
+
+func TestThrottleGrowsThenLocks(t *testing.T) {
+	th := newThrottle()
+	now := time.Unix(1_700_000_000, 0)
+	th.now = func() time.Time { return now }
+	var delays []time.Duration
+	for i := 0; i < lockoutFailures-1; i++ {
+		d, locked := th.check("ip:192.0.2.1")
+		if locked {
+			t.Fatalf("locked after %d failures", i)
+		}
+		delays = append(delays, d)
+		th.fail("ip:192.0.2.1")
+	}
+	for i := 0; i < freeFailures; i++ {
+		if delays[i] != 0 {
+			t.Errorf("attempt %d delayed %v; the first %d are free", i+1, delays[i], freeFailures)
+		}
+	}
+	for i := freeFailures + 1; i < len(delays); i++ {
+		if delays[i] < delays[i-1] || delays[i] == 0 {
+			t.Errorf("delays do not grow: %v", delays)
+		}
+	}
+	th.fail("ip:192.0.2.1")
+	if _, locked := th.check("ip:192.0.2.1"); !locked {
+		t.Fatal("not locked out after many failures")
+	}
+	if _, locked := th.check("ip:192.0.2.2"); locked {
+		t.Fatal("lockout leaked to another key")
+	}
+	now = now.Add(lockoutPeriod + time.Second)
+	if _, locked := th.check("ip:192.0.2.1"); locked {
+		t.Fatal("still locked after the lockout period")
+	}
+}
+
+func newTestAuth(t *testing.T) (*Authenticator, *bytes.Buffer, *store.Store) {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	if err := st.AddDomain(ctx, "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := HashPassword("right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddAccount(ctx, "alice@example.test", h, "Alice"); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&logs, &mu}, nil))
+	a := New(st, log, 5)
+	a.sleep = func(context.Context, time.Duration) error { return nil } // tests count, not wait
+	return a, &logs, st
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+var client = &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 40000}
+
+func TestAuthenticate(t *testing.T) {
+	a, logs, _ := newTestAuth(t)
+	ctx := context.Background()
+	acct, err := a.Authenticate(ctx, "imap", client, "Alice@Example.TEST", "right")
+	if err != nil || acct.Address != "alice@example.test" {
+		t.Fatalf("good login: %v %v", acct, err)
+	}
+	// The cached second login must still check the password.
+	if _, err := a.Authenticate(ctx, "imap", client, "alice@example.test", "wrong"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("wrong password after a cached login: %v", err)
+	}
+	if _, err := a.Authenticate(ctx, "pop3", client, "nobody@example.test", "right"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	line := `msg="authentication failed" service=pop3 ip=192.0.2.7 user=nobody@example.test`
+	if !strings.Contains(logs.String(), line) {
+		t.Errorf("no fail2ban-matchable line %q in:\n%s", line, logs)
+	}
+	if strings.Contains(logs.String(), "wrong") {
+		t.Error("a password reached the log")
+	}
+}
+
+func TestAuthenticateThrottlesPerAccountAcrossIPs(t *testing.T) {
+	a, _, _ := newTestAuth(t)
+	ctx := context.Background()
+	for i := 0; i < lockoutFailures; i++ {
+		ip := &net.TCPAddr{IP: net.IPv4(198, 51, 100, byte(i+1)), Port: 1}
+		a.Authenticate(ctx, "smtp", ip, "alice@example.test", "guess")
+	}
+	other := &net.TCPAddr{IP: net.ParseIP("203.0.113.9"), Port: 1}
+	if _, err := a.Authenticate(ctx, "imap", other, "alice@example.test", "right"); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("account under attack from many IPs is not locked: %v", err)
+	}
+}
+
+func TestPopBeforeSMTP(t *testing.T) {
+	a, _, st := newTestAuth(t)
+	if a.POPRelayAllowed(client) {
+		t.Fatal("relay allowed before any POP login")
+	}
+	a.RecordPOPLogin(client)
+	if !a.POPRelayAllowed(&net.TCPAddr{IP: client.IP, Port: 5555}) {
+		t.Fatal("relay not allowed after a POP login from that IP")
+	}
+	if a.POPRelayAllowed(&net.TCPAddr{IP: net.ParseIP("192.0.2.8"), Port: 1}) {
+		t.Fatal("relay allowed for another IP")
+	}
+	off := New(st, nil, 0)
+	off.RecordPOPLogin(client)
+	if off.POPRelayAllowed(client) {
+		t.Fatal("POP-before-SMTP works while switched off")
+	}
+}

@@ -1,0 +1,104 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "yubin.toml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDevNeedsNoFile(t *testing.T) {
+	c, err := Load("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen.IMAP != "127.0.0.1:2143" || c.Listen.HTTP != "127.0.0.1:8080" || c.DataDir != "./yubin-data" {
+		t.Errorf("dev defaults wrong: %+v", c.Listen)
+	}
+	if len(c.Domains) != 1 || c.Domains[0] != "localhost" {
+		t.Errorf("dev domains = %v", c.Domains)
+	}
+}
+
+func TestNoFileWithoutDevIsAnError(t *testing.T) {
+	if _, err := Load("", false); err == nil || !strings.Contains(err.Error(), "--config") {
+		t.Fatalf("want a hint to pass --config, got %v", err)
+	}
+}
+
+func TestFileOverridesDefaults(t *testing.T) {
+	p := writeConfig(t, `
+hostname = "mail.example.test"
+data_dir = "/tmp/x"
+domains = ["example.test", "example.org"]
+[listen]
+smtp = "127.0.0.1:2525"
+pop3 = ""
+[smtp]
+max_recipients = 10
+[delivery]
+resolver = "127.0.0.1:5353"
+retry_days = 2
+[webmail]
+imap = "imap.example.test:993"
+`)
+	c, err := Load(p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Hostname != "mail.example.test" || len(c.Domains) != 2 || c.SMTP.MaxRecipients != 10 {
+		t.Errorf("file values not applied: %+v", c)
+	}
+	if c.Listen.POP3 != "" || c.Listen.IMAP != ":143" {
+		t.Errorf("listen: pop3 %q (want off) imap %q (want default)", c.Listen.POP3, c.Listen.IMAP)
+	}
+	if c.SMTP.MaxMessageBytes != 52428800 || c.Delivery.Port != 25 {
+		t.Errorf("unset keys lost their defaults: %+v %+v", c.SMTP, c.Delivery)
+	}
+}
+
+func TestBadConfigNamesTheKey(t *testing.T) {
+	cases := []struct {
+		name, body, want string
+	}{
+		{"unknown top key", "hostnme = \"x\"\n", `"hostnme"`},
+		{"unknown nested key", "[smtp]\nmax_recipient = 3\n", `"smtp.max_recipient"`},
+		{"wrong type", "[smtp]\nmax_recipients = \"many\"\n", "max_recipients"},
+		{"bad listen", "[listen]\nimap = \"143\"\n", "listen.imap"},
+		{"bad domain", "domains = [\"exa mple.com\"]\n", "domains[0]"},
+		{"zero recipients", "[smtp]\nmax_recipients = 0\n", "smtp.max_recipients"},
+		{"bad port", "[delivery]\nport = 70000\n", "delivery.port"},
+		{"half tls", "[tls]\ncert = \"/etc/c.pem\"\n", "tls.cert"},
+		{"syntax", "hostname = \n", "line 1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeConfig(t, tc.body), false)
+			if err == nil {
+				t.Fatal("bad config accepted")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not name %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"), false)
+	if err == nil || !strings.Contains(err.Error(), "nope.toml") {
+		t.Fatalf("want an error naming the file, got %v", err)
+	}
+}

@@ -1,0 +1,108 @@
+package imapd
+
+import (
+	"runtime/debug"
+	"sort"
+	"sync"
+
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// accountHub fans one store subscription out to every logged-in session of an
+// account, so a thousand sessions of one user cost one subscription and one goroutine.
+type accountHub struct {
+	srv       *Server
+	accountID int64
+	sub       *store.Subscription
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+}
+
+// join registers sess with its account's hub, creating the hub on first use.
+func (s *Server) join(sess *session, accountID int64) *accountHub {
+	s.hubsMu.Lock()
+	defer s.hubsMu.Unlock()
+	h := s.hubs[accountID]
+	if h == nil {
+		h = &accountHub{
+			srv:       s,
+			accountID: accountID,
+			sub:       s.store.Subscribe(accountID),
+			sessions:  make(map[*session]struct{}),
+		}
+		s.hubs[accountID] = h
+		go h.run()
+	}
+	h.mu.Lock()
+	h.sessions[sess] = struct{}{}
+	h.mu.Unlock()
+	return h
+}
+
+// leave unregisters sess; the last session out closes the subscription.
+func (s *Server) leave(sess *session, h *accountHub) {
+	s.hubsMu.Lock()
+	defer s.hubsMu.Unlock()
+	h.mu.Lock()
+	delete(h.sessions, sess)
+	empty := len(h.sessions) == 0
+	h.mu.Unlock()
+	if empty && s.hubs[h.accountID] == h {
+		delete(s.hubs, h.accountID)
+		h.sub.Close()
+	}
+}
+
+func (h *accountHub) run() {
+	defer func() {
+		if v := recover(); v != nil {
+			h.srv.log.Error("imap event hub panic", "account", h.accountID, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	for ev := range h.sub.C {
+		h.mu.Lock()
+		for sess := range h.sessions {
+			sess.enqueue(ev)
+		}
+		h.mu.Unlock()
+	}
+}
+
+// recentTracker implements the IMAP4rev1 \Recent flag (RFC 3501 section 2.3.2) in
+// memory: per mailbox, the highest UID some session has already been told about as
+// recent. A message is recent in exactly one session: the first that selects the
+// mailbox read-write (or has it selected) after the message arrived. After a restart
+// every message counts as new once more, which RFC 3501 permits ("at the server's
+// discretion").
+type recentTracker struct {
+	mu   sync.Mutex
+	mark map[int64]uint32
+}
+
+func newRecentTracker() *recentTracker { return &recentTracker{mark: make(map[int64]uint32)} }
+
+// claim returns the UIDs of uids (ascending) above the mailbox's mark and raises it.
+func (r *recentTracker) claim(mailboxID int64, uids []uint32) []uint32 {
+	if len(uids) == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	mark := r.mark[mailboxID]
+	i := sort.Search(len(uids), func(i int) bool { return uids[i] > mark })
+	if i == len(uids) {
+		return nil
+	}
+	r.mark[mailboxID] = uids[len(uids)-1]
+	return uids[i:]
+}
+
+// unclaimed counts the UIDs above the mark (STATUS RECENT).
+func (r *recentTracker) unclaimed(mailboxID int64, uids []uint32) uint32 {
+	r.mu.Lock()
+	mark := r.mark[mailboxID]
+	r.mu.Unlock()
+	i := sort.Search(len(uids), func(i int) bool { return uids[i] > mark })
+	return uint32(len(uids) - i)
+}

@@ -1,0 +1,363 @@
+package imapd
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"mime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	gocharset "github.com/emersion/go-message/charset"
+
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// ftsFields are the SEARCH keys the store's full-text index answers (decoded text,
+// any script, substring).
+var ftsFields = map[string]store.SearchField{
+	"subject": store.SearchSubject,
+	"from":    store.SearchFrom,
+	"to":      store.SearchTo,
+	"cc":      store.SearchCc,
+	"bcc":     store.SearchBcc,
+}
+
+type ftsKey struct {
+	field store.SearchField
+	text  string
+}
+
+// searcher evaluates one SEARCH over the selected view.
+type searcher struct {
+	sess *session
+	sel  *selected
+	ctx  context.Context
+
+	meta    map[uint32]*store.Message // flags, dates, sizes (and envelope if needed)
+	fts     map[ftsKey][]uint32
+	headers map[uint32][]byte
+	err     error
+}
+
+// Search implements every RFC 9051 section 6.4.4 key. Flags, dates and sizes come
+// from stored metadata; TEXT, BODY, SUBJECT, FROM, TO, CC and BCC from the store's
+// full-text index; other HEADER keys from the message header in the blob.
+func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+	sel := sess.sel
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	s := &searcher{sess: sess, sel: sel, ctx: ctx, fts: map[ftsKey][]uint32{}, headers: map[uint32][]byte{}}
+
+	needMeta, needEnv := false, false
+	walkCriteria(criteria, func(c *imap.SearchCriteria) {
+		if !c.Since.IsZero() || !c.Before.IsZero() || c.Larger > 0 || c.Smaller > 0 ||
+			len(c.Flag) > 0 || len(c.NotFlag) > 0 {
+			needMeta = true
+		}
+		if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
+			needMeta, needEnv = true, true
+		}
+		for _, h := range c.Header {
+			if _, ok := ftsFields[strings.ToLower(h.Key)]; !ok || h.Value == "" {
+				needMeta = true // header scans need the blob ID
+			}
+		}
+	})
+	if needMeta && len(sel.uids) > 0 {
+		msgs, err := sess.srv.store.Messages(ctx, sel.id,
+			[]store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}}, store.FetchOptions{Envelope: needEnv})
+		if err != nil {
+			return nil, storeErr("search", err)
+		}
+		s.meta = make(map[uint32]*store.Message, len(msgs))
+		for i := range msgs {
+			s.meta[msgs[i].UID] = &msgs[i]
+		}
+	}
+
+	var (
+		data   imap.SearchData
+		seqs   imap.SeqSet
+		uidSet imap.UIDSet
+		hits   []uint32
+	)
+	for i, uid := range sel.uids {
+		if !s.match(i, uid, criteria) {
+			continue
+		}
+		if s.err != nil {
+			return nil, s.err
+		}
+		hits = append(hits, uid)
+		num := uid
+		if kind == imapserver.NumKindSeq {
+			num = uint32(i + 1)
+			seqs.AddNum(num)
+		} else {
+			uidSet.AddNum(imap.UID(uid))
+		}
+		if data.Min == 0 || num < data.Min {
+			data.Min = num
+		}
+		data.Max = max(data.Max, num)
+		data.Count++
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	if kind == imapserver.NumKindSeq {
+		data.All = seqs
+	} else {
+		data.All = uidSet
+	}
+	if options.ReturnSave {
+		// RFC 5182 section 2.1: with MIN and/or MAX alone only those are saved.
+		switch {
+		case options.ReturnAll || options.ReturnCount || len(hits) == 0:
+			sel.searchRes = hits
+		case options.ReturnMin && options.ReturnMax && len(hits) > 1:
+			sel.searchRes = []uint32{hits[0], hits[len(hits)-1]}
+		case options.ReturnMin:
+			sel.searchRes = hits[:1]
+		default:
+			sel.searchRes = hits[len(hits)-1:]
+		}
+	}
+	return &data, nil
+}
+
+func walkCriteria(c *imap.SearchCriteria, f func(*imap.SearchCriteria)) {
+	f(c)
+	for i := range c.Not {
+		walkCriteria(&c.Not[i], f)
+	}
+	for i := range c.Or {
+		walkCriteria(&c.Or[i][0], f)
+		walkCriteria(&c.Or[i][1], f)
+	}
+}
+
+func (s *searcher) match(i int, uid uint32, c *imap.SearchCriteria) bool {
+	for _, set := range c.SeqNum {
+		if !seqContains(set, uint32(i+1), uint32(len(s.sel.uids))) {
+			return false
+		}
+	}
+	for _, set := range c.UID {
+		if imap.IsSearchRes(set) {
+			j := sort.Search(len(s.sel.searchRes), func(k int) bool { return s.sel.searchRes[k] >= uid })
+			if j == len(s.sel.searchRes) || s.sel.searchRes[j] != uid {
+				return false
+			}
+			continue
+		}
+		found := false
+		for _, r := range staticUIDSet(set, lastUID(s.sel.uids)) {
+			if uid >= r.Start && uid <= r.Stop {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	var m *store.Message
+	if s.meta != nil {
+		if m = s.meta[uid]; m == nil {
+			return false // expunged elsewhere; the client will hear of it
+		}
+	}
+	if m != nil {
+		if !c.Since.IsZero() && dateOf(m.InternalDate).Before(c.Since) {
+			return false
+		}
+		if !c.Before.IsZero() && !dateOf(m.InternalDate).Before(c.Before) {
+			return false
+		}
+		if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
+			sent := m.InternalDate // no usable Date: header: fall back like Dovecot
+			if m.Envelope != nil && !m.Envelope.Date.IsZero() {
+				sent = m.Envelope.Date
+			}
+			if !c.SentSince.IsZero() && dateOf(sent).Before(c.SentSince) {
+				return false
+			}
+			if !c.SentBefore.IsZero() && !dateOf(sent).Before(c.SentBefore) {
+				return false
+			}
+		}
+		if c.Larger > 0 && m.Size <= c.Larger {
+			return false
+		}
+		if c.Smaller > 0 && m.Size >= c.Smaller {
+			return false
+		}
+		for _, f := range c.Flag {
+			if !s.hasFlag(m, f) {
+				return false
+			}
+		}
+		for _, f := range c.NotFlag {
+			if s.hasFlag(m, f) {
+				return false
+			}
+		}
+	}
+	for _, h := range c.Header {
+		if field, ok := ftsFields[strings.ToLower(h.Key)]; ok && h.Value != "" {
+			if !s.ftsHas(field, h.Value, uid) {
+				return false
+			}
+		} else if !s.headerHas(m, h.Key, h.Value) {
+			return false
+		}
+	}
+	for _, t := range c.Body {
+		if !s.ftsHas(store.SearchBody, t, uid) {
+			return false
+		}
+	}
+	for _, t := range c.Text {
+		if !s.ftsHas(store.SearchText, t, uid) {
+			return false
+		}
+	}
+	for k := range c.Not {
+		if s.match(i, uid, &c.Not[k]) {
+			return false
+		}
+	}
+	for _, or := range c.Or {
+		if !s.match(i, uid, &or[0]) && !s.match(i, uid, &or[1]) {
+			return false
+		}
+	}
+	return true
+}
+
+func seqContains(set imap.SeqSet, seq, n uint32) bool {
+	for _, r := range set {
+		start, stop := r.Start, r.Stop
+		if start == 0 {
+			start = n
+		}
+		if stop == 0 {
+			stop = n
+		}
+		if start > stop {
+			start, stop = stop, start
+		}
+		if seq >= start && seq <= stop {
+			return true
+		}
+	}
+	return false
+}
+
+// dateOf drops time and zone (RFC 9051 section 6.4.4: "disregarding time and
+// timezone"), keeping the calendar date as the value itself carries it.
+func dateOf(t time.Time) time.Time {
+	y, mo, d := t.Date()
+	return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+}
+
+func (s *searcher) hasFlag(m *store.Message, f imap.Flag) bool {
+	if strings.EqualFold(string(f), `\Recent`) {
+		return s.sel.isRecent(m.UID)
+	}
+	return hasFlag(m.Flags, string(f))
+}
+
+func (s *searcher) ftsHas(field store.SearchField, text string, uid uint32) bool {
+	key := ftsKey{field, text}
+	uids, ok := s.fts[key]
+	if !ok {
+		var err error
+		uids, err = s.sess.srv.store.Search(s.ctx, s.sel.id, field, text)
+		if err != nil && s.err == nil {
+			s.err = storeErr("search", err)
+		}
+		s.fts[key] = uids
+	}
+	j := sort.Search(len(uids), func(k int) bool { return uids[k] >= uid })
+	return j < len(uids) && uids[j] == uid
+}
+
+// headerHas implements HEADER field-name string: a field of that name whose value
+// contains the string (case-insensitive, encoded words decoded); an empty string
+// matches any message that has the field.
+func (s *searcher) headerHas(m *store.Message, name, value string) bool {
+	if m == nil {
+		return false
+	}
+	h, ok := s.headers[m.UID]
+	if !ok {
+		h = s.readHeader(m.BlobID)
+		s.headers[m.UID] = h
+	}
+	needle := strings.ToLower(value)
+	for _, f := range splitFields(h) {
+		k, v, ok := strings.Cut(f, ":")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), name) {
+			continue
+		}
+		if needle == "" || strings.Contains(strings.ToLower(v), needle) ||
+			strings.Contains(strings.ToLower(decodeWords(v)), needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// readHeader reads a message's header (up to the blank line, at most 256 KiB).
+func (s *searcher) readHeader(blobID string) []byte {
+	f, err := s.sess.srv.store.OpenBlob(blobID)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	br := bufio.NewReader(io.LimitReader(f, 256<<10))
+	var out []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(strings.TrimRight(string(line), "\r\n")) == 0 {
+			return out
+		}
+		out = append(out, line...)
+		if err != nil {
+			return out
+		}
+	}
+}
+
+// splitFields unfolds a header into "Name: value" strings.
+func splitFields(h []byte) []string {
+	var out []string
+	for _, line := range strings.SplitAfter(string(h), "\n") {
+		l := strings.TrimRight(line, "\r\n")
+		if l == "" {
+			continue
+		}
+		if (l[0] == ' ' || l[0] == '\t') && len(out) > 0 {
+			out[len(out)-1] += " " + strings.TrimLeft(l, " \t")
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+var wordDecoder = &mime.WordDecoder{CharsetReader: gocharset.Reader}
+
+func decodeWords(v string) string {
+	d, err := wordDecoder.DecodeHeader(v)
+	if err != nil {
+		return v
+	}
+	return d
+}

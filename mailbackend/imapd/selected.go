@@ -1,0 +1,614 @@
+package imapd
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// selected is a session's view of its selected mailbox.
+//
+// We keep our own per-session UID list instead of imapserver's MailboxTracker: the
+// tracker's EncodeSeqNum does not handle an EXISTS that adds more than one message
+// (go-imap v2.0.0-beta.8, tracker.go "TODO: this doesn't handle increments > 1"), and
+// its Poll writes updates without telling the backend, so a seq→UID map could not be
+// kept in step with what the client has been told. Here uids is exactly the client's
+// view: sequence number n is uids[n-1], and it changes only when we write EXISTS or
+// EXPUNGE (RFC 9051 section 7.5.1: numbers never shift without an EXPUNGE).
+type selected struct {
+	id          int64
+	name        string
+	readOnly    bool
+	uidValidity uint32
+
+	uids []uint32 // client view, ascending; touched only by the connection goroutine
+
+	pending []store.Event // guarded by session.mu
+
+	// ownFlags holds flag changes this session made and already reported (or was
+	// told not to report, .SILENT), so the store's echo of them is not sent again.
+	ownFlags map[uint32]string
+	// recent are the UIDs that are \Recent in this session, ascending.
+	recent []uint32
+	// searchRes is the SEARCHRES "$" result (RFC 5182), as UIDs ascending.
+	searchRes []uint32
+}
+
+var systemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
+
+// Select opens a mailbox (RFC 9051 section 6.3.2) and loads its UID list.
+func (sess *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	mbox, err := sess.srv.store.Mailbox(ctx, sess.acct.ID, name)
+	if err != nil {
+		return nil, storeErr("select", err)
+	}
+	sel := &selected{
+		id:          mbox.ID,
+		name:        mbox.Name,
+		readOnly:    options != nil && options.ReadOnly,
+		uidValidity: mbox.UIDValidity,
+		ownFlags:    make(map[uint32]string),
+	}
+	// Register before loading so no event falls between the load and the
+	// registration; events already reflected in the load are ignored by poll.
+	sess.mu.Lock()
+	sess.sel = sel
+	sess.mu.Unlock()
+	uids, err := sess.srv.store.UIDs(ctx, mbox.ID)
+	if err != nil {
+		sess.Unselect()
+		return nil, storeErr("select", err)
+	}
+	st, err := sess.srv.store.Status(ctx, mbox.ID)
+	if err != nil {
+		sess.Unselect()
+		return nil, storeErr("select", err)
+	}
+	sel.uids = uids
+	if sel.readOnly {
+		// EXAMINE shows \Recent without taking it (RFC 3501 section 6.3.2).
+		sel.recent = sess.srv.recent.peek(mbox.ID, uids)
+	} else {
+		sel.recent = append([]uint32(nil), sess.srv.recent.claim(mbox.ID, uids)...)
+	}
+	data := &imap.SelectData{
+		Flags:          systemFlags,
+		PermanentFlags: []imap.Flag{},
+		NumMessages:    uint32(len(uids)),
+		NumRecent:      uint32(len(sel.recent)),
+		UIDNext:        imap.UID(max(st.UIDNext, lastUID(uids)+1)),
+		UIDValidity:    st.UIDValidity,
+	}
+	if !sel.readOnly {
+		data.PermanentFlags = append(append([]imap.Flag{}, systemFlags...), imap.FlagWildcard)
+	}
+	if st.Unseen > 0 && !sess.conn.EnabledCaps().Has(imap.CapIMAP4rev2) {
+		// OK [UNSEEN n] is IMAP4rev1 only (RFC 3501 section 6.3.1).
+		data.FirstUnseenSeqNum = sess.firstUnseen(sel)
+	}
+	return data, nil
+}
+
+// firstUnseen finds the sequence number of the first message without \Seen, reading
+// metadata in small batches from the start.
+func (sess *session) firstUnseen(sel *selected) uint32 {
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	const batch = 128
+	for i := 0; i < len(sel.uids); i += batch {
+		j := min(i+batch, len(sel.uids)) - 1
+		msgs, err := sess.srv.store.Messages(ctx, sel.id, []store.UIDRange{{Start: sel.uids[i], Stop: sel.uids[j]}}, store.FetchOptions{})
+		if err != nil {
+			return 0
+		}
+		for _, m := range msgs {
+			if !hasFlag(m.Flags, store.FlagSeen) {
+				if idx := sel.index(m.UID); idx >= 0 {
+					return uint32(idx + 1)
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// Unselect leaves the selected state.
+func (sess *session) Unselect() error {
+	sess.mu.Lock()
+	sess.sel = nil
+	sess.mu.Unlock()
+	return nil
+}
+
+// knownOrPending reports whether uid is in the view or announced by a pending event.
+// Called with session.mu held, from the connection goroutine.
+func (sel *selected) knownOrPending(uid uint32) bool {
+	if lastUID(sel.uids) >= uid {
+		return true
+	}
+	for _, ev := range sel.pending {
+		if ev.Kind == store.EventNew && len(ev.UIDs) > 0 && ev.UIDs[len(ev.UIDs)-1] >= uid {
+			return true
+		}
+	}
+	return false
+}
+
+func lastUID(uids []uint32) uint32 {
+	if len(uids) == 0 {
+		return 0
+	}
+	return uids[len(uids)-1]
+}
+
+// index returns uid's position in the view, or -1.
+func (sel *selected) index(uid uint32) int {
+	i := sort.Search(len(sel.uids), func(i int) bool { return sel.uids[i] >= uid })
+	if i < len(sel.uids) && sel.uids[i] == uid {
+		return i
+	}
+	return -1
+}
+
+func (sel *selected) remove(i int) {
+	sel.uids = append(sel.uids[:i], sel.uids[i+1:]...)
+}
+
+func (sel *selected) isRecent(uid uint32) bool {
+	i := sort.Search(len(sel.recent), func(i int) bool { return sel.recent[i] >= uid })
+	return i < len(sel.recent) && sel.recent[i] == uid
+}
+
+// poll applies queued store events to the view and tells the client, in order.
+// When expunges are not allowed (FETCH, STORE, SEARCH: RFC 9051 section 7.5.1) they
+// stay queued; new messages and flag changes still go out.
+func (sel *selected) poll(sess *session, w *imapserver.UpdateWriter, allowExpunge bool) error {
+	sess.mu.Lock()
+	pending := sel.pending
+	sel.pending = nil
+	sess.mu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+
+	var held []store.Event
+	existsDirty, recentDirty := false, false
+	flush := func() error {
+		if !existsDirty {
+			return nil
+		}
+		existsDirty = false
+		if err := w.WriteNumMessages(uint32(len(sel.uids))); err != nil {
+			return err
+		}
+		if recentDirty {
+			recentDirty = false
+			return w.WriteNumRecent(uint32(len(sel.recent)))
+		}
+		return nil
+	}
+	for _, ev := range pending {
+		switch ev.Kind {
+		case store.EventNew:
+			last := lastUID(sel.uids)
+			start := len(sel.uids)
+			for _, uid := range ev.UIDs {
+				if uid > last {
+					sel.uids = append(sel.uids, uid)
+					last = uid
+				}
+			}
+			if added := sel.uids[start:]; len(added) > 0 {
+				existsDirty = true
+				if !sel.readOnly {
+					if c := sess.srv.recent.claim(sel.id, added); len(c) > 0 {
+						sel.recent = append(sel.recent, c...)
+						recentDirty = true
+					}
+				}
+			}
+		case store.EventExpunge:
+			if !allowExpunge || len(held) > 0 {
+				held = append(held, ev)
+				continue
+			}
+			for _, uid := range ev.UIDs {
+				i := sel.index(uid)
+				if i < 0 {
+					continue // already expunged by us, or never shown
+				}
+				if err := flush(); err != nil {
+					return err
+				}
+				sel.remove(i)
+				if err := w.WriteExpunge(uint32(i + 1)); err != nil {
+					return err
+				}
+			}
+		case store.EventFlags:
+			for _, fu := range ev.Flags {
+				i := sel.index(fu.UID)
+				if i < 0 {
+					continue
+				}
+				key := flagKey(fu.Flags)
+				if own, ok := sel.ownFlags[fu.UID]; ok && own == key {
+					delete(sel.ownFlags, fu.UID)
+					continue
+				}
+				if err := flush(); err != nil {
+					return err
+				}
+				if err := w.WriteMessageFlags(uint32(i+1), imap.UID(fu.UID), sel.imapFlags(fu.UID, fu.Flags)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if len(held) > 0 {
+		sess.mu.Lock()
+		sel.pending = append(held, sel.pending...)
+		sess.mu.Unlock()
+	}
+	return nil
+}
+
+// imapFlags converts stored flags, adding \Recent when it applies to this session.
+func (sel *selected) imapFlags(uid uint32, flags []string) []imap.Flag {
+	out := make([]imap.Flag, 0, len(flags)+1)
+	for _, f := range flags {
+		out = append(out, imap.Flag(f))
+	}
+	if sel.isRecent(uid) {
+		out = append(out, imap.Flag(`\Recent`))
+	}
+	return out
+}
+
+func flagKey(flags []string) string { return strings.Join(flags, " ") }
+
+func hasFlag(flags []string, f string) bool {
+	for _, x := range flags {
+		if strings.EqualFold(x, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve maps a sequence set or UID set to positions in the view, ascending and
+// without duplicates. A sequence number beyond the view is a client error.
+func (sel *selected) resolve(numSet imap.NumSet) ([]int, error) {
+	n := len(sel.uids)
+	var idxs []int
+	switch set := numSet.(type) {
+	case imap.SeqSet:
+		for _, r := range set {
+			start, stop := r.Start, r.Stop
+			if start == 0 {
+				start = uint32(n)
+			}
+			if stop == 0 {
+				stop = uint32(n)
+			}
+			if start > stop {
+				start, stop = stop, start
+			}
+			if start == 0 {
+				if n == 0 && (r.Start == 0 || r.Stop == 0) {
+					continue // "*" in an empty mailbox addresses nothing
+				}
+				return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Invalid message sequence number 0"}
+			}
+			if stop > uint32(n) {
+				return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Message sequence number out of range"}
+			}
+			for i := start; i <= stop; i++ {
+				idxs = append(idxs, int(i-1))
+			}
+		}
+	case imap.UIDSet:
+		if imap.IsSearchRes(set) {
+			for _, uid := range sel.searchRes {
+				if i := sel.index(uid); i >= 0 {
+					idxs = append(idxs, i)
+				}
+			}
+			return idxs, nil
+		}
+		if n == 0 {
+			return nil, nil
+		}
+		for _, r := range staticUIDSet(set, lastUID(sel.uids)) {
+			lo := sort.Search(n, func(i int) bool { return sel.uids[i] >= r.Start })
+			for i := lo; i < n && sel.uids[i] <= r.Stop; i++ {
+				idxs = append(idxs, i)
+			}
+		}
+	}
+	if len(idxs) > 1 && !sort.IntsAreSorted(idxs) {
+		sort.Ints(idxs)
+	}
+	// Drop duplicates from overlapping ranges.
+	out := idxs[:0]
+	for i, x := range idxs {
+		if i == 0 || x != idxs[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// staticUIDSet replaces "*" by the highest UID (RFC 9051 section 9: "n:*" includes the
+// last message even when n is larger) and orders each range.
+func staticUIDSet(set imap.UIDSet, maxUID uint32) []store.UIDRange {
+	out := make([]store.UIDRange, 0, len(set))
+	for _, r := range set {
+		start, stop := uint32(r.Start), uint32(r.Stop)
+		if start == 0 {
+			start = maxUID
+		}
+		if stop == 0 {
+			stop = maxUID
+		}
+		if start > stop {
+			start, stop = stop, start
+		}
+		out = append(out, store.UIDRange{Start: start, Stop: stop})
+	}
+	return out
+}
+
+// ranges turns view positions (ascending) into UID ranges for the store: one range
+// per run of consecutive positions. UIDs between two neighbours in the view are
+// never live messages the client does not know (they were expunged), so the store
+// cannot return a message outside the set.
+func (sel *selected) ranges(idxs []int) []store.UIDRange {
+	var out []store.UIDRange
+	for i := 0; i < len(idxs); {
+		j := i
+		for j+1 < len(idxs) && idxs[j+1] == idxs[j]+1 {
+			j++
+		}
+		out = append(out, store.UIDRange{Start: sel.uids[idxs[i]], Stop: sel.uids[idxs[j]]})
+		i = j + 1
+	}
+	return out
+}
+
+// Store changes flags (RFC 9051 section 6.4.6).
+func (sess *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
+	sel := sess.sel
+	if sel.readOnly {
+		return errReadOnly
+	}
+	idxs, err := sel.resolve(numSet)
+	if err != nil || len(idxs) == 0 {
+		return err
+	}
+	fl, err := storableFlags(flags.Flags)
+	if err != nil {
+		return err
+	}
+	op := store.FlagsSet
+	switch flags.Op {
+	case imap.StoreFlagsAdd:
+		op = store.FlagsAdd
+	case imap.StoreFlagsDel:
+		op = store.FlagsRemove
+	}
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	ranges := sel.ranges(idxs)
+	if len(fl) > 0 || op == store.FlagsSet {
+		updates, err := sess.srv.store.StoreFlags(ctx, sel.id, ranges, op, fl)
+		if err != nil {
+			return storeErr("store", err)
+		}
+		for _, u := range updates {
+			sel.ownFlags[u.UID] = flagKey(u.Flags)
+		}
+	}
+	if flags.Silent {
+		return nil
+	}
+	msgs, err := sess.srv.store.Messages(ctx, sel.id, ranges, store.FetchOptions{})
+	if err != nil {
+		return storeErr("store", err)
+	}
+	_, uidCmd := numSet.(imap.UIDSet)
+	for _, m := range msgs {
+		i := sel.index(m.UID)
+		if i < 0 {
+			continue
+		}
+		rw := w.CreateMessage(uint32(i + 1))
+		if uidCmd {
+			rw.WriteUID(imap.UID(m.UID))
+		}
+		rw.WriteFlags(sel.imapFlags(m.UID, m.Flags))
+		if err := rw.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storableFlags canonicalises system flags and rejects unknown ones; \Recent is
+// session state and cannot be stored (RFC 3501 section 2.3.2).
+func storableFlags(in []imap.Flag) ([]string, error) {
+	out := make([]string, 0, len(in))
+	for _, f := range in {
+		s := string(f)
+		if !strings.HasPrefix(s, `\`) {
+			out = append(out, s)
+			continue
+		}
+		if strings.EqualFold(s, `\Recent`) {
+			continue
+		}
+		ok := false
+		for _, sf := range systemFlags {
+			if strings.EqualFold(s, string(sf)) {
+				out = append(out, string(sf))
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Invalid system flag " + s}
+		}
+	}
+	return out, nil
+}
+
+// Expunge removes \Deleted messages (RFC 9051 sections 6.4.3, 6.4.9 UID EXPUNGE).
+// imapserver also calls it for CLOSE, with a writer that writes nothing.
+func (sess *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
+	sel := sess.sel
+	if sel.readOnly {
+		if isCloseWriter(w) {
+			return nil // CLOSE on an EXAMINEd mailbox expunges nothing (RFC 9051 6.4.1)
+		}
+		return errReadOnly
+	}
+	var set []store.UIDRange
+	if uids != nil {
+		if imap.IsSearchRes(*uids) {
+			for _, u := range sel.searchRes {
+				set = append(set, store.UIDRange{Start: u, Stop: u})
+			}
+		} else {
+			set = staticUIDSet(*uids, lastUID(sel.uids))
+		}
+		if len(set) == 0 {
+			return nil
+		}
+	}
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	gone, err := sess.srv.store.Expunge(ctx, sel.id, set)
+	if err != nil {
+		return storeErr("expunge", err)
+	}
+	for _, uid := range gone {
+		if i := sel.index(uid); i >= 0 {
+			sel.remove(i)
+			if err := w.WriteExpunge(uint32(i + 1)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isCloseWriter recognises the ExpungeWriter imapserver passes for CLOSE: it has no
+// connection. imapserver gives the backend no other way to tell CLOSE from EXPUNGE
+// (go-imap v2.0.0-beta.8 select.go handleUnselect), and "TODO: forbid write commands
+// in read-only mode" means read-only enforcement is ours.
+func isCloseWriter(w *imapserver.ExpungeWriter) bool {
+	v := reflect.ValueOf(w).Elem()
+	f := v.FieldByName("conn")
+	return f.IsValid() && f.IsNil()
+}
+
+// destMailbox looks up a COPY/MOVE target; a missing one is NO [TRYCREATE].
+func (sess *session) destMailbox(name string) (*store.Mailbox, error) {
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	mbox, err := sess.srv.store.Mailbox(ctx, sess.acct.ID, name)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, noErr(imap.ResponseCodeTryCreate, "No such mailbox")
+		}
+		return nil, storeErr("lookup", err)
+	}
+	return mbox, nil
+}
+
+// Copy copies messages and reports COPYUID (RFC 4315).
+func (sess *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) {
+	sel := sess.sel
+	idxs, err := sel.resolve(numSet)
+	if err != nil {
+		return nil, err
+	}
+	mbox, err := sess.destMailbox(dest)
+	if err != nil || len(idxs) == 0 {
+		return nil, err
+	}
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	res, err := sess.srv.store.Copy(ctx, sel.id, sel.ranges(idxs), mbox.ID)
+	if err != nil {
+		return nil, storeErr("copy", err)
+	}
+	if len(res.DestUIDs) == 0 {
+		return nil, nil
+	}
+	if mbox.ID == sel.id {
+		sess.waitForUID(sel.id, res.DestUIDs[len(res.DestUIDs)-1])
+	}
+	return copyData(res), nil
+}
+
+func copyData(res *store.CopyResult) *imap.CopyData {
+	var src, dst imap.UIDSet
+	for _, u := range res.SourceUIDs {
+		src.AddNum(imap.UID(u))
+	}
+	for _, u := range res.DestUIDs {
+		dst.AddNum(imap.UID(u))
+	}
+	return &imap.CopyData{UIDValidity: res.UIDValidity, SourceUIDs: src, DestUIDs: dst}
+}
+
+// Move moves messages (RFC 6851): COPYUID first, then the EXPUNGEs.
+func (sess *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	sel := sess.sel
+	if sel.readOnly {
+		return errReadOnly
+	}
+	idxs, err := sel.resolve(numSet)
+	if err != nil {
+		return err
+	}
+	mbox, err := sess.destMailbox(dest)
+	if err != nil || len(idxs) == 0 {
+		return err
+	}
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	res, err := sess.srv.store.Move(ctx, sel.id, sel.ranges(idxs), mbox.ID)
+	if err != nil {
+		return storeErr("move", err)
+	}
+	if len(res.DestUIDs) == 0 {
+		return nil
+	}
+	if err := w.WriteCopyData(copyData(res)); err != nil {
+		return err
+	}
+	for _, uid := range res.SourceUIDs {
+		if i := sel.index(uid); i >= 0 {
+			sel.remove(i)
+			if err := w.WriteExpunge(uint32(i + 1)); err != nil {
+				return err
+			}
+		}
+	}
+	if mbox.ID == sel.id {
+		sess.waitForUID(sel.id, res.DestUIDs[len(res.DestUIDs)-1])
+	}
+	return nil
+}

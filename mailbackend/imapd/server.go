@@ -1,0 +1,293 @@
+package imapd
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// Config is what the IMAP server needs from the configuration.
+type Config struct {
+	TLS             *tls.Config
+	MaxMessageBytes int64 // APPENDLIMIT (RFC 7889); 0 = 50 MiB
+}
+
+const (
+	defaultMaxMessageBytes = 50 << 20
+	// maxConnsPerIP bounds concurrent connections from one non-loopback address, so
+	// one host cannot exhaust file descriptors. Loopback (the webmail, tests) is exempt.
+	maxConnsPerIP = 50
+)
+
+// capabilities are advertised through imapserver, which adds SASL-IR, LITERAL-,
+// STARTTLS, AUTH=PLAIN / LOGINDISABLED, UNSELECT, ENABLE, IDLE and UTF8=ACCEPT itself,
+// and APPENDLIMIT=n from session.AppendLimit. CONDSTORE, QRESYNC, SORT and THREAD are
+// deliberately absent: we do not implement them.
+var capabilities = imap.CapSet{
+	imap.CapIMAP4rev1:         {},
+	imap.CapIMAP4rev2:         {},
+	imap.CapNamespace:         {},
+	imap.CapUIDPlus:           {},
+	imap.CapESearch:           {},
+	imap.CapSearchRes:         {},
+	imap.CapListExtended:      {},
+	imap.CapListStatus:        {},
+	imap.CapMove:              {},
+	imap.CapStatusSize:        {},
+	imap.CapBinary:            {},
+	imap.CapChildren:          {},
+	imap.CapSpecialUse:        {},
+	imap.CapCreateSpecialUse:  {},
+	imap.CapLiteralPlus:       {},
+	imap.CapUnauthenticate:    {},
+}
+
+// Server serves IMAP over the store.
+type Server struct {
+	cfg   Config
+	store *store.Store
+	auth  *auth.Authenticator
+	log   *slog.Logger
+
+	// trusted reports whether a client may send credentials without TLS
+	// (DESIGN.md: AUTH only over TLS, loopback excepted). Tests replace it.
+	trusted func(net.Addr) bool
+
+	// imapserver decides "may authenticate" per server (Options.InsecureAuth), not per
+	// connection, so we run two: one for clients that must use TLS first and one for
+	// trusted clients; our own accept loop hands each connection to the right one.
+	secure, insecure       *imapserver.Server
+	secureLn, insecureLn   *chanListener
+	libWG                  sync.WaitGroup
+	mu                     sync.Mutex
+	listeners              map[net.Listener]struct{}
+	perIP                  map[string]int
+	closed                 bool
+	acceptWG               sync.WaitGroup
+	hubsMu                 sync.Mutex
+	hubs                   map[int64]*accountHub
+	cache                  *metaCache
+	recent                 *recentTracker
+	closeOnce              sync.Once
+}
+
+// New returns a server; call Serve or ServeTLS to accept connections.
+func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = defaultMaxMessageBytes
+	}
+	s := &Server{
+		cfg:       cfg,
+		store:     st,
+		auth:      a,
+		log:       log,
+		trusted:   auth.IsLoopback,
+		listeners: make(map[net.Listener]struct{}),
+		perIP:     make(map[string]int),
+		hubs:      make(map[int64]*accountHub),
+		cache:     newMetaCache(20000),
+		recent:    newRecentTracker(),
+	}
+	newLib := func(insecure bool) *imapserver.Server {
+		return imapserver.New(&imapserver.Options{
+			NewSession:   s.newSession,
+			Caps:         capabilities,
+			Logger:       slogPrinter{log},
+			TLSConfig:    cfg.TLS,
+			InsecureAuth: insecure,
+		})
+	}
+	s.secure, s.insecure = newLib(false), newLib(true)
+	s.secureLn, s.insecureLn = newChanListener(), newChanListener()
+	s.libWG.Add(2)
+	go func() { defer s.libWG.Done(); _ = s.secure.Serve(s.secureLn) }()
+	go func() { defer s.libWG.Done(); _ = s.insecure.Serve(s.insecureLn) }()
+	return s
+}
+
+// Serve accepts plain connections on ln (the port 143 role); clients upgrade with
+// STARTTLS before they may log in, unless they connect from loopback.
+func (s *Server) Serve(ln net.Listener) error { return s.serve(ln, false) }
+
+// ServeTLS accepts plain TCP connections on ln and wraps each in TLS (the port 993
+// role, implicit TLS).
+func (s *Server) ServeTLS(ln net.Listener) error {
+	if s.cfg.TLS == nil {
+		return errors.New("imapd: ServeTLS needs a TLS config")
+	}
+	return s.serve(ln, true)
+}
+
+func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errors.New("imapd: server closed")
+	}
+	s.listeners[ln] = struct{}{}
+	s.acceptWG.Add(1)
+	s.mu.Unlock()
+	defer s.acceptWG.Done()
+
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("imapd: accept: %w", err)
+		}
+		delay = 0
+		s.dispatch(c, implicitTLS)
+	}
+}
+
+// dispatch applies the per-IP limit and hands the connection to the imapserver
+// instance matching the client's trust.
+func (s *Server) dispatch(c net.Conn, implicitTLS bool) {
+	addr := c.RemoteAddr()
+	ip := auth.IPOf(addr)
+	trusted := s.trusted(addr)
+	s.mu.Lock()
+	if !trusted && s.perIP[ip] >= maxConnsPerIP {
+		s.mu.Unlock()
+		s.log.Warn("imap connection refused: too many from address", "ip", ip)
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "* BYE [UNAVAILABLE] Too many connections from your address\r\n")
+		c.Close()
+		return
+	}
+	s.perIP[ip]++
+	s.mu.Unlock()
+
+	var conn net.Conn = &countedConn{Conn: c, release: func() {
+		s.mu.Lock()
+		if s.perIP[ip]--; s.perIP[ip] <= 0 {
+			delete(s.perIP, ip)
+		}
+		s.mu.Unlock()
+	}}
+	if implicitTLS {
+		// imapserver recognises TLS by the *tls.Conn type, so TLS must be the
+		// outermost wrapper.
+		conn = tls.Server(conn, s.cfg.TLS)
+	}
+	ln := s.secureLn
+	if trusted {
+		ln = s.insecureLn
+	}
+	if !ln.offer(conn) {
+		conn.Close()
+	}
+}
+
+// Close stops accepting, closes every connection and waits for the accept loops.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		for ln := range s.listeners {
+			if cerr := ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {
+				err = cerr
+			}
+		}
+		s.mu.Unlock()
+		s.acceptWG.Wait()
+		s.secure.Close()
+		s.insecure.Close()
+		s.libWG.Wait()
+		s.hubsMu.Lock()
+		for id, h := range s.hubs {
+			h.sub.Close()
+			delete(s.hubs, id)
+		}
+		s.hubsMu.Unlock()
+	})
+	return err
+}
+
+// appendLimit is MaxMessageBytes as imapserver's uint32.
+func (s *Server) appendLimit() uint32 {
+	return uint32(min(s.cfg.MaxMessageBytes, math.MaxUint32))
+}
+
+// countedConn releases its per-IP slot exactly once when closed.
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// chanListener is a net.Listener fed by our accept loop.
+type chanListener struct {
+	ch     chan net.Conn
+	done   chan struct{}
+	closed sync.Once
+}
+
+func newChanListener() *chanListener {
+	return &chanListener{ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *chanListener) offer(c net.Conn) bool {
+	select {
+	case l.ch <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.closed.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4zero} }
+
+// slogPrinter adapts slog to imapserver.Logger.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, args ...any) {
+	p.log.Warn("imapserver: " + fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,166 @@
+package mailbackend
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/imapd"
+	"github.com/yubinmail/yubin/mailbackend/pop3d"
+	"github.com/yubinmail/yubin/mailbackend/queue"
+	"github.com/yubinmail/yubin/mailbackend/smtpd"
+	"github.com/yubinmail/yubin/mailbackend/store"
+	"github.com/yubinmail/yubin/mailbackend/tlsconf"
+)
+
+// Running is a started mail server.
+type Running struct {
+	Store *store.Store
+	Auth  *auth.Authenticator
+	Queue *queue.Queue
+	TLS   *tls.Config
+
+	addrs   map[string]string
+	closers []func() error
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	log     *slog.Logger
+}
+
+// Listener names, as in the [listen] section.
+const (
+	ListenSMTP        = "smtp"
+	ListenSubmission  = "submission"
+	ListenSubmissions = "submissions"
+	ListenIMAP        = "imap"
+	ListenIMAPS       = "imaps"
+	ListenPOP3        = "pop3"
+	ListenPOP3S       = "pop3s"
+)
+
+// Start opens the spool in cfg.DataDir and starts everything cfg configures. A listen
+// address with port 0 gets a free port; Addr tells which. On error nothing is left
+// running.
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
+	}
+	r := &Running{Store: st, addrs: make(map[string]string), log: log}
+	r.closers = append(r.closers, st.Close)
+	ok := false
+	defer func() {
+		if !ok {
+			r.Close()
+		}
+	}()
+
+	for _, d := range cfg.Domains {
+		if err := st.AddDomain(ctx, d); err != nil && !errors.Is(err, store.ErrExists) {
+			return nil, fmt.Errorf("domain %s: %w", d, err)
+		}
+	}
+	r.TLS, err = tlsconf.Load(cfg.TLS.Cert, cfg.TLS.Key, cfg.DataDir, cfg.Hostname)
+	if err != nil {
+		return nil, err
+	}
+	r.Auth = auth.New(st, log, cfg.SMTP.PopBeforeSMTPMinutes)
+
+	r.Queue = queue.New(queue.Config{
+		Hostname:          cfg.Hostname,
+		Resolver:          cfg.Delivery.Resolver,
+		Port:              cfg.Delivery.Port,
+		Smarthost:         cfg.Delivery.Smarthost,
+		SmarthostUser:     cfg.Delivery.SmarthostUser,
+		SmarthostPassword: cfg.Delivery.SmarthostPassword,
+		RetryFor:          time.Duration(cfg.Delivery.RetryDays) * 24 * time.Hour,
+	}, st, log.With("component", "queue"))
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.Queue.Run(runCtx)
+	}()
+
+	smtp := smtpd.New(smtpd.Config{
+		Hostname:        cfg.Hostname,
+		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
+		MaxRecipients:   cfg.SMTP.MaxRecipients,
+		TLS:             r.TLS,
+	}, st, r.Auth, r.Queue, log.With("component", "smtpd"))
+	imap := imapd.New(imapd.Config{
+		TLS:             r.TLS,
+		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
+	}, st, r.Auth, log.With("component", "imapd"))
+	pop := pop3d.New(pop3d.Config{
+		TLS:      r.TLS,
+		Hostname: cfg.Hostname,
+	}, st, r.Auth, log.With("component", "pop3d"))
+	// Servers close before the store (closers run in reverse).
+	r.closers = append(r.closers, smtp.Close, imap.Close, pop.Close)
+
+	listeners := []struct {
+		name, addr string
+		serve      func(net.Listener) error
+	}{
+		{ListenSMTP, cfg.Listen.SMTP, smtp.ServeMX},
+		{ListenSubmission, cfg.Listen.Submission, smtp.ServeSubmission},
+		{ListenSubmissions, cfg.Listen.Submissions, smtp.ServeSubmissions},
+		{ListenIMAP, cfg.Listen.IMAP, imap.Serve},
+		{ListenIMAPS, cfg.Listen.IMAPS, imap.ServeTLS},
+		{ListenPOP3, cfg.Listen.POP3, pop.Serve},
+		{ListenPOP3S, cfg.Listen.POP3S, pop.ServeTLS},
+	}
+	for _, l := range listeners {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen.%s: %w", l.name, err)
+		}
+		r.addrs[l.name] = ln.Addr().String()
+		r.wg.Add(1)
+		go func(name string, serve func(net.Listener) error, ln net.Listener) {
+			defer r.wg.Done()
+			if err := serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+				log.Error("listener stopped", "listener", name, "err", err)
+			}
+		}(l.name, l.serve, ln)
+	}
+	ok = true
+	return r, nil
+}
+
+// Addr returns the bound address of a listener ("" when it is off).
+func (r *Running) Addr(name string) string { return r.addrs[name] }
+
+// Close stops the listeners and the queue, then closes the store.
+func (r *Running) Close() error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	var errs []error
+	for i := len(r.closers) - 1; i >= 1; i-- {
+		if err := r.closers[i](); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	r.wg.Wait()
+	if len(r.closers) > 0 {
+		errs = append(errs, r.closers[0]())
+	}
+	r.closers = nil
+	return errors.Join(errs...)
+}

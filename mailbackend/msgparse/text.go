@@ -1,0 +1,222 @@
+package msgparse
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+)
+
+// MaxBodyText caps SearchText.Body: enough for any human-written text, small enough that
+// a 20 MiB mailing-list digest does not bloat the index.
+const MaxBodyText = 256 << 10
+
+// maxPartInput bounds how much of one part is transfer- and charset-decoded for the
+// index, so a huge text attachment costs no more than the cap needs.
+const maxPartInput = 4 * MaxBodyText
+
+func (p *parser) searchText(env *Envelope, root *Part) SearchText {
+	st := SearchText{
+		Subject: DecodeHeader(env.Subject),
+		From:    addressText(env.From),
+		To:      addressText(env.To),
+		Cc:      addressText(env.Cc),
+		Bcc:     addressText(env.Bcc),
+	}
+	var b strings.Builder
+	b.Grow(min(int(root.Size), MaxBodyText))
+	p.bodyText(&b, root)
+	st.Body = truncateUTF8(b.String(), MaxBodyText)
+	return st
+}
+
+// addressText renders an address list as "Name <mailbox@host>, ..." with names decoded.
+func addressText(list []Address) string {
+	var b strings.Builder
+	for _, a := range list {
+		if a.Host == "" {
+			if a.Mailbox != "" { // group start: the group name is searchable too
+				if b.Len() > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(DecodeHeader(a.Mailbox))
+				b.WriteByte(':')
+			}
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		if a.Name != "" {
+			b.WriteString(DecodeHeader(a.Name))
+			b.WriteString(" <")
+			b.WriteString(rawText(a.Addr()))
+			b.WriteByte('>')
+		} else {
+			b.WriteString(rawText(a.Addr()))
+		}
+	}
+	return b.String()
+}
+
+// rawText makes header text that is not RFC 2047 encoded valid UTF-8 (RFC 6532 raw
+// UTF-8, or a legacy charset guessed).
+func rawText(s string) string {
+	if isPlainASCII([]byte(s)) {
+		return s
+	}
+	return DecodeCharset("", []byte(s))
+}
+
+// bodyText appends the decoded text of part to b: text/plain and text/html leaves,
+// the preferred alternative of a multipart/alternative, and enclosed messages.
+func (p *parser) bodyText(b *strings.Builder, part *Part) {
+	if b.Len() >= MaxBodyText || part == nil {
+		return
+	}
+	switch {
+	case part.Type == "multipart" && part.Subtype == "alternative":
+		// The alternatives say the same thing; index the plain one when there is one.
+		var pick *Part
+		for _, c := range part.Parts {
+			if c.Type == "text" && c.Subtype == "plain" {
+				pick = c
+				break
+			}
+		}
+		if pick == nil {
+			for _, c := range part.Parts {
+				if c.Type == "text" && c.Subtype == "html" || c.Type == "multipart" {
+					pick = c
+					break
+				}
+			}
+		}
+		p.bodyText(b, pick)
+	case part.Type == "multipart":
+		for _, c := range part.Parts {
+			p.bodyText(b, c)
+		}
+	case part.Message != nil:
+		p.bodyText(b, part.Message)
+	case part.Type == "text" && (part.Subtype == "plain" || part.Subtype == "html"):
+		if part.End <= part.BodyStart {
+			return
+		}
+		body := p.raw[part.BodyStart:part.End]
+		if len(body) > maxPartInput {
+			body = body[:maxPartInput]
+		}
+		data := DecodeTransfer(part.Encoding, body)
+		charset := paramValue(part.Params, "charset")
+		var text string
+		if part.Subtype == "html" {
+			if charset == "" {
+				charset = sniffHTMLCharset(data)
+			}
+			text = htmlText(DecodeCharset(charset, data))
+		} else {
+			text = DecodeCharset(charset, data)
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(text)
+	}
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// sniffHTMLCharset finds <meta charset=...> or <meta http-equiv content="...;
+// charset=..."> in the first KiB, the way browsers pre-scan (HTML section 13.2.3.2).
+func sniffHTMLCharset(b []byte) string {
+	if len(b) > 1024 {
+		b = b[:1024]
+	}
+	lb := bytes.ToLower(b)
+	i := bytes.Index(lb, []byte("charset="))
+	if i < 0 {
+		return ""
+	}
+	v := lb[i+len("charset="):]
+	v = bytes.TrimLeft(v, `"' `)
+	end := bytes.IndexAny(v, `"' ;>/`)
+	if end < 0 {
+		return ""
+	}
+	return string(v[:end])
+}
+
+// htmlText extracts the text of an HTML document: script and style contents dropped,
+// block elements turned into line breaks, white space collapsed, entities decoded by
+// the tokenizer.
+func htmlText(s string) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	buf := make([]byte, 0, len(s)/2)
+	skip := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return strings.TrimSpace(string(buf))
+		case html.TextToken:
+			if skip == 0 {
+				buf = appendCollapsed(buf, z.Text())
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style", "head", "title":
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+			case "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
+				"table", "blockquote", "pre", "hr", "ul", "ol", "dl", "dt", "dd":
+				buf = bytes.TrimRight(buf, " ")
+				if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+					buf = append(buf, '\n')
+				}
+			case "td", "th":
+				if len(buf) > 0 && buf[len(buf)-1] != ' ' && buf[len(buf)-1] != '\n' {
+					buf = append(buf, ' ')
+				}
+			}
+		}
+	}
+}
+
+// appendCollapsed appends text with runs of white space collapsed to one space and no
+// space at the start of a line.
+func appendCollapsed(buf, t []byte) []byte {
+	pending := false
+	for len(t) > 0 {
+		r, n := utf8.DecodeRune(t)
+		switch r {
+		case ' ', '\t', '\n', '\r', '\f', '\u00a0':
+			pending = true
+		default:
+			if pending && len(buf) > 0 && buf[len(buf)-1] != ' ' && buf[len(buf)-1] != '\n' {
+				buf = append(buf, ' ')
+			}
+			pending = false
+			buf = append(buf, t[:n]...)
+		}
+		t = t[n:]
+	}
+	if pending && len(buf) > 0 && buf[len(buf)-1] != ' ' && buf[len(buf)-1] != '\n' {
+		buf = append(buf, ' ')
+	}
+	return buf
+}

@@ -1,0 +1,89 @@
+package smtpd
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+)
+
+// BenchmarkMXReceive is issue 3's throughput figure: 10 concurrent clients, each on
+// its own connection, sending 4 KiB messages to local accounts on the MX port; every
+// 250 means the message is durable in the store. Reports messages/s.
+//
+//	go test ./mailbackend/smtpd/ -run '^$' -bench MXReceive -benchtime 5000x -count 5
+func BenchmarkMXReceive(b *testing.B) {
+	e := newTestEnv(b, nil, 0)
+	const clients = 10
+	var rcpts []string
+	for i := range clients {
+		addr := fmt.Sprintf("user%d@example.test", i)
+		e.addAccount(addr, "pw")
+		rcpts = append(rcpts, addr)
+	}
+	var body strings.Builder
+	body.WriteString("From: carol@remote.test\r\nTo: someone@example.test\r\nSubject: benchmark\r\n" +
+		"Message-ID: <bench@remote.test>\r\nDate: Thu, 26 Nov 2026 12:00:00 +0000\r\n\r\n")
+	for body.Len() < 4096-76 {
+		body.WriteString(strings.Repeat("abcdefghij", 7) + "0123\r\n")
+	}
+	msg := []byte(body.String())
+
+	conns := make([]*smtp.Client, clients)
+	for i := range conns {
+		c, err := smtp.Dial(e.mx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Hello("bench.remote.test"); err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+
+	b.SetBytes(int64(len(msg)))
+	b.ResetTimer()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
+				if err := sendOne(c, "carol@remote.test", rcpts[(int(n)+i)%len(rcpts)], msg); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func sendOne(c *smtp.Client, from, to string, msg []byte) error {
+	if err := c.Mail(from, nil); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to, nil); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	return w.Close()
+}

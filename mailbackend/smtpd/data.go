@@ -1,0 +1,282 @@
+package smtpd
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// Data receives the message (DATA, or BDAT chunks: go-smtp feeds both here), checks
+// it, adds the trace headers and delivers it. It replies 250 only after the store and
+// the queue made it durable.
+func (s *session) Data(r io.Reader) error {
+	raw, err := readStrict(r, s.srv.cfg.MaxMessageBytes)
+	if err != nil {
+		// Data too large, an aborted BDAT or a broken connection: go-smtp drains
+		// what is left of DATA and sends our reply after it (RFC 5321 section 4.2.5
+		// allows no reply before the end of data).
+		return s.fail("data", err)
+	}
+	if raw.bare {
+		s.log.Warn("smtp message refused: bare CR or LF", "from", s.from, "account", s.accountName(), "size", len(raw.data))
+		return s.fail("data", errBareNewline)
+	}
+	if !s.hasFrom || s.rcptCount == 0 {
+		return s.fail("data", errTemporary) // go-smtp already checks this; keep the guard
+	}
+
+	id := randomID(8)
+	now := time.Now()
+	msg := raw.data
+	var extra []byte
+	if s.submission() {
+		// RFC 6409 section 8.2 and 8.3: a submission server may add a missing
+		// Message-ID and Date, which every message needs (RFC 5322 section 3.6).
+		extra = missingHeaders(msg, s.srv.cfg.Hostname, now)
+	}
+	received := s.receivedHeader(id, now)
+
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if len(s.localRcpts) > 0 {
+		// RFC 5321 section 4.4: the delivering server adds Return-Path with the
+		// envelope sender; it is the same for every local recipient, so one blob.
+		full := assemble(returnPath(s.from), received, msg, extra)
+		rcpts := make([]store.Recipient, 0, len(s.localRcpts))
+		for _, r := range s.localRcpts {
+			rcpts = append(rcpts, r)
+		}
+		if _, err := s.srv.store.Deliver(ctx, full, rcpts); err != nil {
+			return s.fail("data", temporary("deliver %s: %w", id, err))
+		}
+	}
+	if len(s.remoteRcpts) > 0 {
+		full := assemble(nil, received, msg, extra)
+		if err := s.srv.queue.Enqueue(ctx, s.from, s.remoteRcpts, full); err != nil {
+			// The local copies are already stored; the client's retry duplicates
+			// them, which beats losing the remote ones.
+			return s.fail("data", temporary("enqueue %s: %w", id, err))
+		}
+	}
+	if s.conn != nil {
+		s.conn.update(func(ci *connInfo) { ci.messages++ })
+	}
+	s.log.Info("smtp message accepted", "id", id, "from", s.from, "account", s.accountName(),
+		"rcpts", s.rcptCount, "local_accounts", len(s.localRcpts), "remote", len(s.remoteRcpts), "size", len(msg))
+	return nil
+}
+
+// strictData is a message read in full, with whether a bare CR or LF appeared.
+type strictData struct {
+	data []byte
+	bare bool
+}
+
+// readStrict reads the whole message and notes any CR not followed by LF and any LF
+// not preceded by CR (RFC 5321 section 2.3.8). It keeps reading after finding one, so
+// the reply comes once the data ended and the session stays in step with the client.
+//
+// go-smtp ends DATA only at <CRLF>.<CRLF>, so the SEC Consult smuggling variants
+// (<LF>.<CRLF>, <LF>.<LF>, <CR>.<CR>, <CR>.<CRLF>) stay inside one message, where
+// their bare CR or LF gets it refused. One form is hidden from us: in <CRLF>.<CR>x
+// go-smtp's dot-unstuffing drops the '.' and the CR, so the data we see holds only
+// CRLF line ends; such a message cannot smuggle anything further either.
+func readStrict(r io.Reader, limit int64) (strictData, error) {
+	// Read straight into the growing message buffer (no intermediate chunk), and
+	// scan each newly read piece for bare line ends.
+	buf := make([]byte, 0, 16<<10)
+	prevCR := false
+	bare := false
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		if n > 0 {
+			if !bare {
+				bare, prevCR = scanBare(buf[len(buf):len(buf)+n], prevCR)
+			}
+			buf = buf[:len(buf)+n]
+			if limit > 0 && int64(len(buf)) > limit {
+				// BDAT: go-smtp checks the announced chunk sizes; this is the
+				// backstop. DATA's reader stops itself at the limit.
+				io.Copy(io.Discard, r)
+				return strictData{}, errTooBig
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return strictData{}, err
+		}
+	}
+	if prevCR && !bare {
+		bare = true // a CR as the very last byte has no LF after it
+	}
+	return strictData{data: buf, bare: bare}, nil
+}
+
+// scanBare checks p for a bare CR or LF; prevCR says whether the byte before p was
+// CR, and the second result whether p's last byte is.
+func scanBare(p []byte, prevCR bool) (bool, bool) {
+	for i := 0; i < len(p); {
+		j := bytes.IndexAny(p[i:], "\r\n")
+		if j < 0 {
+			if prevCR {
+				return true, false
+			}
+			return false, false
+		}
+		if j > 0 && prevCR {
+			return true, false
+		}
+		i += j
+		switch p[i] {
+		case '\n':
+			if !(prevCR && j == 0) {
+				return true, false
+			}
+			prevCR = false
+		case '\r':
+			if prevCR && j == 0 {
+				return true, false // CR CR
+			}
+			prevCR = true
+		}
+		i++
+	}
+	return false, prevCR
+}
+
+// receivedHeader builds the trace field of RFC 5321 section 4.4, with the protocol
+// type of RFC 3848 (ESMTP, ESMTPS with TLS, ESMTPA / ESMTPSA when authenticated),
+// the TLS version and cipher in a comment, and the authenticated user on submission.
+func (s *session) receivedHeader(id string, now time.Time) []byte {
+	proto := "ESMTP"
+	if s.tls != nil {
+		proto += "S"
+	}
+	if s.account != nil {
+		proto += "A"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Received: from %s ([%s])", sanitizeTrace(s.smtp.Hostname()), s.ip)
+	if s.account != nil {
+		fmt.Fprintf(&b, "\r\n\t(authenticated user %s)", sanitizeTrace(s.account.Address))
+	}
+	fmt.Fprintf(&b, "\r\n\tby %s (yubin) with %s", sanitizeTrace(s.srv.cfg.Hostname), proto)
+	if s.tls != nil {
+		fmt.Fprintf(&b, "\r\n\t(%s %s)", tls.VersionName(s.tls.Version), tls.CipherSuiteName(s.tls.CipherSuite))
+	}
+	fmt.Fprintf(&b, " id %s", id)
+	if s.rcptCount == 1 {
+		fmt.Fprintf(&b, "\r\n\tfor <%s>", sanitizeTrace(s.firstRcpt))
+	}
+	fmt.Fprintf(&b, ";\r\n\t%s\r\n", now.Format(time.RFC1123Z))
+	return []byte(b.String())
+}
+
+// sanitizeTrace keeps a client-supplied name from breaking the header: no control
+// characters, no comment or angle delimiters.
+func sanitizeTrace(v string) string {
+	if v == "" {
+		return "unknown"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x21 || r == 0x7f || strings.ContainsRune("()<>;\\\"", r) {
+			return '_'
+		}
+		return r
+	}, v)
+}
+
+func returnPath(from string) []byte {
+	if from == "" {
+		return []byte("Return-Path: <>\r\n")
+	}
+	return []byte("Return-Path: <" + sanitizeTrace(from) + ">\r\n")
+}
+
+// missingHeaders returns a Message-ID and a Date field for those the header lacks.
+func missingHeaders(msg []byte, hostname string, now time.Time) []byte {
+	hasID, hasDate := false, false
+	header := msg[:headerEnd(msg)]
+	for len(header) > 0 {
+		line := header
+		if i := bytes.Index(header, []byte("\r\n")); i >= 0 {
+			line, header = header[:i], header[i+2:]
+		} else {
+			header = nil
+		}
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		if !ok || len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		switch strings.ToLower(string(bytes.TrimSpace(name))) {
+		case "message-id":
+			hasID = true
+		case "date":
+			hasDate = true
+		}
+	}
+	var b []byte
+	if !hasDate {
+		b = append(b, "Date: "+now.Format(time.RFC1123Z)+"\r\n"...)
+	}
+	if !hasID {
+		b = append(b, "Message-ID: <"+randomID(16)+"@"+sanitizeTrace(hostname)+">\r\n"...)
+	}
+	return b
+}
+
+// headerEnd returns the offset of the empty line that ends the header (or len(msg)
+// when there is no body), i.e. where fields can be appended to the header.
+func headerEnd(msg []byte) int {
+	if bytes.HasPrefix(msg, []byte("\r\n")) {
+		return 0
+	}
+	if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
+		return i + 2
+	}
+	if bytes.HasSuffix(msg, []byte("\r\n")) || len(msg) == 0 {
+		return len(msg)
+	}
+	return len(msg) // a header without a final CRLF: handled by assemble
+}
+
+// assemble puts the prepended trace fields, the message's header, the appended
+// fields and the body together.
+func assemble(returnPath, received, msg, extra []byte) []byte {
+	out := make([]byte, 0, len(returnPath)+len(received)+len(msg)+len(extra)+2)
+	out = append(out, returnPath...)
+	out = append(out, received...)
+	if len(extra) == 0 {
+		return append(out, msg...)
+	}
+	end := headerEnd(msg)
+	out = append(out, msg[:end]...)
+	if end > 0 && !bytes.HasSuffix(msg[:end], []byte("\r\n")) {
+		out = append(out, "\r\n"...)
+	}
+	out = append(out, extra...)
+	if end == len(msg) && end > 0 && !bytes.HasSuffix(msg, []byte("\r\n")) {
+		return out
+	}
+	return append(out, msg[end:]...)
+}
+
+// randomID returns n random bytes in hex: a queue id for logs and Received, or the
+// unique part of a Message-ID.
+func randomID(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails on Linux (crypto/rand)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,109 @@
+package smtpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// replyError is an error that carries the SMTP reply it must be answered with: the
+// basic code, the RFC 3463 enhanced code and the text the peer sees. Cause, when
+// set, is the internal error behind it; it is logged, never sent.
+type replyError struct {
+	Code     int
+	Enhanced smtp.EnhancedCode
+	Message  string
+	Cause    error
+}
+
+func (e *replyError) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%d %d.%d.%d %s: %v", e.Code, e.Enhanced[0], e.Enhanced[1], e.Enhanced[2], e.Message, e.Cause)
+	}
+	return fmt.Sprintf("%d %d.%d.%d %s", e.Code, e.Enhanced[0], e.Enhanced[1], e.Enhanced[2], e.Message)
+}
+
+func (e *replyError) Unwrap() error { return e.Cause }
+
+// Temporary reports whether the client should retry later (4xx).
+func (e *replyError) Temporary() bool { return e.Code/100 == 4 }
+
+func newReply(code int, a, b, c int, msg string) *replyError {
+	return &replyError{Code: code, Enhanced: smtp.EnhancedCode{a, b, c}, Message: msg}
+}
+
+// The replies yubin gives, each with the rule it enforces.
+var (
+	// RFC 5321 section 3.6.2, RFC 3463 5.7.1: no relaying for unauthenticated clients.
+	errRelayDenied = newReply(554, 5, 7, 1, "Relay access denied")
+	// Never accept-then-bounce: an unknown local user is refused at RCPT time.
+	errNoSuchUser = newReply(550, 5, 1, 1, "No such user here")
+	// Our own domains are only sent from by authenticated users (RFC 6409).
+	errOwnDomainSender = newReply(550, 5, 7, 1, "Sender address in a local domain: authenticate on the submission port (587 or 465)")
+	// RFC 4954 section 6: 530 5.7.0 Authentication required.
+	errAuthRequired = newReply(530, 5, 7, 0, "Authentication required")
+	// RFC 6409 section 6.1: the envelope sender must belong to the authenticated user.
+	errSenderNotOwned = newReply(553, 5, 7, 1, "Sender address not owned by the authenticated user")
+	errNullSender     = newReply(553, 5, 7, 1, "Null sender not allowed on submission")
+	errBadAddress     = newReply(553, 5, 1, 3, "Bad address syntax")
+	errBadDomain      = newReply(553, 5, 1, 2, "Bad destination domain")
+	// RFC 5321 section 2.3.8: lines end with CRLF; anything else is how smuggling
+	// starts (SEC Consult, 2023), so the whole message is refused.
+	errBareNewline = newReply(550, 5, 6, 0, "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 section 2.3.8)")
+	// RFC 4954 section 6: 538 5.7.11 Encryption required for requested authentication mechanism.
+	errEncryptionRequired = newReply(538, 5, 7, 11, "Encryption required for requested authentication mechanism: use STARTTLS")
+	// RFC 4954 section 6: 535 5.7.8 Authentication credentials invalid.
+	errAuthFailed = newReply(535, 5, 7, 8, "Authentication credentials invalid")
+	// RFC 4954 section 6: 454 4.7.0 Temporary authentication failure.
+	errAuthThrottled = newReply(454, 4, 7, 0, "Too many failed logins, try again later")
+	errAuthzMismatch = newReply(535, 5, 7, 8, "Authorization identity must match the authentication identity")
+	errAuthMalformed = newReply(501, 5, 5, 2, "Malformed authentication response")
+	errAuthNotHere   = newReply(502, 5, 7, 0, "Authentication not offered on this port; use submission (587 or 465)")
+	errAuthMechanism = newReply(504, 5, 7, 4, "Unsupported authentication mechanism")
+	// RFC 1870 section 6.3 / RFC 3463 5.3.4: message too big for the advertised SIZE.
+	errTooBig = newReply(552, 5, 3, 4, "Message exceeds the maximum size")
+	// RFC 3463 4.3.0: a temporary failure on our side; the client keeps the message.
+	errTemporary = newReply(451, 4, 3, 0, "Temporary local problem, try again later")
+)
+
+// reply maps any error a session produces to the one SMTP reply the peer gets. It is
+// the only place where internal errors become protocol text: store and auth errors
+// get their meaning, everything unknown becomes a temporary failure (the client
+// retries, nothing is lost), and no internal error text ever reaches the peer.
+func reply(err error) *smtp.SMTPError {
+	var re *replyError
+	var se *smtp.SMTPError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &re):
+		return &smtp.SMTPError{Code: re.Code, EnhancedCode: re.Enhanced, Message: re.Message}
+	case errors.As(err, &se):
+		// go-smtp's own replies (data too large, transfer aborted) pass unchanged.
+		return se
+	case errors.Is(err, auth.ErrThrottled):
+		return reply(errAuthThrottled)
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return reply(errAuthFailed)
+	case errors.Is(err, store.ErrUnknownRecipient):
+		return reply(errNoSuchUser)
+	case errors.Is(err, store.ErrNotLocal):
+		return reply(errRelayDenied)
+	case errors.Is(err, smtp.ErrDataReset):
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 0}, Message: "Message transfer aborted"}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return reply(errTemporary)
+	default:
+		return reply(errTemporary)
+	}
+}
+
+// temporary wraps an internal failure as a 451 4.3.0 reply, keeping the cause for the log.
+func temporary(format string, args ...any) error {
+	return &replyError{Code: errTemporary.Code, Enhanced: errTemporary.Enhanced, Message: errTemporary.Message, Cause: fmt.Errorf(format, args...)}
+}

@@ -1,0 +1,94 @@
+package smtpd
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// What a client is told for each internal condition: throttled logins are temporary
+// (the client retries later), store failures never leak and never bounce.
+func TestReplyMapping(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code int
+		enh  string
+	}{
+		{fmt.Errorf("login: %w", auth.ErrThrottled), 454, "4.7.0"},
+		{auth.ErrInvalidCredentials, 535, "5.7.8"},
+		{fmt.Errorf("resolve: %w", store.ErrUnknownRecipient), 550, "5.1.1"},
+		{fmt.Errorf("disk on fire"), 451, "4.3.0"},
+		{temporary("deliver: %w", fmt.Errorf("database is locked")), 451, "4.3.0"},
+		{errRelayDenied, 554, "5.7.1"},
+	} {
+		r := reply(tc.err)
+		got := fmt.Sprintf("%d.%d.%d", r.EnhancedCode[0], r.EnhancedCode[1], r.EnhancedCode[2])
+		if r.Code != tc.code || got != tc.enh {
+			t.Errorf("%v: got %d %s, want %d %s", tc.err, r.Code, got, tc.code, tc.enh)
+		}
+		if strings.Contains(r.Message, "fire") || strings.Contains(r.Message, "locked") {
+			t.Errorf("internal error leaked to the client: %q", r.Message)
+		}
+	}
+}
+
+func TestLoginMechanismDialog(t *testing.T) {
+	e := newTestEnv(t, nil, 0)
+	d := dialRaw(t, e.sub) // loopback: plaintext AUTH allowed
+	d.cmd("EHLO client.test", 250)
+	// "Username:" and "Password:" in base64, as RFC 4954 section 4 carries them.
+	if text := d.cmd("AUTH LOGIN", 334); !strings.Contains(text, "VXNlcm5hbWU6") {
+		t.Fatalf("first challenge %q", text)
+	}
+	if text := d.cmd("Ym9iQGV4YW1wbGUudGVzdA==", 334); !strings.Contains(text, "UGFzc3dvcmQ6") {
+		t.Fatalf("second challenge %q", text)
+	}
+	d.cmd("d3Jvbmc=", 535) // "wrong"
+	// Initial response carrying the user name, then the password.
+	d.cmd("AUTH LOGIN Ym9iQGV4YW1wbGUudGVzdA==", 334)
+	d.cmd("Ym9iLXNlY3JldA==", 235) // "bob-secret"
+	d.cmd("MAIL FROM:<bob@example.test>", 250)
+}
+
+func TestIdleClientIsDisconnected(t *testing.T) {
+	e := newTestEnv(t, func(c *Config) { c.ReadTimeout = 300 * time.Millisecond }, 0)
+	d := dialRaw(t, e.mx)
+	d.cmd("EHLO slow.test", 250)
+	// Say nothing: the server gives up with 421 4.4.2 and closes.
+	if text := d.expect(421); !strings.Contains(text, "4.4.2") {
+		t.Fatalf("idle reply %q", text)
+	}
+}
+
+func TestScanBare(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string // chunks as they arrive
+		bare bool
+	}{
+		{[]string{"a\r\nb\r\n"}, false},
+		{[]string{"a\r", "\nb\r\n"}, false},
+		{[]string{"a\r", "b"}, true},
+		{[]string{"a\n"}, true},
+		{[]string{"a\r\r\n"}, true},
+		{[]string{"a\r"}, true}, // readStrict: CR at the very end
+		{[]string{"\r\n\r\n"}, false},
+		{[]string{"x\r\n.\n"}, true},
+	} {
+		prevCR, bare := false, false
+		for _, c := range tc.in {
+			if !bare {
+				bare, prevCR = scanBare([]byte(c), prevCR)
+			}
+		}
+		if prevCR {
+			bare = true
+		}
+		if bare != tc.bare {
+			t.Errorf("%q: bare=%v, want %v", tc.in, bare, tc.bare)
+		}
+	}
+}

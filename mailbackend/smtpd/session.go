@@ -1,0 +1,336 @@
+package smtpd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// session is one SMTP session: from EHLO to QUIT, or to STARTTLS (after which
+// go-smtp starts a fresh one, as RFC 3207 section 4.2 requires).
+type session struct {
+	srv    *Server
+	smtp   *smtp.Conn
+	role   role
+	conn   *connInfo // nil only if the listener was not ours
+	remote net.Addr
+	ip     string
+	helo   string // at session start; a later EHLO may change it (Conn.Hostname)
+	tls    *tls.ConnectionState
+	log    *slog.Logger
+
+	account *store.Account // after a successful AUTH
+	senders []string       // the account's own addresses, loaded at first MAIL
+	// popRelay: this IP logged in over POP3 recently and the legacy mode is on.
+	popRelay bool
+
+	// The current transaction.
+	from        string
+	hasFrom     bool
+	localRcpts  map[int64]store.Recipient // by account: one copy per account
+	remoteRcpts []string
+	rcptCount   int
+	firstRcpt   string
+}
+
+func (s *Server) newSession(r role, c *smtp.Conn) (smtp.Session, error) {
+	nc := c.Conn()
+	sess := &session{
+		srv:    s,
+		smtp:   c,
+		role:   r,
+		conn:   connInfoOf(nc),
+		remote: nc.RemoteAddr(),
+		ip:     auth.IPOf(nc.RemoteAddr()),
+		helo:   c.Hostname(),
+	}
+	if st, ok := c.TLSConnectionState(); ok {
+		sess.tls = &st
+	}
+	if r == roleMX && s.auth != nil {
+		sess.popRelay = s.auth.POPRelayAllowed(sess.remote)
+	}
+	sess.log = s.log.With("role", r.String(), "ip", sess.ip, "helo", sess.helo)
+	if sess.conn != nil {
+		sess.conn.update(func(ci *connInfo) {
+			ci.helo = sess.helo
+			if sess.tls != nil {
+				ci.tls = tls.VersionName(sess.tls.Version)
+			}
+		})
+	}
+	return sess, nil
+}
+
+func (s *session) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(s.srv.ctx, storeTimeout)
+}
+
+// fail maps err to its reply (errors.go) and logs what the peer does not see: the
+// cause of a temporary failure.
+func (s *session) fail(op string, err error) error {
+	r := reply(err)
+	if r.Code/100 == 4 {
+		s.log.Warn("smtp "+op+" failed", "account", s.accountName(), "code", r.Code, "err", err)
+	}
+	return r
+}
+
+func (s *session) accountName() string {
+	if s.account == nil {
+		return ""
+	}
+	return s.account.Address
+}
+
+// submission reports whether this session is one of the submission roles.
+func (s *session) submission() bool { return s.role != roleMX }
+
+// Reset discards the current transaction (RSET, a new EHLO, or after a message).
+func (s *session) Reset() {
+	s.from, s.hasFrom = "", false
+	s.localRcpts = nil
+	s.remoteRcpts = nil
+	s.rcptCount = 0
+	s.firstRcpt = ""
+}
+
+// Logout ends the session. The connection's own line is logged when it closes.
+func (s *session) Logout() error { return nil }
+
+// AuthMechanisms lists what EHLO advertises: nothing on the MX port (AUTH is not
+// offered there), and on submission only once the connection is private, which
+// RFC 4954 section 4 asks for plaintext mechanisms.
+func (s *session) AuthMechanisms() []string {
+	if !s.submission() || s.account != nil || !s.authAllowed() {
+		return nil
+	}
+	return []string{sasl.Plain, "LOGIN"}
+}
+
+// authAllowed: TLS, or a loopback client (DESIGN.md: the webmail on the same host).
+func (s *session) authAllowed() bool {
+	if s.tls != nil {
+		return true
+	}
+	return !s.srv.loopbackIsRemote && auth.IsLoopback(s.remote)
+}
+
+// Auth starts a SASL exchange for AUTH (RFC 4954).
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if !s.submission() {
+		return nil, reply(errAuthNotHere)
+	}
+	if !s.authAllowed() {
+		return nil, reply(errEncryptionRequired)
+	}
+	var srv sasl.Server
+	switch strings.ToUpper(mech) {
+	case sasl.Plain:
+		srv = sasl.NewPlainServer(func(identity, username, password string) error {
+			// RFC 4616 section 2: an authorization identity other than the
+			// authentication identity would mean acting as someone else.
+			if identity != "" && !strings.EqualFold(identity, username) {
+				s.log.Warn("smtp auth refused: authorization identity differs", "user", username, "authzid", identity)
+				return errAuthzMismatch
+			}
+			return s.authenticate(username, password)
+		})
+	case "LOGIN":
+		srv = &loginServer{authenticate: s.authenticate}
+	default:
+		return nil, reply(errAuthMechanism)
+	}
+	return &mappedSASL{Server: srv, s: s}, nil
+}
+
+// authenticate checks credentials through auth, which throttles and logs failures.
+func (s *session) authenticate(username, password string) error {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	acct, err := s.srv.auth.Authenticate(ctx, "smtp", s.remote, username, password)
+	if err != nil {
+		return err
+	}
+	s.account = acct
+	s.senders = nil
+	if s.conn != nil {
+		s.conn.update(func(ci *connInfo) { ci.user = acct.Address })
+	}
+	return nil
+}
+
+// mappedSASL sends every SASL error through reply, so a malformed exchange and a
+// throttled login get their own codes rather than go-smtp's generic 454.
+type mappedSASL struct {
+	sasl.Server
+	s *session
+}
+
+func (m *mappedSASL) Next(resp []byte) ([]byte, bool, error) {
+	ch, done, err := m.Server.Next(resp)
+	if err != nil {
+		if isSASLSyntaxError(err) {
+			err = errAuthMalformed
+		}
+		return ch, done, m.s.fail("auth", err)
+	}
+	return ch, done, nil
+}
+
+// isSASLSyntaxError recognises go-sasl's and loginServer's complaints about the
+// client's response (as opposed to a wrong password or a store failure).
+func isSASLSyntaxError(err error) bool {
+	return errors.Is(err, errLoginMalformed) || errors.Is(err, sasl.ErrUnexpectedClientResponse) ||
+		strings.HasPrefix(err.Error(), "sasl: invalid response")
+}
+
+// Mail starts a transaction (RFC 5321 section 4.1.1.2).
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	s.Reset()
+	if s.submission() {
+		if err := s.checkSubmissionSender(from); err != nil {
+			return s.fail("mail", err)
+		}
+	} else if from != "" && !s.popRelay {
+		// Mail from our own domains comes from our users, who authenticate on
+		// submission; on port 25 it is a forgery. The null sender (bounces,
+		// RFC 5321 section 4.5.5) has no domain and passes.
+		if _, domain, ok := splitAddress(from); ok && s.srv.store.IsLocalDomain(domain) {
+			s.log.Info("smtp sender refused: local domain without auth", "from", from)
+			return s.fail("mail", errOwnDomainSender)
+		}
+	}
+	s.from, s.hasFrom = from, true
+	return nil
+}
+
+func (s *session) checkSubmissionSender(from string) error {
+	if s.account == nil {
+		return errAuthRequired
+	}
+	if from == "" {
+		return errNullSender
+	}
+	if s.senders == nil {
+		ctx, cancel := s.ctx()
+		defer cancel()
+		addrs, err := s.srv.store.SenderAddresses(ctx, s.account.ID)
+		if err != nil {
+			return temporary("sender addresses of %s: %w", s.account.Address, err)
+		}
+		s.senders = addrs
+	}
+	for _, a := range s.senders {
+		if strings.EqualFold(a, from) {
+			return nil
+		}
+	}
+	s.log.Warn("smtp sender refused: not the user's address", "account", s.account.Address, "from", from)
+	return errSenderNotOwned
+}
+
+// Rcpt adds a recipient (RFC 5321 section 4.1.1.3). Everything is decided here, so
+// nothing accepted is bounced later: unknown users and relay attempts are refused
+// now.
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	local, domain, ok := splitAddress(to)
+	relay := s.account != nil || s.popRelay
+	if !ok || relayTrick(local, domain) {
+		if !relay {
+			s.log.Warn("smtp relay refused", "rcpt", to, "reason", "address trick")
+			return s.fail("rcpt", errRelayDenied)
+		}
+		if !ok {
+			return s.fail("rcpt", errBadAddress)
+		}
+	}
+	if !validDomain(domain) {
+		// Domain literals and malformed names: nothing to deliver to, even for a
+		// user who may relay.
+		return s.fail("rcpt", errBadDomain)
+	}
+	if s.srv.store.IsLocalDomain(domain) {
+		ctx, cancel := s.ctx()
+		defer cancel()
+		accts, err := s.srv.store.Resolve(ctx, to)
+		if err != nil {
+			if errors.Is(err, store.ErrUnknownRecipient) || errors.Is(err, store.ErrNotLocal) {
+				s.log.Info("smtp recipient refused: unknown", "rcpt", to)
+				return s.fail("rcpt", errNoSuchUser)
+			}
+			return s.fail("rcpt", temporary("resolve %s: %w", to, err))
+		}
+		if len(accts) == 0 {
+			return s.fail("rcpt", errNoSuchUser)
+		}
+		if s.localRcpts == nil {
+			s.localRcpts = make(map[int64]store.Recipient)
+		}
+		for _, a := range accts {
+			s.localRcpts[a.ID] = store.Recipient{AccountID: a.ID}
+		}
+	} else {
+		if !relay || s.srv.queue == nil {
+			s.log.Warn("smtp relay refused", "rcpt", to, "reason", "not local")
+			return s.fail("rcpt", errRelayDenied)
+		}
+		s.remoteRcpts = append(s.remoteRcpts, to)
+	}
+	if s.rcptCount == 0 {
+		s.firstRcpt = to
+	}
+	s.rcptCount++
+	return nil
+}
+
+// splitAddress splits at the last '@' (a quoted local part may hold more) and
+// lower-cases the domain.
+func splitAddress(addr string) (local, domain string, ok bool) {
+	i := strings.LastIndexByte(addr, '@')
+	if i <= 0 || i == len(addr)-1 {
+		return "", "", false
+	}
+	return addr[:i], strings.ToLower(addr[i+1:]), true
+}
+
+// relayTrick reports the old ways of smuggling a relay through a local-looking
+// address, which some MTAs still route onward: the percent hack (user%other@local),
+// bang paths (other!user@local), an '@' inside a quoted local part
+// ("user@other"@local), domain literals and a trailing dot in the domain (RFC 5321
+// section 3.6.1 says source routes must be ignored; go-smtp strips them, so
+// @a:user@b arrives here as user@b and is judged by its real domain).
+func relayTrick(local, domain string) bool {
+	return strings.ContainsAny(local, "%!@:\"\\ ") ||
+		strings.ContainsAny(domain, "[]%!@:") ||
+		strings.HasSuffix(domain, ".")
+}
+
+// validDomain accepts a host name of non-empty dot-separated labels made of letters,
+// digits and hyphens, or UTF-8 (RFC 6531 internationalised names).
+func validDomain(d string) bool {
+	if d == "" || len(d) > 255 {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" {
+			return false
+		}
+		for _, r := range label {
+			ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r >= 0x80
+			if !ok || r == 0xFFFD {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Blobs are message bytes in content-addressed files: blobs/ab/cdef… where abcdef… is
+// the SHA-256 of the content in hex. A file is written to blobs/tmp, fsynced, renamed
+// into place and its directory fsynced before any row refers to it; a blob is deleted
+// once no message or queue item refers to it.
+
+func blobID(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+func validBlobID(id string) bool {
+	if len(id) != 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) blobPath(id string) string {
+	return filepath.Join(s.blobDir, id[:2], id[2:])
+}
+
+// writeBlob makes sure the blob file for raw exists with its bytes fsynced. It does
+// not fsync the directory entry; the caller does that (once per batch) with syncDir.
+func (s *Store) writeBlob(id string, raw []byte) error {
+	path := s.blobPath(id)
+	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(raw)) {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("blob dir: %w", err)
+	}
+	f, err := os.CreateTemp(s.tmpDir, "b-*")
+	if err != nil {
+		return fmt.Errorf("blob temp: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(raw)
+	if err == nil {
+		if os.Getenv("STORE_NOFSYNC") == "" {
+			err = f.Sync()
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write blob %s: %w", id, err)
+	}
+	return nil
+}
+
+// syncDir fsyncs a directory so that a rename into it survives a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if os.Getenv("STORE_NOFSYNC") == "" {
+		err = d.Sync()
+	}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// storeBlobDurably writes a blob and fsyncs its directory: for the paths that do not
+// batch (queue, and a delivery whose blob vanished under it).
+func (s *Store) storeBlobDurably(id string, raw []byte) error {
+	if err := s.writeBlob(id, raw); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(s.blobPath(id)))
+}
+
+// OpenBlob opens a message's bytes for reading (ReadAt/Seek for section fetches).
+func (s *Store) OpenBlob(blobID string) (*os.File, error) {
+	if !validBlobID(blobID) {
+		return nil, fmt.Errorf("open blob %q: %w", blobID, ErrNotFound)
+	}
+	f, err := os.Open(s.blobPath(blobID))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open blob %s: %w", blobID, ErrNotFound)
+		}
+		return nil, fmt.Errorf("open blob %s: %w", blobID, err)
+	}
+	return f, nil
+}
+
+// ReadBlob is OpenBlob for callers that want a plain reader.
+func (s *Store) ReadBlob(blobID string) (io.ReadCloser, error) {
+	return s.OpenBlob(blobID)
+}
+
+// collectBlobs deletes the blobs among ids that nothing refers to any more. It runs
+// under wmu after the transaction that dropped the references committed. The file is
+// removed while the write transaction holds SQLite's write lock, so a delivery in
+// another process cannot start referring to it in between; if the commit then fails
+// the rows stay unreferenced and the next Open collects them.
+func (s *Store) collectBlobs(ids []string) {
+	ctx := context.Background()
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		slog.Error("store: collect blobs", "err", err)
+		return
+	}
+	defer tx.Rollback()
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		var rowid int64
+		var indexed bool
+		err := tx.QueryRowContext(ctx, `DELETE FROM blobs WHERE id = ?1
+			AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)
+			AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = ?1)
+			RETURNING rowid, indexed`, id).Scan(&rowid, &indexed)
+		if errors.Is(err, errNoRows) {
+			continue
+		}
+		if err != nil {
+			slog.Error("store: collect blob", "blob", id, "err", err)
+			return
+		}
+		if indexed {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM fts WHERE rowid = ?`, rowid); err != nil {
+				slog.Error("store: collect blob index", "blob", id, "err", err)
+				return
+			}
+		}
+		if err := os.Remove(s.blobPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			slog.Error("store: remove blob", "blob", id, "err", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		slog.Error("store: collect blobs", "err", err)
+	}
+}
+
+// cleanup runs at Open when no other process uses the spool: it removes temp files
+// of interrupted writes, blob rows nothing refers to, and blob files without a row.
+func (s *Store) cleanup() error {
+	ctx := context.Background()
+	tmps, err := os.ReadDir(s.tmpDir)
+	if err != nil {
+		return fmt.Errorf("store cleanup: %w", err)
+	}
+	for _, e := range tmps {
+		if err := os.Remove(filepath.Join(s.tmpDir, e.Name())); err != nil {
+			return fmt.Errorf("store cleanup: %w", err)
+		}
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store cleanup: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT rowid FROM blobs b
+		WHERE indexed AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = b.id)
+		AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = b.id))`); err != nil {
+		return fmt.Errorf("store cleanup: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE
+		NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = blobs.id)
+		AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = blobs.id)`); err != nil {
+		return fmt.Errorf("store cleanup: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store cleanup: %w", err)
+	}
+
+	dirs, err := os.ReadDir(s.blobDir)
+	if err != nil {
+		return fmt.Errorf("store cleanup: %w", err)
+	}
+	check, err := s.wdb.PrepareContext(ctx, `SELECT 1 FROM blobs WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("store cleanup: %w", err)
+	}
+	defer check.Close()
+	removed := 0
+	for _, d := range dirs {
+		if !d.IsDir() || len(d.Name()) != 2 {
+			continue
+		}
+		sub := filepath.Join(s.blobDir, d.Name())
+		files, err := os.ReadDir(sub)
+		if err != nil {
+			return fmt.Errorf("store cleanup: %w", err)
+		}
+		for _, f := range files {
+			id := d.Name() + f.Name()
+			keep := false
+			if validBlobID(id) {
+				var one int
+				err := check.QueryRowContext(ctx, id).Scan(&one)
+				if err != nil && !errors.Is(err, errNoRows) {
+					return fmt.Errorf("store cleanup: %w", err)
+				}
+				keep = err == nil
+			}
+			if !keep && !strings.HasPrefix(f.Name(), ".") {
+				if err := os.Remove(filepath.Join(sub, f.Name())); err != nil {
+					return fmt.Errorf("store cleanup: %w", err)
+				}
+				removed++
+			}
+		}
+	}
+	if removed > 0 {
+		slog.Info("store: removed orphan blobs", "count", removed)
+	}
+	return nil
+}

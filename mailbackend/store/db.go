@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+)
+
+// Store is an open spool.
+type Store struct {
+	dataDir string
+	blobDir string
+	tmpDir  string
+
+	// wdb is the single write connection; rdb a pool of readers. WAL lets readers run
+	// while a commit is in flight.
+	wdb *sql.DB
+	rdb *sql.DB
+
+	// wmu serialises write transactions inside this process so that events are
+	// published in commit order and blob garbage collection cannot race a delivery
+	// that reuses the same content.
+	wmu sync.Mutex
+
+	lock *os.File // flock on dataDir/yubin.lock (shared while open)
+
+	commits   chan *commitReq
+	stop      chan struct{}
+	committer sync.WaitGroup
+	closeOnce sync.Once
+	closeMu   sync.RWMutex // held shared while submitting to commits
+	closed    bool
+
+	domains domainCache
+	events  eventHub
+}
+
+const schemaVersion = 1
+
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS domains (name TEXT PRIMARY KEY)`,
+	`CREATE TABLE IF NOT EXISTS accounts (
+		id INTEGER PRIMARY KEY,
+		address TEXT NOT NULL UNIQUE,
+		domain TEXT NOT NULL REFERENCES domains(name),
+		display_name TEXT NOT NULL DEFAULT '',
+		password_hash TEXT NOT NULL DEFAULT '',
+		created INTEGER NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS accounts_domain ON accounts(domain)`,
+	`CREATE TABLE IF NOT EXISTS aliases (
+		address TEXT PRIMARY KEY,
+		domain TEXT NOT NULL REFERENCES domains(name))`,
+	`CREATE INDEX IF NOT EXISTS aliases_domain ON aliases(domain)`,
+	`CREATE TABLE IF NOT EXISTS alias_targets (
+		alias TEXT NOT NULL REFERENCES aliases(address) ON DELETE CASCADE,
+		account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+		PRIMARY KEY (alias, account_id))`,
+	`CREATE INDEX IF NOT EXISTS alias_targets_account ON alias_targets(account_id)`,
+	`CREATE TABLE IF NOT EXISTS mailboxes (
+		id INTEGER PRIMARY KEY,
+		account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		uidvalidity INTEGER NOT NULL,
+		uidnext INTEGER NOT NULL DEFAULT 1,
+		special_use TEXT NOT NULL DEFAULT '',
+		n_messages INTEGER NOT NULL DEFAULT 0,
+		n_unseen INTEGER NOT NULL DEFAULT 0,
+		n_deleted INTEGER NOT NULL DEFAULT 0,
+		total_size INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (account_id, name))`,
+	`CREATE TABLE IF NOT EXISTS subscriptions (
+		account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		PRIMARY KEY (account_id, name))`,
+	// blobs: one row per stored file. indexed says whether fts holds its text (queue
+	// blobs are not indexed). The rowid is the fts rowid, so copies of a message in
+	// several mailboxes share one index entry.
+	`CREATE TABLE IF NOT EXISTS blobs (
+		rowid INTEGER PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		size INTEGER NOT NULL,
+		indexed INTEGER NOT NULL DEFAULT 0)`,
+	`CREATE TABLE IF NOT EXISTS messages (
+		id INTEGER PRIMARY KEY,
+		mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+		uid INTEGER NOT NULL,
+		seen INTEGER NOT NULL,
+		deleted INTEGER NOT NULL,
+		flags TEXT NOT NULL,
+		internal_date INTEGER NOT NULL,
+		date_offset INTEGER NOT NULL,
+		size INTEGER NOT NULL,
+		blob_id TEXT NOT NULL,
+		has_attachments INTEGER NOT NULL,
+		envelope BLOB,
+		structure BLOB)`,
+	`CREATE UNIQUE INDEX IF NOT EXISTS messages_uid ON messages(mailbox_id, uid)`,
+	`CREATE INDEX IF NOT EXISTS messages_blob ON messages(blob_id, mailbox_id, uid)`,
+	// Per-mailbox counters kept by triggers so STATUS never scans a mailbox.
+	`CREATE TRIGGER IF NOT EXISTS messages_ins AFTER INSERT ON messages BEGIN
+		UPDATE mailboxes SET n_messages = n_messages + 1, n_unseen = n_unseen + 1 - NEW.seen,
+			n_deleted = n_deleted + NEW.deleted, total_size = total_size + NEW.size
+		WHERE id = NEW.mailbox_id; END`,
+	`CREATE TRIGGER IF NOT EXISTS messages_del AFTER DELETE ON messages BEGIN
+		UPDATE mailboxes SET n_messages = n_messages - 1, n_unseen = n_unseen - 1 + OLD.seen,
+			n_deleted = n_deleted - OLD.deleted, total_size = total_size - OLD.size
+		WHERE id = OLD.mailbox_id; END`,
+	`CREATE TRIGGER IF NOT EXISTS messages_upd AFTER UPDATE OF seen, deleted ON messages BEGIN
+		UPDATE mailboxes SET n_unseen = n_unseen - NEW.seen + OLD.seen,
+			n_deleted = n_deleted + NEW.deleted - OLD.deleted
+		WHERE id = NEW.mailbox_id; END`,
+	`CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+		subject, from_addr, to_addr, cc_addr, bcc_addr, body,
+		tokenize = 'trigram case_sensitive 0')`,
+	`CREATE TABLE IF NOT EXISTS queue (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		sender TEXT NOT NULL,
+		recipients TEXT NOT NULL,
+		domain TEXT NOT NULL,
+		blob_id TEXT NOT NULL,
+		size INTEGER NOT NULL,
+		created INTEGER NOT NULL,
+		next_attempt INTEGER NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT '',
+		delay_notified INTEGER NOT NULL DEFAULT 0)`,
+	`CREATE INDEX IF NOT EXISTS queue_blob ON queue(blob_id)`,
+	`CREATE INDEX IF NOT EXISTS queue_next ON queue(next_attempt)`,
+}
+
+func dsn(path string, write bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_fk", "1")
+	// FULL: a commit is durable when it returns, which is what "250 OK" promises.
+	q.Set("_sync", "FULL")
+	if v := os.Getenv("STORE_SYNC"); v != "" {
+		q.Set("_sync", v)
+	}
+	if write {
+		// IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half
+		// way with SQLITE_BUSY when another process (the CLI) writes too.
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("_query_only", "1")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the spool in dataDir: dataDir/yubin.db and
+// dataDir/blobs. It removes orphan blobs and temp files left by a crash.
+func Open(dataDir string) (*Store, error) {
+	s := &Store{
+		dataDir: dataDir,
+		blobDir: filepath.Join(dataDir, "blobs"),
+		tmpDir:  filepath.Join(dataDir, "blobs", "tmp"),
+		commits: make(chan *commitReq, 1024),
+		stop:    make(chan struct{}),
+	}
+	if err := os.MkdirAll(s.tmpDir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// Another yubin process (the CLI while the server runs) may use the same spool.
+	// Crash cleanup is only safe when nobody else is writing, so it runs only when
+	// this process gets the lock exclusively; afterwards every process holds it shared.
+	lock, err := os.OpenFile(filepath.Join(dataDir, "yubin.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open store lock: %w", err)
+	}
+	s.lock = lock
+	exclusive := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil
+
+	dbPath := filepath.Join(dataDir, "yubin.db")
+	s.wdb, err = sql.Open("sqlite", dsn(dbPath, true))
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open store db: %w", err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+	if err := s.initSchema(); err != nil {
+		s.wdb.Close()
+		lock.Close()
+		return nil, err
+	}
+	s.rdb, err = sql.Open("sqlite", dsn(dbPath, false))
+	if err != nil {
+		s.wdb.Close()
+		lock.Close()
+		return nil, fmt.Errorf("open store db: %w", err)
+	}
+	s.rdb.SetMaxOpenConns(8)
+	s.rdb.SetMaxIdleConns(8)
+	s.rdb.SetConnMaxIdleTime(0)
+	s.rdb.SetConnMaxLifetime(0)
+
+	if exclusive {
+		if err := s.cleanup(); err != nil {
+			s.closeDBs()
+			return nil, err
+		}
+		// Downgrade: other processes may now open the spool too.
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
+			s.closeDBs()
+			return nil, fmt.Errorf("store lock: %w", err)
+		}
+	} else if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("store lock: %w", err)
+	}
+	if err := s.domains.load(s.rdb); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	s.committer.Add(1)
+	go s.runCommitter()
+	return s, nil
+}
+
+func (s *Store) initSchema() error {
+	ctx := context.Background()
+	if _, err := s.wdb.ExecContext(ctx, `PRAGMA journal_mode=WAL`); err != nil {
+		return fmt.Errorf("store: set WAL: %w", err)
+	}
+	var v int
+	if err := s.wdb.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("store: schema version: %w", err)
+	}
+	if v == schemaVersion {
+		return nil
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("store: database schema %d is newer than this yubin (%d)", v, schemaVersion)
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: create schema: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range schema {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: create schema: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version=%d`, schemaVersion)); err != nil {
+		return fmt.Errorf("store: create schema: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: create schema: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) closeDBs() {
+	if s.rdb != nil {
+		s.rdb.Close()
+	}
+	s.wdb.Close()
+	s.lock.Close()
+}
+
+// Close waits for in-flight commits and closes the database.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.closeMu.Lock()
+		s.closed = true
+		s.closeMu.Unlock()
+		close(s.stop)
+		s.committer.Wait()
+		s.events.closeAll()
+		if e := s.rdb.Close(); e != nil {
+			err = fmt.Errorf("close store: %w", e)
+		}
+		if e := s.wdb.Close(); e != nil && err == nil {
+			err = fmt.Errorf("close store: %w", e)
+		}
+		s.lock.Close()
+	})
+	return err
+}
+
+var errClosed = errors.New("store: closed")
+
+// wtx is one write transaction: the changes it made are published as events and its
+// freed blobs collected only after it commits.
+type wtx struct {
+	*sql.Tx
+	ctx    context.Context
+	events []Event
+	freed  []string // blob IDs whose last reference may be gone
+}
+
+func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	return w.ExecContext(w.ctx, q, args...)
+}
+
+func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	return w.QueryContext(w.ctx, q, args...)
+}
+
+func (w *wtx) row(q string, args ...any) *sql.Row {
+	return w.QueryRowContext(w.ctx, q, args...)
+}
+
+// update runs fn in a write transaction, commits it, then publishes its events and
+// collects the blobs it freed.
+func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
+	select {
+	case <-s.stop:
+		return errClosed
+	default:
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	w := &wtx{Tx: tx, ctx: ctx}
+	if err := fn(w); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	s.events.publish(w.events)
+	if len(w.freed) > 0 {
+		s.collectBlobs(w.freed)
+	}
+	return nil
+}
+
+func unixTime(sec int64) time.Time {
+	return time.Unix(sec, 0)
+}

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/yubinmail/yubin/mailbackend/msgparse"
+)
+
+// UIDs lists every UID in a mailbox, ascending (a session's sequence map).
+func (s *Store) UIDs(ctx context.Context, mailboxID int64) ([]uint32, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid`, mailboxID)
+	if err != nil {
+		return nil, fmt.Errorf("uids of mailbox %d: %w", mailboxID, err)
+	}
+	out, err := scanUIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("uids of mailbox %d: %w", mailboxID, err)
+	}
+	return out, nil
+}
+
+func uidsTx(w *wtx, mailboxID int64) ([]uint32, error) {
+	rows, err := w.query(`SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid`, mailboxID)
+	if err != nil {
+		return nil, err
+	}
+	return scanUIDs(rows)
+}
+
+func scanUIDs(rows *sql.Rows) ([]uint32, error) {
+	defer rows.Close()
+	out := []uint32{}
+	for rows.Next() {
+		var u uint32
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func messageCols(opts FetchOptions) string {
+	c := `mailbox_id, uid, flags, internal_date, date_offset, size, blob_id, has_attachments`
+	if opts.Envelope {
+		c += `, envelope`
+	}
+	if opts.Structure {
+		c += `, structure`
+	}
+	return c
+}
+
+func scanMessage(rows *sql.Rows, opts FetchOptions) (Message, error) {
+	var m Message
+	var flags string
+	var date, off int64
+	var env, st []byte
+	dest := []any{&m.MailboxID, &m.UID, &flags, &date, &off, &m.Size, &m.BlobID, &m.HasAttachments}
+	if opts.Envelope {
+		dest = append(dest, &env)
+	}
+	if opts.Structure {
+		dest = append(dest, &st)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return m, err
+	}
+	m.Flags = splitFlags(flags)
+	m.InternalDate = time.Unix(date, 0).In(time.FixedZone("", int(off)))
+	if len(env) > 0 {
+		m.Envelope = new(msgparse.Envelope)
+		if err := json.Unmarshal(env, m.Envelope); err != nil {
+			return m, fmt.Errorf("decode envelope of uid %d: %w", m.UID, err)
+		}
+	}
+	if len(st) > 0 {
+		m.Structure = new(msgparse.Part)
+		if err := json.Unmarshal(st, m.Structure); err != nil {
+			return m, fmt.Errorf("decode structure of uid %d: %w", m.UID, err)
+		}
+	}
+	return m, nil
+}
+
+// rangeBounds turns a UIDRange into inclusive SQL bounds. RFC 9051 section 9: "*" is
+// the largest UID in use, and a range n:* with n above it still contains that message;
+// a reversed range a:b means b:a.
+func rangeBounds(r UIDRange, maxUID uint32) (lo, hi uint32, ok bool) {
+	lo, hi = r.Start, r.Stop
+	if hi == 0 {
+		hi = maxUID
+		if lo > maxUID {
+			lo = maxUID
+		}
+	}
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	if hi == 0 {
+		return 0, 0, false
+	}
+	return lo, hi, true
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func maxUID(ctx context.Context, q querier, mailboxID int64) (uint32, error) {
+	var m sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT max(uid) FROM messages WHERE mailbox_id = ?`, mailboxID).Scan(&m); err != nil {
+		return 0, err
+	}
+	return uint32(m.Int64), nil
+}
+
+// normRanges resolves "*" and merges the ranges into sorted, disjoint bounds.
+func normRanges(ctx context.Context, q querier, mailboxID int64, set []UIDRange) ([][2]uint32, error) {
+	var top uint32
+	needTop := false
+	for _, r := range set {
+		if r.Stop == 0 {
+			needTop = true
+		}
+	}
+	if needTop {
+		var err error
+		if top, err = maxUID(ctx, q, mailboxID); err != nil {
+			return nil, err
+		}
+	}
+	var out [][2]uint32
+	for _, r := range set {
+		lo, hi, ok := rangeBounds(r, top)
+		if ok {
+			out = append(out, [2]uint32{lo, hi})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	merged := out[:0]
+	for _, r := range out {
+		if n := len(merged); n > 0 && uint64(r[0]) <= uint64(merged[n-1][1])+1 {
+			merged[n-1][1] = max(merged[n-1][1], r[1])
+			continue
+		}
+		merged = append(merged, r)
+	}
+	return merged, nil
+}
+
+// Messages returns metadata for the messages whose UIDs fall in set, ascending by UID,
+// without touching blobs.
+func (s *Store) Messages(ctx context.Context, mailboxID int64, set []UIDRange, opts FetchOptions) ([]Message, error) {
+	tx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
+	}
+	defer tx.Rollback()
+	ranges, err := normRanges(ctx, tx, mailboxID, set)
+	if err != nil {
+		return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
+	}
+	q := `SELECT ` + messageCols(opts) + ` FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`
+	stmt, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
+	}
+	defer stmt.Close()
+	out := []Message{}
+	for _, r := range ranges {
+		rows, err := stmt.QueryContext(ctx, mailboxID, r[0], r[1])
+		if err != nil {
+			return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
+		}
+		for rows.Next() {
+			m, err := scanMessage(rows, opts)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
+			}
+			out = append(out, m)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
+		}
+	}
+	return out, nil
+}
+
+// LatestMessages returns up to limit messages with UID < beforeUID (0 = no bound),
+// newest first: keyset paging for list views. It walks the (mailbox_id, uid) index
+// backwards and stops after limit rows.
+func (s *Store) LatestMessages(ctx context.Context, mailboxID int64, beforeUID uint32, limit int, opts FetchOptions) ([]Message, error) {
+	if limit <= 0 {
+		return []Message{}, nil
+	}
+	before := int64(beforeUID)
+	if beforeUID == 0 {
+		before = 1 << 32
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+messageCols(opts)+` FROM messages
+		WHERE mailbox_id = ? AND uid < ? ORDER BY uid DESC LIMIT ?`, mailboxID, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("latest messages of mailbox %d: %w", mailboxID, err)
+	}
+	defer rows.Close()
+	out := make([]Message, 0, min(limit, 1000))
+	for rows.Next() {
+		m, err := scanMessage(rows, opts)
+		if err != nil {
+			return nil, fmt.Errorf("latest messages of mailbox %d: %w", mailboxID, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("latest messages of mailbox %d: %w", mailboxID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+func mailboxAccount(w *wtx, mailboxID int64) (int64, error) {
+	var acct int64
+	err := w.row(`SELECT account_id FROM mailboxes WHERE id = ?`, mailboxID).Scan(&acct)
+	if errors.Is(err, errNoRows) {
+		return 0, fmt.Errorf("mailbox %d: %w", mailboxID, ErrNotFound)
+	}
+	return acct, err
+}
+
+type flagRow struct {
+	uid   uint32
+	flags []string
+	blob  string
+}
+
+// selectSet lists uid, flags and blob of the messages in set (nil = all), ascending.
+func selectSet(w *wtx, mailboxID int64, set []UIDRange, extra string) ([]flagRow, error) {
+	if set == nil {
+		set = AllUIDs
+	}
+	ranges, err := normRanges(w.ctx, w, mailboxID, set)
+	if err != nil {
+		return nil, err
+	}
+	var out []flagRow
+	for _, r := range ranges {
+		rows, err := w.query(`SELECT uid, flags, blob_id FROM messages
+			WHERE mailbox_id = ? AND uid BETWEEN ? AND ?`+extra+` ORDER BY uid`, mailboxID, r[0], r[1])
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var fr flagRow
+			var flags string
+			if err := rows.Scan(&fr.uid, &flags, &fr.blob); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			fr.flags = splitFlags(flags)
+			out = append(out, fr)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// StoreFlags changes the flags of the messages in set and returns the new flags of
+// each message that changed. Flags are case-insensitive for system flags, kept as
+// given for keywords.
+func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, set []UIDRange, op FlagOp, flags []string) ([]FlagUpdate, error) {
+	given := normFlags(flags)
+	out := []FlagUpdate{}
+	err := s.update(ctx, func(w *wtx) error {
+		acct, err := mailboxAccount(w, mailboxID)
+		if err != nil {
+			return err
+		}
+		msgs, err := selectSet(w, mailboxID, set, "")
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			nf := applyFlags(m.flags, op, given)
+			if sameFlags(nf, m.flags) {
+				continue
+			}
+			if _, err := w.exec(`UPDATE messages SET flags = ?, seen = ?, deleted = ?
+				WHERE mailbox_id = ? AND uid = ?`, joinFlags(nf), b2i(hasFlag(nf, FlagSeen)),
+				b2i(hasFlag(nf, FlagDeleted)), mailboxID, m.uid); err != nil {
+				return err
+			}
+			out = append(out, FlagUpdate{UID: m.uid, Flags: nf})
+		}
+		if len(out) > 0 {
+			w.events = append(w.events, Event{Kind: EventFlags, AccountID: acct, MailboxID: mailboxID,
+				Flags: append([]FlagUpdate(nil), out...)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store flags in mailbox %d: %w", mailboxID, err)
+	}
+	return out, nil
+}
+
+// copyTx copies msgs into dest with fresh UIDs, keeping flags, date and metadata.
+func copyTx(w *wtx, mailboxID int64, msgs []flagRow, destID int64) (*CopyResult, error) {
+	destAcct, err := mailboxAccount(w, destID)
+	if err != nil {
+		return nil, err
+	}
+	res := &CopyResult{SourceUIDs: []uint32{}, DestUIDs: []uint32{}}
+	var first uint32
+	err = w.row(`UPDATE mailboxes SET uidnext = uidnext + ? WHERE id = ?
+		RETURNING uidnext - ?, uidvalidity`, len(msgs), destID, len(msgs)).Scan(&first, &res.UIDValidity)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range msgs {
+		uid := first + uint32(i)
+		if _, err := w.exec(`INSERT INTO messages(mailbox_id, uid, seen, deleted, flags, internal_date,
+			date_offset, size, blob_id, has_attachments, envelope, structure)
+			SELECT ?, ?, seen, deleted, flags, internal_date, date_offset, size, blob_id, has_attachments,
+			envelope, structure FROM messages WHERE mailbox_id = ? AND uid = ?`,
+			destID, uid, mailboxID, m.uid); err != nil {
+			return nil, err
+		}
+		res.SourceUIDs = append(res.SourceUIDs, m.uid)
+		res.DestUIDs = append(res.DestUIDs, uid)
+	}
+	if len(msgs) > 0 {
+		w.events = append(w.events, Event{Kind: EventNew, AccountID: destAcct, MailboxID: destID,
+			UIDs: append([]uint32(nil), res.DestUIDs...)})
+	}
+	return res, nil
+}
+
+// removeTx deletes msgs from a mailbox and queues their blobs for collection.
+func removeTx(w *wtx, mailboxID int64, msgs []flagRow) ([]uint32, error) {
+	acct, err := mailboxAccount(w, mailboxID)
+	if err != nil {
+		return nil, err
+	}
+	uids := []uint32{}
+	for _, m := range msgs {
+		res, err := w.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid = ?`, mailboxID, m.uid)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		uids = append(uids, m.uid)
+		w.freed = append(w.freed, m.blob)
+	}
+	if len(uids) > 0 {
+		w.events = append(w.events, Event{Kind: EventExpunge, AccountID: acct, MailboxID: mailboxID,
+			UIDs: append([]uint32(nil), uids...)})
+	}
+	return uids, nil
+}
+
+// Copy copies the messages in set to dest (new UIDs in dest, same blob, flags kept).
+func (s *Store) Copy(ctx context.Context, mailboxID int64, set []UIDRange, destMailboxID int64) (*CopyResult, error) {
+	var res *CopyResult
+	err := s.update(ctx, func(w *wtx) error {
+		if _, err := mailboxAccount(w, mailboxID); err != nil {
+			return err
+		}
+		msgs, err := selectSet(w, mailboxID, set, "")
+		if err != nil {
+			return err
+		}
+		res, err = copyTx(w, mailboxID, msgs, destMailboxID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("copy from mailbox %d to %d: %w", mailboxID, destMailboxID, err)
+	}
+	return res, nil
+}
+
+// Move is Copy plus removal from the source, atomically (RFC 6851).
+func (s *Store) Move(ctx context.Context, mailboxID int64, set []UIDRange, destMailboxID int64) (*CopyResult, error) {
+	var res *CopyResult
+	err := s.update(ctx, func(w *wtx) error {
+		if _, err := mailboxAccount(w, mailboxID); err != nil {
+			return err
+		}
+		msgs, err := selectSet(w, mailboxID, set, "")
+		if err != nil {
+			return err
+		}
+		if res, err = copyTx(w, mailboxID, msgs, destMailboxID); err != nil {
+			return err
+		}
+		// Into the same mailbox this renumbers: the copies stay, the originals go.
+		_, err = removeTx(w, mailboxID, msgs)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("move from mailbox %d to %d: %w", mailboxID, destMailboxID, err)
+	}
+	return res, nil
+}
+
+// Expunge removes the messages flagged \Deleted whose UIDs are in set (nil set = the
+// whole mailbox) and returns their UIDs ascending.
+func (s *Store) Expunge(ctx context.Context, mailboxID int64, set []UIDRange) ([]uint32, error) {
+	var uids []uint32
+	err := s.update(ctx, func(w *wtx) error {
+		if _, err := mailboxAccount(w, mailboxID); err != nil {
+			return err
+		}
+		msgs, err := selectSet(w, mailboxID, set, " AND deleted = 1")
+		if err != nil {
+			return err
+		}
+		uids, err = removeTx(w, mailboxID, msgs)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("expunge mailbox %d: %w", mailboxID, err)
+	}
+	return uids, nil
+}
+
+// Remove removes the given UIDs whatever their flags (POP3 DELE at QUIT).
+func (s *Store) Remove(ctx context.Context, mailboxID int64, uids []uint32) ([]uint32, error) {
+	sorted := append([]uint32(nil), uids...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	var removed []uint32
+	err := s.update(ctx, func(w *wtx) error {
+		if _, err := mailboxAccount(w, mailboxID); err != nil {
+			return err
+		}
+		var msgs []flagRow
+		for i, u := range sorted {
+			if u == 0 || (i > 0 && sorted[i-1] == u) {
+				continue
+			}
+			var blob string
+			err := w.row(`SELECT blob_id FROM messages WHERE mailbox_id = ? AND uid = ?`, mailboxID, u).Scan(&blob)
+			if errors.Is(err, errNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, flagRow{uid: u, blob: blob})
+		}
+		var err error
+		removed, err = removeTx(w, mailboxID, msgs)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("remove from mailbox %d: %w", mailboxID, err)
+	}
+	return removed, nil
+}

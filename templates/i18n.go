@@ -1,0 +1,278 @@
+package templates
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Lang is a UI language: "en" or "ja".
+type Lang string
+
+// PickLang chooses the UI language from an Accept-Language header (RFC 9110 section
+// 12.5.4): the first of ja/en with the highest quality wins; English otherwise.
+func PickLang(accept string) Lang {
+	best, bestQ := Lang("en"), -1.0
+	for _, part := range strings.Split(accept, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		var l Lang
+		switch primary {
+		case "ja":
+			l = "ja"
+		case "en":
+			l = "en"
+		default:
+			continue
+		}
+		if q > bestQ {
+			best, bestQ = l, q
+		}
+	}
+	return best
+}
+
+// T translates a catalog key; unknown keys show as themselves so a gap is visible.
+func (l Lang) T(key string) string {
+	if l == "ja" {
+		if s, ok := ja[key]; ok {
+			return s
+		}
+	}
+	if s, ok := en[key]; ok {
+		return s
+	}
+	return key
+}
+
+// Tf is T with fmt.Sprintf arguments.
+func (l Lang) Tf(key string, args ...any) string { return fmt.Sprintf(l.T(key), args...) }
+
+// Date formats a list date: time today, month and day this year, else the full date.
+func (l Lang) Date(t time.Time, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(now.Location())
+	switch {
+	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
+		return t.Format("15:04")
+	case t.Year() == now.Year():
+		if l == "ja" {
+			return fmt.Sprintf("%d月%d日", t.Month(), t.Day())
+		}
+		return t.Format("Jan 2")
+	default:
+		return t.Format("2006-01-02")
+	}
+}
+
+// LongDate formats a message's date in full.
+func (l Lang) LongDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if l == "ja" {
+		return fmt.Sprintf("%d年%d月%d日 %s", t.Year(), t.Month(), t.Day(), t.Format("15:04 -0700"))
+	}
+	return t.Format("Mon, 2 Jan 2006 15:04 -0700")
+}
+
+// Size formats a byte count compactly.
+func Size(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%.0f KB", float64(n)/1000)
+	case n < 1000*1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	default:
+		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	}
+}
+
+var en = map[string]string{
+	"app":               "yubin",
+	"login.title":       "Sign in",
+	"login.email":       "Email address",
+	"login.password":    "Password",
+	"login.submit":      "Sign in",
+	"login.bad":         "Wrong address or password.",
+	"login.throttled":   "Too many failed attempts. Please wait a few minutes and try again.",
+	"login.down":        "The mail server cannot be reached right now. Please try again shortly.",
+	"logout":            "Sign out",
+	"compose":           "Compose",
+	"folders":           "Folders",
+	"folders.manage":    "Manage folders",
+	"inbox":             "Inbox",
+	"drafts":            "Drafts",
+	"sent":              "Sent",
+	"trash":             "Trash",
+	"junk":              "Junk",
+	"archive":           "Archive",
+	"list.empty":        "No messages here.",
+	"list.range":        "%s–%s of %s",
+	"list.newer":        "Newer",
+	"list.older":        "Older",
+	"list.selectall":    "Select all",
+	"list.select":       "Select",
+	"list.nosubject":    "(no subject)",
+	"list.attachment":   "Has attachment",
+	"list.flagged":      "Flagged",
+	"list.answered":     "Answered",
+	"list.unread":       "Unread",
+	"act.read":          "Mark read",
+	"act.unread":        "Mark unread",
+	"act.flag":          "Flag",
+	"act.unflag":        "Unflag",
+	"act.delete":        "Delete",
+	"act.deleteperm":    "Delete forever",
+	"act.archive":       "Archive",
+	"act.move":          "Move",
+	"act.moveto":        "Move to…",
+	"act.none":          "Select one or more messages first.",
+	"msg.back":          "Back to list",
+	"msg.reply":         "Reply",
+	"msg.replyall":      "Reply all",
+	"msg.forward":       "Forward",
+	"msg.from":          "From",
+	"msg.to":            "To",
+	"msg.cc":            "Cc",
+	"msg.date":          "Date",
+	"msg.attachments":   "Attachments",
+	"msg.download":      "Download",
+	"msg.showimages":    "Show remote images",
+	"msg.imagesblocked": "Remote images are blocked to protect your privacy.",
+	"msg.plain":         "Plain text",
+	"msg.html":          "Formatted",
+	"msg.editdraft":     "Continue editing",
+	"msg.htmlframe":     "Message content",
+	"cmp.title":         "New message",
+	"cmp.to":            "To",
+	"cmp.cc":            "Cc",
+	"cmp.bcc":           "Bcc",
+	"cmp.subject":       "Subject",
+	"cmp.body":          "Message",
+	"cmp.attach":        "Attach files",
+	"cmp.limit":         "Up to %s in total.",
+	"cmp.keep":          "Attached",
+	"cmp.send":          "Send",
+	"cmp.savedraft":     "Save draft",
+	"cmp.sent":          "Message sent.",
+	"cmp.saved":         "Draft saved.",
+	"cmp.injection":     "A header field contains a line break, which is not allowed. Please remove it.",
+	"cmp.norcpt":        "Please enter at least one recipient.",
+	"cmp.toobig":        "The attachments are too large.",
+	"fld.title":         "Folders",
+	"fld.create":        "Create folder",
+	"fld.name":          "Folder name",
+	"fld.rename":        "Rename",
+	"fld.delete":        "Delete",
+	"fld.newname":       "New name",
+	"fld.messages":      "%d messages, %d unread",
+	"fld.done":          "Done.",
+	"err.title":         "Something went wrong",
+	"err.notfound":      "That page or message does not exist (any more).",
+	"err.forbidden":     "This request was refused for your security. Please reload the page and try again.",
+	"err.server":        "The mail server could not complete the request. Please try again.",
+	"err.badrequest":    "The request was not understood.",
+	"err.home":          "Go to the inbox",
+	"done":              "Done.",
+}
+
+var ja = map[string]string{
+	"app":               "郵便",
+	"login.title":       "ログイン",
+	"login.email":       "メールアドレス",
+	"login.password":    "パスワード",
+	"login.submit":      "ログイン",
+	"login.bad":         "メールアドレスまたはパスワードが違います。",
+	"login.throttled":   "ログインの失敗が続いたため、しばらくお待ちください。数分後にもう一度お試しください。",
+	"login.down":        "メールサーバーに接続できません。しばらくしてからお試しください。",
+	"logout":            "ログアウト",
+	"compose":           "新規作成",
+	"folders":           "フォルダ",
+	"folders.manage":    "フォルダの管理",
+	"inbox":             "受信トレイ",
+	"drafts":            "下書き",
+	"sent":              "送信済み",
+	"trash":             "ごみ箱",
+	"junk":              "迷惑メール",
+	"archive":           "アーカイブ",
+	"list.empty":        "メッセージはありません。",
+	"list.range":        "%s–%s 件目 / 全 %s 件",
+	"list.newer":        "新しい",
+	"list.older":        "古い",
+	"list.selectall":    "すべて選択",
+	"list.select":       "選択",
+	"list.nosubject":    "（件名なし）",
+	"list.attachment":   "添付ファイルあり",
+	"list.flagged":      "フラグ付き",
+	"list.answered":     "返信済み",
+	"list.unread":       "未読",
+	"act.read":          "既読にする",
+	"act.unread":        "未読にする",
+	"act.flag":          "フラグを付ける",
+	"act.unflag":        "フラグを外す",
+	"act.delete":        "削除",
+	"act.deleteperm":    "完全に削除",
+	"act.archive":       "アーカイブ",
+	"act.move":          "移動",
+	"act.moveto":        "移動先…",
+	"act.none":          "先にメッセージを選択してください。",
+	"msg.back":          "一覧に戻る",
+	"msg.reply":         "返信",
+	"msg.replyall":      "全員に返信",
+	"msg.forward":       "転送",
+	"msg.from":          "差出人",
+	"msg.to":            "宛先",
+	"msg.cc":            "Cc",
+	"msg.date":          "日時",
+	"msg.attachments":   "添付ファイル",
+	"msg.download":      "ダウンロード",
+	"msg.showimages":    "外部画像を表示",
+	"msg.imagesblocked": "プライバシー保護のため、外部画像をブロックしています。",
+	"msg.plain":         "テキスト",
+	"msg.html":          "書式付き",
+	"msg.editdraft":     "編集を続ける",
+	"msg.htmlframe":     "メッセージ本文",
+	"cmp.title":         "新規メッセージ",
+	"cmp.to":            "宛先",
+	"cmp.cc":            "Cc",
+	"cmp.bcc":           "Bcc",
+	"cmp.subject":       "件名",
+	"cmp.body":          "本文",
+	"cmp.attach":        "ファイルを添付",
+	"cmp.limit":         "合計 %s まで。",
+	"cmp.keep":          "添付済み",
+	"cmp.send":          "送信",
+	"cmp.savedraft":     "下書き保存",
+	"cmp.sent":          "送信しました。",
+	"cmp.saved":         "下書きを保存しました。",
+	"cmp.injection":     "ヘッダーに改行が含まれています。改行を取り除いてください。",
+	"cmp.norcpt":        "宛先を 1 件以上入力してください。",
+	"cmp.toobig":        "添付ファイルが大きすぎます。",
+	"fld.title":         "フォルダ",
+	"fld.create":        "フォルダを作成",
+	"fld.name":          "フォルダ名",
+	"fld.rename":        "名前を変更",
+	"fld.delete":        "削除",
+	"fld.newname":       "新しい名前",
+	"fld.messages":      "%d 件（未読 %d 件）",
+	"fld.done":          "完了しました。",
+	"err.title":         "エラーが発生しました",
+	"err.notfound":      "ページまたはメッセージが見つかりません。",
+	"err.forbidden":     "安全のため、このリクエストは拒否されました。ページを再読み込みしてからお試しください。",
+	"err.server":        "メールサーバーで処理できませんでした。もう一度お試しください。",
+	"err.badrequest":    "リクエストを処理できませんでした。",
+	"err.home":          "受信トレイへ",
+	"done":              "完了しました。",
+}

@@ -1,0 +1,142 @@
+package templates
+
+// Page is what every page needs.
+type Page struct {
+	Lang  Lang
+	Title string
+	User  string // signed-in address; "" on public pages
+	CSRF  string // per-session token for forms
+	// BodyClass lets CSS switch layouts (for example "reading" hides the folder list
+	// on phones so the list and the message are separate screens).
+	BodyClass string
+}
+
+// Shell is the signed-in frame: folder list, flash message.
+type Shell struct {
+	Page
+	Folders []Folder
+	Current string // current mailbox name
+	Flash   string // one-line confirmation
+	Error   string // one-line problem
+}
+
+// Folder is one entry of the folder list.
+type Folder struct {
+	Name     string
+	Label    string // translated name of a special folder, or the folder's own name
+	Depth    int
+	Icon     string // inbox, drafts, sent, trash, junk, archive, folder
+	Unseen   uint32
+	Messages uint32
+	URL      string
+	NoSelect bool
+}
+
+// Row is one line of the message list.
+type Row struct {
+	UID        uint32
+	From       string
+	Subject    string
+	Date       string
+	FullDate   string
+	Size       string
+	URL        string
+	Unread     bool
+	Flagged    bool
+	Answered   bool
+	Attachment bool
+	Draft      bool
+}
+
+// MailboxData is the message list screen.
+type MailboxData struct {
+	Shell
+	Mailbox     string
+	Label       string
+	Page        int
+	Rows        []Row
+	RangeText   string
+	NewerURL    string
+	OlderURL    string
+	MoveTargets []Folder
+	IsTrash     bool
+}
+
+// Segment is a run of text, a link when URL is set.
+type Segment struct{ Text, URL string }
+
+// Attachment is one attachment line.
+type Attachment struct {
+	Name string
+	Size string
+	URL  string
+	Path string
+	Type string
+}
+
+// MessageData is the message screen.
+type MessageData struct {
+	Shell
+	Mailbox       string
+	UID           uint32
+	Subject       string
+	From          string
+	To            string
+	Cc            string
+	Date          string
+	Text          []Segment
+	ShowHTML      bool
+	HTMLURL       string
+	ImagesBlocked bool
+	ShowImagesURL string
+	PlainURL      string
+	HTMLViewURL   string
+	HasHTML       bool
+	Attachments   []Attachment
+	BackURL       string
+	ReplyURL      string
+	ReplyAllURL   string
+	ForwardURL    string
+	EditDraftURL  string
+	Flagged       bool
+	MoveTargets   []Folder
+	IsTrash       bool
+}
+
+// ComposeData is the compose form, fresh or refilled after an error.
+type ComposeData struct {
+	Shell
+	To, Cc, Bcc  string
+	Subject      string
+	Body         string
+	InReplyTo    string
+	References   string
+	ReplyMailbox string
+	ReplyUID     uint32
+	SrcMailbox   string // message whose attachments are carried over (forward, draft)
+	SrcUID       uint32
+	Keep         []Attachment
+	DraftUID     uint32 // the draft being edited, deleted on send or re-save
+	LimitText    string
+}
+
+// FoldersData is the folder management screen.
+type FoldersData struct {
+	Shell
+	Editable []Folder
+}
+
+// LoginData is the sign-in form.
+type LoginData struct {
+	Page
+	Email string
+	Next  string
+	Error string
+}
+
+// ErrorData is an error page.
+type ErrorData struct {
+	Page
+	Status  int
+	Message string
+}

@@ -1,0 +1,170 @@
+package compose
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// Address is one mailbox: a display name and an address.
+type Address struct{ Name, Email string }
+
+// AddressError reports an entry of an address list that is not an address.
+// Field is the header it was typed into ("To", "Cc", "Bcc", "From"); it is
+// empty from ParseAddressList.
+type AddressError struct {
+	Field string
+	Value string
+}
+
+func (e *AddressError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("%q is not an address", e.Value)
+	}
+	return fmt.Sprintf("%s: %q is not an address", e.Field, e.Value)
+}
+
+// ErrHeaderInjection is returned when a header value contains CR or LF,
+// which would let the text add header fields (RFC 5322 section 2.2).
+var ErrHeaderInjection = errors.New("line break in header field")
+
+// ParseAddressList parses an address list as a user types it: entries
+// separated by commas or semicolons, each "Name <a@b>", "\"Name, Inc.\"
+// <a@b>", "<a@b>" or "a@b". Names may be any Unicode text. Internationalized
+// domains are converted to their ASCII (IDNA) form; non-ASCII local parts
+// are refused, since they need SMTPUTF8. An empty list is not an error.
+func ParseAddressList(s string) ([]Address, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, ErrHeaderInjection
+	}
+	var out []Address
+	for _, item := range splitList(s) {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		a, ok := parseAddress(item)
+		if !ok {
+			return nil, &AddressError{Value: item}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// splitList splits at ',' and ';' outside quotes and angle brackets.
+func splitList(s string) []string {
+	var out []string
+	inQuote, inAngle, start := false, false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case inQuote && c == '\\':
+			i++
+		case c == '"':
+			inQuote = !inQuote
+		case inQuote:
+		case c == '<':
+			inAngle = true
+		case c == '>':
+			inAngle = false
+		case !inAngle && (c == ',' || c == ';'):
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[min(start, len(s)):])
+}
+
+func parseAddress(item string) (Address, bool) {
+	if a, err := mail.ParseAddress(item); err == nil {
+		email, ok := normalizeEmail(a.Address)
+		if !ok {
+			return Address{}, false
+		}
+		return Address{Name: strings.TrimSpace(a.Name), Email: email}, true
+	}
+	// net/mail is strict about the phrase; accept any text before "<…>".
+	lt := strings.LastIndexByte(item, '<')
+	if lt < 0 || !strings.HasSuffix(item, ">") {
+		return Address{}, false
+	}
+	email, ok := normalizeEmail(item[lt+1 : len(item)-1])
+	if !ok {
+		return Address{}, false
+	}
+	name := strings.TrimSpace(item[:lt])
+	if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
+		name = strings.ReplaceAll(strings.ReplaceAll(name[1:len(name)-1], `\"`, `"`), `\\`, `\`)
+	}
+	return Address{Name: name, Email: email}, true
+}
+
+// normalizeEmail validates an addr-spec (RFC 5322 section 3.4.1, dot-atom
+// local part or quoted string) and converts the domain to ASCII.
+func normalizeEmail(e string) (string, bool) {
+	e = strings.TrimSpace(e)
+	at := strings.LastIndexByte(e, '@')
+	if at <= 0 || at == len(e)-1 {
+		return "", false
+	}
+	local, domain := e[:at], e[at+1:]
+	if !validLocal(local) {
+		return "", false
+	}
+	d, err := idna.Lookup.ToASCII(strings.TrimSuffix(domain, "."))
+	if err != nil || !validDomain(d) {
+		return "", false
+	}
+	return local + "@" + d, true
+}
+
+func validLocal(l string) bool {
+	if len(l) == 0 || len(l) > 64 {
+		return false
+	}
+	if l[0] == '"' {
+		if len(l) < 2 || l[len(l)-1] != '"' {
+			return false
+		}
+		for i := 1; i < len(l)-1; i++ {
+			if c := l[i]; c < 0x20 || c > 0x7E {
+				return false
+			}
+		}
+		return true
+	}
+	if l[0] == '.' || l[len(l)-1] == '.' || strings.Contains(l, "..") {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~.", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func validDomain(d string) bool {
+	if len(d) == 0 || len(d) > 253 {
+		return false
+	}
+	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
+		return true // address literal (RFC 5321 section 4.1.3)
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}

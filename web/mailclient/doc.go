@@ -1,0 +1,13 @@
+// Package mailclient is the webmail's only door to mail: one IMAP connection per web
+// session (go-imap/v2 imapclient), kept open, serialised by a mutex and reconnected
+// transparently when it drops, plus SMTP submission with the user's own credentials.
+//
+// It owns the connection lifecycle (dial, STARTTLS, LOGIN, reconnect, idle close) and the
+// IMAP commands the screens need (LIST/STATUS, paged FETCH, BODY.PEEK[], STORE, MOVE,
+// APPEND, folder management). Handlers call the typed methods here and never see a
+// dropped connection.
+//
+// It must never import mailbackend: the webmail speaks only IMAP and SMTP, so it works
+// against any standards-compliant server. It never stores a password anywhere but in
+// the memory of a live Client.
+package mailclient

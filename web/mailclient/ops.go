@@ -1,0 +1,292 @@
+package mailclient
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/yubinmail/yubin/web/mailview"
+)
+
+// Special-use attributes (RFC 6154 section 2) the webmail looks for.
+const (
+	UseSent    = `\Sent`
+	UseDrafts  = `\Drafts`
+	UseTrash   = `\Trash`
+	UseJunk    = `\Junk`
+	UseArchive = `\Archive`
+)
+
+// fallbackNames are used when a server announces no special-use attributes.
+var fallbackNames = map[string]string{UseSent: "Sent", UseDrafts: "Drafts", UseTrash: "Trash", UseJunk: "Junk", UseArchive: "Archive"}
+
+// Folder is one mailbox in the folder list.
+type Folder struct {
+	Name       string // full IMAP name
+	Display    string // last hierarchy level
+	Depth      int    // hierarchy level, 0 at the top
+	SpecialUse string // one of the Use* constants, `\Inbox` for INBOX, or ""
+	Messages   uint32
+	Unseen     uint32
+	NoSelect   bool
+}
+
+// Summary is one row of the message list.
+type Summary struct {
+	UID           uint32
+	SeqNum        uint32
+	From          []mailview.Address
+	To            []mailview.Address
+	Subject       string
+	Date          time.Time
+	Size          int64
+	Seen          bool
+	Flagged       bool
+	Answered      bool
+	Draft         bool
+	HasAttachment bool
+}
+
+// MessagePage is one page of a mailbox, newest first.
+type MessagePage struct {
+	Mailbox  string
+	Total    uint32
+	Page     int // 0-based
+	Pages    int
+	Messages []Summary
+}
+
+// Folders lists every mailbox with its message and unseen counts. One LIST-STATUS
+// (RFC 5819) round trip when the server offers it, else LIST then STATUS per mailbox.
+func (cl *Client) Folders(ctx context.Context) ([]Folder, error) {
+	var out []Folder
+	err := cl.DoIMAP(ctx, func(s *Session) error {
+		out = out[:0]
+		caps := s.C.Caps()
+		listStatus := caps.Has(imap.CapListStatus) || caps.Has(imap.CapIMAP4rev2)
+		opts := &imap.ListOptions{ReturnSpecialUse: caps.Has(imap.CapSpecialUse) || caps.Has(imap.CapIMAP4rev2)}
+		if listStatus {
+			opts.ReturnStatus = &imap.StatusOptions{NumMessages: true, NumUnseen: true}
+		}
+		list, err := s.C.List("", "*", opts).Collect()
+		if err != nil {
+			return fmt.Errorf("list: %w", err)
+		}
+		for _, l := range list {
+			f := Folder{Name: l.Mailbox, Display: l.Mailbox}
+			if l.Delim != 0 {
+				parts := strings.Split(l.Mailbox, string(l.Delim))
+				f.Display, f.Depth = parts[len(parts)-1], len(parts)-1
+			}
+			for _, a := range l.Attrs {
+				switch strings.ToLower(string(a)) {
+				case `\noselect`, `\nonexistent`:
+					f.NoSelect = true
+				case `\sent`, `\drafts`, `\trash`, `\junk`, `\archive`:
+					f.SpecialUse = canonicalUse(string(a))
+				}
+			}
+			if strings.EqualFold(l.Mailbox, "INBOX") {
+				f.SpecialUse = `\Inbox`
+			}
+			if l.Status != nil {
+				f.Messages = derefU32(l.Status.NumMessages)
+				f.Unseen = derefU32(l.Status.NumUnseen)
+			} else if !f.NoSelect {
+				st, err := s.C.Status(l.Mailbox, &imap.StatusOptions{NumMessages: true, NumUnseen: true}).Wait()
+				if err == nil {
+					f.Messages, f.Unseen = derefU32(st.NumMessages), derefU32(st.NumUnseen)
+				}
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// No special-use attributes at all: fall back to the conventional names.
+	if !slices.ContainsFunc(out, func(f Folder) bool { return f.SpecialUse != "" && f.SpecialUse != `\Inbox` }) {
+		for i := range out {
+			for use, name := range fallbackNames {
+				if strings.EqualFold(out[i].Name, name) {
+					out[i].SpecialUse = use
+				}
+			}
+		}
+	}
+	sortFolders(out)
+	cl.mu.Lock()
+	cl.folders = slices.Clone(out)
+	cl.mu.Unlock()
+	return out, nil
+}
+
+func canonicalUse(a string) string {
+	for _, u := range []string{UseSent, UseDrafts, UseTrash, UseJunk, UseArchive} {
+		if strings.EqualFold(u, a) {
+			return u
+		}
+	}
+	return ""
+}
+
+var useOrder = map[string]int{`\Inbox`: 0, UseDrafts: 1, UseSent: 2, UseArchive: 3, UseJunk: 4, UseTrash: 5}
+
+// sortFolders puts INBOX and the special folders first, then the rest by name, so the
+// list reads the same on every server.
+func sortFolders(fs []Folder) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		oi, iok := useOrder[fs[i].SpecialUse]
+		oj, jok := useOrder[fs[j].SpecialUse]
+		if !iok {
+			oi = 10
+		}
+		if !jok {
+			oj = 10
+		}
+		if oi != oj {
+			return oi < oj
+		}
+		return fs[i].Name < fs[j].Name
+	})
+}
+
+func derefU32(p *uint32) uint32 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// SpecialFolder returns the name of the mailbox with the given special use, from the
+// last folder list (listing if there is none), or the conventional name.
+func (cl *Client) SpecialFolder(ctx context.Context, use string) string {
+	cl.mu.Lock()
+	fs := cl.folders
+	cl.mu.Unlock()
+	if fs == nil {
+		fs, _ = cl.Folders(ctx)
+	}
+	for _, f := range fs {
+		if f.SpecialUse == use {
+			return f.Name
+		}
+	}
+	return fallbackNames[use]
+}
+
+// ListMessages returns page (0-based) of mailbox, perPage messages, newest first.
+// It never fetches the whole mailbox: SELECT (or NOOP when already selected) gives
+// EXISTS, and one FETCH asks for the sequence range of just this page.
+func (cl *Client) ListMessages(ctx context.Context, mailbox string, page, perPage int) (*MessagePage, error) {
+	if perPage <= 0 {
+		perPage = 50
+	}
+	if page < 0 {
+		page = 0
+	}
+	res := &MessagePage{Mailbox: mailbox, Page: page}
+	err := cl.DoIMAP(ctx, func(s *Session) error {
+		res.Messages = res.Messages[:0]
+		n, err := s.Select(mailbox)
+		if err != nil {
+			return err
+		}
+		res.Total = n
+		res.Pages = max(1, (int(n)+perPage-1)/perPage)
+		hi := int64(n) - int64(page)*int64(perPage)
+		if hi < 1 {
+			return nil
+		}
+		lo := max(1, hi-int64(perPage)+1)
+		var set imap.SeqSet
+		set.AddRange(uint32(lo), uint32(hi))
+		msgs, err := s.C.Fetch(set, &imap.FetchOptions{
+			UID: true, Flags: true, Envelope: true, RFC822Size: true,
+			BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
+		}).Collect()
+		if err != nil {
+			return fmt.Errorf("fetch %s %d:%d: %w", mailbox, lo, hi, err)
+		}
+		for _, m := range msgs {
+			res.Messages = append(res.Messages, summarize(m.SeqNum, uint32(m.UID), m.Flags, m.Envelope, m.RFC822Size, m.BodyStructure))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(res.Messages, func(i, j int) bool { return res.Messages[i].SeqNum > res.Messages[j].SeqNum })
+	return res, nil
+}
+
+func summarize(seq, uid uint32, flags []imap.Flag, env *imap.Envelope, size int64, bs imap.BodyStructure) Summary {
+	s := Summary{UID: uid, SeqNum: seq, Size: size}
+	for _, f := range flags {
+		switch strings.ToLower(string(f)) {
+		case `\seen`:
+			s.Seen = true
+		case `\flagged`:
+			s.Flagged = true
+		case `\answered`:
+			s.Answered = true
+		case `\draft`:
+			s.Draft = true
+		}
+	}
+	if env != nil {
+		s.Subject = decode(env.Subject)
+		s.Date = env.Date
+		s.From = addrs(env.From)
+		s.To = addrs(env.To)
+	}
+	s.HasAttachment = hasAttachment(bs)
+	return s
+}
+
+// decode finishes RFC 2047 decoding for words imapclient left raw (charsets such as
+// ISO-2022-JP that only mailview knows).
+func decode(s string) string {
+	if strings.Contains(s, "=?") {
+		return mailview.DecodeHeader(s)
+	}
+	return s
+}
+
+func addrs(in []imap.Address) []mailview.Address {
+	out := make([]mailview.Address, 0, len(in))
+	for _, a := range in {
+		if a.IsGroupStart() || a.IsGroupEnd() {
+			continue
+		}
+		out = append(out, mailview.Address{Name: decode(a.Name), Email: a.Addr()})
+	}
+	return out
+}
+
+// hasAttachment: a part with disposition attachment, or a named non-text leaf.
+func hasAttachment(bs imap.BodyStructure) bool {
+	if bs == nil {
+		return false
+	}
+	found := false
+	bs.Walk(func(path []int, part imap.BodyStructure) bool {
+		sp, ok := part.(*imap.BodyStructureSinglePart)
+		if !ok {
+			return true
+		}
+		if d := sp.Disposition(); d != nil && strings.EqualFold(d.Value, "attachment") {
+			found = true
+		} else if sp.Filename() != "" && !strings.EqualFold(sp.Type, "text") {
+			found = true
+		}
+		return !found
+	})
+	return found
+}

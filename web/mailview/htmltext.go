@@ -1,0 +1,211 @@
+package mailview
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// metaCharset finds a charset declared in the first bytes of an HTML
+// document (<meta charset=…> or http-equiv Content-Type), as the HTML
+// prescan does (HTML Living Standard, "prescan a byte stream").
+var metaCharset = regexp.MustCompile(`(?i)<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.()+-]+)`)
+
+// htmlPartText decodes a text/html part to UTF-8: the MIME charset wins,
+// then a <meta> declaration, then guessing.
+func htmlPartText(p *part) string {
+	b := p.decoded()
+	label := p.ctype.params["charset"]
+	if label == "" {
+		head := b
+		if len(head) > 4096 {
+			head = head[:4096]
+		}
+		if m := metaCharset.FindSubmatch(head); m != nil {
+			label = string(m[1])
+		}
+	}
+	return decodeCharset(label, b)
+}
+
+// paraElements are separated by a blank line, lineElements by a line break.
+var paraElements = map[string]bool{
+	"p": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
+	"ul": true, "ol": true, "blockquote": true, "pre": true, "table": true, "dl": true,
+}
+
+var lineElements = map[string]bool{
+	"div": true, "tr": true, "li": true, "dt": true, "dd": true, "center": true, "section": true,
+	"article": true, "header": true, "footer": true, "address": true, "caption": true, "hr": true,
+}
+
+// skipText elements have no readable content.
+var skipText = map[string]bool{
+	"script": true, "style": true, "head": true, "title": true, "noscript": true,
+	"template": true, "svg": true, "math": true, "object": true, "iframe": true,
+}
+
+// htmlToText renders HTML as plain text for mails without a text part:
+// block elements break lines, lists get bullets, links keep their URL when
+// it differs from the text, whitespace collapses as a browser would.
+func htmlToText(src string) string {
+	z := html.NewTokenizer(strings.NewReader(src))
+	var b strings.Builder
+	skip := 0
+	pre := 0
+	var hrefs []string
+	linkStart := 0
+	// breakLine ends the text so far with n line breaks (1 or 2).
+	breakLine := func(n int) {
+		s := b.String()
+		if len(s) == 0 {
+			return
+		}
+		have := len(s) - len(strings.TrimRight(s, "\n"))
+		for ; have < n; have++ {
+			b.WriteByte('\n')
+		}
+	}
+	block := func(name string) {
+		if paraElements[name] {
+			breakLine(2)
+		} else if lineElements[name] {
+			breakLine(1)
+		}
+	}
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		tok := z.Token()
+		name := tok.Data
+		switch tt {
+		case html.StartTagToken, html.SelfClosingTagToken:
+			if skipText[name] && tt == html.StartTagToken {
+				skip++
+				continue
+			}
+			if skip > 0 {
+				continue
+			}
+			switch name {
+			case "br":
+				b.WriteByte('\n')
+			case "li":
+				breakLine(1)
+				b.WriteString("・")
+			case "pre":
+				breakLine(2)
+				pre++
+			case "a":
+				href := ""
+				for _, a := range tok.Attr {
+					if a.Key == "href" {
+						href = strings.TrimSpace(a.Val)
+					}
+				}
+				hrefs = append(hrefs, href)
+				linkStart = b.Len()
+			case "td", "th":
+				if s := b.String(); len(s) > 0 && !strings.HasSuffix(s, "\n") {
+					b.WriteByte('\t')
+				}
+			case "hr":
+				breakLine(1)
+				b.WriteString("----------")
+				b.WriteByte('\n')
+			case "img":
+				for _, a := range tok.Attr {
+					if a.Key == "alt" && strings.TrimSpace(a.Val) != "" {
+						b.WriteString("[" + strings.TrimSpace(a.Val) + "]")
+					}
+				}
+			default:
+				block(name)
+			}
+		case html.EndTagToken:
+			if skipText[name] {
+				if skip > 0 {
+					skip--
+				}
+				continue
+			}
+			if skip > 0 {
+				continue
+			}
+			switch name {
+			case "pre":
+				if pre > 0 {
+					pre--
+				}
+				breakLine(2)
+			case "a":
+				if n := len(hrefs); n > 0 {
+					href := hrefs[n-1]
+					hrefs = hrefs[:n-1]
+					text := strings.TrimSpace(b.String()[min(linkStart, b.Len()):])
+					lh := strings.ToLower(href)
+					if (strings.HasPrefix(lh, "http://") || strings.HasPrefix(lh, "https://")) &&
+						text != href && strings.TrimPrefix(lh, "mailto:") != strings.ToLower(text) {
+						b.WriteString(" <" + href + ">")
+					}
+				}
+			default:
+				block(name)
+			}
+		case html.TextToken:
+			if skip > 0 {
+				continue
+			}
+			t := tok.Data
+			if pre == 0 {
+				t = collapseSpace(t, b.String())
+			}
+			b.WriteString(t)
+		}
+	}
+	return tidyText(b.String())
+}
+
+// collapseSpace collapses runs of whitespace as CSS white-space:normal does.
+func collapseSpace(t, before string) string {
+	var out bytes.Buffer
+	prevSpace := before == "" || strings.HasSuffix(before, " ") || strings.HasSuffix(before, "\n") || strings.HasSuffix(before, "\t")
+	for _, r := range t {
+		if r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == '\f' {
+			if !prevSpace {
+				out.WriteByte(' ')
+			}
+			prevSpace = true
+			continue
+		}
+		prevSpace = false
+		out.WriteRune(r)
+	}
+	return out.String()
+}
+
+// tidyText trims trailing spaces on lines and limits blank lines to one.
+func tidyText(s string) string {
+	s = strings.ReplaceAll(s, "\u00a0", " ")
+	lines := strings.Split(s, "\n")
+	var out []string
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		l = strings.TrimLeft(l, " ")
+		if l == "" {
+			blank++
+			if blank > 1 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}

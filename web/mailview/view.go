@@ -1,0 +1,307 @@
+package mailview
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Address is one mailbox of an address header, decoded for display.
+type Address struct{ Name, Email string }
+
+// Attachment describes a leaf part the user can download.
+type Attachment struct {
+	Path        string // MIME part path as in IMAP BODY[path], e.g. "2" or "1.2"
+	Filename    string // decoded (RFC 2231 / RFC 2047); a generated name when missing
+	ContentType string // lower case type/subtype
+	Size        int64  // decoded size in bytes (approximate for base64)
+	ContentID   string // without <>, "" if none
+	Inline      bool   // an inline image referenced by cid: from the HTML body
+}
+
+// View is what the message page shows.
+type View struct {
+	Subject               string // decoded
+	From, To, Cc, ReplyTo []Address
+	Date                  time.Time // zero when missing or unparseable
+	MessageID             string    // with <>
+	InReplyTo             string    // with <>
+	References            []string  // each with <>
+	Text                  string    // text/plain body in UTF-8, LF line ends; a text rendering of the HTML when there is no text part
+	HasHTML               bool
+	Attachments           []Attachment
+}
+
+// ErrEmpty is returned for an empty message.
+var ErrEmpty = errors.New("mailview: empty message")
+
+// ErrNoPart is returned by Part and PartByContentID when nothing matches.
+var ErrNoPart = errors.New("mailview: no such part")
+
+// Parse decodes raw (an RFC 5322 message) into a View. It fails only on
+// empty input: malformed mail shows as well as it can.
+func Parse(raw []byte) (*View, error) {
+	if len(raw) == 0 {
+		return nil, ErrEmpty
+	}
+	root := parseTree(raw)
+	h := &root.header
+	v := &View{
+		Subject: DecodeHeader(h.Get("Subject")),
+		From:    parseAddressList(h.Get("From")),
+		To:      parseAddressList(strings.Join(h.Values("To"), ", ")),
+		Cc:      parseAddressList(strings.Join(h.Values("Cc"), ", ")),
+		ReplyTo: parseAddressList(h.Get("Reply-To")),
+		Date:    parseDate(h.Get("Date")),
+	}
+	if ids := parseMsgIDs(h.Get("Message-Id")); len(ids) > 0 {
+		v.MessageID = ids[0]
+	}
+	if ids := parseMsgIDs(h.Get("In-Reply-To")); len(ids) > 0 {
+		v.InReplyTo = ids[0]
+	}
+	v.References = parseMsgIDs(h.Get("References"))
+
+	b := selectBody(root)
+	var texts []string
+	for _, t := range b.texts {
+		texts = append(texts, normalizeNewlines(t.text()))
+	}
+	v.Text = strings.Join(texts, "\n\n")
+	var html string
+	if b.html != nil {
+		v.HasHTML = true
+		if v.Text == "" {
+			html = htmlPartText(b.html)
+			v.Text = htmlToText(html)
+		}
+	}
+	v.Attachments = attachments(root, b)
+	return v, nil
+}
+
+func normalizeNewlines(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.ReplaceAll(s, "\r", "\n")
+}
+
+// body is the result of choosing what to display.
+type body struct {
+	texts []*part        // text/plain parts shown in order
+	html  *part          // the text/html part, if any
+	used  map[*part]bool // parts that are body, not attachments
+}
+
+// selectBody picks the displayed parts: in multipart/alternative the
+// text/plain and the last text/html alternative (RFC 2046 section 5.1.4:
+// the last is the richest), in multipart/related the root (RFC 2387), in
+// other multiparts every inline text part in order.
+func selectBody(root *part) *body {
+	b := &body{used: map[*part]bool{}}
+	var visit func(p *part, wantText, wantHTML bool)
+	visit = func(p *part, wantText, wantHTML bool) {
+		switch {
+		case p.ctype.value == "multipart/alternative":
+			var textAlt, htmlAlt *part
+			for _, c := range p.children {
+				if isAttachmentLike(c) {
+					continue
+				}
+				if containsType(c, "text/plain") && textAlt == nil {
+					textAlt = c
+				}
+				if containsType(c, "text/html") {
+					htmlAlt = c
+				}
+			}
+			if textAlt == nil && htmlAlt == nil && len(p.children) > 0 {
+				textAlt = p.children[0]
+			}
+			if textAlt != nil && wantText {
+				visit(textAlt, true, textAlt == htmlAlt && wantHTML)
+			}
+			if htmlAlt != nil && wantHTML && htmlAlt != textAlt {
+				visit(htmlAlt, false, true)
+			}
+			// Unchosen text alternatives are neither body nor attachments;
+			// other types (text/calendar …) are offered as attachments.
+			for _, c := range p.children {
+				c.walk(func(q *part) {
+					if !isAttachmentLike(q) && (q.ctype.value == "text/plain" || q.ctype.value == "text/html" || q.ctype.value == "text/enriched") {
+						b.used[q] = true
+					}
+				})
+			}
+		case p.ctype.value == "multipart/related":
+			if len(p.children) == 0 {
+				return
+			}
+			start := p.children[0]
+			if s := strings.Trim(p.ctype.params["start"], "<> "); s != "" {
+				for _, c := range p.children {
+					if c.contentID() == s {
+						start = c
+					}
+				}
+			}
+			visit(start, wantText, wantHTML)
+		case p.isMultipart():
+			for _, c := range p.children {
+				visit(c, wantText, wantHTML)
+			}
+		case isAttachmentLike(p):
+			return
+		case p.ctype.value == "text/plain" || p.ctype.value == "text/enriched" || p.ctype.value == "text/rfc822-headers":
+			if wantText {
+				b.texts = append(b.texts, p)
+				b.used[p] = true
+			}
+		case p.ctype.value == "text/html":
+			if wantHTML && b.html == nil {
+				b.html = p
+				b.used[p] = true
+			}
+		}
+	}
+	visit(root, true, true)
+	return b
+}
+
+func containsType(p *part, t string) bool {
+	found := false
+	p.walk(func(q *part) {
+		if q.ctype.value == t && !isAttachmentLike(q) {
+			found = true
+		}
+	})
+	return found
+}
+
+// isAttachmentLike: a leaf meant as a file rather than as the message text.
+func isAttachmentLike(p *part) bool {
+	if p.isMultipart() {
+		return false
+	}
+	if p.disp.value == "attachment" || p.filename() != "" {
+		return true
+	}
+	return p.ctype.value == "message/rfc822" || p.ctype.value == "message/global"
+}
+
+// attachments lists every leaf that is not displayed as body text.
+func attachments(root *part, b *body) []Attachment {
+	var html string
+	if b.html != nil {
+		html = htmlPartText(b.html)
+	}
+	var out []Attachment
+	var visit func(p *part)
+	visit = func(p *part) {
+		if p.isMultipart() {
+			for _, c := range p.children {
+				visit(c)
+			}
+			return
+		}
+		if b.used[p] && !isAttachmentLike(p) {
+			return
+		}
+		a := Attachment{
+			Path:        p.path,
+			Filename:    p.filename(),
+			ContentType: p.ctype.value,
+			Size:        p.decodedSize(),
+			ContentID:   p.contentID(),
+		}
+		if a.ContentID != "" && html != "" && strings.HasPrefix(a.ContentType, "image/") &&
+			strings.Contains(strings.ToLower(html), "cid:"+strings.ToLower(a.ContentID)) {
+			a.Inline = true
+		}
+		if a.Filename == "" {
+			a.Filename = generatedName(p)
+		}
+		out = append(out, a)
+	}
+	visit(root)
+	return out
+}
+
+// generatedName names a part that has no file name.
+func generatedName(p *part) string {
+	if p.ctype.value == "message/rfc822" || p.ctype.value == "message/global" {
+		sub := DecodeHeader(parseTree(p.decoded()).header.Get("Subject"))
+		sub = strings.Map(func(r rune) rune {
+			if strings.ContainsRune(`/\:*?"<>|`, r) {
+				return '_'
+			}
+			return r
+		}, sub)
+		if sub != "" {
+			return sub + ".eml"
+		}
+		return "message-" + p.path + ".eml"
+	}
+	ext := ""
+	if i := strings.IndexByte(p.ctype.value, '/'); i >= 0 {
+		sub := p.ctype.value[i+1:]
+		switch sub {
+		case "plain":
+			ext = ".txt"
+		case "jpeg":
+			ext = ".jpg"
+		case "octet-stream":
+			ext = ".bin"
+		case "svg+xml":
+			ext = ".svg"
+		default:
+			if len(sub) <= 8 && !strings.ContainsAny(sub, ".+-") {
+				ext = "." + sub
+			} else {
+				ext = ".bin"
+			}
+		}
+	}
+	return "part-" + p.path + ext
+}
+
+// Part returns the decoded bytes of the part at path (transfer-encoding
+// undone), its lower case content type and decoded file name.
+func Part(raw []byte, path string) (data []byte, contentType, filename string, err error) {
+	if len(raw) == 0 {
+		return nil, "", "", ErrEmpty
+	}
+	root := parseTree(raw)
+	p := root.find(strings.TrimSpace(path))
+	if p == nil || p.isMultipart() {
+		return nil, "", "", fmt.Errorf("part %q: %w", path, ErrNoPart)
+	}
+	name := p.filename()
+	if name == "" {
+		name = generatedName(p)
+	}
+	return p.decoded(), p.ctype.value, name, nil
+}
+
+// PartByContentID finds a leaf part by Content-ID (given with or without
+// <> or a "cid:" prefix) and returns its decoded bytes and content type.
+func PartByContentID(raw []byte, cid string) (data []byte, contentType string, err error) {
+	if len(raw) == 0 {
+		return nil, "", ErrEmpty
+	}
+	cid = strings.TrimPrefix(strings.TrimSpace(cid), "cid:")
+	cid = strings.TrimSuffix(strings.TrimPrefix(cid, "<"), ">")
+	if cid == "" {
+		return nil, "", fmt.Errorf("content-id %q: %w", cid, ErrNoPart)
+	}
+	var found *part
+	parseTree(raw).walk(func(p *part) {
+		if found == nil && !p.isMultipart() && p.contentID() == cid {
+			found = p
+		}
+	})
+	if found == nil {
+		return nil, "", fmt.Errorf("content-id %q: %w", cid, ErrNoPart)
+	}
+	return found.decoded(), found.ctype.value, nil
+}

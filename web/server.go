@@ -1,0 +1,156 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/yubinmail/yubin/handlers"
+	"github.com/yubinmail/yubin/static"
+	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/session"
+)
+
+// IdleTimeout ends a session (and closes its IMAP connection) after this long unused.
+const IdleTimeout = 30 * time.Minute
+
+// Config says what the webmail connects to and where it keeps sessions.
+type Config struct {
+	IMAPAddr           string // host:port of the IMAP server (STARTTLS when offered; implicit TLS when the port is 993)
+	SMTPAddr           string // host:port of submission (STARTTLS when offered; implicit TLS when the port is 465)
+	InsecureSkipVerify bool   // accept the bundled server's self-signed certificate
+	DataDir            string // where server-side sessions live (survive restarts), e.g. data_dir/webmail
+	Hostname           string // Message-ID domain
+	MaxMessageBytes    int64  // upload limit shown in compose
+	Log                *slog.Logger
+}
+
+// Server is the webmail.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	sessions *session.Store
+	pool     *mailclient.Pool
+	h        *handlers.Handlers
+	handler  http.Handler
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+}
+
+// New prepares the webmail; it opens no network connection until a user logs in.
+func New(cfg Config) (*Server, error) {
+	if cfg.IMAPAddr == "" || cfg.SMTPAddr == "" {
+		return nil, errors.New("webmail: IMAP and SMTP addresses are required")
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("webmail: a data directory is required for sessions")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = "localhost"
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 25 << 20
+	}
+	st, err := session.Open(filepath.Join(cfg.DataDir, "sessions"), IdleTimeout)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, pool: mailclient.NewPool(IdleTimeout), stop: make(chan struct{}), done: make(chan struct{})}
+	s.h = handlers.New(handlers.Config{
+		Sessions: st, Pool: s.pool, IMAPAddr: cfg.IMAPAddr, SMTPAddr: cfg.SMTPAddr,
+		InsecureSkipVerify: cfg.InsecureSkipVerify, Hostname: cfg.Hostname,
+		MaxMessageBytes: cfg.MaxMessageBytes, Log: cfg.Log,
+	})
+	s.handler = s.routes()
+	go s.sweep()
+	return s, nil
+}
+
+func (s *Server) sweep() {
+	defer close(s.done)
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	s.sessions.Sweep()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.sessions.Sweep()
+		}
+	}
+}
+
+// Handler is the webmail's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close closes every IMAP connection. Sessions stay on disk for the next start.
+func (s *Server) Close() error {
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		<-s.done
+		s.pool.Close()
+	})
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	h := s.h
+	r := chi.NewRouter()
+	r.Use(s.recoverer, securityHeaders)
+	r.Use(middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.Error(w, r, http.StatusNotFound, "err.notfound") })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		h.Error(w, r, http.StatusMethodNotAllowed, "err.badrequest")
+	})
+	r.Handle("/static/*", static.Handler())
+
+	// Public: the sign-in form. Cross-origin protection still applies to the POST
+	// (login CSRF), through the outer handler below.
+	r.Group(func(r chi.Router) {
+		r.Use(s.limitBody)
+		r.Get("/login", h.LoginForm)
+		r.Post("/login", h.Login)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(s.requireSession, s.limitBody, s.csrfToken)
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/mail?f=INBOX", http.StatusSeeOther)
+		})
+		r.Get("/mail", h.Mailbox)
+		r.Post("/actions", h.Actions)
+		r.Get("/msg", h.Message)
+		r.Get("/msg/html", h.MessageHTML)
+		r.Get("/msg/part", h.MessagePart)
+		r.Get("/compose", h.ComposeForm)
+		r.Post("/send", h.Send)
+		r.Post("/draft", h.SaveDraft)
+		r.Get("/folders", h.FoldersPage)
+		r.Post("/folders/create", h.FolderCreate)
+		r.Post("/folders/rename", h.FolderRename)
+		r.Post("/folders/delete", h.FolderDelete)
+		r.Post("/logout", h.Logout)
+	})
+
+	// Go 1.25 cross-origin protection: refuses non-safe requests whose
+	// Sec-Fetch-Site or Origin says they come from another site.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("webmail cross-origin request refused", "ip", handlers.ClientIP(r), "path", r.URL.Path,
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		setSecurityHeaders(w.Header())
+		h.Error(w, r, http.StatusForbidden, "err.forbidden")
+	}))
+	return cop.Handler(r)
+}

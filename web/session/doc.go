@@ -1,0 +1,11 @@
+// Package session keeps webmail sessions on the server, in files under the data
+// directory, so they survive a restart (gorilla/sessions FilesystemStore).
+//
+// The browser holds two HttpOnly, SameSite=Lax cookies (Secure over HTTPS): the signed
+// session ID, and a random per-session key. The IMAP password is stored only encrypted
+// with that key (AES-256-GCM), so neither the files on disk nor the cookies alone reveal
+// it. The package also owns idle expiry and the per-session CSRF token.
+//
+// It must never log or store a password in plaintext, and never trust a session whose
+// idle time has run out.
+package session
