@@ -15,3 +15,10 @@ func depthClass(d int) string {
 }
 
 func joinRefs(refs []string) string { return strings.Join(refs, " ") }
+
+func pageTitle(p Page) string {
+	if p.Title == "" {
+		return p.Lang.T("app")
+	}
+	return p.Title + " · " + p.Lang.T("app")
+}

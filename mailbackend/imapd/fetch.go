@@ -36,9 +36,10 @@ func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 			sel.ownFlags[u.UID] = flagKey(u.Flags)
 			seenChanged[u.UID] = true
 		}
+		sess.hub.cache.ownFlags(sel.id, ups)
 	}
 
-	msgs, err := sess.srv.store.Messages(ctx, sel.id, ranges, store.FetchOptions{})
+	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, ranges)
 	if err != nil {
 		return storeErr("fetch", err)
 	}
@@ -51,7 +52,7 @@ func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 	}
 	for i := range msgs {
 		m := &msgs[i]
-		idx := sel.index(m.UID)
+		idx := sel.index(m.uid)
 		if idx < 0 {
 			continue
 		}
@@ -59,7 +60,7 @@ func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 		if metas != nil {
 			meta = metas[i]
 		}
-		if err := sess.fetchOne(w, sel, uint32(idx+1), m, meta, options, seenChanged[m.UID]); err != nil {
+		if err := sess.fetchOne(w, sel, uint32(idx+1), m, meta, options, seenChanged[m.uid]); err != nil {
 			return err
 		}
 	}
@@ -82,18 +83,18 @@ func setsSeen(options *imap.FetchOptions) bool {
 
 // metas returns the converted envelope and structure of each message, from the cache
 // or, for the misses, from one store query.
-func (sess *session) metas(mailboxID int64, msgs []store.Message) ([]*cachedMeta, error) {
+func (sess *session) metas(mailboxID int64, msgs []msgMeta) ([]*cachedMeta, error) {
 	out := make([]*cachedMeta, len(msgs))
 	var missing []store.UIDRange
 	for i := range msgs {
-		if c := sess.srv.cache.get(msgs[i].BlobID); c != nil {
+		if c := sess.srv.cache.get(msgs[i].blobID); c != nil {
 			out[i] = c
 			continue
 		}
-		if i > 0 && out[i-1] == nil && len(missing) > 0 && missing[len(missing)-1].Stop == msgs[i-1].UID {
-			missing[len(missing)-1].Stop = msgs[i].UID
+		if i > 0 && out[i-1] == nil && len(missing) > 0 && missing[len(missing)-1].Stop == msgs[i-1].uid {
+			missing[len(missing)-1].Stop = msgs[i].uid
 		} else {
-			missing = append(missing, store.UIDRange{Start: msgs[i].UID, Stop: msgs[i].UID})
+			missing = append(missing, store.UIDRange{Start: msgs[i].uid, Stop: msgs[i].uid})
 		}
 	}
 	if len(missing) == 0 {
@@ -113,10 +114,10 @@ func (sess *session) metas(mailboxID int64, msgs []store.Message) ([]*cachedMeta
 	}
 	for i := range msgs {
 		if out[i] == nil {
-			out[i] = byUID[msgs[i].UID]
+			out[i] = byUID[msgs[i].uid]
 			if out[i] == nil {
 				// Expunged between the two queries: describe it minimally.
-				out[i] = metaFor(&msgs[i])
+				out[i] = metaFor(&store.Message{UID: msgs[i].uid, Size: msgs[i].size})
 			}
 		}
 	}
@@ -129,7 +130,7 @@ type prepared struct {
 	size int64
 }
 
-func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint32, m *store.Message, meta *cachedMeta, options *imap.FetchOptions, seenChanged bool) error {
+func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint32, m *msgMeta, meta *cachedMeta, options *imap.FetchOptions, seenChanged bool) error {
 	// Everything that can fail is prepared before the response starts, so an error
 	// (unknown transfer encoding, unreadable blob) never leaves a half-written FETCH.
 	var (
@@ -138,9 +139,9 @@ func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint
 		binSizes []uint32
 	)
 	if len(options.BodySection)+len(options.BinarySection)+len(options.BinarySectionSize) > 0 {
-		blob, err := sess.srv.store.OpenBlob(m.BlobID)
+		blob, err := sess.srv.store.OpenBlob(m.blobID)
 		if err != nil {
-			sess.srv.log.Error("imap fetch: open blob", "account", sess.account(), "blob", m.BlobID, "err", err)
+			sess.srv.log.Error("imap fetch: open blob", "account", sess.account(), "blob", m.blobID, "err", err)
 			return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug, Text: "Message data unavailable"}
 		}
 		defer blob.Close()
@@ -170,16 +171,16 @@ func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint
 
 	rw := w.CreateMessage(seq)
 	if options.UID {
-		rw.WriteUID(imap.UID(m.UID))
+		rw.WriteUID(imap.UID(m.uid))
 	}
 	if options.Flags || seenChanged {
-		rw.WriteFlags(sel.imapFlags(m.UID, m.Flags))
+		rw.WriteFlags(sel.imapFlags(m.uid, m.flags))
 	}
 	if options.InternalDate {
-		rw.WriteInternalDate(m.InternalDate)
+		rw.WriteInternalDate(m.date)
 	}
 	if options.RFC822Size {
-		rw.WriteRFC822Size(m.Size)
+		rw.WriteRFC822Size(m.size)
 	}
 	if options.Envelope {
 		rw.WriteEnvelope(meta.env)

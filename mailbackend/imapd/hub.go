@@ -15,6 +15,8 @@ type accountHub struct {
 	accountID int64
 	sub       *store.Subscription
 
+	cache *accountCache
+
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 }
@@ -30,6 +32,7 @@ func (s *Server) join(sess *session, accountID int64) *accountHub {
 			accountID: accountID,
 			sub:       s.store.Subscribe(accountID),
 			sessions:  make(map[*session]struct{}),
+			cache:     newAccountCache(),
 		}
 		s.hubs[accountID] = h
 		go h.run()
@@ -61,6 +64,7 @@ func (h *accountHub) run() {
 		}
 	}()
 	for ev := range h.sub.C {
+		h.cache.apply(ev) // before the sessions hear of it: see accountCache
 		h.mu.Lock()
 		for sess := range h.sessions {
 			sess.enqueue(ev)

@@ -84,7 +84,7 @@ func (sess *session) Unsubscribe(name string) error {
 func (sess *session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	mbox, err := sess.srv.store.Mailbox(ctx, sess.acct.ID, name)
+	mbox, err := sess.hub.cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
 	if err != nil {
 		return nil, storeErr("status", err)
 	}
@@ -128,7 +128,7 @@ func (sess *session) Append(name string, r imap.LiteralReader, options *imap.App
 	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	mbox, err := sess.srv.store.Mailbox(ctx, sess.acct.ID, name)
+	mbox, err := sess.hub.cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, noErr(imap.ResponseCodeTryCreate, "No such mailbox")

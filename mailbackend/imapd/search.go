@@ -37,7 +37,8 @@ type searcher struct {
 	sel  *selected
 	ctx  context.Context
 
-	meta    map[uint32]*store.Message // flags, dates, sizes (and envelope if needed)
+	meta    map[uint32]*msgMeta  // flags, dates, sizes
+	sent    map[uint32]time.Time // Date: header, when SENT* keys are used
 	fts     map[ftsKey][]uint32
 	headers map[uint32][]byte
 	err     error
@@ -68,14 +69,26 @@ func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 		}
 	})
 	if needMeta && len(sel.uids) > 0 {
-		msgs, err := sess.srv.store.Messages(ctx, sel.id,
-			[]store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}}, store.FetchOptions{Envelope: needEnv})
+		all := []store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}}
+		msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, all)
 		if err != nil {
 			return nil, storeErr("search", err)
 		}
-		s.meta = make(map[uint32]*store.Message, len(msgs))
+		s.meta = make(map[uint32]*msgMeta, len(msgs))
 		for i := range msgs {
-			s.meta[msgs[i].UID] = &msgs[i]
+			s.meta[msgs[i].uid] = &msgs[i]
+		}
+		if needEnv {
+			full, err := sess.srv.store.Messages(ctx, sel.id, all, store.FetchOptions{Envelope: true})
+			if err != nil {
+				return nil, storeErr("search", err)
+			}
+			s.sent = make(map[uint32]time.Time, len(full))
+			for _, m := range full {
+				if m.Envelope != nil && !m.Envelope.Date.IsZero() {
+					s.sent[m.UID] = m.Envelope.Date
+				}
+			}
 		}
 	}
 
@@ -166,23 +179,23 @@ func (s *searcher) match(i int, uid uint32, c *imap.SearchCriteria) bool {
 			return false
 		}
 	}
-	var m *store.Message
+	var m *msgMeta
 	if s.meta != nil {
 		if m = s.meta[uid]; m == nil {
 			return false // expunged elsewhere; the client will hear of it
 		}
 	}
 	if m != nil {
-		if !c.Since.IsZero() && dateOf(m.InternalDate).Before(c.Since) {
+		if !c.Since.IsZero() && dateOf(m.date).Before(c.Since) {
 			return false
 		}
-		if !c.Before.IsZero() && !dateOf(m.InternalDate).Before(c.Before) {
+		if !c.Before.IsZero() && !dateOf(m.date).Before(c.Before) {
 			return false
 		}
 		if !c.SentSince.IsZero() || !c.SentBefore.IsZero() {
-			sent := m.InternalDate // no usable Date: header: fall back like Dovecot
-			if m.Envelope != nil && !m.Envelope.Date.IsZero() {
-				sent = m.Envelope.Date
+			sent, ok := s.sent[uid]
+			if !ok {
+				sent = m.date // no usable Date: header: fall back to the internal date
 			}
 			if !c.SentSince.IsZero() && dateOf(sent).Before(c.SentSince) {
 				return false
@@ -191,10 +204,10 @@ func (s *searcher) match(i int, uid uint32, c *imap.SearchCriteria) bool {
 				return false
 			}
 		}
-		if c.Larger > 0 && m.Size <= c.Larger {
+		if c.Larger > 0 && m.size <= c.Larger {
 			return false
 		}
-		if c.Smaller > 0 && m.Size >= c.Smaller {
+		if c.Smaller > 0 && m.size >= c.Smaller {
 			return false
 		}
 		for _, f := range c.Flag {
@@ -266,11 +279,11 @@ func dateOf(t time.Time) time.Time {
 	return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 }
 
-func (s *searcher) hasFlag(m *store.Message, f imap.Flag) bool {
+func (s *searcher) hasFlag(m *msgMeta, f imap.Flag) bool {
 	if strings.EqualFold(string(f), `\Recent`) {
-		return s.sel.isRecent(m.UID)
+		return s.sel.isRecent(m.uid)
 	}
-	return hasFlag(m.Flags, string(f))
+	return hasFlag(m.flags, string(f))
 }
 
 func (s *searcher) ftsHas(field store.SearchField, text string, uid uint32) bool {
@@ -291,14 +304,14 @@ func (s *searcher) ftsHas(field store.SearchField, text string, uid uint32) bool
 // headerHas implements HEADER field-name string: a field of that name whose value
 // contains the string (case-insensitive, encoded words decoded); an empty string
 // matches any message that has the field.
-func (s *searcher) headerHas(m *store.Message, name, value string) bool {
+func (s *searcher) headerHas(m *msgMeta, name, value string) bool {
 	if m == nil {
 		return false
 	}
-	h, ok := s.headers[m.UID]
+	h, ok := s.headers[m.uid]
 	if !ok {
-		h = s.readHeader(m.BlobID)
-		s.headers[m.UID] = h
+		h = s.readHeader(m.blobID)
+		s.headers[m.uid] = h
 	}
 	needle := strings.ToLower(value)
 	for _, f := range splitFields(h) {

@@ -45,7 +45,8 @@ var systemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDele
 func (sess *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	mbox, err := sess.srv.store.Mailbox(ctx, sess.acct.ID, name)
+	cache := sess.hub.cache
+	mbox, err := cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
 	if err != nil {
 		return nil, storeErr("select", err)
 	}
@@ -61,12 +62,12 @@ func (sess *session) Select(name string, options *imap.SelectOptions) (*imap.Sel
 	sess.mu.Lock()
 	sess.sel = sel
 	sess.mu.Unlock()
-	uids, err := sess.srv.store.UIDs(ctx, mbox.ID)
+	st, err := sess.srv.store.Status(ctx, mbox.ID)
 	if err != nil {
 		sess.Unselect()
 		return nil, storeErr("select", err)
 	}
-	st, err := sess.srv.store.Status(ctx, mbox.ID)
+	uids, err := cache.uids(ctx, sess.srv.store, mbox.ID, st)
 	if err != nil {
 		sess.Unselect()
 		return nil, storeErr("select", err)
@@ -101,18 +102,17 @@ func (sess *session) Select(name string, options *imap.SelectOptions) (*imap.Sel
 func (sess *session) firstUnseen(sel *selected) uint32 {
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	const batch = 128
-	for i := 0; i < len(sel.uids); i += batch {
-		j := min(i+batch, len(sel.uids)) - 1
-		msgs, err := sess.srv.store.Messages(ctx, sel.id, []store.UIDRange{{Start: sel.uids[i], Stop: sel.uids[j]}}, store.FetchOptions{})
-		if err != nil {
-			return 0
-		}
-		for _, m := range msgs {
-			if !hasFlag(m.Flags, store.FlagSeen) {
-				if idx := sel.index(m.UID); idx >= 0 {
-					return uint32(idx + 1)
-				}
+	if len(sel.uids) == 0 {
+		return 0
+	}
+	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, []store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}})
+	if err != nil {
+		return 0
+	}
+	for _, m := range msgs {
+		if !hasFlag(m.flags, store.FlagSeen) {
+			if idx := sel.index(m.uid); idx >= 0 {
+				return uint32(idx + 1)
 			}
 		}
 	}
@@ -418,25 +418,26 @@ func (sess *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags 
 		for _, u := range updates {
 			sel.ownFlags[u.UID] = flagKey(u.Flags)
 		}
+		sess.hub.cache.ownFlags(sel.id, updates)
 	}
 	if flags.Silent {
 		return nil
 	}
-	msgs, err := sess.srv.store.Messages(ctx, sel.id, ranges, store.FetchOptions{})
+	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, ranges)
 	if err != nil {
 		return storeErr("store", err)
 	}
 	_, uidCmd := numSet.(imap.UIDSet)
 	for _, m := range msgs {
-		i := sel.index(m.UID)
+		i := sel.index(m.uid)
 		if i < 0 {
 			continue
 		}
 		rw := w.CreateMessage(uint32(i + 1))
 		if uidCmd {
-			rw.WriteUID(imap.UID(m.UID))
+			rw.WriteUID(imap.UID(m.uid))
 		}
-		rw.WriteFlags(sel.imapFlags(m.UID, m.Flags))
+		rw.WriteFlags(sel.imapFlags(m.uid, m.flags))
 		if err := rw.Close(); err != nil {
 			return err
 		}
@@ -501,6 +502,7 @@ func (sess *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) err
 	if err != nil {
 		return storeErr("expunge", err)
 	}
+	sess.hub.cache.ownExpunge(sel.id, gone)
 	for _, uid := range gone {
 		if i := sel.index(uid); i >= 0 {
 			sel.remove(i)
@@ -526,7 +528,7 @@ func isCloseWriter(w *imapserver.ExpungeWriter) bool {
 func (sess *session) destMailbox(name string) (*store.Mailbox, error) {
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	mbox, err := sess.srv.store.Mailbox(ctx, sess.acct.ID, name)
+	mbox, err := sess.hub.cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, noErr(imap.ResponseCodeTryCreate, "No such mailbox")
@@ -596,6 +598,7 @@ func (sess *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest str
 	if len(res.DestUIDs) == 0 {
 		return nil
 	}
+	sess.hub.cache.ownExpunge(sel.id, res.SourceUIDs)
 	if err := w.WriteCopyData(copyData(res)); err != nil {
 		return err
 	}

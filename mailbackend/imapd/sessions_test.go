@@ -142,6 +142,10 @@ func TestSequenceNumbersStableUntilExpungeAllowed(t *testing.T) {
 	if strings.Contains(got, "EXPUNGE") {
 		t.Fatalf("EXPUNGE sent during FETCH: %s", got)
 	}
+	got = joined(a.ok("FETCH 1:* (UID)"))
+	if strings.Contains(got, "EXPUNGE") || strings.Contains(got, "UID 2)") {
+		t.Fatalf("second FETCH: %s", got)
+	}
 	if !strings.Contains(got, "* 3 FETCH (UID 3)") || !strings.Contains(got, "* 4 FETCH (UID 4)") {
 		t.Fatalf("FETCH numbering: %s", got)
 	}

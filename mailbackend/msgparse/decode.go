@@ -3,6 +3,7 @@ package msgparse
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -30,7 +31,12 @@ type charsetInfo struct {
 	asciiSafe bool
 }
 
-var charsetCache sync.Map // lower-case label → charsetInfo
+var (
+	charsetCache sync.Map     // lower-case label → charsetInfo
+	cacheSize    atomic.Int32 // entries in charsetCache: labels come from mail, so bound it
+)
+
+const maxCachedCharsets = 512
 
 // lookupCharset maps a MIME charset label to a decoder. WHATWG labels (htmlindex) are
 // tried before the IANA registry because they encode what real mail means: "iso-8859-1"
@@ -41,7 +47,9 @@ func lookupCharset(label string) charsetInfo {
 		return ci.(charsetInfo)
 	}
 	ci := resolveCharset(label)
-	charsetCache.Store(label, ci)
+	if cacheSize.Add(1) <= maxCachedCharsets {
+		charsetCache.Store(label, ci)
+	}
 	return ci
 }
 
@@ -78,6 +86,11 @@ func resolveCharset(label string) charsetInfo {
 		return charsetInfo{kind: kindISO2022JP}
 	}
 	name, _ := htmlindex.Name(enc)
+	if name == "replacement" {
+		// WHATWG maps ISO-2022-KR, HZ and the like to a single U+FFFD; for the index
+		// the raw 7-bit text is worth more.
+		return charsetInfo{kind: kindUnknown}
+	}
 	safe := true
 	switch {
 	case strings.HasPrefix(name, "utf-16"), name == "replacement", strings.Contains(label, "2022"),

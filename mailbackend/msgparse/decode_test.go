@@ -167,9 +167,16 @@ func TestSearchTextAlternativeAndCap(t *testing.T) {
 }
 
 func TestIMAPParams(t *testing.T) {
-	got := IMAPParams([]Param{{"name", "日本.pdf"}, {"x", "ascii"}})
-	want := []Param{{"name*", "utf-8''%E6%97%A5%E6%9C%AC.pdf"}, {"x", "ascii"}}
-	if !equalParams(got, want) {
+	p := &Part{Type: "text", Subtype: "html", Params: []Param{{"name", "日本.pdf"}, {"x", "ascii"}}}
+	want := []Param{{"name*", "utf-8''%E6%97%A5%E6%9C%AC.pdf"}, {"x", "ascii"}, {"charset", "us-ascii"}}
+	if got := p.IMAPParams(); !equalParams(got, want) {
 		t.Errorf("IMAPParams = %v, want %v", got, want)
+	}
+	if len(p.Params) != 2 {
+		t.Errorf("IMAPParams changed the part: %v", p.Params)
+	}
+	img := &Part{Type: "image", Subtype: "png"}
+	if got := img.IMAPParams(); len(got) != 0 {
+		t.Errorf("image params = %v", got)
 	}
 }

@@ -3,6 +3,17 @@
 // part (so section fetches seek into the blob instead of re-parsing it), and the
 // decoded text that the full-text index holds.
 //
-// It is pure: no I/O, no store, no protocol. It never fails on malformed mail; it
-// describes what is there the way RFC 9051 and Dovecot do.
+// It owns:
+//   - the MIME structure scanner (RFC 2045/2046): boundaries, nesting, message/rfc822,
+//     offsets of every header and body, Dovecot-compatible sizes and line counts;
+//   - the ENVELOPE and BODYSTRUCTURE fields as RFC 9051 section 7.5.2 and Dovecot
+//     report them, including the tolerant address-list and date parsers;
+//   - decoding for people and the index: RFC 2047 words, RFC 2231 parameters,
+//     base64 and quoted-printable, charsets (with the Microsoft ISO-2022-JP variants
+//     that real Japanese mail carries), HTML to text.
+//
+// It is pure: no I/O, no store, no protocol, no logging. It must never fail or panic on
+// malformed mail — it describes what is there the way RFC 9051 and Dovecot do — and
+// must never change the message bytes: every string in Envelope and Part is raw header
+// text (unfolded), so the IMAP server can return exactly what the message says.
 package msgparse

@@ -60,6 +60,32 @@ func (p *Part) FileName() string {
 	return DecodeHeader(n)
 }
 
+// Section returns the part that an IMAP section number names (RFC 9051 section
+// 6.4.5), p being the top-level structure: path []int{2, 1} is "2.1". The parts of a
+// multipart are numbered from 1; the parts of an enclosed message/rfc822 are numbered
+// below that part; a message whose body is not a multipart has only part 1, its body.
+// An empty path returns p. It returns nil when the section does not exist.
+func (p *Part) Section(path []int) *Part {
+	cur, container := p, true // container: cur is a message (the top level or enclosed)
+	for _, n := range path {
+		if !container && cur.Message != nil {
+			cur, container = cur.Message, true
+		}
+		switch {
+		case cur.Type == "multipart":
+			if n < 1 || n > len(cur.Parts) {
+				return nil
+			}
+			cur, container = cur.Parts[n-1], false
+		case container && n == 1:
+			container = false
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
 // Walk calls fn for part and every part below it (children of multiparts and the
 // enclosed message of message/rfc822) with its IMAP section number ("" for the top
 // level, "1", "1.2", ...), depth first, as RFC 9051 section 6.4.5 numbers them.
@@ -92,10 +118,24 @@ func walk(p *Part, section string, fn func(string, *Part)) {
 	}
 }
 
-// IMAPParams returns params in the form Dovecot puts them in BODYSTRUCTURE: values
-// that are not ASCII (decoded from RFC 2231) are re-encoded as RFC 2231
-// "name*=utf-8”%XX" so that clients without UTF8=ACCEPT still get 7-bit text.
-func IMAPParams(params []Param) []Param {
+// IMAPParams returns the Content-Type parameters in the shape Dovecot gives them in
+// BODYSTRUCTURE: a text/* part without a charset gets ("charset" "us-ascii") appended
+// (RFC 2045 section 5.2 default; Dovecot imap-bodystructure.c params_write), and values
+// that are not ASCII (decoded from RFC 2231) are re-encoded as RFC 2231 extended
+// values ("name*", charset utf-8, no language, percent-encoded), so clients without
+// UTF8=ACCEPT still get 7-bit text.
+func (p *Part) IMAPParams() []Param {
+	out := encodeParams(p.Params)
+	if p.Type == "text" && p.Param("charset") == "" {
+		out = append(out[:len(out):len(out)], Param{Name: "charset", Value: "us-ascii"})
+	}
+	return out
+}
+
+// IMAPDispositionParams is IMAPParams for the Content-Disposition parameters.
+func (p *Part) IMAPDispositionParams() []Param { return encodeParams(p.DispositionParams) }
+
+func encodeParams(params []Param) []Param {
 	ascii := true
 	for _, p := range params {
 		if !isPlainASCII([]byte(p.Value)) {

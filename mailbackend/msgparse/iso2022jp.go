@@ -18,6 +18,13 @@ func decodeISO2022JP(b []byte) string {
 		bytes.IndexAny(out, "\x1b\x0e\x0f") < 0 && !bytes.Contains(out, []byte("\uFFFD")) && utf8.Valid(out) {
 		return string(out)
 	}
+	if bytes.IndexByte(b, 0x1b) < 0 && bytes.IndexByte(b, 0x0e) < 0 && !isPlainASCII(b) {
+		// 8-bit text without a single escape is not ISO-2022-JP at all; mislabelled
+		// Japanese mail of that shape is CP932, so read it as such when that works.
+		if out, err := japanese.ShiftJIS.NewDecoder().Bytes(b); err == nil && !bytes.Contains(out, []byte("\uFFFD")) {
+			return string(out)
+		}
+	}
 	return decodeJISTolerant(b)
 }
 

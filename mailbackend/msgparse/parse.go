@@ -54,17 +54,17 @@ type hit struct {
 func (p *parser) message(hs, depth int) (*Envelope, *Part, int, hit, bool) {
 	bs, h, found := p.header(hs)
 	env := buildEnvelope(p.fields)
-	part, end, h, found := p.entity(hs, bs, h, found, false, depth)
+	part, end, h, found := p.entity(hs, bs, h, found, false, true, depth)
 	return env, part, end, h, found
 }
 
 // entity builds the Part for one MIME entity from the header fields in p.fields and
 // reads its body. When the header was already ended by a delimiter (found), the body
 // is empty. It returns the part, where it ends and the delimiter that ended it.
-func (p *parser) entity(hs, bs int, h hit, found bool, inDigest bool, depth int) (*Part, int, hit, bool) {
+func (p *parser) entity(hs, bs int, h hit, found, inDigest, isMessage bool, depth int) (*Part, int, hit, bool) {
 	p.nparts++
 	part := &Part{HeaderStart: int64(hs), BodyStart: int64(bs)}
-	boundary := p.describe(part, inDigest)
+	boundary := p.describe(part, inDigest, isMessage)
 
 	end := len(p.raw)
 	switch {
@@ -109,9 +109,18 @@ func (p *parser) entity(hs, bs int, h hit, found bool, inDigest bool, depth int)
 // describe fills the body structure fields of part from the header in p.fields and
 // returns the multipart boundary, if any. It reads everything it needs before the
 // caller descends, because p.fields is reused by the children.
-func (p *parser) describe(part *Part, inDigest bool) (boundary string) {
+func (p *parser) describe(part *Part, inDigest, isMessage bool) (boundary string) {
 	fields := p.fields
 	ctv, hasCT := get(fields, "content-type")
+	if isMessage && !hasCT {
+		if _, mime := get(fields, "mime-version"); !mime {
+			// Not MIME (RFC 2045 section 4): Content-* fields mean nothing; Dovecot
+			// forgets them too. Plain text in US-ASCII.
+			part.Type, part.Subtype = "text", "plain"
+			part.Params = []Param{{Name: "charset", Value: "us-ascii"}}
+			return ""
+		}
+	}
 	var typ, sub string
 	var params []Param
 	if hasCT {
@@ -131,7 +140,8 @@ func (p *parser) describe(part *Part, inDigest bool) (boundary string) {
 	}
 	part.Type, part.Subtype, part.Params = typ, sub, params
 	if v, ok := get(fields, "content-transfer-encoding"); ok {
-		part.Encoding = unfold(v)
+		// A MIME token (RFC 2045 section 6.1): comments and junk after it dropped.
+		part.Encoding, _ = token(skipCFWS(unfold(v)))
 	}
 	if v, ok := get(fields, "content-id"); ok {
 		part.ID = unfold(v)
@@ -170,30 +180,51 @@ func emptyPart(at int) *Part {
 // delimiter and the epilogue. Delimiters of enclosing multiparts are recognised too; one
 // of them ends this multipart even when its close delimiter is missing, as in Dovecot.
 // It returns where the multipart ends and the enclosing delimiter that ended it.
+//
+// The line break before a delimiter belongs to the delimiter, but only when it is
+// inside the section being scanned: a delimiter on the first line of a body or of the
+// epilogue takes nothing, so the line break that ends a header or a close delimiter
+// stays where it is (Dovecot message-parser.c, parse_part_finish first_line).
 func (p *parser) multipart(part *Part, boundary string, depth int) (int, hit, bool) {
 	p.stack = append(p.stack, bound{delim: boundary, owner: part})
 	me := len(p.stack) - 1
 	bs := int(part.BodyStart)
+	floor := bs // start of the section whose text a delimiter may end
 	h, found := p.findBoundary(bs)
+	end := -1
 	for found && h.idx == me && !h.closing && p.nparts < maxParts {
 		cs := h.next
 		cbs, ch, cfound := p.header(cs)
 		var child *Part
-		child, _, h, found = p.entity(cs, cbs, ch, cfound, part.Subtype == "digest", depth+1)
+		child, end, h, found = p.entity(cs, cbs, ch, cfound, part.Subtype == "digest", false, depth+1)
 		part.Parts = append(part.Parts, child)
 	}
-	if found && h.idx == me {
+	p.stack = p.stack[:me]
+	switch {
+	case found && h.idx == me:
 		// Our close delimiter (or the part limit): the epilogue runs to the next
 		// delimiter of an enclosing multipart, or to the end of the data.
-		p.stack = p.stack[:me]
+		floor = h.next
 		h, found = p.findBoundary(h.next)
-	} else {
-		p.stack = p.stack[:me]
+	case found && end >= 0:
+		// A child ran into an enclosing delimiter: we end where it ended.
+		return end, h, true
 	}
 	if !found {
 		return len(p.raw), hit{}, false
 	}
-	return trimEOL(p.raw, bs, h.start), h, true
+	return trimEOL(p.raw, floor, h.start), h, true
+}
+
+// clampPart moves an empty part (and anything inside it) to offset at.
+func clampPart(p *Part, at int64) {
+	p.HeaderStart, p.BodyStart, p.End, p.Size, p.Lines = at, at, at, 0, 0
+	for _, c := range p.Parts {
+		clampPart(c, at)
+	}
+	if p.Message != nil {
+		clampPart(p.Message, at)
+	}
 }
 
 // findBoundary finds the first delimiter line at or after pos (a line start) that
@@ -251,13 +282,12 @@ func (p *parser) boundaryAt(ls int) (hit, bool) {
 	return h, true
 }
 
-// countLines counts body lines like Dovecot: every LF, plus a final line without one.
+// countLines counts body lines exactly as Dovecot reports them in BODYSTRUCTURE: the
+// number of LF characters (lib-mail message-parser.c parse_body_add_block). A last line
+// without a line break is not counted, so a one-line MIME part whose CRLF belongs to the
+// following delimiter has 0 lines.
 func countLines(b []byte) int64 {
-	n := int64(bytes.Count(b, []byte{'\n'}))
-	if len(b) > 0 && b[len(b)-1] != '\n' {
-		n++
-	}
-	return n
+	return int64(bytes.Count(b, []byte{'\n'}))
 }
 
 func paramValue(params []Param, name string) string {

@@ -99,6 +99,16 @@ func (p *parser) bodyText(b *strings.Builder, part *Part) {
 			p.bodyText(b, c)
 		}
 	case part.Message != nil:
+		// A forwarded message: its subject and sender are part of what the user
+		// remembers about this one.
+		if part.Envelope != nil {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(DecodeHeader(part.Envelope.Subject))
+			b.WriteByte('\n')
+			b.WriteString(addressText(part.Envelope.From))
+		}
 		p.bodyText(b, part.Message)
 	case part.Type == "text" && (part.Subtype == "plain" || part.Subtype == "html"):
 		if part.End <= part.BodyStart {

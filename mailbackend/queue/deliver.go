@@ -155,9 +155,11 @@ func (q *Queue) sendTo(ctx context.Context, t target, job sendJob, tlsInfo *stri
 	if t.smarthost && port == "465" {
 		// RFC 8314: implicit TLS on the submissions port.
 		tc := tls.Client(conn, q.tlsConfig(t, &verified))
+		conn.SetDeadline(time.Now().Add(commandTimeout))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, herr("4.7.0", "TLS with "+t.addr+": "+err.Error(), false)
 		}
+		conn.SetDeadline(time.Time{})
 		tlsOn = true
 		c = smtp.NewClient(tc)
 	} else {

@@ -33,13 +33,15 @@ type testDNS struct {
 	aaaa     map[string][]string
 	nx       map[string]bool
 	servfail map[string]bool
+	truncate map[string]bool // over UDP, answer "truncated" so the client uses TCP
+	hasTCP   bool
 }
 
 func startDNS(t testing.TB) *testDNS {
 	t.Helper()
 	d := &testDNS{
 		mx: map[string][]*dns.MX{}, a: map[string][]string{}, aaaa: map[string][]string{},
-		nx: map[string]bool{}, servfail: map[string]bool{},
+		nx: map[string]bool{}, servfail: map[string]bool{}, truncate: map[string]bool{},
 	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -54,6 +56,7 @@ func startDNS(t testing.TB) *testDNS {
 		tcp := &dns.Server{Listener: ln, Handler: d}
 		go tcp.ActivateAndServe()
 		t.Cleanup(func() { tcp.Shutdown() })
+		d.hasTCP = true
 	}
 	return d
 }
@@ -106,6 +109,8 @@ func (d *testDNS) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	switch {
+	case d.truncate[name] && w.LocalAddr().Network() == "udp":
+		m.Truncated = true
 	case d.servfail[name]:
 		m.Rcode = dns.RcodeServerFailure
 	case d.nx[name]:

@@ -43,6 +43,9 @@ const (
 	DelayNoticeAfter = 4 * time.Hour
 )
 
+// shutdownGrace is how long Run, once stopped, lets sessions in flight finish.
+const shutdownGrace = 10 * time.Second
+
 // retrySchedule is the wait after the nth failed attempt; after the last entry the
 // queue retries every retryEvery.
 var retrySchedule = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour}
@@ -178,7 +181,8 @@ func (q *Queue) poke() {
 }
 
 // Run delivers due items until ctx is cancelled or Close is called, then waits for
-// deliveries in flight. Items already in the store (a restart) are picked up at once.
+// deliveries in flight (cutting them off after shutdownGrace). Items already in the
+// store (a restart) are picked up at once. A closed Queue does not run again.
 func (q *Queue) Run(ctx context.Context) {
 	q.runWG.Add(1)
 	defer q.runWG.Done()
@@ -191,10 +195,16 @@ func (q *Queue) Run(ctx context.Context) {
 		case <-ctx.Done():
 		}
 	}()
+	// Sessions in flight get shutdownGrace to finish: cutting one between the final
+	// "." and the server's reply would deliver the message twice after the restart.
+	dctx, dcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer dcancel()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, dcancel) })
+	defer stopGrace()
 	t := time.NewTicker(q.cfg.PollInterval)
 	defer t.Stop()
 	for {
-		q.dispatch(ctx, nil)
+		q.dispatch(ctx, dctx, nil)
 		select {
 		case <-ctx.Done():
 			q.wg.Wait()
@@ -209,7 +219,7 @@ func (q *Queue) Run(ctx context.Context) {
 // Tests use it with an injected clock; Run is the loop for the server.
 func (q *Queue) RunOnce(ctx context.Context) {
 	var wg sync.WaitGroup
-	q.dispatch(ctx, &wg)
+	q.dispatch(ctx, ctx, &wg)
 	wg.Wait()
 }
 
@@ -221,7 +231,8 @@ func (q *Queue) Close() {
 }
 
 // dispatch starts a delivery for every due item not already in flight.
-func (q *Queue) dispatch(ctx context.Context, done *sync.WaitGroup) {
+// ctx bounds the dispatching, dctx the deliveries it starts.
+func (q *Queue) dispatch(ctx, dctx context.Context, done *sync.WaitGroup) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -275,9 +286,9 @@ func (q *Queue) dispatch(ctx context.Context, done *sync.WaitGroup) {
 			// The list may be stale by now: the operator may have deleted or
 			// rescheduled the item (yubin queue del/retry), or another attempt
 			// finished it.
-			cur, err := q.st.QueueItem(ctx, it.ID)
+			cur, err := q.st.QueueItem(dctx, it.ID)
 			if err != nil {
-				if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+				if !errors.Is(err, store.ErrNotFound) && dctx.Err() == nil {
 					q.log.Error("queue: reload item", "id", it.ID, "error", err)
 				}
 				return
@@ -285,7 +296,7 @@ func (q *Queue) dispatch(ctx context.Context, done *sync.WaitGroup) {
 			if cur.NextAttempt.After(q.now()) {
 				return
 			}
-			q.deliverItem(ctx, cur)
+			q.deliverItem(dctx, cur)
 		}()
 	}
 }

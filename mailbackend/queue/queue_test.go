@@ -467,3 +467,19 @@ func TestInternationalizedAddress(t *testing.T) {
 		t.Fatalf("remote got %+v", got)
 	}
 }
+
+func TestTruncatedDNSAnswerRetriedOverTCP(t *testing.T) {
+	e := newEnv(t, nil)
+	if !e.dns.hasTCP {
+		t.Skip("no TCP listener for the test DNS server")
+	}
+	e.dns.setMX("big.test", 10, "mx.remote.test")
+	e.dns.mu.Lock()
+	e.dns.truncate["big.test."] = true
+	e.dns.mu.Unlock()
+	e.enqueue("alice@example.test", "x@big.test")
+	e.q.RunOnce(testCtx(t))
+	if n := len(e.mta.messages()); n != 1 {
+		t.Fatalf("remote got %d messages", n)
+	}
+}

@@ -130,11 +130,11 @@ func TestRestartDeliversQueuedMail(t *testing.T) {
 	ctx, cancel := context.WithCancel(testCtx(t))
 	done := make(chan struct{})
 	go func() { q.Run(ctx); close(done) }()
-	waitFor(t, "delivery after restart", func() bool { return len(e.mta.messages()) == 1 })
+	waitFor(t, "delivery after restart", func() bool { return len(e.items()) == 0 })
 	cancel()
 	<-done
-	if got := e.mta.messages(); got[0].Data != testMsg {
-		t.Errorf("delivered after restart: %q", got[0].Data)
+	if got := e.mta.messages(); len(got) != 1 || got[0].Data != testMsg {
+		t.Errorf("delivered after restart: %+v", got)
 	}
 	if n := len(e.items()); n != 0 {
 		t.Errorf("%d items left", n)
@@ -147,7 +147,10 @@ func TestRunWakesOnEnqueue(t *testing.T) {
 	defer cancel()
 	go e.q.Run(ctx)
 	e.enqueue("alice@example.test", "bob@remote.test")
-	waitFor(t, "delivery woken by Enqueue", func() bool { return len(e.mta.messages()) == 1 })
+	waitFor(t, "delivery woken by Enqueue", func() bool { return len(e.items()) == 0 })
+	if n := len(e.mta.messages()); n != 1 {
+		t.Errorf("remote got %d messages", n)
+	}
 	e.q.Close()
 }
 
@@ -200,9 +203,9 @@ func TestCLIListRetryDelete(t *testing.T) {
 	if err := Retry(ctx, e.st, items[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "delivery after queue retry", func() bool { return len(e.mta.messages()) == 1 })
+	waitFor(t, "delivery after queue retry", func() bool { return len(e.items()) == 0 })
 	got := e.mta.messages()
-	if got[0].To[0] != "bob@remote.test" {
+	if len(got) != 1 || got[0].To[0] != "bob@remote.test" {
 		t.Errorf("delivered %v, want bob (dave was deleted)", got[0].To)
 	}
 	e.q.Close()
@@ -291,5 +294,26 @@ func TestRejectingGreetingAndIPv6AddressFallBack(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "554 mx10.greet.test no service here") {
 		t.Errorf("the refusing host was not logged:\n%s", e.logs)
+	}
+}
+
+func TestShutdownLetsSessionInFlightFinish(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Now = nil })
+	release := make(chan struct{})
+	e.mta.dataReply = func() error { <-release; return nil }
+	ctx, cancel := context.WithCancel(testCtx(t))
+	done := make(chan struct{})
+	go func() { e.q.Run(ctx); close(done) }()
+	e.enqueue("alice@example.test", "bob@remote.test")
+	waitFor(t, "the session to reach DATA", func() bool { return e.mta.rcptCount() == 1 })
+	cancel() // the server stops while the remote is still answering "."
+	close(release)
+	<-done
+	// The session finished and was recorded: nothing is sent twice after a restart.
+	if n := len(e.mta.messages()); n != 1 {
+		t.Fatalf("remote got %d messages", n)
+	}
+	if items := e.items(); len(items) != 0 {
+		t.Fatalf("items left after a completed delivery: %+v", items)
 	}
 }

@@ -168,7 +168,12 @@ func (s *session) receivedHeader(id string, now time.Time) []byte {
 		proto += "A"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Received: from %s ([%s])", sanitizeTrace(s.smtp.Hostname()), s.ip)
+	// RFC 5321 section 4.1.3: an IPv6 address literal is tagged "IPv6:".
+	ipLiteral := s.ip
+	if strings.Contains(ipLiteral, ":") {
+		ipLiteral = "IPv6:" + ipLiteral
+	}
+	fmt.Fprintf(&b, "Received: from %s ([%s])", sanitizeTrace(s.smtp.Hostname()), ipLiteral)
 	if s.account != nil {
 		fmt.Fprintf(&b, "\r\n\t(authenticated user %s)", sanitizeTrace(s.account.Address))
 	}

@@ -67,6 +67,9 @@ var (
 	errAuthMechanism = newReply(504, 5, 7, 4, "Unsupported authentication mechanism")
 	// RFC 1870 section 6.3 / RFC 3463 5.3.4: message too big for the advertised SIZE.
 	errTooBig = newReply(552, 5, 3, 4, "Message exceeds the maximum size")
+	// RFC 5321 section 4.5.3.1.6: text lines are at most 1000 octets; go-smtp allows
+	// twice that and then stops reading. Permanent, or the client retries forever.
+	errLineTooLong = newReply(554, 5, 6, 0, "Line too long (RFC 5321 section 4.5.3.1.6)")
 	// RFC 3463 4.3.0: a temporary failure on our side; the client keeps the message.
 	errTemporary = newReply(451, 4, 3, 0, "Temporary local problem, try again later")
 )
@@ -86,6 +89,8 @@ func reply(err error) *smtp.SMTPError {
 	case errors.As(err, &se):
 		// go-smtp's own replies (data too large, transfer aborted) pass unchanged.
 		return se
+	case errors.Is(err, smtp.ErrTooLongLine):
+		return reply(errLineTooLong)
 	case errors.Is(err, auth.ErrThrottled):
 		return reply(errAuthThrottled)
 	case errors.Is(err, auth.ErrInvalidCredentials):

@@ -28,7 +28,7 @@ func runExternal(t *testing.T, name string, args ...string) string {
 
 func TestSwaksSubmissionWithTLSAndAuth(t *testing.T) {
 	e := newTestEnv(t, nil, 0)
-	e.srv.loopbackIsRemote = true // make swaks need STARTTLS like a remote client would
+	e.srv.loopbackIsRemote.Store(true) // make swaks need STARTTLS like a remote client would
 	host, port, _ := strings.Cut(e.sub, ":")
 	for _, mech := range []string{"PLAIN", "LOGIN"} {
 		out := runExternal(t, "swaks", "--server", host, "--port", port, "--tls",
@@ -48,20 +48,24 @@ func TestSwaksSubmissionWithTLSAndAuth(t *testing.T) {
 func TestSwaksMXDelivery(t *testing.T) {
 	e := newTestEnv(t, nil, 0)
 	host, port, _ := strings.Cut(e.mx, ":")
-	out := runExternal(t, "swaks", "--server", host, "--port", port,
+	out := runExternal(t, "swaks", "--server", host, "--port", port, "--tls",
 		"--from", "carol@remote.test", "--to", "team@example.test",
 		"--header", "Subject: swaks mx", "--body", "hello team", "--timeout", "20")
 	if !strings.Contains(out, "250 2.0.0") {
 		t.Fatalf("swaks transcript lacks 250:\n%s", out)
 	}
-	if len(e.inbox("alice@example.test")) != 1 || len(e.inbox("bob@example.test")) != 1 {
+	a, b := e.inbox("alice@example.test"), e.inbox("bob@example.test")
+	if len(a) != 1 || len(b) != 1 {
 		t.Fatal("alias team@ did not reach alice and bob")
+	}
+	if !strings.Contains(a[0], "with ESMTPS") || !strings.Contains(a[0], "for <team@example.test>") {
+		t.Errorf("Received does not show STARTTLS on MX or the recipient:\n%s", a[0])
 	}
 }
 
 func TestPythonSmtplibSubmission(t *testing.T) {
 	e := newTestEnv(t, nil, 0)
-	e.srv.loopbackIsRemote = true
+	e.srv.loopbackIsRemote.Store(true)
 	host, port, _ := strings.Cut(e.sub, ":")
 	script := `
 import smtplib, ssl, sys

@@ -2,6 +2,7 @@ package smtpd
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,53 @@ func TestScanBare(t *testing.T) {
 		if bare != tc.bare {
 			t.Errorf("%q: bare=%v, want %v", tc.in, bare, tc.bare)
 		}
+	}
+}
+
+// A store failure after RCPT is answered with a temporary error, so the sending
+// server keeps the message and retries: nothing acknowledged is lost.
+func TestStoreFailureIsTemporary(t *testing.T) {
+	e := newTestEnv(t, nil, 0)
+	d := dialRaw(t, e.mx)
+	d.cmd("EHLO sender.remote.test", 250)
+	d.cmd("MAIL FROM:<carol@remote.test>", 250)
+	d.cmd("RCPT TO:<alice@example.test>", 250)
+	e.st.Close()
+	d.cmd("DATA", 354)
+	d.send("Subject: during an outage\r\n\r\nretry me\r\n.\r\n")
+	if text := d.expect(451); !strings.Contains(text, "4.3.0") || strings.Contains(text, "closed") {
+		t.Fatalf("store failure answered %q, want 451 4.3.0 without internals", text)
+	}
+	d.cmd("RCPT TO:<bob@example.test>", 502) // the transaction was reset (go-smtp says 502)
+}
+
+func TestCloseStopsServing(t *testing.T) {
+	e := newTestEnv(t, nil, 0)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := New(Config{Hostname: testHost}, e.st, e.auth, nil, testLogger())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeMX(ln) }()
+	d := dialRaw(t, ln.Addr().String())
+	d.cmd("EHLO a.test", 250)
+	if err := srv.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ServeMX after Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ServeMX did not return after Close")
+	}
+	if _, err := d.r.ReadString('\n'); err == nil {
+		t.Error("open connection not closed by Close")
+	}
+	if c, err := net.DialTimeout("tcp", ln.Addr().String(), 2*time.Second); err == nil {
+		c.Close()
+		t.Error("listener still accepting after Close")
 	}
 }

@@ -211,3 +211,19 @@ func TestMXBDATChunking(t *testing.T) {
 		t.Fatalf("bob's messages: %q", got)
 	}
 }
+
+func TestMXOverlongLineRefusedPermanently(t *testing.T) {
+	e := newTestEnv(t, nil, 0)
+	d := dialRaw(t, e.mx)
+	d.cmd("EHLO long.test", 250)
+	d.cmd("MAIL FROM:<carol@remote.test>", 250)
+	d.cmd("RCPT TO:<alice@example.test>", 250)
+	d.cmd("DATA", 354)
+	d.send("Subject: long\r\n\r\n" + strings.Repeat("x", 3000) + "\r\n.\r\n")
+	if code, text := d.reply(); code/100 != 5 {
+		t.Fatalf("overlong line answered %q, want a permanent error", text)
+	}
+	if n := len(e.inbox("alice@example.test")); n != 0 {
+		t.Fatalf("%d messages stored", n)
+	}
+}

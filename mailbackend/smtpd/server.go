@@ -75,7 +75,7 @@ type Server struct {
 
 	// loopbackIsRemote makes loopback clients count as remote for the plaintext-AUTH
 	// rule, so tests on 127.0.0.1 can check the refusal real remote clients get.
-	loopbackIsRemote bool
+	loopbackIsRemote atomic.Bool
 }
 
 // New returns a server; call the Serve methods to start listeners.

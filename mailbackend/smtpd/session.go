@@ -122,7 +122,7 @@ func (s *session) authAllowed() bool {
 	if s.tls != nil {
 		return true
 	}
-	return !s.srv.loopbackIsRemote && auth.IsLoopback(s.remote)
+	return !s.srv.loopbackIsRemote.Load() && auth.IsLoopback(s.remote)
 }
 
 // Auth starts a SASL exchange for AUTH (RFC 4954).

@@ -183,7 +183,7 @@ func TestSubmissionSenderAndAuthRules(t *testing.T) {
 
 func TestSubmissionPlaintextAuthRefusedForRemoteClients(t *testing.T) {
 	e := newTestEnv(t, nil, 0)
-	e.srv.loopbackIsRemote = true
+	e.srv.loopbackIsRemote.Store(true)
 
 	d := dialRaw(t, e.sub)
 	ehlo := d.cmd("EHLO client.test", 250)

@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // benchBody is about 4 KiB of mixed Japanese and ASCII text.
@@ -50,6 +52,170 @@ func BenchmarkDeliver(b *testing.B) {
 			}
 			wg.Wait()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
+// The list and search benchmarks share one 100,000-message mailbox, built once per
+// test binary run through the batch commit path (blob fsyncs off: only the fixture).
+const fixtureSize = 100_000
+
+var (
+	fixtureOnce sync.Once
+	fixtureDir  string
+	fixtureMB   int64
+	fixtureErr  error
+)
+
+var (
+	asciiWords = strings.Fields("the quarterly numbers meeting schedule project update draft review please find " +
+		"attached report budget team lunch friday monday office printer server deploy release notes customer " +
+		"order shipping delivery account password reset welcome newsletter sale discount")
+	jaPhrases = []string{"明日の", "打ち合わせ", "よろしくお願いします", "資料を添付します", "ご確認ください",
+		"予定", "来週", "お疲れ様です", "東京", "大阪", "出張", "報告書", "見積もり", "お知らせ", "変更"}
+)
+
+func fixtureMessage(i int) []byte {
+	r := uint64(i)*2654435761 + 12345
+	next := func(n int) int {
+		r ^= r << 13
+		r ^= r >> 7
+		r ^= r << 17
+		return int(r % uint64(n))
+	}
+	var subj, body strings.Builder
+	for j := 0; j < 4; j++ {
+		if next(2) == 0 {
+			subj.WriteString(jaPhrases[next(len(jaPhrases))])
+		} else {
+			subj.WriteString(asciiWords[next(len(asciiWords))] + " ")
+		}
+	}
+	// About 1 in 50 messages mention each search target.
+	if i%50 == 7 {
+		subj.WriteString("会議室の予約")
+	}
+	if i%50 == 23 {
+		body.WriteString("Your invoice #" + fmt.Sprint(i) + " is ready. ")
+	}
+	for body.Len() < 400 {
+		if next(3) == 0 {
+			body.WriteString(jaPhrases[next(len(jaPhrases))])
+		} else {
+			body.WriteString(asciiWords[next(len(asciiWords))] + " ")
+		}
+	}
+	return testMessage(fmt.Sprintf("User %d <user%d@example.org>", i%500, i%500), subj.String(), body.String())
+}
+
+func buildFixture() (string, int64, error) {
+	fixtureOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "yubin-store-bench-")
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		fixtureDir = dir
+		s, err := Open(dir)
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		defer s.Close()
+		s.noSync = true
+		ctx := context.Background()
+		s.AddDomain(ctx, "example.test")
+		acct, err := s.AddAccount(ctx, "bench@example.test", "x", "")
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		mb, _ := s.Mailbox(ctx, acct.ID, "INBOX")
+		fixtureMB = mb.ID
+		const batch = 2000
+		for start := 0; start < fixtureSize; start += batch {
+			reqs := make([]*commitReq, batch)
+			var wg sync.WaitGroup
+			var perr atomic.Value
+			for w := 0; w < 2; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					for i := w; i < batch; i += 2 {
+						r, err := s.prepare(fixtureMessage(start + i))
+						if err != nil {
+							perr.Store(err)
+							return
+						}
+						r.targets = []target{{mailboxID: mb.ID, date: time.Now()}}
+						reqs[i] = r
+					}
+				}(w)
+			}
+			wg.Wait()
+			if err, _ := perr.Load().(error); err != nil {
+				fixtureErr = err
+				return
+			}
+			s.commitBatch(reqs)
+			for _, r := range reqs {
+				if r.err != nil {
+					fixtureErr = r.err
+					return
+				}
+			}
+		}
+	})
+	return fixtureDir, fixtureMB, fixtureErr
+}
+
+func openFixture(b *testing.B) (*Store, int64) {
+	b.Helper()
+	dir, mb, err := buildFixture()
+	if err != nil {
+		b.Fatalf("fixture: %v", err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s, mb
+}
+
+// BenchmarkListPage is the webmail's first page: the 50 newest messages with envelope
+// and flags, in a 100,000-message mailbox.
+func BenchmarkListPage(b *testing.B) {
+	s, mb := openFixture(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ms, err := s.LatestMessages(ctx, mb, 0, 50, FetchOptions{Envelope: true})
+		if err != nil || len(ms) != 50 || ms[0].Envelope == nil {
+			b.Fatalf("LatestMessages: %d %v", len(ms), err)
+		}
+	}
+}
+
+// BenchmarkSearch is full-text search over 100,000 messages for a Japanese and an
+// ASCII substring, each in 2% of the messages.
+func BenchmarkSearch(b *testing.B) {
+	s, mb := openFixture(b)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, text string
+		field      SearchField
+	}{
+		{"ja", "会議室", SearchText},
+		{"ascii", "invoice", SearchText},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				uids, err := s.Search(ctx, mb, c.field, c.text)
+				if err != nil || len(uids) != fixtureSize/50 {
+					b.Fatalf("Search %q: %d hits, %v", c.text, len(uids), err)
+				}
+			}
 		})
 	}
 }

@@ -48,10 +48,6 @@ func (s *Store) writeBlob(id string, raw []byte) error {
 	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(raw)) {
 		return nil
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("blob dir: %w", err)
-	}
 	f, err := os.CreateTemp(s.tmpDir, "b-*")
 	if err != nil {
 		return fmt.Errorf("blob temp: %w", err)
@@ -59,7 +55,7 @@ func (s *Store) writeBlob(id string, raw []byte) error {
 	tmp := f.Name()
 	_, err = f.Write(raw)
 	if err == nil {
-		if os.Getenv("STORE_NOFSYNC") == "" {
+		if !s.noSync {
 			err = f.Sync()
 		}
 	}
@@ -68,6 +64,12 @@ func (s *Store) writeBlob(id string, raw []byte) error {
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
+		if errors.Is(err, fs.ErrNotExist) {
+			// First blob in this fan-out directory.
+			if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+				err = os.Rename(tmp, path)
+			}
+		}
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -77,14 +79,15 @@ func (s *Store) writeBlob(id string, raw []byte) error {
 }
 
 // syncDir fsyncs a directory so that a rename into it survives a crash.
-func syncDir(dir string) error {
+func (s *Store) syncDir(dir string) error {
+	if s.noSync {
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	if os.Getenv("STORE_NOFSYNC") == "" {
-		err = d.Sync()
-	}
+	err = d.Sync()
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
@@ -100,7 +103,7 @@ func (s *Store) storeBlobDurably(id string, raw []byte) error {
 	if err := s.writeBlob(id, raw); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(s.blobPath(id)))
+	return s.syncDir(filepath.Dir(s.blobPath(id)))
 }
 
 // OpenBlob opens a message's bytes for reading (ReadAt/Seek for section fetches).

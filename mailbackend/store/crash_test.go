@@ -69,7 +69,11 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
 }
 
 // TestCrashSafety kills a delivering process at random moments and checks after each

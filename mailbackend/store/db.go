@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,8 +24,11 @@ type Store struct {
 
 	// wdb is the single write connection; rdb a pool of readers. WAL lets readers run
 	// while a commit is in flight.
-	wdb *sql.DB
-	rdb *sql.DB
+	wdb  *sql.DB
+	rdb  *sql.DB
+	ckdb *sql.DB // checkpoints only
+
+	nudge chan struct{} // committer → checkpointer: the WAL grew
 
 	// wmu serialises write transactions inside this process so that events are
 	// published in commit order and blob garbage collection cannot race a delivery
@@ -33,12 +37,17 @@ type Store struct {
 
 	lock *os.File // flock on dataDir/yubin.lock (shared while open)
 
-	commits   chan *commitReq
+	commits   chan *commitReq   // callers → runSyncer
+	synced    chan []*commitReq // runSyncer → runCommitter
+	st        stmts
 	stop      chan struct{}
 	committer sync.WaitGroup
 	closeOnce sync.Once
 	closeMu   sync.RWMutex // held shared while submitting to commits
 	closed    bool
+
+	// noSync skips blob fsyncs: only for building benchmark fixtures, never in service.
+	noSync bool
 
 	domains domainCache
 	events  eventHub
@@ -138,20 +147,29 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS queue_next ON queue(next_attempt)`,
 }
 
-func dsn(path string, write bool) string {
+type connRole int
+
+const (
+	roleWrite connRole = iota
+	roleRead
+	roleCheckpoint
+)
+
+func dsn(path string, role connRole) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	q.Set("_fk", "1")
 	// FULL: a commit is durable when it returns, which is what "250 OK" promises.
 	q.Set("_sync", "FULL")
-	if v := os.Getenv("STORE_SYNC"); v != "" {
-		q.Set("_sync", v)
-	}
-	if write {
+	switch role {
+	case roleWrite:
+		// Checkpoints run in their own goroutine (runCheckpointer) so a commit never
+		// waits for the WAL to be copied into the database file.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 		// IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half
 		// way with SQLITE_BUSY when another process (the CLI) writes too.
 		q.Set("_txlock", "immediate")
-	} else {
+	case roleRead:
 		q.Set("_query_only", "1")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -165,6 +183,8 @@ func Open(dataDir string) (*Store, error) {
 		blobDir: filepath.Join(dataDir, "blobs"),
 		tmpDir:  filepath.Join(dataDir, "blobs", "tmp"),
 		commits: make(chan *commitReq, 1024),
+		synced:  make(chan []*commitReq, 4),
+		nudge:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 	}
 	if err := os.MkdirAll(s.tmpDir, 0o700); err != nil {
@@ -181,7 +201,7 @@ func Open(dataDir string) (*Store, error) {
 	exclusive := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil
 
 	dbPath := filepath.Join(dataDir, "yubin.db")
-	s.wdb, err = sql.Open("sqlite", dsn(dbPath, true))
+	s.wdb, err = sql.Open("sqlite", dsn(dbPath, roleWrite))
 	if err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("open store db: %w", err)
@@ -195,7 +215,7 @@ func Open(dataDir string) (*Store, error) {
 		lock.Close()
 		return nil, err
 	}
-	s.rdb, err = sql.Open("sqlite", dsn(dbPath, false))
+	s.rdb, err = sql.Open("sqlite", dsn(dbPath, roleRead))
 	if err != nil {
 		s.wdb.Close()
 		lock.Close()
@@ -224,8 +244,20 @@ func Open(dataDir string) (*Store, error) {
 		s.closeDBs()
 		return nil, err
 	}
-	s.committer.Add(1)
+	if err := s.prepareStmts(); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	s.ckdb, err = sql.Open("sqlite", dsn(dbPath, roleCheckpoint))
+	if err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open store db: %w", err)
+	}
+	s.ckdb.SetMaxOpenConns(1)
+	s.committer.Add(3)
+	go s.runSyncer()
 	go s.runCommitter()
+	go s.runCheckpointer()
 	return s, nil
 }
 
@@ -264,6 +296,9 @@ func (s *Store) initSchema() error {
 }
 
 func (s *Store) closeDBs() {
+	if s.ckdb != nil {
+		s.ckdb.Close()
+	}
 	if s.rdb != nil {
 		s.rdb.Close()
 	}
@@ -281,6 +316,7 @@ func (s *Store) Close() error {
 		close(s.stop)
 		s.committer.Wait()
 		s.events.closeAll()
+		s.ckdb.Close()
 		if e := s.rdb.Close(); e != nil {
 			err = fmt.Errorf("close store: %w", e)
 		}
@@ -337,11 +373,42 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.walGrew()
 	s.events.publish(w.events)
 	if len(w.freed) > 0 {
 		s.collectBlobs(w.freed)
 	}
 	return nil
+}
+
+// runCheckpointer copies the WAL back into the database file in the background
+// (PASSIVE: it never blocks readers or the writer), at most every 200 ms while
+// commits keep coming. Without it the WAL would grow without bound.
+func (s *Store) runCheckpointer() {
+	defer s.committer.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.nudge:
+		}
+		if _, err := s.ckdb.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			slog.Warn("store: checkpoint", "err", err)
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// walGrew tells the checkpointer that a write committed.
+func (s *Store) walGrew() {
+	select {
+	case s.nudge <- struct{}{}:
+	default:
+	}
 }
 
 func unixTime(sec int64) time.Time {

@@ -145,8 +145,12 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, raw []byte, flags [
 	return r.delivered[0].UID, r.delivered[0].UIDValidity, nil
 }
 
-func (s *Store) runCommitter() {
+// runSyncer is the first pipeline stage: it gathers waiting requests into a batch and
+// fsyncs the directories their blobs were renamed into, then hands the batch on. It
+// works on the next batch while runCommitter commits the previous one.
+func (s *Store) runSyncer() {
 	defer s.committer.Done()
+	defer close(s.synced)
 	for {
 		var batch []*commitReq
 		select {
@@ -154,107 +158,94 @@ func (s *Store) runCommitter() {
 			batch = append(batch, r)
 		case <-s.stop:
 			// Close has stopped new submissions; commit whatever is still queued.
-			for {
-				select {
-				case r := <-s.commits:
-					batch = append(batch, r)
-					continue
-				default:
-				}
-				break
+			for len(s.commits) > 0 {
+				batch = append(batch, <-s.commits)
 			}
 			if len(batch) > 0 {
-				s.commitBatch(batch)
+				s.syncBatch(batch)
 			}
 			return
 		}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.commits:
-				batch = append(batch, r)
-			default:
-				break more
-			}
+		for len(batch) < maxBatch && len(s.commits) > 0 {
+			batch = append(batch, <-s.commits)
+		}
+		s.syncBatch(batch)
+	}
+}
+
+func (s *Store) syncBatch(batch []*commitReq) {
+	dirs := map[string]bool{}
+	for _, r := range batch {
+		dirs[filepath.Dir(s.blobPath(r.blobID))] = true
+	}
+	if err := s.syncDirs(dirs); err != nil {
+		for _, r := range batch {
+			r.err = err
+			close(r.done)
+		}
+		return
+	}
+	s.synced <- batch
+}
+
+// runCommitter is the second stage: one transaction for every batch that is ready.
+func (s *Store) runCommitter() {
+	defer s.committer.Done()
+	for batch := range s.synced {
+		for len(batch) < maxBatch && len(s.synced) > 0 {
+			batch = append(batch, <-s.synced...)
 		}
 		s.commitBatch(batch)
 	}
 }
 
-// commitBatch makes a batch durable: blob directories fsynced, then one transaction.
+// commitBatch stores a batch whose blobs are durable in one transaction, publishes its
+// events and answers its callers.
 func (s *Store) commitBatch(batch []*commitReq) {
 	defer func() {
 		for _, r := range batch {
 			close(r.done)
 		}
 	}()
-	t0 := time.Now()
-	defer func() {
-		if os.Getenv("STORE_DEBUG") != "" {
-			fmt.Fprintf(os.Stderr, "batch %d total %v\n", len(batch), time.Since(t0))
-		}
-	}()
-	dirs := map[string]bool{}
-	for _, r := range batch {
-		dirs[filepath.Dir(s.blobPath(r.blobID))] = true
-	}
-	if err := syncDirs(dirs); err != nil {
+	fail := func(err error) {
 		for _, r := range batch {
 			r.err = err
+			r.delivered = nil
 		}
-		return
 	}
-
-	t1 := time.Now()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	ctx := context.Background()
 	tx, err := s.wdb.BeginTx(ctx, nil)
-	defer func() {
-		if os.Getenv("STORE_DEBUG") != "" {
-			fmt.Fprintf(os.Stderr, "  dirsync %v tx %v\n", t1.Sub(t0), time.Since(t1))
-		}
-	}()
 	if err != nil {
-		for _, r := range batch {
-			r.err = fmt.Errorf("begin: %w", err)
-		}
+		fail(fmt.Errorf("begin: %w", err))
 		return
 	}
 	w := &wtx{Tx: tx, ctx: ctx}
-	newUIDs := map[int64]int{} // mailbox → index of its EventNew in w.events
+	// Resolve every target first, so that a request that cannot be stored (mailbox
+	// deleted meanwhile, unknown account) fails alone before anything is written. No
+	// savepoints: they would make FTS5 flush its index once per message.
 	for _, r := range batch {
-		// A savepoint per request: one bad recipient fails its own request, not the batch.
-		if _, err := w.exec(`SAVEPOINT req`); err != nil {
-			r.err = err
+		r.err = s.resolveTargets(w, r)
+	}
+	for _, r := range batch {
+		if r.err != nil {
 			continue
 		}
-		nev := len(w.events)
 		if err := s.applyReq(w, r); err != nil {
-			r.err = err
-			r.delivered = nil
-			w.events = w.events[:nev]
-			if _, err := w.exec(`ROLLBACK TO req`); err != nil {
-				tx.Rollback()
-				for _, r := range batch {
-					r.err = fmt.Errorf("rollback: %w", err)
-				}
-				return
-			}
-		}
-		if _, err := w.exec(`RELEASE req`); err != nil {
-			r.err = err
+			tx.Rollback()
+			fail(err)
+			return
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		for _, r := range batch {
-			r.err = fmt.Errorf("commit: %w", err)
-			r.delivered = nil
-		}
+		fail(fmt.Errorf("commit: %w", err))
 		return
 	}
+	s.walGrew()
 	// Coalesce the batch's new UIDs per mailbox into one event each, in commit order.
 	var evs []Event
+	newUIDs := map[int64]int{} // mailbox → index of its event in evs
 	for _, r := range batch {
 		if r.err != nil {
 			continue
@@ -271,10 +262,10 @@ func (s *Store) commitBatch(batch []*commitReq) {
 	s.events.publish(evs)
 }
 
-func syncDirs(dirs map[string]bool) error {
+func (s *Store) syncDirs(dirs map[string]bool) error {
 	if len(dirs) == 1 {
 		for d := range dirs {
-			return syncDir(d)
+			return s.syncDir(d)
 		}
 	}
 	var wg sync.WaitGroup
@@ -284,7 +275,7 @@ func syncDirs(dirs map[string]bool) error {
 		wg.Add(1)
 		go func(d string) {
 			defer wg.Done()
-			if err := syncDir(d); err != nil {
+			if err := s.syncDir(d); err != nil {
 				mu.Lock()
 				if first == nil {
 					first = err
@@ -297,55 +288,72 @@ func syncDirs(dirs map[string]bool) error {
 	return first
 }
 
+// resolveTargets fills in the mailbox of every target: Recipient.Mailbox by name,
+// falling back to INBOX when that mailbox does not exist.
+func (s *Store) resolveTargets(w *wtx, r *commitReq) error {
+	for i := range r.targets {
+		t := &r.targets[i]
+		if t.mailboxID != 0 && t.accountID != 0 {
+			continue
+		}
+		if t.mailboxID != 0 {
+			acct, err := mailboxAccount(w, t.mailboxID)
+			if err != nil {
+				return err
+			}
+			t.accountID = acct
+			continue
+		}
+		name := inbox
+		if t.mailbox != "" {
+			if n, err := normName(t.mailbox); err == nil {
+				name = n
+			}
+		}
+		id, err := s.lookupMailbox(w, t.accountID, name)
+		if err != nil {
+			return err
+		}
+		if id == 0 && name != inbox {
+			if id, err = s.lookupMailbox(w, t.accountID, inbox); err != nil {
+				return err
+			}
+		}
+		if id == 0 {
+			return fmt.Errorf("account %d: INBOX: %w", t.accountID, ErrNotFound)
+		}
+		t.mailboxID = id
+	}
+	return nil
+}
+
+func (s *Store) lookupMailbox(w *wtx, accountID int64, name string) (int64, error) {
+	var id int64
+	err := w.StmtContext(w.ctx, s.st.mailboxID).QueryRowContext(w.ctx, accountID, name).Scan(&id)
+	if errors.Is(err, errNoRows) {
+		return 0, nil
+	}
+	return id, err
+}
+
 // applyReq stores one request's blob row, index entry and message rows.
 func (s *Store) applyReq(w *wtx, r *commitReq) error {
 	if err := s.ensureBlob(w, r.blobID, r.raw, &r.text); err != nil {
 		return err
 	}
 	for _, t := range r.targets {
-		mbID := t.mailboxID
-		if mbID == 0 {
-			name := inbox
-			if t.mailbox != "" {
-				if n, err := normName(t.mailbox); err == nil {
-					name = n
-				}
-			}
-			id, err := mailboxID(w, t.accountID, name)
-			if err != nil {
-				return err
-			}
-			if id == 0 && name != inbox {
-				id, err = mailboxID(w, t.accountID, inbox)
-				if err != nil {
-					return err
-				}
-			}
-			if id == 0 {
-				return fmt.Errorf("account %d: INBOX: %w", t.accountID, ErrNotFound)
-			}
-			mbID = id
-		}
-		var acct int64
 		var uid, uv uint32
-		err := w.row(`UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ?
-			RETURNING account_id, uidnext - 1, uidvalidity`, mbID).Scan(&acct, &uid, &uv)
-		if errors.Is(err, errNoRows) {
-			return fmt.Errorf("mailbox %d: %w", mbID, ErrNotFound)
-		}
-		if err != nil {
-			return err
+		if err := w.StmtContext(w.ctx, s.st.nextUID).QueryRowContext(w.ctx, t.mailboxID).Scan(&uid, &uv); err != nil {
+			return fmt.Errorf("mailbox %d: next uid: %w", t.mailboxID, err)
 		}
 		_, off := t.date.Zone()
-		if _, err := w.exec(`INSERT INTO messages(mailbox_id, uid, seen, deleted, flags, internal_date,
-			date_offset, size, blob_id, has_attachments, envelope, structure)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			mbID, uid, b2i(hasFlag(t.flags, FlagSeen)), b2i(hasFlag(t.flags, FlagDeleted)),
+		if _, err := w.StmtContext(w.ctx, s.st.insertMessage).ExecContext(w.ctx,
+			t.mailboxID, uid, b2i(hasFlag(t.flags, FlagSeen)), b2i(hasFlag(t.flags, FlagDeleted)),
 			joinFlags(t.flags), t.date.Unix(), off, len(r.raw), r.blobID, b2i(r.hasAtt),
 			nullBytes(r.envelope), nullBytes(r.structure)); err != nil {
-			return err
+			return fmt.Errorf("mailbox %d: insert message: %w", t.mailboxID, err)
 		}
-		r.delivered = append(r.delivered, Delivered{AccountID: acct, MailboxID: mbID, UID: uid, UIDValidity: uv})
+		r.delivered = append(r.delivered, Delivered{AccountID: t.accountID, MailboxID: t.mailboxID, UID: uid, UIDValidity: uv})
 	}
 	return nil
 }
@@ -369,10 +377,10 @@ func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *msgparse.SearchT
 	}
 	var rowid int64
 	var indexed bool
-	err := w.row(`SELECT rowid, indexed FROM blobs WHERE id = ?`, id).Scan(&rowid, &indexed)
+	err := w.StmtContext(w.ctx, s.st.selectBlob).QueryRowContext(w.ctx, id).Scan(&rowid, &indexed)
 	switch {
 	case errors.Is(err, errNoRows):
-		res, err := w.exec(`INSERT INTO blobs(id, size, indexed) VALUES (?, ?, ?)`, id, len(raw), b2i(text != nil))
+		res, err := w.StmtContext(w.ctx, s.st.insertBlob).ExecContext(w.ctx, id, len(raw), b2i(text != nil))
 		if err != nil {
 			return err
 		}
@@ -389,7 +397,6 @@ func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *msgparse.SearchT
 	if text == nil {
 		return nil
 	}
-	_, err = w.exec(`INSERT INTO fts(rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, rowid, text.Subject, text.From, text.To, text.Cc, text.Bcc, text.Body)
+	_, err = w.StmtContext(w.ctx, s.st.insertFTS).ExecContext(w.ctx, rowid, text.Subject, text.From, text.To, text.Cc, text.Bcc, text.Body)
 	return err
 }

@@ -80,7 +80,7 @@ func splitList(s string) []string {
 
 func parseAddress(item string) (Address, bool) {
 	if a, err := mail.ParseAddress(item); err == nil {
-		email, ok := normalizeEmail(a.Address)
+		email, ok := normalizeEmail(a.Address, strings.Contains(item, `"@`))
 		if !ok {
 			return Address{}, false
 		}
@@ -91,7 +91,7 @@ func parseAddress(item string) (Address, bool) {
 	if lt < 0 || !strings.HasSuffix(item, ">") {
 		return Address{}, false
 	}
-	email, ok := normalizeEmail(item[lt+1 : len(item)-1])
+	email, ok := normalizeEmail(item[lt+1:len(item)-1], false)
 	if !ok {
 		return Address{}, false
 	}
@@ -104,7 +104,7 @@ func parseAddress(item string) (Address, bool) {
 
 // normalizeEmail validates an addr-spec (RFC 5322 section 3.4.1, dot-atom
 // local part or quoted string) and converts the domain to ASCII.
-func normalizeEmail(e string) (string, bool) {
+func normalizeEmail(e string, requote bool) (string, bool) {
 	e = strings.TrimSpace(e)
 	at := strings.LastIndexByte(e, '@')
 	if at <= 0 || at == len(e)-1 {
@@ -112,7 +112,13 @@ func normalizeEmail(e string) (string, bool) {
 	}
 	local, domain := e[:at], e[at+1:]
 	if !validLocal(local) {
-		return "", false
+		// net/mail returns a quoted local part unquoted ("a b"@x is
+		// a b@x); quote it again if it is printable ASCII.
+		q := `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(local) + `"`
+		if !requote || local == "" || local[0] == '"' || !validLocal(q) {
+			return "", false
+		}
+		local = q
 	}
 	d, err := idna.Lookup.ToASCII(strings.TrimSuffix(domain, "."))
 	if err != nil || !validDomain(d) {

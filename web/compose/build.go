@@ -79,7 +79,7 @@ func build(d Draft, hostname string, now time.Time, draft bool) (*Message, error
 		}
 	}
 
-	from, ok := normalizeEmail(d.From.Email)
+	from, ok := normalizeEmail(d.From.Email, false)
 	if !ok {
 		return nil, &AddressError{Field: "From", Value: d.From.Email}
 	}

@@ -22,7 +22,9 @@ func writeField(b *bytes.Buffer, name string, tokens []string) {
 		if t == "" {
 			continue
 		}
-		if lineLen+1+len(t) > maxLine && lineLen > len(name)+1 {
+		// Fold before the token when it does not fit; before the first
+		// token only if that makes it fit (a long media type).
+		if lineLen+1+len(t) > maxLine && (lineLen > len(name)+1 || 1+len(t) <= maxLine) {
 			b.WriteString("\r\n")
 			lineLen = 0
 		}

@@ -48,9 +48,12 @@ func parseAddressList(raw string) []Address {
 func splitAddresses(s string) []string {
 	var items []string
 	var cur strings.Builder
-	inQuote, inAngle, depth := false, false, 0
+	inQuote, inAngle, depth, sawAt := false, false, 0, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c == '@' {
+			sawAt = true
+		}
 		switch {
 		case inQuote:
 			if c == '\\' && i+1 < len(s) {
@@ -81,11 +84,12 @@ func splitAddresses(s string) []string {
 		case !inAngle && (c == ',' || c == ';'):
 			items = append(items, cur.String())
 			cur.Reset()
+			sawAt = false
 			continue
 		case !inAngle && c == ':':
 			// "group-name:" (RFC 5322 section 3.4): the name is not an
 			// address. A colon after an "@" is not a group.
-			if !strings.Contains(cur.String(), "@") {
+			if !sawAt {
 				cur.Reset()
 				continue
 			}

@@ -129,6 +129,11 @@ func decodeCharset(label string, b []byte) string {
 	case csUnknown, csASCII:
 		return decodeUnlabelled(b)
 	case csUTF8:
+		if !utf8.Valid(b) && mostlyInvalidUTF8(b) {
+			// Labelled UTF-8 but plainly not: old Japanese mailers label
+			// Shift_JIS or EUC-JP text as UTF-8.
+			return decodeUnlabelled(b)
+		}
 		return toValidUTF8(b)
 	case csJIS:
 		if hasHigh(b) && bytes.IndexByte(b, 0x1B) < 0 && !onlyKanaHigh(b) {
@@ -219,4 +224,19 @@ func japaneseScore(s string) int {
 		}
 	}
 	return score
+}
+
+// mostlyInvalidUTF8 reports whether more than one in ten characters of b is
+// an invalid UTF-8 sequence: a wrong label rather than a damaged text.
+func mostlyInvalidUTF8(b []byte) bool {
+	bad, total := 0, 0
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			bad++
+		}
+		total++
+		b = b[size:]
+	}
+	return bad*10 > total
 }

@@ -75,7 +75,9 @@ func TestDecodeCharset(t *testing.T) {
 		{"x-euc-jp", "x-euc-jp", eucjp(t, "ひらがな"), "ひらがな"},
 		{"cp51932", "CP51932", eucjp(t, "漢字"), "漢字"},
 		{"quoted label", `"utf-8"`, "héllo", "héllo"},
-		{"invalid utf-8", "utf-8", "a\xffb", "a\uFFFDb"},
+		{"invalid utf-8", "utf-8", "a\xffbcdefghijklmnopqrstuvwxyz", "a\uFFFDbcdefghijklmnopqrstuvwxyz"},
+		{"utf-8 label on shift_jis", "UTF-8", sjis(t, "文字化けしないでください"), "文字化けしないでください"},
+		{"utf-8 label on euc-jp", "utf-8", eucjp(t, "文字化けしないでください"), "文字化けしないでください"},
 		// The label wins over bytes that happen to be valid UTF-8.
 		{"latin1 that looks like utf-8", "iso-8859-1", "caf\xc3\xa9", "cafÃ©"},
 		{"sjis that looks like utf-8", "Shift_JIS", "\xc3\xa9", "ﾃｩ"},

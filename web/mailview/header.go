@@ -73,6 +73,12 @@ func findWord(s string, i int) (encodedWord, bool) {
 		}
 		start := i + j
 		rest := s[start+2:]
+		// Bound the search: a word is at most 75 characters (RFC 2047
+		// section 2); allow sloppy encoders some more, but never scan the
+		// whole header for each "=?" (quadratic on hostile input).
+		if len(rest) > 2000 {
+			rest = rest[:2000]
+		}
 		q1 := strings.IndexByte(rest, '?')
 		if q1 <= 0 || q1 > 75 || len(rest) < q1+3 || rest[q1+2] != '?' {
 			i = start + 2

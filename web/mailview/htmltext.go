@@ -196,7 +196,6 @@ func tidyText(s string) string {
 	blank := 0
 	for _, l := range lines {
 		l = strings.TrimRight(l, " \t")
-		l = strings.TrimLeft(l, " ")
 		if l == "" {
 			blank++
 			if blank > 1 {

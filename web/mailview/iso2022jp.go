@@ -1,6 +1,7 @@
 package mailview
 
 import (
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -51,14 +52,35 @@ type jisDecoder struct {
 
 func (d *jisDecoder) Reset() { *d = jisDecoder{} }
 
+// jis0208 maps a JIS X 0208 code (row-major, 94×94) to a rune, built once
+// from the CP932 table of japanese.ShiftJIS so that NEC row 13 and the
+// NEC-selected IBM extensions (rows 89–92) decode as Windows does.
 var (
-	sjisDec = japanese.ShiftJIS.NewDecoder()
-	eucDec  = japanese.EUCJP.NewDecoder()
+	jis0208Once sync.Once
+	jis0208     [94 * 94]rune
 )
 
-// jisToRune decodes one JIS X 0208 code (two bytes 0x21–0x7E) via CP932.
-func jisToRune(c1, c2 byte) rune {
-	// JIS row/cell to Shift_JIS (JIS X 0208:1997 annex 1).
+func buildJIS0208() {
+	dec := japanese.ShiftJIS.NewDecoder()
+	var buf [8]byte
+	for c1 := 0x21; c1 <= 0x7E; c1++ {
+		for c2 := 0x21; c2 <= 0x7E; c2++ {
+			s1, s2 := jisToSJIS(byte(c1), byte(c2))
+			r := utf8.RuneError
+			n, _, err := dec.Transformer.Transform(buf[:], []byte{s1, s2}, true)
+			if err == nil && n > 0 {
+				if rr, size := utf8.DecodeRune(buf[:n]); size == n {
+					r = rr
+				}
+			}
+			jis0208[(c1-0x21)*94+(c2-0x21)] = r
+		}
+	}
+}
+
+// jisToSJIS converts a JIS row/cell pair to Shift_JIS (JIS X 0208:1997
+// annex 1).
+func jisToSJIS(c1, c2 byte) (byte, byte) {
 	var s1, s2 byte
 	if c1 <= 0x5E {
 		s1 = (c1+1)/2 + 0x70
@@ -74,19 +96,20 @@ func jisToRune(c1, c2 byte) rune {
 	} else {
 		s2 = c2 + 0x7E
 	}
-	return decodeOne(sjisDec, []byte{s1, s2})
+	return s1, s2
 }
 
-// jis0212ToRune decodes one JIS X 0212 code via the EUC-JP table.
+// jisToRune decodes one JIS X 0208 code (two bytes 0x21–0x7E).
+func jisToRune(c1, c2 byte) rune {
+	jis0208Once.Do(buildJIS0208)
+	return jis0208[int(c1-0x21)*94+int(c2-0x21)]
+}
+
+// jis0212ToRune decodes one JIS X 0212 code via the EUC-JP table (rare
+// enough not to need a table of its own).
 func jis0212ToRune(c1, c2 byte) rune {
-	return decodeOne(eucDec, []byte{0x8F, c1 | 0x80, c2 | 0x80})
-}
-
-// decodeOne decodes a single multi-byte character; any failure is U+FFFD.
-// The x/text table decoders are stateless, so sharing one is safe.
-func decodeOne(dec *encoding.Decoder, b []byte) rune {
 	var buf [8]byte
-	n, _, err := dec.Transformer.Transform(buf[:], b, true)
+	n, _, err := japanese.EUCJP.NewDecoder().Transformer.Transform(buf[:], []byte{0x8F, c1 | 0x80, c2 | 0x80}, true)
 	if err != nil || n == 0 {
 		return utf8.RuneError
 	}

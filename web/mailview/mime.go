@@ -86,7 +86,7 @@ func parseEntity(raw []byte, path string, depth int, defaultType string, count *
 // forgiving scan finds where the body begins.
 func splitHeader(raw []byte) (textproto.Header, []byte) {
 	end, bodyStart := headerEnd(raw)
-	br := bufio.NewReader(bytes.NewReader(raw[:end]))
+	br := bufio.NewReaderSize(bytes.NewReader(raw[:end]), max(end, 16))
 	hdr, err := textproto.ReadHeader(br)
 	if err != nil {
 		hdr = lenientHeader(raw[:end])
@@ -292,14 +292,14 @@ func decodeQP(b []byte) []byte {
 // decodedSize is the decoded length without allocating for base64.
 func (p *part) decodedSize() int64 {
 	if p.encoding == "base64" {
-		n := 0
-		for _, c := range p.body {
-			if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
-				n++
-			} else if c == '=' {
-				break
-			}
+		// Approximate, as the contract allows: line breaks and spaces do
+		// not count, the rest up to the padding is alphabet.
+		b := p.body
+		if i := bytes.IndexByte(b, '='); i >= 0 {
+			b = b[:i]
 		}
+		n := len(b) - bytes.Count(b, []byte{'\n'}) - bytes.Count(b, []byte{'\r'}) -
+			bytes.Count(b, []byte{' '}) - bytes.Count(b, []byte{'\t'})
 		return int64(n * 3 / 4)
 	}
 	if p.encoding == "quoted-printable" {
@@ -350,8 +350,16 @@ func (p *part) filename() string {
 	return baseName(p.ctype.params["name"])
 }
 
-// baseName drops directories some clients include ("C:\x\a.txt").
+// baseName drops directories some clients include ("C:\x\a.txt") and the
+// bidirectional controls used to disguise an extension ("invoice\u202Efdp.exe"
+// shows as "invoiceexe.pdf").
 func baseName(f string) string {
+	f = strings.Map(func(r rune) rune {
+		if (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C {
+			return -1
+		}
+		return r
+	}, f)
 	f = strings.TrimSpace(f)
 	if i := strings.LastIndexAny(f, `/\`); i >= 0 && i < len(f)-1 {
 		f = f[i+1:]

@@ -90,7 +90,7 @@ func parseMediaType(raw string) mediaType {
 		} else {
 			dec = decodePlainParam(string(buf))
 		}
-		mt.params[base] = dec
+		mt.params[base] = cleanControls(dec)
 	}
 	return mt
 }

@@ -193,8 +193,8 @@ func SanitizedHTML(raw []byte, allowRemote bool, cidURL func(cid string) string)
 	root := parseTree(raw)
 	b := selectBody(root)
 	var src string
-	if b.html != nil {
-		src = htmlPartText(b.html)
+	if len(b.htmls) > 0 {
+		src = b.htmlSource()
 	} else {
 		var texts []string
 		for _, t := range b.texts {
@@ -208,6 +208,20 @@ func SanitizedHTML(raw []byte, allowRemote bool, cidURL func(cid string) string)
 	}
 	return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><style>` +
 		baseStyle + `</style></head><body>` + body + `</body></html>`, blocked, nil
+}
+
+// RemoteImages reports whether the message's HTML body has images that
+// would load from the network — what SanitizedHTML(raw, false, …) reports
+// as blockedRemote — without sanitizing it.
+func RemoteImages(raw []byte) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	b := selectBody(parseTree(raw))
+	if len(b.htmls) == 0 {
+		return false
+	}
+	return hasRemoteImages(b.htmlSource())
 }
 
 // sanitizeFragment runs both layers over an HTML source.
@@ -240,7 +254,7 @@ func hasRemoteImages(src string) bool {
 			return false
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
-			if !hasAttr || (string(name) != "img" && string(name) != "source" && string(name) != "image") {
+			if !hasAttr || (string(name) != "img" && string(name) != "source") {
 				continue
 			}
 			for {

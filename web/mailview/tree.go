@@ -116,7 +116,13 @@ func (w *treeWalker) fixImage(n *html.Node) bool {
 		if cid == "" || w.cidURL == nil {
 			return false
 		}
-		n.Attr = append(n.Attr, html.Attribute{Key: "src", Val: w.cidURL(cid)})
+		// cidURL is the caller's: a URL of its own or a data: URL it built
+		// from the part; "" means it will not serve that part.
+		u := w.cidURL(cid)
+		if u == "" {
+			return false
+		}
+		n.Attr = append(n.Attr, html.Attribute{Key: "src", Val: u})
 	case strings.HasPrefix(l, "data:"):
 		if !dataImageRe.MatchString(src) {
 			return false

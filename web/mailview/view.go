@@ -24,6 +24,7 @@ type Attachment struct {
 type View struct {
 	Subject               string // decoded
 	From, To, Cc, ReplyTo []Address
+	Bcc                   []Address // only in drafts and sent copies that kept it
 	Date                  time.Time // zero when missing or unparseable
 	MessageID             string    // with <>
 	InReplyTo             string    // with <>
@@ -53,6 +54,7 @@ func Parse(raw []byte) (*View, error) {
 		To:      parseAddressList(strings.Join(h.Values("To"), ", ")),
 		Cc:      parseAddressList(strings.Join(h.Values("Cc"), ", ")),
 		ReplyTo: parseAddressList(h.Get("Reply-To")),
+		Bcc:     parseAddressList(strings.Join(h.Values("Bcc"), ", ")),
 		Date:    parseDate(h.Get("Date")),
 	}
 	if ids := parseMsgIDs(h.Get("Message-Id")); len(ids) > 0 {
@@ -69,12 +71,10 @@ func Parse(raw []byte) (*View, error) {
 		texts = append(texts, normalizeNewlines(t.text()))
 	}
 	v.Text = strings.Join(texts, "\n\n")
-	var html string
-	if b.html != nil {
+	if len(b.htmls) > 0 {
 		v.HasHTML = true
-		if v.Text == "" {
-			html = htmlPartText(b.html)
-			v.Text = htmlToText(html)
+		if strings.TrimSpace(v.Text) == "" {
+			v.Text = htmlToText(b.htmlSource())
 		}
 	}
 	v.Attachments = attachments(root, b)
@@ -89,7 +89,7 @@ func normalizeNewlines(s string) string {
 // body is the result of choosing what to display.
 type body struct {
 	texts []*part        // text/plain parts shown in order
-	html  *part          // the text/html part, if any
+	htmls []*part        // text/html parts shown in order
 	used  map[*part]bool // parts that are body, not attachments
 }
 
@@ -158,14 +158,28 @@ func selectBody(root *part) *body {
 				b.used[p] = true
 			}
 		case p.ctype.value == "text/html":
-			if wantHTML && b.html == nil {
-				b.html = p
+			if wantHTML {
+				b.htmls = append(b.htmls, p)
 				b.used[p] = true
 			}
 		}
 	}
 	visit(root, true, true)
 	return b
+}
+
+// htmlSource is the decoded HTML of all displayed HTML parts; several
+// (Apple Mail puts text and images in turn in a multipart/mixed) are
+// shown one after the other.
+func (b *body) htmlSource() string {
+	if len(b.htmls) == 1 {
+		return htmlPartText(b.htmls[0])
+	}
+	var parts []string
+	for _, p := range b.htmls {
+		parts = append(parts, htmlPartText(p))
+	}
+	return strings.Join(parts, "\n")
 }
 
 func containsType(p *part, t string) bool {
@@ -191,10 +205,8 @@ func isAttachmentLike(p *part) bool {
 
 // attachments lists every leaf that is not displayed as body text.
 func attachments(root *part, b *body) []Attachment {
-	var html string
-	if b.html != nil {
-		html = htmlPartText(b.html)
-	}
+	// The HTML is decoded only if some part could be an inline image.
+	html, decoded := "", false
 	var out []Attachment
 	var visit func(p *part)
 	visit = func(p *part) {
@@ -214,9 +226,11 @@ func attachments(root *part, b *body) []Attachment {
 			Size:        p.decodedSize(),
 			ContentID:   p.contentID(),
 		}
-		if a.ContentID != "" && html != "" && strings.HasPrefix(a.ContentType, "image/") &&
-			strings.Contains(strings.ToLower(html), "cid:"+strings.ToLower(a.ContentID)) {
-			a.Inline = true
+		if a.ContentID != "" && strings.HasPrefix(a.ContentType, "image/") && len(b.htmls) > 0 {
+			if !decoded {
+				html, decoded = strings.ToLower(b.htmlSource()), true
+			}
+			a.Inline = strings.Contains(html, "cid:"+strings.ToLower(a.ContentID))
 		}
 		if a.Filename == "" {
 			a.Filename = generatedName(p)
@@ -294,12 +308,24 @@ func PartByContentID(raw []byte, cid string) (data []byte, contentType string, e
 	if cid == "" {
 		return nil, "", fmt.Errorf("content-id %q: %w", cid, ErrNoPart)
 	}
-	var found *part
+	// Content-IDs are compared exactly first, then ignoring case: some
+	// mailers change the case between the header and the cid: URL.
+	var found, folded *part
 	parseTree(raw).walk(func(p *part) {
-		if found == nil && !p.isMultipart() && p.contentID() == cid {
+		if p.isMultipart() {
+			return
+		}
+		id := p.contentID()
+		if found == nil && id == cid {
 			found = p
 		}
+		if folded == nil && strings.EqualFold(id, cid) {
+			folded = p
+		}
 	})
+	if found == nil {
+		found = folded
+	}
 	if found == nil {
 		return nil, "", fmt.Errorf("content-id %q: %w", cid, ErrNoPart)
 	}

@@ -320,7 +320,7 @@ func TestAttachmentsNested(t *testing.T) {
 			t.Errorf("Part(%q) err = %v, want ErrNoPart", bad, err)
 		}
 	}
-	for _, cid := range []string{"logo@x", "<logo@x>", "cid:logo@x"} {
+	for _, cid := range []string{"logo@x", "<logo@x>", "cid:logo@x", "LOGO@X"} {
 		data, ct, err = PartByContentID(raw, cid)
 		if err != nil || !bytes.Equal(data, pngBytes) || ct != "image/png" {
 			t.Errorf("PartByContentID(%q) = %q, %q, %v", cid, data, ct, err)
@@ -367,6 +367,8 @@ func TestFilenames(t *testing.T) {
 		{"unquoted with spaces", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename=my file.txt"}, "my file.txt"},
 		{"windows path", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename=\"C:\\Users\\me\\a.txt\""}, "a.txt"},
 		{"escaped quote", []string{"Content-Type: application/octet-stream", `Content-Disposition: attachment; filename="say \"hi\".txt"`}, `say "hi".txt`},
+		{"rfc 2231 line break removed", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*=utf-8''a%0D%0Ab.txt"}, "a  b.txt"},
+		{"bidi override removed", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEfdp.exe"}, "invoicefdp.exe"},
 		{"generated", []string{"Content-Type: application/zip", "Content-Disposition: attachment"}, "part-2.zip"},
 	}
 	for _, tt := range tests {
@@ -452,5 +454,47 @@ func TestMalformed(t *testing.T) {
 	}
 	if _, err := Parse(nil); !errors.Is(err, ErrEmpty) {
 		t.Errorf("Parse(nil) err = %v", err)
+	}
+}
+
+func TestAppleMixedHTML(t *testing.T) {
+	raw := msg(
+		"Subject: apple",
+		`Content-Type: multipart/alternative; boundary="a"`,
+		"",
+		"--a",
+		"Content-Type: text/plain; charset=us-ascii",
+		"",
+		"text",
+		"--a",
+		`Content-Type: multipart/mixed; boundary="m"`,
+		"",
+		"--m",
+		"Content-Type: text/html; charset=us-ascii",
+		"",
+		"<p>first</p>",
+		"--m",
+		"Content-Type: image/jpeg; name=photo.jpg",
+		"Content-Disposition: inline; filename=photo.jpg",
+		"",
+		"JPEG",
+		"--m",
+		"Content-Type: text/html; charset=us-ascii",
+		"",
+		"<p>second</p>",
+		"--m--",
+		"--a--",
+	)
+	v, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Attachment{{Path: "2.2", Filename: "photo.jpg", ContentType: "image/jpeg", Size: 4}}
+	if v.Text != "text" || !v.HasHTML || !reflect.DeepEqual(v.Attachments, want) {
+		t.Errorf("Text %q HasHTML %v Attachments %+v", v.Text, v.HasHTML, v.Attachments)
+	}
+	doc, _, _ := SanitizedHTML(raw, false, cidURL)
+	if !strings.Contains(doc, "<p>first</p>\n<p>second</p>") {
+		t.Errorf("both HTML parts not shown:\n%s", doc)
 	}
 }

@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/yubinmail/yubin/mailbackend"
+	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/store"
+	"github.com/yubinmail/yubin/web"
+)
+
+const (
+	chromiumPath = "/usr/bin/chromium"
+	password     = "e2e password 123"
+)
+
+// stack is a mail server, a webmail on a real loopback listener, and a browser tab.
+type stack struct {
+	t     *testing.T
+	run   *mailbackend.Running
+	base  string
+	acct  *store.Account
+	ctx   context.Context
+	shots string
+	n     int
+}
+
+func newStack(t *testing.T, name string) *stack {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skip("no chromium at " + chromiumPath)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("YUBIN_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	cfg := config.Dev()
+	cfg.DataDir = t.TempDir()
+	cfg.Listen = config.Listen{SMTP: "127.0.0.1:0", Submission: "127.0.0.1:0", IMAP: "127.0.0.1:0"}
+	run, err := mailbackend.Start(context.Background(), &cfg, log)
+	if err != nil {
+		t.Fatalf("start mail server: %v", err)
+	}
+	t.Cleanup(func() { run.Close() })
+	hash, _ := auth.HashPassword(password)
+	acct, err := run.Store.AddAccount(context.Background(), "alice@localhost", hash, "Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Config{
+		IMAPAddr: run.Addr("imap"), SMTPAddr: run.Addr("submission"), InsecureSkipVerify: true,
+		DataDir: t.TempDir(), Hostname: "localhost", MaxMessageBytes: 10 << 20, Log: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter"),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+
+	shots := filepath.Join("artifacts", name)
+	os.MkdirAll(shots, 0o755)
+	s := &stack{t: t, run: run, base: ts.URL, acct: acct, ctx: ctx, shots: shots}
+	// Start the browser and install a recorder of postMessage calls on every page,
+	// before any page script: an attack payload that ran would post a marker.
+	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__posted = []; addEventListener("message", function (e) { window.__posted.push(String(e.data)); });`,
+	})
+	if err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return s
+}
+
+func (s *stack) do(steps ...chromedp.Action[chromedp.Void]) {
+	s.t.Helper()
+	if err := chromedp.Do(s.ctx, steps...); err != nil {
+		s.t.Fatalf("browser: %v", err)
+	}
+}
+
+func eval[T any](s *stack, js string) T {
+	s.t.Helper()
+	v, err := chromedp.Run(s.ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		s.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// shot saves a screenshot of the whole page as artifacts/<name>/NN-label.png.
+func (s *stack) shot(label string) {
+	s.t.Helper()
+	buf, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		s.t.Logf("screenshot %s: %v", label, err)
+		return
+	}
+	s.n++
+	os.WriteFile(filepath.Join(s.shots, fmt.Sprintf("%02d-%s.png", s.n, label)), buf, 0o644)
+}
+
+// noHorizontalScroll asserts the page fits the viewport's width.
+func (s *stack) noHorizontalScroll(where string) {
+	s.t.Helper()
+	r := eval[[]int](s, `[document.documentElement.scrollWidth, window.innerWidth]`)
+	if r[0] > r[1] {
+		s.t.Errorf("%s: horizontal scrolling: scrollWidth %d > innerWidth %d", where, r[0], r[1])
+	}
+}
+
+// waitFor polls a JavaScript condition.
+func (s *stack) waitFor(js, what string) {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	loc, _ := chromedp.Run(s.ctx, chromedp.Location())
+	s.shot("timeout")
+	s.t.Fatalf("timed out waiting for %s (at %s)", what, loc)
+}
+
+func (s *stack) login() {
+	s.t.Helper()
+	s.do(
+		chromedp.Navigate(s.base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+	)
+	s.shot("login")
+	s.do(
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "alice@localhost"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
+		chromedp.Click(chromedp.CSS(`form.login button[type=submit]`)),
+	)
+	s.waitFor(`location.pathname === "/mail" && !!document.querySelector(".listform")`, "the inbox after login")
+}
+
+// deliver puts a raw message into alice's INBOX.
+func (s *stack) deliver(raw string) {
+	s.t.Helper()
+	raw = strings.ReplaceAll(strings.ReplaceAll(raw, "\r\n", "\n"), "\n", "\r\n")
+	if _, err := s.run.Store.Deliver(context.Background(), []byte(raw), []store.Recipient{{AccountID: s.acct.ID}}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func jsString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
