@@ -60,7 +60,9 @@ func (tr *tracker) seen() ([]string, int) {
 // "xss:<name>" to the parent window (the app page records posted messages) and every
 // remote reference points at the tracker.
 func attackCorpus(T string) string {
-	p := func(name string) string { return fmt.Sprintf(`parent.postMessage('xss:%s','*');top.document.title='xss:%s'`, name, name) }
+	p := func(name string) string {
+		return fmt.Sprintf(`parent.postMessage('xss:%s','*');top.document.title='xss:%s'`, name, name)
+	}
 	return strings.Join([]string{
 		`<html><head>`,
 		`<meta http-equiv="refresh" content="0;url=` + T + `/meta-refresh">`,
@@ -111,7 +113,7 @@ func attackCorpus(T string) string {
 }
 
 func TestHTMLAttackCorpus(t *testing.T) {
-	s := newStack(t, "attack")
+	s := newStack(t, "attack", "en-US")
 	tr := newTracker(t)
 	html := attackCorpus(tr.url)
 	s.deliver("From: attacker@example.test\nTo: alice@localhost\nSubject: Invoice\nMIME-Version: 1.0\n" +

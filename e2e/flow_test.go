@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -19,9 +20,19 @@ func TestDailyFlowPhone(t *testing.T) { dailyFlow(t, "phone", true) }
 // attachment, see it in the inbox, open it, download the attachment, reply, delete it,
 // log out.
 func dailyFlow(t *testing.T, name string, phone bool) {
-	s := newStack(t, name)
+	lang := "en-US"
 	if phone {
+		lang = "ja" // the phone runs the Japanese UI
+	}
+	s := newStack(t, name, lang)
+	if phone {
+		// A phone in dark mode, so the screenshots show the dark palette too.
 		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
+		if _, err := chromedp.Call(s.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
+		}); err != nil {
+			t.Fatalf("emulate dark mode: %v", err)
+		}
 	}
 	check := func(where string) {
 		t.Helper()
@@ -31,6 +42,9 @@ func dailyFlow(t *testing.T, name string, phone bool) {
 	}
 	s.deliver("From: Taro Yamada <taro@example.jp>\nTo: alice@localhost\nSubject: =?UTF-8?B?6YCx5pyr44Gu5LqI5a6a?=\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n来週の予定を教えてください。\n")
 	s.login()
+	if want := lang[:2]; eval[string](s, `document.documentElement.lang`) != want {
+		t.Errorf("UI language = %q, want %q", eval[string](s, `document.documentElement.lang`), want)
+	}
 	check("inbox")
 	s.shot("inbox")
 

@@ -38,7 +38,7 @@ type stack struct {
 	n     int
 }
 
-func newStack(t *testing.T, name string) *stack {
+func newStack(t *testing.T, name, lang string) *stack {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skip("no chromium at " + chromiumPath)
@@ -84,7 +84,8 @@ func newStack(t *testing.T, name string) *stack {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter"),
-		chromedp.Flag("lang", "en-US"),
+		chromedp.Flag("lang", lang),
+		chromedp.Flag("accept-lang", lang),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}

@@ -206,7 +206,7 @@ func (h *Handlers) MessagePart(w http.ResponseWriter, r *http.Request) {
 }
 
 // ContentDisposition builds "attachment" with an ASCII fallback filename and the real
-// one as filename*=UTF-8''… (RFC 6266 section 4.3, RFC 8187).
+// one as filename*=UTF-8”… (RFC 6266 section 4.3, RFC 8187).
 func ContentDisposition(name string) string {
 	name = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' {

@@ -394,3 +394,79 @@ func TestFlagsArchiveMoveAndFolders(t *testing.T) {
 
 func itoaU(u uint32) string { return strconv.FormatUint(uint64(u), 10) }
 
+func TestForwardKeepsAttachments(t *testing.T) {
+	e := newEnv(t, "alice@localhost", "bob@localhost")
+	e.deliver(t, "alice@localhost", "", attachmentMail)
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	uid := firstUID(t, b.get("/mail?f=INBOX").body)
+	form := b.get("/compose?f=INBOX&mode=forward&uid=" + uid)
+	mustContain(t, form.body, "Fwd: Report", "報告書.html", `name="src_part"`, "see attached")
+	fields := url.Values{"to": {"bob@localhost"}, "body": {"FYI"}}
+	for _, name := range []string{"csrf", "src_f", "src_uid", "subject"} {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(form.body)
+		if m == nil {
+			t.Fatalf("forward form has no %s", name)
+		}
+		fields.Set(name, htmlUnescape(m[1]))
+	}
+	fields["src_part"] = regexp.MustCompile(`name="src_part" value="([^"]*)"`).FindStringSubmatch(form.body)[1:]
+	if r := b.sendForm("/send", fields, nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("forward: %d %s", r.StatusCode, r.body)
+	}
+	bob := e.browser(t)
+	bob.mustLogin("bob@localhost")
+	list := bob.get("/mail?f=INBOX")
+	mustContain(t, list.body, "Fwd: Report")
+	msg := bob.get("/msg?f=INBOX&uid=" + firstUID(t, list.body))
+	mustContain(t, msg.body, "報告書.html", "FYI")
+}
+
+const cidMail = "From: shop@example.test\nTo: alice@localhost\nSubject: With logo\nMIME-Version: 1.0\n" +
+	"Content-Type: multipart/related; boundary=rr\n\n" +
+	"--rr\nContent-Type: text/html; charset=utf-8\n\n<p>Our logo: <img src=\"cid:logo@shop\" alt=\"logo\"></p>\n" +
+	"--rr\nContent-Type: image/png\nContent-ID: <logo@shop>\nContent-Transfer-Encoding: base64\n\n" +
+	"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==\n--rr--\n"
+
+func TestInlineCIDImageShown(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(t, "alice@localhost", "", cidMail)
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	uid := firstUID(t, b.get("/mail?f=INBOX").body)
+	page := b.get("/msg?f=INBOX&uid=" + uid)
+	if strings.Contains(page.body, "Show remote images") {
+		t.Error(`"show images" offered for a mail with only an inline image`)
+	}
+	frame := b.get("/msg/html?f=INBOX&uid=" + uid)
+	mustContain(t, frame.body, `src="data:image/png;base64,iVBORw0KGgo`)
+}
+
+func TestReplyAllAddresses(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(t, "alice@localhost", "", "From: Bob <bob@example.test>\nTo: alice@localhost, Carol <carol@example.test>\nCc: dave@example.test, bob@example.test\nSubject: Plan\nMessage-ID: <plan@example.test>\n\nLet's plan.\n")
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	uid := firstUID(t, b.get("/mail?f=INBOX").body)
+	form := b.get("/compose?f=INBOX&mode=replyall&uid=" + uid)
+	val := func(name string) string {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(form.body)
+		if m == nil {
+			t.Fatalf("no %s field", name)
+		}
+		return htmlUnescape(m[1])
+	}
+	if to := val("to"); !strings.Contains(to, "bob@example.test") || strings.Contains(to, "carol") {
+		t.Errorf("reply-all To = %q", to)
+	}
+	cc := val("cc")
+	if !strings.Contains(cc, "carol@example.test") || !strings.Contains(cc, "dave@example.test") {
+		t.Errorf("reply-all Cc = %q, want carol and dave", cc)
+	}
+	if strings.Contains(cc, "alice@localhost") || strings.Contains(cc, "bob@example.test") {
+		t.Errorf("reply-all Cc = %q repeats me or the sender", cc)
+	}
+	if got := val("in_reply_to"); got != "<plan@example.test>" {
+		t.Errorf("In-Reply-To = %q", got)
+	}
+}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -239,5 +240,31 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 	mustContain(t, r.body, "Keep me")
 	if strings.Contains(r.body, "forged") {
 		t.Error("a cross-origin send went through")
+	}
+}
+
+func TestCookiesSecureOverHTTPS(t *testing.T) {
+	e := newEnv(t)
+	ts := httptest.NewTLSServer(e.srv.Handler())
+	defer ts.Close()
+	c := ts.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	r, err := c.PostForm(ts.URL+"/login", url.Values{"email": {"alice@localhost"}, "password": {testPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login over https: %d", r.StatusCode)
+	}
+	n := 0
+	for _, ck := range r.Cookies() {
+		n++
+		if !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode {
+			t.Errorf("cookie %s over https: Secure=%v HttpOnly=%v SameSite=%v", ck.Name, ck.Secure, ck.HttpOnly, ck.SameSite)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d cookies, want 2", n)
 	}
 }

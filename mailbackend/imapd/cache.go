@@ -3,6 +3,7 @@ package imapd
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,9 +29,25 @@ type accountCache struct {
 }
 
 type boxCache struct {
+	gen         uint64 // bumped by every expunge or flag change applied
 	uids        []uint32
 	highestSeen uint32 // highest UID ever known here, even if expunged since
 	meta        map[uint32]*msgMeta
+	keywords    map[string]string // lower case → as first seen, of every cached message
+}
+
+func (b *boxCache) noteKeywords(flags []string) {
+	for _, f := range flags {
+		if !strings.HasPrefix(f, `\`) {
+			k := strings.ToLower(f)
+			if _, ok := b.keywords[k]; !ok {
+				if b.keywords == nil {
+					b.keywords = map[string]string{}
+				}
+				b.keywords[k] = f
+			}
+		}
+	}
 }
 
 // msgMeta is one message's mutable flags and immutable facts.
@@ -76,6 +93,7 @@ func (c *accountCache) apply(ev store.Event) {
 }
 
 func (b *boxCache) expunge(uids []uint32) {
+	b.gen++
 	for _, uid := range uids {
 		i := sort.Search(len(b.uids), func(i int) bool { return b.uids[i] >= uid })
 		if i < len(b.uids) && b.uids[i] == uid {
@@ -86,10 +104,12 @@ func (b *boxCache) expunge(uids []uint32) {
 }
 
 func (b *boxCache) setFlags(ups []store.FlagUpdate) {
+	b.gen++
 	for _, u := range ups {
 		if m := b.meta[u.UID]; m != nil {
 			m.flags = u.Flags
 		}
+		b.noteKeywords(u.Flags)
 	}
 }
 
@@ -109,38 +129,56 @@ func (c *accountCache) mailbox(ctx context.Context, st *store.Store, accountID i
 	return m, nil
 }
 
-// uids returns a copy of a mailbox's UID list, loading it when absent or when the
-// store's counters show the cache has not caught up with a commit yet.
+// uids returns a copy of a mailbox's UID list. The cache is trusted once it has
+// caught up with the store's counters (status, read just before): the hub may lag a
+// commit by microseconds, so we wait briefly for it before reloading from the store.
 func (c *accountCache) uids(ctx context.Context, st *store.Store, mailboxID int64, status *store.MailboxStatus) ([]uint32, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b := c.boxes[mailboxID]
-	if b == nil || uint32(len(b.uids)) != status.Messages || b.highestSeen+1 < status.UIDNext {
+	for try := 0; ; try++ {
+		c.mu.Lock()
+		b := c.boxes[mailboxID]
+		if b != nil && uint32(len(b.uids)) == status.Messages && b.highestSeen+1 >= status.UIDNext {
+			out := append([]uint32(nil), b.uids...)
+			c.mu.Unlock()
+			return out, nil
+		}
+		if b == nil || try >= 20 {
+			break // keep the lock: load below
+		}
+		c.mu.Unlock()
+		time.Sleep(500 * time.Microsecond)
 		fresh, err := st.Status(ctx, mailboxID)
 		if err != nil {
 			return nil, err
 		}
-		uids, err := st.UIDs(ctx, mailboxID)
-		if err != nil {
-			return nil, err
-		}
-		old := b
-		b = &boxCache{uids: uids, highestSeen: max(fresh.UIDNext, 1) - 1, meta: map[uint32]*msgMeta{}}
-		if old != nil {
-			b.meta = old.meta // flags stay current through events; stale entries are harmless
-		}
-		c.boxes[mailboxID] = b
+		status = fresh
 	}
-	return append([]uint32(nil), b.uids...), nil
+	defer c.mu.Unlock()
+	fresh, err := st.Status(ctx, mailboxID)
+	if err != nil {
+		return nil, err
+	}
+	uids, err := st.UIDs(ctx, mailboxID)
+	if err != nil {
+		return nil, err
+	}
+	b := &boxCache{uids: uids, highestSeen: max(fresh.UIDNext, 1) - 1, meta: map[uint32]*msgMeta{}}
+	if old := c.boxes[mailboxID]; old != nil {
+		b.meta = old.meta // flags stay current through events; stale entries are harmless
+		b.keywords = old.keywords
+		b.gen = old.gen + 1
+	}
+	c.boxes[mailboxID] = b
+	return append([]uint32(nil), uids...), nil
 }
 
-// messages returns the metadata of the given UIDs (ascending) that still exist,
-// ascending, reading the ones not cached yet from the store in one query.
+// messages returns the metadata of the messages in want that still exist, ascending.
+// Entries not cached yet are read from the store outside the lock and installed
+// only if no expunge or flag change was applied meanwhile (else they could be stale).
 func (c *accountCache) messages(ctx context.Context, st *store.Store, mailboxID int64, want []store.UIDRange) ([]msgMeta, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	b := c.boxes[mailboxID]
 	if b == nil {
+		c.mu.Unlock()
 		msgs, err := st.Messages(ctx, mailboxID, want, store.FetchOptions{})
 		if err != nil {
 			return nil, err
@@ -169,21 +207,40 @@ func (c *accountCache) messages(ctx context.Context, st *store.Store, mailboxID 
 		missing = append(missing, store.UIDRange{Start: b.uids[missIdx[i]], Stop: b.uids[missIdx[j]]})
 		i = j + 1
 	}
+	gen := b.gen
+	c.mu.Unlock()
+
+	var loaded map[uint32]*msgMeta
 	if len(missing) > 0 {
 		msgs, err := st.Messages(ctx, mailboxID, missing, store.FetchOptions{})
 		if err != nil {
 			return nil, err
 		}
+		loaded = make(map[uint32]*msgMeta, len(msgs))
 		for i := range msgs {
 			m := metaOf(&msgs[i])
-			b.meta[m.uid] = &m
+			loaded[m.uid] = &m
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	install := c.boxes[mailboxID] == b && b.gen == gen
+	if install {
+		for uid, m := range loaded {
+			b.meta[uid] = m
+			b.noteKeywords(m.flags)
 		}
 	}
 	var out []msgMeta
 	for _, r := range want {
 		lo := sort.Search(len(b.uids), func(i int) bool { return b.uids[i] >= r.Start })
 		for i := lo; i < len(b.uids) && (r.Stop == 0 || b.uids[i] <= r.Stop); i++ {
-			if m := b.meta[b.uids[i]]; m != nil {
+			m := b.meta[b.uids[i]]
+			if m == nil {
+				m = loaded[b.uids[i]]
+			}
+			if m != nil {
 				out = append(out, *m)
 			}
 		}
@@ -212,4 +269,46 @@ func (c *accountCache) ownExpunge(mailboxID int64, uids []uint32) {
 	if b := c.boxes[mailboxID]; b != nil {
 		b.expunge(uids)
 	}
+}
+
+// selectInfo returns, for SELECT, the UID of the first message without \Seen in uids
+// (the session's view, ascending; 0 if none) and the keywords in use, loading the
+// metadata not cached yet.
+func (c *accountCache) selectInfo(ctx context.Context, st *store.Store, mailboxID int64, uids []uint32) (uint32, []string, error) {
+	if len(uids) == 0 {
+		return 0, nil, nil
+	}
+	for try := 0; try < 2; try++ {
+		c.mu.Lock()
+		b := c.boxes[mailboxID]
+		complete := b != nil
+		var unseen uint32
+		if b != nil {
+			for _, uid := range uids {
+				m := b.meta[uid]
+				if m == nil {
+					complete = false
+					break
+				}
+				if unseen == 0 && !hasFlag(m.flags, store.FlagSeen) {
+					unseen = uid
+				}
+			}
+		}
+		if complete {
+			kw := make([]string, 0, len(b.keywords))
+			for _, k := range b.keywords {
+				kw = append(kw, k)
+			}
+			c.mu.Unlock()
+			sort.Strings(kw)
+			return unseen, kw, nil
+		}
+		c.mu.Unlock()
+		if _, err := c.messages(ctx, st, mailboxID, []store.UIDRange{{Start: uids[0], Stop: uids[len(uids)-1]}}); err != nil {
+			return 0, nil, err
+		}
+	}
+	// Metadata kept changing under us: answer without the optional parts.
+	return 0, nil, nil
 }

@@ -33,7 +33,7 @@ func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 			return storeErr("fetch", err)
 		}
 		for _, u := range ups {
-			sel.ownFlags[u.UID] = flagKey(u.Flags)
+			sel.noteOwn(u)
 			seenChanged[u.UID] = true
 		}
 		sess.hub.cache.ownFlags(sel.id, ups)

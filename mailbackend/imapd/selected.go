@@ -30,14 +30,21 @@ type selected struct {
 
 	pending []store.Event // guarded by session.mu
 
-	// ownFlags holds flag changes this session made and already reported (or was
-	// told not to report, .SILENT), so the store's echo of them is not sent again.
-	ownFlags map[uint32]string
+	// ownFlags holds, per message and in commit order, the flag values this session
+	// set itself and already reported (or was told not to report, .SILENT), so the
+	// store's echo of them is not sent again.
+	ownFlags map[uint32][]string
 	// recent are the UIDs that are \Recent in this session, ascending.
 	recent []uint32
 	// searchRes is the SEARCHRES "$" result (RFC 5182), as UIDs ascending.
 	searchRes []uint32
+	// keywords are the keywords announced in FLAGS (lower case → as written).
+	keywords map[string]string
 }
+
+// ownResponse marks a queued flags event that is this session's own STORE reply: it
+// is written by poll (after any new keyword's FLAGS) and never suppressed.
+const ownResponse = -1
 
 var systemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
 
@@ -55,7 +62,7 @@ func (sess *session) Select(name string, options *imap.SelectOptions) (*imap.Sel
 		name:        mbox.Name,
 		readOnly:    options != nil && options.ReadOnly,
 		uidValidity: mbox.UIDValidity,
-		ownFlags:    make(map[uint32]string),
+		ownFlags:    make(map[uint32][]string),
 	}
 	// Register before loading so no event falls between the load and the
 	// registration; events already reflected in the load are ignored by poll.
@@ -90,33 +97,54 @@ func (sess *session) Select(name string, options *imap.SelectOptions) (*imap.Sel
 	if !sel.readOnly {
 		data.PermanentFlags = append(append([]imap.Flag{}, systemFlags...), imap.FlagWildcard)
 	}
-	if st.Unseen > 0 && !sess.conn.EnabledCaps().Has(imap.CapIMAP4rev2) {
+	unseen, keywords, err := cache.selectInfo(ctx, sess.srv.store, sel.id, uids)
+	if err != nil {
+		sess.Unselect()
+		return nil, storeErr("select", err)
+	}
+	sel.keywords = make(map[string]string, len(keywords))
+	for _, k := range keywords {
+		sel.keywords[strings.ToLower(k)] = k
+	}
+	data.Flags = sel.flagList()
+	if !sel.readOnly {
+		data.PermanentFlags = append(sel.flagList(), imap.FlagWildcard)
+	}
+	if unseen != 0 && !sess.conn.EnabledCaps().Has(imap.CapIMAP4rev2) {
 		// OK [UNSEEN n] is IMAP4rev1 only (RFC 3501 section 6.3.1).
-		data.FirstUnseenSeqNum = sess.firstUnseen(sel)
+		data.FirstUnseenSeqNum = uint32(sel.index(unseen) + 1)
 	}
 	return data, nil
 }
 
-// firstUnseen finds the sequence number of the first message without \Seen, reading
-// metadata in small batches from the start.
-func (sess *session) firstUnseen(sel *selected) uint32 {
-	ctx, cancel := sess.ctx()
-	defer cancel()
-	if len(sel.uids) == 0 {
-		return 0
+// flagList is the FLAGS response: system flags and the keywords in use (RFC 9051
+// section 7.3.5).
+func (sel *selected) flagList() []imap.Flag {
+	out := append([]imap.Flag(nil), systemFlags...)
+	kw := make([]string, 0, len(sel.keywords))
+	for _, k := range sel.keywords {
+		kw = append(kw, k)
 	}
-	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, []store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}})
-	if err != nil {
-		return 0
+	sort.Strings(kw)
+	for _, k := range kw {
+		out = append(out, imap.Flag(k))
 	}
-	for _, m := range msgs {
-		if !hasFlag(m.flags, store.FlagSeen) {
-			if idx := sel.index(m.uid); idx >= 0 {
-				return uint32(idx + 1)
-			}
+	return out
+}
+
+// newKeywords adds flags' unannounced keywords and reports whether there were any.
+func (sel *selected) newKeywords(flags []string) bool {
+	added := false
+	for _, f := range flags {
+		if strings.HasPrefix(f, `\`) {
+			continue
+		}
+		if _, ok := sel.keywords[strings.ToLower(f)]; !ok {
+			sel.keywords[strings.ToLower(f)] = f
+			added = true
 		}
 	}
-	return 0
+	return added
 }
 
 // Unselect leaves the selected state.
@@ -239,12 +267,17 @@ func (sel *selected) poll(sess *session, w *imapserver.UpdateWriter, allowExpung
 					continue
 				}
 				key := flagKey(fu.Flags)
-				if own, ok := sel.ownFlags[fu.UID]; ok && own == key {
-					delete(sel.ownFlags, fu.UID)
+				if ev.AccountID != ownResponse && sel.isOwnEcho(fu.UID, key) {
 					continue
 				}
 				if err := flush(); err != nil {
 					return err
+				}
+				if sel.newKeywords(fu.Flags) {
+					// A keyword must be in FLAGS before a FETCH uses it.
+					if err := w.WriteMailboxFlags(sel.flagList()); err != nil {
+						return err
+					}
 				}
 				if err := w.WriteMessageFlags(uint32(i+1), imap.UID(fu.UID), sel.imapFlags(fu.UID, fu.Flags)); err != nil {
 					return err
@@ -276,6 +309,28 @@ func (sel *selected) imapFlags(uid uint32, flags []string) []imap.Flag {
 }
 
 func flagKey(flags []string) string { return strings.Join(flags, " ") }
+
+// noteOwn records a flag change this session made (see ownFlags).
+func (sel *selected) noteOwn(u store.FlagUpdate) {
+	sel.ownFlags[u.UID] = append(sel.ownFlags[u.UID], flagKey(u.Flags))
+}
+
+// isOwnEcho reports whether a flags event is the store's echo of our own change, and
+// forgets it (and any older own change whose echo was coalesced away).
+func (sel *selected) isOwnEcho(uid uint32, key string) bool {
+	keys := sel.ownFlags[uid]
+	for i, k := range keys {
+		if k == key {
+			if rest := keys[i+1:]; len(rest) > 0 {
+				sel.ownFlags[uid] = rest
+			} else {
+				delete(sel.ownFlags, uid)
+			}
+			return true
+		}
+	}
+	return false
+}
 
 func hasFlag(flags []string, f string) bool {
 	for _, x := range flags {
@@ -416,7 +471,7 @@ func (sess *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags 
 			return storeErr("store", err)
 		}
 		for _, u := range updates {
-			sel.ownFlags[u.UID] = flagKey(u.Flags)
+			sel.noteOwn(u)
 		}
 		sess.hub.cache.ownFlags(sel.id, updates)
 	}
@@ -427,21 +482,16 @@ func (sess *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags 
 	if err != nil {
 		return storeErr("store", err)
 	}
-	_, uidCmd := numSet.(imap.UIDSet)
+	// The FETCH replies go out through poll, which imapserver runs right after this
+	// command: only there can a FLAGS response announcing a new keyword precede them
+	// (a FetchWriter cannot write FLAGS). They carry the UID, as UID STORE needs.
+	ev := store.Event{Kind: store.EventFlags, AccountID: ownResponse, MailboxID: sel.id}
 	for _, m := range msgs {
-		i := sel.index(m.uid)
-		if i < 0 {
-			continue
-		}
-		rw := w.CreateMessage(uint32(i + 1))
-		if uidCmd {
-			rw.WriteUID(imap.UID(m.uid))
-		}
-		rw.WriteFlags(sel.imapFlags(m.uid, m.flags))
-		if err := rw.Close(); err != nil {
-			return err
-		}
+		ev.Flags = append(ev.Flags, store.FlagUpdate{UID: m.uid, Flags: m.flags})
 	}
+	sess.mu.Lock()
+	sel.pending = append(sel.pending, ev)
+	sess.mu.Unlock()
 	return nil
 }
 

@@ -236,14 +236,76 @@ func (s *Server) appendLimit() uint32 {
 	return uint32(min(s.cfg.MaxMessageBytes, math.MaxUint32))
 }
 
-// countedConn releases its per-IP slot exactly once when closed.
+// countedConn releases its per-IP slot exactly once when closed, and coalesces
+// writes: imapserver flushes its buffer after every response line, which costs one
+// write(2) per FETCH line. We keep what it writes until the connection next reads
+// (the server only reads when it has answered everything it can, or waits for the
+// client), when the buffer passes writeCoalesceMax, or at Close. While a read is
+// blocked (IDLE), writes go straight out.
 type countedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+
+	mu      sync.Mutex
+	reading bool
+	buf     []byte
+}
+
+const (
+	writeCoalesceMax = 32 << 10
+	flushTimeout     = 30 * time.Second
+)
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.reading || len(c.buf)+len(p) > writeCoalesceMax {
+		err := c.flushLocked()
+		c.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		return c.Conn.Write(p)
+	}
+	c.buf = append(c.buf, p...)
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+func (c *countedConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	err := c.flushLocked()
+	c.reading = err == nil
+	c.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.reading = false
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *countedConn) flushLocked() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	c.Conn.SetWriteDeadline(time.Now().Add(flushTimeout))
+	_, err := c.Conn.Write(c.buf)
+	c.Conn.SetWriteDeadline(time.Time{})
+	if cap(c.buf) > 8<<10 {
+		c.buf = nil // idle connections should not pin large buffers
+	} else {
+		c.buf = c.buf[:0]
+	}
+	return err
 }
 
 func (c *countedConn) Close() error {
+	c.mu.Lock()
+	c.flushLocked() // the BYE after LOGOUT
+	c.mu.Unlock()
 	err := c.Conn.Close()
 	c.once.Do(c.release)
 	return err

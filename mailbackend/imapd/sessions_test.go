@@ -159,3 +159,43 @@ func TestSequenceNumbersStableUntilExpungeAllowed(t *testing.T) {
 		t.Fatalf("FETCH after EXPUNGE: %s", got)
 	}
 }
+
+// A keyword is announced in FLAGS before a FETCH uses it, for our own STORE and for
+// another session's; \Recent goes to the first session only (RFC 3501 2.3.2).
+func TestKeywordsAnnouncedAndRecent(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(simpleMsg)
+	a := e.raw(true)
+	sel := joined(a.ok("SELECT INBOX"))
+	if !strings.Contains(sel, "* 1 RECENT") {
+		t.Errorf("first SELECT: %s", sel)
+	}
+	b := e.raw(true)
+	if got := joined(b.ok("SELECT INBOX")); !strings.Contains(got, "* 0 RECENT") {
+		t.Errorf("second SELECT took \\Recent too: %s", got)
+	}
+	got := a.ok("STORE 1 +FLAGS ($Project)")
+	fl, fe := -1, -1
+	for i, l := range got {
+		if strings.HasPrefix(l, "* FLAGS (") && strings.Contains(l, "$Project") {
+			fl = i
+		}
+		if strings.HasPrefix(l, "* 1 FETCH") && strings.Contains(l, "$Project") && strings.Contains(l, `\Recent`) {
+			fe = i
+		}
+	}
+	if fl < 0 || fe < 0 || fl > fe {
+		t.Errorf("own STORE: %q", got)
+	}
+	var other string
+	eventually(t, "keyword in the other session", func() bool {
+		other += joined(b.ok("NOOP"))
+		return strings.Contains(other, "$Project)")
+	})
+	if i, j := strings.Index(other, "* FLAGS ("), strings.Index(other, "FETCH"); i < 0 || i > j {
+		t.Errorf("other session: %q", other)
+	}
+	if got := joined(a.ok("SELECT INBOX")); !strings.Contains(got, "$Project") {
+		t.Errorf("FLAGS at SELECT lacks the keyword: %s", got)
+	}
+}

@@ -121,7 +121,14 @@ func parseAddressList(s string) []Address {
 				if angle || inGroup || hasSpecial(toks[start:i], "@", "<") {
 					continue // a route inside <...>, or a stray colon
 				}
-				out = append(out, Address{Mailbox: phrase(toks[start:i])})
+				name := phrase(toks[start:i])
+				if name == "" {
+					// A group needs a display-name (RFC 5322 section 3.4): drop
+					// the stray colon.
+					start = i + 1
+					continue
+				}
+				out = append(out, Address{Mailbox: name})
 				inGroup = true
 				start = i + 1
 				continue
@@ -184,6 +191,9 @@ func hasSpecial(toks []addrTok, specials ...string) bool {
 // phrase joins words (atoms and quoted strings) with single spaces, the way Dovecot
 // reports display names: quotes removed, encoded words left intact.
 func phrase(toks []addrTok) string {
+	if len(toks) == 1 && toks[0].kind != tokComment {
+		return toks[0].text
+	}
 	var b strings.Builder
 	for _, t := range toks {
 		if t.kind == tokComment {
@@ -296,6 +306,9 @@ func addrSpec(toks []addrTok) (local, domain string) {
 		}
 	}
 	join := func(ts []addrTok) string {
+		if len(ts) == 1 && ts[0].kind != tokComment {
+			return ts[0].text
+		}
 		var b strings.Builder
 		for _, t := range ts {
 			if t.kind == tokComment {

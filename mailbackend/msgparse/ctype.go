@@ -190,7 +190,9 @@ func decode2231(secs []rawParam) string {
 		}
 	}
 	if charset == "" {
-		return DecodeCharset("utf-8", b)
+		// No charset named: keep the bytes; makeValidUTF8 decodes them with the
+		// message's charset if they are not UTF-8.
+		return string(b)
 	}
 	return DecodeCharset(charset, b)
 }

@@ -104,6 +104,13 @@ func TestHTMLText(t *testing.T) {
 	}
 }
 
+func TestHTMLTextBrokenHead(t *testing.T) {
+	got := htmlText("<html><head><meta charset=utf-8><title>t</title><body><p>visible text</p>")
+	if !strings.Contains(got, "visible text") {
+		t.Errorf("htmlText = %q", got)
+	}
+}
+
 func TestSearchTextJapanese(t *testing.T) {
 	raw := "From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.jp>\r\n" +
 		"To: =?Shift_JIS?B?lPyVaQ==?= <bimi@example.jp>, plain@example.jp\r\n" +
@@ -178,5 +185,20 @@ func TestIMAPParams(t *testing.T) {
 	img := &Part{Type: "image", Subtype: "png"}
 	if got := img.IMAPParams(); len(got) != 0 {
 		t.Errorf("image params = %v", got)
+	}
+}
+
+func TestPartDecodedAndText(t *testing.T) {
+	raw := []byte(crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=iso-2022-jp\nContent-Transfer-Encoding: base64\n\nGyRCRnxLXDhsGyhC\n--b\nContent-Transfer-Encoding: x-uuencode\n\nbegin\n--b--\n"))
+	p, _ := Parse(raw)
+	a := p.Structure.Parts[0]
+	if got, ok := a.Decoded(raw); !ok || string(got) != "\x1b$BF|K\\8l\x1b(B" {
+		t.Errorf("Decoded = %q %v", got, ok)
+	}
+	if got := a.Text(raw); got != "日本語" {
+		t.Errorf("Text = %q", got)
+	}
+	if _, ok := p.Structure.Parts[1].Decoded(raw); ok {
+		t.Error("x-uuencode decoded")
 	}
 }

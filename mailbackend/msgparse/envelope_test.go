@@ -40,6 +40,7 @@ func TestAddressList(t *testing.T) {
 		{`"john doe"@example.com`, []Address{{Mailbox: "john doe", Host: "example.com"}}},
 		{"Mr. J. Smith <js@example.com>", []Address{{Name: "Mr. J. Smith", Mailbox: "js", Host: "example.com"}}},
 		{"(comment only)", []Address{{Name: "comment only", Mailbox: missingMailbox, Host: missingDomain}}},
+		{": a@b.c;", []Address{{Mailbox: "a", Host: "b.c"}}},
 		{"user@[192.0.2.1]", []Address{{Mailbox: "user", Host: "[192.0.2.1]"}}},
 		{"", nil},
 		{"   ", nil},
@@ -149,5 +150,28 @@ func TestParseDate(t *testing.T) {
 				t.Errorf("parseDate(%q) zone offset %d, want %d", tc.in, off, woff)
 			}
 		}
+	}
+}
+
+// Raw 8-bit header text in the message's legacy charset is decoded at parse time, since
+// the store's JSON would otherwise replace it with U+FFFD; valid UTF-8 and encoded words
+// stay as written.
+func TestRaw8bitHeadersBecomeUTF8(t *testing.T) {
+	raw := "From: \x8eR\x93c <yamada@example.jp>\r\n" + // 山田 in Shift_JIS
+		"To: =?UTF-8?B?5bGx55Sw?= <a@example.jp>, \xe5\xb1\xb1 <b@example.jp>\r\n" +
+		"Subject: \x93\xfa\x96{\r\n" + // 日本 in Shift_JIS
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=Shift_JIS\r\n\r\nx\r\n" +
+		"--b\r\nContent-Type: application/pdf; name=\"\x93\xfa.pdf\"\r\n\r\nx\r\n--b--\r\n"
+	p, _ := Parse([]byte(raw))
+	e := p.Envelope
+	if e.Subject != "日本" || e.From[0].Name != "山田" {
+		t.Errorf("subject %q from %q", e.Subject, e.From[0].Name)
+	}
+	if e.To[0].Name != "=?UTF-8?B?5bGx55Sw?=" || e.To[1].Name != "山" {
+		t.Errorf("to = %+v", e.To)
+	}
+	if got := p.Structure.Parts[1].Param("name"); got != "日.pdf" {
+		t.Errorf("param = %q", got)
 	}
 }

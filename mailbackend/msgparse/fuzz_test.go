@@ -25,6 +25,8 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse: %v", err)
 		}
 		checkPart(t, p.Structure, 0, int64(len(raw)))
+		// Everything must survive the store's JSON unchanged: valid UTF-8 only.
+		checkUTF8(t, p.Envelope, p.Structure)
 		for _, s := range []string{p.Text.Subject, p.Text.From, p.Text.To, p.Text.Cc, p.Text.Bcc, p.Text.Body} {
 			if !utf8.ValidString(s) {
 				t.Fatalf("search text not UTF-8: %q", s)
@@ -75,4 +77,34 @@ var fuzzSeeds = []string{
 	crlf("Content-Type: text/plain; charset=iso-2022-jp\nContent-Transfer-Encoding: base64\n\nGyRCRnxLXDhsGyhC\n"),
 	crlf("Content-Type: text/html; charset*0*=utf-8''%E3; charset*1=x; name*=bad'\n\n<p>x</p>"),
 	"Content-Type: multipart/mixed; boundary=\"" + strings.Repeat("x", 70) + "\"\r\n\r\n--" + strings.Repeat("x", 70) + "\r\n\r\n",
+}
+
+func checkUTF8(t *testing.T, e *Envelope, p *Part) {
+	t.Helper()
+	strs := []string{p.Type, p.Subtype, p.ID, p.Description, p.Encoding, p.MD5, p.Disposition, p.Location}
+	for _, ps := range [][]Param{p.Params, p.DispositionParams} {
+		for _, x := range ps {
+			strs = append(strs, x.Name, x.Value)
+		}
+	}
+	strs = append(strs, p.Language...)
+	if e != nil {
+		strs = append(strs, e.RawDate, e.Subject, e.InReplyTo, e.MessageID)
+		for _, l := range [][]Address{e.From, e.Sender, e.ReplyTo, e.To, e.Cc, e.Bcc} {
+			for _, a := range l {
+				strs = append(strs, a.Name, a.Mailbox, a.Host, a.Route)
+			}
+		}
+	}
+	for _, s := range strs {
+		if !utf8.ValidString(s) {
+			t.Fatalf("not UTF-8, JSON would change it: %q", s)
+		}
+	}
+	for _, c := range p.Parts {
+		checkUTF8(t, nil, c)
+	}
+	if p.Message != nil {
+		checkUTF8(t, p.Envelope, p.Message)
+	}
 }

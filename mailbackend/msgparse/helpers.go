@@ -2,6 +2,7 @@ package msgparse
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -13,7 +14,8 @@ func (a Address) Addr() string {
 	return a.Mailbox + "@" + a.Host
 }
 
-// IsGroupStart and IsGroupEnd identify RFC 9051 group markers in an address list.
+// IsGroupStart reports the marker that opens a group (RFC 9051 section 7.5.2): its
+// Mailbox is the group name.
 func (a Address) IsGroupStart() bool { return a.Host == "" && a.Mailbox != "" }
 
 // IsGroupEnd reports the marker that closes a group.
@@ -86,36 +88,52 @@ func (p *Part) Section(path []int) *Part {
 	return cur
 }
 
-// Walk calls fn for part and every part below it (children of multiparts and the
-// enclosed message of message/rfc822) with its IMAP section number ("" for the top
-// level, "1", "1.2", ...), depth first, as RFC 9051 section 6.4.5 numbers them.
+// Walk calls fn for p and every part below it (children of multiparts, enclosed
+// messages of message/rfc822 parts), depth first, with the section number that
+// Section resolves back to that part ("1", "2.1", ...), as RFC 9051 section 6.4.5
+// numbers them. The top level gets ""; when it is not a multipart it is also part "1",
+// for which fn is not called a second time. A multipart enclosed in a message/rfc822
+// part has no number of its own (its children are numbered below the message part).
 func (p *Part) Walk(fn func(section string, part *Part)) {
-	walk(p, "", fn)
+	fn("", p)
+	walkMessage(p, "", true, fn)
 }
 
-func walk(p *Part, section string, fn func(string, *Part)) {
-	fn(section, p)
-	prefix := section
-	if prefix != "" {
-		prefix += "."
+// walkMessage numbers the body of a message whose top part is m and whose own section
+// is prefix ("" for the top level).
+func walkMessage(m *Part, prefix string, top bool, fn func(string, *Part)) {
+	if m.Type == "multipart" {
+		for i, c := range m.Parts {
+			walkPart(c, join(prefix, i+1), fn)
+		}
+		return
 	}
+	s := join(prefix, 1)
+	if !top {
+		fn(s, m)
+	}
+	if m.Message != nil {
+		walkMessage(m.Message, s, false, fn)
+	}
+}
+
+func walkPart(p *Part, section string, fn func(string, *Part)) {
+	fn(section, p)
 	switch {
 	case p.Type == "multipart":
 		for i, c := range p.Parts {
-			walk(c, fmt.Sprintf("%s%d", prefix, i+1), fn)
+			walkPart(c, join(section, i+1), fn)
 		}
 	case p.Message != nil:
-		m := p.Message
-		// RFC 9051 section 6.4.5: the parts of an enclosed message are numbered below
-		// the message part; a non-multipart enclosed body is its part 1.
-		if m.Type == "multipart" {
-			for i, c := range m.Parts {
-				walk(c, fmt.Sprintf("%s%d", prefix, i+1), fn)
-			}
-		} else {
-			walk(m, prefix+"1", fn)
-		}
+		walkMessage(p.Message, section, false, fn)
 	}
+}
+
+func join(prefix string, n int) string {
+	if prefix == "" {
+		return strconv.Itoa(n)
+	}
+	return prefix + "." + strconv.Itoa(n)
 }
 
 // IMAPParams returns the Content-Type parameters in the shape Dovecot gives them in
@@ -165,4 +183,37 @@ func encodeParams(params []Param) []Param {
 		out[i] = Param{Name: p.Name + "*", Value: b.String()}
 	}
 	return out
+}
+
+// Body returns the part's body bytes as stored (BODY[section]) out of the whole
+// message raw that was parsed.
+func (p *Part) Body(raw []byte) []byte {
+	if p.End > int64(len(raw)) || p.BodyStart > p.End {
+		return nil
+	}
+	return raw[p.BodyStart:p.End]
+}
+
+// Decoded returns the body with its Content-Transfer-Encoding undone, as BINARY[section]
+// serves it (RFC 3516). ok is false for an encoding this package does not know, which
+// the IMAP server reports as [UNKNOWN-CTE].
+func (p *Part) Decoded(raw []byte) (data []byte, ok bool) {
+	switch strings.ToLower(p.Encoding) {
+	case "", "7bit", "8bit", "binary":
+		return p.Body(raw), true
+	case "base64", "quoted-printable":
+		return DecodeTransfer(p.Encoding, p.Body(raw)), true
+	}
+	return nil, false
+}
+
+// Text returns a text part's content as UTF-8: transfer-decoded, then converted from
+// its charset (for HTML without a charset parameter, from its <meta> declaration).
+func (p *Part) Text(raw []byte) string {
+	data := DecodeTransfer(p.Encoding, p.Body(raw))
+	cs := p.Param("charset")
+	if cs == "" && p.Subtype == "html" {
+		cs = sniffHTMLCharset(data)
+	}
+	return DecodeCharset(cs, data)
 }

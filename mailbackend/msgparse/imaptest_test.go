@@ -1,6 +1,8 @@
 package msgparse
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -171,5 +173,46 @@ Hello world
 		if got := section(t, raw, root, tc.path, tc.what); got != tc.want {
 			t.Errorf("BODY[%v.%s] = %q, want %q", tc.path, tc.what, got, tc.want)
 		}
+	}
+}
+
+// Walk and Section agree on every number, including message/rfc822 inside
+// message/rfc822 at the top level.
+func TestWalkMatchesSection(t *testing.T) {
+	for _, raw := range []string{imaptestMIME, rfc822Message, mixedMessage, crlf("Content-Type: message/rfc822\n\nContent-Type: message/rfc822\n\nSubject: x\n\ny\n")} {
+		p, _ := Parse([]byte(raw))
+		n := 0
+		p.Structure.Walk(func(section string, part *Part) {
+			n++
+			var path []int
+			if section != "" {
+				for _, f := range strings.Split(section, ".") {
+					path = append(path, atoi(f))
+				}
+			}
+			if got := p.Structure.Section(path); got != part {
+				t.Errorf("Walk section %q: Section gives %+v, want %+v", section, got, part)
+			}
+		})
+		if n < 2 {
+			t.Errorf("Walk visited %d parts", n)
+		}
+	}
+}
+
+// The store keeps Structure and Envelope as JSON; a round trip must not change them.
+func TestJSONRoundTrip(t *testing.T) {
+	p, _ := Parse([]byte(imaptestMIME))
+	b, err := json.Marshal(p.Structure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Part
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	back.Parts[1].Envelope.Date = p.Structure.Parts[1].Envelope.Date // time zones compare by pointer
+	if !reflect.DeepEqual(&back, p.Structure) {
+		t.Errorf("round trip changed the structure:\n%s", b)
 	}
 }

@@ -21,6 +21,7 @@ func Parse(raw []byte) (*Parsed, error) {
 	}
 	p := &parser{raw: raw, fields: make([]field, 0, 32)}
 	env, root, _, _, _ := p.message(0, 0)
+	makeValidUTF8(env, root)
 	out := &Parsed{Envelope: env, Structure: root}
 	out.HasAttachments = hasAttachments(root, nil)
 	out.Text = p.searchText(env, root)

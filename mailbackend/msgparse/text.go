@@ -186,12 +186,16 @@ func htmlText(s string) string {
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()
 			switch string(name) {
-			case "script", "style", "head", "title":
+			case "script", "style", "title":
 				if tt == html.StartTagToken {
 					skip++
 				} else if tt == html.EndTagToken && skip > 0 {
 					skip--
 				}
+			case "body":
+				// An unclosed <style> or <title> in a broken head must not hide
+				// the whole body.
+				skip = 0
 			case "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
 				"table", "blockquote", "pre", "hr", "ul", "ol", "dl", "dt", "dd":
 				buf = bytes.TrimRight(buf, " ")

@@ -24,6 +24,9 @@ func (s *session) Data(r io.Reader) error {
 		// allows no reply before the end of data).
 		return s.fail("data", err)
 	}
+	if s.tls == nil && s.conn != nil && s.conn.dotCRSeen.Load() {
+		raw.bare = true // <CRLF>.<CR>x, seen on the wire before go-smtp dropped the CR
+	}
 	if raw.bare {
 		s.log.Warn("smtp message refused: bare CR or LF", "from", s.from, "account", s.accountName(), "size", len(raw.data))
 		return s.fail("data", errBareNewline)
@@ -85,9 +88,10 @@ type strictData struct {
 //
 // go-smtp ends DATA only at <CRLF>.<CRLF>, so the SEC Consult smuggling variants
 // (<LF>.<CRLF>, <LF>.<LF>, <CR>.<CR>, <CR>.<CRLF>) stay inside one message, where
-// their bare CR or LF gets it refused. One form is hidden from us: in <CRLF>.<CR>x
-// go-smtp's dot-unstuffing drops the '.' and the CR, so the data we see holds only
-// CRLF line ends; such a message cannot smuggle anything further either.
+// their bare CR or LF gets it refused. One form is hidden from this reader: in
+// <CRLF>.<CR>x go-smtp's dot-unstuffing drops the '.' and the CR. On plaintext
+// connections connInfo spots it on the wire; under TLS it cannot, and the message
+// is accepted with clean CRLF line ends (one message, nothing left to smuggle).
 func readStrict(r io.Reader, limit int64) (strictData, error) {
 	// Read straight into the growing message buffer (no intermediate chunk), and
 	// scan each newly read piece for bare line ends.

@@ -192,7 +192,10 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &connInfo{Conn: c, srv: l.srv, role: l.role, start: time.Now(), ip: auth.IPOf(c.RemoteAddr()), readTimeout: l.srv.cfg.ReadTimeout}, nil
+	ci := &connInfo{Conn: c, srv: l.srv, role: l.role, start: time.Now(), ip: auth.IPOf(c.RemoteAddr()), readTimeout: l.srv.cfg.ReadTimeout}
+	// Under implicit TLS this layer only ever sees ciphertext.
+	ci.scanOff.Store(l.role == roleSubmissions)
+	return ci, nil
 }
 
 // connInfo is one client connection, below TLS.
@@ -204,6 +207,13 @@ type connInfo struct {
 	ip          string
 	readTimeout time.Duration
 	lastExtend  time.Time // only touched by the connection's reading goroutine
+
+	// dotCR watches the plaintext byte stream for <CRLF>.<CR> followed by anything
+	// but LF, the one bare CR go-smtp's dot-unstuffing hides from Data (see
+	// readStrict); dotCRSeen taints the connection for good. Off once TLS starts.
+	dotCR     int
+	dotCRSeen atomic.Bool
+	scanOff   atomic.Bool
 
 	mu       sync.Mutex
 	helo     string
@@ -218,6 +228,9 @@ type connInfo struct {
 // deadline once per command line, and not again during DATA).
 func (c *connInfo) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
+	if n > 0 && !c.scanOff.Load() && !c.dotCRSeen.Load() {
+		c.scanDotCR(b[:n])
+	}
 	if n > 0 && c.readTimeout > 0 {
 		if now := time.Now(); now.Sub(c.lastExtend) > time.Second {
 			c.lastExtend = now
@@ -225,6 +238,32 @@ func (c *connInfo) Read(b []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// scanDotCR advances the <CRLF>.<CR>x matcher over p. A legitimate client never
+// sends it: a line starting with '.' is either dot-stuffed ("..") or the end of data.
+func (c *connInfo) scanDotCR(p []byte) {
+	st := c.dotCR
+	for _, b := range p {
+		switch {
+		case st == 4 && b != '\n': // <CRLF>.<CR> and then not LF
+			c.dotCRSeen.Store(true)
+			return
+		case b == '\r':
+			if st == 3 {
+				st = 4
+			} else {
+				st = 1
+			}
+		case b == '\n' && (st == 1 || st == 4):
+			st = 2
+		case b == '.' && st == 2:
+			st = 3
+		default:
+			st = 0
+		}
+	}
+	c.dotCR = st
 }
 
 func (c *connInfo) Close() error {

@@ -61,6 +61,9 @@ func (s *Server) newSession(r role, c *smtp.Conn) (smtp.Session, error) {
 	}
 	sess.log = s.log.With("role", r.String(), "ip", sess.ip, "helo", sess.helo)
 	if sess.conn != nil {
+		if sess.tls != nil {
+			sess.conn.scanOff.Store(true) // after STARTTLS the conn carries ciphertext
+		}
 		sess.conn.update(func(ci *connInfo) {
 			ci.helo = sess.helo
 			if sess.tls != nil {
@@ -111,7 +114,7 @@ func (s *session) Logout() error { return nil }
 // offered there), and on submission only once the connection is private, which
 // RFC 4954 section 4 asks for plaintext mechanisms.
 func (s *session) AuthMechanisms() []string {
-	if !s.submission() || s.account != nil || !s.authAllowed() {
+	if !s.submission() || s.srv.auth == nil || s.account != nil || !s.authAllowed() {
 		return nil
 	}
 	return []string{sasl.Plain, "LOGIN"}
@@ -127,7 +130,7 @@ func (s *session) authAllowed() bool {
 
 // Auth starts a SASL exchange for AUTH (RFC 4954).
 func (s *session) Auth(mech string) (sasl.Server, error) {
-	if !s.submission() {
+	if !s.submission() || s.srv.auth == nil {
 		return nil, reply(errAuthNotHere)
 	}
 	if !s.authAllowed() {

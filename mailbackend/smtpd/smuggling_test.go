@@ -19,9 +19,8 @@ func TestSmugglingVariantsNeverMakeASecondMessage(t *testing.T) {
 		{"LF.LF", "\n.\n", true},
 		{"CR.CR", "\r.\r", true},
 		{"CR.CRLF", "\r.\r\n", true},
-		// go-smtp's dot-unstuffing swallows the CR after <CRLF>.; what we get is one
-		// clean message with the forged commands as text (see readStrict).
-		{"CRLF.CR", "\r\n.\r", false},
+		// go-smtp's dot-unstuffing swallows this CR; connInfo sees it on the wire.
+		{"CRLF.CR", "\r\n.\r", true},
 		{"CRLF.LF", "\r\n.\n", true},
 	}
 	for _, v := range variants {

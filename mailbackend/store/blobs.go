@@ -41,44 +41,103 @@ func (s *Store) blobPath(id string) string {
 	return filepath.Join(s.blobDir, id[:2], id[2:])
 }
 
-// writeBlob makes sure the blob file for raw exists with its bytes fsynced. It does
-// not fsync the directory entry; the caller does that (once per batch) with syncDir.
-func (s *Store) writeBlob(id string, raw []byte) error {
-	path := s.blobPath(id)
-	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(raw)) {
+// putBlob makes the blob for raw durable at its final path. A file at a final path is
+// trusted only once a committed blobs row refers to it (rows commit only after this
+// returns); any other file there is rewritten. Concurrent writers of the same content
+// in this process share one write.
+func (s *Store) putBlob(ctx context.Context, id string, raw []byte) error {
+	if s.blobCommitted(ctx, id, int64(len(raw))) {
 		return nil
 	}
+	s.flightMu.Lock()
+	if f := s.flights[id]; f != nil {
+		s.flightMu.Unlock()
+		<-f.done
+		return f.err
+	}
+	f := &flight{done: make(chan struct{})}
+	s.flights[id] = f
+	s.flightMu.Unlock()
+	f.err = s.writeBlobFile(id, raw)
+	s.flightMu.Lock()
+	delete(s.flights, id)
+	s.flightMu.Unlock()
+	close(f.done)
+	return f.err
+}
+
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+func (s *Store) blobCommitted(ctx context.Context, id string, size int64) bool {
+	var n int64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT size FROM blobs WHERE id = ?`, id).Scan(&n); err != nil || n != size {
+		return false
+	}
+	fi, err := os.Stat(s.blobPath(id))
+	return err == nil && fi.Size() == size
+}
+
+// writeBlobFile writes raw to a temp file, links it to its final name and then fsyncs
+// the file and the directory. Linking before the fsync lets one journal commit carry
+// both the data and the new name on ext4 and the like, so the directory fsync POSIX
+// asks for is then almost free: one fsync wait per message instead of two. This is
+// safe because nothing trusts the final name before a row referring to it commits,
+// and Open removes files nothing refers to.
+func (s *Store) writeBlobFile(id string, raw []byte) (err error) {
+	path := s.blobPath(id)
 	f, err := os.CreateTemp(s.tmpDir, "b-*")
 	if err != nil {
 		return fmt.Errorf("blob temp: %w", err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(raw)
-	if err == nil {
-		if !s.noSync {
-			err = f.Sync()
+	defer func() {
+		f.Close()
+		os.Remove(tmp)
+		if err != nil {
+			err = fmt.Errorf("write blob %s: %w", id, err)
+		}
+	}()
+	if _, err := f.Write(raw); err != nil {
+		return err
+	}
+	err = os.Link(tmp, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// First blob in this fan-out directory.
+		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+			err = os.Link(tmp, path)
 		}
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-		if errors.Is(err, fs.ErrNotExist) {
-			// First blob in this fan-out directory.
-			if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
-				err = os.Rename(tmp, path)
-			}
+	if errors.Is(err, fs.ErrExist) {
+		// An uncommitted file is in the way: the leftover of a crash. Replace it, but
+		// only with bytes that are already durable.
+		if err := s.syncFile(f); err != nil {
+			return err
 		}
+		if err := os.Rename(tmp, path); err != nil {
+			return err
+		}
+		return s.syncDir(filepath.Dir(path))
 	}
 	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write blob %s: %w", id, err)
+		return err
 	}
-	return nil
+	if err := s.syncFile(f); err != nil {
+		return err
+	}
+	return s.syncDir(filepath.Dir(path))
 }
 
-// syncDir fsyncs a directory so that a rename into it survives a crash.
+func (s *Store) syncFile(f *os.File) error {
+	if s.noSync {
+		return nil
+	}
+	return f.Sync()
+}
+
+// syncDir fsyncs a directory so that a new name in it survives a crash.
 func (s *Store) syncDir(dir string) error {
 	if s.noSync {
 		return nil
@@ -95,15 +154,6 @@ func (s *Store) syncDir(dir string) error {
 		return fmt.Errorf("fsync %s: %w", dir, err)
 	}
 	return nil
-}
-
-// storeBlobDurably writes a blob and fsyncs its directory: for the paths that do not
-// batch (queue, and a delivery whose blob vanished under it).
-func (s *Store) storeBlobDurably(id string, raw []byte) error {
-	if err := s.writeBlob(id, raw); err != nil {
-		return err
-	}
-	return s.syncDir(filepath.Dir(s.blobPath(id)))
 }
 
 // OpenBlob opens a message's bytes for reading (ReadAt/Seek for section fetches).

@@ -35,7 +35,36 @@ func crashChild(dir string) {
 		fmt.Fprintln(os.Stderr, "child account:", err)
 		os.Exit(2)
 	}
+	var mu sync.Mutex
+	var mine []uint32
 	var wg sync.WaitGroup
+	// Expunge some delivered messages meanwhile, so that blob collection (the shared
+	// "same message" blob above all) races deliveries and kills.
+	go func() {
+		inbox, err := s.Mailbox(context.Background(), acct.ID, "INBOX")
+		if err != nil {
+			os.Exit(2)
+		}
+		for {
+			time.Sleep(5 * time.Millisecond)
+			mu.Lock()
+			if len(mine) == 0 {
+				mu.Unlock()
+				continue
+			}
+			i := mrand.IntN(len(mine))
+			uid := mine[i]
+			mine = append(mine[:i], mine[i+1:]...)
+			mu.Unlock()
+			// Announced first: a kill between Remove and its report leaves either state.
+			os.Stdout.WriteString(fmt.Sprintf("removing %d\n", uid))
+			if _, err := s.Remove(context.Background(), inbox.ID, []uint32{uid}); err != nil {
+				fmt.Fprintln(os.Stderr, "child remove:", err)
+				os.Exit(2)
+			}
+			os.Stdout.WriteString(fmt.Sprintf("removed %d\n", uid))
+		}
+	}()
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
 		go func(g int) {
@@ -58,6 +87,11 @@ func crashChild(dir string) {
 				}
 				// One write per line: atomic on a pipe, so lines never interleave.
 				os.Stdout.WriteString(fmt.Sprintf("done %d %s\n", d[0].UID, blobID(raw)))
+				if mrand.IntN(3) == 0 {
+					mu.Lock()
+					mine = append(mine, d[0].UID)
+					mu.Unlock()
+				}
 			}
 		}(g)
 	}
@@ -95,6 +129,8 @@ func TestCrashSafety(t *testing.T) {
 		sha string
 	}
 	var acked []done
+	removed := map[uint32]bool{}  // removal acknowledged: must be gone
+	removing := map[uint32]bool{} // removal started: may be either
 	var lastMax uint32
 	rounds := 20
 	for round := 0; round < rounds; round++ {
@@ -145,6 +181,16 @@ func TestCrashSafety(t *testing.T) {
 		}
 		for _, l := range got {
 			f := strings.Fields(l)
+			if len(f) == 2 && f[0] == "removing" {
+				u, _ := strconv.ParseUint(f[1], 10, 32)
+				removing[uint32(u)] = true
+				continue
+			}
+			if len(f) == 2 && f[0] == "removed" {
+				u, _ := strconv.ParseUint(f[1], 10, 32)
+				removed[uint32(u)] = true
+				continue
+			}
 			if len(f) != 3 || f[0] != "done" {
 				t.Fatalf("bad child line %q", l)
 			}
@@ -182,13 +228,22 @@ func TestCrashSafety(t *testing.T) {
 		}
 		for _, a := range acked {
 			m, ok := byUID[a.uid]
+			if removed[a.uid] {
+				if ok {
+					t.Fatalf("round %d: uid %d came back after its removal was acknowledged", round, a.uid)
+				}
+				continue
+			}
+			if removing[a.uid] && !ok {
+				continue
+			}
 			if !ok {
 				t.Fatalf("round %d: acknowledged uid %d lost", round, a.uid)
 			}
 			if m.BlobID != a.sha {
 				t.Fatalf("round %d: uid %d holds %s, acknowledged %s", round, a.uid, m.BlobID, a.sha)
 			}
-			r, err := s.ReadBlob(a.sha)
+			r, err := s.ReadBlob(m.BlobID)
 			if err != nil {
 				t.Fatalf("round %d: acknowledged blob unreadable: %v", round, err)
 			}

@@ -37,14 +37,16 @@ type Store struct {
 
 	lock *os.File // flock on dataDir/yubin.lock (shared while open)
 
-	commits   chan *commitReq   // callers → runSyncer
-	synced    chan []*commitReq // runSyncer → runCommitter
+	commits   chan *commitReq // callers → runCommitter
 	st        stmts
 	stop      chan struct{}
 	committer sync.WaitGroup
 	closeOnce sync.Once
 	closeMu   sync.RWMutex // held shared while submitting to commits
 	closed    bool
+
+	flightMu sync.Mutex
+	flights  map[string]*flight // blob writes in progress, by blob ID
 
 	// noSync skips blob fsyncs: only for building benchmark fixtures, never in service.
 	noSync bool
@@ -183,7 +185,7 @@ func Open(dataDir string) (*Store, error) {
 		blobDir: filepath.Join(dataDir, "blobs"),
 		tmpDir:  filepath.Join(dataDir, "blobs", "tmp"),
 		commits: make(chan *commitReq, 1024),
-		synced:  make(chan []*commitReq, 4),
+		flights: map[string]*flight{},
 		nudge:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 	}
@@ -254,8 +256,7 @@ func Open(dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("open store db: %w", err)
 	}
 	s.ckdb.SetMaxOpenConns(1)
-	s.committer.Add(3)
-	go s.runSyncer()
+	s.committer.Add(2)
 	go s.runCommitter()
 	go s.runCheckpointer()
 	return s, nil

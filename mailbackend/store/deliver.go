@@ -7,19 +7,17 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/yubinmail/yubin/mailbackend/msgparse"
 )
 
 // Deliveries and appends go through one committer goroutine (group commit): each
-// caller parses its message and writes and fsyncs its blob in its own goroutine, then
-// hands the request over; the committer takes every request waiting, fsyncs their blob
-// directories once, stores them all in one SQLite transaction (one WAL fsync), and
-// only then answers each caller. Throughput therefore grows with concurrency while
-// every answer still means "durable".
+// caller parses its message and makes its blob durable in its own goroutine (so the
+// fsyncs of concurrent callers run in parallel and share journal commits), then hands
+// the request over; the committer takes every request waiting, stores them all in one
+// SQLite transaction (one WAL fsync), and only then answers each caller. Throughput
+// therefore grows with concurrency while every answer still means "durable".
 
 // maxBatch bounds one group commit so a burst cannot hold the write lock for long.
 const maxBatch = 512
@@ -48,10 +46,10 @@ type commitReq struct {
 }
 
 // prepare does everything that does not need the write lock: parse once, encode what
-// FETCH needs, and write the blob file (fsynced, directory not yet).
+// FETCH needs, and make the blob durable.
 func (s *Store) prepare(raw []byte) (*commitReq, error) {
 	r := &commitReq{raw: raw, blobID: blobID(raw), done: make(chan struct{})}
-	p, err := msgparse.Parse(raw)
+	p, err := safeParse(raw)
 	if err != nil {
 		// Parse fails only on input that is not a message at all (empty); keep the
 		// bytes and index them as they are rather than refuse a delivery.
@@ -75,10 +73,22 @@ func (s *Store) prepare(raw []byte) (*commitReq, error) {
 		r.hasAtt = p.HasAttachments
 		r.text = p.Text
 	}
-	if err := s.writeBlob(r.blobID, raw); err != nil {
+	if err := s.putBlob(context.Background(), r.blobID, raw); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// safeParse is msgparse.Parse with its panics turned into errors: a parser bug on one
+// odd message must not take the server down; the message is still stored.
+func safeParse(raw []byte) (p *msgparse.Parsed, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			slog.Error("store: msgparse panicked", "panic", v)
+			p, err = nil, fmt.Errorf("msgparse panic: %v", v)
+		}
+	}()
+	return msgparse.Parse(raw)
 }
 
 // submit hands r to the committer and waits for its answer.
@@ -145,12 +155,10 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, raw []byte, flags [
 	return r.delivered[0].UID, r.delivered[0].UIDValidity, nil
 }
 
-// runSyncer is the first pipeline stage: it gathers waiting requests into a batch and
-// fsyncs the directories their blobs were renamed into, then hands the batch on. It
-// works on the next batch while runCommitter commits the previous one.
-func (s *Store) runSyncer() {
+// runCommitter takes every request waiting (their blobs are already durable) and
+// commits them in one transaction.
+func (s *Store) runCommitter() {
 	defer s.committer.Done()
-	defer close(s.synced)
 	for {
 		var batch []*commitReq
 		select {
@@ -162,38 +170,12 @@ func (s *Store) runSyncer() {
 				batch = append(batch, <-s.commits)
 			}
 			if len(batch) > 0 {
-				s.syncBatch(batch)
+				s.commitBatch(batch)
 			}
 			return
 		}
 		for len(batch) < maxBatch && len(s.commits) > 0 {
 			batch = append(batch, <-s.commits)
-		}
-		s.syncBatch(batch)
-	}
-}
-
-func (s *Store) syncBatch(batch []*commitReq) {
-	dirs := map[string]bool{}
-	for _, r := range batch {
-		dirs[filepath.Dir(s.blobPath(r.blobID))] = true
-	}
-	if err := s.syncDirs(dirs); err != nil {
-		for _, r := range batch {
-			r.err = err
-			close(r.done)
-		}
-		return
-	}
-	s.synced <- batch
-}
-
-// runCommitter is the second stage: one transaction for every batch that is ready.
-func (s *Store) runCommitter() {
-	defer s.committer.Done()
-	for batch := range s.synced {
-		for len(batch) < maxBatch && len(s.synced) > 0 {
-			batch = append(batch, <-s.synced...)
 		}
 		s.commitBatch(batch)
 	}
@@ -243,6 +225,7 @@ func (s *Store) commitBatch(batch []*commitReq) {
 		return
 	}
 	s.walGrew()
+	s.dropUnusedBlobs(batch)
 	// Coalesce the batch's new UIDs per mailbox into one event each, in commit order.
 	var evs []Event
 	newUIDs := map[int64]int{} // mailbox → index of its event in evs
@@ -262,30 +245,20 @@ func (s *Store) commitBatch(batch []*commitReq) {
 	s.events.publish(evs)
 }
 
-func (s *Store) syncDirs(dirs map[string]bool) error {
-	if len(dirs) == 1 {
-		for d := range dirs {
-			return s.syncDir(d)
+// dropUnusedBlobs removes the files written for failed requests that no row uses.
+// A concurrent delivery of the same bytes that needs the file again finds it missing
+// under the write lock (ensureBlob) and rewrites it.
+func (s *Store) dropUnusedBlobs(batch []*commitReq) {
+	for _, r := range batch {
+		if r.err == nil {
+			continue
+		}
+		var one int
+		err := s.wdb.QueryRow(`SELECT 1 FROM blobs WHERE id = ?`, r.blobID).Scan(&one)
+		if errors.Is(err, errNoRows) {
+			os.Remove(s.blobPath(r.blobID))
 		}
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	for d := range dirs {
-		wg.Add(1)
-		go func(d string) {
-			defer wg.Done()
-			if err := s.syncDir(d); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-			}
-		}(d)
-	}
-	wg.Wait()
-	return first
 }
 
 // resolveTargets fills in the mailbox of every target: Recipient.Mailbox by name,
@@ -371,7 +344,7 @@ func nullBytes(b []byte) any {
 // check runs while the write lock is held, so rewriting then is enough.
 func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *msgparse.SearchText) error {
 	if fi, err := os.Stat(s.blobPath(id)); err != nil || fi.Size() != int64(len(raw)) {
-		if err := s.storeBlobDurably(id, raw); err != nil {
+		if err := s.writeBlobFile(id, raw); err != nil {
 			return err
 		}
 	}

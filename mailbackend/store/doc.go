@@ -3,10 +3,24 @@
 // flags and the envelope and body structure parsed once at delivery, the outbound
 // queue's persistence, full-text search, and change events.
 //
-// Metadata lives in SQLite (modernc.org/sqlite, WAL) under data_dir; message bytes
-// live in content-addressed blob files under data_dir/blobs. Nothing is reported done
-// before both the blob and its metadata are durable (fsync, then commit).
+// Metadata lives in SQLite (modernc.org/sqlite, WAL, synchronous=FULL) in
+// data_dir/yubin.db; message bytes live in content-addressed blob files
+// data_dir/blobs/ab/cdef… (SHA-256). Nothing is reported done before both the blob
+// and its metadata are durable: the blob is fsynced (file and directory) before the
+// transaction that refers to it commits, and a file nothing refers to is never
+// trusted and is removed at the next Open.
+//
+// Writes are serialised through one SQLite connection. Deliver and Append use group
+// commit (deliver.go): concurrent callers write their blobs in parallel and share one
+// transaction and one WAL fsync. Reads use a separate connection pool and never wait
+// for a commit. Change events are published after commit, in commit order, to
+// unbounded per-subscriber queues (events.go). Full-text search is an FTS5 trigram
+// index, one row per blob (search.go).
+//
+// Several processes may open the same spool (the CLI while the server runs); crash
+// cleanup runs only in a process that opens it alone (flock on data_dir/yubin.lock).
 //
 // It must never speak a protocol or format replies: SMTP, IMAP and POP3 semantics
-// beyond storage belong to their servers. It deals in UIDs, never sequence numbers.
+// beyond storage belong to their servers. It deals in UIDs, never sequence numbers,
+// and never reads a blob to answer a metadata question.
 package store

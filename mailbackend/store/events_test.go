@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -32,10 +34,23 @@ func TestEvents(t *testing.T) {
 	other := s.Subscribe(alice.ID)
 
 	// A slow reader: many events published before anything is read, none dropped.
-	const n = 300
-	for i := 0; i < n; i++ {
-		mustDeliver(t, s, testMessage("a@b.test", "x", string(rune(i))), Recipient{AccountID: bob.ID})
+	// Concurrent deliveries share commits; UIDs are assigned in commit order, so the
+	// events must still arrive with UIDs ascending.
+	const n, writers = 320, 8
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < n/writers; i++ {
+				if _, err := s.Deliver(ctx, testMessage("a@b.test", "x", fmt.Sprint(w, i)), []Recipient{{AccountID: bob.ID}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
 	}
+	wg.Wait()
 	var got []uint32
 	for len(got) < n {
 		ev := nextEvent(t, sub)

@@ -105,7 +105,6 @@ func scanMailbox(sc interface{ Scan(...any) error }) (*Mailbox, error) {
 	return &m, nil
 }
 
-
 func sortMailboxNames(a, b string) bool {
 	ai := a == inbox || isInferior(a, inbox)
 	bi := b == inbox || isInferior(b, inbox)

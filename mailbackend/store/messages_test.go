@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"sync"
@@ -355,5 +356,34 @@ func TestConcurrentDeliveriesAndReaders(t *testing.T) {
 	st, _ := s.Status(ctx, mb.ID)
 	if st.Messages != writers*each || st.UIDNext != writers*each+1 {
 		t.Fatalf("Status %+v", st)
+	}
+}
+
+// One bad request in a group commit fails alone; the others in the batch are stored.
+func TestBatchFailureIsolated(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	bob := addAccount(t, s, "bob@example.test")
+	var wg sync.WaitGroup
+	errs := make([]error, 12)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			acct := bob.ID
+			if i == 5 {
+				acct = 9999
+			}
+			_, errs[i] = s.Deliver(ctx, testMessage("a@b.test", "x", fmt.Sprint(i)), []Recipient{{AccountID: acct}})
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (err != nil) != (i == 5) {
+			t.Errorf("delivery %d: %v", i, err)
+		}
+	}
+	if st, _ := s.Status(ctx, mustMailbox(t, s, bob.ID, "INBOX").ID); st.Messages != 11 {
+		t.Errorf("stored %d messages, want 11", st.Messages)
 	}
 }

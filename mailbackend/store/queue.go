@@ -44,7 +44,7 @@ func (s *Store) Enqueue(ctx context.Context, from string, groups []QueueGroup, r
 		return nil, errors.New("enqueue: no recipients")
 	}
 	id := blobID(raw)
-	if err := s.storeBlobDurably(id, raw); err != nil {
+	if err := s.putBlob(ctx, id, raw); err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
 	}
 	now := time.Now().Truncate(time.Millisecond)

@@ -12,7 +12,7 @@ func TestSearch(t *testing.T) {
 	inbox := mustMailbox(t, s, bob.ID, "INBOX")
 	archive := mustMailbox(t, s, bob.ID, "Archive")
 	msgs := []struct{ from, subject, body string }{
-		{"Tanaka <tanaka@example.jp>", "明日の会議室の予約", "よろしくお願いします。"},                   // 1
+		{"Tanaka <tanaka@example.jp>", "明日の会議室の予約", "よろしくお願いします。"},                             // 1
 		{"Alice <alice@example.org>", "Quarterly Report", "Please find the NUMBERS attached."}, // 2
 		{"Bob <bob@example.test>", "lunch?", "Meet at the café at noon. 会議"},                   // 3
 		{"Carol <carol@example.org>", "Re: Quarterly report", "ok"},                            // 4
@@ -28,7 +28,7 @@ func TestSearch(t *testing.T) {
 		{SearchText, "会議室", []uint32{1}},
 		{SearchSubject, "会議室", []uint32{1}},
 		{SearchBody, "会議室", nil},
-		{SearchText, "会議", []uint32{1, 3}},  // 2 characters: no trigram, scan fallback
+		{SearchText, "会議", []uint32{1, 3}}, // 2 characters: no trigram, scan fallback
 		{SearchText, "quarterly", []uint32{2, 4}},
 		{SearchSubject, "REPORT", []uint32{2, 4}},
 		{SearchBody, "numbers", []uint32{2}},

@@ -41,11 +41,7 @@ func ParseAddressList(s string) ([]Address, error) {
 		return nil, ErrHeaderInjection
 	}
 	var out []Address
-	for _, item := range splitList(s) {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for _, item := range joinNameParts(splitList(s)) {
 		a, ok := parseAddress(item)
 		if !ok {
 			return nil, &AddressError{Value: item}
@@ -53,6 +49,33 @@ func ParseAddressList(s string) ([]Address, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// joinNameParts trims the entries and rejoins an unquoted display name
+// that contained a comma ("Smith, Bob <bob@x>"): an entry without "@"
+// followed by an entry with "<" belongs to it.
+func joinNameParts(items []string) []string {
+	var out []string
+	pending := ""
+	for _, item := range items {
+		item = strings.TrimSpace(item)
+		if pending != "" {
+			item = pending + ", " + item
+			pending = ""
+		}
+		if item == "" {
+			continue
+		}
+		if !strings.ContainsAny(item, "@<") {
+			pending = item
+			continue
+		}
+		out = append(out, item)
+	}
+	if pending != "" {
+		out = append(out, pending) // reported as not an address
+	}
+	return out
 }
 
 // splitList splits at ',' and ';' outside quotes and angle brackets.

@@ -175,11 +175,7 @@ func parseField(f addrField, draft bool) ([]Address, []string, error) {
 	}
 	var list []Address
 	var raw []string
-	for _, item := range splitList(f.value) {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for _, item := range joinNameParts(splitList(f.value)) {
 		if a, ok := parseAddress(item); ok {
 			list = append(list, a)
 			continue
@@ -207,7 +203,9 @@ func cleanName(s string) string {
 func msgID(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
-	if s == "" || strings.ContainsAny(s, "<> \t\r\n\"") {
+	// Ids longer than a folded line could carry are dropped rather than
+	// written past the RFC 5322 section 2.1.1 limits.
+	if s == "" || len(s) > 250 || strings.ContainsAny(s, "<> \t\r\n\"") {
 		return ""
 	}
 	for i := 0; i < len(s); i++ {
@@ -226,8 +224,7 @@ func randomID() string {
 
 // writeTextPart writes the Content-Type/Content-Transfer-Encoding header
 // and body of a text/plain part. Plain ASCII with short lines goes as 7bit;
-// anything else as quoted-printable, which keeps lines within 76
-// characters (RFC 2045 section 6.7 rule 5).
+// anything else as quoted-printable.
 func writeTextPart(b *bytes.Buffer, body string) {
 	body = strings.ReplaceAll(body, "\r\n", "\n")
 	body = strings.ReplaceAll(body, "\r", "\n")
@@ -251,6 +248,10 @@ func writeTextPart(b *bytes.Buffer, body string) {
 	}
 }
 
+// maxBodyLine keeps every body line within the 76 characters RFC 2045
+// allows encoded lines (section 6.7 rule 5, section 6.8), 7bit ones too.
+const maxBodyLine = 76
+
 func is7bit(s string) bool {
 	lineLen := 0
 	for i := 0; i < len(s); i++ {
@@ -263,7 +264,7 @@ func is7bit(s string) bool {
 			return false
 		}
 		lineLen++
-		if lineLen > maxLine {
+		if lineLen > maxBodyLine {
 			return false
 		}
 	}

@@ -16,7 +16,7 @@ var now = time.Date(2026, 3, 3, 10, 4, 5, 0, time.FixedZone("JST", 9*3600))
 
 // checkWire asserts the wire-format rules every built message must keep:
 // CRLF line ends only, no line over 78 characters in the header and 76
-// in encoded bodies, header and body separated by a blank line.
+// in bodies, header and body separated by a blank line.
 func checkWire(t *testing.T, raw []byte) {
 	t.Helper()
 	if bytes.Contains(bytes.ReplaceAll(raw, []byte("\r\n"), nil), []byte("\n")) || bytes.Contains(bytes.ReplaceAll(raw, []byte("\r\n"), nil), []byte("\r")) {
@@ -25,9 +25,17 @@ func checkWire(t *testing.T, raw []byte) {
 	if !bytes.HasSuffix(raw, []byte("\r\n")) {
 		t.Error("message does not end with CRLF")
 	}
+	inBody := false
 	for i, line := range strings.Split(string(raw), "\r\n") {
-		if len(line) > 78 {
-			t.Errorf("line %d is %d characters: %q", i+1, len(line), line)
+		limit := 78 // RFC 5322 section 2.1.1
+		if inBody {
+			limit = 76 // RFC 2045 sections 6.7 and 6.8
+		}
+		if len(line) > limit {
+			t.Errorf("line %d is %d characters (limit %d): %q", i+1, len(line), limit, line)
+		}
+		if line == "" {
+			inBody = true
 		}
 	}
 	if !bytes.Contains(raw, []byte("\r\n\r\n")) {
@@ -236,6 +244,7 @@ func TestAddressErrors(t *testing.T) {
 	}{
 		{Draft{From: Address{Email: "me@example.com"}, To: `bob@`}, `To: "bob@" is not an address`},
 		{Draft{From: Address{Email: "me@example.com"}, To: `a@example.com, not an address`}, `To: "not an address" is not an address`},
+		{Draft{From: Address{Email: "me@example.com"}, To: `bob, a@example.com`}, `To: "bob, a@example.com" is not an address`},
 		{Draft{From: Address{Email: "me@example.com"}, Cc: `x@@example.com`}, `Cc: "x@@example.com" is not an address`},
 		{Draft{From: Address{Email: "me@example.com"}, To: "a@example.com", Bcc: `<a b@example.com>`}, `Bcc: "<a b@example.com>" is not an address`},
 		{Draft{From: Address{Email: "me"}, To: "a@example.com"}, `From: "me" is not an address`},
@@ -266,6 +275,8 @@ func TestParseAddressList(t *testing.T) {
 		{`Name (comment) <n@example.com>`, []Address{{"Name", "n@example.com"}}},
 		{`x@例え.jp`, []Address{{"", "x@xn--r8jz45g.jp"}}},
 		{`"quoted local"@example.com`, []Address{{"", `"quoted local"@example.com`}}},
+		{`Smith, Bob <bob@example.com>, Doe, Jane <jane@example.com>`, []Address{{"Smith, Bob", "bob@example.com"}, {"Doe, Jane", "jane@example.com"}}},
+		{`"say \"hi\"" <h@example.com>`, []Address{{`say "hi"`, "h@example.com"}}},
 	}
 	for _, tt := range tests {
 		got, err := ParseAddressList(tt.in)
@@ -368,5 +379,24 @@ func TestAttachmentNameForOldClients(t *testing.T) {
 	_, params, err = mime.ParseMediaType(cd)
 	if err != nil || params["filename"] != name {
 		t.Errorf("filename* decodes to %q, %v (from %q)", params["filename"], err, cd)
+	}
+}
+
+// A reply-all field prefilled with mailview.FormatAddress parses back.
+func TestFormatAddressParsesBack(t *testing.T) {
+	in := []mailview.Address{{Name: "Smith, Bob", Email: "bob@example.com"}, {Name: `say "hi" (x)`, Email: "h@example.com"}, {Name: "山田 太郎", Email: "taro@example.jp"}, {Email: "plain@example.com"}}
+	var parts []string
+	for _, a := range in {
+		parts = append(parts, mailview.FormatAddress(a))
+	}
+	got, err := ParseAddressList(strings.Join(parts, ", "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range in {
+		if i >= len(got) || got[i].Name != in[i].Name || got[i].Email != in[i].Email {
+			t.Errorf("entry %d: got %q, want %q", i, got, in)
+			break
+		}
 	}
 }

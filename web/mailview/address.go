@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// FormatAddress renders an address for display: "Name <email>", or just
-// the email when there is no name (or the name is the email itself).
+// FormatAddress renders an address for display and for prefilling an
+// address field: "Name <email>", or just the email when there is no name
+// (or the name is the email itself).
 func FormatAddress(a Address) string {
 	name := strings.TrimSpace(a.Name)
 	switch {
@@ -15,6 +16,11 @@ func FormatAddress(a Address) string {
 		return name
 	case name == "" || strings.EqualFold(name, a.Email):
 		return a.Email
+	}
+	// Quote names with RFC 5322 specials (section 3.2.3) so that the text
+	// can be pasted back into an address field: "Smith, Bob" <bob@x>.
+	if strings.ContainsAny(name, `,;:<>@"()[]\`) {
+		name = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
 	}
 	return name + " <" + a.Email + ">"
 }

@@ -49,6 +49,10 @@ var japaneseLabels = map[string]encoding.Encoding{
 	"windows-932":    japanese.ShiftJIS,
 	"shift_jisx0213": japanese.ShiftJIS,
 	"shift_jis-2004": japanese.ShiftJIS,
+	"sjis-win":       japanese.ShiftJIS,
+	"sjis-open":      japanese.ShiftJIS,
+	"shift_jis-ms":   japanese.ShiftJIS,
+	"x-ms932":        japanese.ShiftJIS,
 	// EUC-JP.
 	"euc-jp":              japanese.EUCJP,
 	"eucjp":               japanese.EUCJP,
@@ -59,6 +63,11 @@ var japaneseLabels = map[string]encoding.Encoding{
 	"cseucpkdfmtjapanese": japanese.EUCJP,
 	"euc-jisx0213":        japanese.EUCJP,
 	"euc-jis-2004":        japanese.EUCJP,
+	"euc_jp":              japanese.EUCJP,
+	"eucjp-ms":            japanese.EUCJP,
+	"eucjp-win":           japanese.EUCJP,
+	"eucjp-open":          japanese.EUCJP,
+	"x-eucjp":             japanese.EUCJP,
 	"extended_unix_code_packed_format_for_japanese": japanese.EUCJP,
 }
 

@@ -71,7 +71,6 @@ var (
 	faceRe   = regexp.MustCompile(`^[\p{L}\p{N} ,'"_.-]{1,100}$`)
 	typeRe   = regexp.MustCompile(`(?i)^\s*(1|a|i|disc|circle|square)\s*$`)
 	dirRe    = regexp.MustCompile(`(?i)^\s*(ltr|rtl|auto)\s*$`)
-	cssFunc  = regexp.MustCompile(`([a-z0-9_-]*)\s*\(`)
 )
 
 var (
@@ -146,8 +145,21 @@ func safeCSSValue(v string) bool {
 			return false
 		}
 	}
-	for _, m := range cssFunc.FindAllStringSubmatch(v, -1) {
-		switch m[1] {
+	return onlyColorFunctions(v)
+}
+
+// onlyColorFunctions reports whether every CSS function called in the
+// lower-cased value v is rgb(a), hsl(a) or calc.
+func onlyColorFunctions(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] != '(' {
+			continue
+		}
+		j := i
+		for j > 0 && (v[j-1] >= 'a' && v[j-1] <= 'z' || v[j-1] >= '0' && v[j-1] <= '9' || v[j-1] == '-' || v[j-1] == '_') {
+			j--
+		}
+		switch strings.TrimSpace(v[j:i]) {
 		case "rgb", "rgba", "hsl", "hsla", "calc":
 		default:
 			return false
@@ -164,14 +176,7 @@ func safeStyleAttr(v string) bool {
 			return false
 		}
 	}
-	for _, m := range cssFunc.FindAllStringSubmatch(l, -1) {
-		switch m[1] {
-		case "rgb", "rgba", "hsl", "hsla", "calc":
-		default:
-			return false
-		}
-	}
-	return true
+	return onlyColorFunctions(l)
 }
 
 // baseStyle is our own stylesheet for the mail document; the mail's own
@@ -207,7 +212,61 @@ func SanitizedHTML(raw []byte, allowRemote bool, cidURL func(cid string) string)
 		return "", false, err
 	}
 	return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><style>` +
-		baseStyle + `</style></head><body>` + body + `</body></html>`, blocked, nil
+		baseStyle + `</style></head><body` + bodyColors(src) + `>` + body + `</body></html>`, blocked, nil
+}
+
+// bodyColors carries the colours of the mail's own <body> (bgcolor, text,
+// or a style with background-color/color) over to ours, so that light text
+// meant for a dark page stays readable. Only values that are plain colour
+// names or hex codes pass.
+func bodyColors(src string) string {
+	z := html.NewTokenizer(strings.NewReader(src))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return ""
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		tok := z.Token()
+		if tok.Data != "body" {
+			continue
+		}
+		var bg, fg string
+		for _, a := range tok.Attr {
+			switch a.Key {
+			case "bgcolor":
+				bg = a.Val
+			case "text":
+				fg = a.Val
+			case "style":
+				for _, decl := range strings.Split(a.Val, ";") {
+					k, v, ok := strings.Cut(decl, ":")
+					if !ok {
+						continue
+					}
+					switch strings.ToLower(strings.TrimSpace(k)) {
+					case "background-color", "background":
+						bg = v
+					case "color":
+						fg = v
+					}
+				}
+			}
+		}
+		var style []string
+		if bg = strings.TrimSpace(bg); bg != "" && colorRe.MatchString(bg) {
+			style = append(style, "background-color:"+bg)
+		}
+		if fg = strings.TrimSpace(fg); fg != "" && colorRe.MatchString(fg) {
+			style = append(style, "color:"+fg)
+		}
+		if len(style) == 0 {
+			return ""
+		}
+		return ` style="` + html.EscapeString(strings.Join(style, ";")) + `"`
+	}
 }
 
 // RemoteImages reports whether the message's HTML body has images that

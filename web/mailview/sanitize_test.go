@@ -348,3 +348,22 @@ func TestCIDURLMayRefuse(t *testing.T) {
 		t.Errorf("cidURL result not applied:\n%s", doc)
 	}
 }
+
+func TestBodyColorsCarriedOver(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`<body bgcolor="#000000" text="#ffffff"><p>x</p></body>`, `<body style="background-color:#000000;color:#ffffff">`},
+		{`<body style="background-color: navy; color: white">x</body>`, `<body style="background-color:navy;color:white">`},
+		{`<body style="background:url(http://evil.example/x.png)">x</body>`, `<body>`},
+		{`<body bgcolor="red;background:url(x)">x</body>`, `<body>`},
+		{`<p>no body tag</p>`, `<body>`},
+	} {
+		doc, _, err := SanitizedHTML(htmlMail(tt.in), false, cidURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(doc, "</style></head>"+tt.want) {
+			t.Errorf("%s: want %s in\n%s", tt.in, tt.want, doc)
+		}
+		checkSafe(t, tt.in, doc, false)
+	}
+}

@@ -221,6 +221,8 @@ func TestFormatAddress(t *testing.T) {
 		{Address{"", "y@example.jp"}, "y@example.jp"},
 		{Address{"y@example.jp", "y@example.jp"}, "y@example.jp"},
 		{Address{"Only Name", ""}, "Only Name"},
+		{Address{"Smith, Bob", "bob@example.com"}, `"Smith, Bob" <bob@example.com>`},
+		{Address{`say "hi"`, "h@example.com"}, `"say \"hi\"" <h@example.com>`},
 	} {
 		if got := FormatAddress(tt.a); got != tt.want {
 			t.Errorf("FormatAddress(%v) = %q, want %q", tt.a, got, tt.want)
@@ -496,5 +498,29 @@ func TestAppleMixedHTML(t *testing.T) {
 	doc, _, _ := SanitizedHTML(raw, false, cidURL)
 	if !strings.Contains(doc, "<p>first</p>\n<p>second</p>") {
 		t.Errorf("both HTML parts not shown:\n%s", doc)
+	}
+}
+
+// The web layer calls the package from many request goroutines at once
+// (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	raw := nestedMail(t)
+	done := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for j := 0; j < 20; j++ {
+				if _, err := Parse(raw); err != nil {
+					t.Error(err)
+				}
+				if _, _, err := SanitizedHTML(raw, j%2 == 0, cidURL); err != nil {
+					t.Error(err)
+				}
+				DecodeHeader("=?ISO-2022-JP?B?" + b64(cp5022xKabu) + "?=")
+			}
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
 	}
 }
