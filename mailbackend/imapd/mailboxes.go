@@ -226,6 +226,15 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 		}
 	}
 	lsub := isLSub(w)
+	lsubParent := map[string]bool{}
+	if lsub {
+		for _, p := range lsubParents(subs, match, subscribed) {
+			if !lsubParent[p] && exists[p] == nil {
+				names = append(names, p)
+			}
+			lsubParent[p] = true
+		}
+	}
 	for _, name := range names {
 		mbox := exists[name]
 		sub := subscribed[name]
@@ -234,6 +243,14 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 			continue
 		}
 		if options.SelectSubscribed && !sub {
+			if lsubParent[name] {
+				// from lsubParents: reported as \Noselect below
+				data.Attrs = append(data.Attrs, imap.MailboxAttrNoSelect)
+				if err := w.WriteList(data); err != nil {
+					return err
+				}
+				continue
+			}
 			if options.SelectRecursiveMatch && hasSubscribedChild(name) {
 				data.ChildInfo = &imap.ListDataChildInfo{Subscribed: true}
 			} else {
@@ -272,6 +289,31 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 		}
 	}
 	return nil
+}
+
+// lsubParents implements RFC 3501 section 6.3.9's special case: when "foo/bar" is
+// subscribed but "foo" is not, LSUB with a pattern matching "foo" but not "foo/bar"
+// (typically %) returns "foo" with \Noselect.
+func lsubParents(subs []string, match func(string) bool, subscribed map[string]bool) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range subs {
+		n = canonicalName(n)
+		if match(n) {
+			continue
+		}
+		for i := len(n) - 1; i > 0; i-- {
+			if n[i] != store.Delimiter {
+				continue
+			}
+			p := n[:i]
+			if !subscribed[p] && !seen[p] && match(p) {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // isLSub tells an LSUB from a LIST (SUBSCRIBED): imapserver passes both to

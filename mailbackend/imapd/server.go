@@ -35,22 +35,22 @@ const (
 // and APPENDLIMIT=n from session.AppendLimit. CONDSTORE, QRESYNC, SORT and THREAD are
 // deliberately absent: we do not implement them.
 var capabilities = imap.CapSet{
-	imap.CapIMAP4rev1:         {},
-	imap.CapIMAP4rev2:         {},
-	imap.CapNamespace:         {},
-	imap.CapUIDPlus:           {},
-	imap.CapESearch:           {},
-	imap.CapSearchRes:         {},
-	imap.CapListExtended:      {},
-	imap.CapListStatus:        {},
-	imap.CapMove:              {},
-	imap.CapStatusSize:        {},
-	imap.CapBinary:            {},
-	imap.CapChildren:          {},
-	imap.CapSpecialUse:        {},
-	imap.CapCreateSpecialUse:  {},
-	imap.CapLiteralPlus:       {},
-	imap.CapUnauthenticate:    {},
+	imap.CapIMAP4rev1:        {},
+	imap.CapIMAP4rev2:        {},
+	imap.CapNamespace:        {},
+	imap.CapUIDPlus:          {},
+	imap.CapESearch:          {},
+	imap.CapSearchRes:        {},
+	imap.CapListExtended:     {},
+	imap.CapListStatus:       {},
+	imap.CapMove:             {},
+	imap.CapStatusSize:       {},
+	imap.CapBinary:           {},
+	imap.CapChildren:         {},
+	imap.CapSpecialUse:       {},
+	imap.CapCreateSpecialUse: {},
+	imap.CapLiteralPlus:      {},
+	imap.CapUnauthenticate:   {},
 }
 
 // Server serves IMAP over the store.
@@ -67,19 +67,19 @@ type Server struct {
 	// imapserver decides "may authenticate" per server (Options.InsecureAuth), not per
 	// connection, so we run two: one for clients that must use TLS first and one for
 	// trusted clients; our own accept loop hands each connection to the right one.
-	secure, insecure       *imapserver.Server
-	secureLn, insecureLn   *chanListener
-	libWG                  sync.WaitGroup
-	mu                     sync.Mutex
-	listeners              map[net.Listener]struct{}
-	perIP                  map[string]int
-	closed                 bool
-	acceptWG               sync.WaitGroup
-	hubsMu                 sync.Mutex
-	hubs                   map[int64]*accountHub
-	cache                  *metaCache
-	recent                 *recentTracker
-	closeOnce              sync.Once
+	secure, insecure     *imapserver.Server
+	secureLn, insecureLn *chanListener
+	libWG                sync.WaitGroup
+	mu                   sync.Mutex
+	listeners            map[net.Listener]struct{}
+	perIP                map[string]int
+	closed               bool
+	acceptWG             sync.WaitGroup
+	hubsMu               sync.Mutex
+	hubs                 map[int64]*accountHub
+	cache                *metaCache
+	recent               *recentTracker
+	closeOnce            sync.Once
 }
 
 // New returns a server; call Serve or ServeTLS to accept connections.

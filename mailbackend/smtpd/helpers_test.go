@@ -220,3 +220,15 @@ func (d *dialog) cmd(line string, want int) string {
 	d.send(line + "\r\n")
 	return d.expect(want)
 }
+
+// starttls upgrades the dialog (after EHLO) and returns the new EHLO reply's text.
+func (d *dialog) starttls(cfg *tls.Config) {
+	d.t.Helper()
+	d.cmd("STARTTLS", 220)
+	tc := tls.Client(d.c, cfg)
+	if err := tc.Handshake(); err != nil {
+		d.t.Fatalf("TLS handshake: %v", err)
+	}
+	d.c = tc
+	d.r = bufio.NewReader(tc)
+}

@@ -141,3 +141,25 @@ func TestCloseStopsServing(t *testing.T) {
 		t.Error("listener still accepting after Close")
 	}
 }
+
+func TestScanDotCR(t *testing.T) {
+	for _, tc := range []struct {
+		chunks []string
+		seen   bool
+	}{
+		{[]string{"DATA\r\nhi\r\n..stuffed\r\n.\r\nMAIL FROM:<a@b>\r\n"}, false},
+		{[]string{"x\r\n.\rMAIL FROM"}, true},
+		{[]string{"x\r", "\n", ".", "\r", "M"}, true},
+		{[]string{"x\r\n.\r", "\n"}, false},
+		{[]string{"x\n.\rM"}, false}, // bare LF: Data sees that one itself
+		{[]string{".\rM"}, false},    // not after a CRLF (on the wire, DATA's own CRLF comes first)
+	} {
+		c := &connInfo{}
+		for _, ch := range tc.chunks {
+			c.scanDotCR([]byte(ch))
+		}
+		if got := c.dotCRSeen.Load(); got != tc.seen {
+			t.Errorf("%q: seen=%v, want %v", tc.chunks, got, tc.seen)
+		}
+	}
+}
