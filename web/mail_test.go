@@ -470,3 +470,24 @@ func TestReplyAllAddresses(t *testing.T) {
 		t.Errorf("In-Reply-To = %q", got)
 	}
 }
+
+func TestOversizedUploadRefused(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	token := b.csrf()
+	// Over the attachment limit (3/4 of the 10 MB message limit) but under the body cap.
+	r := b.sendForm("/send", url.Values{"csrf": {token}, "to": {"alice@localhost"}, "subject": {"big"}}, map[string][]byte{"big.bin": bytes.Repeat([]byte("x"), 8<<20)})
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "too large") {
+		t.Errorf("8 MB attachment: %d, want 400 with a readable message", r.StatusCode)
+	}
+	// Over the request body cap.
+	r = b.sendForm("/send", url.Values{"csrf": {token}, "to": {"alice@localhost"}, "subject": {"huge"}}, map[string][]byte{"huge.bin": bytes.Repeat([]byte("x"), 12<<20)})
+	if r.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("12 MB upload: %d, want 413", r.StatusCode)
+	}
+	c := e.imapOf(t, "alice@localhost")
+	if n := len(imapList(t, c, "INBOX")); n != 0 {
+		t.Errorf("%d oversized messages were sent", n)
+	}
+}

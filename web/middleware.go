@@ -89,6 +89,11 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 				s.h.Error(w, r, http.StatusBadRequest, "err.badrequest")
 				return
 			}
+			// The form was parsed on this copy of the request, so net/http will not
+			// find it to delete spilled upload files: do it here.
+			if r.MultipartForm != nil {
+				defer r.MultipartForm.RemoveAll()
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

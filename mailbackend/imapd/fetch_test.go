@@ -141,4 +141,3 @@ func hasIMAPFlag(flags []imap.Flag, f imap.Flag) bool {
 	}
 	return false
 }
-

@@ -439,4 +439,3 @@ func (sel *selected) ranges(idxs []int) []store.UIDRange {
 	}
 	return out
 }
-

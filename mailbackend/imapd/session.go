@@ -31,7 +31,8 @@ type session struct {
 
 	mu     sync.Mutex // guards sel (pointer) and sel.pending
 	sel    *selected
-	notify chan struct{} // cap 1: "pending has something"
+	notify chan struct{} // cap 1: "pending has something" (for Idle)
+	queued chan struct{} // cap 1: the same, for waitForUID
 }
 
 var (
@@ -50,6 +51,7 @@ func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver
 		ip:     auth.IPOf(c.NetConn().RemoteAddr()),
 		start:  time.Now(),
 		notify: make(chan struct{}, 1),
+		queued: make(chan struct{}, 1),
 	}, nil, nil
 }
 
@@ -147,6 +149,10 @@ func (sess *session) enqueue(ev store.Event) {
 		case sess.notify <- struct{}{}:
 		default:
 		}
+		select {
+		case sess.queued <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -190,13 +196,7 @@ func (sess *session) waitForUID(mailboxID int64, uid uint32) {
 			return
 		}
 		select {
-		case <-sess.notify:
-			// Put the token back for Idle/Poll users; we only peeked.
-			select {
-			case sess.notify <- struct{}{}:
-			default:
-			}
-			time.Sleep(time.Millisecond)
+		case <-sess.queued:
 		case <-deadline.C:
 			return
 		}

@@ -1,7 +1,6 @@
 package smtpd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -101,9 +100,9 @@ func reply(err error) *smtp.SMTPError {
 		return reply(errRelayDenied)
 	case errors.Is(err, smtp.ErrDataReset):
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 0}, Message: "Message transfer aborted"}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return reply(errTemporary)
 	default:
+		// Store or queue failures, cancelled contexts (shutdown, a stuck disk):
+		// temporary, so the client keeps the message and tries again.
 		return reply(errTemporary)
 	}
 }

@@ -221,7 +221,7 @@ func (d *dialog) cmd(line string, want int) string {
 	return d.expect(want)
 }
 
-// starttls upgrades the dialog (after EHLO) and returns the new EHLO reply's text.
+// starttls upgrades the dialog (after EHLO); the caller says EHLO again.
 func (d *dialog) starttls(cfg *tls.Config) {
 	d.t.Helper()
 	d.cmd("STARTTLS", 220)

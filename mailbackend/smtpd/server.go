@@ -73,6 +73,9 @@ type Server struct {
 	cancel context.CancelFunc
 	closed atomic.Bool
 
+	mu        sync.Mutex
+	listeners []net.Listener
+
 	// loopbackIsRemote makes loopback clients count as remote for the plaintext-AUTH
 	// rule, so tests on 127.0.0.1 can check the refusal real remote clients get.
 	loopbackIsRemote atomic.Bool
@@ -141,10 +144,15 @@ func (s *Server) ServeSubmissions(ln net.Listener) error {
 }
 
 func (s *Server) serve(r role, ln net.Listener) error {
+	// Remember ln so Close closes it even if it races with go-smtp's own bookkeeping.
+	s.mu.Lock()
 	if s.closed.Load() {
+		s.mu.Unlock()
 		ln.Close()
 		return nil
 	}
+	s.listeners = append(s.listeners, ln)
+	s.mu.Unlock()
 	var l net.Listener = &trackingListener{Listener: ln, srv: s, role: r}
 	if r == roleSubmissions {
 		// The tracked conn sits under TLS so go-smtp still sees a *tls.Conn.
@@ -159,11 +167,18 @@ func (s *Server) serve(r role, ln net.Listener) error {
 // Close closes every listener and connection. Deliveries in progress are cancelled
 // and answered with a temporary failure, so the clients keep their messages.
 func (s *Server) Close() error {
+	s.mu.Lock()
 	if s.closed.Swap(true) {
+		s.mu.Unlock()
 		return nil
 	}
+	lns := s.listeners
+	s.mu.Unlock()
 	s.cancel()
 	var errs []error
+	for _, ln := range lns {
+		ln.Close() // go-smtp closes them too; the second close's error means nothing
+	}
 	for _, srv := range s.servers {
 		if err := srv.Close(); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
@@ -210,7 +225,8 @@ type connInfo struct {
 
 	// dotCR watches the plaintext byte stream for <CRLF>.<CR> followed by anything
 	// but LF, the one bare CR go-smtp's dot-unstuffing hides from Data (see
-	// readStrict); dotCRSeen taints the connection for good. Off once TLS starts.
+	// readStrict); dotCRSeen taints the connection for good. Only plaintext sessions
+	// consult it, and scanning stops once a TLS session starts.
 	dotCR     int
 	dotCRSeen atomic.Bool
 	scanOff   atomic.Bool

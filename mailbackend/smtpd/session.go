@@ -81,6 +81,9 @@ func (s *session) ctx() (context.Context, context.CancelFunc) {
 // fail maps err to its reply (errors.go) and logs what the peer does not see: the
 // cause of a temporary failure.
 func (s *session) fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	r := reply(err)
 	if r.Code/100 == 4 {
 		s.log.Warn("smtp "+op+" failed", "account", s.accountName(), "code", r.Code, "err", err)

@@ -25,7 +25,7 @@ func TestSmugglingVariantsNeverMakeASecondMessage(t *testing.T) {
 	}
 	for _, overTLS := range []bool{false, true} {
 		for _, v := range variants {
-			name := v.name
+			name, refused := v.name, v.refused
 			if overTLS {
 				name += "/STARTTLS"
 				// Under TLS the <CRLF>.<CR> is out of connInfo's sight: one clean

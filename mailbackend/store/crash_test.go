@@ -98,18 +98,6 @@ func crashChild(dir string) {
 	wg.Wait()
 }
 
-func TestMain(m *testing.M) {
-	if dir := os.Getenv(crashChildEnv); dir != "" {
-		crashChild(dir)
-		os.Exit(0)
-	}
-	code := m.Run()
-	if fixtureDir != "" {
-		os.RemoveAll(fixtureDir)
-	}
-	os.Exit(code)
-}
-
 // TestCrashSafety kills a delivering process at random moments and checks after each
 // kill that everything it acknowledged survived and nothing half-written is visible.
 func TestCrashSafety(t *testing.T) {

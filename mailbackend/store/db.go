@@ -238,9 +238,12 @@ func Open(dataDir string) (*Store, error) {
 			s.closeDBs()
 			return nil, fmt.Errorf("store lock: %w", err)
 		}
-	} else if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
-		s.closeDBs()
-		return nil, fmt.Errorf("store lock: %w", err)
+	} else {
+		slog.Info("store: spool in use by another process; crash cleanup skipped", "dir", dataDir)
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
+			s.closeDBs()
+			return nil, fmt.Errorf("store lock: %w", err)
+		}
 	}
 	if err := s.domains.load(s.rdb); err != nil {
 		s.closeDBs()

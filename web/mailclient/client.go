@@ -78,6 +78,9 @@ var wordDecoder = &mime.WordDecoder{CharsetReader: func(charset string, _ io.Rea
 	return nil, fmt.Errorf("charset %q left for later", charset)
 }}
 
+// startTLSOffered remembers, per IMAP address, whether the server offers STARTTLS.
+var startTLSOffered sync.Map
+
 // connect dials and logs in. Port 993 is implicit TLS (RFC 8314); anything else tries
 // STARTTLS (RFC 9051 section 6.2.1) and falls back to plaintext only when the server
 // does not offer it.
@@ -96,12 +99,20 @@ func (cl *Client) connect(ctx context.Context) (*imapclient.Client, error) {
 	_, port, _ := net.SplitHostPort(cl.opts.IMAPAddr)
 	if port == "993" {
 		c, err = imapclient.DialTLS(cl.opts.IMAPAddr, o)
+	} else if v, ok := startTLSOffered.Load(cl.opts.IMAPAddr); ok && v.(bool) {
+		c, err = imapclient.DialStartTLS(cl.opts.IMAPAddr, o)
 	} else {
+		// First contact with this server: look at its capabilities once, and
+		// remember, so a reconnect costs one connection, not two.
 		c, err = imapclient.DialInsecure(cl.opts.IMAPAddr, o)
 		if err == nil {
-			if err = c.WaitGreeting(); err == nil && c.Caps().Has(imap.CapStartTLS) {
-				c.Close()
-				c, err = imapclient.DialStartTLS(cl.opts.IMAPAddr, o)
+			if err = c.WaitGreeting(); err == nil {
+				offered := c.Caps().Has(imap.CapStartTLS)
+				startTLSOffered.Store(cl.opts.IMAPAddr, offered)
+				if offered {
+					c.Close()
+					c, err = imapclient.DialStartTLS(cl.opts.IMAPAddr, o)
+				}
 			}
 		}
 	}

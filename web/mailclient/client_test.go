@@ -200,3 +200,66 @@ func TestWrongPassword(t *testing.T) {
 		t.Fatalf("unreachable server: %v", err)
 	}
 }
+
+func TestPoolClosesIdleConnections(t *testing.T) {
+	run, _ := start(t)
+	p := newProxy(t, run.Addr("imap"))
+	opts := mailclient.Options{IMAPAddr: p.ln.Addr().String(), SMTPAddr: run.Addr("submission"), InsecureSkipVerify: true, Username: "alice@localhost", Password: "pw"}
+	pool := mailclient.NewPool(300 * time.Millisecond)
+	defer pool.Close()
+	ctx := context.Background()
+	get := func() *mailclient.Client {
+		cl, err := pool.Get(ctx, "session-1", func() (mailclient.Options, error) { return opts, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	first := get()
+	if _, err := first.Folders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if get() != first {
+		t.Fatal("a live session got a second client")
+	}
+	dials := p.connections()
+	time.Sleep(time.Second) // idle for longer than the timeout
+	second := get()
+	if second == first {
+		t.Fatal("idle client was not closed")
+	}
+	if _, err := first.Folders(ctx); err == nil {
+		t.Error("the closed idle client still works")
+	}
+	if _, err := second.Folders(ctx); err != nil {
+		t.Fatalf("fresh client after idle close: %v", err)
+	}
+	if n := p.connections() - dials; n != 1 {
+		t.Errorf("%d IMAP connections to resume after an idle close, want 1", n)
+	}
+}
+
+func TestMissingSpecialFolderCreatedOnUse(t *testing.T) {
+	run, acct := start(t)
+	ctx := context.Background()
+	// A server whose account has no Archive folder.
+	if err := run.Store.DeleteMailbox(ctx, acct.ID, "Archive"); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := mailclient.Dial(ctx, mailclient.Options{IMAPAddr: run.Addr("imap"), SMTPAddr: run.Addr("submission"), InsecureSkipVerify: true, Username: "alice@localhost", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	dest := cl.SpecialFolder(ctx, mailclient.UseArchive)
+	if dest != "Archive" {
+		t.Fatalf("archive folder = %q", dest)
+	}
+	if err := cl.Move(ctx, "INBOX", []uint32{1}, dest); err != nil {
+		t.Fatalf("archive without an Archive folder: %v", err)
+	}
+	p, err := cl.ListMessages(ctx, "Archive", 0, 50)
+	if err != nil || p.Total != 1 {
+		t.Fatalf("Archive after move: %v, %+v", err, p)
+	}
+}

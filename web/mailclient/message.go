@@ -3,6 +3,7 @@ package mailclient
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -172,7 +173,11 @@ func (cl *Client) Move(ctx context.Context, mailbox string, uids []uint32, dest 
 			return err
 		}
 		cl.cache.drop(mailbox)
-		if _, err := s.C.Move(uidSet(uids), dest).Wait(); err != nil {
+		_, err := s.C.Move(uidSet(uids), dest).Wait()
+		if tryCreate(s, dest, err) {
+			_, err = s.C.Move(uidSet(uids), dest).Wait()
+		}
+		if err != nil {
 			return fmt.Errorf("move %s to %s: %w", mailbox, dest, err)
 		}
 		return nil
@@ -216,15 +221,21 @@ func (cl *Client) Append(ctx context.Context, mailbox string, flags []string, ra
 		for i, f := range flags {
 			fl[i] = imap.Flag(f)
 		}
-		cmd := s.C.Append(mailbox, int64(len(raw)), &imap.AppendOptions{Flags: fl, Time: time.Now()})
-		if _, err := bytes.NewReader(raw).WriteTo(cmd); err != nil {
-			cmd.Close()
-			return fmt.Errorf("append to %s: %w", mailbox, err)
+		appendOnce := func() (*imap.AppendData, error) {
+			cmd := s.C.Append(mailbox, int64(len(raw)), &imap.AppendOptions{Flags: fl, Time: time.Now()})
+			if _, err := bytes.NewReader(raw).WriteTo(cmd); err != nil {
+				cmd.Close()
+				return nil, err
+			}
+			if err := cmd.Close(); err != nil {
+				return nil, err
+			}
+			return cmd.Wait()
 		}
-		if err := cmd.Close(); err != nil {
-			return fmt.Errorf("append to %s: %w", mailbox, err)
+		data, err := appendOnce()
+		if tryCreate(s, mailbox, err) {
+			data, err = appendOnce()
 		}
-		data, err := cmd.Wait()
 		if err != nil {
 			return fmt.Errorf("append to %s: %w", mailbox, err)
 		}
@@ -260,4 +271,18 @@ func (cl *Client) folderOp(ctx context.Context, fn func(s *Session) error) error
 		cl.folders = nil
 		return fn(s)
 	})
+}
+
+// tryCreate creates mailbox when the server answered NO [TRYCREATE] (RFC 9051 section
+// 7.1): a server without a Sent, Drafts or Archive folder gets one on first use.
+func tryCreate(s *Session, mailbox string, err error) bool {
+	var ie *imap.Error
+	if !errors.As(err, &ie) || ie.Code != imap.ResponseCodeTryCreate {
+		return false
+	}
+	if cerr := s.C.Create(mailbox, nil).Wait(); cerr != nil {
+		return false
+	}
+	s.cl.folders = nil
+	return true
 }

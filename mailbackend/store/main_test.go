@@ -1,0 +1,19 @@
+package store
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	// The crash test re-executes this binary as a delivering child process.
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		crashChild(dir)
+		os.Exit(0)
+	}
+	code := m.Run()
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
