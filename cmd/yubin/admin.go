@@ -25,6 +25,14 @@ func openStore(f *commonFlags) (*store.Store, *config.Config, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}
+	// The config's domains are local from the first command on, as they are for the
+	// server: an admin adds the first account before ever starting it.
+	for _, d := range cfg.Domains {
+		if err := st.AddDomain(context.Background(), strings.ToLower(d)); err != nil && !errors.Is(err, store.ErrExists) {
+			st.Close()
+			return nil, nil, fmt.Errorf("domain %s: %w", d, err)
+		}
+	}
 	return st, cfg, nil
 }
 

@@ -392,7 +392,10 @@ func TestE2EConfigDomainsAreLocalForCLI(t *testing.T) {
 	cfg := testConfig(t, "")
 	_, errs, code := yubin(t, "pw\n", "user", "add", "alice@example.test", "--password-stdin", "--config", cfg)
 	if code != 0 {
-		t.Skipf("BUG (cmd/yubin admin commands): domains = [\"example.test\"] in the config, but "+
+		t.Fatalf("domains = [\"example.test\"] in the config, but "+
 			"`yubin user add alice@example.test` before the first serve fails: %s", strings.TrimSpace(errs))
+	}
+	if out := mustRun(t, "", "user", "list", "--config", cfg); !strings.Contains(out, "alice@example.test") {
+		t.Errorf("user list after adding alice:\n%s", out)
 	}
 }
