@@ -155,10 +155,10 @@ func TestHTMLAttackCorpus(t *testing.T) {
 		t.Error(`no "show images" offer for a mail with remote images`)
 	}
 
-	// The frame is sandboxed without scripts, and a click into it does nothing to the
-	// app either.
-	if sb := eval[string](s, `document.querySelector("iframe.htmlbody").getAttribute("sandbox")`); sb != "" {
-		t.Errorf("iframe sandbox = %q, want empty (everything denied)", sb)
+	// The frame is sandboxed without scripts (links may open a new tab, nothing more),
+	// and a click into it does nothing to the app either.
+	if sb := eval[string](s, `document.querySelector("iframe.htmlbody").getAttribute("sandbox")`); sb != "allow-popups allow-popups-to-escape-sandbox" {
+		t.Errorf("iframe sandbox = %q, want only allow-popups allow-popups-to-escape-sandbox", sb)
 	}
 	s.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("iframe.htmlbody").scrollIntoView()`))
 	rect := eval[[]float64](s, `(() => { const r = document.querySelector("iframe.htmlbody").getBoundingClientRect(); return [r.left + 40, r.top + 40]; })()`)
@@ -193,5 +193,52 @@ func TestHTMLAttackCorpus(t *testing.T) {
 	s.waitFor(`window.__posted.some(m => m.startsWith("xss:"))`, "a payload to run in the unprotected control")
 	if hits, _ := tr.seen(); len(hits) == 0 {
 		t.Error("control: the unprotected corpus made no request to the tracker")
+	}
+}
+
+// A link in an HTML mail opens in a new tab (the frame may open popups that escape
+// its sandbox), while the app page stays where it is and no script runs.
+func TestHTMLMailLinkOpensNewTab(t *testing.T) {
+	s := newStack(t, "links", "en-US")
+	tr := newTracker(t)
+	s.deliver("From: news@example.test\nTo: alice@localhost\nSubject: Newsletter\nMIME-Version: 1.0\n" +
+		"Content-Type: text/html; charset=utf-8\n\n" +
+		`<p><a href="` + tr.url + `/landing" style="display:block;height:300px;background-color:#eee">Read the article</a></p>` + "\n")
+	s.login()
+	s.do(chromedp.Evaluate[chromedp.Void](`document.querySelector(".rowlink").click()`))
+	s.waitFor(`location.pathname === "/msg" && !!document.querySelector("iframe.htmlbody")`, "the message with its HTML frame")
+	s.waitFor(`(() => { const f = document.querySelector("iframe.htmlbody"); return performance.getEntriesByName(f.src).length > 0 })()`, "the frame's load")
+	appURL := eval[string](s, `location.href`)
+	s.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("iframe.htmlbody").scrollIntoView()`))
+	rect := eval[[]float64](s, `(() => { const r = document.querySelector("iframe.htmlbody").getBoundingClientRect(); return [r.left + 60, r.top + 60]; })()`)
+	s.do(chromedp.MouseClickXY(rect[0], rect[1]))
+	// The new tab loads the link target (the tracker stands in for the web site).
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		hits, _ := tr.seen()
+		if len(hits) > 0 {
+			if hits[0] != "GET /landing" {
+				t.Errorf("first request to the site: %q", hits[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			s.shot("link-timeout")
+			ts, _ := chromedp.Targets(s.ctx)
+			for _, x := range ts {
+				t.Logf("target %s %s", x.Type, x.URL)
+			}
+			t.Logf("frame: %v", eval[string](s, `document.querySelector("iframe.htmlbody").outerHTML`))
+			t.Fatal("clicking the link opened nothing")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := eval[string](s, `location.href`); got != appURL {
+		t.Errorf("app page navigated away after a link click: %s", got)
+	}
+	for _, m := range eval[[]string](s, `window.__posted`) {
+		if strings.HasPrefix(m, "xss:") {
+			t.Errorf("a payload ran: %s", m)
+		}
 	}
 }

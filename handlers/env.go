@@ -39,6 +39,7 @@ type Handlers struct {
 	cfg      Config
 	log      *slog.Logger
 	throttle *loginThrottle
+	streams  *streams
 	now      func() time.Time
 }
 
@@ -50,7 +51,7 @@ func New(cfg Config) *Handlers {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 25 << 20
 	}
-	return &Handlers{cfg: cfg, log: cfg.Log, throttle: newLoginThrottle(), now: time.Now}
+	return &Handlers{cfg: cfg, log: cfg.Log, throttle: newLoginThrottle(), streams: newStreams(), now: time.Now}
 }
 
 // MaxRequestBytes bounds a request body: the largest message plus form overhead.
@@ -139,6 +140,18 @@ func mailboxURL(mailbox string, page int) string {
 	return "/mail?" + q.Encode()
 }
 
+// listURL is a page of a mailbox, or of a search in it when q is set.
+func listURL(mailbox, q string, page int) string {
+	if q == "" {
+		return mailboxURL(mailbox, page)
+	}
+	v := url.Values{"f": {mailbox}, "q": {q}}
+	if page > 0 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return "/mail?" + v.Encode()
+}
+
 func messageURL(mailbox string, uid uint32) string {
 	return "/msg?" + url.Values{"f": {mailbox}, "uid": {strconv.FormatUint(uint64(uid), 10)}}.Encode()
 }
@@ -172,6 +185,7 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if s := session.FromContext(r.Context()); s != nil {
 			h.cfg.Sessions.Destroy(w, r, s)
 			h.cfg.Pool.Remove(s.ID)
+			h.streams.stop(s.ID)
 		}
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	case errors.Is(err, mailclient.ErrNotFound):

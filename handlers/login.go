@@ -118,6 +118,7 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	if old := h.cfg.Sessions.Load(r); old != nil {
 		h.cfg.Sessions.Destroy(w, r, old)
 		h.cfg.Pool.Remove(old.ID)
+		h.streams.stop(old.ID)
 	}
 	s, err := h.cfg.Sessions.Create(w, r, email, password)
 	if err != nil {
@@ -139,6 +140,7 @@ func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) {
 	if s := session.FromContext(r.Context()); s != nil {
 		h.cfg.Sessions.Destroy(w, r, s)
 		h.cfg.Pool.Remove(s.ID)
+		h.streams.stop(s.ID)
 		h.log.Info("webmail logout", "ip", ClientIP(r), "user", s.User)
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -23,18 +23,24 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 	if page < 0 || page > 1<<20 {
 		page = 0
 	}
+	query := mailclient.NormalizeQuery(r.URL.Query().Get("q"))
 	ctx := r.Context()
 	sh, folders, err := h.shell(ctx, r, cl, "", mailbox)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	mp, err := cl.ListMessages(ctx, mailbox, page, PerPage)
+	var mp *mailclient.MessagePage
+	if query != "" {
+		mp, err = cl.Search(ctx, mailbox, query, page, PerPage)
+	} else {
+		mp, err = cl.ListMessages(ctx, mailbox, page, PerPage)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	d := templates.MailboxData{Shell: sh, Mailbox: mailbox, Label: mailbox, Page: page}
+	d := templates.MailboxData{Shell: sh, Mailbox: mailbox, Label: mailbox, Page: page, Query: query}
 	var use string
 	for i, f := range folders {
 		if f.Name == mailbox {
@@ -71,11 +77,15 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 			d.RangeText = sh.Lang.Tf("list.range", group(first), group(last), group(int(mp.Total)))
 		}
 	}
+	if query != "" {
+		d.Title = sh.Lang.Tf("search.title", query)
+		d.ClearURL = mailboxURL(mailbox, 0)
+	}
 	if page > 0 {
-		d.NewerURL = mailboxURL(mailbox, page-1)
+		d.NewerURL = listURL(mailbox, query, page-1)
 	}
 	if page+1 < mp.Pages {
-		d.OlderURL = mailboxURL(mailbox, page+1)
+		d.OlderURL = listURL(mailbox, query, page+1)
 	}
 	h.render(w, r, http.StatusOK, templates.Mailbox(d))
 }
@@ -140,10 +150,8 @@ func (h *Handlers) Actions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	action := r.PostFormValue("action")
-	back := mailboxURL(mailbox, 0)
-	if p, _ := strconv.Atoi(r.PostFormValue("page")); p > 0 {
-		back = mailboxURL(mailbox, p)
-	}
+	p, _ := strconv.Atoi(r.PostFormValue("page"))
+	back := listURL(mailbox, mailclient.NormalizeQuery(r.PostFormValue("q")), max(p, 0))
 	fromMessage := r.PostFormValue("from") == "message" && len(uids) == 1
 	if len(uids) == 0 {
 		http.Redirect(w, r, back, http.StatusSeeOther)

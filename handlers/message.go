@@ -13,13 +13,19 @@ import (
 	"github.com/yubinmail/yubin/web/mailview"
 )
 
+// HTMLSandbox is what the HTML body may do, for both the iframe's sandbox attribute
+// and the CSP sandbox directive: open its links (target=_blank, added by the
+// sanitizer) in a new, unsandboxed tab. Never allow-scripts, allow-same-origin,
+// allow-top-navigation or allow-forms.
+const HTMLSandbox = "allow-popups allow-popups-to-escape-sandbox"
+
 // HTMLBodyCSP is the policy of the sandboxed HTML body (RFC-less but essential): no
 // script, no plugin, no network except what is listed; "sandbox" gives the document an
 // opaque origin even if it is opened outside the iframe.
-const HTMLBodyCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+const HTMLBodyCSP = "sandbox " + HTMLSandbox + "; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 
 // htmlBodyCSPImages is the same after the user asked for remote images.
-const htmlBodyCSPImages = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+const htmlBodyCSPImages = "sandbox " + HTMLSandbox + "; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 
 // AttachmentCSP keeps a downloaded file inert even if a browser renders it.
 const AttachmentCSP = "sandbox; default-src 'none'"

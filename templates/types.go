@@ -60,6 +60,8 @@ type MailboxData struct {
 	OlderURL    string
 	MoveTargets []Folder
 	IsTrash     bool
+	Query       string // the search, "" when listing the whole mailbox
+	ClearURL    string // back to the whole mailbox from a search
 }
 
 // Segment is a run of text, a link when URL is set.

@@ -98,11 +98,11 @@ func TestHTMLMailIsSandboxed(t *testing.T) {
 	b.mustLogin("alice@localhost")
 	uid := firstUID(t, b.get("/mail?f=INBOX").body)
 	r := b.get("/msg?f=INBOX&uid=" + uid)
-	m := regexp.MustCompile(`<iframe class="htmlbody" sandbox="" src="([^"]+)"`).FindStringSubmatch(r.body)
+	m := regexp.MustCompile(`<iframe class="htmlbody" sandbox="allow-popups allow-popups-to-escape-sandbox" src="([^"]+)"`).FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("no sandboxed iframe in message page")
 	}
-	if strings.Contains(r.body, "allow-scripts") || strings.Contains(r.body, "allow-same-origin") {
+	if strings.Contains(r.body, "allow-scripts") || strings.Contains(r.body, "allow-same-origin") || strings.Contains(r.body, "allow-top-navigation") {
 		t.Error("iframe sandbox relaxed")
 	}
 	mustContain(t, r.body, "Show remote images")
@@ -110,7 +110,7 @@ func TestHTMLMailIsSandboxed(t *testing.T) {
 	if got := frame.Header.Get("Content-Security-Policy"); got != handlers.HTMLBodyCSP {
 		t.Errorf("frame CSP = %q", got)
 	}
-	if !strings.HasPrefix(handlers.HTMLBodyCSP, "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:") {
+	if !strings.HasPrefix(handlers.HTMLBodyCSP, "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:") {
 		t.Errorf("HTML body CSP is not the required policy: %q", handlers.HTMLBodyCSP)
 	}
 	mustContain(t, frame.body, "reader")
@@ -119,7 +119,7 @@ func TestHTMLMailIsSandboxed(t *testing.T) {
 	}
 	// After "show images" the policy allows remote images, and still no script.
 	frame = b.get(strings.ReplaceAll(m[1], "&amp;", "&") + "&images=1")
-	if csp := frame.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src data: https: http:") || !strings.HasPrefix(csp, "sandbox;") {
+	if csp := frame.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src data: https: http:") || !strings.HasPrefix(csp, "sandbox allow-popups allow-popups-to-escape-sandbox;") {
 		t.Errorf("CSP with images = %q", csp)
 	}
 	if strings.Contains(frame.body, "<script") {

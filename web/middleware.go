@@ -68,6 +68,19 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 	})
 }
 
+// loadSession is requireSession for background requests (the live-update stream):
+// it neither redirects nor records activity; without a session the answer is 401.
+func (s *Server) loadSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess := s.sessions.Load(r)
+		if sess == nil {
+			http.Error(w, "not signed in", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(session.WithSession(r.Context(), sess)))
+	})
+}
+
 // limitBody bounds request bodies (the largest message plus form overhead) and parses
 // forms up front, so the CSRF check and the handlers see the same values.
 func (s *Server) limitBody(next http.Handler) http.Handler {

@@ -95,11 +95,16 @@ func (s *Server) sweep() {
 // Handler is the webmail's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// LiveStreams is the number of open live-update streams (each holds an IMAP
+// connection).
+func (s *Server) LiveStreams() int { return s.h.Streams() }
+
 // Close closes every IMAP connection. Sessions stay on disk for the next start.
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() {
 		close(s.stop)
 		<-s.done
+		s.h.StopStreams()
 		s.pool.Close()
 	})
 	return nil
@@ -122,6 +127,11 @@ func (s *Server) routes() http.Handler {
 		r.Use(s.limitBody)
 		r.Get("/login", h.LoginForm)
 		r.Post("/login", h.Login)
+	})
+	// Live updates: a stream is not user activity, so it must not extend the session.
+	r.Group(func(r chi.Router) {
+		r.Use(s.loadSession)
+		r.Get("/events", h.Events)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireSession, s.limitBody, s.csrfToken)

@@ -43,3 +43,51 @@ func TestOpenRemovesOrphans(t *testing.T) {
 		t.Error("referenced blob removed")
 	}
 }
+
+// The CLI opens the spool while the server runs: its Open must not take the server's
+// in-flight blobs (renamed into place, not yet committed) for crash leftovers.
+func TestSecondOpenKeepsInFlightBlobs(t *testing.T) {
+	dir := t.TempDir()
+	server, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	raw := []byte("Subject: in flight\r\n\r\nx\r\n")
+	id := blobID(raw)
+	if err := server.writeBlobFile(id, raw); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.Close()
+	if _, err := os.Stat(server.blobPath(id)); err != nil {
+		t.Fatalf("second Open removed an in-flight blob: %v", err)
+	}
+}
+
+func TestDeleteAccountFreesBlobs(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	bob := addAccount(t, s, "bob@example.test")
+	alice := addAccount(t, s, "alice@example.test")
+	shared := testMessage("a@b.test", "both", "to both")
+	own := testMessage("a@b.test", "bob only", "to bob")
+	mustDeliver(t, s, shared, Recipient{AccountID: bob.ID}, Recipient{AccountID: alice.ID})
+	mustDeliver(t, s, own, Recipient{AccountID: bob.ID})
+	if err := s.DeleteAccount(ctx, "bob@example.test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.blobPath(blobID(own))); !os.IsNotExist(err) {
+		t.Error("blob of a deleted account's message kept")
+	}
+	if _, err := os.Stat(s.blobPath(blobID(shared))); err != nil {
+		t.Error("blob still used by another account removed")
+	}
+	inbox := mustMailbox(t, s, alice.ID, "INBOX")
+	if got, _ := s.Search(ctx, inbox.ID, SearchSubject, "both"); !uidsEqual(got, []uint32{1}) {
+		t.Errorf("shared message lost from the index: %v", got)
+	}
+}

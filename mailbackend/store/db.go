@@ -133,6 +133,7 @@ var schema = []string{
 	`CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 		subject, from_addr, to_addr, cc_addr, bcc_addr, body,
 		tokenize = 'trigram case_sensitive 0')`,
+	`INSERT INTO fts(fts, rank) VALUES ('automerge', 16)`,
 	`CREATE TABLE IF NOT EXISTS queue (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
 		sender TEXT NOT NULL,
@@ -239,7 +240,7 @@ func Open(dataDir string) (*Store, error) {
 			return nil, fmt.Errorf("store lock: %w", err)
 		}
 	} else {
-		slog.Info("store: spool in use by another process; crash cleanup skipped", "dir", dataDir)
+		slog.Debug("store: spool in use by another process; crash cleanup skipped", "dir", dataDir)
 		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
 			s.closeDBs()
 			return nil, fmt.Errorf("store lock: %w", err)

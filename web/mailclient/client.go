@@ -85,14 +85,22 @@ var startTLSOffered sync.Map
 // STARTTLS (RFC 9051 section 6.2.1) and falls back to plaintext only when the server
 // does not offer it.
 func (cl *Client) connect(ctx context.Context) (*imapclient.Client, error) {
+	return cl.connectWith(ctx, nil)
+}
+
+func defaultLog() *slog.Logger { return slog.Default() }
+
+// connectWith is connect with a handler for unilateral server data (a Watcher's).
+func (cl *Client) connectWith(ctx context.Context, h *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
 	timeout := cl.opts.DialTimeout
 	if timeout == 0 {
 		timeout = 15 * time.Second
 	}
 	o := &imapclient.Options{
-		TLSConfig:   cl.tlsConfig(cl.opts.IMAPAddr),
-		WordDecoder: wordDecoder,
-		Dialer:      &net.Dialer{Timeout: timeout},
+		TLSConfig:             cl.tlsConfig(cl.opts.IMAPAddr),
+		WordDecoder:           wordDecoder,
+		Dialer:                &net.Dialer{Timeout: timeout},
+		UnilateralDataHandler: h,
 	}
 	var c *imapclient.Client
 	var err error

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/yubinmail/yubin/web/mailview"
 )
@@ -208,14 +209,14 @@ func (cl *Client) ListMessages(ctx context.Context, mailbox string, page, perPag
 		var set imap.SeqSet
 		set.AddRange(uint32(lo), uint32(hi))
 		msgs, err := s.C.Fetch(set, &imap.FetchOptions{
-			UID: true, Flags: true, Envelope: true, RFC822Size: true,
+			UID: true, Flags: true, Envelope: true, RFC822Size: true, InternalDate: true,
 			BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
 		}).Collect()
 		if err != nil {
 			return fmt.Errorf("fetch %s %d:%d: %w", mailbox, lo, hi, err)
 		}
 		for _, m := range msgs {
-			res.Messages = append(res.Messages, summarize(m.SeqNum, uint32(m.UID), m.Flags, m.Envelope, m.RFC822Size, m.BodyStructure))
+			res.Messages = append(res.Messages, summarize(m))
 		}
 		return nil
 	})
@@ -226,9 +227,9 @@ func (cl *Client) ListMessages(ctx context.Context, mailbox string, page, perPag
 	return res, nil
 }
 
-func summarize(seq, uid uint32, flags []imap.Flag, env *imap.Envelope, size int64, bs imap.BodyStructure) Summary {
-	s := Summary{UID: uid, SeqNum: seq, Size: size}
-	for _, f := range flags {
+func summarize(m *imapclient.FetchMessageBuffer) Summary {
+	s := Summary{UID: uint32(m.UID), SeqNum: m.SeqNum, Size: m.RFC822Size}
+	for _, f := range m.Flags {
 		switch strings.ToLower(string(f)) {
 		case `\seen`:
 			s.Seen = true
@@ -240,13 +241,18 @@ func summarize(seq, uid uint32, flags []imap.Flag, env *imap.Envelope, size int6
 			s.Draft = true
 		}
 	}
-	if env != nil {
+	if env := m.Envelope; env != nil {
 		s.Subject = decode(env.Subject)
 		s.Date = env.Date
 		s.From = addrs(env.From)
 		s.To = addrs(env.To)
 	}
-	s.HasAttachment = hasAttachment(bs)
+	if s.Date.IsZero() {
+		// No (or an unparsable) Date header: the arrival time (INTERNALDATE, RFC 9051
+		// section 2.3.3) is the next best thing, and better than a blank column.
+		s.Date = m.InternalDate
+	}
+	s.HasAttachment = hasAttachment(m.BodyStructure)
 	return s
 }
 

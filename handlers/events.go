@@ -1,0 +1,190 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/session"
+)
+
+// Live updates: GET /events is a text/event-stream (HTML Living Standard, "Server-sent
+// events") that tells a tab the inbox's message and unread counts, at once and on every
+// change. Each stream watches INBOX on an IMAP connection of its own (IDLE), so the
+// session's connection and its lock stay free for the user's requests.
+
+const (
+	// StreamMaxAge ends a stream after this long; the browser reconnects on its own.
+	// Streams do not count as activity, so an open tab does not keep a session alive
+	// past its idle timeout.
+	StreamMaxAge = 20 * time.Minute
+	// MaxStreams bounds the IMAP connections held for live updates server-wide.
+	MaxStreams = 1000
+	// streamPing keeps proxies from closing a quiet stream and finds vanished clients.
+	streamPing = 25 * time.Second
+)
+
+// streams holds at most one live stream per session: a new one (another tab, or a
+// reload) ends the previous one, which is told so ("bye") and not reconnected.
+type streams struct {
+	mu   sync.Mutex
+	byID map[string]*stream
+}
+
+type stream struct {
+	cancel context.CancelCauseFunc
+}
+
+var errReplaced = errors.New("replaced by a newer stream")
+
+func newStreams() *streams { return &streams{byID: make(map[string]*stream)} }
+
+func (s *streams) add(id string, st *stream) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.byID[id]; old != nil {
+		old.cancel(errReplaced)
+	} else if len(s.byID) >= MaxStreams {
+		return false
+	}
+	s.byID[id] = st
+	return true
+}
+
+func (s *streams) remove(id string, st *stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID[id] == st {
+		delete(s.byID, id)
+	}
+}
+
+// stop ends the session's stream (logout).
+func (s *streams) stop(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.byID[id]; st != nil {
+		st.cancel(context.Canceled)
+		delete(s.byID, id)
+	}
+}
+
+// Streams reports how many live streams are open.
+func (h *Handlers) Streams() int {
+	h.streams.mu.Lock()
+	defer h.streams.mu.Unlock()
+	return len(h.streams.byID)
+}
+
+// StopStreams ends every live stream (server shutdown).
+func (h *Handlers) StopStreams() {
+	h.streams.mu.Lock()
+	defer h.streams.mu.Unlock()
+	for id, st := range h.streams.byID {
+		st.cancel(context.Canceled)
+		delete(h.streams.byID, id)
+	}
+}
+
+// Events serves the live-update stream of the signed-in session.
+func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
+	s := session.FromContext(r.Context())
+	if s == nil {
+		http.Error(w, "no session", http.StatusUnauthorized)
+		return
+	}
+	ip := ClientIP(r)
+	life := min(StreamMaxAge, h.cfg.Sessions.IdleTimeout()-h.now().Sub(s.Seen))
+	if life <= 0 {
+		http.Error(w, "session expired", http.StatusUnauthorized)
+		return
+	}
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	ctx, cancelT := context.WithTimeout(ctx, life)
+	defer cancelT()
+	st := &stream{cancel: cancel}
+	if !h.streams.add(s.ID, st) {
+		h.log.Warn("webmail live stream refused: too many", "ip", ip, "user", s.User)
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	defer h.streams.remove(s.ID, st)
+
+	pw, err := s.Password()
+	if err != nil {
+		http.Error(w, "no session", http.StatusUnauthorized)
+		return
+	}
+	watcher, err := mailclient.Watch(ctx, h.mailOptions(s.User, pw), "INBOX")
+	if err != nil {
+		status := http.StatusBadGateway
+		if errors.Is(err, mailclient.ErrAuth) {
+			status = http.StatusUnauthorized
+		}
+		h.log.Info("webmail live stream: watch failed", "ip", ip, "user", s.User, "err", err)
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	defer watcher.Close()
+
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	rc := http.NewResponseController(w)
+	var mu sync.Mutex // the watcher's callback and the pinger both write
+	write := func(format string, args ...any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		// A server-wide WriteTimeout would cut the stream: each write gets its own.
+		_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	// retry: how long the browser waits before reconnecting (after StreamMaxAge).
+	if err := write("retry: 10000\n: yubin live updates\n\n"); err != nil {
+		return
+	}
+	h.log.Debug("webmail live stream open", "ip", ip, "user", s.User)
+
+	pingCtx, stopPing := context.WithCancel(ctx)
+	defer stopPing()
+	go func() {
+		t := time.NewTicker(streamPing)
+		defer t.Stop()
+		for {
+			select {
+			case <-pingCtx.Done():
+				return
+			case <-t.C:
+				if write(": ping\n\n") != nil {
+					cancel(errors.New("client gone"))
+					return
+				}
+			}
+		}
+	}()
+	err = watcher.Run(ctx, func(c mailclient.Counts) {
+		data, _ := json.Marshal(c)
+		if write("event: counts\ndata: %s\n\n", data) != nil {
+			cancel(errors.New("client gone"))
+		}
+	})
+	stopPing()
+	if errors.Is(context.Cause(ctx), errReplaced) {
+		// Another tab took over: tell this one not to reconnect.
+		write("event: bye\ndata: replaced\n\n")
+	}
+	if err != nil {
+		h.log.Info("webmail live stream ended", "ip", ip, "user", s.User, "err", err)
+	}
+}
