@@ -56,6 +56,48 @@ func BenchmarkDeliver(b *testing.B) {
 	}
 }
 
+// BenchmarkFsyncBaseline is what the disk allows without the store: 16 goroutines each
+// writing a 4 KiB file, fsyncing it, renaming it and fsyncing its directory. Deliver
+// cannot beat this; compare the two on the same machine at the same time.
+func BenchmarkFsyncBaseline(b *testing.B) {
+	dir := b.TempDir()
+	for i := 0; i < 256; i++ {
+		os.MkdirAll(fmt.Sprintf("%s/%02x", dir, i), 0o700)
+	}
+	buf := make([]byte, 4096)
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := n.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				f, err := os.CreateTemp(dir, "t-*")
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				f.Write(buf)
+				sub := fmt.Sprintf("%s/%02x", dir, i%256)
+				os.Rename(f.Name(), fmt.Sprintf("%s/%d", sub, i))
+				f.Sync()
+				f.Close()
+				if d, err := os.Open(sub); err == nil {
+					d.Sync()
+					d.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
 // The list and search benchmarks share one 100,000-message mailbox, built once per
 // test binary run through the batch commit path (blob fsyncs off: only the fixture).
 const fixtureSize = 100_000

@@ -370,9 +370,11 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// Also on a panic in fn: a transaction left open would hold the only write
+	// connection forever. After Commit this is a no-op.
+	defer tx.Rollback()
 	w := &wtx{Tx: tx, ctx: ctx}
 	if err := fn(w); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {

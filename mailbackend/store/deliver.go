@@ -194,6 +194,7 @@ func (s *Store) commitBatch(batch []*commitReq) {
 			r.err = err
 			r.delivered = nil
 		}
+		s.dropUnusedBlobs(batch)
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -203,6 +204,18 @@ func (s *Store) commitBatch(batch []*commitReq) {
 		fail(fmt.Errorf("begin: %w", err))
 		return
 	}
+	committed := false
+	defer func() {
+		// A bug must not take the server down with every delivery in flight: the
+		// batch fails (nothing was acknowledged) and the committer carries on.
+		if v := recover(); v != nil {
+			slog.Error("store: commit panicked", "panic", v)
+			if !committed {
+				tx.Rollback()
+				fail(fmt.Errorf("store: internal error: %v", v))
+			}
+		}
+	}()
 	w := &wtx{Tx: tx, ctx: ctx}
 	// Resolve every target first, so that a request that cannot be stored (mailbox
 	// deleted meanwhile, unknown account) fails alone before anything is written. No
@@ -224,6 +237,7 @@ func (s *Store) commitBatch(batch []*commitReq) {
 		fail(fmt.Errorf("commit: %w", err))
 		return
 	}
+	committed = true
 	s.walGrew()
 	s.dropUnusedBlobs(batch)
 	// Coalesce the batch's new UIDs per mailbox into one event each, in commit order.
