@@ -71,6 +71,11 @@ func dailyFlow(t *testing.T, name string, phone bool) {
 	// It arrives in the inbox.
 	s.waitFor(`[...document.querySelectorAll(".rowlink")].some(a => a.textContent.includes(`+jsString(subject)+`))`, "the new message in the list")
 	check("inbox after send")
+	// Every row shows its date, on the phone too; the first mail has no Date header
+	// and shows when it arrived.
+	if !eval[bool](s, `[...document.querySelectorAll(".rowlink time")].every(t => t.textContent.trim() !== "" && t.getBoundingClientRect().width > 0 && t.getBoundingClientRect().right <= window.innerWidth)`) {
+		t.Error("a list row shows no date")
+	}
 	s.shot("inbox-after-send")
 	rows := eval[int](s, `document.querySelectorAll(".rowlink").length`)
 
@@ -119,6 +124,14 @@ func dailyFlow(t *testing.T, name string, phone bool) {
 		t.Errorf("reply subject = %q", v)
 	}
 	check("reply")
+	// The attribution line is in the UI language.
+	wrote := " wrote:\n> 見積書を添付します。"
+	if phone {
+		wrote = "さんは書きました:\n> 見積書を添付します。"
+	}
+	if v := eval[string](s, `document.querySelector("textarea[name=body]").value`); !strings.Contains(v, wrote) {
+		t.Errorf("reply body = %q, want the quote under %q", v, wrote)
+	}
 	s.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("textarea[name=body]").value = "承知しました。" + document.querySelector("textarea[name=body]").value`))
 	s.shot("reply")
 	s.do(chromedp.Click(chromedp.CSS(`form.composer button.primary`)))

@@ -49,6 +49,9 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
+		if v.Date.IsZero() {
+			v.Date = m.InternalDate
+		}
 		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, m.Raw, v)
 	}
 	h.render(w, r, http.StatusOK, templates.Compose(d))
@@ -72,6 +75,7 @@ func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, ma
 		refs = append(refs, angle(ref))
 	}
 	msgID := angle(v.MessageID)
+	date := v.Date
 	switch mode {
 	case "reply", "replyall":
 		d.To = addressList(from)
@@ -90,7 +94,7 @@ func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, ma
 			d.Cc = addressList(cc)
 		}
 		d.Subject = compose.ReplySubject(v.Subject)
-		d.Body = "\n\n" + compose.Quote(addressList(v.From), v.Date, v.Text)
+		d.Body = "\n\n" + compose.QuoteWith(l.QuoteLine(quoteFrom(l, v.From), date), v.Text)
 		if msgID != "" {
 			d.InReplyTo = msgID
 			refs = append(refs, msgID)
@@ -100,11 +104,11 @@ func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, ma
 		d.Title = l.T("msg.reply")
 	case "forward":
 		d.Subject = compose.ForwardSubject(v.Subject)
-		d.Body = "\n\n---------- Forwarded message ----------\n" +
-			"From: " + addressList(v.From) + "\n" +
-			"Date: " + l.LongDate(v.Date) + "\n" +
-			"Subject: " + v.Subject + "\n" +
-			"To: " + addressList(v.To) + "\n\n" + v.Text
+		d.Body = "\n\n" + l.T("fwd.header") + "\n" +
+			l.T("fwd.from") + ": " + addressList(v.From) + "\n" +
+			l.T("fwd.date") + ": " + l.LongDate(date) + "\n" +
+			l.T("fwd.subject") + ": " + v.Subject + "\n" +
+			l.T("fwd.to") + ": " + addressList(v.To) + "\n\n" + v.Text
 		d.SrcMailbox, d.SrcUID = mailbox, uid
 		d.Keep = keepList(v)
 		d.Title = l.T("msg.forward")
@@ -126,6 +130,16 @@ func keepList(v *mailview.View) []templates.Attachment {
 		}
 	}
 	return out
+}
+
+// quoteFrom names the original's sender on the attribution line: the whole address
+// in English ("Taro Yamada <yamada@example.jp>"), the name alone in Japanese, where
+// "さん" follows it.
+func quoteFrom(l templates.Lang, from []mailview.Address) string {
+	if l != "ja" {
+		return addressList(from)
+	}
+	return names(from)
 }
 
 // bccOf reads the Bcc header a saved draft keeps (BuildDraft writes it; Build never).

@@ -157,8 +157,12 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 	h.log.Debug("webmail live stream open", "ip", ip, "user", s.User)
 
 	pingCtx, stopPing := context.WithCancel(ctx)
-	defer stopPing()
+	pingDone := make(chan struct{})
+	// The pinger must be gone before this handler returns: writing to w after that
+	// is a bug net/http does not forgive.
+	defer func() { stopPing(); <-pingDone }()
 	go func() {
+		defer close(pingDone)
 		t := time.NewTicker(streamPing)
 		defer t.Stop()
 		for {
@@ -180,6 +184,7 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	stopPing()
+	<-pingDone
 	if errors.Is(context.Cause(ctx), errReplaced) {
 		// Another tab took over: tell this one not to reconnect.
 		write("event: bye\ndata: replaced\n\n")

@@ -62,6 +62,9 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if v.Date.IsZero() {
+		v.Date = m.InternalDate // no Date header: when it arrived
+	}
 	sh, folders, err := h.shell(ctx, r, cl, v.Subject, mailbox)
 	if err != nil {
 		h.fail(w, r, err)

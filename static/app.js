@@ -16,12 +16,12 @@
     });
   });
   // Keyboard: c compose, r/a/f reply/all/forward, # delete, j/k move in the list.
-  var rows = Array.prototype.slice.call(document.querySelectorAll(".rowlink"));
   var cur = -1;
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     if (e.ctrlKey || e.metaKey || e.altKey || (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT"))) { return; }
     if (e.key === "c") { location.href = "/compose"; return; }
+    var rows = document.querySelectorAll(".rowlink");
     if ((e.key === "j" || e.key === "k") && rows.length) {
       cur = Math.max(0, Math.min(rows.length - 1, cur + (e.key === "j" ? 1 : -1)));
       rows[cur].focus();
@@ -30,4 +30,58 @@
     var el = document.querySelector('[data-key="' + e.key + '"]');
     if (el) { el.click(); }
   });
+
+  // Live updates: the inbox's counts arrive over /events (server-sent events). New
+  // mail refreshes the inbox list in place when that cannot disturb the user, else a
+  // quiet bar offers it. One stream per session: a tab that loses it to another tab
+  // ("bye") takes it back when it becomes visible again.
+  var bar = document.getElementById("livebar");
+  if (bar && window.EventSource && window.fetch && window.DOMParser) {
+    var es = null, known = -1;
+    var badge = function (mailbox, unseen) {
+      var link = document.querySelector('.folders a.folder[href="/mail?f=' + encodeURIComponent(mailbox) + '"]');
+      if (!link) { return; }
+      var c = link.querySelector(".count");
+      if (unseen > 0) {
+        if (!c) { c = document.createElement("span"); c.className = "count"; link.appendChild(c); }
+        c.textContent = String(unseen);
+      } else if (c) { c.remove(); }
+    };
+    var refresh = function () {
+      fetch(location.href, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) { throw new Error("status " + r.status); }
+        return r.text();
+      }).then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var cur = form.querySelector(".msglist, .empty"), next = doc.querySelector("#listform .msglist, #listform .empty");
+        var range = form.querySelector(".range"), nrange = doc.querySelector("#listform .range");
+        if (!cur || !next) { throw new Error("no list"); }
+        cur.replaceWith(document.importNode(next, true));
+        if (range && nrange) { range.textContent = nrange.textContent; }
+      }).catch(function () { bar.hidden = false; });
+    };
+    var arrived = function () {
+      var quiet = form && form.dataset.mailbox === "INBOX" && form.dataset.page === "0" && !form.dataset.query &&
+        !form.querySelector('input[name="uid"]:checked') && !(all && all.checked);
+      if (quiet) { refresh(); } else { bar.hidden = false; }
+    };
+    var open = function () {
+      if (es) { return; }
+      es = new EventSource("/events");
+      es.addEventListener("counts", function (e) {
+        var c;
+        try { c = JSON.parse(e.data); } catch (x) { return; }
+        document.documentElement.setAttribute("data-live", "on"); // the stream is up
+        badge(c.mailbox, c.unseen);
+        if (known >= 0 && c.messages > known) { arrived(); }
+        known = c.messages;
+      });
+      es.addEventListener("bye", function () { es.close(); es = null; });
+      es.addEventListener("error", function () {
+        if (es && es.readyState === 2) { es = null; } // refused (signed out): stay closed
+      });
+    };
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) { open(); } });
+    open();
+  }
 })();

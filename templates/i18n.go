@@ -85,6 +85,23 @@ func (l Lang) LongDate(t time.Time) string {
 	return t.Format("Mon, 2 Jan 2006 15:04 -0700")
 }
 
+// QuoteLine is the attribution line above a quoted reply, in the UI language:
+// "On Thu, Nov 26, 2026 at 13:05, Taro Yamada <yamada@example.jp> wrote:" or
+// "2026年11月26日 13:05、山田太郎 さんは書きました:". The date is shown in the zone the
+// sender wrote it in, as mail clients do.
+func (l Lang) QuoteLine(from string, t time.Time) string {
+	if t.IsZero() {
+		return l.Tf("cmp.wrote.nodate", from)
+	}
+	var date string
+	if l == "ja" {
+		date = fmt.Sprintf("%d年%d月%d日 %s", t.Year(), t.Month(), t.Day(), t.Format("15:04"))
+	} else {
+		date = t.Format("Mon, Jan 2, 2006 at 15:04")
+	}
+	return l.Tf("cmp.wrote", date, from)
+}
+
 // Size formats a byte count compactly.
 func Size(n int64) string {
 	switch {
@@ -139,6 +156,12 @@ var en = map[string]string{
 	"live.new":           "New mail has arrived.",
 	"live.show":          "Show",
 	"cmp.wrote":          "On %s, %s wrote:",
+	"cmp.wrote.nodate":   "%s wrote:",
+	"fwd.header":         "---------- Forwarded message ----------",
+	"fwd.from":           "From",
+	"fwd.date":           "Date",
+	"fwd.subject":        "Subject",
+	"fwd.to":             "To",
 	"act.read":           "Mark read",
 	"act.unread":         "Mark unread",
 	"act.flag":           "Flag",
@@ -229,7 +252,7 @@ var ja = map[string]string{
 	"list.answered":      "返信済み",
 	"list.unread":        "未読",
 	"search.label":       "メールを検索",
-	"search.placeholder": "%s を検索",
+	"search.placeholder": "%sを検索",
 	"search.submit":      "検索",
 	"search.title":       "検索: %s",
 	"search.heading":     "「%s」の検索結果",
@@ -238,6 +261,12 @@ var ja = map[string]string{
 	"live.new":           "新しいメールが届きました。",
 	"live.show":          "表示",
 	"cmp.wrote":          "%s、%s さんは書きました:",
+	"cmp.wrote.nodate":   "%s さんは書きました:",
+	"fwd.header":         "---------- 転送メッセージ ----------",
+	"fwd.from":           "差出人",
+	"fwd.date":           "日時",
+	"fwd.subject":        "件名",
+	"fwd.to":             "宛先",
 	"act.read":           "既読にする",
 	"act.unread":         "未読にする",
 	"act.flag":           "フラグを付ける",

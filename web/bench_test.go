@@ -216,3 +216,20 @@ func TestFirstPageWeight(t *testing.T) {
 		t.Errorf("first page load is %d bytes gzip, budget 61440", total)
 	}
 }
+
+// BenchmarkSearchPage: the first result page of a search in the 100,000-message INBOX
+// that matches about 1,000 messages (one sender), through UID SEARCH and a FETCH of
+// the page's 50 UIDs.
+func BenchmarkSearchPage(b *testing.B) {
+	e, err := bigMailbox()
+	if err != nil {
+		b.Fatal(err)
+	}
+	br := e.login(b)
+	measure(b, func(i int) {
+		r := br.get("/mail?f=INBOX&q=sender" + strconv.Itoa(10+i%10))
+		if r.StatusCode != 200 || strings.Count(r.body, `class="rowlink"`) != 50 {
+			b.Fatalf("search page: %d, %d rows", r.StatusCode, strings.Count(r.body, `class="rowlink"`))
+		}
+	})
+}

@@ -3,9 +3,11 @@ package web
 import (
 	"errors"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 
 	"github.com/yubinmail/yubin/handlers"
 	"github.com/yubinmail/yubin/web/session"
@@ -32,6 +34,60 @@ func securityHeaders(next http.Handler) http.Handler {
 		setSecurityHeaders(w.Header())
 		next.ServeHTTP(w, r)
 	})
+}
+
+// fromProxy applies X-Forwarded-For and X-Forwarded-Proto (the de-facto headers;
+// RFC 7239 Forwarded is rarely set by the proxies people run) when Config.TrustProxy
+// is on and the request comes from a loopback address, i.e. from the local proxy.
+// The client is the rightmost address that is not loopback: proxies append, so that
+// is the one our proxy saw; anything left of it was written by the client and proves
+// nothing.
+func (s *Server) fromProxy(next http.Handler) http.Handler {
+	if !s.cfg.TrustProxy {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer := net.ParseIP(handlers.ClientIP(r))
+		if peer == nil || !peer.IsLoopback() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := r.Context()
+		if proto := lastListValue(r.Header.Values("X-Forwarded-Proto")); strings.EqualFold(proto, "https") {
+			ctx = session.WithSecure(ctx)
+		}
+		r2 := r.WithContext(ctx)
+		if ip := forwardedClient(r.Header.Values("X-Forwarded-For")); ip != "" {
+			r2.RemoteAddr = net.JoinHostPort(ip, "0")
+		}
+		next.ServeHTTP(w, r2)
+	})
+}
+
+// forwardedClient is the rightmost valid non-loopback address of X-Forwarded-For.
+func forwardedClient(values []string) string {
+	var all []string
+	for _, v := range values {
+		all = append(all, strings.Split(v, ",")...)
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		ip := net.ParseIP(strings.TrimSpace(all[i]))
+		if ip == nil {
+			return "" // garbage from the proxy: trust nothing
+		}
+		if !ip.IsLoopback() {
+			return ip.String()
+		}
+	}
+	return ""
+}
+
+func lastListValue(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	parts := strings.Split(values[len(values)-1], ",")
+	return strings.TrimSpace(parts[len(parts)-1])
 }
 
 // recoverer turns a panic into a logged error and a readable 500 page.

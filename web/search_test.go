@@ -63,6 +63,12 @@ func TestSearchJapaneseSubstring(t *testing.T) {
 	if n := strings.Count(r.body, `class="rowlink"`); n != 1 || !strings.Contains(r.body, "Minutes") {
 		t.Errorf("two-word search: %d rows", n)
 	}
+	// An action on a result (mark read) comes back to the same search.
+	uid := firstUID(t, r.body)
+	act := b.post("/actions", url.Values{"csrf": {b.csrf()}, "f": {"INBOX"}, "q": {"議事録 carol"}, "uid": {uid}, "action": {"read"}})
+	if loc := act.Header.Get("Location"); act.StatusCode != 303 || !strings.Contains(loc, "q=") {
+		t.Errorf("action from a search: %d to %q", act.StatusCode, loc)
+	}
 	// Nothing found is said plainly.
 	r = b.get("/mail?" + url.Values{"f": {"INBOX"}, "q": {"存在しない言葉"}}.Encode())
 	mustContain(t, r.body, "No messages match your search.")

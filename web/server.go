@@ -29,6 +29,11 @@ type Config struct {
 	Hostname           string // Message-ID domain
 	MaxMessageBytes    int64  // upload limit shown in compose
 	Log                *slog.Logger
+	// TrustProxy says the webmail runs behind a reverse proxy on the same machine:
+	// for requests from a loopback address only, the client IP (login throttle, logs)
+	// comes from X-Forwarded-For and HTTPS from X-Forwarded-Proto (Secure cookies).
+	// Off by default: without a proxy anyone could write those headers.
+	TrustProxy bool
 }
 
 // Server is the webmail.
@@ -94,6 +99,11 @@ func (s *Server) sweep() {
 
 // Handler is the webmail's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// StopLive ends every live-update stream now. Register it with
+// http.Server.RegisterOnShutdown: Shutdown waits for open requests, and a stream only
+// ends when told to.
+func (s *Server) StopLive() { s.h.StopStreams() }
 
 // LiveStreams is the number of open live-update streams (each holds an IMAP
 // connection).
@@ -162,5 +172,5 @@ func (s *Server) routes() http.Handler {
 		setSecurityHeaders(w.Header())
 		h.Error(w, r, http.StatusForbidden, "err.forbidden")
 	}))
-	return cop.Handler(r)
+	return s.fromProxy(cop.Handler(r))
 }

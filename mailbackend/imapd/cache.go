@@ -113,6 +113,13 @@ func (b *boxCache) setFlags(ups []store.FlagUpdate) {
 	}
 }
 
+// has reports whether a mailbox's UID list is cached (someone selected it).
+func (c *accountCache) has(mailboxID int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.boxes[mailboxID] != nil
+}
+
 // mailbox looks a mailbox up by name through the cache.
 func (c *accountCache) mailbox(ctx context.Context, st *store.Store, accountID int64, name string) (*store.Mailbox, error) {
 	key := canonicalName(name)

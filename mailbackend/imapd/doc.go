@@ -8,6 +8,12 @@
 // body structure with sections served by seeking into the message blob, and SEARCH
 // evaluated over stored metadata and the store's full-text index.
 //
+// Hot paths stay in memory: per account, one store subscription feeds an accountCache
+// (mailbox records, UID lists, flags, sizes, dates) that SELECT, FETCH, STORE replies
+// and flag searches read; converted envelopes and body structures are cached by blob
+// ID (blobs are content-addressed, so entries never go stale). Responses are written
+// in one write(2) per command (see countedConn).
+//
 // It must never: parse a whole message to answer FETCH (the store parsed it once at
 // delivery), touch blob files or SQLite directly (the store owns them), check a
 // password itself (auth.Authenticator does, with throttling), or advertise a capability

@@ -36,17 +36,18 @@ var passHash = sync.OnceValue(func() string {
 
 // env is a real store on a temp dir with a running server on loopback.
 type env struct {
-	t       testing.TB
-	dir     string
-	st      *store.Store
-	auth    *auth.Authenticator
-	srv     *Server
-	tlsCfg  *tls.Config
-	addr    string // STARTTLS port
-	tlsAddr string // implicit TLS port
-	acct    *store.Account
-	log     *slog.Logger
-	trusted func(net.Addr) bool
+	t        testing.TB
+	dir      string
+	st       *store.Store
+	auth     *auth.Authenticator
+	srv      *Server
+	tlsCfg   *tls.Config
+	addr     string // STARTTLS port
+	tlsAddr  string // implicit TLS port
+	acct     *store.Account
+	log      *slog.Logger
+	trusted  func(net.Addr) bool
+	maxPerIP int
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -90,6 +91,9 @@ func (e *env) start() {
 	e.srv = New(Config{TLS: e.tlsCfg, MaxMessageBytes: 1 << 20}, e.st, e.auth, e.log)
 	if e.trusted != nil {
 		e.srv.trusted = e.trusted
+	}
+	if e.maxPerIP != 0 {
+		e.srv.maxPerIP = e.maxPerIP
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,9 +1,11 @@
 package imapd
 
 import (
+	"context"
 	"runtime/debug"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -58,18 +60,30 @@ func (s *Server) leave(sess *session, h *accountHub) {
 }
 
 func (h *accountHub) run() {
+	for ev := range h.sub.C {
+		h.dispatch(ev)
+	}
+}
+
+// dispatch hands one event on; a panic is logged and the next event still flows.
+func (h *accountHub) dispatch(ev store.Event) {
 	defer func() {
 		if v := recover(); v != nil {
 			h.srv.log.Error("imap event hub panic", "account", h.accountID, "panic", v, "stack", string(debug.Stack()))
 		}
 	}()
-	for ev := range h.sub.C {
-		h.cache.apply(ev) // before the sessions hear of it: see accountCache
-		h.mu.Lock()
-		for sess := range h.sessions {
-			sess.enqueue(ev)
-		}
-		h.mu.Unlock()
+	h.cache.apply(ev) // before the sessions hear of it: see accountCache
+	if ev.Kind == store.EventNew && len(ev.UIDs) > 0 && h.cache.has(ev.MailboxID) {
+		// Every session with the mailbox selected reads the new messages' flags
+		// (keywords to announce): load them once here instead of once per session.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		h.cache.messages(ctx, h.srv.store, ev.MailboxID, []store.UIDRange{{Start: ev.UIDs[0], Stop: ev.UIDs[len(ev.UIDs)-1]}})
+		cancel()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for sess := range h.sessions {
+		sess.enqueue(ev)
 	}
 }
 

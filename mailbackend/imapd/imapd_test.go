@@ -486,3 +486,25 @@ func TestLoginNeedsTLSUnlessTrusted(t *testing.T) {
 		t.Errorf("LOGIN over implicit TLS: %v", err)
 	}
 }
+
+func TestConnectionLimitPerAddress(t *testing.T) {
+	e := newEnv(t)
+	e.stop()
+	e.open()
+	e.trusted = func(net.Addr) bool { return false }
+	e.maxPerIP = 3
+	e.start()
+	for i := 0; i < 3; i++ {
+		e.raw(false) // each reads its greeting
+	}
+	c, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	b, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(b), "* BYE") {
+		t.Errorf("fourth connection: %q", b)
+	}
+}

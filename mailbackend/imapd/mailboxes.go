@@ -194,18 +194,21 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 		}
 		return false
 	}
-	hasSubscribedChild := func(name string) bool {
-		prefix := name + string(store.Delimiter)
-		for n := range subscribed {
-			if strings.HasPrefix(n, prefix) {
+	match := func(name string) bool {
+		for _, p := range patterns {
+			if listMatch(name, ref, p) {
 				return true
 			}
 		}
 		return false
 	}
-	match := func(name string) bool {
-		for _, p := range patterns {
-			if listMatch(name, ref, p) {
+	// RFC 5258 section 3.5 (RECURSIVEMATCH): a mailbox that is not itself selected
+	// gets CHILDINFO when a subscribed descendant exists that the patterns do not
+	// return on its own.
+	hasHiddenSubscribedChild := func(name string) bool {
+		prefix := name + string(store.Delimiter)
+		for n := range subscribed {
+			if strings.HasPrefix(n, prefix) && !match(n) {
 				return true
 			}
 		}
@@ -251,7 +254,7 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 				}
 				continue
 			}
-			if options.SelectRecursiveMatch && hasSubscribedChild(name) {
+			if options.SelectRecursiveMatch && hasHiddenSubscribedChild(name) {
 				data.ChildInfo = &imap.ListDataChildInfo{Subscribed: true}
 			} else {
 				continue

@@ -233,6 +233,11 @@ func (sel *selected) poll(sess *session, w *imapserver.UpdateWriter, allowExpung
 				}
 			}
 			if added := sel.uids[start:]; len(added) > 0 {
+				// New messages may carry keywords (APPEND, COPY): announce them in
+				// FLAGS before the client can see them (RFC 9051 section 7.3.5).
+				if err := sel.announceKeywords(sess, w, added); err != nil {
+					return err
+				}
 				existsDirty = true
 				if !sel.readOnly {
 					if c := sess.srv.recent.claim(sel.id, added); len(c) > 0 {
@@ -293,6 +298,26 @@ func (sel *selected) poll(sess *session, w *imapserver.UpdateWriter, allowExpung
 		sess.mu.Unlock()
 	}
 	return nil
+}
+
+// announceKeywords writes FLAGS if the messages uids carry keywords not announced yet.
+func (sel *selected) announceKeywords(sess *session, w *imapserver.UpdateWriter, uids []uint32) error {
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, []store.UIDRange{{Start: uids[0], Stop: uids[len(uids)-1]}})
+	if err != nil {
+		return nil // only the announcement is lost; the messages are still shown
+	}
+	added := false
+	for _, m := range msgs {
+		if sel.newKeywords(m.flags) {
+			added = true
+		}
+	}
+	if !added {
+		return nil
+	}
+	return w.WriteMailboxFlags(sel.flagList())
 }
 
 // imapFlags converts stored flags, adding \Recent when it applies to this session.
@@ -365,7 +390,10 @@ func (sel *selected) resolve(numSet imap.NumSet) ([]int, error) {
 				return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Invalid message sequence number 0"}
 			}
 			if stop > uint32(n) {
-				return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Message sequence number out of range"}
+				if r.Start != 0 && r.Stop != 0 {
+					return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Message sequence number out of range"}
+				}
+				stop = uint32(n) // "6:*" with five messages is "*:6", that is 5 (RFC 9051 section 9)
 			}
 			for i := start; i <= stop; i++ {
 				idxs = append(idxs, int(i-1))

@@ -61,8 +61,10 @@ type Server struct {
 	log   *slog.Logger
 
 	// trusted reports whether a client may send credentials without TLS
-	// (DESIGN.md: AUTH only over TLS, loopback excepted). Tests replace it.
-	trusted func(net.Addr) bool
+	// (DESIGN.md: AUTH only over TLS, loopback excepted) and is exempt from the
+	// per-address connection limit. Tests replace it.
+	trusted  func(net.Addr) bool
+	maxPerIP int
 
 	// imapserver decides "may authenticate" per server (Options.InsecureAuth), not per
 	// connection, so we run two: one for clients that must use TLS first and one for
@@ -70,19 +72,23 @@ type Server struct {
 	secure, insecure     *imapserver.Server
 	secureLn, insecureLn *chanListener
 	libWG                sync.WaitGroup
-	mu                   sync.Mutex
-	listeners            map[net.Listener]struct{}
-	perIP                map[string]int
-	closed               bool
-	acceptWG             sync.WaitGroup
-	hubsMu               sync.Mutex
-	hubs                 map[int64]*accountHub
-	cache                *metaCache
-	recent               *recentTracker
-	closeOnce            sync.Once
+
+	mu        sync.Mutex // guards listeners, perIP, closed
+	listeners map[net.Listener]struct{}
+	perIP     map[string]int // open connections per client IP
+	closed    bool
+	acceptWG  sync.WaitGroup
+	closeOnce sync.Once
+
+	hubsMu sync.Mutex
+	hubs   map[int64]*accountHub // per logged-in account: events and accountCache
+
+	cache  *metaCache     // converted envelopes and body structures by blob ID
+	recent *recentTracker // \Recent ownership per mailbox
 }
 
-// New returns a server; call Serve or ServeTLS to accept connections.
+// New returns a server; call Serve or ServeTLS (any number of listeners) to accept
+// connections, and Close to stop everything.
 func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
@@ -96,6 +102,7 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *
 		auth:      a,
 		log:       log,
 		trusted:   auth.IsLoopback,
+		maxPerIP:  maxConnsPerIP,
 		listeners: make(map[net.Listener]struct{}),
 		perIP:     make(map[string]int),
 		hubs:      make(map[int64]*accountHub),
@@ -173,7 +180,7 @@ func (s *Server) dispatch(c net.Conn, implicitTLS bool) {
 	ip := auth.IPOf(addr)
 	trusted := s.trusted(addr)
 	s.mu.Lock()
-	if !trusted && s.perIP[ip] >= maxConnsPerIP {
+	if !trusted && s.perIP[ip] >= s.maxPerIP {
 		s.mu.Unlock()
 		s.log.Warn("imap connection refused: too many from address", "ip", ip)
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -218,6 +225,11 @@ func (s *Server) Close() error {
 		}
 		s.mu.Unlock()
 		s.acceptWG.Wait()
+		// imapserver's Serve calls WaitGroup.Add after registering the listener and
+		// its Close calls Wait: closing before Serve got going is a data race in
+		// go-imap v2.0.0-beta.8 (server.go). Serve has passed Add once it accepts.
+		<-s.secureLn.accepting
+		<-s.insecureLn.accepting
 		s.secure.Close()
 		s.insecure.Close()
 		s.libWG.Wait()
@@ -313,13 +325,15 @@ func (c *countedConn) Close() error {
 
 // chanListener is a net.Listener fed by our accept loop.
 type chanListener struct {
-	ch     chan net.Conn
-	done   chan struct{}
-	closed sync.Once
+	ch        chan net.Conn
+	done      chan struct{}
+	closed    sync.Once
+	accepting chan struct{} // closed at the first Accept
+	started   sync.Once
 }
 
 func newChanListener() *chanListener {
-	return &chanListener{ch: make(chan net.Conn), done: make(chan struct{})}
+	return &chanListener{ch: make(chan net.Conn), done: make(chan struct{}), accepting: make(chan struct{})}
 }
 
 func (l *chanListener) offer(c net.Conn) bool {
@@ -332,6 +346,7 @@ func (l *chanListener) offer(c net.Conn) bool {
 }
 
 func (l *chanListener) Accept() (net.Conn, error) {
+	l.started.Do(func() { close(l.accepting) })
 	select {
 	case c := <-l.ch:
 		return c, nil

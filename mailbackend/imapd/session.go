@@ -36,12 +36,11 @@ type session struct {
 }
 
 var (
-	_ imapserver.SessionIMAP4rev2       = (*session)(nil)
-	_ imapserver.SessionUnauthenticate  = (*session)(nil)
-	_ imapserver.SessionAppendLimit     = (*session)(nil)
-	_ imapserver.SessionNamespace       = (*session)(nil)
-	_ imapserver.SessionMove            = (*session)(nil)
-	_ interface{ AppendLimit() uint32 } = (*session)(nil)
+	_ imapserver.SessionIMAP4rev2      = (*session)(nil)
+	_ imapserver.SessionUnauthenticate = (*session)(nil)
+	_ imapserver.SessionAppendLimit    = (*session)(nil)
+	_ imapserver.SessionNamespace      = (*session)(nil)
+	_ imapserver.SessionMove           = (*session)(nil)
 )
 
 func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
@@ -69,8 +68,9 @@ func (sess *session) account() string {
 
 // Close is called once when the connection ends.
 func (sess *session) Close() error {
+	account := sess.account()
 	sess.logout()
-	sess.srv.log.Info("imap connection closed", "ip", sess.ip, "account", sess.account(),
+	sess.srv.log.Info("imap connection closed", "ip", sess.ip, "account", account,
 		"duration", time.Since(sess.start).Round(time.Millisecond))
 	return nil
 }

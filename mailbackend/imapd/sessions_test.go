@@ -199,3 +199,22 @@ func TestKeywordsAnnouncedAndRecent(t *testing.T) {
 		t.Errorf("FLAGS at SELECT lacks the keyword: %s", got)
 	}
 }
+
+// A message that arrives with a keyword nobody announced yet brings a FLAGS response
+// before its EXISTS.
+func TestNewMessageKeywordAnnounced(t *testing.T) {
+	e := newEnv(t)
+	a := e.raw(true)
+	a.ok("SELECT INBOX")
+	b := e.raw(true)
+	b.ok(`APPEND INBOX ($Urgent) {18+}` + "\r\nSubject: x\r\n\r\nhi\r\n")
+	var got string
+	eventually(t, "EXISTS", func() bool {
+		got += joined(a.ok("NOOP"))
+		return strings.Contains(got, "EXISTS")
+	})
+	i, j := strings.Index(got, "$Urgent"), strings.Index(got, "* 1 EXISTS")
+	if i < 0 || i > j {
+		t.Errorf("FLAGS with $Urgent must precede EXISTS: %q", got)
+	}
+}

@@ -34,15 +34,21 @@ func ForwardSubject(subject string) string {
 // "On <date>, <from> wrote:" and every line prefixed with "> " (">" before
 // an already quoted line or an empty one, so nested quotes stay readable).
 func Quote(from string, date time.Time, text string) string {
+	if date.IsZero() {
+		return QuoteWith(from+" wrote:", text)
+	}
+	return QuoteWith("On "+date.Format("Mon, Jan 2, 2006 at 15:04")+", "+from+" wrote:", text)
+}
+
+// QuoteWith quotes text under an attribution line the caller wrote (in the user's
+// language): "> " before each line, ">" alone for blank lines, and one more ">" for
+// lines already quoted.
+func QuoteWith(header, text string) string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	text = strings.TrimRight(text, "\n")
 	var b strings.Builder
-	if date.IsZero() {
-		b.WriteString(from + " wrote:\n")
-	} else {
-		b.WriteString("On " + date.Format("Mon, Jan 2, 2006 at 15:04") + ", " + from + " wrote:\n")
-	}
+	b.WriteString(header + "\n")
 	for _, l := range strings.Split(text, "\n") {
 		switch {
 		case l == "":

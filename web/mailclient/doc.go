@@ -3,8 +3,10 @@
 // transparently when it drops, plus SMTP submission with the user's own credentials.
 //
 // It owns the connection lifecycle (dial, STARTTLS, LOGIN, reconnect, idle close) and the
-// IMAP commands the screens need (LIST/STATUS, paged FETCH, BODY.PEEK[], STORE, MOVE,
-// APPEND, folder management). Handlers call the typed methods here and never see a
+// IMAP commands the screens need (LIST/STATUS, paged FETCH, UID SEARCH with a paged
+// FETCH of the hits, BODY.PEEK[], STORE, MOVE, APPEND, folder management), and Watcher,
+// which follows a mailbox with IDLE on a separate connection so a waiting browser tab
+// never holds the session's lock. Handlers call the typed methods here and never see a
 // dropped connection.
 //
 // It must never import mailbackend: the webmail speaks only IMAP and SMTP, so it works

@@ -17,6 +17,9 @@ type Message struct {
 	UID     uint32
 	Raw     []byte
 	Flags   []string
+	// InternalDate is when the server received the message (RFC 9051 section 2.3.3):
+	// the date to show when the message has no usable Date header.
+	InternalDate time.Time
 }
 
 // HasFlag reports whether the message carries flag (case-insensitive).
@@ -101,7 +104,7 @@ func (cl *Client) FetchMessage(ctx context.Context, mailbox string, uid uint32, 
 		}
 		set := imap.UIDSetNum(imap.UID(uid))
 		section := &imap.FetchItemBodySection{Peek: true}
-		opts := &imap.FetchOptions{UID: true, Flags: true}
+		opts := &imap.FetchOptions{UID: true, Flags: true, InternalDate: true}
 		cached, ok := cl.cache.get(key)
 		if !ok {
 			opts.BodySection = []*imap.FetchItemBodySection{section}
@@ -113,7 +116,7 @@ func (cl *Client) FetchMessage(ctx context.Context, mailbox string, uid uint32, 
 		if len(msgs) == 0 {
 			return ErrNotFound
 		}
-		m := Message{Mailbox: mailbox, UID: uid, Raw: cached.Raw}
+		m := Message{Mailbox: mailbox, UID: uid, Raw: cached.Raw, InternalDate: msgs[0].InternalDate}
 		if !ok {
 			m.Raw = msgs[0].FindBodySection(section)
 		}

@@ -98,6 +98,8 @@ func (w *Watcher) Run(ctx context.Context, fn func(Counts)) error {
 	fn(last)
 	caps := w.c.Caps()
 	canIdle := caps.Has(imap.CapIdle) || caps.Has(imap.CapIMAP4rev2)
+	poll := time.NewTimer(PollInterval)
+	defer poll.Stop()
 	for {
 		var idle *imapclient.IdleCommand
 		var tick <-chan time.Time
@@ -107,9 +109,8 @@ func (w *Watcher) Run(ctx context.Context, fn func(Counts)) error {
 				return fmt.Errorf("idle: %w", err)
 			}
 		} else {
-			t := time.NewTimer(PollInterval)
-			tick = t.C
-			defer t.Stop()
+			poll.Reset(PollInterval)
+			tick = poll.C
 		}
 		stopIdle := func() error {
 			if idle == nil {

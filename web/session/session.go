@@ -92,7 +92,7 @@ func loadKeys(path string) ([]byte, error) {
 func (st *Store) IdleTimeout() time.Duration { return st.idle }
 
 func (st *Store) options(r *http.Request, maxAge int) *sessions.Options {
-	return &sessions.Options{Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	return &sessions.Options{Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsSecure(r)}
 }
 
 // Load returns the request's session, or nil when there is none or it has expired.
@@ -158,7 +158,7 @@ func (st *Store) Create(w http.ResponseWriter, r *http.Request, user, password s
 }
 
 func (st *Store) keyCookie(r *http.Request, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: keyCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	return &http.Cookie{Name: keyCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsSecure(r)}
 }
 
 // Touch records activity; the file is rewritten at most once a minute.
@@ -254,6 +254,20 @@ func randomToken() string {
 }
 
 type ctxKey struct{}
+
+type secureKey struct{}
+
+// WithSecure marks a request as having reached the site over HTTPS although this
+// server saw plain HTTP: a trusted reverse proxy terminated TLS (X-Forwarded-Proto).
+func WithSecure(ctx context.Context) context.Context {
+	return context.WithValue(ctx, secureKey{}, true)
+}
+
+// IsSecure reports whether the browser talks HTTPS to the site, so cookies get the
+// Secure attribute.
+func IsSecure(r *http.Request) bool {
+	return r.TLS != nil || r.Context().Value(secureKey{}) != nil
+}
 
 // WithSession and FromContext carry the request's session to the handlers.
 func WithSession(ctx context.Context, s *Session) context.Context {
