@@ -77,18 +77,12 @@ func (cl *Client) Search(ctx context.Context, mailbox, query string, page, perPa
 	return res, nil
 }
 
-// searchCriteria turns the search box into IMAP criteria: every word must appear in
-// the subject, the sender or the text. An empty query matches everything.
+// searchCriteria turns the search box into IMAP criteria: every word must appear
+// somewhere in the message. An empty query matches everything.
 func searchCriteria(query string) *imap.SearchCriteria {
 	c := &imap.SearchCriteria{}
 	for _, w := range strings.Fields(NormalizeQuery(query)) {
-		c.Or = append(c.Or, [2]imap.SearchCriteria{
-			{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: w}}},
-			{Or: [][2]imap.SearchCriteria{{
-				{Header: []imap.SearchCriteriaHeaderField{{Key: "From", Value: w}}},
-				{Body: []string{w}},
-			}}},
-		})
+		c.Text = append(c.Text, w)
 	}
 	return c
 }
