@@ -113,6 +113,11 @@ func TestHTMLMailIsSandboxed(t *testing.T) {
 	if !strings.HasPrefix(handlers.HTMLBodyCSP, "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:") {
 		t.Errorf("HTML body CSP is not the required policy: %q", handlers.HTMLBodyCSP)
 	}
+	for _, bad := range []string{"allow-scripts", "allow-same-origin", "allow-top-navigation", "allow-forms", "allow-modals"} {
+		if strings.Contains(handlers.HTMLBodyCSP, bad) {
+			t.Errorf("HTML body CSP allows %s", bad)
+		}
+	}
 	mustContain(t, frame.body, "reader")
 	if strings.Contains(frame.body, "<script") || strings.Contains(frame.body, "tracker.example") {
 		t.Errorf("sanitized body keeps script or remote image: %s", frame.body)

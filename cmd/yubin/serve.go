@@ -88,6 +88,9 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
+		// Live-update streams never end on their own; without this Shutdown would
+		// wait out its whole timeout whenever a browser tab is open.
+		httpSrv.RegisterOnShutdown(webSrv.StopLive)
 		go func() { httpErr <- httpSrv.Serve(ln) }()
 	}
 
@@ -118,6 +121,7 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 		DataDir:         filepath.Join(cfg.DataDir, "webmail"),
 		Hostname:        cfg.Hostname,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
+		TrustProxy:      cfg.Webmail.TrustProxy,
 	}
 	if wc.IMAPAddr == "" && mail != nil {
 		wc.IMAPAddr = loopbackAddr(firstNonEmpty(mail.Addr(mailbackend.ListenIMAP), mail.Addr(mailbackend.ListenIMAPS)))

@@ -69,6 +69,9 @@ type Delivery struct {
 type Webmail struct {
 	IMAP string `toml:"imap"`
 	SMTP string `toml:"smtp"`
+	// TrustProxy believes X-Forwarded-For and X-Forwarded-Proto from a reverse proxy
+	// on loopback (for the login throttle's client IP and Secure cookies).
+	TrustProxy bool `toml:"trust_proxy"`
 }
 
 // Default returns the production defaults of DESIGN.md.

@@ -50,12 +50,13 @@ resolver = "127.0.0.1:5353"
 retry_days = 2
 [webmail]
 imap = "imap.example.test:993"
+trust_proxy = true
 `)
 	c, err := Load(p, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Hostname != "mail.example.test" || len(c.Domains) != 2 || c.SMTP.MaxRecipients != 10 {
+	if c.Hostname != "mail.example.test" || len(c.Domains) != 2 || c.SMTP.MaxRecipients != 10 || !c.Webmail.TrustProxy {
 		t.Errorf("file values not applied: %+v", c)
 	}
 	if c.Listen.POP3 != "" || c.Listen.IMAP != ":143" {
