@@ -49,6 +49,14 @@ func subcommand(cmd string, args []string, verbs ...string) (string, []string, e
 	return "", nil, usageError{fmt.Sprintf("%s: unknown subcommand %q (want one of %s)", cmd, args[0], strings.Join(verbs, ", "))}
 }
 
+// listOrOne checks the usual shape: "list" takes no argument, every other verb one.
+func listOrOne(cmd, verb string, pos []string, one string) error {
+	if verb == "list" {
+		return wantArgs(cmd+" list", pos, 0, "no arguments")
+	}
+	return wantArgs(cmd+" "+verb, pos, 1, one)
+}
+
 func wantArgs(cmd string, got []string, n int, what string) error {
 	if len(got) != n {
 		return usageError{fmt.Sprintf("%s: want %s", cmd, what)}
@@ -65,11 +73,7 @@ func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if verb == "list" {
-		if err := wantArgs("user list", pos, 0, "no arguments"); err != nil {
-			return err
-		}
-	} else if err := wantArgs("user "+verb, pos, 1, "one ADDRESS"); err != nil {
+	if err := listOrOne("user", verb, pos, "one ADDRESS"); err != nil {
 		return err
 	}
 	st, _, err := openStore(f)
@@ -172,17 +176,11 @@ func domainCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if verb == "list" {
-		if err := wantArgs("domain list", pos, 0, "no arguments"); err != nil {
-			return err
-		}
-	} else {
-		if err := wantArgs("domain "+verb, pos, 1, "one DOMAIN"); err != nil {
-			return err
-		}
-		if !config.ValidDomain(pos[0]) {
-			return fmt.Errorf("domain %s: %q is not a domain name", verb, pos[0])
-		}
+	if err := listOrOne("domain", verb, pos, "one DOMAIN"); err != nil {
+		return err
+	}
+	if verb != "list" && !config.ValidDomain(pos[0]) {
+		return fmt.Errorf("domain %s: %q is not a domain name", verb, pos[0])
 	}
 	st, _, err := openStore(f)
 	if err != nil {
