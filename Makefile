@@ -55,3 +55,8 @@ bench-web:
 
 clean:
 	rm -rf bin yubin-data
+
+## bench-dovecot: the IMAP mix against a throwaway Dovecot and against yubin (root; installs dovecot-imapd)
+.PHONY: bench-dovecot
+bench-dovecot:
+	./scripts/bench-dovecot.sh

@@ -165,17 +165,31 @@ func cpuTime() time.Duration {
 // Dovecot 2.3 reference (imaptest, a separate C process): about 6,900 operations/s on
 // a 2-core machine. Our clients speak the protocol directly and only check the tagged
 // reply, so that the measurement is the server's, not a client library's.
+//
+// With YUBIN_BENCH_IMAP_ADDR (host:port), YUBIN_BENCH_IMAP_USER and
+// YUBIN_BENCH_IMAP_PASS set, the same mix runs against that external server instead
+// (scripts/bench-dovecot.sh points it at a throwaway Dovecot); see benchExternal.
+// IMAPD_BENCH_LAT=1 logs the mean latency of each command of the mix.
 func BenchmarkIMAPMix(b *testing.B) {
-	e := newEnv(b)
-	e.fill(1000)
+	addr, user, pass := benchExternalTarget()
+	external := addr != ""
+	if external {
+		benchExternal(b, addr, user, pass, 1000)
+	} else {
+		e := newEnv(b)
+		e.fill(1000)
+		addr, user, pass = e.addr, testUser, testPass
+	}
 	const clients = 10
 	cs := make([]*benchConn, clients)
 	for i := range cs {
-		cs[i] = dialBench(b, e.addr)
+		cs[i] = dialBench(b, addr, user, pass)
 	}
-	small := "From: bench@example.test\r\nTo: alice@example.test\r\nSubject: small appended note\r\n\r\nshort body\r\n"
+	small := "From: bench@example.test\r\nTo: alice@example.test\r\nSubject: " + benchAppendSubject + "\r\n\r\nshort body\r\n"
 	var ops atomic.Int64
 	var failed atomic.Value
+	trackLat := os.Getenv("IMAPD_BENCH_LAT") != ""
+	var lat, cnt [5]atomic.Int64
 	if path := os.Getenv("IMAPD_BENCH_CPUPROFILE"); path != "" {
 		// The measured phase only, without the 1,000 deliveries of the setup.
 		f, err := os.Create(path)
@@ -215,9 +229,17 @@ func BenchmarkIMAPMix(b *testing.B) {
 				case 4:
 					cmd = "SEARCH SUBJECT " + benchWords[rng.IntN(len(benchWords))]
 				}
+				var t0 time.Time
+				if trackLat {
+					t0 = time.Now()
+				}
 				if err := c.do(cmd); err != nil {
 					failed.Store(err)
 					return
+				}
+				if trackLat {
+					lat[step%5].Add(int64(time.Since(t0)))
+					cnt[step%5].Add(1)
 				}
 			}
 		}()
@@ -229,7 +251,178 @@ func BenchmarkIMAPMix(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+	if external {
+		// Only the driver runs in this process: its CPU says nothing about the server's.
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "driver-cpu-µs/op")
+	} else {
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+	}
+	if trackLat && b.N > 1 {
+		for k, name := range []string{"SELECT", "FETCH", "STORE", "APPEND", "SEARCH"} {
+			if n := cnt[k].Load(); n > 0 {
+				b.Logf("%-6s %5d calls, mean %v", name, n, time.Duration(lat[k].Load()/n).Round(time.Microsecond))
+			}
+		}
+	}
+}
+
+// benchAppendSubject marks the messages the mix appends, so that they can be found
+// and removed again on an external server (see benchExternal).
+const benchAppendSubject = "small appended note"
+
+// benchExternalTarget returns the external server named by YUBIN_BENCH_IMAP_ADDR,
+// YUBIN_BENCH_IMAP_USER and YUBIN_BENCH_IMAP_PASS, or an empty addr.
+func benchExternalTarget() (addr, user, pass string) {
+	return os.Getenv("YUBIN_BENCH_IMAP_ADDR"), os.Getenv("YUBIN_BENCH_IMAP_USER"), os.Getenv("YUBIN_BENCH_IMAP_PASS")
+}
+
+// benchExternal prepares an external server's INBOX so that it starts every run in
+// the state a fresh yubin store starts in after fill(n): the same n benchMessage
+// fixtures (appended over IMAP the first time, in order), no flags set by earlier
+// runs, nothing left from earlier runs' APPENDs. At the end of the run it expunges
+// what the run appended, so the mailbox size is the same for every run.
+// The setup connection logs out before the load clients connect: Dovecot limits
+// connections per user and IP (mail_max_userip_connections, 10 by default).
+func benchExternal(b *testing.B, addr, user, pass string, n int) {
+	b.Helper()
+	if user == "" {
+		b.Fatal("YUBIN_BENCH_IMAP_ADDR is set without YUBIN_BENCH_IMAP_USER / YUBIN_BENCH_IMAP_PASS")
+	}
+	c := dialBench(b, addr, user, pass)
+	if err := c.prepareFixture(b, n); err != nil {
+		b.Fatalf("prepare %s INBOX: %v", addr, err)
+	}
+	c.logout()
+	// Cleanups run last-in first-out: the load clients, dialled after this, are
+	// closed before it runs.
+	b.Cleanup(func() {
+		c := dialBench(b, addr, user, pass)
+		defer c.logout()
+		if _, err := c.query("SELECT INBOX"); err != nil {
+			b.Errorf("cleanup: %v", err)
+			return
+		}
+		if err := c.removeAppended(); err != nil {
+			b.Errorf("cleanup: %v", err)
+		}
+	})
+}
+
+func (bc *benchConn) prepareFixture(b *testing.B, n int) error {
+	if _, err := bc.query("SELECT INBOX"); err != nil {
+		return err
+	}
+	if err := bc.removeAppended(); err != nil {
+		return err
+	}
+	lines, err := bc.query("SELECT INBOX")
+	if err != nil {
+		return err
+	}
+	exists := untaggedCount(lines, "EXISTS")
+	lines, err = bc.query(`SEARCH HEADER Message-ID "<bench"`)
+	if err != nil {
+		return err
+	}
+	if exists != n || len(searchResults(lines)) != n {
+		// Not (or no longer) the fixture: start again from an empty INBOX.
+		b.Logf("INBOX holds %d messages, not the %d fixtures: replacing them", exists, n)
+		if exists > 0 {
+			if err := bc.do(`STORE 1:* +FLAGS.SILENT (\Deleted)`); err != nil {
+				return err
+			}
+			if err := bc.do("EXPUNGE"); err != nil {
+				return err
+			}
+		}
+		for i := 0; i < n; i++ {
+			msg := benchMessage(i)
+			if err := bc.do(fmt.Sprintf("APPEND INBOX {%d+}\r\n%s", len(msg), msg)); err != nil {
+				return err
+			}
+		}
+		if _, err := bc.query("SELECT INBOX"); err != nil {
+			return err
+		}
+	}
+	// The mix's STOREs set \Seen and \Flagged on messages 1-50: clear them, as in
+	// a freshly filled yubin store.
+	return bc.do(`STORE 1:* -FLAGS.SILENT (\Seen \Flagged)`)
+}
+
+// removeAppended expunges the messages the mix appended (on the selected mailbox).
+func (bc *benchConn) removeAppended() error {
+	lines, err := bc.query(`UID SEARCH SUBJECT "` + benchAppendSubject + `"`)
+	if err != nil {
+		return err
+	}
+	uids := searchResults(lines)
+	if len(uids) == 0 {
+		return nil
+	}
+	if err := bc.do(`UID STORE ` + strings.Join(uids, ",") + ` +FLAGS.SILENT (\Deleted)`); err != nil {
+		return err
+	}
+	return bc.do("EXPUNGE")
+}
+
+func (bc *benchConn) logout() {
+	bc.do("LOGOUT")
+	bc.c.Close()
+}
+
+// query is do that also returns the untagged response lines, for the setup steps
+// (literals in them are skipped, not returned).
+func (bc *benchConn) query(cmd string) ([]string, error) {
+	bc.tag++
+	tag := "b" + strconv.Itoa(bc.tag)
+	bc.c.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := io.WriteString(bc.c, tag+" "+cmd+"\r\n"); err != nil {
+		return nil, err
+	}
+	var lines []string
+	for {
+		line, err := bc.br.ReadString('\n')
+		if err != nil {
+			return lines, fmt.Errorf("%s: %w", cmd, err)
+		}
+		if n := literalLen([]byte(line)); n >= 0 {
+			if _, err := bc.br.Discard(n); err != nil {
+				return lines, fmt.Errorf("%s: %w", cmd, err)
+			}
+			continue
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if rest, ok := strings.CutPrefix(line, tag+" "); ok {
+			if !strings.HasPrefix(rest, "OK") {
+				return lines, fmt.Errorf("%s: %s", cmd, line)
+			}
+			return lines, nil
+		}
+		lines = append(lines, line)
+	}
+}
+
+// untaggedCount returns n from a "* n WORD" line, or 0.
+func untaggedCount(lines []string, word string) int {
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "*" && strings.EqualFold(f[2], word) {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return 0
+}
+
+// searchResults returns the numbers of the "* SEARCH" lines.
+func searchResults(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "*" && strings.EqualFold(f[1], "SEARCH") {
+			out = append(out, f[2:]...)
+		}
+	}
+	return out
 }
 
 // benchConn is a minimal IMAP client: it sends a command and skips the responses
@@ -240,7 +433,7 @@ type benchConn struct {
 	tag int
 }
 
-func dialBench(tb testing.TB, addr string) *benchConn {
+func dialBench(tb testing.TB, addr, user, pass string) *benchConn {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		tb.Fatal(err)
@@ -250,7 +443,7 @@ func dialBench(tb testing.TB, addr string) *benchConn {
 	if _, err := bc.br.ReadString('\n'); err != nil {
 		tb.Fatal(err)
 	}
-	if err := bc.do(fmt.Sprintf("LOGIN %s \"%s\"", testUser, testPass)); err != nil {
+	if err := bc.do(fmt.Sprintf("LOGIN %s \"%s\"", user, pass)); err != nil {
 		tb.Fatal(err)
 	}
 	return bc
