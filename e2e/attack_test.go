@@ -240,3 +240,33 @@ func TestHTMLMailLinkOpensNewTab(t *testing.T) {
 		}
 	}
 }
+
+// The HTML body opened on its own, as a top-level page (a bookmarked or shared frame
+// URL, "open frame in new tab"), is still under its sandbox CSP: no payload runs, the
+// page is not navigated away (meta refresh), and nothing remote is contacted.
+func TestHTMLBodyTopLevelStaysInert(t *testing.T) {
+	s := newStack(t, "attack-top", "en-US")
+	tr := newTracker(t)
+	s.deliver("From: attacker@example.test\nTo: alice@localhost\nSubject: Invoice\nMIME-Version: 1.0\n" +
+		"Content-Type: text/html; charset=utf-8\n\n" + attackCorpus(tr.url) + "\n")
+	s.login()
+	s.do(chromedp.Evaluate[chromedp.Void](`document.querySelector(".rowlink").click()`))
+	s.waitFor(`location.pathname === "/msg" && !!document.querySelector("iframe.htmlbody")`, "the message with its HTML frame")
+	src := eval[string](s, `document.querySelector("iframe.htmlbody").src`)
+	s.do(chromedp.Navigate(src))
+	s.waitFor(`document.readyState === "complete"`, "the body as a page")
+	time.Sleep(2 * time.Second) // onload, autofocus, animations, meta refresh
+	s.shot("attack-top-level")
+	if got := eval[string](s, `location.href`); got != src {
+		t.Errorf("the body page navigated away: %s", got)
+	}
+	if got := eval[string](s, `document.title`); strings.HasPrefix(got, "xss:") {
+		t.Errorf("a payload ran at top level: %s", got)
+	}
+	if !eval[bool](s, `document.body.innerText.includes("please review your invoice")`) {
+		t.Error("the body page does not show the mail")
+	}
+	if hits, conns := tr.seen(); len(hits) > 0 || conns > 0 {
+		t.Errorf("remote host contacted from the body page: %d connections, requests %v", conns, hits)
+	}
+}

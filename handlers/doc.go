@@ -1,8 +1,8 @@
 // Package handlers has one file per screen or action group of the webmail: login,
 // mailbox list, search and actions, message view (with the sandboxed HTML frame and
 // attachment downloads), compose/send/drafts, folder management, and the live-update
-// stream (events.go: server-sent events, at most one per session, each on its own
-// short-lived IMAP IDLE connection).
+// stream (events.go: server-sent events, at most one per session and MaxStreamsPerUser
+// per account, each on its own short-lived IMAP IDLE connection).
 //
 // Handlers are thin: they parse the request, call web/mailclient (IMAP and SMTP only),
 // and render one templ component. They never import mailbackend, never build HTML by

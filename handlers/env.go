@@ -98,7 +98,7 @@ var errNoSession = errors.New("no session")
 func (h *Handlers) page(r *http.Request, title string) templates.Page {
 	p := templates.Page{Lang: Lang(r), Title: title}
 	if s := session.FromContext(r.Context()); s != nil {
-		p.User, p.CSRF = s.User, s.CSRF
+		p.User, p.CSRF = s.User, s.MaskedCSRF()
 	}
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,10 @@ const (
 	StreamMaxAge = 20 * time.Minute
 	// MaxStreams bounds the IMAP connections held for live updates server-wide.
 	MaxStreams = 1000
+	// MaxStreamsPerUser bounds them per account: one user signing in again and again
+	// (each sign-in is a session with a stream of its own) must not take every slot
+	// and leave everyone else without live updates.
+	MaxStreamsPerUser = 10
 	// streamPing keeps proxies from closing a quiet stream and finds vanished clients.
 	streamPing = 25 * time.Second
 )
@@ -32,35 +37,56 @@ const (
 // streams holds at most one live stream per session: a new one (another tab, or a
 // reload) ends the previous one, which is told so ("bye") and not reconnected.
 type streams struct {
-	mu   sync.Mutex
-	byID map[string]*stream
+	mu     sync.Mutex
+	byID   map[string]*stream
+	byUser map[string]int // open streams per account
 }
 
 type stream struct {
+	user   string
 	cancel context.CancelCauseFunc
 }
 
 var errReplaced = errors.New("replaced by a newer stream")
 
-func newStreams() *streams { return &streams{byID: make(map[string]*stream)} }
+func newStreams() *streams {
+	return &streams{byID: make(map[string]*stream), byUser: make(map[string]int)}
+}
 
 func (s *streams) add(id string, st *stream) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old := s.byID[id]; old != nil {
 		old.cancel(errReplaced)
+		s.forget(id)
 	} else if len(s.byID) >= MaxStreams {
 		return false
 	}
+	if s.byUser[st.user] >= MaxStreamsPerUser {
+		return false
+	}
 	s.byID[id] = st
+	s.byUser[st.user]++
 	return true
+}
+
+// forget drops the session's stream from the books; s.mu is held.
+func (s *streams) forget(id string) {
+	st := s.byID[id]
+	if st == nil {
+		return
+	}
+	delete(s.byID, id)
+	if s.byUser[st.user]--; s.byUser[st.user] <= 0 {
+		delete(s.byUser, st.user)
+	}
 }
 
 func (s *streams) remove(id string, st *stream) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byID[id] == st {
-		delete(s.byID, id)
+		s.forget(id)
 	}
 }
 
@@ -70,7 +96,7 @@ func (s *streams) stop(id string) {
 	defer s.mu.Unlock()
 	if st := s.byID[id]; st != nil {
 		st.cancel(context.Canceled)
-		delete(s.byID, id)
+		s.forget(id)
 	}
 }
 
@@ -87,7 +113,7 @@ func (h *Handlers) StopStreams() {
 	defer h.streams.mu.Unlock()
 	for id, st := range h.streams.byID {
 		st.cancel(context.Canceled)
-		delete(h.streams.byID, id)
+		h.streams.forget(id)
 	}
 }
 
@@ -108,7 +134,7 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 	defer cancel(nil)
 	ctx, cancelT := context.WithTimeout(ctx, life)
 	defer cancelT()
-	st := &stream{cancel: cancel}
+	st := &stream{user: strings.ToLower(s.User), cancel: cancel}
 	if !h.streams.add(s.ID, st) {
 		h.log.Warn("webmail live stream refused: too many", "ip", ip, "user", s.User)
 		w.Header().Set("Retry-After", "60")

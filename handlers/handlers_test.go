@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/yubinmail/yubin/templates"
 )
@@ -53,5 +55,71 @@ func TestPickLang(t *testing.T) {
 		if got := templates.PickLang(accept); got != want {
 			t.Errorf("PickLang(%q) = %q, want %q", accept, got, want)
 		}
+	}
+}
+
+// An attachment is labelled with its own type only when a browser cannot run or
+// render it as a page; vendor types that are markup in disguise are not.
+func TestDownloadType(t *testing.T) {
+	for ct, want := range map[string]string{
+		"image/png":                "image/png",
+		"application/pdf":          "application/pdf",
+		"text/plain":               "text/plain",
+		"application/vnd.ms-excel": "application/vnd.ms-excel",
+		"application/vnd.openxmlformats-officedocument.wordprocessingml.document": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+		"text/html":                       "application/octet-stream",
+		"image/svg+xml":                   "application/octet-stream",
+		"application/xhtml+xml":           "application/octet-stream",
+		"application/vnd.wap.xhtml+xml":   "application/octet-stream",
+		"application/vnd.mozilla.xul+xml": "application/octet-stream",
+		"APPLICATION/VND.WAP.XHTML+XML":   "application/octet-stream",
+		"application/vnd.openxmlformats-officedocument.evil+xml": "application/octet-stream",
+		"text/javascript":       "application/octet-stream",
+		"application/x-unknown": "application/octet-stream",
+	} {
+		if got := downloadType(ct); got != want {
+			t.Errorf("downloadType(%q) = %q, want %q", ct, got, want)
+		}
+	}
+}
+
+// Signing in to one's own account between guesses at someone else's does not reset
+// the failure count of the address; the owner's own typos are forgiven by a success.
+func TestLoginThrottleNotResetByOtherAccount(t *testing.T) {
+	now := time.Now()
+	th := newLoginThrottle()
+	for i := 0; i < loginMaxFailures-1; i++ {
+		th.failed("192.0.2.7", "victim@example.test", now)
+	}
+	th.succeeded("192.0.2.7", "mallory@example.test")
+	th.failed("192.0.2.7", "victim@example.test", now)
+	if !th.blocked("192.0.2.7", now) {
+		t.Error("an attacker's own sign-in reset the count of his guesses")
+	}
+
+	th = newLoginThrottle()
+	for i := 0; i < loginMaxFailures-1; i++ {
+		th.failed("192.0.2.8", "alice@example.test", now)
+	}
+	th.succeeded("192.0.2.8", "Alice@example.test")
+	th.failed("192.0.2.8", "alice@example.test", now)
+	if th.blocked("192.0.2.8", now) {
+		t.Error("a user's own typos still count after she signed in")
+	}
+}
+
+// An IPv6 client cannot get fresh attempts by changing the low bits of its address:
+// the /64 is counted.
+func TestLoginThrottleIPv6Prefix(t *testing.T) {
+	now := time.Now()
+	th := newLoginThrottle()
+	for i := 1; i <= loginMaxFailures; i++ {
+		th.failed(fmt.Sprintf("2001:db8:0:1::%x", i), "victim@example.test", now)
+	}
+	if !th.blocked("2001:db8:0:1:ffff::1", now) {
+		t.Error("another address of the same /64 is not blocked")
+	}
+	if th.blocked("2001:db8:0:2::1", now) {
+		t.Error("a neighbouring /64 is blocked")
 	}
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,6 +20,11 @@ import (
 type loginThrottle struct {
 	mu   sync.Mutex
 	fail map[string][]time.Time
+	// users records, per IP, the one account its failures were for, or "" once they
+	// were for more than one: a success clears the IP's failures only when they were
+	// all for the account that just signed in (its owner's typos), so an attacker
+	// cannot reset the count between guesses by signing in to an account of his own.
+	users map[string]string
 }
 
 const (
@@ -26,7 +32,9 @@ const (
 	loginWindow      = 15 * time.Minute
 )
 
-func newLoginThrottle() *loginThrottle { return &loginThrottle{fail: make(map[string][]time.Time)} }
+func newLoginThrottle() *loginThrottle {
+	return &loginThrottle{fail: make(map[string][]time.Time), users: make(map[string]string)}
+}
 
 func (t *loginThrottle) recent(ip string, now time.Time) []time.Time {
 	kept := t.fail[ip][:0]
@@ -37,34 +45,60 @@ func (t *loginThrottle) recent(ip string, now time.Time) []time.Time {
 	}
 	if len(kept) == 0 {
 		delete(t.fail, ip)
+		delete(t.users, ip)
 		return nil
 	}
 	t.fail[ip] = kept
 	return kept
 }
 
+// throttleKey is the unit counted: an IPv4 address, or an IPv6 /64, since one host
+// (one customer line) usually has a whole /64 to pick addresses from.
+func throttleKey(ip string) string {
+	p := net.ParseIP(ip)
+	if p == nil || p.To4() != nil {
+		return ip
+	}
+	return p.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
 func (t *loginThrottle) blocked(ip string, now time.Time) bool {
+	ip = throttleKey(ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.recent(ip, now)) >= loginMaxFailures
 }
 
-func (t *loginThrottle) failed(ip string, now time.Time) {
+func (t *loginThrottle) failed(ip, user string, now time.Time) {
+	ip = throttleKey(ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.fail[ip] = append(t.recent(ip, now), now)
+	user = strings.ToLower(user)
+	prev := t.recent(ip, now)
+	if len(prev) == 0 {
+		t.users[ip] = user
+	} else if t.users[ip] != user {
+		t.users[ip] = ""
+	}
+	t.fail[ip] = append(prev, now)
 	if len(t.fail) > 100000 { // bound memory under a spray from many addresses
 		for k := range t.fail {
 			delete(t.fail, k)
+			delete(t.users, k)
 			break
 		}
 	}
 }
 
-func (t *loginThrottle) succeeded(ip string) {
+func (t *loginThrottle) succeeded(ip, user string) {
+	ip = throttleKey(ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if u, ok := t.users[ip]; ok && u != strings.ToLower(user) {
+		return
+	}
 	delete(t.fail, ip)
+	delete(t.users, ip)
 }
 
 // LoginForm shows the sign-in page (or goes to the inbox when already signed in).
@@ -102,10 +136,18 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	cl, err := mailclient.Dial(ctx, h.mailOptions(email, password))
 	if err != nil {
 		if errors.Is(err, mailclient.ErrAuth) {
-			h.throttle.failed(ip, h.now())
+			h.throttle.failed(ip, email, h.now())
 			h.log.Warn("webmail login failed", "ip", ip, "user", email)
 			form.Error = l.T("login.bad")
 			h.render(w, r, http.StatusUnauthorized, templates.Login(form))
+			return
+		}
+		if errors.Is(err, mailclient.ErrThrottled) {
+			// The server is throttling (possibly because of others' failures: it
+			// sees every webmail login from one address). Not this user's failure.
+			h.log.Warn("webmail login: refused by the mail server for now", "ip", ip, "user", email, "err", err)
+			form.Error = l.T("login.throttled")
+			h.render(w, r, http.StatusTooManyRequests, templates.Login(form))
 			return
 		}
 		h.log.Error("webmail login: mail server unavailable", "ip", ip, "user", email, "err", err)
@@ -113,7 +155,7 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadGateway, templates.Login(form))
 		return
 	}
-	h.throttle.succeeded(ip)
+	h.throttle.succeeded(ip, email)
 	// A fresh session on every login (never the old ID: no session fixation).
 	if old := h.cfg.Sessions.Load(r); old != nil {
 		h.cfg.Sessions.Destroy(w, r, old)

@@ -172,6 +172,14 @@ func safeImageType(ct string) bool {
 // as a page is downloaded as application/octet-stream.
 func downloadType(ct string) string {
 	ct = strings.ToLower(ct)
+	// Some vendor types are pages to a browser (Chromium renders
+	// application/vnd.wap.xhtml+xml as XHTML; Firefox knew XUL): anything that
+	// smells of markup or script is never labelled as itself.
+	for _, bad := range []string{"html", "xml", "svg", "script", "xul"} {
+		if strings.Contains(ct, bad) && !officeXML(ct) {
+			return "application/octet-stream"
+		}
+	}
 	switch {
 	case safeImageType(ct), ct == "application/pdf", ct == "text/plain", ct == "text/csv",
 		strings.HasPrefix(ct, "audio/"), strings.HasPrefix(ct, "video/"),
@@ -179,6 +187,12 @@ func downloadType(ct string) string {
 		return ct
 	}
 	return "application/octet-stream"
+}
+
+// officeXML is an Office Open XML document type (docx, xlsx, pptx): "xml" in its name
+// is the vendor's, not a markup type a browser renders.
+func officeXML(ct string) bool {
+	return strings.HasPrefix(ct, "application/vnd.openxmlformats-officedocument.") && !strings.HasSuffix(ct, "+xml")
 }
 
 // MessagePart downloads one attachment: always as an attachment, never sniffed, and

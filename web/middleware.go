@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/yubinmail/yubin/handlers"
 	"github.com/yubinmail/yubin/web/session"
@@ -32,6 +33,11 @@ func setSecurityHeaders(h http.Header) {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setSecurityHeaders(w.Header())
+		if session.IsSecure(r) {
+			// Over HTTPS (directly or through the trusted proxy): keep it that way,
+			// so a later plain-HTTP visit cannot be intercepted (RFC 6797).
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -137,17 +143,51 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 	})
 }
 
+// maxLoginBytes bounds the sign-in form (an address, a password, a local path): the
+// form is public, and with the message-sized limit of the signed-in routes anyone
+// could make the server buffer tens of megabytes per request.
+const maxLoginBytes = 64 << 10
+
+// loginReadTimeout bounds how long the sign-in form may take to arrive: the HTTP
+// server's ReadHeaderTimeout stops at the headers, and a client trickling a body
+// would otherwise hold its connection and goroutine for as long as it likes.
+var loginReadTimeout = 10 * time.Second
+
+// limitLogin is limitBody for the public sign-in form: a small body that must arrive
+// within loginReadTimeout.
+func (s *Server) limitLogin(next http.Handler) http.Handler {
+	return s.bodyLimit(func() int64 { return maxLoginBytes }, loginReadTimeout, next)
+}
+
 // limitBody bounds request bodies (the largest message plus form overhead) and parses
 // forms up front, so the CSRF check and the handlers see the same values.
 func (s *Server) limitBody(next http.Handler) http.Handler {
+	return s.bodyLimit(s.h.MaxRequestBytes, 0, next)
+}
+
+// bodyLimit reads and parses a POST body of at most limit() bytes, within readTimeout
+// when that is not 0.
+func (s *Server) bodyLimit(limit func() int64, readTimeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, s.h.MaxRequestBytes())
+			r.Body = http.MaxBytesReader(w, r.Body, limit())
+			rc := http.NewResponseController(w)
+			if readTimeout > 0 {
+				_ = rc.SetReadDeadline(time.Now().Add(readTimeout))
+			}
 			var err error
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
 				err = r.ParseMultipartForm(8 << 20)
 			} else {
 				err = r.ParseForm()
+			}
+			if readTimeout > 0 && err == nil {
+				// The body is in; net/http's background read (which notices a
+				// client hanging up) must not hit the deadline while the
+				// handler works, or it would cancel the request. After an
+				// error the deadline stays: net/http would otherwise wait for
+				// the rest of the body before answering.
+				_ = rc.SetReadDeadline(time.Time{})
 			}
 			if err != nil {
 				var mbe *http.MaxBytesError

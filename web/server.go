@@ -44,6 +44,7 @@ type Server struct {
 	pool     *mailclient.Pool
 	h        *handlers.Handlers
 	handler  http.Handler
+	mux      chi.Routes // the router inside the outer handler; tests walk its routes
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -134,7 +135,7 @@ func (s *Server) routes() http.Handler {
 	// Public: the sign-in form. Cross-origin protection still applies to the POST
 	// (login CSRF), through the outer handler below.
 	r.Group(func(r chi.Router) {
-		r.Use(s.limitBody)
+		r.Use(s.limitLogin)
 		r.Get("/login", h.LoginForm)
 		r.Post("/login", h.Login)
 	})
@@ -172,5 +173,6 @@ func (s *Server) routes() http.Handler {
 		setSecurityHeaders(w.Header())
 		h.Error(w, r, http.StatusForbidden, "err.forbidden")
 	}))
+	s.mux = r
 	return s.fromProxy(cop.Handler(r))
 }

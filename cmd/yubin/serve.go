@@ -85,7 +85,13 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		httpSrv = &http.Server{
 			Handler:           webSrv.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
+			// Whole-request bounds against slow clients: generous enough for a large
+			// upload or download on a phone link. Live-update streams set their own
+			// write deadline per event.
+			ReadTimeout:    10 * time.Minute,
+			WriteTimeout:   10 * time.Minute,
+			MaxHeaderBytes: 64 << 10,
+			IdleTimeout:    2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
 		// Live-update streams never end on their own; without this Shutdown would

@@ -22,6 +22,13 @@ var ErrAuth = errors.New("wrong address or password")
 // ErrUnavailable means the mail server could not be reached.
 var ErrUnavailable = errors.New("mail server unavailable")
 
+// ErrThrottled means the IMAP server refused the login for now, not the credentials:
+// NO [UNAVAILABLE] (RFC 5530 section 3), which servers (ours among them) answer while
+// too many failed logins are being throttled. It is an ErrUnavailable, never an
+// ErrAuth: the webmail reaches the server from one address, so a lockout caused by
+// someone else's failures must neither count against this user nor end sessions.
+var ErrThrottled = fmt.Errorf("%w: login refused for now", ErrUnavailable)
+
 // Options say where the mail servers are and who logs in.
 type Options struct {
 	IMAPAddr           string // host:port; implicit TLS when the port is 993, else STARTTLS when offered
@@ -145,6 +152,9 @@ func (cl *Client) connectWith(ctx context.Context, h *imapclient.UnilateralDataH
 		c.Close()
 		var ie *imap.Error
 		if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
+			if ie.Code == imap.ResponseCodeUnavailable {
+				return nil, fmt.Errorf("%w: %s", ErrThrottled, ie.Text)
+			}
 			return nil, ErrAuth
 		}
 		return nil, fmt.Errorf("%w: imap login: %v", ErrUnavailable, err)

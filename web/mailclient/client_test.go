@@ -263,3 +263,45 @@ func TestMissingSpecialFolderCreatedOnUse(t *testing.T) {
 		t.Fatalf("Archive after move: %v, %+v", err, p)
 	}
 }
+
+// One account signing in again and again holds at most MaxPerUser connections: the
+// least recently used is closed, and its session simply re-dials on its next use.
+func TestPoolBoundsConnectionsPerUser(t *testing.T) {
+	run, _ := start(t)
+	opts := mailclient.Options{IMAPAddr: run.Addr("imap"), SMTPAddr: run.Addr("submission"), InsecureSkipVerify: true, Username: "alice@localhost", Password: "pw"}
+	pool := mailclient.NewPool(time.Hour)
+	defer pool.Close()
+	ctx := context.Background()
+	get := func(id string) *mailclient.Client {
+		t.Helper()
+		cl, err := pool.Get(ctx, id, func() (mailclient.Options, error) { return opts, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl
+	}
+	var cls []*mailclient.Client
+	for i := 0; i <= mailclient.MaxPerUser; i++ {
+		cl := get(fmt.Sprint("session-", i))
+		if _, err := cl.Folders(ctx); err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+		cls = append(cls, cl)
+	}
+	if _, err := cls[0].Folders(ctx); err == nil {
+		t.Errorf("%d connections of one account are held, want at most %d", len(cls), mailclient.MaxPerUser)
+	}
+	for i, cl := range cls[1:] {
+		if _, err := cl.Folders(ctx); err != nil {
+			t.Errorf("session %d lost its connection: %v", i+1, err)
+		}
+	}
+	// The evicted session still works: it re-dials.
+	again := get("session-0")
+	if again == cls[0] {
+		t.Fatal("the evicted client was handed out again")
+	}
+	if _, err := again.Folders(ctx); err != nil {
+		t.Fatalf("evicted session after re-dial: %v", err)
+	}
+}

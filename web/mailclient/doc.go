@@ -1,6 +1,7 @@
 // Package mailclient is the webmail's only door to mail: one IMAP connection per web
 // session (go-imap/v2 imapclient), kept open, serialised by a mutex and reconnected
 // transparently when it drops, plus SMTP submission with the user's own credentials.
+// The Pool holds at most MaxPerUser connections per account.
 //
 // It owns the connection lifecycle (dial, STARTTLS, LOGIN, reconnect, idle close) and the
 // IMAP commands the screens need (LIST/STATUS, paged FETCH, UID SEARCH with a paged

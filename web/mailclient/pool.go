@@ -2,9 +2,20 @@ package mailclient
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
+
+// MaxPerUser bounds the pooled connections of one account. Every sign-in is a session
+// with a connection of its own, and the webmail is exempt from the IMAP server's
+// per-address limit (it connects from loopback), so without a bound one account
+// signing in again and again would hold connections until file descriptors run out
+// for everyone. Past the bound the least recently used of that account's connections
+// is closed; its session re-dials on its next request. This also bounds the memory
+// one account can hold in message caches (up to 32 MiB per connection).
+const MaxPerUser = 10
 
 // Pool holds the live Client of every web session, keyed by session ID, and closes
 // those idle for longer than IdleTimeout. A Client closed for idleness is re-dialled on
@@ -20,7 +31,7 @@ type Pool struct {
 
 type entry struct {
 	once sync.Mutex // serialises dialling for one session
-	cl   *Client
+	cl   *Client    // written under both once and Pool.mu, so either may read it
 }
 
 // NewPool starts a pool whose janitor closes connections idle for idleTimeout.
@@ -68,6 +79,43 @@ func (p *Pool) Put(id string, cl *Client) {
 	if old != nil && old.cl != nil && old.cl != cl {
 		old.cl.Close()
 	}
+	p.capUser(cl)
+}
+
+// capUser closes the least recently used connections of keep's account beyond
+// MaxPerUser, never keep itself.
+func (p *Pool) capUser(keep *Client) {
+	user := keep.Username()
+	type held struct {
+		id   string
+		cl   *Client
+		used time.Time
+	}
+	var mine []held
+	p.mu.Lock()
+	for id, e := range p.clients {
+		if e.cl != nil && e.cl != keep && strings.EqualFold(e.cl.Username(), user) {
+			mine = append(mine, held{id: id, cl: e.cl})
+		}
+	}
+	p.mu.Unlock()
+	excess := len(mine) + 1 - MaxPerUser
+	if excess <= 0 {
+		return
+	}
+	// LastUsed waits for a busy client: read it outside Pool.mu.
+	for i := range mine {
+		mine[i].used = mine[i].cl.LastUsed()
+	}
+	slices.SortFunc(mine, func(a, b held) int { return a.used.Compare(b.used) })
+	for _, h := range mine[:excess] {
+		p.mu.Lock()
+		if e := p.clients[h.id]; e != nil && e.cl == h.cl {
+			delete(p.clients, h.id)
+		}
+		p.mu.Unlock()
+		h.cl.Close()
+	}
 }
 
 // Get returns the session's client, dialling one with opts() if there is none (after a
@@ -99,7 +147,10 @@ func (p *Pool) Get(ctx context.Context, id string, opts func() (Options, error))
 		p.mu.Unlock()
 		return nil, err
 	}
+	p.mu.Lock()
 	e.cl = cl
+	p.mu.Unlock()
+	p.capUser(cl)
 	return cl, nil
 }
 

@@ -251,7 +251,9 @@ func generatedName(p *part) string {
 			}
 			return r
 		}, sub)
-		if sub != "" {
+		// A subject can carry bidi controls like any file name ("x\u202Efdp.eml"
+		// shows as "xlme.pdf"): baseName drops them.
+		if sub = baseName(sub); sub != "" {
 			return sub + ".eml"
 		}
 		return "message-" + p.path + ".eml"

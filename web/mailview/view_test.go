@@ -372,6 +372,7 @@ func TestFilenames(t *testing.T) {
 		{"rfc 2231 line break removed", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*=utf-8''a%0D%0Ab.txt"}, "a  b.txt"},
 		{"bidi override removed", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEfdp.exe"}, "invoicefdp.exe"},
 		{"generated", []string{"Content-Type: application/zip", "Content-Disposition: attachment"}, "part-2.zip"},
+		{"bidi override removed from a forwarded subject", []string{"Content-Type: message/rfc822", "", "Subject: =?UTF-8?B?" + b64("invoice\u202Efdp") + "?="}, "invoicefdp.eml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

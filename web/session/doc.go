@@ -4,7 +4,9 @@
 // The browser holds two HttpOnly, SameSite=Lax cookies (Secure over HTTPS): the signed
 // session ID, and a random per-session key. The IMAP password is stored only encrypted
 // with that key (AES-256-GCM), so neither the files on disk nor the cookies alone reveal
-// it. The package also owns idle expiry and the per-session CSRF token.
+// it; a session loads only with the key cookie that opens its password. The package
+// also owns idle expiry, the absolute lifetime (MaxLifetime) and the per-session CSRF
+// token.
 //
 // It must never log or store a password in plaintext, and never trust a session whose
 // idle time has run out.

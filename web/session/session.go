@@ -25,6 +25,10 @@ const (
 	// cookieMaxAge bounds how long a browser keeps the cookies; the server-side idle
 	// timeout is what actually ends an unused session.
 	cookieMaxAge = 7 * 24 * 3600
+	// MaxLifetime ends a session this long after sign-in however busy it is: Touch
+	// renews the cookies, so without it a stolen pair of cookies kept in use would
+	// work for ever.
+	MaxLifetime = 7 * 24 * time.Hour
 )
 
 // Session is one logged-in browser.
@@ -39,9 +43,40 @@ type Session struct {
 	gs       *sessions.Session
 }
 
-// CheckCSRF compares a submitted token with the session's in constant time.
+// MaskedCSRF is the token for a page's forms: the session's token XORed with a fresh
+// random pad, pad first. Pages are gzip-compressed and echo input an attacker can
+// choose (a search, a folder name), so a token that is the same bytes in every
+// response could be recovered from compressed sizes (BREACH); a masked one differs
+// every time, and CheckCSRF accepts any of them.
+func (s *Session) MaskedCSRF() string {
+	tok := []byte(s.CSRF)
+	out := make([]byte, 2*len(tok))
+	rand.Read(out[:len(tok)])
+	for i, c := range tok {
+		out[len(tok)+i] = c ^ out[i]
+	}
+	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+// CheckCSRF compares a submitted token, masked or not, with the session's in
+// constant time.
 func (s *Session) CheckCSRF(token string) bool {
-	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) == 1
+	if token == "" || s.CSRF == "" {
+		return false
+	}
+	if subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) == 1 {
+		return true
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	n := len(s.CSRF)
+	if err != nil || len(raw) != 2*n {
+		return false
+	}
+	plain := make([]byte, n)
+	for i := range plain {
+		plain[i] = raw[i] ^ raw[n+i]
+	}
+	return subtle.ConstantTimeCompare(plain, []byte(s.CSRF)) == 1
 }
 
 // Store creates, loads and destroys sessions.
@@ -55,6 +90,11 @@ type Store struct {
 // Open uses dir (created 0700) for session files and its signing keys.
 func Open(dir string, idle time.Duration) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("session dir: %w", err)
+	}
+	// MkdirAll leaves an existing directory as it was: the session files' names are
+	// the session IDs, nobody else's business.
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("session dir: %w", err)
 	}
 	keys, err := loadKeys(filepath.Join(dir, keyFile))
@@ -120,10 +160,16 @@ func (st *Store) Load(r *http.Request) *Session {
 	}
 	s.CSRF, _ = gs.Values["csrf"].(string)
 	s.sealedPW, _ = gs.Values["pw"].([]byte)
+	// The key cookie must be this session's: it is what opens the sealed password.
+	// Without this check the ID cookie alone would do while the session's IMAP
+	// connection is pooled, and the key would protect nothing.
+	if _, err := open(key, s.sealedPW); err != nil {
+		return nil
+	}
 	created, _ = gs.Values["created"].(int64)
 	seen, _ = gs.Values["seen"].(int64)
 	s.Created, s.Seen = time.Unix(created, 0), time.Unix(seen, 0)
-	if st.now().Sub(s.Seen) > st.idle {
+	if now := st.now(); now.Sub(s.Seen) > st.idle || now.Sub(s.Created) > MaxLifetime {
 		st.removeFile(s.ID)
 		return nil
 	}

@@ -93,3 +93,106 @@ func TestDestroy(t *testing.T) {
 		}
 	}
 }
+
+// The ID cookie alone is not a session: a key cookie that does not open the sealed
+// password (stolen ID, guessed or swapped key) is refused.
+func TestLoadRefusesForeignKey(t *testing.T) {
+	st, err := Open(t.TempDir(), 30*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r := roundTrip(t, st)
+	_, other := roundTrip(t, st)
+	otherKey, _ := other.Cookie(keyCookie)
+	id, _ := r.Cookie(idCookie)
+	forged := httptest.NewRequest("GET", "/mail", nil)
+	forged.AddCookie(id)
+	forged.AddCookie(&http.Cookie{Name: keyCookie, Value: otherKey.Value})
+	if s := st.Load(forged); s != nil {
+		t.Fatalf("session %s loaded with another session's key", s.ID)
+	}
+	if st.Load(r) == nil {
+		t.Fatal("the genuine cookies no longer load the session")
+	}
+}
+
+// A session in constant use still ends MaxLifetime after sign-in.
+func TestMaxLifetime(t *testing.T) {
+	st, err := Open(t.TempDir(), 30*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	now := start
+	st.now = func() time.Time { return now }
+	_, r := roundTrip(t, st)
+	// Used every 10 minutes, well within the idle timeout, until just before the end.
+	for now.Sub(start) < MaxLifetime-10*time.Minute {
+		now = now.Add(10 * time.Minute)
+		s := st.Load(r)
+		if s == nil {
+			t.Fatalf("session ended after %v of use", now.Sub(start))
+		}
+		w := httptest.NewRecorder()
+		st.Touch(w, r, s)
+		r = reissue(r, w)
+	}
+	now = start.Add(MaxLifetime + 5*time.Minute) // 15 minutes after the last use
+	if st.Load(r) != nil {
+		t.Error("a session in constant use outlives MaxLifetime")
+	}
+}
+
+// reissue is r with the cookies w set replacing its own.
+func reissue(r *http.Request, w *httptest.ResponseRecorder) *http.Request {
+	set := map[string]*http.Cookie{}
+	for _, c := range r.Cookies() {
+		set[c.Name] = c
+	}
+	for _, c := range w.Result().Cookies() {
+		set[c.Name] = c
+	}
+	out := httptest.NewRequest("GET", "/mail", nil)
+	for _, c := range set {
+		out.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	return out
+}
+
+// The session directory is private even if it existed before with looser rights.
+func TestDirPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sessions")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("session dir mode %v, want 0700", fi.Mode().Perm())
+	}
+}
+
+// The token in pages is masked afresh every time (so compressed pages do not repeat
+// it: BREACH), and every masked form of it checks, nothing else does.
+func TestMaskedCSRF(t *testing.T) {
+	st, _ := Open(t.TempDir(), time.Hour)
+	s, _ := roundTrip(t, st)
+	a, b := s.MaskedCSRF(), s.MaskedCSRF()
+	if a == b || strings.Contains(a, s.CSRF) || strings.Contains(b, s.CSRF) {
+		t.Fatalf("masked tokens repeat or show the token: %q %q", a, b)
+	}
+	if !s.CheckCSRF(a) || !s.CheckCSRF(b) || !s.CheckCSRF(s.CSRF) {
+		t.Error("a valid token is refused")
+	}
+	other, _ := roundTrip(t, st)
+	for _, bad := range []string{"", "x", other.MaskedCSRF(), other.CSRF, a[:len(a)-1], strings.Repeat("A", len(a))} {
+		if s.CheckCSRF(bad) {
+			t.Errorf("CheckCSRF(%q) accepted", bad)
+		}
+	}
+}
