@@ -92,7 +92,7 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 			WriteTimeout:   10 * time.Minute,
 			MaxHeaderBytes: 64 << 10,
 			IdleTimeout:    2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
 		// Live-update streams never end on their own; without this Shutdown would
 		// wait out its whole timeout whenever a browser tab is open.
