@@ -90,7 +90,7 @@ func New(st *store.Store, log *slog.Logger, popBeforeSMTPMinutes int) *Authentic
 func (a *Authenticator) Authenticate(ctx context.Context, service string, remoteAddr net.Addr, username, password string) (*store.Account, error) {
 	ip := IPOf(remoteAddr)
 	user := strings.ToLower(strings.TrimSpace(username))
-	ipKey, userKey := "ip:"+ip, "user:"+user
+	ipKey, userKey := "ip:"+throttleNet(ip), "user:"+user
 
 	ipDelay, ipLocked := a.throttle.check(ipKey)
 	userDelay, userLocked := a.throttle.check(userKey)
@@ -116,14 +116,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, service string, remote
 		VerifyPassword(dummyHash(), password)
 	}
 	if !ok {
-		a.throttle.fail(ipKey)
+		a.throttle.failFor(ipKey, user)
 		a.throttle.fail(userKey)
 		a.log.Warn("authentication failed", "service", service, "ip", ip, "user", user)
 		return nil, ErrInvalidCredentials
 	}
 	a.remember(user, acct.PasswordHash, password)
 	a.throttle.succeed(userKey)
-	a.throttle.succeed(ipKey)
+	a.throttle.succeedFor(ipKey, user)
 	a.log.Info("authenticated", "service", service, "ip", ip, "user", user)
 	return acct, nil
 }
@@ -199,6 +199,17 @@ func (a *Authenticator) POPRelayAllowed(remoteAddr net.Addr) bool {
 	defer a.popMu.Unlock()
 	until, ok := a.popGrants[ip]
 	return ok && time.Now().Before(until)
+}
+
+// throttleNet is the unit the per-IP throttle counts: the address itself for IPv4,
+// its /64 for IPv6, since one host (one customer line) gets a whole /64 and could
+// otherwise use a fresh address for every guess.
+func throttleNet(ip string) string {
+	p := net.ParseIP(ip)
+	if p == nil || p.To4() != nil {
+		return ip
+	}
+	return p.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // IPOf returns the IP of a network address as text ("" when unknown).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -174,5 +175,61 @@ func TestPopBeforeSMTP(t *testing.T) {
 	off.RecordPOPLogin(client)
 	if off.POPRelayAllowed(client) {
 		t.Fatal("POP-before-SMTP works while switched off")
+	}
+}
+
+// Password spraying: guesses against many accounts from one address, with a login to
+// the attacker's own account between them, must still reach the per-IP lockout.
+func TestSprayingCannotResetIPThrottleWithOwnLogin(t *testing.T) {
+	a, _, st := newTestAuth(t)
+	ctx := context.Background()
+	h, err := HashPassword("mallory-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddAccount(ctx, "mallory@example.test", h, ""); err != nil {
+		t.Fatal(err)
+	}
+	locked := false
+	for i := 0; i < 3*lockoutFailures && !locked; i++ {
+		victim := "victim" + string(rune('a'+i%26)) + "@example.test"
+		if _, err := a.Authenticate(ctx, "imap", client, victim, "guess"); errors.Is(err, ErrThrottled) {
+			locked = true
+		}
+		if _, err := a.Authenticate(ctx, "smtp", client, "mallory@example.test", "mallory-pw"); errors.Is(err, ErrThrottled) {
+			locked = true
+		}
+	}
+	if !locked {
+		t.Fatal("a login to an own account reset the per-IP failure count between guesses")
+	}
+	// A user's own typos followed by the right password still clear the address.
+	other := &net.TCPAddr{IP: net.ParseIP("192.0.2.99"), Port: 1}
+	for i := 0; i < lockoutFailures-1; i++ {
+		a.Authenticate(ctx, "pop3", other, "alice@example.test", "typo")
+	}
+	if _, err := a.Authenticate(ctx, "pop3", other, "alice@example.test", "right"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, "pop3", other, "alice@example.test", "typo"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("after a successful login the address is still counted: %v", err)
+	}
+}
+
+// IPv6: every address of one /64 counts as the same client.
+func TestIPv6ThrottledPerSlash64(t *testing.T) {
+	a, _, _ := newTestAuth(t)
+	ctx := context.Background()
+	for i := 0; i < lockoutFailures; i++ {
+		ip := &net.TCPAddr{IP: net.ParseIP(fmt.Sprintf("2001:db8:1:2::%x", i+1)), Port: 1}
+		a.Authenticate(ctx, "imap", ip, "user"+string(rune('a'+i))+"@example.test", "guess")
+	}
+	next := &net.TCPAddr{IP: net.ParseIP("2001:db8:1:2:ffff::1"), Port: 1}
+	if _, err := a.Authenticate(ctx, "imap", next, "alice@example.test", "right"); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("a new address in the same /64 is not throttled: %v", err)
+	}
+	elsewhere := &net.TCPAddr{IP: net.ParseIP("2001:db8:1:3::1"), Port: 1}
+	if _, err := a.Authenticate(ctx, "imap", elsewhere, "alice@example.test", "right"); err != nil {
+		t.Fatalf("another /64 is throttled too: %v", err)
 	}
 }

@@ -21,6 +21,12 @@ type failureRecord struct {
 	count       int
 	last        time.Time
 	lockedUntil time.Time
+	// For an IP's record: the account its failures were for, and whether they were
+	// for more than one. A success clears the record only when all the failures were
+	// for the account that just logged in (a user's typos), so an attacker cannot
+	// reset the per-IP count between guesses by logging in to an account of his own.
+	user  string
+	mixed bool
 }
 
 // throttle counts failures per key ("ip:1.2.3.4", "user:a@b").
@@ -60,14 +66,20 @@ func (t *throttle) check(key string) (delay time.Duration, locked bool) {
 	return delay, false
 }
 
-func (t *throttle) fail(key string) {
+func (t *throttle) fail(key string) { t.failFor(key, "") }
+
+// failFor counts a failure for key caused by a login attempt as user.
+func (t *throttle) failFor(key, user string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
 	r := t.records[key]
 	if r == nil || now.Sub(r.last) > forgetAfter {
-		r = &failureRecord{}
+		r = &failureRecord{user: user}
 		t.records[key] = r
+	}
+	if r.user != user {
+		r.mixed = true
 	}
 	r.count++
 	r.last = now
@@ -80,9 +92,16 @@ func (t *throttle) fail(key string) {
 	}
 }
 
-func (t *throttle) succeed(key string) {
+func (t *throttle) succeed(key string) { t.succeedFor(key, "") }
+
+// succeedFor forgets key's failures after a successful login as user, unless they
+// were (also) for other accounts: see failureRecord.
+func (t *throttle) succeedFor(key, user string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if r := t.records[key]; r != nil && (r.mixed || r.user != user) {
+		return
+	}
 	delete(t.records, key)
 }
 

@@ -188,13 +188,18 @@ func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint
 	if options.BodyStructure != nil {
 		rw.WriteBodyStructure(meta.bs)
 	}
+	// On a failed write (a client that stopped reading) the response writer must
+	// still be closed: it holds imapserver's encoder lock, and the tagged reply
+	// after our error would wait for that lock for ever, leaking the connection.
 	for i, bs := range options.BodySection {
 		if err := writeLiteral(rw.WriteBodySection(bs, bodies[i].size), bodies[i]); err != nil {
+			rw.Close()
 			return err
 		}
 	}
 	for i, bs := range options.BinarySection {
 		if err := writeLiteral(rw.WriteBinarySection(bs, binaries[i].size), binaries[i]); err != nil {
+			rw.Close()
 			return err
 		}
 	}

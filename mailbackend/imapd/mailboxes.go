@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"reflect"
@@ -34,6 +35,9 @@ func (sess *session) Create(name string, options *imap.CreateOptions) error {
 	if strings.EqualFold(name, "INBOX") {
 		return noErr(imap.ResponseCodeAlreadyExists, "INBOX always exists")
 	}
+	if err := checkNameSize(name); err != nil {
+		return err
+	}
 	use := ""
 	if options != nil && len(options.SpecialUse) > 0 {
 		if len(options.SpecialUse) > 1 {
@@ -50,6 +54,21 @@ func (sess *session) Create(name string, options *imap.CreateOptions) error {
 	return storeErr("create", err)
 }
 
+// Limits on a new mailbox name, in the spirit of Dovecot's: one CREATE of
+// "a/a/a/…" would otherwise make tens of thousands of parent mailboxes, and every
+// later LIST of that account walks them all.
+const (
+	maxMailboxName  = 1024 // octets
+	maxMailboxDepth = 64   // levels
+)
+
+func checkNameSize(name string) error {
+	if len(name) > maxMailboxName || strings.Count(name, string(store.Delimiter)) >= maxMailboxDepth {
+		return noErr(imap.ResponseCodeCannot, "Mailbox name too long or too deeply nested")
+	}
+	return nil
+}
+
 // Delete removes a mailbox (RFC 9051 section 6.3.5).
 func (sess *session) Delete(name string) error {
 	ctx, cancel := sess.ctx()
@@ -64,6 +83,9 @@ func (sess *session) Rename(name, newName string, options *imap.RenameOptions) e
 	newName = strings.TrimSuffix(newName, string(store.Delimiter))
 	if strings.EqualFold(newName, "INBOX") {
 		return noErr(imap.ResponseCodeAlreadyExists, "INBOX always exists")
+	}
+	if err := checkNameSize(newName); err != nil {
+		return err
 	}
 	return storeErr("rename", sess.srv.store.RenameMailbox(ctx, sess.acct.ID, name, newName))
 }
@@ -135,10 +157,15 @@ func (sess *session) Append(name string, r imap.LiteralReader, options *imap.App
 		}
 		return nil, storeErr("append", err)
 	}
-	raw := make([]byte, r.Size())
-	if _, err := io.ReadFull(r, raw); err != nil {
+	// Grow the buffer as the literal arrives instead of allocating the announced
+	// size up front: a client could otherwise announce APPENDLIMIT bytes (LITERAL+
+	// needs no go-ahead), send nothing and pin that much memory per connection
+	// until the literal read timeout.
+	buf := bytes.NewBuffer(make([]byte, 0, min(r.Size(), 64<<10)))
+	if _, err := io.CopyN(buf, r, r.Size()); err != nil {
 		return nil, err
 	}
+	raw := buf.Bytes()
 	if len(raw) == 0 {
 		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Empty message"}
 	}
@@ -342,7 +369,7 @@ func canonicalName(n string) string {
 // listMatch applies reference and pattern (RFC 9051 section 6.3.9), treating INBOX
 // case-insensitively.
 func listMatch(name, ref, pattern string) bool {
-	if imapserver.MatchList(name, store.Delimiter, ref, pattern) {
+	if matchList(name, byte(store.Delimiter), ref, pattern) {
 		return true
 	}
 	if strings.HasPrefix(name, "INBOX") {
@@ -355,10 +382,10 @@ func listMatch(name, ref, pattern string) bool {
 			full += pattern
 		}
 		if c := canonicalName(full); c != full {
-			return imapserver.MatchList(name, store.Delimiter, "", c)
+			return matchList(name, byte(store.Delimiter), "", c)
 		}
 		if len(full) >= 5 && strings.EqualFold(full[:5], "INBOX") {
-			return imapserver.MatchList(name, store.Delimiter, "", "INBOX"+full[5:])
+			return matchList(name, byte(store.Delimiter), "", "INBOX"+full[5:])
 		}
 	}
 	return false

@@ -109,7 +109,7 @@ func (sess *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) err
 				set = append(set, store.UIDRange{Start: u, Stop: u})
 			}
 		} else {
-			set = staticUIDSet(*uids, lastUID(sel.uids))
+			set = mergeRanges(staticUIDSet(*uids, lastUID(sel.uids)))
 		}
 		if len(set) == 0 {
 			return nil

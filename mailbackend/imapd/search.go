@@ -68,6 +68,21 @@ func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 			}
 		}
 	})
+	// Normalise every sequence and UID set once ("*" resolved, ranges sorted and
+	// merged), so matching a message is a binary search: a client may send thousands
+	// of ranges, which matched one by one against every message would cost
+	// ranges × messages.
+	n, maxUID := uint32(len(sel.uids)), lastUID(sel.uids)
+	walkCriteria(criteria, func(c *imap.SearchCriteria) {
+		for i, set := range c.SeqNum {
+			c.SeqNum[i] = normalizeSeqSet(set, n)
+		}
+		for i, set := range c.UID {
+			if !imap.IsSearchRes(set) {
+				c.UID[i] = normalizeUIDSet(set, maxUID)
+			}
+		}
+	})
 	if needMeta && len(sel.uids) > 0 {
 		all := []store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}}
 		msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, all)
@@ -156,7 +171,7 @@ func walkCriteria(c *imap.SearchCriteria, f func(*imap.SearchCriteria)) {
 
 func (s *searcher) match(i int, uid uint32, c *imap.SearchCriteria) bool {
 	for _, set := range c.SeqNum {
-		if !seqContains(set, uint32(i+1), uint32(len(s.sel.uids))) {
+		if !seqContains(set, uint32(i+1)) {
 			return false
 		}
 	}
@@ -168,14 +183,9 @@ func (s *searcher) match(i int, uid uint32, c *imap.SearchCriteria) bool {
 			}
 			continue
 		}
-		found := false
-		for _, r := range staticUIDSet(set, lastUID(s.sel.uids)) {
-			if uid >= r.Start && uid <= r.Stop {
-				found = true
-				break
-			}
-		}
-		if !found {
+		// Normalised by Search: sorted, merged, no "*".
+		j := sort.Search(len(set), func(k int) bool { return uint32(set[k].Stop) >= uid })
+		if j == len(set) || uint32(set[j].Start) > uid {
 			return false
 		}
 	}
@@ -253,23 +263,68 @@ func (s *searcher) match(i int, uid uint32, c *imap.SearchCriteria) bool {
 	return true
 }
 
-func seqContains(set imap.SeqSet, seq, n uint32) bool {
+// seqContains reports whether seq is in set, which normalizeSeqSet prepared.
+func seqContains(set imap.SeqSet, seq uint32) bool {
+	j := sort.Search(len(set), func(k int) bool { return set[k].Stop >= seq })
+	return j < len(set) && set[j].Start <= seq
+}
+
+// normalizeSeqSet resolves "*" to n and returns the ranges ordered, sorted and
+// merged.
+func normalizeSeqSet(set imap.SeqSet, n uint32) imap.SeqSet {
+	spans := make([]store.UIDRange, 0, len(set))
 	for _, r := range set {
-		start, stop := r.Start, r.Stop
-		if start == 0 {
-			start = n
-		}
-		if stop == 0 {
-			stop = n
-		}
-		if start > stop {
-			start, stop = stop, start
-		}
-		if seq >= start && seq <= stop {
-			return true
-		}
+		spans = append(spans, store.UIDRange{Start: r.Start, Stop: r.Stop})
 	}
-	return false
+	out := imap.SeqSet{}
+	for _, r := range mergeRanges(staticRanges(spans, n)) {
+		out = append(out, imap.SeqRange{Start: r.Start, Stop: r.Stop})
+	}
+	return out
+}
+
+// normalizeUIDSet is normalizeSeqSet for UIDs, with "*" the highest UID.
+func normalizeUIDSet(set imap.UIDSet, maxUID uint32) imap.UIDSet {
+	out := imap.UIDSet{}
+	for _, r := range mergeRanges(staticUIDSet(set, maxUID)) {
+		out = append(out, imap.UIDRange{Start: imap.UID(r.Start), Stop: imap.UID(r.Stop)})
+	}
+	return out
+}
+
+// staticRanges replaces 0 ("*") by star and orders each range.
+func staticRanges(rs []store.UIDRange, star uint32) []store.UIDRange {
+	for i, r := range rs {
+		if r.Start == 0 {
+			r.Start = star
+		}
+		if r.Stop == 0 {
+			r.Stop = star
+		}
+		if r.Start > r.Stop {
+			r.Start, r.Stop = r.Stop, r.Start
+		}
+		rs[i] = r
+	}
+	return rs
+}
+
+// mergeRanges sorts ordered ranges and merges overlapping or adjacent ones.
+func mergeRanges(rs []store.UIDRange) []store.UIDRange {
+	if len(rs) == 0 {
+		return rs
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
+	out := rs[:1]
+	for _, r := range rs[1:] {
+		last := &out[len(out)-1]
+		if last.Stop == ^uint32(0) || r.Start <= last.Stop+1 {
+			last.Stop = max(last.Stop, r.Stop)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // dateOf drops time and zone (RFC 9051 section 6.4.4: "disregarding time and

@@ -367,9 +367,13 @@ func hasFlag(flags []string, f string) bool {
 
 // resolve maps a sequence set or UID set to positions in the view, ascending and
 // without duplicates. A sequence number beyond the view is a client error.
+//
+// The ranges are merged before they are expanded: a client may repeat "1:*" a few
+// thousand times in one command, and expanding each range on its own would cost
+// memory proportional to ranges × messages (hundreds of MiB on a large mailbox).
 func (sel *selected) resolve(numSet imap.NumSet) ([]int, error) {
 	n := len(sel.uids)
-	var idxs []int
+	var spans []posRange // view positions, inclusive
 	switch set := numSet.(type) {
 	case imap.SeqSet:
 		for _, r := range set {
@@ -395,12 +399,11 @@ func (sel *selected) resolve(numSet imap.NumSet) ([]int, error) {
 				}
 				stop = uint32(n) // "6:*" with five messages is "*:6", that is 5 (RFC 9051 section 9)
 			}
-			for i := start; i <= stop; i++ {
-				idxs = append(idxs, int(i-1))
-			}
+			spans = append(spans, posRange{int(start - 1), int(stop - 1)})
 		}
 	case imap.UIDSet:
 		if imap.IsSearchRes(set) {
+			var idxs []int
 			for _, uid := range sel.searchRes {
 				if i := sel.index(uid); i >= 0 {
 					idxs = append(idxs, i)
@@ -413,22 +416,46 @@ func (sel *selected) resolve(numSet imap.NumSet) ([]int, error) {
 		}
 		for _, r := range staticUIDSet(set, lastUID(sel.uids)) {
 			lo := sort.Search(n, func(i int) bool { return sel.uids[i] >= r.Start })
-			for i := lo; i < n && sel.uids[i] <= r.Stop; i++ {
-				idxs = append(idxs, i)
+			hi := sort.Search(n, func(i int) bool { return sel.uids[i] > r.Stop }) - 1
+			if lo <= hi {
+				spans = append(spans, posRange{lo, hi})
 			}
 		}
 	}
-	if len(idxs) > 1 && !sort.IntsAreSorted(idxs) {
-		sort.Ints(idxs)
+	return expandSpans(spans), nil
+}
+
+// posRange is an inclusive range of view positions.
+type posRange struct{ lo, hi int }
+
+// expandSpans sorts and merges overlapping or adjacent ranges, then lists their
+// positions: the result is ascending, duplicate-free and at most one entry per
+// message whatever the number of ranges.
+func expandSpans(spans []posRange) []int {
+	if len(spans) == 0 {
+		return nil
 	}
-	// Drop duplicates from overlapping ranges.
-	out := idxs[:0]
-	for i, x := range idxs {
-		if i == 0 || x != idxs[i-1] {
-			out = append(out, x)
+	sort.Slice(spans, func(i, j int) bool { return spans[i].lo < spans[j].lo })
+	merged := spans[:1]
+	for _, sp := range spans[1:] {
+		last := &merged[len(merged)-1]
+		if sp.lo <= last.hi+1 {
+			last.hi = max(last.hi, sp.hi)
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	total := 0
+	for _, sp := range merged {
+		total += sp.hi - sp.lo + 1
+	}
+	idxs := make([]int, 0, total)
+	for _, sp := range merged {
+		for i := sp.lo; i <= sp.hi; i++ {
+			idxs = append(idxs, i)
 		}
 	}
-	return out, nil
+	return idxs
 }
 
 // staticUIDSet replaces "*" by the highest UID (RFC 9051 section 9: "n:*" includes the

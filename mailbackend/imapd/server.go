@@ -65,6 +65,9 @@ type Server struct {
 	// per-address connection limit. Tests replace it.
 	trusted  func(net.Addr) bool
 	maxPerIP int
+	// writeTimeout bounds each write to a client (countedConn); 0 = flushTimeout.
+	// Guarded by mu; tests lower it.
+	writeTimeout time.Duration
 
 	// imapserver decides "may authenticate" per server (Options.InsecureAuth), not per
 	// connection, so we run two: one for clients that must use TLS first and one for
@@ -189,9 +192,10 @@ func (s *Server) dispatch(c net.Conn, implicitTLS bool) {
 		return
 	}
 	s.perIP[ip]++
+	timeout := s.writeTimeout
 	s.mu.Unlock()
 
-	var conn net.Conn = &countedConn{Conn: c, release: func() {
+	var conn net.Conn = &countedConn{Conn: c, timeout: timeout, release: func() {
 		s.mu.Lock()
 		if s.perIP[ip]--; s.perIP[ip] <= 0 {
 			delete(s.perIP, ip)
@@ -258,10 +262,15 @@ type countedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	// timeout bounds every write(2): imapserver's own write deadline is cleared by
+	// our buffering (a flush ends with no deadline), and a client that never reads
+	// would otherwise block its connection goroutine for good.
+	timeout time.Duration
 
-	mu      sync.Mutex
-	reading bool
-	buf     []byte
+	mu       sync.Mutex
+	reading  bool
+	buf      []byte
+	deadline time.Time // the write deadline imapserver asked for last (zero: none)
 }
 
 const (
@@ -269,15 +278,50 @@ const (
 	flushTimeout     = 30 * time.Second
 )
 
+// SetWriteDeadline records imapserver's deadline; it is applied (together with the
+// per-write timeout) to each real write, since buffered data goes out later.
+func (c *countedConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.deadline = t
+	c.mu.Unlock()
+	return nil
+}
+
+// SetDeadline splits into the read deadline, set now, and the recorded write one.
+func (c *countedConn) SetDeadline(t time.Time) error {
+	c.SetWriteDeadline(t)
+	return c.Conn.SetReadDeadline(t)
+}
+
+// writeDeadlineLocked is the deadline for a write starting now: the per-write
+// timeout, or imapserver's deadline when that comes first.
+func (c *countedConn) writeDeadlineLocked() time.Time {
+	timeout := c.timeout
+	if timeout <= 0 {
+		timeout = flushTimeout
+	}
+	d := time.Now().Add(timeout)
+	if !c.deadline.IsZero() && c.deadline.Before(d) {
+		d = c.deadline
+	}
+	return d
+}
+
 func (c *countedConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	if c.reading || len(c.buf)+len(p) > writeCoalesceMax {
 		err := c.flushLocked()
+		d := c.writeDeadlineLocked()
 		c.mu.Unlock()
 		if err != nil {
 			return 0, err
 		}
-		return c.Conn.Write(p)
+		c.Conn.SetWriteDeadline(d)
+		n, err := c.Conn.Write(p)
+		if err != nil {
+			c.Conn.Close() // see flushLocked
+		}
+		return n, err
 	}
 	c.buf = append(c.buf, p...)
 	c.mu.Unlock()
@@ -303,9 +347,14 @@ func (c *countedConn) flushLocked() error {
 	if len(c.buf) == 0 {
 		return nil
 	}
-	c.Conn.SetWriteDeadline(time.Now().Add(flushTimeout))
+	c.Conn.SetWriteDeadline(c.writeDeadlineLocked())
 	_, err := c.Conn.Write(c.buf)
-	c.Conn.SetWriteDeadline(time.Time{})
+	if err != nil {
+		// A stalled or broken write leaves the stream unusable (a partial response,
+		// or a TLS record cut short), and imapserver goes on reading after a failed
+		// write: close, so the session ends now, not at the 35-minute idle timeout.
+		c.Conn.Close()
+	}
 	if cap(c.buf) > 8<<10 {
 		c.buf = nil // idle connections should not pin large buffers
 	} else {
@@ -316,6 +365,10 @@ func (c *countedConn) flushLocked() error {
 
 func (c *countedConn) Close() error {
 	c.mu.Lock()
+	// What is buffered was written before Close: flush it under the per-write
+	// timeout alone. tls.Conn.Close sets a write deadline of "now" after its
+	// close_notify, which must not discard the BYE and the alert still in buf.
+	c.deadline = time.Time{}
 	c.flushLocked() // the BYE after LOGOUT
 	c.mu.Unlock()
 	err := c.Conn.Close()

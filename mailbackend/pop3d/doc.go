@@ -3,8 +3,9 @@
 // RFC 5034 AUTH PLAIN, and implicit TLS for the pop3s port.
 //
 // It owns the POP3 session state machine (AUTHORIZATION, TRANSACTION, UPDATE), the
-// in-process maildrop lock (one session per account), and the conversion of a stored
-// message into POP3 multi-line data (CRLF lines, dot-stuffing, TOP).
+// in-process maildrop lock (one session per account), the per-address connection
+// limit (loopback exempt), and the conversion of a stored message into POP3
+// multi-line data (CRLF lines, dot-stuffing, TOP).
 //
 // The maildrop is a snapshot of the account's INBOX taken at login, so message numbers
 // never shift during a session. Deletions are only marks until QUIT; then they become a

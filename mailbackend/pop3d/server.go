@@ -18,6 +18,10 @@ import (
 // of at least 10 minutes' duration".
 const DefaultIdleTimeout = 10 * time.Minute
 
+// maxConnsPerIP bounds concurrent connections from one non-loopback address, so one
+// host cannot exhaust file descriptors and goroutines (imapd has the same limit).
+const maxConnsPerIP = 50
+
 // Config configures a Server.
 type Config struct {
 	// TLS is used for STLS and for ServeTLS. Nil disables both.
@@ -39,11 +43,16 @@ type Server struct {
 	// plaintextOK reports whether a client may send a password without TLS. It is
 	// auth.IsLoopback; tests replace it to play a remote client over loopback.
 	plaintextOK func(net.Addr) bool
+	// limitExempt reports whether a client is exempt from maxPerIP (loopback: the
+	// webmail and local tools). Tests replace both.
+	limitExempt func(net.Addr) bool
+	maxPerIP    int
 
 	mu        sync.Mutex
 	closed    bool
 	listeners map[net.Listener]struct{}
-	conns     map[net.Conn]struct{}
+	conns     map[net.Conn]string // value: the IP counted in perIP, or ""
+	perIP     map[string]int
 	locked    map[int64]struct{} // maildrop locks by account ID
 	wg        sync.WaitGroup
 }
@@ -65,8 +74,11 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *
 		auth:        a,
 		log:         log.With("service", "pop3"),
 		plaintextOK: auth.IsLoopback,
+		limitExempt: auth.IsLoopback,
+		maxPerIP:    maxConnsPerIP,
 		listeners:   make(map[net.Listener]struct{}),
-		conns:       make(map[net.Conn]struct{}),
+		conns:       make(map[net.Conn]string),
+		perIP:       make(map[string]int),
 		locked:      make(map[int64]struct{}),
 	}
 }
@@ -121,7 +133,13 @@ func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
 			return fmt.Errorf("pop3d: accept: %w", err)
 		}
 		tempDelay = 0
-		if !s.track(c) {
+		ok, full := s.track(c)
+		if full {
+			s.log.Warn("POP3 connection refused: too many from address", "ip", auth.IPOf(c.RemoteAddr()))
+			go refuse(c, implicitTLS)
+			continue
+		}
+		if !ok {
 			c.Close()
 			return nil
 		}
@@ -129,23 +147,48 @@ func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
 	}
 }
 
-// track registers a connection so Close can end it; false once the server is closed.
-func (s *Server) track(c net.Conn) bool {
+// track registers a connection so Close can end it; ok is false once the server is
+// closed, full when the client's address already has maxPerIP connections.
+func (s *Server) track(c net.Conn) (ok, full bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return false, false
 	}
-	s.conns[c] = struct{}{}
+	ip := ""
+	if !s.limitExempt(c.RemoteAddr()) {
+		ip = auth.IPOf(c.RemoteAddr())
+		if s.perIP[ip] >= s.maxPerIP {
+			return false, true
+		}
+		s.perIP[ip]++
+	}
+	s.conns[c] = ip
 	s.wg.Add(1)
-	return true
+	return true, false
 }
 
 func (s *Server) untrack(c net.Conn) {
 	s.mu.Lock()
+	if ip := s.conns[c]; ip != "" {
+		if s.perIP[ip]--; s.perIP[ip] <= 0 {
+			delete(s.perIP, ip)
+		}
+	}
 	delete(s.conns, c)
 	s.mu.Unlock()
 	s.wg.Done()
+}
+
+// refuse tells an over-limit client why (RFC 2449 section 8: SYS/TEMP, try later)
+// and closes. Under implicit TLS the refusal needs a handshake, which is not worth
+// it for a client we are refusing: the connection is just closed.
+func refuse(c net.Conn, implicitTLS bool) {
+	if !implicitTLS {
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "-ERR [SYS/TEMP] too many connections from your address\r\n")
+	}
+	c.Close()
 }
 
 // handle runs one connection. A panic ends this connection only, and is logged.

@@ -194,10 +194,15 @@ func (s *session) receivedHeader(id string, now time.Time) []byte {
 }
 
 // sanitizeTrace keeps a client-supplied name from breaking the header: no control
-// characters, no comment or angle delimiters.
+// characters, no comment or angle delimiters, and at most 255 octets (the longest
+// domain name), so a 2,000-octet HELO cannot push a Received line past RFC 5322
+// section 2.1.1's 998 octets.
 func sanitizeTrace(v string) string {
 	if v == "" {
 		return "unknown"
+	}
+	if len(v) > 255 {
+		v = strings.ToValidUTF8(v[:255], "")
 	}
 	return strings.Map(func(r rune) rune {
 		if r < 0x21 || r == 0x7f || strings.ContainsRune("()<>;\\\"", r) {

@@ -8,6 +8,8 @@
 // line endings against SMTP smuggling, adds the trace headers (Received,
 // Return-Path) and, on submission, Message-ID and Date, then hands local recipients
 // to the store in one durable Deliver call and remote ones to the outbound queue.
+// It bounds what one client can hold: connections per address (loopback exempt),
+// line and message sizes, recipients, and idle time.
 //
 // It must never relay for an unauthenticated client, never answer 250 to a message
 // before the store (or the queue) made it durable, never accept a message with a

@@ -42,6 +42,8 @@ var (
 	errRelayDenied = newReply(554, 5, 7, 1, "Relay access denied")
 	// Never accept-then-bounce: an unknown local user is refused at RCPT time.
 	errNoSuchUser = newReply(550, 5, 1, 1, "No such user here")
+	// After maxRefusedRcpts refusals (session.go): the connection is closed.
+	errTooManyRefused = newReply(421, 4, 7, 0, "Too many invalid recipients, closing connection")
 	// Our own domains are only sent from by authenticated users (RFC 6409).
 	errOwnDomainSender = newReply(550, 5, 7, 1, "Sender address in a local domain: authenticate on the submission port (587 or 465)")
 	// RFC 4954 section 6: 530 5.7.0 Authentication required.
@@ -50,6 +52,7 @@ var (
 	errSenderNotOwned = newReply(553, 5, 7, 1, "Sender address not owned by the authenticated user")
 	errNullSender     = newReply(553, 5, 7, 1, "Null sender not allowed on submission")
 	errBadAddress     = newReply(553, 5, 1, 3, "Bad address syntax")
+	errBadSender      = newReply(553, 5, 1, 7, "Bad sender address syntax")
 	errBadDomain      = newReply(553, 5, 1, 2, "Bad destination domain")
 	// RFC 5321 section 2.3.8: lines end with CRLF; anything else is how smuggling
 	// starts (SEC Consult, 2023), so the whole message is refused.

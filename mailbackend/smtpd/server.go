@@ -37,6 +37,11 @@ const (
 	defaultWriteTimeout    = time.Minute
 	// storeTimeout bounds one delivery or lookup, so a stuck disk yields 451, not a hang.
 	storeTimeout = 2 * time.Minute
+	// maxConnsPerIP bounds concurrent connections from one non-loopback address over
+	// all three roles, so one host cannot exhaust file descriptors and goroutines
+	// (imapd and pop3d have the same limit). Postfix's smtpd_client_connection_count_limit
+	// does the same.
+	maxConnsPerIP = 50
 )
 
 // role is what a listener is for.
@@ -79,6 +84,10 @@ type Server struct {
 	// loopbackIsRemote makes loopback clients count as remote for the plaintext-AUTH
 	// rule, so tests on 127.0.0.1 can check the refusal real remote clients get.
 	loopbackIsRemote atomic.Bool
+
+	maxPerIP atomic.Int32 // maxConnsPerIP; tests lower it
+	perIPMu  sync.Mutex
+	perIP    map[string]int // open connections per non-exempt client IP
 }
 
 // New returns a server; call the Serve methods to start listeners.
@@ -101,7 +110,8 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, q *queue.Queue, log
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: st, auth: a, queue: q, log: log.With("component", "smtpd")}
+	s := &Server{cfg: cfg, store: st, auth: a, queue: q, log: log.With("component", "smtpd"), perIP: make(map[string]int)}
+	s.maxPerIP.Store(maxConnsPerIP)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, r := range []role{roleMX, roleSubmission, roleSubmissions} {
 		s.servers[r] = s.newSMTPServer(r)
@@ -203,14 +213,61 @@ type trackingListener struct {
 }
 
 func (l *trackingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	var c net.Conn
+	var counted bool
+	for {
+		var err error
+		c, err = l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		var ok bool
+		if ok, counted = l.srv.admit(c.RemoteAddr()); ok {
+			break
+		}
+		l.srv.log.Warn("smtp connection refused: too many from address", "role", l.role.String(), "ip", auth.IPOf(c.RemoteAddr()))
+		go refuse(c, l.role == roleSubmissions)
 	}
-	ci := &connInfo{Conn: c, srv: l.srv, role: l.role, start: time.Now(), ip: auth.IPOf(c.RemoteAddr()), readTimeout: l.srv.cfg.ReadTimeout}
+	ci := &connInfo{Conn: c, srv: l.srv, role: l.role, start: time.Now(), ip: auth.IPOf(c.RemoteAddr()), readTimeout: l.srv.cfg.ReadTimeout, counted: counted}
 	// Under implicit TLS this layer only ever sees ciphertext.
 	ci.scanOff.Store(l.role == roleSubmissions)
 	return ci, nil
+}
+
+// admit counts a new connection against its address's limit. ok is false when the
+// address is at the limit; counted says whether the connection must be released.
+// Loopback (the webmail, local tools) is exempt.
+func (s *Server) admit(addr net.Addr) (ok, counted bool) {
+	if auth.IsLoopback(addr) && !s.loopbackIsRemote.Load() {
+		return true, false
+	}
+	ip := auth.IPOf(addr)
+	s.perIPMu.Lock()
+	defer s.perIPMu.Unlock()
+	if s.perIP[ip] >= int(s.maxPerIP.Load()) {
+		return false, false
+	}
+	s.perIP[ip]++
+	return true, true
+}
+
+func (s *Server) release(ip string) {
+	s.perIPMu.Lock()
+	defer s.perIPMu.Unlock()
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
+}
+
+// refuse answers an over-limit client with 421 (RFC 5321 section 3.8: the server
+// may refuse a connection with 421 and close) and closes. Under implicit TLS that
+// would need a handshake first, which a refused client is not worth: it is closed.
+func refuse(c net.Conn, implicitTLS bool) {
+	if !implicitTLS {
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "421 4.7.0 Too many connections from your address, try again later\r\n")
+	}
+	c.Close()
 }
 
 // connInfo is one client connection, below TLS.
@@ -222,6 +279,10 @@ type connInfo struct {
 	ip          string
 	readTimeout time.Duration
 	lastExtend  time.Time // only touched by the connection's reading goroutine
+	counted     bool      // holds a slot in srv.perIP
+	// refusedRcpts counts unknown or relay recipients over the whole connection
+	// (RSET and STARTTLS do not reset it).
+	refusedRcpts atomic.Int32
 
 	// dotCR watches the plaintext byte stream for <CRLF>.<CR> followed by anything
 	// but LF, the one bare CR go-smtp's dot-unstuffing hides from Data (see
@@ -288,6 +349,9 @@ func (c *connInfo) Close() error {
 	c.closed = true
 	helo, user, tlsInfo, msgs := c.helo, c.user, c.tls, c.messages
 	c.mu.Unlock()
+	if first && c.counted {
+		c.srv.release(c.ip)
+	}
 	if first {
 		c.srv.log.Info("smtp connection closed", "role", c.role.String(), "ip", c.ip, "helo", helo,
 			"account", user, "tls", tlsInfo, "messages", msgs, "duration", time.Since(c.start).Round(time.Millisecond))

@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"golang.org/x/net/idna"
 
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/store"
@@ -203,6 +207,13 @@ func isSASLSyntaxError(err error) bool {
 // Mail starts a transaction (RFC 5321 section 4.1.1.2).
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.Reset()
+	if !wellFormed(from) {
+		// go-smtp passes NUL, other control bytes and invalid UTF-8 through; they
+		// would end up in Return-Path, logs, the queue and bounces (RFC 5321
+		// section 4.1.2 allows no control characters, RFC 6531 only UTF-8).
+		s.log.Warn("smtp sender refused: control character, invalid UTF-8 or too long", "from", from)
+		return s.fail("mail", errBadSender)
+	}
 	if s.submission() {
 		if err := s.checkSubmissionSender(from); err != nil {
 			return s.fail("mail", err)
@@ -211,7 +222,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// Mail from our own domains comes from our users, who authenticate on
 		// submission; on port 25 it is a forgery. The null sender (bounces,
 		// RFC 5321 section 4.5.5) has no domain and passes.
-		if _, domain, ok := splitAddress(from); ok && s.srv.store.IsLocalDomain(domain) {
+		if _, domain, ok := splitAddress(from); ok && s.isLocal(domain) {
 			s.log.Info("smtp sender refused: local domain without auth", "from", from)
 			return s.fail("mail", errOwnDomainSender)
 		}
@@ -249,12 +260,16 @@ func (s *session) checkSubmissionSender(from string) error {
 // nothing accepted is bounced later: unknown users and relay attempts are refused
 // now.
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if !wellFormed(to) {
+		s.log.Warn("smtp recipient refused: control character, invalid UTF-8 or too long", "rcpt", to)
+		return s.fail("rcpt", errBadAddress)
+	}
 	local, domain, ok := splitAddress(to)
 	relay := s.account != nil || s.popRelay
 	if !ok || relayTrick(local, domain) {
 		if !relay {
 			s.log.Warn("smtp relay refused", "rcpt", to, "reason", "address trick")
-			return s.fail("rcpt", errRelayDenied)
+			return s.refuseRcpt(errRelayDenied)
 		}
 		if !ok {
 			return s.fail("rcpt", errBadAddress)
@@ -265,19 +280,19 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		// user who may relay.
 		return s.fail("rcpt", errBadDomain)
 	}
-	if s.srv.store.IsLocalDomain(domain) {
+	if d, isLocal := s.localDomain(domain); isLocal {
 		ctx, cancel := s.ctx()
 		defer cancel()
-		accts, err := s.srv.store.Resolve(ctx, to)
+		accts, err := s.srv.store.Resolve(ctx, local+"@"+d)
 		if err != nil {
 			if errors.Is(err, store.ErrUnknownRecipient) || errors.Is(err, store.ErrNotLocal) {
 				s.log.Info("smtp recipient refused: unknown", "rcpt", to)
-				return s.fail("rcpt", errNoSuchUser)
+				return s.refuseRcpt(errNoSuchUser)
 			}
 			return s.fail("rcpt", temporary("resolve %s: %w", to, err))
 		}
 		if len(accts) == 0 {
-			return s.fail("rcpt", errNoSuchUser)
+			return s.refuseRcpt(errNoSuchUser)
 		}
 		if s.localRcpts == nil {
 			s.localRcpts = make(map[int64]store.Recipient)
@@ -288,7 +303,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	} else {
 		if !relay || s.srv.queue == nil {
 			s.log.Warn("smtp relay refused", "rcpt", to, "reason", "not local")
-			return s.fail("rcpt", errRelayDenied)
+			return s.refuseRcpt(errRelayDenied)
 		}
 		s.remoteRcpts = append(s.remoteRcpts, to)
 	}
@@ -297,6 +312,63 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	s.rcptCount++
 	return nil
+}
+
+// maxPathLen is RFC 5321 section 4.5.3.1.3's limit on a path (256 octets with the
+// angle brackets). Longer addresses would make Return-Path and Received lines that
+// the next hop refuses.
+const maxPathLen = 254
+
+// wellFormed reports that addr is valid UTF-8 without ASCII control characters
+// (NUL, CR, LF, DEL …) and not longer than maxPathLen. Non-ASCII without the
+// SMTPUTF8 parameter is tolerated, as Postfix does: the webmail and many clients do
+// not send the parameter.
+func wellFormed(addr string) bool {
+	return len(addr) <= maxPathLen && utf8.ValidString(addr) &&
+		strings.IndexFunc(addr, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0
+}
+
+// maxRefusedRcpts is how many recipients one unauthenticated connection may have
+// refused as unknown or not relayable before it is closed, like Postfix's
+// smtpd_hard_error_limit (20): probing addresses one RCPT at a time (a directory
+// harvest) gets slow. Authenticated users are exempt (the webmail may keep a
+// connection for many messages, and a user's typos are not an attack).
+const maxRefusedRcpts = 20
+
+// refuseRcpt answers a refused recipient with err, or, past maxRefusedRcpts for
+// this connection, says 421 and closes it (RFC 5321 section 3.8).
+func (s *session) refuseRcpt(err error) error {
+	if s.conn == nil || s.account != nil || s.conn.refusedRcpts.Add(1) <= maxRefusedRcpts {
+		return s.fail("rcpt", err)
+	}
+	s.log.Warn("smtp connection closed: too many refused recipients", "account", s.accountName())
+	// go-smtp would send our reply and carry on; write the 421 ourselves, then close.
+	nc := s.smtp.Conn()
+	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(nc, "421 4.7.0 Too many invalid recipients, closing connection\r\n")
+	s.smtp.Close()
+	return reply(errTooManyRefused)
+}
+
+// localDomain finds domain among the local domains as written, or in its other IDNA
+// form (RFC 5890): MTAs without SMTPUTF8 send the A-label ("xn--…"), SMTPUTF8 ones
+// may send the U-label, and the domain may have been added either way. It returns
+// the form the store knows.
+func (s *session) localDomain(domain string) (string, bool) {
+	if s.srv.store.IsLocalDomain(domain) {
+		return domain, true
+	}
+	for _, convert := range []func(string) (string, error){idna.Lookup.ToASCII, idna.Lookup.ToUnicode} {
+		if d, err := convert(domain); err == nil && d != domain && s.srv.store.IsLocalDomain(d) {
+			return d, true
+		}
+	}
+	return domain, false
+}
+
+func (s *session) isLocal(domain string) bool {
+	_, ok := s.localDomain(domain)
+	return ok
 }
 
 // splitAddress splits at the last '@' (a quoted local part may hold more) and
