@@ -90,7 +90,15 @@ func New(st *store.Store, log *slog.Logger, popBeforeSMTPMinutes int) *Authentic
 func (a *Authenticator) Authenticate(ctx context.Context, service string, remoteAddr net.Addr, username, password string) (*store.Account, error) {
 	ip := IPOf(remoteAddr)
 	user := strings.ToLower(strings.TrimSpace(username))
-	ipKey, userKey := "ip:"+throttleNet(ip), "user:"+user
+	userKey := "user:" + user
+	// Loopback clients are the bundled webmail and local scripts: every webmail user
+	// arrives from 127.0.0.1, so counting failures per address there would let anyone
+	// lock the whole office out with ten wrong guesses. The webmail throttles by the
+	// browser's address itself; the per-account limit below still applies.
+	ipKey := ""
+	if !IsLoopback(remoteAddr) {
+		ipKey = "ip:" + throttleNet(ip)
+	}
 
 	ipDelay, ipLocked := a.throttle.check(ipKey)
 	userDelay, userLocked := a.throttle.check(userKey)

@@ -233,3 +233,28 @@ func TestIPv6ThrottledPerSlash64(t *testing.T) {
 		t.Fatalf("another /64 is throttled too: %v", err)
 	}
 }
+
+// TestLoopbackFailuresDoNotLockOutEveryone: the webmail logs every user in from
+// 127.0.0.1, so failures there must not lock the address (and with it the whole
+// office), while each account's own limit still holds.
+func TestLoopbackFailuresDoNotLockOutEveryone(t *testing.T) {
+	a, _, st := newTestAuth(t)
+	ctx := context.Background()
+	h, _ := HashPassword("bobpw")
+	if _, err := st.AddAccount(ctx, "bob@example.test", h, "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	webmail := &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 50000}
+	for i := 0; i < 2*lockoutFailures; i++ {
+		a.Authenticate(ctx, "imap", webmail, fmt.Sprintf("guess%d@example.test", i), "nope")
+	}
+	if _, err := a.Authenticate(ctx, "imap", webmail, "bob@example.test", "bobpw"); err != nil {
+		t.Fatalf("bob cannot log in through the webmail after others' failures there: %v", err)
+	}
+	for i := 0; i < lockoutFailures; i++ {
+		a.Authenticate(ctx, "imap", webmail, "alice@example.test", "guess")
+	}
+	if _, err := a.Authenticate(ctx, "imap", webmail, "alice@example.test", "right"); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("alice's account is not locked after %d failures from loopback: %v", lockoutFailures, err)
+	}
+}

@@ -41,7 +41,11 @@ func newThrottle() *throttle {
 }
 
 // check returns how long an attempt for key must wait, and whether key is locked out.
+// The empty key stands for "not counted" and is never throttled.
 func (t *throttle) check(key string) (delay time.Duration, locked bool) {
+	if key == "" {
+		return 0, false
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.records[key]
@@ -70,6 +74,9 @@ func (t *throttle) fail(key string) { t.failFor(key, "") }
 
 // failFor counts a failure for key caused by a login attempt as user.
 func (t *throttle) failFor(key, user string) {
+	if key == "" {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
