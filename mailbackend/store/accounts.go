@@ -333,7 +333,7 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 // or plus expansion). ErrNotFound if none.
 func (s *Store) AccountByAddress(ctx context.Context, address string) (*Account, error) {
 	addr := strings.ToLower(strings.TrimSpace(address))
-	a, err := scanAccount(s.rdb.QueryRowContext(ctx,
+	a, err := scanAccount(s.rrow(ctx,
 		`SELECT `+accountCols+` FROM accounts WHERE address = ?`, addr))
 	if errors.Is(err, errNoRows) {
 		return nil, fmt.Errorf("account %s: %w", addr, ErrNotFound)
@@ -346,7 +346,7 @@ func (s *Store) AccountByAddress(ctx context.Context, address string) (*Account,
 
 // AccountByID finds an account by ID. ErrNotFound if none.
 func (s *Store) AccountByID(ctx context.Context, id int64) (*Account, error) {
-	a, err := scanAccount(s.rdb.QueryRowContext(ctx,
+	a, err := scanAccount(s.rrow(ctx,
 		`SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
 	if errors.Is(err, errNoRows) {
 		return nil, fmt.Errorf("account %d: %w", id, ErrNotFound)
@@ -460,7 +460,7 @@ func (s *Store) Resolve(ctx context.Context, address string) ([]Account, error) 
 		return nil, fmt.Errorf("resolve: %w", ErrUnknownRecipient)
 	}
 	var n int
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM domains WHERE name = ?`, domain).Scan(&n); err != nil {
+	if err := s.rrow(ctx, `SELECT count(*) FROM domains WHERE name = ?`, domain).Scan(&n); err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", addr, err)
 	}
 	if n == 0 {
@@ -483,7 +483,7 @@ func (s *Store) Resolve(ctx context.Context, address string) ([]Account, error) 
 }
 
 func (s *Store) resolveExact(ctx context.Context, addr string) ([]Account, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE address = ?1
+	rows, err := s.rquery(ctx, `SELECT `+accountCols+` FROM accounts WHERE address = ?1
 		UNION SELECT a.id, a.address, a.display_name, a.password_hash, a.created
 		FROM alias_targets t JOIN accounts a ON a.id = t.account_id WHERE t.alias = ?1
 		ORDER BY 2`, addr)
@@ -505,7 +505,7 @@ func (s *Store) resolveExact(ctx context.Context, addr string) ([]Account, error
 // SenderAddresses lists the addresses an account may use as its envelope or header
 // sender: its own address and every alias that targets it.
 func (s *Store) SenderAddresses(ctx context.Context, accountID int64) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT address, 0 FROM accounts WHERE id = ?1
+	rows, err := s.rquery(ctx, `SELECT address, 0 FROM accounts WHERE id = ?1
 		UNION ALL SELECT alias, 1 FROM alias_targets WHERE account_id = ?1 ORDER BY 2, 1`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("sender addresses of %d: %w", accountID, err)

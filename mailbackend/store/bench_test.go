@@ -199,6 +199,11 @@ func buildFixture() (string, int64, error) {
 				fixtureErr = err
 				return
 			}
+			// The pipeline's order: blobs made durable (a no-op here), then the rows.
+			if len(s.syncBatch(reqs)) != len(reqs) {
+				fixtureErr = fmt.Errorf("fixture: sync failed")
+				return
+			}
 			s.commitBatch(reqs)
 			for _, r := range reqs {
 				if r.err != nil {
@@ -240,7 +245,9 @@ func BenchmarkListPage(b *testing.B) {
 }
 
 // BenchmarkSearch is full-text search over 100,000 messages for a Japanese and an
-// ASCII substring, each in 2% of the messages.
+// ASCII substring, each in 2% of the messages. "ja" and "ascii" search from scratch
+// every time (result cache emptied); the "-repeat" cases are the same search issued
+// again, as a webmail paging through results or an IMAP client re-searching does.
 func BenchmarkSearch(b *testing.B) {
 	s, mb := openFixture(b)
 	ctx := context.Background()
@@ -251,13 +258,22 @@ func BenchmarkSearch(b *testing.B) {
 		{"ja", "会議室", SearchText},
 		{"ascii", "invoice", SearchText},
 	} {
-		b.Run(c.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				uids, err := s.Search(ctx, mb, c.field, c.text)
-				if err != nil || len(uids) != fixtureSize/50 {
-					b.Fatalf("Search %q: %d hits, %v", c.text, len(uids), err)
-				}
+		for _, repeat := range []bool{false, true} {
+			name := c.name
+			if repeat {
+				name += "-repeat"
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if !repeat {
+						s.search = searchCache{}
+					}
+					uids, err := s.Search(ctx, mb, c.field, c.text)
+					if err != nil || len(uids) != fixtureSize/50 {
+						b.Fatalf("Search %q: %d hits, %v", c.text, len(uids), err)
+					}
+				}
+			})
+		}
 	}
 }

@@ -11,12 +11,37 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // Blobs are message bytes in content-addressed files: blobs/ab/cdef… where abcdef… is
-// the SHA-256 of the content in hex. A file is written to blobs/tmp, fsynced, renamed
-// into place and its directory fsynced before any row refers to it; a blob is deleted
-// once no message or queue item refers to it.
+// the SHA-256 of the content in hex. A blob is deleted once no message or queue item
+// refers to it.
+//
+// Durability protocol for deliveries and appends (the hot path):
+//  1. the caller writes the bytes to a temp file (.tmp-… in the blob's fan-out
+//     directory) and renames it to its final name, without any fsync (putBlob); the
+//     write is recorded as pending;
+//  2. the syncer stage (syncer.go) takes every request waiting and makes all their
+//     files durable at once with one syncfs(2) on the blob filesystem, which writes
+//     back every dirty file and directory entry and commits the journal (for a lone
+//     file, or where syncfs is unsupported: fsync of each file, its directory and,
+//     once per fan-out directory and process, blobs/);
+//  3. only then does the committer insert the rows that refer to those files
+//     (synchronous=FULL), and only after that commit is any caller answered.
+//
+// So no row ever commits before its blob is durable, and nothing is acknowledged
+// before both. A final name is never trusted on its own: a file nothing committed
+// refers to is removed at the next Open, and a file written by another request that
+// is not yet synced (pending) is rewritten durably by the committer (ensureBlob)
+// before a row that needs it commits. When a file already exists at the final name
+// (a concurrent or earlier write of the same content) the new bytes are fsynced
+// before the rename and the directory after it, so a committed row's file is never
+// replaced by bytes that are not durable. Enqueue (queue.go) syncs on its own before
+// its transaction.
+
+// tmpPrefix starts the names of blob files being written; never a valid blob ID.
+const tmpPrefix = ".tmp-"
 
 func blobID(raw []byte) string {
 	sum := sha256.Sum256(raw)
@@ -40,57 +65,133 @@ func (s *Store) blobPath(id string) string {
 	return filepath.Join(s.blobDir, id[:2], id[2:])
 }
 
-// putBlob makes the blob for raw durable at its final path. A file at a final path is
-// trusted only once a committed blobs row refers to it (rows commit only after this
-// returns); any other file there is rewritten. Concurrent writers of the same content
-// in this process share one write.
-func (s *Store) putBlob(ctx context.Context, id string, raw []byte) error {
+// putBlob puts the blob for raw at its final path and reports whether it still has
+// to be made durable (syncBlobs) before a row may refer to it: false when a committed
+// row already refers to an intact file, or when the bytes were fsynced because a
+// file already existed at the final name. A file at a final path is trusted only once
+// a committed blobs row refers to it. Concurrent writers of the same content in this
+// process share one write.
+func (s *Store) putBlob(ctx context.Context, id string, raw []byte) (needSync bool, err error) {
 	if s.blobCommitted(ctx, id, int64(len(raw))) {
-		return nil
+		return false, nil
 	}
 	s.flightMu.Lock()
 	if f := s.flights[id]; f != nil {
 		s.flightMu.Unlock()
 		<-f.done
-		return f.err
+		return f.needSync, f.err
 	}
 	f := &flight{done: make(chan struct{})}
 	s.flights[id] = f
 	s.flightMu.Unlock()
-	f.err = s.writeBlobFile(id, raw)
+	synced, err := s.writeBlob(id, raw, false)
+	f.needSync, f.err = !synced, err
 	s.flightMu.Lock()
 	delete(s.flights, id)
 	s.flightMu.Unlock()
 	close(f.done)
-	return f.err
+	return f.needSync, f.err
 }
 
 type flight struct {
-	done chan struct{}
-	err  error
+	done     chan struct{}
+	needSync bool
+	err      error
+}
+
+// pendingWrites records blob files written without fsync whose durability no sync
+// has covered yet, with the sequence number of their write. A sync that starts after
+// write n completed makes every write up to n durable (syncfs: every file; fallback:
+// the files it fsynced).
+type pendingWrites struct {
+	mu   sync.Mutex
+	seq  uint64
+	byID map[string]uint64
+}
+
+func (p *pendingWrites) written(id string) {
+	p.mu.Lock()
+	p.seq++
+	if p.byID == nil {
+		p.byID = map[string]uint64{}
+	}
+	p.byID[id] = p.seq
+	p.mu.Unlock()
+}
+
+// mark returns the sequence number of the last completed write.
+func (p *pendingWrites) mark() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seq
+}
+
+// durable forgets the writes up to upTo: of every blob (ids nil, after syncfs) or of ids.
+func (p *pendingWrites) durable(upTo uint64, ids []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ids == nil {
+		for id, n := range p.byID {
+			if n <= upTo {
+				delete(p.byID, id)
+			}
+		}
+		return
+	}
+	for _, id := range ids {
+		if n, ok := p.byID[id]; ok && n <= upTo {
+			delete(p.byID, id)
+		}
+	}
+}
+
+func (p *pendingWrites) has(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.byID[id]
+	return ok
 }
 
 func (s *Store) blobCommitted(ctx context.Context, id string, size int64) bool {
 	var n int64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT size FROM blobs WHERE id = ?`, id).Scan(&n); err != nil || n != size {
+	if err := s.rrow(ctx, `SELECT size FROM blobs WHERE id = ?`, id).Scan(&n); err != nil || n != size {
 		return false
 	}
 	fi, err := os.Stat(s.blobPath(id))
 	return err == nil && fi.Size() == size
 }
 
-// writeBlobFile writes raw to a temp file, renames it to its final name and then
-// fsyncs the file and the directory. Renaming before the fsync lets one journal commit
-// carry both the data and the new name on ext4 and the like, so the directory fsync
-// POSIX asks for is then almost free: one fsync wait per message instead of two. This
+// writeBlobFile writes raw under its final name durably (file and directory fsynced).
+// The committer uses it when a file it needs is missing or not yet durable.
+func (s *Store) writeBlobFile(id string, raw []byte) error {
+	_, err := s.writeBlob(id, raw, true)
+	return err
+}
+
+// writeBlob writes raw to a temp file and renames it to its final name. With durable
+// false and no file at the final name, nothing is fsynced: the write is recorded as
+// pending and the caller must have it synced (syncer) before a row refers to it; this
 // is safe because nothing trusts a final name before a row referring to it commits,
-// and Open removes files nothing refers to. A file already at the final name is
-// replaced only by bytes that are durable first, in case a committed row uses it.
-func (s *Store) writeBlobFile(id string, raw []byte) (err error) {
+// and Open removes files nothing refers to. A file already at the final name may be
+// one a committed row uses, so it is replaced only by bytes that are durable first
+// (fsync before rename, directory after); synced then reports true.
+func (s *Store) writeBlob(id string, raw []byte, durable bool) (synced bool, err error) {
 	path := s.blobPath(id)
-	f, err := os.CreateTemp(s.tmpDir, "b-*")
+	// The temp file goes in the blob's own fan-out directory: concurrent writers then
+	// rarely contend for one directory, and the rename stays within it. Open removes
+	// what a crash leaves there (a name that is not a blob ID).
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, tmpPrefix+"*")
+	newDir := false
+	if errors.Is(err, fs.ErrNotExist) {
+		// First blob in this fan-out directory.
+		if err = os.MkdirAll(dir, 0o700); err == nil {
+			newDir = true
+			f, err = os.CreateTemp(dir, tmpPrefix+"*")
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("blob temp: %w", err)
+		return false, fmt.Errorf("blob temp: %w", err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -101,31 +202,35 @@ func (s *Store) writeBlobFile(id string, raw []byte) (err error) {
 		}
 	}()
 	if _, err := f.Write(raw); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := os.Lstat(path); err == nil {
 		if err := s.syncFile(f); err != nil {
-			return err
+			return false, err
 		}
 		if err := os.Rename(tmp, path); err != nil {
-			return err
+			return false, err
 		}
-		return s.syncDir(filepath.Dir(path))
+		return true, s.syncDir(filepath.Dir(path))
 	}
-	err = os.Rename(tmp, path)
-	if errors.Is(err, fs.ErrNotExist) {
-		// First blob in this fan-out directory.
-		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
-			err = os.Rename(tmp, path)
-		}
+	if err := os.Rename(tmp, path); err != nil {
+		return false, err
 	}
-	if err != nil {
-		return err
+	if !durable {
+		s.pending.written(id)
+		return false, nil
 	}
 	if err := s.syncFile(f); err != nil {
-		return err
+		return false, err
 	}
-	return s.syncDir(filepath.Dir(path))
+	if err := s.syncDir(filepath.Dir(path)); err != nil {
+		return false, err
+	}
+	if newDir {
+		// The fan-out directory's own name lives in blobs/.
+		return true, s.syncDir(s.blobDir)
+	}
+	return true, nil
 }
 
 func (s *Store) syncFile(f *os.File) error {
@@ -222,7 +327,9 @@ func (s *Store) collectBlobs(ids []string) {
 }
 
 // cleanup runs at Open when no other process uses the spool: it removes temp files
-// of interrupted writes, blob rows nothing refers to, and blob files without a row.
+// of interrupted writes (blobs/tmp from older versions; .tmp-… names in the fan-out
+// directories, which are not blob IDs), blob rows nothing refers to, and blob files
+// without a row.
 func (s *Store) cleanup() error {
 	ctx := context.Background()
 	tmps, err := os.ReadDir(s.tmpDir)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,13 +38,27 @@ type Store struct {
 
 	lock *os.File // flock on dataDir/yubin.lock (shared while open)
 
-	commits   chan *commitReq // callers → runCommitter
-	st        stmts
-	stop      chan struct{}
-	committer sync.WaitGroup
-	closeOnce sync.Once
-	closeMu   sync.RWMutex // held shared while submitting to commits
-	closed    bool
+	// The delivery pipeline (deliver.go, syncer.go): callers → syncs → runSyncer →
+	// batches → runCommitter. Close closes syncs; the syncer then closes batches.
+	syncs    chan *commitReq
+	batches  chan []*commitReq
+	pipeline sync.WaitGroup // runSyncer and runCommitter
+	syncFD   int            // open on blobDir: the filesystem syncfs flushes
+	noSyncfs atomic.Bool    // syncfs unsupported here: fsync each file instead
+	pending  pendingWrites  // blob files written but not yet covered by a sync
+	// fan-out directories whose name in blobs/ this process has fsynced (fallback)
+	durableDirs sync.Map
+
+	st           stmts
+	rstmts       stmtCache // reader pool
+	wstmts       stmtCache // write connection
+	wantMu       sync.Mutex
+	want         map[string]bool // write statements to prepare after the current transaction
+	stop         chan struct{}
+	checkpointer sync.WaitGroup
+	closeOnce    sync.Once
+	closeMu      sync.RWMutex // held shared while submitting to commits
+	closed       bool
 
 	flightMu sync.Mutex
 	flights  map[string]*flight // blob writes in progress, by blob ID
@@ -51,6 +66,7 @@ type Store struct {
 	// noSync skips blob fsyncs: only for building benchmark fixtures, never in service.
 	noSync bool
 
+	search  searchCache // recent search answers (searchcache.go)
 	domains domainCache
 	events  eventHub
 }
@@ -172,8 +188,13 @@ func dsn(path string, role connRole) string {
 		// IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half
 		// way with SQLITE_BUSY when another process (the CLI) writes too.
 		q.Set("_txlock", "immediate")
+		// FTS5 merges re-read index pages; keep them in memory (32 MiB).
+		q.Add("_pragma", "cache_size(-32768)")
 	case roleRead:
 		q.Set("_query_only", "1")
+		// Readers map the database file: a commit invalidates every reader's page
+		// cache, and re-reading pages through mmap costs no system call.
+		q.Add("_pragma", "mmap_size(268435456)")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -185,7 +206,9 @@ func Open(dataDir string) (*Store, error) {
 		dataDir: dataDir,
 		blobDir: filepath.Join(dataDir, "blobs"),
 		tmpDir:  filepath.Join(dataDir, "blobs", "tmp"),
-		commits: make(chan *commitReq, 1024),
+		syncs:   make(chan *commitReq, 1024),
+		batches: make(chan []*commitReq, 64),
+		syncFD:  -1,
 		flights: map[string]*flight{},
 		nudge:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
@@ -260,8 +283,14 @@ func Open(dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("open store db: %w", err)
 	}
 	s.ckdb.SetMaxOpenConns(1)
-	s.committer.Add(2)
+	if s.syncFD, err = openSyncFD(s.blobDir); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open blob dir: %w", err)
+	}
+	s.pipeline.Add(2)
+	go s.runSyncer()
 	go s.runCommitter()
+	s.checkpointer.Add(1)
 	go s.runCheckpointer()
 	return s, nil
 }
@@ -311,15 +340,21 @@ func (s *Store) closeDBs() {
 	s.lock.Close()
 }
 
-// Close waits for in-flight commits and closes the database.
+// Close waits for in-flight deliveries (synced, then committed) and closes the database.
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.closeMu.Lock()
 		s.closed = true
 		s.closeMu.Unlock()
+		// No submission can start now: drain the syncer, then the committer.
+		close(s.syncs)
+		s.pipeline.Wait()
 		close(s.stop)
-		s.committer.Wait()
+		s.checkpointer.Wait()
+		closeSyncFD(s.syncFD)
+		s.rstmts.closeAll()
+		s.wstmts.closeAll()
 		s.events.closeAll()
 		s.ckdb.Close()
 		if e := s.rdb.Close(); e != nil {
@@ -339,21 +374,47 @@ var errClosed = errors.New("store: closed")
 // freed blobs collected only after it commits.
 type wtx struct {
 	*sql.Tx
+	s      *Store
 	ctx    context.Context
 	events []Event
 	freed  []string // blob IDs whose last reference may be gone
 }
 
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	if st := w.writeStmt(q); st != nil {
+		return st.ExecContext(w.ctx, args...)
+	}
 	return w.ExecContext(w.ctx, q, args...)
 }
 
 func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := w.writeStmt(q); st != nil {
+		return st.QueryContext(w.ctx, args...)
+	}
 	return w.QueryContext(w.ctx, q, args...)
 }
 
 func (w *wtx) row(q string, args ...any) *sql.Row {
+	if st := w.writeStmt(q); st != nil {
+		return st.QueryRowContext(w.ctx, args...)
+	}
 	return w.QueryRowContext(w.ctx, q, args...)
+}
+
+// QueryContext and QueryRowContext let a wtx serve as a querier (normRanges) through
+// the statement cache.
+func (w *wtx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := w.writeStmt(q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return w.Tx.QueryContext(ctx, q, args...)
+}
+
+func (w *wtx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := w.writeStmt(q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return w.Tx.QueryRowContext(ctx, q, args...)
 }
 
 // update runs fn in a write transaction, commits it, then publishes its events and
@@ -366,6 +427,8 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	// Deferred before the Rollback below, so it runs after it: the connection is free.
+	defer s.prepareWanted()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -373,7 +436,7 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 	// Also on a panic in fn: a transaction left open would hold the only write
 	// connection forever. After Commit this is a no-op.
 	defer tx.Rollback()
-	w := &wtx{Tx: tx, ctx: ctx}
+	w := &wtx{Tx: tx, s: s, ctx: ctx}
 	if err := fn(w); err != nil {
 		return err
 	}
@@ -389,10 +452,11 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 }
 
 // runCheckpointer copies the WAL back into the database file in the background
-// (PASSIVE: it never blocks readers or the writer), at most every 200 ms while
-// commits keep coming. Without it the WAL would grow without bound.
+// (PASSIVE: it never blocks readers or the writer), at most once a second while
+// commits keep coming: each checkpoint writes and fsyncs the database file, IO that
+// competes with the deliveries' own syncs, so fewer and larger ones are cheaper. Without it the WAL would grow without bound.
 func (s *Store) runCheckpointer() {
-	defer s.committer.Done()
+	defer s.checkpointer.Done()
 	for {
 		select {
 		case <-s.stop:
@@ -405,7 +469,7 @@ func (s *Store) runCheckpointer() {
 		select {
 		case <-s.stop:
 			return
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(checkpointEvery):
 		}
 	}
 }
@@ -417,6 +481,8 @@ func (s *Store) walGrew() {
 	default:
 	}
 }
+
+const checkpointEvery = time.Second
 
 func unixTime(sec int64) time.Time {
 	return time.Unix(sec, 0)

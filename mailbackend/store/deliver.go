@@ -12,12 +12,14 @@ import (
 	"github.com/yubinmail/yubin/mailbackend/msgparse"
 )
 
-// Deliveries and appends go through one committer goroutine (group commit): each
-// caller parses its message and makes its blob durable in its own goroutine (so the
-// fsyncs of concurrent callers run in parallel and share journal commits), then hands
-// the request over; the committer takes every request waiting, stores them all in one
-// SQLite transaction (one WAL fsync), and only then answers each caller. Throughput
-// therefore grows with concurrency while every answer still means "durable".
+// Deliveries and appends go through a two-stage pipeline (durability protocol in
+// blobs.go): each caller parses its message and writes its blob file (no fsync) in its
+// own goroutine, then hands the request to the syncer (syncer.go), which takes every
+// request waiting and makes all their files durable with one syncfs; the syncer passes
+// the batch to the committer, which takes every batch waiting, stores them all in one
+// SQLite transaction (synchronous=FULL: one WAL fsync), and only then answers each
+// caller. The stages overlap (batch k+1 syncs while batch k commits), so throughput
+// grows with concurrency while every answer still means "blob and rows durable".
 
 // maxBatch bounds one group commit so a burst cannot hold the write lock for long.
 const maxBatch = 512
@@ -38,6 +40,7 @@ type commitReq struct {
 	hasAtt    bool
 	text      msgparse.SearchText
 	targets   []target
+	needSync  bool // the blob file was written without fsync: the syncer must cover it
 
 	// results
 	delivered []Delivered
@@ -46,7 +49,7 @@ type commitReq struct {
 }
 
 // prepare does everything that does not need the write lock: parse once, encode what
-// FETCH needs, and make the blob durable.
+// FETCH needs, and put the blob file in place (not yet durable: see needSync).
 func (s *Store) prepare(raw []byte) (*commitReq, error) {
 	r := &commitReq{raw: raw, blobID: blobID(raw), done: make(chan struct{})}
 	p, err := safeParse(raw)
@@ -73,7 +76,7 @@ func (s *Store) prepare(raw []byte) (*commitReq, error) {
 		r.hasAtt = p.HasAttachments
 		r.text = p.Text
 	}
-	if err := s.putBlob(context.Background(), r.blobID, raw); err != nil {
+	if r.needSync, err = s.putBlob(context.Background(), r.blobID, raw); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -91,12 +94,12 @@ func safeParse(raw []byte) (p *msgparse.Parsed, err error) {
 	return msgparse.Parse(raw)
 }
 
-// submit hands r to the committer and waits for its answer.
+// submit hands r to the syncer (then the committer) and waits for its answer.
 func (s *Store) submit(ctx context.Context, r *commitReq) error {
 	s.closeMu.RLock()
 	closed := s.closed
 	if !closed {
-		s.commits <- r
+		s.syncs <- r
 	}
 	s.closeMu.RUnlock()
 	if closed {
@@ -155,29 +158,30 @@ func (s *Store) Append(ctx context.Context, mailboxID int64, raw []byte, flags [
 	return r.delivered[0].UID, r.delivered[0].UIDValidity, nil
 }
 
-// runCommitter takes every request waiting (their blobs are already durable) and
-// commits them in one transaction.
+// runCommitter takes every batch waiting (their blobs are already durable) and
+// commits them in one transaction. It stops when the syncer closes s.batches, after
+// committing everything that was queued.
 func (s *Store) runCommitter() {
-	defer s.committer.Done()
+	defer s.pipeline.Done()
 	for {
-		var batch []*commitReq
-		select {
-		case r := <-s.commits:
-			batch = append(batch, r)
-		case <-s.stop:
-			// Close has stopped new submissions; commit whatever is still queued.
-			for len(s.commits) > 0 {
-				batch = append(batch, <-s.commits)
-			}
-			if len(batch) > 0 {
-				s.commitBatch(batch)
-			}
+		batch, ok := <-s.batches
+		if !ok {
 			return
 		}
-		for len(batch) < maxBatch && len(s.commits) > 0 {
-			batch = append(batch, <-s.commits)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case b, ok := <-s.batches:
+				if !ok {
+					break more
+				}
+				batch = append(batch, b...)
+			default:
+				break more
+			}
 		}
 		s.commitBatch(batch)
+		s.prepareWanted()
 	}
 }
 
@@ -216,7 +220,7 @@ func (s *Store) commitBatch(batch []*commitReq) {
 			}
 		}
 	}()
-	w := &wtx{Tx: tx, ctx: ctx}
+	w := &wtx{Tx: tx, s: s, ctx: ctx}
 	// Resolve every target first, so that a request that cannot be stored (mailbox
 	// deleted meanwhile, unknown account) fails alone before anything is written. No
 	// savepoints: they would make FTS5 flush its index once per message.
@@ -353,11 +357,13 @@ func nullBytes(b []byte) any {
 }
 
 // ensureBlob makes sure the blob has a row (and, for messages, an index entry) and
-// that its file exists. The file was written before the transaction, but a concurrent
-// GC (in this or another process) may have removed the same content in between; the
-// check runs while the write lock is held, so rewriting then is enough.
+// that its file exists durably. The file was made durable before the transaction, but
+// a concurrent GC (in this or another process) may have removed the same content in
+// between, and another request may have written it again without fsync (pending,
+// not yet synced); the check runs while the write lock is held, so a durable rewrite
+// then is enough.
 func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *msgparse.SearchText) error {
-	if fi, err := os.Stat(s.blobPath(id)); err != nil || fi.Size() != int64(len(raw)) {
+	if fi, err := os.Stat(s.blobPath(id)); err != nil || fi.Size() != int64(len(raw)) || s.pending.has(id) {
 		if err := s.writeBlobFile(id, raw); err != nil {
 			return err
 		}

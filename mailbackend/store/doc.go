@@ -6,16 +6,23 @@
 // Metadata lives in SQLite (modernc.org/sqlite, WAL, synchronous=FULL) in
 // data_dir/yubin.db; message bytes live in content-addressed blob files
 // data_dir/blobs/ab/cdef… (SHA-256). Nothing is reported done before both the blob
-// and its metadata are durable: the blob is fsynced (file and directory) before the
-// transaction that refers to it commits, and a file nothing refers to is never
-// trusted and is removed at the next Open.
+// and its metadata are durable. Deliveries and appends run through a pipeline
+// (blobs.go has the exact protocol): each caller writes its blob file and renames it
+// into place without fsync; a syncer stage makes every waiting request's files
+// durable with one syncfs(2) of the blob filesystem (fsyncing the file and its
+// directory instead for a lone file, or where syncfs is unsupported); only then does
+// the committer commit the rows that refer to them, and only after that commit is
+// anyone answered.
+// A file nothing committed refers to is never trusted and is removed at the next Open.
 //
-// Writes are serialised through one SQLite connection. Deliver and Append use group
-// commit (deliver.go): concurrent callers write their blobs in parallel and share one
-// transaction and one WAL fsync. Reads use a separate connection pool and never wait
+// Writes are serialised through one SQLite connection. The committer takes every
+// synced batch waiting and stores it in one transaction (one WAL fsync); the syncer
+// and the committer run concurrently, so throughput grows with concurrency. Reads use
+// a separate connection pool (statements prepared once per connection) and never wait
 // for a commit. Change events are published after commit, in commit order, to
 // unbounded per-subscriber queues (events.go). Full-text search is an FTS5 trigram
-// index, one row per blob (search.go).
+// index, one row per blob (search.go), with a result cache that stays exact across
+// every change (searchcache.go).
 //
 // Several processes may open the same spool (the CLI while the server runs); crash
 // cleanup runs only in a process that opens it alone (flock on data_dir/yubin.lock).

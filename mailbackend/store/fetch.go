@@ -13,7 +13,7 @@ import (
 
 // UIDs lists every UID in a mailbox, ascending (a session's sequence map).
 func (s *Store) UIDs(ctx context.Context, mailboxID int64) ([]uint32, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid`, mailboxID)
+	rows, err := s.rquery(ctx, `SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid`, mailboxID)
 	if err != nil {
 		return nil, fmt.Errorf("uids of mailbox %d: %w", mailboxID, err)
 	}
@@ -108,14 +108,37 @@ func rangeBounds(r UIDRange, maxUID uint32) (lo, hi uint32, ok bool) {
 	return lo, hi, true
 }
 
+// stmtQuerier runs q through a prepared statement in a read transaction.
+type stmtQuerier struct {
+	tx *sql.Tx
+	q  string
+	st *sql.Stmt
+}
+
+func (sq stmtQuerier) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if q == sq.q {
+		return sq.tx.StmtContext(ctx, sq.st).QueryContext(ctx, args...)
+	}
+	return sq.tx.QueryContext(ctx, q, args...)
+}
+
+func (sq stmtQuerier) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if q == sq.q {
+		return sq.tx.StmtContext(ctx, sq.st).QueryRowContext(ctx, args...)
+	}
+	return sq.tx.QueryRowContext(ctx, q, args...)
+}
+
 type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
+const maxUIDQuery = `SELECT max(uid) FROM messages WHERE mailbox_id = ?`
+
 func maxUID(ctx context.Context, q querier, mailboxID int64) (uint32, error) {
 	var m sql.NullInt64
-	if err := q.QueryRowContext(ctx, `SELECT max(uid) FROM messages WHERE mailbox_id = ?`, mailboxID).Scan(&m); err != nil {
+	if err := q.QueryRowContext(ctx, maxUIDQuery, mailboxID).Scan(&m); err != nil {
 		return 0, err
 	}
 	return uint32(m.Int64), nil
@@ -158,18 +181,35 @@ func normRanges(ctx context.Context, q querier, mailboxID int64, set []UIDRange)
 // Messages returns metadata for the messages whose UIDs fall in set, ascending by UID,
 // without touching blobs.
 func (s *Store) Messages(ctx context.Context, mailboxID int64, set []UIDRange, opts FetchOptions) ([]Message, error) {
+	q := `SELECT ` + messageCols(opts) + ` FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`
+	// Prepared before the transaction takes a pooled connection, so that preparing
+	// never waits for a connection while holding one.
+	rangeStmt, err := s.readStmt(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
+	}
+	topStmt, err := s.readStmt(ctx, maxUIDQuery)
+	if err != nil {
+		return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
+	}
+	// One read transaction: "*" and every range see the same snapshot.
 	tx, err := s.rdb.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
 	}
 	defer tx.Rollback()
-	ranges, err := normRanges(ctx, tx, mailboxID, set)
+	var top querier = tx
+	if topStmt != nil {
+		top = stmtQuerier{tx: tx, q: maxUIDQuery, st: topStmt}
+	}
+	ranges, err := normRanges(ctx, top, mailboxID, set)
 	if err != nil {
 		return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
 	}
-	q := `SELECT ` + messageCols(opts) + ` FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid`
-	stmt, err := tx.PrepareContext(ctx, q)
-	if err != nil {
+	var stmt *sql.Stmt
+	if rangeStmt != nil {
+		stmt = tx.StmtContext(ctx, rangeStmt)
+	} else if stmt, err = tx.PrepareContext(ctx, q); err != nil {
 		return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
 	}
 	defer stmt.Close()
@@ -206,7 +246,7 @@ func (s *Store) LatestMessages(ctx context.Context, mailboxID int64, beforeUID u
 	if beforeUID == 0 {
 		before = 1 << 32
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+messageCols(opts)+` FROM messages
+	rows, err := s.rquery(ctx, `SELECT `+messageCols(opts)+` FROM messages
 		WHERE mailbox_id = ? AND uid < ? ORDER BY uid DESC LIMIT ?`, mailboxID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("latest messages of mailbox %d: %w", mailboxID, err)

@@ -116,7 +116,7 @@ func sortMailboxNames(a, b string) bool {
 
 // Mailboxes lists an account's mailboxes sorted by name (INBOX first).
 func (s *Store) Mailboxes(ctx context.Context, accountID int64) ([]Mailbox, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+mailboxCols+` FROM mailboxes m WHERE m.account_id = ?`, accountID)
+	rows, err := s.rquery(ctx, `SELECT `+mailboxCols+` FROM mailboxes m WHERE m.account_id = ?`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list mailboxes: %w", err)
 	}
@@ -137,7 +137,7 @@ func (s *Store) Mailboxes(ctx context.Context, accountID int64) ([]Mailbox, erro
 }
 
 func (s *Store) mailboxWhere(ctx context.Context, what, where string, args ...any) (*Mailbox, error) {
-	m, err := scanMailbox(s.rdb.QueryRowContext(ctx, `SELECT `+mailboxCols+` FROM mailboxes m WHERE `+where, args...))
+	m, err := scanMailbox(s.rrow(ctx, `SELECT `+mailboxCols+` FROM mailboxes m WHERE `+where, args...))
 	if errors.Is(err, errNoRows) {
 		return nil, fmt.Errorf("mailbox %s: %w", what, ErrNotFound)
 	}
@@ -431,7 +431,7 @@ func (s *Store) SetSubscribed(ctx context.Context, accountID int64, name string,
 
 // Subscriptions lists subscribed names, existing or not.
 func (s *Store) Subscriptions(ctx context.Context, accountID int64) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT name FROM subscriptions WHERE account_id = ?`, accountID)
+	rows, err := s.rquery(ctx, `SELECT name FROM subscriptions WHERE account_id = ?`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("subscriptions: %w", err)
 	}
@@ -455,7 +455,7 @@ func (s *Store) Subscriptions(ctx context.Context, accountID int64) ([]string, e
 // date by triggers on the messages table.
 func (s *Store) Status(ctx context.Context, mailboxID int64) (*MailboxStatus, error) {
 	var st MailboxStatus
-	err := s.rdb.QueryRowContext(ctx, `SELECT n_messages, n_unseen, n_deleted, total_size, uidnext, uidvalidity
+	err := s.rrow(ctx, `SELECT n_messages, n_unseen, n_deleted, total_size, uidnext, uidvalidity
 		FROM mailboxes WHERE id = ?`, mailboxID).Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.UIDNext, &st.UIDValidity)
 	if errors.Is(err, errNoRows) {
 		return nil, fmt.Errorf("status of mailbox %d: %w", mailboxID, ErrNotFound)

@@ -44,12 +44,19 @@ func (s *Store) Enqueue(ctx context.Context, from string, groups []QueueGroup, r
 		return nil, errors.New("enqueue: no recipients")
 	}
 	id := blobID(raw)
-	if err := s.putBlob(ctx, id, raw); err != nil {
+	needSync, err := s.putBlob(ctx, id, raw)
+	if err != nil {
 		return nil, fmt.Errorf("enqueue: %w", err)
+	}
+	if needSync {
+		// Not a hot path: sync here rather than through the delivery pipeline.
+		if err := s.syncBlobs([]string{id}); err != nil {
+			return nil, fmt.Errorf("enqueue: %w", err)
+		}
 	}
 	now := time.Now().Truncate(time.Millisecond)
 	var items []QueueItem
-	err := s.update(ctx, func(w *wtx) error {
+	err = s.update(ctx, func(w *wtx) error {
 		if err := s.ensureBlob(w, id, raw, nil); err != nil {
 			return err
 		}
@@ -82,7 +89,7 @@ func (s *Store) Enqueue(ctx context.Context, from string, groups []QueueGroup, r
 }
 
 func (s *Store) queueList(ctx context.Context, where string, args ...any) ([]QueueItem, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+queueCols+` FROM queue `+where, args...)
+	rows, err := s.rquery(ctx, `SELECT `+queueCols+` FROM queue `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +116,7 @@ func (s *Store) QueueItems(ctx context.Context) ([]QueueItem, error) {
 
 // QueueItem finds one item. ErrNotFound if none.
 func (s *Store) QueueItem(ctx context.Context, id int64) (*QueueItem, error) {
-	it, err := scanQueueItem(s.rdb.QueryRowContext(ctx, `SELECT `+queueCols+` FROM queue WHERE id = ?`, id))
+	it, err := scanQueueItem(s.rrow(ctx, `SELECT `+queueCols+` FROM queue WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("queue item %d: %w", id, ErrNotFound)
 	}

@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -12,6 +16,12 @@ import (
 // script, Japanese included, which has no spaces to split words at — is found through
 // the index. One row per blob (rowid = blobs.rowid), joined through messages, so a
 // message copied to another mailbox is found there too without a second index entry.
+//
+// A search evaluates the MATCH over the index and joins the hits to the mailbox. When
+// the messages to search are few next to the index (a small mailbox, or the mail that
+// arrived since a cached answer, see searchcache.go), the MATCH is bounded to the
+// rowid range of their blobs, so FTS5 reads only that part of each doclist. Blob
+// rowids grow with arrival, so new mail is a narrow range at the end of the index.
 
 var searchColumns = map[SearchField]string{
 	SearchBody:    "body",
@@ -21,6 +31,10 @@ var searchColumns = map[SearchField]string{
 	SearchCc:      "cc_addr",
 	SearchBcc:     "bcc_addr",
 }
+
+// rangeFactor: the rowid range of a mailbox's blobs is worth finding (a scan of its
+// messages) when the index has rangeFactor times more rows than the messages scanned.
+const rangeFactor = 10
 
 // Search returns the UIDs in a mailbox whose field contains text (case-insensitive
 // substring, any script; trigram index for 3+ characters), ascending.
@@ -34,43 +48,210 @@ func (s *Store) Search(ctx context.Context, mailboxID int64, field SearchField, 
 		// Every string contains the empty string.
 		return s.UIDs(ctx, mailboxID)
 	}
-	var q string
-	var args []any
-	if utf8.RuneCountInString(text) >= 3 {
-		match := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
-		if col, ok := searchColumns[field]; ok {
-			match = col + " : " + match
-		}
-		// CROSS JOIN fixes the join order: index hits first, then their messages in
-		// this mailbox, instead of scanning the mailbox and probing the index.
-		q = `SELECT m.uid FROM fts CROSS JOIN blobs b ON b.rowid = fts.rowid
-			CROSS JOIN messages m ON m.blob_id = b.id AND m.mailbox_id = ?
-			WHERE fts MATCH ? ORDER BY m.uid`
-		args = []any{mailboxID, match}
-	} else {
-		// Too short for a trigram: scan this mailbox's index rows instead.
-		cond := ""
-		if col, ok := searchColumns[field]; ok {
-			cond = `instr(lower(f.` + col + `), lower(?2)) > 0`
-		} else {
-			var parts []string
-			for _, c := range []string{"subject", "from_addr", "to_addr", "cc_addr", "bcc_addr", "body"} {
-				parts = append(parts, `instr(lower(f.`+c+`), lower(?2)) > 0`)
-			}
-			cond = strings.Join(parts, " OR ")
-		}
-		q = `SELECT m.uid FROM messages m CROSS JOIN blobs b ON b.id = m.blob_id
-			CROSS JOIN fts f ON f.rowid = b.rowid
-			WHERE m.mailbox_id = ?1 AND (` + cond + `) ORDER BY m.uid`
-		args = []any{mailboxID, text}
-	}
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search mailbox %d: %w", mailboxID, err)
-	}
-	out, err := scanUIDs(rows)
+	out, err := s.searchCached(ctx, mailboxID, field, text)
 	if err != nil {
 		return nil, fmt.Errorf("search mailbox %d: %w", mailboxID, err)
 	}
 	return out, nil
 }
+
+// searchCached answers from the result cache when it can, searching only the
+// messages added since the cached answer; see searchcache.go for why that is exact.
+func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchField, text string) ([]uint32, error) {
+	key := searchKey{mailboxID: mailboxID, field: field, text: text}
+	q, _ := searchQuery(mailboxID, field, text, 0, 0, 0)
+	s.prepareReads(ctx, mailboxStateQuery, indexSizeQuery, rowidRangeQuery, q, scanQuery(field))
+	// One read transaction: the mailbox's counters and the rows searched are one
+	// snapshot, so the state recorded with the answer is the state it answers for.
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var st mailboxState
+	err = s.txRow(ctx, tx, mailboxStateQuery, mailboxID).Scan(&st.uidValidity, &st.uidNext, &st.count)
+	if errors.Is(err, errNoRows) {
+		s.search.drop(mailboxID)
+		return []uint32{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cached, from := s.search.get(key, st)
+	if cached != nil && from == st.uidNext {
+		return cached, nil
+	}
+	// The messages to search are those with UID >= from (all when nothing is
+	// cached). When they are few next to the index, bound the MATCH to their blobs'
+	// rowids; finding that range scans them, which is cheap only then.
+	todo := int64(st.count)
+	if cached != nil {
+		todo = int64(st.uidNext - from) // exact: nothing removed since (searchcache.go)
+	}
+	if limit := scanMax; todo <= limit || (field != SearchText && field != SearchBody && todo <= 4*limit) {
+		found, err := s.scanSearch(ctx, tx, mailboxID, field, text, from)
+		if err != nil {
+			return nil, err
+		}
+		out := append(cached, found...)
+		s.search.put(key, st, out)
+		return out, nil
+	}
+	var lo, hi int64 = 0, math.MaxInt64
+	if cached == nil {
+		var indexSize int64
+		if err := s.txRow(ctx, tx, indexSizeQuery).Scan(&indexSize); err != nil {
+			return nil, err
+		}
+		if todo*rangeFactor >= indexSize {
+			todo = -1 // the whole index it is
+		}
+	}
+	if todo >= 0 {
+		if err := s.txRow(ctx, tx, rowidRangeQuery, mailboxID, from).Scan(&lo, &hi); err != nil {
+			return nil, err
+		}
+	}
+	q, args := searchQuery(mailboxID, field, text, from, lo, hi)
+	rows, err := s.txQuery(ctx, tx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	found, err := scanUIDs(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := append(cached, found...)
+	if out == nil {
+		out = []uint32{}
+	}
+	s.search.put(key, st, out)
+	return out, nil
+}
+
+// searchQuery builds the SQL for the messages of a mailbox with UID >= fromUID whose
+// field contains text.
+func searchQuery(mailboxID int64, field SearchField, text string, fromUID uint32, lo, hi int64) (string, []any) {
+	if utf8.RuneCountInString(text) < 3 {
+		// Too short for a trigram: scan this mailbox's index rows instead.
+		cond := ""
+		if col, ok := searchColumns[field]; ok {
+			cond = `instr(lower(f.` + col + `), lower(?3)) > 0`
+		} else {
+			var parts []string
+			for _, c := range []string{"subject", "from_addr", "to_addr", "cc_addr", "bcc_addr", "body"} {
+				parts = append(parts, `instr(lower(f.`+c+`), lower(?3)) > 0`)
+			}
+			cond = strings.Join(parts, " OR ")
+		}
+		return `SELECT m.uid FROM messages m CROSS JOIN blobs b ON b.id = m.blob_id
+			CROSS JOIN fts f ON f.rowid = b.rowid
+			WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND (` + cond + `) ORDER BY m.uid`,
+			[]any{mailboxID, fromUID, text}
+	}
+	match := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+	if col, ok := searchColumns[field]; ok {
+		match = col + " : " + match
+	}
+	// CROSS JOIN fixes the join order: index hits first, then their messages in
+	// this mailbox, instead of scanning the mailbox and probing the index.
+	// The rowid range (the blobs of the messages to search) lets FTS5 skip the
+	// rest of every doclist: new mail has the newest blobs, so a search of what
+	// arrived since a cached answer reads only the tail of the index.
+	return `SELECT m.uid FROM fts CROSS JOIN blobs b ON b.rowid = fts.rowid
+		CROSS JOIN messages m ON m.blob_id = b.id AND m.mailbox_id = ?1 AND m.uid >= ?2
+		WHERE fts MATCH ?3 AND fts.rowid BETWEEN ?4 AND ?5 ORDER BY m.uid`,
+		[]any{mailboxID, fromUID, match, lo, hi}
+}
+
+// scanMax is the number of messages up to which reading their index rows and
+// comparing in Go beats any MATCH: a MATCH pays for seeking every trigram's doclist in
+// every index segment however few rows it is bounded to. Header fields are short, so
+// four times as many are scanned for them.
+var scanMax int64 = 64 // a variable so tests can cover every path
+
+var allColumns = []string{"subject", "from_addr", "to_addr", "cc_addr", "bcc_addr", "body"}
+
+func scanQuery(field SearchField) string {
+	cols := allColumns
+	if col, ok := searchColumns[field]; ok {
+		cols = []string{col}
+	}
+	return `SELECT m.uid, f.` + strings.Join(cols, ", f.") + ` FROM messages m
+		CROSS JOIN blobs b ON b.id = m.blob_id CROSS JOIN fts f ON f.rowid = b.rowid
+		WHERE m.mailbox_id = ? AND m.uid >= ? ORDER BY m.uid`
+}
+
+// scanSearch checks the messages with UID >= fromUID one by one: the same
+// case-insensitive substring test as the trigram MATCH (which folds each character
+// to lower case, case_sensitive 0), done on the indexed text in Go.
+func (s *Store) scanSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, fromUID uint32) ([]uint32, error) {
+	rows, err := s.txQuery(ctx, tx, scanQuery(field), mailboxID, fromUID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	needle := foldCase(text)
+	vals := make([]sql.NullString, len(cols)-1)
+	dest := make([]any, len(cols))
+	var uid uint32
+	dest[0] = &uid
+	for i := range vals {
+		dest[i+1] = &vals[i]
+	}
+	out := []uint32{}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		for _, v := range vals {
+			if strings.Contains(foldCase(v.String), needle) {
+				out = append(out, uid)
+				break
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// foldCase lower-cases every character, as FTS5's tokenizers do with case_sensitive 0.
+func foldCase(s string) string {
+	return strings.Map(unicode.ToLower, s)
+}
+
+// txRow and txQuery run a read statement inside a read transaction, prepared if the
+// cache has it. They never prepare: preparing takes a pooled connection, and waiting
+// for one while holding another could deadlock the pool. Callers prepare first
+// (prepareReads) before they begin the transaction.
+func (s *Store) txRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	if st := s.rstmts.get(q); st != nil {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, q, args...)
+}
+
+func (s *Store) txQuery(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if st := s.rstmts.get(q); st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, q, args...)
+}
+
+// prepareReads puts the queries into the statement cache; errors are left for the
+// query itself to report.
+func (s *Store) prepareReads(ctx context.Context, qs ...string) {
+	for _, q := range qs {
+		s.readStmt(ctx, q)
+	}
+}
+
+const (
+	mailboxStateQuery = `SELECT uidvalidity, uidnext, n_messages FROM mailboxes WHERE id = ?`
+	indexSizeQuery    = `SELECT coalesce(max(rowid), 0) FROM blobs`
+	rowidRangeQuery   = `SELECT coalesce(min(b.rowid), 0), coalesce(max(b.rowid), -1)
+		FROM messages m CROSS JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.uid >= ?`
+)

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 )
 
 func TestSearch(t *testing.T) {
@@ -41,14 +43,21 @@ func TestSearch(t *testing.T) {
 		{SearchText, `quote"d`, nil},
 		{SearchText, "zzzz", nil},
 	}
-	for _, c := range cases {
-		got, err := s.Search(ctx, inbox.ID, c.field, c.text)
-		if err != nil {
-			t.Errorf("Search(%d, %q): %v", c.field, c.text, err)
-			continue
-		}
-		if !uidsEqual(got, c.want) {
-			t.Errorf("Search(%d, %q) = %v, want %v", c.field, c.text, got, c.want)
+	// Small mailboxes are scanned in Go, larger ones searched through the index:
+	// both must give the same answers.
+	defer func(n int64) { scanMax = n }(scanMax)
+	for _, sm := range []int64{scanMax, -1} {
+		scanMax = sm
+		s.search = searchCache{}
+		for _, c := range cases {
+			got, err := s.Search(ctx, inbox.ID, c.field, c.text)
+			if err != nil {
+				t.Errorf("scanMax %d: Search(%d, %q): %v", sm, c.field, c.text, err)
+				continue
+			}
+			if !uidsEqual(got, c.want) {
+				t.Errorf("scanMax %d: Search(%d, %q) = %v, want %v", sm, c.field, c.text, got, c.want)
+			}
 		}
 	}
 	// A copy is found in its new mailbox, the original's index entry serves both.
@@ -70,4 +79,80 @@ func TestSearch(t *testing.T) {
 	if got, _ := s.Search(ctx, inbox.ID, SearchText, "会議室"); len(got) != 0 {
 		t.Errorf("expunged message still found: %v", got)
 	}
+}
+
+// A repeated search (webmail paging, an IMAP client searching again) is answered
+// from the result cache; every change to the mailbox must show in the next answer.
+func TestSearchFollowsEveryChange(t *testing.T) {
+	for _, sm := range []int64{scanMax, -1} {
+		t.Run(fmt.Sprint("scanMax=", sm), func(t *testing.T) {
+			defer func(n int64) { scanMax = n }(scanMax)
+			scanMax = sm
+			testSearchFollowsEveryChange(t)
+		})
+	}
+}
+
+func testSearchFollowsEveryChange(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	bob := addAccount(t, s, "bob@example.test")
+	inbox := mustMailbox(t, s, bob.ID, "INBOX")
+	archive := mustMailbox(t, s, bob.ID, "Archive")
+	deliver := func(subject string) uint32 {
+		return mustDeliver(t, s, testMessage("a@b.test", subject, "body "+subject), Recipient{AccountID: bob.ID})[0].UID
+	}
+	check := func(mb int64, want []uint32, step string) {
+		t.Helper()
+		for i := 0; i < 2; i++ { // the second answer comes from the cache
+			got, err := s.Search(ctx, mb, SearchSubject, "invoice")
+			if err != nil || !uidsEqual(got, want) {
+				t.Fatalf("%s (try %d): got %v, %v; want %v", step, i, got, err, want)
+			}
+			if i == 0 && len(got) > 0 {
+				got[0] = 999 // the caller's slice is its own
+			}
+		}
+	}
+	u1 := deliver("invoice 1")
+	deliver("lunch")
+	check(inbox.ID, []uint32{u1}, "first")
+	u3 := deliver("invoice 3")
+	check(inbox.ID, []uint32{u1, u3}, "after delivery")
+	if _, _, err := s.Append(ctx, inbox.ID, testMessage("a@b.test", "appended invoice", "x"), nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	check(inbox.ID, []uint32{u1, u3, u3 + 1}, "after append")
+	s.StoreFlags(ctx, inbox.ID, []UIDRange{{u1, u1}}, FlagsAdd, []string{FlagDeleted})
+	check(inbox.ID, []uint32{u1, u3, u3 + 1}, "after flag change")
+	s.Expunge(ctx, inbox.ID, nil)
+	check(inbox.ID, []uint32{u3, u3 + 1}, "after expunge")
+	check(archive.ID, nil, "archive empty")
+	res, err := s.Move(ctx, inbox.ID, []UIDRange{{u3, u3}}, archive.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(inbox.ID, []uint32{u3 + 1}, "after move out")
+	check(archive.ID, res.DestUIDs, "after move in")
+	// Move within one mailbox: one added, one removed, same count.
+	res, err = s.Move(ctx, inbox.ID, []UIDRange{{u3 + 1, u3 + 1}}, inbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(inbox.ID, res.DestUIDs, "after move to itself")
+	// Remove one and deliver one: the count is unchanged but the answer is not.
+	s.Remove(ctx, inbox.ID, res.DestUIDs)
+	u := deliver("invoice again")
+	check(inbox.ID, []uint32{u}, "after remove and delivery")
+	// RENAME INBOX moves its messages to a new mailbox and leaves INBOX empty.
+	if err := s.RenameMailbox(ctx, bob.ID, "INBOX", "Old"); err != nil {
+		t.Fatal(err)
+	}
+	check(inbox.ID, nil, "INBOX after rename")
+	old := mustMailbox(t, s, bob.ID, "Old")
+	check(old.ID, []uint32{u}, "renamed mailbox")
+	if err := s.DeleteMailbox(ctx, bob.ID, "Old"); err != nil {
+		t.Fatal(err)
+	}
+	check(old.ID, nil, "deleted mailbox")
 }

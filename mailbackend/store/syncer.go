@@ -1,0 +1,148 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// The syncer is the middle stage of the delivery pipeline (see blobs.go for the
+// protocol): callers → syncer → committer. It takes every request waiting, makes all
+// of their blob files durable with one syncfs(2) and hands the batch to the committer.
+// The two stages run concurrently, so batch k+1 is synced while batch k commits, and
+// the cost of a sync is shared by every delivery in the batch instead of each paying
+// for its own file and directory fsync.
+
+// runSyncer runs until Close closes s.syncs; it then passes on what was still queued
+// and closes s.batches so the committer drains and stops.
+func (s *Store) runSyncer() {
+	defer s.pipeline.Done()
+	defer close(s.batches)
+	for {
+		r, ok := <-s.syncs
+		if !ok {
+			return
+		}
+		batch := []*commitReq{r}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-s.syncs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		if batch = s.syncBatch(batch); len(batch) > 0 {
+			s.batches <- batch
+		}
+	}
+}
+
+// syncBatch makes the batch's blobs durable. On failure the requests that needed the
+// sync are answered with the error (nothing refers to their files; Open removes them)
+// and the others are returned to be committed.
+func (s *Store) syncBatch(batch []*commitReq) []*commitReq {
+	var ids []string
+	for _, r := range batch {
+		if r.needSync {
+			ids = append(ids, r.blobID)
+		}
+	}
+	if len(ids) == 0 {
+		return batch
+	}
+	err := s.syncBlobs(ids)
+	if err == nil {
+		return batch
+	}
+	slog.Error("store: making blobs durable failed; deliveries refused", "count", len(ids), "err", err)
+	ok := batch[:0]
+	for _, r := range batch {
+		if r.needSync {
+			r.err = fmt.Errorf("make blob durable: %w", err)
+			close(r.done)
+			continue
+		}
+		ok = append(ok, r)
+	}
+	return ok
+}
+
+// syncBlobs makes the files of ids durable: with one syncfs of the blob filesystem
+// when there are several (it also covers every other blob file written so far), else,
+// or where syncfs is not supported, by fsyncing each file and its directory.
+// A lone file is fsynced rather than the whole filesystem: syncfs also writes back
+// everything else dirty on it (the WAL, other programs' files), which costs a single
+// delivery more than its own fsync (measured: BenchmarkDeliver/conc=1).
+func (s *Store) syncBlobs(ids []string) error {
+	mark := s.pending.mark()
+	if s.noSync {
+		s.pending.durable(mark, nil)
+		return nil
+	}
+	uniq := ids[:0:0]
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	if len(uniq) >= syncfsMin && !s.noSyncfs.Load() {
+		err := syncfs(s.syncFD)
+		if err == nil {
+			s.pending.durable(mark, nil)
+			return nil
+		}
+		if !errors.Is(err, syscall.ENOSYS) && !errors.Is(err, syscall.EINVAL) {
+			return fmt.Errorf("syncfs %s: %w", s.blobDir, err)
+		}
+		slog.Info("store: syncfs unsupported here; fsyncing each blob file instead", "err", err)
+		s.noSyncfs.Store(true)
+	}
+	dirs := map[string]bool{}
+	for _, id := range uniq {
+		path := s.blobPath(id)
+		f, err := os.Open(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Removed meanwhile (collected or dropped): the committer rewrites it
+			// durably if a row still needs it.
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("fsync %s: %w", path, err)
+		}
+		dirs[filepath.Dir(path)] = true
+	}
+	for d := range dirs {
+		if err := s.syncDir(d); err != nil {
+			return err
+		}
+		// A fan-out directory's own name lives in blobs/: make it durable once per
+		// directory and process (the first time it is seen is at most when it was made).
+		if _, ok := s.durableDirs.Load(d); !ok {
+			if err := s.syncDir(s.blobDir); err != nil {
+				return err
+			}
+			s.durableDirs.Store(d, true)
+		}
+	}
+	s.pending.durable(mark, uniq)
+	return nil
+}
+
+// syncfsMin is the number of files from which one syncfs beats fsyncing each.
+const syncfsMin = 2
