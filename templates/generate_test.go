@@ -9,48 +9,54 @@ import (
 	"testing"
 )
 
-// TestGeneratedFilesCurrent regenerates the components into a scratch copy with the
-// templ tool (v0.3.1100, `go install github.com/a-h/templ/cmd/templ@v0.3.1100`) and
-// fails if a committed *_templ.go differs: an edited .templ whose output was not
-// regenerated. Skipped when the tool is not installed.
+// TestGeneratedFilesCurrent regenerates the components the way `make generate` does
+// (`go tool templ generate` at the module root; templ is a tool of go.mod) into a
+// scratch copy of the module root, and fails if a committed *_templ.go differs: an
+// edited .templ whose output was not regenerated.
 func TestGeneratedFilesCurrent(t *testing.T) {
-	tool, err := exec.LookPath("templ")
-	if err != nil {
-		home, _ := os.UserHomeDir()
-		tool = filepath.Join(home, "go", "bin", "templ")
-		if gopath := os.Getenv("GOPATH"); gopath != "" {
-			tool = filepath.Join(gopath, "bin", "templ")
-		}
-		if _, err := os.Stat(tool); err != nil {
-			t.Skip("templ tool not installed")
-		}
-	}
 	scratch := t.TempDir()
-	sources, _ := filepath.Glob("*.templ")
-	for _, src := range sources {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(scratch, src), b, 0o644)
+	for _, f := range []string{"go.mod", "go.sum"} {
+		copyFile(t, filepath.Join("..", f), filepath.Join(scratch, f))
 	}
-	out, err := exec.Command(tool, "generate", "-path", scratch).CombinedOutput()
-	if err != nil {
-		t.Fatalf("templ generate: %v\n%s", err, out)
+	sources, _ := filepath.Glob("*.templ")
+	if len(sources) == 0 {
+		t.Fatal("no .templ sources found")
+	}
+	if err := os.Mkdir(filepath.Join(scratch, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range sources {
+		copyFile(t, src, filepath.Join(scratch, "templates", src))
+	}
+	cmd := exec.Command("go", "tool", "templ", "generate")
+	cmd.Dir = scratch
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go tool templ generate: %v\n%s", err, out)
 	}
 	for _, src := range sources {
 		gen := strings.TrimSuffix(src, ".templ") + "_templ.go"
-		want, err := os.ReadFile(filepath.Join(scratch, gen))
+		want, err := os.ReadFile(filepath.Join(scratch, "templates", gen))
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := os.ReadFile(gen)
 		if err != nil {
-			t.Errorf("%s is missing: run templ generate", gen)
+			t.Errorf("%s is missing: run make generate", gen)
 			continue
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s is out of date: run `templ generate -path templates`", gen)
+			t.Errorf("%s is out of date: run make generate", gen)
 		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
