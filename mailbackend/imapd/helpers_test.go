@@ -93,7 +93,7 @@ func (e *env) start() {
 		e.srv.trusted = e.trusted
 	}
 	if e.maxPerIP != 0 {
-		e.srv.maxPerIP = e.maxPerIP
+		e.srv.perIP.SetMax(e.maxPerIP)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -23,12 +23,7 @@ type Config struct {
 	MaxMessageBytes int64 // APPENDLIMIT (RFC 7889); 0 = 50 MiB
 }
 
-const (
-	defaultMaxMessageBytes = 50 << 20
-	// maxConnsPerIP bounds concurrent connections from one non-loopback address, so
-	// one host cannot exhaust file descriptors. Loopback (the webmail, tests) is exempt.
-	maxConnsPerIP = 50
-)
+const defaultMaxMessageBytes = 50 << 20
 
 // capabilities are advertised through imapserver, which adds SASL-IR, LITERAL-,
 // STARTTLS, AUTH=PLAIN / LOGINDISABLED, UNSELECT, ENABLE, IDLE and UTF8=ACCEPT itself,
@@ -63,8 +58,8 @@ type Server struct {
 	// trusted reports whether a client may send credentials without TLS
 	// (DESIGN.md: AUTH only over TLS, loopback excepted) and is exempt from the
 	// per-address connection limit. Tests replace it.
-	trusted  func(net.Addr) bool
-	maxPerIP int
+	trusted func(net.Addr) bool
+	perIP   *auth.ConnCounter // open connections per untrusted client IP
 	// writeTimeout bounds each write to a client (countedConn); 0 = flushTimeout.
 	// Guarded by mu; tests lower it.
 	writeTimeout time.Duration
@@ -76,9 +71,8 @@ type Server struct {
 	secureLn, insecureLn *chanListener
 	libWG                sync.WaitGroup
 
-	mu        sync.Mutex // guards listeners, perIP, closed
+	mu        sync.Mutex // guards listeners, closed
 	listeners map[net.Listener]struct{}
-	perIP     map[string]int // open connections per client IP
 	closed    bool
 	acceptWG  sync.WaitGroup
 	closeOnce sync.Once
@@ -105,9 +99,8 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *
 		auth:      a,
 		log:       log,
 		trusted:   auth.IsLoopback,
-		maxPerIP:  maxConnsPerIP,
+		perIP:     auth.NewConnCounter(auth.MaxConnsPerIP),
 		listeners: make(map[net.Listener]struct{}),
-		perIP:     make(map[string]int),
 		hubs:      make(map[int64]*accountHub),
 		cache:     newMetaCache(20000),
 		recent:    newRecentTracker(),
@@ -182,26 +175,22 @@ func (s *Server) dispatch(c net.Conn, implicitTLS bool) {
 	addr := c.RemoteAddr()
 	ip := auth.IPOf(addr)
 	trusted := s.trusted(addr)
-	s.mu.Lock()
-	if !trusted && s.perIP[ip] >= s.maxPerIP {
-		s.mu.Unlock()
+	if !trusted && !s.perIP.Acquire(ip) {
 		s.log.Warn("imap connection refused: too many from address", "ip", ip)
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		fmt.Fprintf(c, "* BYE [UNAVAILABLE] Too many connections from your address\r\n")
 		c.Close()
 		return
 	}
-	s.perIP[ip]++
+	s.mu.Lock()
 	timeout := s.writeTimeout
 	s.mu.Unlock()
 
-	var conn net.Conn = &countedConn{Conn: c, timeout: timeout, release: func() {
-		s.mu.Lock()
-		if s.perIP[ip]--; s.perIP[ip] <= 0 {
-			delete(s.perIP, ip)
-		}
-		s.mu.Unlock()
-	}}
+	release := func() {}
+	if !trusted {
+		release = func() { s.perIP.Release(ip) }
+	}
+	var conn net.Conn = &countedConn{Conn: c, timeout: timeout, release: release}
 	if implicitTLS {
 		// imapserver recognises TLS by the *tls.Conn type, so TLS must be the
 		// outermost wrapper.

@@ -91,13 +91,13 @@ func (b *syncBuf) String() string {
 	return b.buf.String()
 }
 
-// One host cannot hold more than maxPerIP connections: the next one is told to come
+// One host cannot hold more than its maximum of connections: the next one is told to come
 // back later, and a slot frees when a connection ends.
 func TestAttackConnectionsPerAddressLimited(t *testing.T) {
 	e := newEnv(t)
 	e.srv.mu.Lock()
 	e.srv.limitExempt = func(net.Addr) bool { return false }
-	e.srv.maxPerIP = 3
+	e.srv.perIP.SetMax(3)
 	e.srv.mu.Unlock()
 	var open []*client
 	for i := 0; i < 3; i++ {

@@ -18,10 +18,6 @@ import (
 // of at least 10 minutes' duration".
 const DefaultIdleTimeout = 10 * time.Minute
 
-// maxConnsPerIP bounds concurrent connections from one non-loopback address, so one
-// host cannot exhaust file descriptors and goroutines (imapd has the same limit).
-const maxConnsPerIP = 50
-
 // Config configures a Server.
 type Config struct {
 	// TLS is used for STLS and for ServeTLS. Nil disables both.
@@ -43,17 +39,16 @@ type Server struct {
 	// plaintextOK reports whether a client may send a password without TLS. It is
 	// auth.IsLoopback; tests replace it to play a remote client over loopback.
 	plaintextOK func(net.Addr) bool
-	// limitExempt reports whether a client is exempt from maxPerIP (loopback: the
-	// webmail and local tools). Tests replace both.
+	// limitExempt reports whether a client is exempt from the per-address connection
+	// limit (loopback: the webmail and local tools). Tests replace both.
 	limitExempt func(net.Addr) bool
-	maxPerIP    int
+	perIP       *auth.ConnCounter
 
 	mu        sync.Mutex
 	closed    bool
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]string // value: the IP counted in perIP, or ""
-	perIP     map[string]int
-	locked    map[int64]struct{} // maildrop locks by account ID
+	locked    map[int64]struct{}  // maildrop locks by account ID
 	wg        sync.WaitGroup
 }
 
@@ -75,10 +70,9 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *
 		log:         log.With("service", "pop3"),
 		plaintextOK: auth.IsLoopback,
 		limitExempt: auth.IsLoopback,
-		maxPerIP:    maxConnsPerIP,
+		perIP:       auth.NewConnCounter(auth.MaxConnsPerIP),
 		listeners:   make(map[net.Listener]struct{}),
 		conns:       make(map[net.Conn]string),
-		perIP:       make(map[string]int),
 		locked:      make(map[int64]struct{}),
 	}
 }
@@ -148,7 +142,7 @@ func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
 }
 
 // track registers a connection so Close can end it; ok is false once the server is
-// closed, full when the client's address already has maxPerIP connections.
+// closed, full when the client's address already has its maximum of connections.
 func (s *Server) track(c net.Conn) (ok, full bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,10 +152,9 @@ func (s *Server) track(c net.Conn) (ok, full bool) {
 	ip := ""
 	if !s.limitExempt(c.RemoteAddr()) {
 		ip = auth.IPOf(c.RemoteAddr())
-		if s.perIP[ip] >= s.maxPerIP {
+		if !s.perIP.Acquire(ip) {
 			return false, true
 		}
-		s.perIP[ip]++
 	}
 	s.conns[c] = ip
 	s.wg.Add(1)
@@ -171,9 +164,7 @@ func (s *Server) track(c net.Conn) (ok, full bool) {
 func (s *Server) untrack(c net.Conn) {
 	s.mu.Lock()
 	if ip := s.conns[c]; ip != "" {
-		if s.perIP[ip]--; s.perIP[ip] <= 0 {
-			delete(s.perIP, ip)
-		}
+		s.perIP.Release(ip)
 	}
 	delete(s.conns, c)
 	s.mu.Unlock()

@@ -262,7 +262,7 @@ func newBufio(c *tls.Conn) *bufio.Reader { return bufio.NewReader(c) }
 func TestAttackConnectionsPerAddressLimited(t *testing.T) {
 	e := newTestEnv(t, nil, 0)
 	e.srv.loopbackIsRemote.Store(true)
-	e.srv.maxPerIP.Store(3)
+	e.srv.perIP.SetMax(3)
 	a := dialRaw(t, e.mx)
 	b := dialRaw(t, e.sub)
 	dialRaw(t, e.mx)

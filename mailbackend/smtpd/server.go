@@ -37,11 +37,6 @@ const (
 	defaultWriteTimeout    = time.Minute
 	// storeTimeout bounds one delivery or lookup, so a stuck disk yields 451, not a hang.
 	storeTimeout = 2 * time.Minute
-	// maxConnsPerIP bounds concurrent connections from one non-loopback address over
-	// all three roles, so one host cannot exhaust file descriptors and goroutines
-	// (imapd and pop3d have the same limit). Postfix's smtpd_client_connection_count_limit
-	// does the same.
-	maxConnsPerIP = 50
 )
 
 // role is what a listener is for.
@@ -85,9 +80,8 @@ type Server struct {
 	// rule, so tests on 127.0.0.1 can check the refusal real remote clients get.
 	loopbackIsRemote atomic.Bool
 
-	maxPerIP atomic.Int32 // maxConnsPerIP; tests lower it
-	perIPMu  sync.Mutex
-	perIP    map[string]int // open connections per non-exempt client IP
+	// perIP counts open connections per non-exempt client IP over all three roles.
+	perIP *auth.ConnCounter
 }
 
 // New returns a server; call the Serve methods to start listeners.
@@ -110,8 +104,7 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, q *queue.Queue, log
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: st, auth: a, queue: q, log: log.With("component", "smtpd"), perIP: make(map[string]int)}
-	s.maxPerIP.Store(maxConnsPerIP)
+	s := &Server{cfg: cfg, store: st, auth: a, queue: q, log: log.With("component", "smtpd"), perIP: auth.NewConnCounter(auth.MaxConnsPerIP)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, r := range []role{roleMX, roleSubmission, roleSubmissions} {
 		s.servers[r] = s.newSMTPServer(r)
@@ -241,22 +234,10 @@ func (s *Server) admit(addr net.Addr) (ok, counted bool) {
 	if auth.IsLoopback(addr) && !s.loopbackIsRemote.Load() {
 		return true, false
 	}
-	ip := auth.IPOf(addr)
-	s.perIPMu.Lock()
-	defer s.perIPMu.Unlock()
-	if s.perIP[ip] >= int(s.maxPerIP.Load()) {
+	if !s.perIP.Acquire(auth.IPOf(addr)) {
 		return false, false
 	}
-	s.perIP[ip]++
 	return true, true
-}
-
-func (s *Server) release(ip string) {
-	s.perIPMu.Lock()
-	defer s.perIPMu.Unlock()
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
-	}
 }
 
 // refuse answers an over-limit client with 421 (RFC 5321 section 3.8: the server
@@ -350,7 +331,7 @@ func (c *connInfo) Close() error {
 	helo, user, tlsInfo, msgs := c.helo, c.user, c.tls, c.messages
 	c.mu.Unlock()
 	if first && c.counted {
-		c.srv.release(c.ip)
+		c.srv.perIP.Release(c.ip)
 	}
 	if first {
 		c.srv.log.Info("smtp connection closed", "role", c.role.String(), "ip", c.ip, "helo", helo,
