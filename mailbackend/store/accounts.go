@@ -119,14 +119,7 @@ func (s *Store) AddDomain(ctx context.Context, name string) error {
 		return fmt.Errorf("add domain %q: %w", name, ErrInvalidName)
 	}
 	err := s.update(ctx, func(w *wtx) error {
-		res, err := w.exec(`INSERT INTO domains(name) VALUES (?) ON CONFLICT DO NOTHING`, d)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrExists
-		}
-		return nil
+		return w.execOne(ErrExists, `INSERT INTO domains(name) VALUES (?) ON CONFLICT DO NOTHING`, d)
 	})
 	if err != nil {
 		return fmt.Errorf("add domain %s: %w", d, err)
@@ -148,14 +141,7 @@ func (s *Store) DeleteDomain(ctx context.Context, name string) error {
 		if n > 0 {
 			return fmt.Errorf("%d accounts or aliases still use it", n)
 		}
-		res, err := w.exec(`DELETE FROM domains WHERE name = ?`, d)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return w.execOne(ErrNotFound, `DELETE FROM domains WHERE name = ?`, d)
 	})
 	if err != nil {
 		return fmt.Errorf("delete domain %s: %w", d, err)
@@ -251,14 +237,7 @@ func (s *Store) AddAccount(ctx context.Context, address, passwordHash, displayNa
 func (s *Store) SetPasswordHash(ctx context.Context, address, passwordHash string) error {
 	addr := strings.ToLower(strings.TrimSpace(address))
 	err := s.update(ctx, func(w *wtx) error {
-		res, err := w.exec(`UPDATE accounts SET password_hash = ? WHERE address = ?`, passwordHash, addr)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return w.execOne(ErrNotFound, `UPDATE accounts SET password_hash = ? WHERE address = ?`, passwordHash, addr)
 	})
 	if err != nil {
 		return fmt.Errorf("set password of %s: %w", addr, err)
@@ -412,14 +391,7 @@ func (s *Store) AddAlias(ctx context.Context, address string, targets []string) 
 func (s *Store) DeleteAlias(ctx context.Context, address string) error {
 	addr := strings.ToLower(strings.TrimSpace(address))
 	err := s.update(ctx, func(w *wtx) error {
-		res, err := w.exec(`DELETE FROM aliases WHERE address = ?`, addr)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return w.execOne(ErrNotFound, `DELETE FROM aliases WHERE address = ?`, addr)
 	})
 	if err != nil {
 		return fmt.Errorf("delete alias %s: %w", addr, err)

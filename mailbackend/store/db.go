@@ -387,6 +387,19 @@ func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
 	return w.ExecContext(w.ctx, q, args...)
 }
 
+// execOne runs a statement that must change a row, and returns ifNone (ErrNotFound,
+// ErrExists…) when it changed none.
+func (w *wtx) execOne(ifNone error, q string, args ...any) error {
+	res, err := w.exec(q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ifNone
+	}
+	return nil
+}
+
 func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
 	if st := w.writeStmt(q); st != nil {
 		return st.QueryContext(w.ctx, args...)

@@ -145,16 +145,9 @@ func (s *Store) UpdateQueueItem(ctx context.Context, item *QueueItem) error {
 		rc = []byte("[]")
 	}
 	err = s.update(ctx, func(w *wtx) error {
-		res, err := w.exec(`UPDATE queue SET recipients = ?, next_attempt = ?, attempts = ?, last_error = ?,
+		return w.execOne(ErrNotFound, `UPDATE queue SET recipients = ?, next_attempt = ?, attempts = ?, last_error = ?,
 			delay_notified = ? WHERE id = ?`, string(rc), item.NextAttempt.UnixMilli(), item.Attempts,
 			item.LastError, b2i(item.DelayNotified), item.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("update queue item %d: %w", item.ID, err)
