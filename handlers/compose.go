@@ -15,6 +15,7 @@ import (
 	"github.com/yubinmail/yubin/web/compose"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/mailview"
+	"github.com/yubinmail/yubin/web/session"
 )
 
 // ComposeForm shows a new message, a reply, reply-all, a forward, or a reopened draft.
@@ -240,26 +241,45 @@ func (h *Handlers) buildError(l templates.Lang, err error) string {
 	return err.Error()
 }
 
+// posted is a compose form read from a Send or SaveDraft POST.
+type posted struct {
+	cl   *mailclient.Client
+	s    *session.Session
+	d    compose.Draft
+	form templates.ComposeData
+}
+
+// postedForm reads the compose form of a Send or SaveDraft POST. When ok is false it
+// has already answered: the form again, with the reason, for an over-size upload; an
+// error page otherwise.
+func (h *Handlers) postedForm(w http.ResponseWriter, r *http.Request) (p posted, ok bool) {
+	cl, s, err := h.client(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return p, false
+	}
+	d, form, err := h.draftFromForm(r.Context(), r, cl, s.User)
+	if err != nil {
+		if errors.Is(err, errTooBig) {
+			h.composeError(w, r, cl, form, h.buildError(Lang(r), err))
+		} else {
+			h.fail(w, r, err)
+		}
+		return p, false
+	}
+	return posted{cl: cl, s: s, d: d, form: form}, true
+}
+
 // Send builds the message, submits it with the user's credentials, files a copy in
 // Sent (\Seen), sets \Answered on the original of a reply, and drops the draft it
 // came from.
 func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
-	cl, s, err := h.client(r)
-	if err != nil {
-		h.fail(w, r, err)
+	p, ok := h.postedForm(w, r)
+	if !ok {
 		return
 	}
-	ctx := r.Context()
-	l := Lang(r)
-	d, form, err := h.draftFromForm(ctx, r, cl, s.User)
-	if err != nil {
-		if errors.Is(err, errTooBig) {
-			h.composeError(w, r, cl, form, h.buildError(l, err))
-			return
-		}
-		h.fail(w, r, err)
-		return
-	}
+	cl, s, d, form := p.cl, p.s, p.d, p.form
+	ctx, l := r.Context(), Lang(r)
 	if strings.TrimSpace(d.To+d.Cc+d.Bcc) == "" {
 		h.composeError(w, r, cl, form, l.T("cmp.norcpt"))
 		return
@@ -301,22 +321,12 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 // SaveDraft stores the form as a draft (APPEND to Drafts with \Draft) and reopens it;
 // the previous version of the draft is removed.
 func (h *Handlers) SaveDraft(w http.ResponseWriter, r *http.Request) {
-	cl, s, err := h.client(r)
-	if err != nil {
-		h.fail(w, r, err)
+	p, ok := h.postedForm(w, r)
+	if !ok {
 		return
 	}
-	ctx := r.Context()
-	l := Lang(r)
-	d, form, err := h.draftFromForm(ctx, r, cl, s.User)
-	if err != nil {
-		if errors.Is(err, errTooBig) {
-			h.composeError(w, r, cl, form, h.buildError(l, err))
-			return
-		}
-		h.fail(w, r, err)
-		return
-	}
+	cl, s, d, form := p.cl, p.s, p.d, p.form
+	ctx, l := r.Context(), Lang(r)
 	msg, err := compose.BuildDraft(d, h.cfg.Hostname, h.now())
 	if err != nil {
 		h.composeError(w, r, cl, form, h.buildError(l, err))
