@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/yubinmail/yubin/internal/benchdir"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -19,7 +20,7 @@ import (
 //
 //	go test ./mailbackend/smtpd/ -run '^$' -bench MXReceive -benchtime 5000x -count 5
 func BenchmarkMXReceive(b *testing.B) {
-	e := newTestEnv(b, nil, 0)
+	e := newTestEnvIn(b, benchdir.New(b), nil, 0)
 	const clients = 10
 	var rcpts []string
 	for i := range clients {
@@ -95,7 +96,7 @@ func sendOne(c *smtp.Client, from, to string, msg []byte) error {
 // goroutines, 4 KiB, one recipient each), without SMTP: the ceiling
 // BenchmarkMXReceive can reach on this machine, and so how much SMTP itself costs.
 func BenchmarkStoreDeliverBaseline(b *testing.B) {
-	e := newTestEnv(b, nil, 0)
+	e := newTestEnvIn(b, benchdir.New(b), nil, 0)
 	const workers = 10
 	var ids []int64
 	for i := range workers {

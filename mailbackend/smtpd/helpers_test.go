@@ -55,7 +55,12 @@ func testLogger() *slog.Logger {
 // listeners start.
 func newTestEnv(t testing.TB, tweak func(*Config), popMinutes int) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
+	return newTestEnvIn(t, t.TempDir(), tweak, popMinutes)
+}
+
+// newTestEnvIn is newTestEnv with its spool in dir (benchmarks: benchDir).
+func newTestEnvIn(t testing.TB, dir string, tweak func(*Config), popMinutes int) *testEnv {
+	t.Helper()
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/yubinmail/yubin/internal/benchdir"
 )
 
 // benchBody is about 4 KiB of mixed Japanese and ASCII text.
@@ -23,7 +25,7 @@ func benchBody(i int) string {
 func BenchmarkDeliver(b *testing.B) {
 	for _, conc := range []int{1, 16} {
 		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
-			s := openTest(b)
+			s := openBench(b)
 			bob := addAccount(b, s, "bob@example.test")
 			msgs := make([][]byte, 256)
 			for i := range msgs {
@@ -60,7 +62,7 @@ func BenchmarkDeliver(b *testing.B) {
 // writing a 4 KiB file, fsyncing it, renaming it and fsyncing its directory. Deliver
 // cannot beat this; compare the two on the same machine at the same time.
 func BenchmarkFsyncBaseline(b *testing.B) {
-	dir := b.TempDir()
+	dir := benchdir.New(b)
 	for i := 0; i < 256; i++ {
 		os.MkdirAll(fmt.Sprintf("%s/%02x", dir, i), 0o700)
 	}
@@ -214,6 +216,18 @@ func buildFixture() (string, int64, error) {
 		}
 	})
 	return fixtureDir, fixtureMB, fixtureErr
+}
+
+// openBench opens a store for a delivery benchmark in a directory kept until the
+// binary exits (see internal/benchdir for why not b.TempDir).
+func openBench(b *testing.B) *Store {
+	b.Helper()
+	s, err := Open(benchdir.New(b))
+	if err != nil {
+		b.Fatalf("Open: %v", err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }
 
 func openFixture(b *testing.B) (*Store, int64) {

@@ -22,7 +22,7 @@ import (
 //  1. the caller writes the bytes to a temp file (.tmp-… in the blob's fan-out
 //     directory) and renames it to its final name, without any fsync (putBlob); the
 //     write is recorded as pending;
-//  2. the syncer stage (syncer.go) takes every request waiting and makes all their
+//  2. the committer (deliver.go) takes every request waiting and makes all their
 //     files durable at once with one syncfs(2) on the blob filesystem, which writes
 //     back every dirty file and directory entry and commits the journal (for a lone
 //     file, or where syncfs is unsupported: fsync of each file, its directory and,
@@ -170,7 +170,7 @@ func (s *Store) writeBlobFile(id string, raw []byte) error {
 
 // writeBlob writes raw to a temp file and renames it to its final name. With durable
 // false and no file at the final name, nothing is fsynced: the write is recorded as
-// pending and the caller must have it synced (syncer) before a row refers to it; this
+// pending and the caller must have it synced (syncBatch) before a row refers to it; this
 // is safe because nothing trusts a final name before a row referring to it commits,
 // and Open removes files nothing refers to. A file already at the final name may be
 // one a committed row uses, so it is replaced only by bytes that are durable first

@@ -38,14 +38,13 @@ type Store struct {
 
 	lock *os.File // flock on dataDir/yubin.lock (shared while open)
 
-	// The delivery pipeline (deliver.go, syncer.go): callers → syncs → runSyncer →
-	// batches → runCommitter. Close closes syncs; the syncer then closes batches.
-	syncs    chan *commitReq
-	batches  chan []*commitReq
-	pipeline sync.WaitGroup // runSyncer and runCommitter
-	syncFD   int            // open on blobDir: the filesystem syncfs flushes
-	noSyncfs atomic.Bool    // syncfs unsupported here: fsync each file instead
-	pending  pendingWrites  // blob files written but not yet covered by a sync
+	// Group commit (deliver.go): callers → commits → runCommitter, which syncs each
+	// batch's blobs (blobsync.go) and commits it. Close closes commits.
+	commits   chan *commitReq
+	committer sync.WaitGroup
+	syncFD    int           // open on blobDir: the filesystem syncfs flushes
+	noSyncfs  atomic.Bool   // syncfs unsupported here: fsync each file instead
+	pending   pendingWrites // blob files written but not yet covered by a sync
 	// fan-out directories whose name in blobs/ this process has fsynced (fallback)
 	durableDirs sync.Map
 
@@ -206,8 +205,7 @@ func Open(dataDir string) (*Store, error) {
 		dataDir: dataDir,
 		blobDir: filepath.Join(dataDir, "blobs"),
 		tmpDir:  filepath.Join(dataDir, "blobs", "tmp"),
-		syncs:   make(chan *commitReq, 1024),
-		batches: make(chan []*commitReq, 64),
+		commits: make(chan *commitReq, 1024),
 		syncFD:  -1,
 		flights: map[string]*flight{},
 		nudge:   make(chan struct{}, 1),
@@ -287,8 +285,7 @@ func Open(dataDir string) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open blob dir: %w", err)
 	}
-	s.pipeline.Add(2)
-	go s.runSyncer()
+	s.committer.Add(1)
 	go s.runCommitter()
 	s.checkpointer.Add(1)
 	go s.runCheckpointer()
@@ -347,9 +344,9 @@ func (s *Store) Close() error {
 		s.closeMu.Lock()
 		s.closed = true
 		s.closeMu.Unlock()
-		// No submission can start now: drain the syncer, then the committer.
-		close(s.syncs)
-		s.pipeline.Wait()
+		// No submission can start now: let the committer drain the queue.
+		close(s.commits)
+		s.committer.Wait()
 		close(s.stop)
 		s.checkpointer.Wait()
 		closeSyncFD(s.syncFD)

@@ -6,18 +6,17 @@
 // Metadata lives in SQLite (modernc.org/sqlite, WAL, synchronous=FULL) in
 // data_dir/yubin.db; message bytes live in content-addressed blob files
 // data_dir/blobs/ab/cdef… (SHA-256). Nothing is reported done before both the blob
-// and its metadata are durable. Deliveries and appends run through a pipeline
+// and its metadata are durable. Deliveries and appends are group-committed
 // (blobs.go has the exact protocol): each caller writes its blob file and renames it
-// into place without fsync; a syncer stage makes every waiting request's files
-// durable with one syncfs(2) of the blob filesystem (fsyncing the file and its
-// directory instead for a lone file, or where syncfs is unsupported); only then does
-// the committer commit the rows that refer to them, and only after that commit is
-// anyone answered.
+// into place without fsync; the committer takes every waiting request, makes their
+// files durable with one syncfs(2) of the blob filesystem (fsyncing the file and its
+// directory instead for a lone file, or where syncfs is unsupported), only then
+// commits the rows that refer to them, and only after that commit answers anyone.
 // A file nothing committed refers to is never trusted and is removed at the next Open.
 //
-// Writes are serialised through one SQLite connection. The committer takes every
-// synced batch waiting and stores it in one transaction (one WAL fsync); the syncer
-// and the committer run concurrently, so throughput grows with concurrency. Reads use
+// Writes are serialised through one SQLite connection. The committer stores each
+// batch in one transaction (one WAL fsync), so throughput grows with concurrency
+// while each delivery waits for two flushes shared by its whole batch. Reads use
 // a separate connection pool (statements prepared once per connection) and never wait
 // for a commit. Change events are published after commit, in commit order, to
 // unbounded per-subscriber queues (events.go). Full-text search is an FTS5 trigram

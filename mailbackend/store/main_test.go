@@ -3,6 +3,8 @@ package store
 import (
 	"os"
 	"testing"
+
+	"github.com/yubinmail/yubin/internal/benchdir"
 )
 
 func TestMain(m *testing.M) {
@@ -12,6 +14,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
+	benchdir.RemoveAll()
 	if fixtureDir != "" {
 		os.RemoveAll(fixtureDir)
 	}

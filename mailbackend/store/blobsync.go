@@ -10,41 +10,10 @@ import (
 	"syscall"
 )
 
-// The syncer is the middle stage of the delivery pipeline (see blobs.go for the
-// protocol): callers → syncer → committer. It takes every request waiting, makes all
-// of their blob files durable with one syncfs(2) and hands the batch to the committer.
-// The two stages run concurrently, so batch k+1 is synced while batch k commits, and
-// the cost of a sync is shared by every delivery in the batch instead of each paying
-// for its own file and directory fsync.
-
-// runSyncer runs until Close closes s.syncs; it then passes on what was still queued
-// and closes s.batches so the committer drains and stops.
-func (s *Store) runSyncer() {
-	defer s.pipeline.Done()
-	defer close(s.batches)
-	for {
-		r, ok := <-s.syncs
-		if !ok {
-			return
-		}
-		batch := []*commitReq{r}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-s.syncs:
-				if !ok {
-					break more
-				}
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		if batch = s.syncBatch(batch); len(batch) > 0 {
-			s.batches <- batch
-		}
-	}
-}
+// Making a batch's blob files durable, the first half of every group commit (see
+// blobs.go for the protocol and deliver.go for the committer): one syncfs(2) of the
+// blob filesystem covers every file written so far, so its cost is shared by the whole
+// batch instead of each delivery paying for its own file and directory fsync.
 
 // syncBatch makes the batch's blobs durable. On failure the requests that needed the
 // sync are answered with the error (nothing refers to their files; Open removes them)

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Where syncfs is unsupported the syncer fsyncs each file: deliveries, including
+// Where syncfs is unsupported syncBlobs fsyncs each file: deliveries, including
 // concurrent ones of the same bytes, still all land and are readable.
 func TestDeliverWithoutSyncfs(t *testing.T) {
 	s := openTest(t)
@@ -48,7 +48,7 @@ func TestDeliverWithoutSyncfs(t *testing.T) {
 	}
 }
 
-// Close answers every delivery already handed to the pipeline: none is lost or left
+// Close answers every delivery already handed to the committer: none is lost or left
 // waiting.
 func TestCloseDrainsPipeline(t *testing.T) {
 	s, err := Open(t.TempDir())
