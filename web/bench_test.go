@@ -114,7 +114,12 @@ func fill(st *store.Store, accountID int64, n int) error {
 	}
 	wg.Wait()
 	close(errs)
-	return <-errs
+	if err := <-errs; err != nil {
+		return err
+	}
+	// The search page is measured on a complete full-text index, as once delivery
+	// pauses.
+	return st.WaitIndexed(context.Background())
 }
 
 func (e *benchEnv) login(b *testing.B) *browser {

@@ -66,6 +66,10 @@ func (e *env) fill(n int) {
 		}()
 	}
 	wg.Wait()
+	// SEARCH is measured on a complete full-text index, as once delivery pauses.
+	if err := e.st.WaitIndexed(context.Background()); err != nil {
+		panic(err)
+	}
 }
 
 // BenchmarkIMAPMixGoClient is BenchmarkIMAPMix driven by go-imap's imapclient, whose

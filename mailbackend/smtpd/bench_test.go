@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -67,12 +68,25 @@ func BenchmarkMXReceive(b *testing.B) {
 		}()
 	}
 	wg.Wait()
-	b.StopTimer()
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	reportRates(b, e.st)
+}
+
+// reportRates reports msgs/s acknowledged (each 250 means durable), and msgs/s
+// counting until the store's background indexer caught up with them too, which is
+// what the machine can sustain; called right after the last acknowledgement.
+func reportRates(b *testing.B, st *store.Store) {
+	b.StopTimer()
+	acked := b.Elapsed()
+	start := time.Now()
+	if err := st.WaitIndexed(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/acked.Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.N)/(acked+time.Since(start)).Seconds(), "indexed-msgs/s")
 }
 
 func sendOne(c *smtp.Client, from, to string, msg []byte) error {
@@ -122,6 +136,5 @@ func BenchmarkStoreDeliverBaseline(b *testing.B) {
 		}()
 	}
 	wg.Wait()
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	reportRates(b, e.st)
 }

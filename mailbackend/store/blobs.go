@@ -299,7 +299,7 @@ func (s *Store) collectBlobs(ids []string) {
 		}
 		seen[id] = true
 		var rowid int64
-		var indexed bool
+		var indexed int
 		err := tx.QueryRowContext(ctx, `DELETE FROM blobs WHERE id = ?1
 			AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)
 			AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = ?1)
@@ -311,7 +311,7 @@ func (s *Store) collectBlobs(ids []string) {
 			slog.Error("store: collect blob", "blob", id, "err", err)
 			return
 		}
-		if indexed {
+		if indexed == idxDone {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM fts WHERE rowid = ?`, rowid); err != nil {
 				slog.Error("store: collect blob index", "blob", id, "err", err)
 				return
@@ -347,7 +347,7 @@ func (s *Store) cleanup() error {
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT rowid FROM blobs b
-		WHERE indexed AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = b.id)
+		WHERE indexed = 1 AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = b.id)
 		AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = b.id))`); err != nil {
 		return fmt.Errorf("store cleanup: %w", err)
 	}

@@ -48,16 +48,17 @@ type Store struct {
 	// fan-out directories whose name in blobs/ this process has fsynced (fallback)
 	durableDirs sync.Map
 
-	st           stmts
-	rstmts       stmtCache // reader pool
-	wstmts       stmtCache // write connection
-	wantMu       sync.Mutex
-	want         map[string]bool // write statements to prepare after the current transaction
-	stop         chan struct{}
-	checkpointer sync.WaitGroup
-	closeOnce    sync.Once
-	closeMu      sync.RWMutex // held shared while submitting to commits
-	closed       bool
+	st         stmts
+	rstmts     stmtCache // reader pool
+	wstmts     stmtCache // write connection
+	wantMu     sync.Mutex
+	want       map[string]bool // write statements to prepare after the current transaction
+	stop       chan struct{}
+	background sync.WaitGroup // runCheckpointer and runIndexer
+	ix         indexer        // fills the full-text index (indexer.go)
+	closeOnce  sync.Once
+	closeMu    sync.RWMutex // held shared while submitting to commits
+	closed     bool
 
 	flightMu sync.Mutex
 	flights  map[string]*flight // blob writes in progress, by blob ID
@@ -70,7 +71,10 @@ type Store struct {
 	events  eventHub
 }
 
-const schemaVersion = 1
+// schemaVersion 2 added blobs_pending (indexing moved out of the delivery
+// transaction); every statement below is idempotent, so an older database is
+// brought up to date by running them all.
+const schemaVersion = 2
 
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -108,14 +112,15 @@ var schema = []string{
 		account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
 		name TEXT NOT NULL,
 		PRIMARY KEY (account_id, name))`,
-	// blobs: one row per stored file. indexed says whether fts holds its text (queue
-	// blobs are not indexed). The rowid is the fts rowid, so copies of a message in
-	// several mailboxes share one index entry.
+	// blobs: one row per stored file. indexed says whether fts holds its text
+	// (idxNone, idxDone, idxPending: indexer.go). The rowid is the fts rowid, so
+	// copies of a message in several mailboxes share one index entry.
 	`CREATE TABLE IF NOT EXISTS blobs (
 		rowid INTEGER PRIMARY KEY,
 		id TEXT NOT NULL UNIQUE,
 		size INTEGER NOT NULL,
 		indexed INTEGER NOT NULL DEFAULT 0)`,
+	`CREATE INDEX IF NOT EXISTS blobs_pending ON blobs(indexed) WHERE indexed = 2`,
 	`CREATE TABLE IF NOT EXISTS messages (
 		id INTEGER PRIMARY KEY,
 		mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
@@ -210,6 +215,7 @@ func Open(dataDir string) (*Store, error) {
 		flights: map[string]*flight{},
 		nudge:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
+		ix:      indexer{wake: make(chan struct{}, 1)},
 	}
 	if err := os.MkdirAll(s.tmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -287,8 +293,9 @@ func Open(dataDir string) (*Store, error) {
 	}
 	s.committer.Add(1)
 	go s.runCommitter()
-	s.checkpointer.Add(1)
+	s.background.Add(2)
 	go s.runCheckpointer()
+	go s.runIndexer()
 	return s, nil
 }
 
@@ -348,7 +355,7 @@ func (s *Store) Close() error {
 		close(s.commits)
 		s.committer.Wait()
 		close(s.stop)
-		s.checkpointer.Wait()
+		s.background.Wait()
 		closeSyncFD(s.syncFD)
 		s.rstmts.closeAll()
 		s.wstmts.closeAll()
@@ -375,6 +382,8 @@ type wtx struct {
 	ctx    context.Context
 	events []Event
 	freed  []string // blob IDs whose last reference may be gone
+	// blobs this transaction made pending for the indexer, with their text
+	toIndex []pendingText
 }
 
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
@@ -454,6 +463,7 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.walGrew()
+	s.ix.added(w.toIndex)
 	s.events.publish(w.events)
 	if len(w.freed) > 0 {
 		s.collectBlobs(w.freed)
@@ -466,7 +476,7 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 // commits keep coming: each checkpoint writes and fsyncs the database file, IO that
 // competes with the deliveries' own syncs, so fewer and larger ones are cheaper. Without it the WAL would grow without bound.
 func (s *Store) runCheckpointer() {
-	defer s.checkpointer.Done()
+	defer s.background.Done()
 	for {
 		select {
 		case <-s.stop:

@@ -59,15 +59,11 @@ type commitReq struct {
 func (s *Store) prepare(raw []byte) (*commitReq, error) {
 	r := &commitReq{raw: raw, blobID: blobID(raw), done: make(chan struct{})}
 	p, err := safeParse(raw)
+	// Parse fails only on input that is not a message at all (empty); keep the bytes
+	// and index them as they are rather than refuse a delivery.
+	r.text = searchText(raw, p, err)
 	if err != nil {
-		// Parse fails only on input that is not a message at all (empty); keep the
-		// bytes and index them as they are rather than refuse a delivery.
 		slog.Warn("store: message not parseable, stored without envelope", "blob", r.blobID, "err", err)
-		body := raw
-		if len(body) > 64<<10 {
-			body = body[:64<<10]
-		}
-		r.text = msgparse.SearchText{Body: string(body)}
 	} else {
 		if p.Envelope != nil {
 			if r.envelope, err = json.Marshal(p.Envelope); err != nil {
@@ -80,7 +76,6 @@ func (s *Store) prepare(raw []byte) (*commitReq, error) {
 			}
 		}
 		r.hasAtt = p.HasAttachments
-		r.text = p.Text
 	}
 	if r.needSync, err = s.putBlob(context.Background(), r.blobID, raw); err != nil {
 		return nil, err
@@ -252,6 +247,7 @@ func (s *Store) commitBatch(batch []*commitReq) {
 	}
 	committed = true
 	s.walGrew()
+	s.ix.added(w.toIndex)
 	s.dropUnusedBlobs(batch)
 	// Coalesce the batch's new UIDs per mailbox into one event each, in commit order.
 	var evs []Event
@@ -365,8 +361,8 @@ func nullBytes(b []byte) any {
 	return b
 }
 
-// ensureBlob makes sure the blob has a row (and, for messages, an index entry) and
-// that its file exists durably. The file was made durable before the transaction, but
+// ensureBlob makes sure the blob has a row (for messages, indexed or waiting for the
+// indexer: text is then recorded in w.toIndex) and that its file exists durably. The file was made durable before the transaction, but
 // a concurrent GC (in this or another process) may have removed the same content in
 // between, and another request may have written it again without fsync (pending,
 // not yet synced); the check runs while the write lock is held, so a durable rewrite
@@ -378,27 +374,31 @@ func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *msgparse.SearchT
 		}
 	}
 	var rowid int64
-	var indexed bool
+	var indexed int
 	err := w.StmtContext(w.ctx, s.st.selectBlob).QueryRowContext(w.ctx, id).Scan(&rowid, &indexed)
 	switch {
 	case errors.Is(err, errNoRows):
-		res, err := w.StmtContext(w.ctx, s.st.insertBlob).ExecContext(w.ctx, id, len(raw), b2i(text != nil))
+		state := idxNone
+		if text != nil {
+			state = idxPending
+		}
+		res, err := w.StmtContext(w.ctx, s.st.insertBlob).ExecContext(w.ctx, id, len(raw), state)
 		if err != nil {
 			return err
 		}
 		rowid, _ = res.LastInsertId()
 	case err != nil:
 		return err
-	case indexed || text == nil:
+	case indexed != idxNone || text == nil:
 		return nil
 	default:
-		if _, err := w.exec(`UPDATE blobs SET indexed = 1 WHERE rowid = ?`, rowid); err != nil {
+		// A queued message's blob, now delivered here too: it becomes searchable.
+		if _, err := w.exec(`UPDATE blobs SET indexed = 2 WHERE rowid = ?`, rowid); err != nil {
 			return err
 		}
 	}
-	if text == nil {
-		return nil
+	if text != nil {
+		w.toIndex = append(w.toIndex, pendingText{rowid: rowid, text: *text})
 	}
-	_, err = w.StmtContext(w.ctx, s.st.insertFTS).ExecContext(w.ctx, rowid, text.Subject, text.From, text.To, text.Cc, text.Bcc, text.Body)
-	return err
+	return nil
 }

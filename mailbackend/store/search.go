@@ -5,10 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/yubinmail/yubin/mailbackend/msgparse"
 )
 
 // The full-text index is an FTS5 table with the trigram tokenizer: every 3-character
@@ -60,7 +64,7 @@ func (s *Store) Search(ctx context.Context, mailboxID int64, field SearchField, 
 func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchField, text string) ([]uint32, error) {
 	key := searchKey{mailboxID: mailboxID, field: field, text: text}
 	q, _ := searchQuery(mailboxID, field, text, 0, 0, 0)
-	s.prepareReads(ctx, mailboxStateQuery, indexSizeQuery, rowidRangeQuery, q, scanQuery(field))
+	s.prepareReads(ctx, mailboxStateQuery, indexSizeQuery, rowidRangeQuery, q, scanQuery(field), pendingQuery)
 	// One read transaction: the mailbox's counters and the rows searched are one
 	// snapshot, so the state recorded with the answer is the state it answers for.
 	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -82,23 +86,37 @@ func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchF
 		return cached, nil
 	}
 	// The messages to search are those with UID >= from (all when nothing is
-	// cached). When they are few next to the index, bound the MATCH to their blobs'
-	// rowids; finding that range scans them, which is cheap only then.
+	// cached): the indexed ones through fts, the few still waiting for the indexer
+	// by their text (indexer.go says why that is exact).
 	todo := int64(st.count)
 	if cached != nil {
 		todo = int64(st.uidNext - from) // exact: nothing removed since (searchcache.go)
 	}
+	found, err := s.searchIndexed(ctx, tx, mailboxID, field, text, from, todo, cached == nil)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := s.searchPending(ctx, tx, mailboxID, field, text, from)
+	if err != nil {
+		return nil, err
+	}
+	out := append(cached, mergeUIDs(found, pending)...)
+	if out == nil {
+		out = []uint32{}
+	}
+	s.search.put(key, st, out)
+	return out, nil
+}
+
+// searchIndexed searches the indexed messages with UID >= from, todo of them at most.
+// When they are few next to the index, the MATCH is bounded to their blobs' rowids;
+// finding that range scans them, which is cheap only then.
+func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, from uint32, todo int64, whole bool) ([]uint32, error) {
 	if limit := scanMax; todo <= limit || (field != SearchText && field != SearchBody && todo <= 4*limit) {
-		found, err := s.scanSearch(ctx, tx, mailboxID, field, text, from)
-		if err != nil {
-			return nil, err
-		}
-		out := append(cached, found...)
-		s.search.put(key, st, out)
-		return out, nil
+		return s.scanSearch(ctx, tx, mailboxID, field, text, from)
 	}
 	var lo, hi int64 = 0, math.MaxInt64
-	if cached == nil {
+	if whole {
 		var indexSize int64
 		if err := s.txRow(ctx, tx, indexSizeQuery).Scan(&indexSize); err != nil {
 			return nil, err
@@ -117,16 +135,99 @@ func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchF
 	if err != nil {
 		return nil, err
 	}
-	found, err := scanUIDs(rows)
+	return scanUIDs(rows)
+}
+
+// pendingQuery finds the messages of a mailbox whose blobs wait for the indexer,
+// through the partial index blobs_pending (usually empty).
+const pendingQuery = `SELECT m.uid, b.rowid, b.id FROM blobs b CROSS JOIN messages m
+	ON m.blob_id = b.id AND m.mailbox_id = ? AND m.uid >= ? WHERE b.indexed = 2`
+
+// searchPending tests the messages with UID >= fromUID whose text is not indexed yet
+// the way the index would: case-insensitive substring per field (as scanSearch).
+func (s *Store) searchPending(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, fromUID uint32) ([]uint32, error) {
+	rows, err := s.txQuery(ctx, tx, pendingQuery, mailboxID, fromUID)
 	if err != nil {
 		return nil, err
 	}
-	out := append(cached, found...)
-	if out == nil {
-		out = []uint32{}
+	type candidate struct {
+		uid   uint32
+		rowid int64
+		id    string
 	}
-	s.search.put(key, st, out)
+	var cands []candidate
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.uid, &c.rowid, &c.id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cands = append(cands, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	needle := foldCase(text)
+	var out []uint32
+	for _, c := range cands {
+		t, ok := s.ix.text(c.rowid)
+		if !ok {
+			t, err = s.blobText(c.id)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // expunged and collected after this snapshot began
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		for _, v := range fieldTexts(&t, field) {
+			if strings.Contains(foldCase(v), needle) {
+				out = append(out, c.uid)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
 	return out, nil
+}
+
+// fieldTexts are the parts of t that a search of field looks in (the fts columns).
+func fieldTexts(t *msgparse.SearchText, field SearchField) []string {
+	switch field {
+	case SearchSubject:
+		return []string{t.Subject}
+	case SearchFrom:
+		return []string{t.From}
+	case SearchTo:
+		return []string{t.To}
+	case SearchCc:
+		return []string{t.Cc}
+	case SearchBcc:
+		return []string{t.Bcc}
+	case SearchBody:
+		return []string{t.Body}
+	}
+	return []string{t.Subject, t.From, t.To, t.Cc, t.Bcc, t.Body}
+}
+
+// mergeUIDs merges two ascending UID lists with no UID in common.
+func mergeUIDs(a, b []uint32) []uint32 {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]uint32, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // searchQuery builds the SQL for the messages of a mailbox with UID >= fromUID whose

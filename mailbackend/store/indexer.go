@@ -1,0 +1,308 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/yubinmail/yubin/mailbackend/msgparse"
+)
+
+// The full-text index is filled in the background, not in the delivery transaction.
+//
+// Why: indexing a 4 KiB message costs the trigram tokenizer about 0.25 ms of CPU, on
+// the single write connection, and every delivery waited for it: it was half of what
+// the committer did per message, and so capped how many messages a second the store
+// could acknowledge. Now a delivery commits its blob row with indexed = idxPending
+// and is answered; the indexer takes the pending blobs in chunks, adds their text to
+// fts and marks them idxDone, each chunk in one transaction. A chunk of many messages
+// also costs FTS5 less per message than one segment flush per small delivery batch.
+//
+// Search stays exact meanwhile: a message's blob is, in any one read snapshot, either
+// in fts (idxDone) or pending, never both and never neither, because the indexer
+// inserts the fts row and flips the state in the same transaction. Search looks up
+// the pending ones of a mailbox (a partial index keeps that cheap: usually there are
+// none) and tests their text the way the index would (search.go, searchPending).
+//
+// The text of a pending blob comes from memory when the committer still holds it, or
+// else (after a restart, or beyond maxPendingText) from parsing the blob file again:
+// the index is derived data, so a crash loses nothing; pending rows are picked up by
+// the indexer of the next Open.
+
+// blobs.indexed: whether fts holds the blob's text.
+const (
+	idxNone    = 0 // never indexed: outbound queue blobs, which nobody searches
+	idxDone    = 1 // its text is in fts
+	idxPending = 2 // a message whose text the indexer has not added yet
+)
+
+// indexChunk is how many pending blobs one indexer transaction takes: large enough
+// that FTS5 flushes fewer, fuller segments and the commit's fsync is shared, small
+// enough (about 30 ms of CPU) that deliveries waiting for the write lock meanwhile
+// hardly notice. The indexer waits up to indexDelay for a chunk's worth to gather.
+const (
+	indexChunk = 128
+	indexDelay = 500 * time.Millisecond
+)
+
+// maxPendingText bounds the text kept in memory for blobs waiting to be indexed;
+// beyond it the indexer re-reads their files.
+const maxPendingText = 32 << 20
+
+type indexer struct {
+	mu    sync.Mutex
+	texts map[int64]msgparse.SearchText // by blob rowid
+	size  int                           // bytes of text in texts
+	fresh int                           // blobs added since the indexer last ran
+	hurry bool                          // someone waits (WaitIndexed): skip indexDelay
+	wake  chan struct{}                 // capacity 1: there is work
+	hold  sync.RWMutex                  // tests write-lock it to keep blobs pending
+}
+
+type pendingText struct {
+	rowid int64
+	text  msgparse.SearchText
+}
+
+func textSize(t *msgparse.SearchText) int {
+	return len(t.Subject) + len(t.From) + len(t.To) + len(t.Cc) + len(t.Bcc) + len(t.Body)
+}
+
+// added records the texts of blobs that a committed transaction made pending and
+// wakes the indexer.
+func (ix *indexer) added(ps []pendingText) {
+	if len(ps) == 0 {
+		return
+	}
+	ix.mu.Lock()
+	if ix.texts == nil {
+		ix.texts = map[int64]msgparse.SearchText{}
+	}
+	ix.fresh += len(ps)
+	for _, p := range ps {
+		if n := textSize(&p.text); ix.size+n <= maxPendingText {
+			ix.texts[p.rowid] = p.text
+			ix.size += n
+		}
+	}
+	ix.mu.Unlock()
+	ix.poke()
+}
+
+// ready reports whether the indexer should run now rather than wait for more.
+func (ix *indexer) ready() bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.fresh >= indexChunk || ix.hurry
+}
+
+func (ix *indexer) ran() {
+	ix.mu.Lock()
+	ix.fresh, ix.hurry = 0, false
+	ix.mu.Unlock()
+}
+
+func (ix *indexer) poke() {
+	select {
+	case ix.wake <- struct{}{}:
+	default:
+	}
+}
+
+// text returns the in-memory text of a pending blob, if held.
+func (ix *indexer) text(rowid int64) (msgparse.SearchText, bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	t, ok := ix.texts[rowid]
+	return t, ok
+}
+
+func (ix *indexer) forget(rowids []int64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, id := range rowids {
+		if t, ok := ix.texts[id]; ok {
+			ix.size -= textSize(&t)
+			delete(ix.texts, id)
+		}
+	}
+}
+
+// runIndexer indexes pending blobs until Close. It starts with whatever an earlier
+// process left pending.
+func (s *Store) runIndexer() {
+	defer s.background.Done()
+	s.ix.poke()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.ix.wake:
+		}
+		// Let a chunk's worth gather (search does not need the index to be current).
+		wait := time.NewTimer(indexDelay)
+	gather:
+		for !s.ix.ready() {
+			select {
+			case <-s.stop:
+				wait.Stop()
+				return
+			case <-s.ix.wake:
+			case <-wait.C:
+				break gather
+			}
+		}
+		wait.Stop()
+		s.ix.ran()
+		for {
+			n, err := s.indexSome()
+			if errors.Is(err, errClosed) {
+				return
+			}
+			if err != nil {
+				slog.Error("store: full-text indexing failed; retrying", "err", err)
+				select {
+				case <-s.stop:
+					return
+				case <-time.After(time.Second):
+				}
+				continue
+			}
+			if n < indexChunk {
+				break
+			}
+		}
+	}
+}
+
+// indexSome indexes up to indexChunk pending blobs in one transaction and returns
+// how many it took.
+func (s *Store) indexSome() (int, error) {
+	s.ix.hold.RLock()
+	defer s.ix.hold.RUnlock()
+	select {
+	case <-s.stop:
+		return 0, errClosed
+	default:
+	}
+	ctx := context.Background()
+	type job struct {
+		rowid int64
+		id    string
+		text  msgparse.SearchText
+	}
+	rows, err := s.rquery(ctx, `SELECT rowid, id FROM blobs WHERE indexed = 2 ORDER BY rowid LIMIT ?`, indexChunk)
+	if err != nil {
+		return 0, err
+	}
+	var jobs []job
+	for rows.Next() {
+		var j job
+		if err := rows.Scan(&j.rowid, &j.id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		jobs = append(jobs, j)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	// Texts are gathered (files parsed) before taking the write lock.
+	rowids := make([]int64, 0, len(jobs))
+	for i := range jobs {
+		j := &jobs[i]
+		rowids = append(rowids, j.rowid)
+		if t, ok := s.ix.text(j.rowid); ok {
+			j.text = t
+			continue
+		}
+		t, err := s.blobText(j.id)
+		if err != nil {
+			// Collected since the query (the state update below skips it), or
+			// unreadable, and then FETCH fails on it too: it is indexed with no text
+			// rather than stall every message behind it.
+			if !errors.Is(err, os.ErrNotExist) {
+				slog.Error("store: blob unreadable; indexed without its text", "blob", j.id, "err", err)
+			}
+			continue
+		}
+		j.text = t
+	}
+	err = s.update(ctx, func(w *wtx) error {
+		for _, j := range jobs {
+			res, err := w.exec(`UPDATE blobs SET indexed = 1 WHERE rowid = ? AND indexed = 2`, j.rowid)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // collected, or indexed by another process meanwhile
+			}
+			t := &j.text
+			if _, err := w.StmtContext(w.ctx, s.st.insertFTS).ExecContext(w.ctx,
+				j.rowid, t.Subject, t.From, t.To, t.Cc, t.Bcc, t.Body); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.ix.forget(rowids)
+	return len(jobs), nil
+}
+
+// blobText parses a stored blob again for its searchable text.
+func (s *Store) blobText(id string) (msgparse.SearchText, error) {
+	raw, err := os.ReadFile(s.blobPath(id))
+	if err != nil {
+		return msgparse.SearchText{}, fmt.Errorf("read blob %s: %w", id, err)
+	}
+	p, err := safeParse(raw)
+	return searchText(raw, p, err), nil
+}
+
+// searchText is what the index holds for a message: the parsed text, or for bytes
+// that do not parse as a message, the start of the bytes themselves.
+func searchText(raw []byte, p *msgparse.Parsed, parseErr error) msgparse.SearchText {
+	if parseErr != nil || p == nil {
+		body := raw
+		if len(body) > 64<<10 {
+			body = body[:64<<10]
+		}
+		return msgparse.SearchText{Body: string(body)}
+	}
+	return p.Text
+}
+
+// WaitIndexed returns once nothing delivered before the call is waiting for the
+// full-text index (search is exact before that too; this is for benchmarks that
+// count the indexing, and for tests).
+func (s *Store) WaitIndexed(ctx context.Context) error {
+	for {
+		var n int
+		if err := s.rrow(ctx, `SELECT count(*) FROM blobs WHERE indexed = 2`).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		s.ix.mu.Lock()
+		s.ix.hurry = true
+		s.ix.mu.Unlock()
+		s.ix.poke()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
