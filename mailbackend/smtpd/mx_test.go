@@ -227,3 +227,28 @@ func TestMXOverlongLineRefusedPermanently(t *testing.T) {
 		t.Fatalf("%d messages stored", n)
 	}
 }
+
+// RFC 5321 section 4.5.1: mail to postmaster@ a local domain is accepted even when
+// nobody has that address, and reaches the domain's first account.
+func TestMXAcceptsPostmaster(t *testing.T) {
+	e := newTestEnv(t, nil, 0)
+	first := ""
+	var firstID int64
+	for addr, a := range e.accounts {
+		if first == "" || a.ID < firstID {
+			first, firstID = addr, a.ID
+		}
+	}
+	before := len(e.inbox(first))
+	d := dialRaw(t, e.mx)
+	d.cmd("EHLO remote.test", 250)
+	d.cmd("MAIL FROM:<abuse-desk@remote.test>", 250)
+	d.cmd("RCPT TO:<PostMaster@example.test>", 250)
+	d.cmd("DATA", 354)
+	d.send("Subject: your server\r\n\r\nhello postmaster\r\n.\r\n")
+	d.expect(250)
+	got := e.inbox(first)
+	if len(got) != before+1 || !strings.Contains(got[len(got)-1], "hello postmaster") {
+		t.Fatalf("postmaster mail not in %s's INBOX (%d messages)", first, len(got))
+	}
+}

@@ -424,6 +424,9 @@ func (s *Store) Aliases(ctx context.Context) ([]Alias, error) {
 
 // Resolve maps a recipient address to the accounts that receive it: an account
 // address, an alias (expanded), or user+tag@domain (the tag dropped). Case-insensitive.
+// postmaster@ every local domain always reaches someone (RFC 5321 section 4.5.1):
+// its account or alias if there is one, else the domain's first account, the one who
+// set the domain up (an alias postmaster@domain changes that).
 // ErrNotLocal if the domain is not local; ErrUnknownRecipient if the domain is local
 // but nobody has the address.
 func (s *Store) Resolve(ctx context.Context, address string) ([]Account, error) {
@@ -449,6 +452,16 @@ func (s *Store) Resolve(ctx context.Context, address string) ([]Account, error) 
 		}
 		if len(accts) > 0 {
 			return accts, nil
+		}
+	}
+	if local == "postmaster" {
+		a, err := scanAccount(s.rrow(ctx, `SELECT `+accountCols+` FROM accounts
+			WHERE domain = ? ORDER BY id LIMIT 1`, domain))
+		if err == nil {
+			return []Account{*a}, nil
+		}
+		if !errors.Is(err, errNoRows) {
+			return nil, fmt.Errorf("resolve %s: %w", addr, err)
 		}
 	}
 	return nil, fmt.Errorf("resolve %s: %w", addr, ErrUnknownRecipient)

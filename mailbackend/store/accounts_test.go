@@ -192,3 +192,38 @@ func TestIsLocalDomainSeesOtherProcess(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// postmaster@ a local domain always reaches someone (RFC 5321 section 4.5.1): the
+// domain's first account until an account or alias of that name exists.
+func TestResolvePostmaster(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	addAccount(t, s, "carol@example.test")
+	addAccount(t, s, "dave@example.test")
+	if err := s.AddDomain(ctx, "empty.test"); err != nil {
+		t.Fatal(err)
+	}
+	who := func(addr string) string {
+		t.Helper()
+		accts, err := s.Resolve(ctx, addr)
+		if err != nil {
+			t.Fatalf("Resolve %s: %v", addr, err)
+		}
+		if len(accts) != 1 {
+			t.Fatalf("Resolve %s = %v", addr, accts)
+		}
+		return accts[0].Address
+	}
+	if got := who("Postmaster@example.test"); got != "carol@example.test" {
+		t.Errorf("postmaster reaches %s, want the domain's first account", got)
+	}
+	if err := s.AddAlias(ctx, "postmaster@example.test", []string{"dave@example.test"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := who("postmaster@example.test"); got != "dave@example.test" {
+		t.Errorf("postmaster reaches %s, want the alias's target", got)
+	}
+	if _, err := s.Resolve(ctx, "postmaster@empty.test"); !errors.Is(err, ErrUnknownRecipient) {
+		t.Errorf("postmaster of a domain without accounts: %v, want ErrUnknownRecipient", err)
+	}
+}
