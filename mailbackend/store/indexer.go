@@ -33,7 +33,8 @@ import (
 // the index is derived data, so a crash loses nothing; pending rows are picked up by
 // the indexer of the next Open.
 
-// blobs.indexed: whether fts holds the blob's text.
+// blobs.indexed: whether fts holds the blob's text. The SQL spells these values as
+// literals: the planner uses the partial index blobs_pending only for a literal 2.
 const (
 	idxNone    = 0 // never indexed: outbound queue blobs, which nobody searches
 	idxDone    = 1 // its text is in fts
