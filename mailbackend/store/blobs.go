@@ -293,6 +293,7 @@ func (s *Store) collectBlobs(ids []string) {
 	}
 	defer tx.Rollback()
 	seen := make(map[string]bool, len(ids))
+	var unindex []int64 // rowids whose fts rows the indexer is to delete
 	for _, id := range ids {
 		if seen[id] {
 			continue
@@ -311,11 +312,8 @@ func (s *Store) collectBlobs(ids []string) {
 			slog.Error("store: collect blob", "blob", id, "err", err)
 			return
 		}
-		if indexed == idxDone {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM fts WHERE rowid = ?`, rowid); err != nil {
-				slog.Error("store: collect blob index", "blob", id, "err", err)
-				return
-			}
+		if indexed != idxNone {
+			unindex = append(unindex, rowid)
 		}
 		if err := os.Remove(s.blobPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			slog.Error("store: remove blob", "blob", id, "err", err)
@@ -323,7 +321,9 @@ func (s *Store) collectBlobs(ids []string) {
 	}
 	if err := tx.Commit(); err != nil {
 		slog.Error("store: collect blobs", "err", err)
+		return
 	}
+	s.ix.unindex(unindex)
 }
 
 // cleanup runs at Open when no other process uses the spool: it removes temp files
@@ -346,11 +346,6 @@ func (s *Store) cleanup() error {
 		return fmt.Errorf("store cleanup: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT rowid FROM blobs b
-		WHERE indexed = 1 AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = b.id)
-		AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = b.id))`); err != nil {
-		return fmt.Errorf("store cleanup: %w", err)
-	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE
 		NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = blobs.id)
 		AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = blobs.id)`); err != nil {

@@ -28,6 +28,10 @@ type Store struct {
 	wdb  *sql.DB
 	rdb  *sql.DB
 	ckdb *sql.DB // checkpoints only
+	// The full-text index in data_dir/search.db (searchdb.go): idb is its single
+	// write connection (the indexer's), irdb its readers.
+	idb  *sql.DB
+	irdb *sql.DB
 
 	nudge chan struct{} // committer → checkpointer: the WAL grew
 
@@ -71,10 +75,11 @@ type Store struct {
 	events  eventHub
 }
 
-// schemaVersion 2 added blobs_pending (indexing moved out of the delivery
-// transaction); every statement below is idempotent, so an older database is
-// brought up to date by running them all.
-const schemaVersion = 2
+// schemaVersion 3 moved the full-text index to its own file (searchdb.go) and made
+// blob rowids AUTOINCREMENT; 2 had added blobs_pending. Every statement below is
+// idempotent, so after migrate an older database is brought up to date by running
+// them all.
+const schemaVersion = 3
 
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -114,9 +119,10 @@ var schema = []string{
 		PRIMARY KEY (account_id, name))`,
 	// blobs: one row per stored file. indexed says whether fts holds its text
 	// (idxNone, idxDone, idxPending: indexer.go). The rowid is the fts rowid, so
-	// copies of a message in several mailboxes share one index entry.
+	// copies of a message in several mailboxes share one index entry; AUTOINCREMENT
+	// so that a rowid is never reused (searchdb.go says why).
 	`CREATE TABLE IF NOT EXISTS blobs (
-		rowid INTEGER PRIMARY KEY,
+		rowid INTEGER PRIMARY KEY AUTOINCREMENT,
 		id TEXT NOT NULL UNIQUE,
 		size INTEGER NOT NULL,
 		indexed INTEGER NOT NULL DEFAULT 0)`,
@@ -150,10 +156,6 @@ var schema = []string{
 		UPDATE mailboxes SET n_unseen = n_unseen - NEW.seen + OLD.seen,
 			n_deleted = n_deleted + NEW.deleted - OLD.deleted
 		WHERE id = NEW.mailbox_id; END`,
-	`CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-		subject, from_addr, to_addr, cc_addr, bcc_addr, body,
-		tokenize = 'trigram case_sensitive 0')`,
-	`INSERT INTO fts(fts, rank) VALUES ('automerge', 16)`,
 	`CREATE TABLE IF NOT EXISTS queue (
 		id INTEGER PRIMARY KEY AUTOINCREMENT,
 		sender TEXT NOT NULL,
@@ -255,9 +257,17 @@ func Open(dataDir string) (*Store, error) {
 	s.rdb.SetMaxIdleConns(8)
 	s.rdb.SetConnMaxIdleTime(0)
 	s.rdb.SetConnMaxLifetime(0)
+	if err := s.openSearchDB(); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
 
 	if exclusive {
 		if err := s.cleanup(); err != nil {
+			s.closeDBs()
+			return nil, err
+		}
+		if err := s.reconcileIndex(); err != nil {
 			s.closeDBs()
 			return nil, err
 		}
@@ -319,9 +329,25 @@ func (s *Store) initSchema() error {
 		return fmt.Errorf("store: create schema: %w", err)
 	}
 	defer tx.Rollback()
+	if v > 0 {
+		if err := migrate(ctx, tx, v); err != nil {
+			return fmt.Errorf("store: upgrade schema %d to %d: %w", v, schemaVersion, err)
+		}
+	}
 	for _, q := range schema {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("store: create schema: %w", err)
+		}
+	}
+	if v > 0 && v < 3 {
+		// The rows of the blobs table migrate set aside, every indexed one pending
+		// again: the old index stayed in this file and was dropped.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO blobs(rowid, id, size, indexed)
+			SELECT rowid, id, size, CASE WHEN indexed = 0 THEN 0 ELSE 2 END FROM blobs_v2`); err != nil {
+			return fmt.Errorf("store: upgrade schema: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DROP TABLE blobs_v2`); err != nil {
+			return fmt.Errorf("store: upgrade schema: %w", err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version=%d`, schemaVersion)); err != nil {
@@ -333,7 +359,27 @@ func (s *Store) initSchema() error {
 	return nil
 }
 
+// migrate prepares a database of schema version v for the current schema statements.
+func migrate(ctx context.Context, tx *sql.Tx, v int) error {
+	if v < 3 {
+		// Schema 3: the index moves to search.db (rebuilt from the blobs in the
+		// background) and blobs gets AUTOINCREMENT, which needs a new table: the old
+		// one is set aside here and copied back once the new one exists.
+		for _, q := range []string{
+			`DROP TABLE IF EXISTS fts`,
+			`DROP INDEX IF EXISTS blobs_pending`,
+			`ALTER TABLE blobs RENAME TO blobs_v2`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Store) closeDBs() {
+	s.closeSearchDB()
 	if s.ckdb != nil {
 		s.ckdb.Close()
 	}
@@ -361,6 +407,7 @@ func (s *Store) Close() error {
 		s.wstmts.closeAll()
 		s.events.closeAll()
 		s.ckdb.Close()
+		s.closeSearchDB()
 		if e := s.rdb.Close(); e != nil {
 			err = fmt.Errorf("close store: %w", e)
 		}

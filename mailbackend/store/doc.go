@@ -20,10 +20,12 @@
 // a separate connection pool (statements prepared once per connection) and never wait
 // for a commit. Change events are published after commit, in commit order, to
 // unbounded per-subscriber queues (events.go). Full-text search is an FTS5 trigram
-// index, one row per blob (search.go), filled in the background in chunks rather
-// than in the delivery transaction, with search testing the few messages not yet
-// indexed directly so answers are exact at once (indexer.go), and a result cache
-// that stays exact across every change (searchcache.go).
+// index, one row per blob (search.go), in its own file data_dir/search.db with its
+// own writer (searchdb.go), filled in the background in chunks rather than in the
+// delivery transaction, with search testing the few messages not yet indexed
+// directly so answers are exact at once (indexer.go), and a result cache that stays
+// exact across every change (searchcache.go). search.db is derived data: deleted, it
+// is rebuilt from the blobs.
 //
 // Several processes may open the same spool (the CLI while the server runs); crash
 // cleanup runs only in a process that opens it alone (flock on data_dir/yubin.lock).

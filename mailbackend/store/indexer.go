@@ -14,19 +14,20 @@ import (
 
 // The full-text index is filled in the background, not in the delivery transaction.
 //
-// Why: indexing a 4 KiB message costs the trigram tokenizer about 0.25 ms of CPU, on
-// the single write connection, and every delivery waited for it: it was half of what
-// the committer did per message, and so capped how many messages a second the store
-// could acknowledge. Now a delivery commits its blob row with indexed = idxPending
-// and is answered; the indexer takes the pending blobs in chunks, adds their text to
-// fts and marks them idxDone, each chunk in one transaction. A chunk of many messages
-// also costs FTS5 less per message than one segment flush per small delivery batch.
+// Why: indexing a 4 KiB message costs the trigram tokenizer about 0.25 ms of CPU, and
+// every delivery waited for it: it was half of what the committer did per message,
+// and so capped how many messages a second the store could acknowledge. Now a
+// delivery commits its blob row with indexed = idxPending and is answered; the
+// indexer takes the pending blobs in chunks, writes their text to fts in search.db
+// (its own file and write lock, searchdb.go, so this runs beside the committer) and
+// then marks them idxDone in yubin.db. A chunk of many messages also costs FTS5 less
+// per message than one segment flush per small delivery batch.
 //
-// Search stays exact meanwhile: a message's blob is, in any one read snapshot, either
-// in fts (idxDone) or pending, never both and never neither, because the indexer
-// inserts the fts row and flips the state in the same transaction. Search looks up
-// the pending ones of a mailbox (a partial index keeps that cheap: usually there are
-// none) and tests their text the way the index would (search.go, searchPending).
+// Search stays exact meanwhile: in what a search reads, a message's blob is idxDone
+// with its fts row, or pending (searchdb.go says why the order of the two commits
+// and of the two reads makes that so). Search looks up the pending ones of a mailbox
+// (a partial index keeps that cheap: usually there are none) and tests their text
+// the way the index would (search.go, searchPending).
 //
 // The text of a pending blob comes from memory when the committer still holds it, or
 // else (after a restart, or beyond maxPendingText) from parsing the blob file again:
@@ -58,10 +59,17 @@ type indexer struct {
 	mu    sync.Mutex
 	texts map[int64]msgparse.SearchText // by blob rowid
 	size  int                           // bytes of text in texts
+	drops []int64                       // rowids of collected blobs, for writeIndex
 	fresh int                           // blobs added since the indexer last ran
 	hurry bool                          // someone waits (WaitIndexed): skip indexDelay
 	wake  chan struct{}                 // capacity 1: there is work
 	hold  sync.RWMutex                  // tests write-lock it to keep blobs pending
+}
+
+type indexJob struct {
+	rowid int64
+	id    string
+	text  msgparse.SearchText
 }
 
 type pendingText struct {
@@ -105,6 +113,25 @@ func (ix *indexer) ran() {
 	ix.mu.Lock()
 	ix.fresh, ix.hurry = 0, false
 	ix.mu.Unlock()
+}
+
+// unindex queues the fts rows of collected blobs for deletion.
+func (ix *indexer) unindex(rowids []int64) {
+	if len(rowids) == 0 {
+		return
+	}
+	ix.mu.Lock()
+	ix.drops = append(ix.drops, rowids...)
+	ix.mu.Unlock()
+	ix.poke()
+}
+
+func (ix *indexer) takeDrops() []int64 {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	d := ix.drops
+	ix.drops = nil
+	return d
 }
 
 func (ix *indexer) poke() {
@@ -191,18 +218,13 @@ func (s *Store) indexSome() (int, error) {
 	default:
 	}
 	ctx := context.Background()
-	type job struct {
-		rowid int64
-		id    string
-		text  msgparse.SearchText
-	}
 	rows, err := s.rquery(ctx, `SELECT rowid, id FROM blobs WHERE indexed = 2 ORDER BY rowid LIMIT ?`, indexChunk)
 	if err != nil {
 		return 0, err
 	}
-	var jobs []job
+	var jobs []indexJob
 	for rows.Next() {
-		var j job
+		var j indexJob
 		if err := rows.Scan(&j.rowid, &j.id); err != nil {
 			rows.Close()
 			return 0, err
@@ -214,6 +236,12 @@ func (s *Store) indexSome() (int, error) {
 		return 0, err
 	}
 	if len(jobs) == 0 {
+		if drops := s.ix.takeDrops(); len(drops) > 0 {
+			if err := s.writeIndex(ctx, nil, drops); err != nil {
+				s.ix.unindex(drops)
+				return 0, err
+			}
+		}
 		return 0, nil
 	}
 	// Texts are gathered (files parsed) before taking the write lock.
@@ -237,6 +265,14 @@ func (s *Store) indexSome() (int, error) {
 		}
 		j.text = t
 	}
+	// First the rows in search.db (durable), then the state in yubin.db: the order
+	// search relies on (searchdb.go).
+	drops := s.ix.takeDrops()
+	if err := s.writeIndex(ctx, jobs, drops); err != nil {
+		s.ix.unindex(drops)
+		return 0, err
+	}
+	var gone []int64
 	err = s.update(ctx, func(w *wtx) error {
 		for _, j := range jobs {
 			res, err := w.exec(`UPDATE blobs SET indexed = 1 WHERE rowid = ? AND indexed = 2`, j.rowid)
@@ -244,12 +280,9 @@ func (s *Store) indexSome() (int, error) {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				continue // collected, or indexed by another process meanwhile
-			}
-			t := &j.text
-			if _, err := w.StmtContext(w.ctx, s.st.insertFTS).ExecContext(w.ctx,
-				j.rowid, t.Subject, t.From, t.To, t.Cc, t.Bcc, t.Body); err != nil {
-				return err
+				// Collected meanwhile (or indexed by another process): if collected,
+				// the row just written is garbage.
+				gone = append(gone, j.rowid)
 			}
 		}
 		return nil
@@ -257,8 +290,47 @@ func (s *Store) indexSome() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	s.ix.unindex(gone)
 	s.ix.forget(rowids)
 	return len(jobs), nil
+}
+
+// writeIndex deletes the fts rows of collected blobs and (re)writes those of jobs, in
+// one search.db transaction.
+func (s *Store) writeIndex(ctx context.Context, jobs []indexJob, drops []int64) error {
+	tx, err := s.idb.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	del, err := tx.PrepareContext(ctx, `DELETE FROM fts WHERE rowid = ?`)
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	for _, r := range drops {
+		if _, err := del.ExecContext(ctx, r); err != nil {
+			return err
+		}
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO fts(rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for _, j := range jobs {
+		// A crash after an earlier run's commit here but before its state update
+		// left this row behind: replace it.
+		if _, err := del.ExecContext(ctx, j.rowid); err != nil {
+			return err
+		}
+		t := &j.text
+		if _, err := ins.ExecContext(ctx, j.rowid, t.Subject, t.From, t.To, t.Cc, t.Bcc, t.Body); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // blobText parses a stored blob again for its searchable text.

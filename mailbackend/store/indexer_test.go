@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 )
 
 // pendingCount is how many blobs wait for the indexer.
@@ -19,7 +23,7 @@ func pendingCount(t *testing.T, s *Store) int {
 func ftsRows(t *testing.T, s *Store) int {
 	t.Helper()
 	var n int
-	if err := s.rdb.QueryRow(`SELECT count(*) FROM fts`).Scan(&n); err != nil {
+	if err := s.irdb.QueryRow(`SELECT count(*) FROM fts`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -182,4 +186,168 @@ func TestPendingIndexSurvivesRestartAndExpunge(t *testing.T) {
 		t.Fatalf("fts has %d rows, want 1 (the removed message's text must not be indexed)", n)
 	}
 	checkSearches(t, s, inbox.ID, "after restart", []searchCase{{SearchBody, "契約書", []uint32{1}}})
+}
+
+// waitFTSRows waits (bounded) until search.db holds want rows: deletions of collected
+// blobs' rows are done by the indexer in the background.
+func waitFTSRows(t *testing.T, s *Store, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.ix.poke()
+		n := ftsRows(t, s)
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("search.db has %d rows, want %d", n, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Expunged messages leave nothing in search.db once the indexer ran.
+func TestCollectedBlobsLeaveTheIndex(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	bob := addAccount(t, s, "bob@example.test")
+	inbox := mustMailbox(t, s, bob.ID, "INBOX")
+	for i := range 3 {
+		mustDeliver(t, s, testMessage("a@example.org", fmt.Sprintf("m%d", i), "議事録"), Recipient{AccountID: bob.ID})
+	}
+	if err := s.WaitIndexed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFTSRows(t, s, 3)
+	if _, err := s.Remove(ctx, inbox.ID, []uint32{1, 3}); err != nil {
+		t.Fatal(err)
+	}
+	waitFTSRows(t, s, 1)
+	checkSearches(t, s, inbox.ID, "after expunge", []searchCase{{SearchBody, "議事録", []uint32{2}}})
+}
+
+// search.db holds derived data only: deleted while the server is down, it is rebuilt
+// from the blobs, and search answers the same meanwhile and after.
+func TestIndexRebuiltWhenSearchDBIsLost(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := addAccount(t, s, "bob@example.test")
+	inbox := mustMailbox(t, s, bob.ID, "INBOX")
+	mustDeliver(t, s, testMessage("a@example.org", "見積書の送付", "first"), Recipient{AccountID: bob.ID})
+	mustDeliver(t, s, testMessage("a@example.org", "other", "second 見積書"), Recipient{AccountID: bob.ID})
+	if err := s.WaitIndexed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"search.db", "search.db-wal", "search.db-shm"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cases := []searchCase{{SearchText, "見積書", []uint32{1, 2}}, {SearchSubject, "見積書", []uint32{1}}}
+	checkSearches(t, s, inbox.ID, "right after reopening", cases)
+	if err := s.WaitIndexed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := ftsRows(t, s); n != 2 {
+		t.Fatalf("rebuilt index has %d rows, want 2", n)
+	}
+	s.search.drop(inbox.ID)
+	checkSearches(t, s, inbox.ID, "rebuilt", cases)
+}
+
+// A spool of schema 2 (index inside yubin.db, blob rowids without AUTOINCREMENT) is
+// upgraded at Open: blob rowids kept, the old index dropped, every message indexed
+// again into search.db and found.
+func TestUpgradeFromSchema2(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := addAccount(t, s, "bob@example.test")
+	inbox := mustMailbox(t, s, bob.ID, "INBOX")
+	mustDeliver(t, s, testMessage("a@example.org", "請求書", "body one"), Recipient{AccountID: bob.ID})
+	mustDeliver(t, s, testMessage("a@example.org", "plain", "body two 請求書"), Recipient{AccountID: bob.ID})
+	if err := s.WaitIndexed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var rowidsBefore string
+	if err := s.rdb.QueryRow(`SELECT group_concat(rowid) FROM (SELECT rowid FROM blobs ORDER BY rowid)`).Scan(&rowidsBefore); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Turn the spool back into what schema 2 wrote.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "yubin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`ATTACH '` + filepath.Join(dir, "search.db") + `' AS ix`,
+		`ALTER TABLE blobs RENAME TO blobs_new`,
+		`DROP INDEX blobs_pending`,
+		`CREATE TABLE blobs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, indexed INTEGER NOT NULL DEFAULT 0)`,
+		`INSERT INTO blobs SELECT * FROM blobs_new`,
+		`DROP TABLE blobs_new`,
+		`CREATE INDEX blobs_pending ON blobs(indexed) WHERE indexed = 2`,
+		`CREATE VIRTUAL TABLE fts USING fts5(subject, from_addr, to_addr, cc_addr, bcc_addr, body, tokenize = 'trigram case_sensitive 0')`,
+		`INSERT INTO fts(rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body) SELECT rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body FROM ix.fts`,
+		`DETACH ix`,
+		`PRAGMA user_version = 2`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	for _, f := range []string{"search.db", "search.db-wal", "search.db-shm"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	var rowidsAfter string
+	var oldIndex int
+	if err := s.rdb.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != schemaVersion {
+		t.Fatalf("user_version = %d, %v", v, err)
+	}
+	if err := s.rdb.QueryRow(`SELECT group_concat(rowid) FROM (SELECT rowid FROM blobs ORDER BY rowid)`).Scan(&rowidsAfter); err != nil || rowidsAfter != rowidsBefore {
+		t.Fatalf("blob rowids %q after upgrade, want %q (%v)", rowidsAfter, rowidsBefore, err)
+	}
+	if err := s.rdb.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'fts'`).Scan(&oldIndex); err != nil || oldIndex != 0 {
+		t.Fatalf("old index still in yubin.db (%d, %v)", oldIndex, err)
+	}
+	cases := []searchCase{{SearchText, "請求書", []uint32{1, 2}}}
+	checkSearches(t, s, inbox.ID, "upgraded, before indexing", cases)
+	if err := s.WaitIndexed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := ftsRows(t, s); n != 2 {
+		t.Fatalf("search.db has %d rows after the upgrade, want 2", n)
+	}
+	s.search.drop(inbox.ID)
+	checkSearches(t, s, inbox.ID, "upgraded and indexed", cases)
+	// New blobs continue after the old rowids.
+	d := mustDeliver(t, s, testMessage("a@example.org", "new", "請求書 three"), Recipient{AccountID: bob.ID})
+	if d[0].UID != 3 {
+		t.Fatalf("UID after upgrade = %d", d[0].UID)
+	}
 }

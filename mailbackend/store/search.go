@@ -21,7 +21,8 @@ import (
 // the index. One row per blob (rowid = blobs.rowid), joined through messages, so a
 // message copied to another mailbox is found there too without a second index entry.
 //
-// A search evaluates the MATCH over the index and joins the hits to the mailbox. When
+// A search evaluates the MATCH over the index (search.db) and maps the hits, a list
+// of blob rowids, to the mailbox's messages (yubin.db). When
 // the messages to search are few next to the index (a small mailbox, or the mail that
 // arrived since a cached answer, see searchcache.go), the MATCH is bounded to the
 // rowid range of their blobs, so FTS5 reads only that part of each doclist. Blob
@@ -63,8 +64,7 @@ func (s *Store) Search(ctx context.Context, mailboxID int64, field SearchField, 
 // messages added since the cached answer; see searchcache.go for why that is exact.
 func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchField, text string) ([]uint32, error) {
 	key := searchKey{mailboxID: mailboxID, field: field, text: text}
-	q, _ := searchQuery(mailboxID, field, text, 0, 0, 0)
-	s.prepareReads(ctx, mailboxStateQuery, indexSizeQuery, rowidRangeQuery, q, scanQuery(field), pendingQuery)
+	s.prepareReads(ctx, mailboxStateQuery, indexSizeQuery, rowidRangeQuery, indexedMessagesQuery, hitsQuery, pendingQuery)
 	// One read transaction: the mailbox's counters and the rows searched are one
 	// snapshot, so the state recorded with the answer is the state it answers for.
 	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -109,11 +109,17 @@ func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchF
 }
 
 // searchIndexed searches the indexed messages with UID >= from, todo of them at most.
-// When they are few next to the index, the MATCH is bounded to their blobs' rowids;
-// finding that range scans them, which is cheap only then.
+// The mailbox side is read in tx (yubin.db), the text side in search.db afterwards
+// (searchdb.go says why in that order). Few messages are tested one by one; more are
+// found through a MATCH, bounded to their blobs' rowids when they are few next to the
+// index (finding that range scans them, which is cheap only then); a needle too short
+// for a trigram is tested by SQLite over the mailbox's index rows.
 func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, from uint32, todo int64, whole bool) ([]uint32, error) {
 	if limit := scanMax; todo <= limit || (field != SearchText && field != SearchBody && todo <= 4*limit) {
 		return s.scanSearch(ctx, tx, mailboxID, field, text, from)
+	}
+	if utf8.RuneCountInString(text) < 3 {
+		return s.filterSearch(ctx, tx, mailboxID, field, text, from)
 	}
 	var lo, hi int64 = 0, math.MaxInt64
 	if whole {
@@ -130,12 +136,94 @@ func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 			return nil, err
 		}
 	}
-	q, args := searchQuery(mailboxID, field, text, from, lo, hi)
-	rows, err := s.txQuery(ctx, tx, q, args...)
+	match := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+	if col, ok := searchColumns[field]; ok {
+		match = col + " : " + match
+	}
+	hits, err := s.indexRowids(ctx, `SELECT rowid FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ?`, match, lo, hi)
+	if err != nil || len(hits) == 0 {
+		return []uint32{}, err
+	}
+	rows, err := s.txQuery(ctx, tx, hitsQuery, mailboxID, from, rowidList(hits))
 	if err != nil {
 		return nil, err
 	}
 	return scanUIDs(rows)
+}
+
+// indexRowids runs a query on search.db that returns blob rowids.
+func (s *Store) indexRowids(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := s.irdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// indexedMessages lists the indexed messages of a mailbox with UID >= fromUID, in
+// UID order, with their blobs' rowids.
+func (s *Store) indexedMessages(ctx context.Context, tx *sql.Tx, mailboxID int64, fromUID uint32) (uids []uint32, rowids []int64, err error) {
+	rows, err := s.txQuery(ctx, tx, indexedMessagesQuery, mailboxID, fromUID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u uint32
+		var r int64
+		if err := rows.Scan(&u, &r); err != nil {
+			return nil, nil, err
+		}
+		uids, rowids = append(uids, u), append(rowids, r)
+	}
+	return uids, rowids, rows.Err()
+}
+
+// filterSearch tests every indexed message with UID >= fromUID in SQLite: for
+// needles shorter than a trigram, which the index cannot find.
+func (s *Store) filterSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, fromUID uint32) ([]uint32, error) {
+	uids, rowids, err := s.indexedMessages(ctx, tx, mailboxID, fromUID)
+	if err != nil || len(uids) == 0 {
+		return []uint32{}, err
+	}
+	cols := allColumns
+	if col, ok := searchColumns[field]; ok {
+		cols = []string{col}
+	}
+	var conds []string
+	for _, c := range cols {
+		conds = append(conds, `instr(lower(`+c+`), lower(?2)) > 0`)
+	}
+	hits, err := s.indexRowids(ctx, `SELECT rowid FROM fts WHERE rowid IN (SELECT value FROM json_each(?1))
+		AND (`+strings.Join(conds, " OR ")+`)`, rowidList(rowids), text)
+	if err != nil {
+		return nil, err
+	}
+	return uidsOf(uids, rowids, hits), nil
+}
+
+// uidsOf returns, in order, the uids whose rowid is among hits.
+func uidsOf(uids []uint32, rowids []int64, hits []int64) []uint32 {
+	hit := make(map[int64]bool, len(hits))
+	for _, r := range hits {
+		hit[r] = true
+	}
+	out := []uint32{}
+	for i, r := range rowids {
+		if hit[r] {
+			out = append(out, uids[i])
+		}
+	}
+	return out
 }
 
 // pendingQuery finds the messages of a mailbox whose blobs wait for the indexer,
@@ -230,41 +318,6 @@ func mergeUIDs(a, b []uint32) []uint32 {
 	return append(append(out, a...), b...)
 }
 
-// searchQuery builds the SQL for the messages of a mailbox with UID >= fromUID whose
-// field contains text.
-func searchQuery(mailboxID int64, field SearchField, text string, fromUID uint32, lo, hi int64) (string, []any) {
-	if utf8.RuneCountInString(text) < 3 {
-		// Too short for a trigram: scan this mailbox's index rows instead.
-		cond := ""
-		if col, ok := searchColumns[field]; ok {
-			cond = `instr(lower(f.` + col + `), lower(?3)) > 0`
-		} else {
-			var parts []string
-			for _, c := range []string{"subject", "from_addr", "to_addr", "cc_addr", "bcc_addr", "body"} {
-				parts = append(parts, `instr(lower(f.`+c+`), lower(?3)) > 0`)
-			}
-			cond = strings.Join(parts, " OR ")
-		}
-		return `SELECT m.uid FROM messages m CROSS JOIN blobs b ON b.id = m.blob_id
-			CROSS JOIN fts f ON f.rowid = b.rowid
-			WHERE m.mailbox_id = ?1 AND m.uid >= ?2 AND (` + cond + `) ORDER BY m.uid`,
-			[]any{mailboxID, fromUID, text}
-	}
-	match := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
-	if col, ok := searchColumns[field]; ok {
-		match = col + " : " + match
-	}
-	// CROSS JOIN fixes the join order: index hits first, then their messages in
-	// this mailbox, instead of scanning the mailbox and probing the index.
-	// The rowid range (the blobs of the messages to search) lets FTS5 skip the
-	// rest of every doclist: new mail has the newest blobs, so a search of what
-	// arrived since a cached answer reads only the tail of the index.
-	return `SELECT m.uid FROM fts CROSS JOIN blobs b ON b.rowid = fts.rowid
-		CROSS JOIN messages m ON m.blob_id = b.id AND m.mailbox_id = ?1 AND m.uid >= ?2
-		WHERE fts MATCH ?3 AND fts.rowid BETWEEN ?4 AND ?5 ORDER BY m.uid`,
-		[]any{mailboxID, fromUID, match, lo, hi}
-}
-
 // scanMax is the number of messages up to which reading their index rows and
 // comparing in Go beats any MATCH: a MATCH pays for seeking every trigram's doclist in
 // every index segment however few rows it is bounded to. Header fields are short, so
@@ -273,50 +326,48 @@ var scanMax int64 = 64 // a variable so tests can cover every path
 
 var allColumns = []string{"subject", "from_addr", "to_addr", "cc_addr", "bcc_addr", "body"}
 
-func scanQuery(field SearchField) string {
+// scanSearch checks the indexed messages with UID >= fromUID one by one: the same
+// case-insensitive substring test as the trigram MATCH (which folds each character
+// to lower case, case_sensitive 0), done on their index rows in Go.
+func (s *Store) scanSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, fromUID uint32) ([]uint32, error) {
+	uids, rowids, err := s.indexedMessages(ctx, tx, mailboxID, fromUID)
+	if err != nil || len(uids) == 0 {
+		return []uint32{}, err
+	}
 	cols := allColumns
 	if col, ok := searchColumns[field]; ok {
 		cols = []string{col}
 	}
-	return `SELECT m.uid, f.` + strings.Join(cols, ", f.") + ` FROM messages m
-		CROSS JOIN blobs b ON b.id = m.blob_id CROSS JOIN fts f ON f.rowid = b.rowid
-		WHERE m.mailbox_id = ? AND m.uid >= ? ORDER BY m.uid`
-}
-
-// scanSearch checks the messages with UID >= fromUID one by one: the same
-// case-insensitive substring test as the trigram MATCH (which folds each character
-// to lower case, case_sensitive 0), done on the indexed text in Go.
-func (s *Store) scanSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, fromUID uint32) ([]uint32, error) {
-	rows, err := s.txQuery(ctx, tx, scanQuery(field), mailboxID, fromUID)
+	rows, err := s.irdb.QueryContext(ctx, `SELECT rowid, `+strings.Join(cols, ", ")+
+		` FROM fts WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(rowids))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
 	needle := foldCase(text)
-	vals := make([]sql.NullString, len(cols)-1)
-	dest := make([]any, len(cols))
-	var uid uint32
-	dest[0] = &uid
+	vals := make([]sql.NullString, len(cols))
+	dest := make([]any, len(cols)+1)
+	var rowid int64
+	dest[0] = &rowid
 	for i := range vals {
 		dest[i+1] = &vals[i]
 	}
-	out := []uint32{}
+	var hits []int64
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		for _, v := range vals {
 			if strings.Contains(foldCase(v.String), needle) {
-				out = append(out, uid)
+				hits = append(hits, rowid)
 				break
 			}
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return uidsOf(uids, rowids, hits), nil
 }
 
 // foldCase lower-cases every character, as FTS5's tokenizers do with case_sensitive 0.
@@ -353,6 +404,13 @@ func (s *Store) prepareReads(ctx context.Context, qs ...string) {
 const (
 	mailboxStateQuery = `SELECT uidvalidity, uidnext, n_messages FROM mailboxes WHERE id = ?`
 	indexSizeQuery    = `SELECT coalesce(max(rowid), 0) FROM blobs`
-	rowidRangeQuery   = `SELECT coalesce(min(b.rowid), 0), coalesce(max(b.rowid), -1)
+	// The indexed messages of a mailbox from a UID on, with their blobs' rowids.
+	indexedMessagesQuery = `SELECT m.uid, b.rowid FROM messages m CROSS JOIN blobs b
+		ON b.id = m.blob_id AND b.indexed = 1 WHERE m.mailbox_id = ? AND m.uid >= ? ORDER BY m.uid`
+	// The messages of a mailbox from a UID on whose blobs are among index hits (a
+	// JSON array of rowids from search.db).
+	hitsQuery = `SELECT m.uid FROM json_each(?3) j CROSS JOIN blobs b ON b.rowid = j.value AND b.indexed = 1
+		CROSS JOIN messages m ON m.blob_id = b.id AND m.mailbox_id = ?1 AND m.uid >= ?2 ORDER BY m.uid`
+	rowidRangeQuery = `SELECT coalesce(min(b.rowid), 0), coalesce(max(b.rowid), -1)
 		FROM messages m CROSS JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.uid >= ?`
 )

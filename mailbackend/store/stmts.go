@@ -15,7 +15,6 @@ type stmts struct {
 	insertMessage *sql.Stmt
 	selectBlob    *sql.Stmt
 	insertBlob    *sql.Stmt
-	insertFTS     *sql.Stmt
 }
 
 func (s *Store) prepareStmts() error {
@@ -30,8 +29,6 @@ func (s *Store) prepareStmts() error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.selectBlob, `SELECT rowid, indexed FROM blobs WHERE id = ?`},
 		{&s.st.insertBlob, `INSERT INTO blobs(id, size, indexed) VALUES (?, ?, ?)`},
-		{&s.st.insertFTS, `INSERT INTO fts(rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`},
 	} {
 		st, err := s.wdb.Prepare(p.q)
 		if err != nil {

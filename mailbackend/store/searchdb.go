@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+)
+
+// The full-text index lives in its own SQLite file, data_dir/search.db, next to the
+// spool's yubin.db. SQLite has one writer per database file: with the index inside
+// yubin.db, the background indexer (indexer.go) held the only write lock for a third
+// of the time under load, and deliveries waited for it. In its own file the indexer
+// writes on the second core while the committer commits deliveries.
+//
+// search.db holds derived data only: one fts row per indexed blob, rowid = the blob's
+// rowid in yubin.db (AUTOINCREMENT there, so a rowid is never reused and an fts row
+// can never be mistaken for a later blob's). The two files are kept consistent by
+// order, not by a shared transaction:
+//   - the indexer commits a blob's fts row (synchronous=FULL) before it marks the blob
+//     idxDone in yubin.db;
+//   - search reads yubin.db first (its read transaction's snapshot is taken then) and
+//     search.db after, so every blob it sees as idxDone has its row in the snapshot
+//     of search.db it reads; blobs still pending it tests itself (searchPending);
+//   - the fts rows of collected blobs are deleted by the indexer after yubin.db
+//     dropped the blobs; search reaches fts rows only through idxDone blobs, so a row
+//     not deleted yet is never an answer.
+//
+// A crash between the two commits leaves an fts row for a blob still pending (indexed
+// again, replacing it) or a row of a collected blob (removed by reconcileIndex at the
+// next Open). Deleting search.db altogether loses nothing: Open finds every idxDone
+// blob without a row, marks it pending, and the indexer rebuilds the index.
+
+var searchSchema = []string{
+	`CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+		subject, from_addr, to_addr, cc_addr, bcc_addr, body,
+		tokenize = 'trigram case_sensitive 0')`,
+	`INSERT INTO fts(fts, rank) VALUES ('automerge', 16)`,
+}
+
+// openSearchDB opens data_dir/search.db: one write connection (the indexer's) and a
+// pool of readers.
+func (s *Store) openSearchDB() error {
+	path := filepath.Join(s.dataDir, "search.db")
+	var err error
+	if s.idb, err = sql.Open("sqlite", dsn(path, roleWrite)); err != nil {
+		return fmt.Errorf("open search index: %w", err)
+	}
+	s.idb.SetMaxOpenConns(1)
+	s.idb.SetMaxIdleConns(1)
+	s.idb.SetConnMaxLifetime(0)
+	s.idb.SetConnMaxIdleTime(0)
+	ctx := context.Background()
+	if _, err := s.idb.ExecContext(ctx, `PRAGMA journal_mode=WAL`); err != nil {
+		return fmt.Errorf("search index: set WAL: %w", err)
+	}
+	// The write connection of yubin.db leaves checkpoints to runCheckpointer; this
+	// one, used by the indexer alone, checkpoints as SQLite does by default.
+	if _, err := s.idb.ExecContext(ctx, `PRAGMA wal_autocheckpoint=1000`); err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	for _, q := range searchSchema {
+		if _, err := s.idb.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("search index: create schema: %w", err)
+		}
+	}
+	if s.irdb, err = sql.Open("sqlite", dsn(path, roleRead)); err != nil {
+		return fmt.Errorf("open search index: %w", err)
+	}
+	s.irdb.SetMaxOpenConns(8)
+	s.irdb.SetMaxIdleConns(8)
+	s.irdb.SetConnMaxIdleTime(0)
+	s.irdb.SetConnMaxLifetime(0)
+	return nil
+}
+
+func (s *Store) closeSearchDB() {
+	if s.irdb != nil {
+		s.irdb.Close()
+	}
+	if s.idb != nil {
+		s.idb.Close()
+	}
+}
+
+// reconcileIndex runs at Open when no other process uses the spool: it removes fts
+// rows that no idxDone blob has (collected blobs whose rows a crash left behind) and
+// marks pending every idxDone blob without a row (search.db lost or replaced).
+func (s *Store) reconcileIndex() error {
+	ctx := context.Background()
+	inIndex := map[int64]bool{}
+	rows, err := s.idb.QueryContext(ctx, `SELECT rowid FROM fts`)
+	if err != nil {
+		return fmt.Errorf("reconcile search index: %w", err)
+	}
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return fmt.Errorf("reconcile search index: %w", err)
+		}
+		inIndex[r] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reconcile search index: %w", err)
+	}
+	var unindexed []int64
+	rows, err = s.wdb.QueryContext(ctx, `SELECT rowid FROM blobs WHERE indexed = 1`)
+	if err != nil {
+		return fmt.Errorf("reconcile search index: %w", err)
+	}
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return fmt.Errorf("reconcile search index: %w", err)
+		}
+		if inIndex[r] {
+			delete(inIndex, r)
+		} else {
+			unindexed = append(unindexed, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reconcile search index: %w", err)
+	}
+	if len(inIndex) > 0 {
+		stale := make([]int64, 0, len(inIndex))
+		for r := range inIndex {
+			stale = append(stale, r)
+		}
+		if _, err := s.idb.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(stale)); err != nil {
+			return fmt.Errorf("reconcile search index: %w", err)
+		}
+	}
+	if len(unindexed) > 0 {
+		if _, err := s.wdb.ExecContext(ctx, `UPDATE blobs SET indexed = 2 WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(unindexed)); err != nil {
+			return fmt.Errorf("reconcile search index: %w", err)
+		}
+	}
+	return nil
+}
+
+// rowidList encodes rowids as a JSON array, for json_each: how a list of rows found
+// in one database file is handed to a query on the other.
+func rowidList(ids []int64) string {
+	b, _ := json.Marshal(ids)
+	return string(b)
+}
