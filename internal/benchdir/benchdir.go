@@ -19,20 +19,29 @@ const KeepEnv = "YUBIN_BENCH_DIR"
 // New returns a new empty directory, kept until RemoveAll.
 func New(tb testing.TB) string {
 	tb.Helper()
+	dir, err := Make()
+	if err != nil {
+		tb.Fatalf("benchdir: %v", err)
+	}
+	return dir
+}
+
+// Make is New for code that has no testing.TB at hand (a fixture built once).
+func Make() (string, error) {
 	parent := os.Getenv(KeepEnv)
 	if parent != "" {
 		if err := os.MkdirAll(parent, 0o700); err != nil {
-			tb.Fatalf("benchdir: %v", err)
+			return "", err
 		}
 	}
 	dir, err := os.MkdirTemp(parent, "yubin-bench-")
 	if err != nil {
-		tb.Fatalf("benchdir: %v", err)
+		return "", err
 	}
 	mu.Lock()
 	dirs = append(dirs, dir)
 	mu.Unlock()
-	return dir
+	return dir, nil
 }
 
 // RemoveAll removes every directory New made, unless KeepEnv is set; call it from

@@ -154,7 +154,7 @@ func fixtureMessage(i int) []byte {
 
 func buildFixture() (string, int64, error) {
 	fixtureOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "yubin-store-bench-")
+		dir, err := benchdir.Make()
 		if err != nil {
 			fixtureErr = err
 			return

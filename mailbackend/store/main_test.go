@@ -14,9 +14,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
-	benchdir.RemoveAll()
-	if fixtureDir != "" {
-		os.RemoveAll(fixtureDir)
-	}
+	benchdir.RemoveAll() // the fixture's directory too
 	os.Exit(code)
 }
