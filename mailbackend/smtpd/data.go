@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"mime"
+	"net/mail"
 	"strings"
 	"time"
 
@@ -35,9 +37,14 @@ func (s *session) Data(r io.Reader) error {
 		return s.fail("data", errTemporary) // go-smtp already checks this; keep the guard
 	}
 
+	msg := raw.data
+	if s.submission() && s.account != nil {
+		if err := s.checkHeaderFrom(msg); err != nil {
+			return s.fail("data", err)
+		}
+	}
 	id := randomID(8)
 	now := time.Now()
-	msg := raw.data
 	var extra []byte
 	if s.submission() {
 		// RFC 6409 section 8.2 and 8.3: a submission server may add a missing
@@ -222,25 +229,14 @@ func returnPath(from string) []byte {
 // missingHeaders returns a Message-ID and a Date field for those the header lacks.
 func missingHeaders(msg []byte, hostname string, now time.Time) []byte {
 	hasID, hasDate := false, false
-	header := msg[:headerEnd(msg)]
-	for len(header) > 0 {
-		line := header
-		if i := bytes.Index(header, []byte("\r\n")); i >= 0 {
-			line, header = header[:i], header[i+2:]
-		} else {
-			header = nil
-		}
-		name, _, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(line) == 0 || line[0] == ' ' || line[0] == '\t' {
-			continue
-		}
-		switch strings.ToLower(string(bytes.TrimSpace(name))) {
+	eachHeaderField(msg, func(name, _ string) {
+		switch name {
 		case "message-id":
 			hasID = true
 		case "date":
 			hasDate = true
 		}
-	}
+	})
 	var b []byte
 	if !hasDate {
 		b = append(b, "Date: "+now.Format(time.RFC1123Z)+"\r\n"...)
@@ -249,6 +245,39 @@ func missingHeaders(msg []byte, hostname string, now time.Time) []byte {
 		b = append(b, "Message-ID: <"+randomID(16)+"@"+sanitizeTrace(hostname)+">\r\n"...)
 	}
 	return b
+}
+
+// eachHeaderField calls fn with the lower-case name and the unfolded value of every
+// field of msg's header, in order. Lines that are not fields are skipped.
+func eachHeaderField(msg []byte, fn func(name, value string)) {
+	header := msg[:headerEnd(msg)]
+	var name string
+	var value []byte
+	flush := func() {
+		if name != "" {
+			fn(name, string(bytes.TrimSpace(value)))
+		}
+		name, value = "", nil
+	}
+	for len(header) > 0 {
+		line := header
+		if i := bytes.Index(header, []byte("\r\n")); i >= 0 {
+			line, header = header[:i], header[i+2:]
+		} else {
+			header = nil
+		}
+		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+			if name != "" {
+				value = append(value, line...) // folded: RFC 5322 section 2.2.3
+			}
+			continue
+		}
+		flush()
+		if n, v, ok := bytes.Cut(line, []byte(":")); ok {
+			name, value = strings.ToLower(string(bytes.TrimSpace(n))), append([]byte(nil), v...)
+		}
+	}
+	flush()
 }
 
 // headerEnd returns the offset of the empty line that ends the header (or len(msg)
@@ -293,4 +322,38 @@ func randomID(n int) string {
 	b := make([]byte, n)
 	rand.Read(b) // never fails on Linux (crypto/rand)
 	return hex.EncodeToString(b)
+}
+
+// checkHeaderFrom refuses a submitted message whose From header names an address the
+// authenticated user may not send as, as MAIL FROM is checked: recipients see the
+// header, not the envelope, so an office member could otherwise write as the boss.
+// Every From field and every address in it counts; a From that cannot be parsed is
+// refused too, since mail programs display such headers leniently. A message
+// without From passes (it names nobody).
+func (s *session) checkHeaderFrom(msg []byte) error {
+	// Only the addresses matter: display names in any charset (ISO-2022-JP is the
+	// usual one here) are left undecoded rather than failing the parse.
+	parser := mail.AddressParser{WordDecoder: &mime.WordDecoder{
+		CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
+	}}
+	var refused error
+	eachHeaderField(msg, func(name, value string) {
+		if name != "from" || refused != nil {
+			return
+		}
+		addrs, err := parser.ParseList(value)
+		if err != nil || len(addrs) == 0 {
+			s.log.Warn("smtp message refused: unreadable From header", "account", s.account.Address, "from", value)
+			refused = errHeaderFromNotOwned
+			return
+		}
+		for _, a := range addrs {
+			if !s.owns(a.Address) {
+				s.log.Warn("smtp message refused: From header not the user's", "account", s.account.Address, "from", a.Address)
+				refused = errHeaderFromNotOwned
+				return
+			}
+		}
+	})
+	return refused
 }

@@ -50,10 +50,13 @@ var (
 	errAuthRequired = newReply(530, 5, 7, 0, "Authentication required")
 	// RFC 6409 section 6.1: the envelope sender must belong to the authenticated user.
 	errSenderNotOwned = newReply(553, 5, 7, 1, "Sender address not owned by the authenticated user")
-	errNullSender     = newReply(553, 5, 7, 1, "Null sender not allowed on submission")
-	errBadAddress     = newReply(553, 5, 1, 3, "Bad address syntax")
-	errBadSender      = newReply(553, 5, 1, 7, "Bad sender address syntax")
-	errBadDomain      = newReply(553, 5, 1, 2, "Bad destination domain")
+	// The message's From header names someone the user may not send as (or cannot
+	// be read): what recipients see as the author is what authentication vouches for.
+	errHeaderFromNotOwned = newReply(553, 5, 7, 1, "From header address not owned by the authenticated user")
+	errNullSender         = newReply(553, 5, 7, 1, "Null sender not allowed on submission")
+	errBadAddress         = newReply(553, 5, 1, 3, "Bad address syntax")
+	errBadSender          = newReply(553, 5, 1, 7, "Bad sender address syntax")
+	errBadDomain          = newReply(553, 5, 1, 2, "Bad destination domain")
 	// RFC 5321 section 2.3.8: lines end with CRLF; anything else is how smuggling
 	// starts (SEC Consult, 2023), so the whole message is refused.
 	errBareNewline = newReply(550, 5, 6, 0, "Message contains a bare CR or LF; lines must end with CRLF (RFC 5321 section 2.3.8)")

@@ -247,13 +247,22 @@ func (s *session) checkSubmissionSender(from string) error {
 		}
 		s.senders = addrs
 	}
-	for _, a := range s.senders {
-		if strings.EqualFold(a, from) {
-			return nil
-		}
+	if s.owns(from) {
+		return nil
 	}
 	s.log.Warn("smtp sender refused: not the user's address", "account", s.account.Address, "from", from)
 	return errSenderNotOwned
+}
+
+// owns reports whether addr is one of the authenticated user's sender addresses
+// (loaded by checkSubmissionSender at MAIL).
+func (s *session) owns(addr string) bool {
+	for _, a := range s.senders {
+		if strings.EqualFold(a, addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // Rcpt adds a recipient (RFC 5321 section 4.1.1.3). Everything is decided here, so

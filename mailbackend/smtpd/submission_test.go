@@ -265,3 +265,60 @@ func TestSubmissionRemoteRecipientIsQueued(t *testing.T) {
 		t.Errorf("bob has %d messages, want 1", n)
 	}
 }
+
+// The From header of a submitted message must be one of the user's addresses, as
+// MAIL FROM must: recipients see the header. Aliases count, Japanese display names
+// are fine, and the refusal comes at the end of DATA with nothing delivered.
+func TestSubmissionHeaderFromMustBeTheUsers(t *testing.T) {
+	e := newTestEnv(t, nil, 0)
+	c, err := smtp.DialTLS(e.subs, e.clientTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(sasl.NewPlainClient("", "alice@example.test", "alice-secret")); err != nil {
+		t.Fatalf("AUTH PLAIN: %v", err)
+	}
+	for _, tc := range []struct {
+		from string // the From field's value; "" leaves the field out
+		ok   bool
+	}{
+		{"alice@example.test", true},
+		{"=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <Alice@Example.Test>", true},
+		{"Sales <sales@example.test>", true}, // an alias that delivers to alice
+		{"", true},
+		{"bob@example.test", false},
+		{"\"alice@example.test\" <bob@example.test>", false},
+		{"alice@example.test, bob@example.test", false},
+		{"alice@gmail.example", false},
+		{"<<<not an address", false},
+	} {
+		msg := "To: bob@example.test\r\nSubject: from check\r\n\r\nbody\r\n"
+		if tc.from != "" {
+			msg = "From: " + tc.from + "\r\n" + msg
+		}
+		before := len(e.inbox("bob@example.test"))
+		err := sendWith(t, c, "alice@example.test", []string{"bob@example.test"}, msg)
+		delivered := len(e.inbox("bob@example.test")) - before
+		if tc.ok {
+			if err != nil || delivered != 1 {
+				t.Errorf("From: %q refused (%v), delivered %d", tc.from, err, delivered)
+			}
+			continue
+		}
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) || se.Code != 553 || delivered != 0 {
+			t.Errorf("From: %q: got %v and %d delivered, want 553 and nothing delivered", tc.from, err, delivered)
+		}
+	}
+	// A second From field cannot smuggle a forged author past the first.
+	msg := "From: alice@example.test\r\nFrom: bob@example.test\r\nSubject: two\r\n\r\nx\r\n"
+	if err := sendWith(t, c, "alice@example.test", []string{"bob@example.test"}, msg); err == nil {
+		t.Error("a second, forged From field was accepted")
+	}
+	// A folded field is read whole.
+	msg = "From: \"Alice\"\r\n <bob@example.test>\r\nSubject: folded\r\n\r\nx\r\n"
+	if err := sendWith(t, c, "alice@example.test", []string{"bob@example.test"}, msg); err == nil {
+		t.Error("a folded forged From was accepted")
+	}
+}
