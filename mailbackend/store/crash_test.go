@@ -252,6 +252,34 @@ func TestCrashSafety(t *testing.T) {
 		if st.Messages != uint32(len(msgs)) {
 			t.Fatalf("round %d: status counts %d messages, mailbox has %d", round, st.Messages, len(msgs))
 		}
+		// Search finds every message, indexed or not, and once the indexer caught
+		// up search.db holds exactly the indexed blobs (a kill between its two
+		// commits, or after a collection, leaves nothing wrong behind).
+		all := make([]uint32, 0, len(msgs))
+		for _, m := range msgs {
+			all = append(all, m.UID)
+		}
+		for _, when := range []string{"after reopening", "once indexed"} {
+			if when == "once indexed" {
+				if err := s.WaitIndexed(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				s.search.drop(inbox.ID)
+			}
+			found, err := s.Search(context.Background(), inbox.ID, SearchSubject, "crash test")
+			if err != nil {
+				t.Fatalf("round %d: search %s: %v", round, when, err)
+			}
+			if !uidsEqual(found, all) {
+				t.Fatalf("round %d: search %s found %d of %d messages", round, when, len(found), len(all))
+			}
+		}
+		var indexedBlobs, ftsRows int
+		s.rdb.QueryRow(`SELECT count(*) FROM blobs WHERE indexed = 1`).Scan(&indexedBlobs)
+		s.irdb.QueryRow(`SELECT count(*) FROM fts`).Scan(&ftsRows)
+		if ftsRows != indexedBlobs {
+			t.Fatalf("round %d: search.db has %d rows for %d indexed blobs", round, ftsRows, indexedBlobs)
+		}
 		s.Close()
 	}
 	if len(acked) == 0 {
