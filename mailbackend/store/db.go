@@ -430,7 +430,7 @@ type wtx struct {
 	events []Event
 	freed  []string // blob IDs whose last reference may be gone
 	// blobs this transaction made pending for the indexer, with their text
-	toIndex []pendingText
+	toIndex []indexJob
 }
 
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {

@@ -398,7 +398,7 @@ func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *msgparse.SearchT
 		}
 	}
 	if text != nil {
-		w.toIndex = append(w.toIndex, pendingText{rowid: rowid, text: *text})
+		w.toIndex = append(w.toIndex, indexJob{rowid: rowid, id: id, text: *text})
 	}
 	return nil
 }

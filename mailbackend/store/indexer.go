@@ -43,9 +43,9 @@ const (
 )
 
 // indexChunk is how many pending blobs one indexer transaction takes: large enough
-// that FTS5 flushes fewer, fuller segments and the commit's fsync is shared, small
-// enough (about 30 ms of CPU) that deliveries waiting for the write lock meanwhile
-// hardly notice. The indexer waits up to indexDelay for a chunk's worth to gather.
+// that FTS5 flushes fewer, fuller segments and the commits' fsyncs are shared, small
+// enough that the mailboxes' pending messages, which every search tests one by one,
+// stay few. The indexer waits up to indexDelay for a chunk's worth to gather.
 const (
 	indexChunk = 128
 	indexDelay = 500 * time.Millisecond
@@ -66,14 +66,10 @@ type indexer struct {
 	hold  sync.RWMutex                  // tests write-lock it to keep blobs pending
 }
 
+// indexJob is a blob to index: its rowid, its ID (file name) and its text.
 type indexJob struct {
 	rowid int64
 	id    string
-	text  msgparse.SearchText
-}
-
-type pendingText struct {
-	rowid int64
 	text  msgparse.SearchText
 }
 
@@ -83,7 +79,7 @@ func textSize(t *msgparse.SearchText) int {
 
 // added records the texts of blobs that a committed transaction made pending and
 // wakes the indexer.
-func (ix *indexer) added(ps []pendingText) {
+func (ix *indexer) added(ps []indexJob) {
 	if len(ps) == 0 {
 		return
 	}
@@ -115,11 +111,13 @@ func (ix *indexer) ran() {
 	ix.mu.Unlock()
 }
 
-// unindex queues the fts rows of collected blobs for deletion.
+// unindex queues the fts rows of collected blobs for deletion (and forgets their
+// text, if they were collected before the indexer got to them).
 func (ix *indexer) unindex(rowids []int64) {
 	if len(rowids) == 0 {
 		return
 	}
+	ix.forget(rowids)
 	ix.mu.Lock()
 	ix.drops = append(ix.drops, rowids...)
 	ix.mu.Unlock()

@@ -161,6 +161,12 @@ func TestPendingIndexSurvivesRestartAndExpunge(t *testing.T) {
 	if n := pendingCount(t, s); n != 1 {
 		t.Fatalf("%d blobs pending after removing one of two, want 1", n)
 	}
+	s.ix.mu.Lock()
+	held := len(s.ix.texts)
+	s.ix.mu.Unlock()
+	if held != 1 {
+		t.Fatalf("%d texts held for the indexer after removing one of two pending messages, want 1", held)
+	}
 	// Close while the indexer is held: it may go on only once Close stopped it, so
 	// what is pending stays pending on disk.
 	go func() {
