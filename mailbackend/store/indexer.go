@@ -205,8 +205,9 @@ func (s *Store) runIndexer() {
 	}
 }
 
-// indexSome indexes up to indexChunk pending blobs in one transaction and returns
-// how many it took.
+// indexSome indexes up to indexChunk pending blobs (and deletes the rows of collected
+// ones) in one search.db transaction, then marks them indexed in yubin.db, and
+// returns how many it took.
 func (s *Store) indexSome() (int, error) {
 	s.ix.hold.RLock()
 	defer s.ix.hold.RUnlock()
@@ -233,16 +234,10 @@ func (s *Store) indexSome() (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	if len(jobs) == 0 {
-		if drops := s.ix.takeDrops(); len(drops) > 0 {
-			if err := s.writeIndex(ctx, nil, drops); err != nil {
-				s.ix.unindex(drops)
-				return 0, err
-			}
-		}
+	drops := s.ix.takeDrops()
+	if len(jobs) == 0 && len(drops) == 0 {
 		return 0, nil
 	}
-	// Texts are gathered (files parsed) before taking the write lock.
 	rowids := make([]int64, 0, len(jobs))
 	for i := range jobs {
 		j := &jobs[i]
@@ -265,10 +260,12 @@ func (s *Store) indexSome() (int, error) {
 	}
 	// First the rows in search.db (durable), then the state in yubin.db: the order
 	// search relies on (searchdb.go).
-	drops := s.ix.takeDrops()
 	if err := s.writeIndex(ctx, jobs, drops); err != nil {
 		s.ix.unindex(drops)
 		return 0, err
+	}
+	if len(jobs) == 0 {
+		return 0, nil
 	}
 	var gone []int64
 	err = s.update(ctx, func(w *wtx) error {
