@@ -110,16 +110,14 @@ func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchF
 
 // searchIndexed searches the indexed messages with UID >= from, todo of them at most.
 // The mailbox side is read in tx (yubin.db), the text side in search.db afterwards
-// (searchdb.go says why in that order). Few messages are tested one by one; more are
-// found through a MATCH, bounded to their blobs' rowids when they are few next to the
-// index (finding that range scans them, which is cheap only then); a needle too short
-// for a trigram is tested by SQLite over the mailbox's index rows.
+// (searchdb.go says why in that order). Few messages are tested one by one; for more,
+// search.db lists the matching blobs (a MATCH, or for a needle too short for a
+// trigram a substring test of every row), bounded to the rowid range of the
+// messages' blobs when they are few next to the index (finding that range scans
+// them, which is cheap only then), and the hits are mapped back to the mailbox.
 func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, from uint32, todo int64, whole bool) ([]uint32, error) {
 	if limit := scanMax; todo <= limit || (field != SearchText && field != SearchBody && todo <= 4*limit) {
 		return s.scanSearch(ctx, tx, mailboxID, field, text, from)
-	}
-	if utf8.RuneCountInString(text) < 3 {
-		return s.filterSearch(ctx, tx, mailboxID, field, text, from)
 	}
 	var lo, hi int64 = 0, math.MaxInt64
 	if whole {
@@ -136,11 +134,25 @@ func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 			return nil, err
 		}
 	}
-	match := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+	cols := allColumns
 	if col, ok := searchColumns[field]; ok {
-		match = col + " : " + match
+		cols = []string{col}
 	}
-	hits, err := s.indexRowids(ctx, `SELECT rowid FROM fts WHERE fts MATCH ? AND rowid BETWEEN ? AND ?`, match, lo, hi)
+	var q, arg string
+	if utf8.RuneCountInString(text) < 3 {
+		var conds []string
+		for _, c := range cols {
+			conds = append(conds, `instr(lower(`+c+`), lower(?3)) > 0`)
+		}
+		q, arg = `SELECT rowid FROM fts WHERE rowid BETWEEN ?1 AND ?2 AND (`+strings.Join(conds, " OR ")+`)`, text
+	} else {
+		arg = `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+		if len(cols) == 1 {
+			arg = cols[0] + " : " + arg
+		}
+		q = `SELECT rowid FROM fts WHERE fts MATCH ?3 AND rowid BETWEEN ?1 AND ?2`
+	}
+	hits, err := s.indexRowids(ctx, q, lo, hi, arg)
 	if err != nil || len(hits) == 0 {
 		return []uint32{}, err
 	}
@@ -186,29 +198,6 @@ func (s *Store) indexedMessages(ctx context.Context, tx *sql.Tx, mailboxID int64
 		uids, rowids = append(uids, u), append(rowids, r)
 	}
 	return uids, rowids, rows.Err()
-}
-
-// filterSearch tests every indexed message with UID >= fromUID in SQLite: for
-// needles shorter than a trigram, which the index cannot find.
-func (s *Store) filterSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, fromUID uint32) ([]uint32, error) {
-	uids, rowids, err := s.indexedMessages(ctx, tx, mailboxID, fromUID)
-	if err != nil || len(uids) == 0 {
-		return []uint32{}, err
-	}
-	cols := allColumns
-	if col, ok := searchColumns[field]; ok {
-		cols = []string{col}
-	}
-	var conds []string
-	for _, c := range cols {
-		conds = append(conds, `instr(lower(`+c+`), lower(?2)) > 0`)
-	}
-	hits, err := s.indexRowids(ctx, `SELECT rowid FROM fts WHERE rowid IN (SELECT value FROM json_each(?1))
-		AND (`+strings.Join(conds, " OR ")+`)`, rowidList(rowids), text)
-	if err != nil {
-		return nil, err
-	}
-	return uidsOf(uids, rowids, hits), nil
 }
 
 // uidsOf returns, in order, the uids whose rowid is among hits.

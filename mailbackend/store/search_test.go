@@ -43,20 +43,28 @@ func TestSearch(t *testing.T) {
 		{SearchText, `quote"d`, nil},
 		{SearchText, "zzzz", nil},
 	}
-	// Small mailboxes are scanned in Go, larger ones searched through the index:
-	// both must give the same answers.
+	// Mail not yet indexed is tested directly; indexed mail in small mailboxes is
+	// scanned in Go, in larger ones searched through search.db: all must give the
+	// same answers.
 	defer func(n int64) { scanMax = n }(scanMax)
-	for _, sm := range []int64{scanMax, -1} {
-		scanMax = sm
-		s.search = searchCache{}
-		for _, c := range cases {
-			got, err := s.Search(ctx, inbox.ID, c.field, c.text)
-			if err != nil {
-				t.Errorf("scanMax %d: Search(%d, %q): %v", sm, c.field, c.text, err)
-				continue
+	for _, state := range []string{"pending", "indexed"} {
+		if state == "indexed" {
+			if err := s.WaitIndexed(ctx); err != nil {
+				t.Fatal(err)
 			}
-			if !uidsEqual(got, c.want) {
-				t.Errorf("scanMax %d: Search(%d, %q) = %v, want %v", sm, c.field, c.text, got, c.want)
+		}
+		for _, sm := range []int64{scanMax, -1} {
+			scanMax = sm
+			s.search = searchCache{}
+			for _, c := range cases {
+				got, err := s.Search(ctx, inbox.ID, c.field, c.text)
+				if err != nil {
+					t.Errorf("%s, scanMax %d: Search(%d, %q): %v", state, sm, c.field, c.text, err)
+					continue
+				}
+				if !uidsEqual(got, c.want) {
+					t.Errorf("%s, scanMax %d: Search(%d, %q) = %v, want %v", state, sm, c.field, c.text, got, c.want)
+				}
 			}
 		}
 	}
@@ -85,15 +93,19 @@ func TestSearch(t *testing.T) {
 // from the result cache; every change to the mailbox must show in the next answer.
 func TestSearchFollowsEveryChange(t *testing.T) {
 	for _, sm := range []int64{scanMax, -1} {
-		t.Run(fmt.Sprint("scanMax=", sm), func(t *testing.T) {
-			defer func(n int64) { scanMax = n }(scanMax)
-			scanMax = sm
-			testSearchFollowsEveryChange(t)
-		})
+		for _, indexed := range []bool{false, true} {
+			t.Run(fmt.Sprint("scanMax=", sm, ",indexed=", indexed), func(t *testing.T) {
+				defer func(n int64) { scanMax = n }(scanMax)
+				scanMax = sm
+				testSearchFollowsEveryChange(t, indexed)
+			})
+		}
 	}
 }
 
-func testSearchFollowsEveryChange(t *testing.T) {
+// testSearchFollowsEveryChange runs the changes with new mail left pending, or
+// (indexed) with the indexer caught up before each search.
+func testSearchFollowsEveryChange(t *testing.T, indexed bool) {
 	ctx := context.Background()
 	s := openTest(t)
 	bob := addAccount(t, s, "bob@example.test")
@@ -104,6 +116,11 @@ func testSearchFollowsEveryChange(t *testing.T) {
 	}
 	check := func(mb int64, want []uint32, step string) {
 		t.Helper()
+		if indexed {
+			if err := s.WaitIndexed(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for i := 0; i < 2; i++ { // the second answer comes from the cache
 			got, err := s.Search(ctx, mb, SearchSubject, "invoice")
 			if err != nil || !uidsEqual(got, want) {
