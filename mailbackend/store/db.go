@@ -257,7 +257,7 @@ func Open(dataDir string) (*Store, error) {
 	s.rdb.SetMaxIdleConns(8)
 	s.rdb.SetConnMaxIdleTime(0)
 	s.rdb.SetConnMaxLifetime(0)
-	if err := s.openSearchDB(); err != nil {
+	if err := s.openSearchDB(exclusive); err != nil {
 		s.closeDBs()
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -355,5 +356,43 @@ func TestUpgradeFromSchema2(t *testing.T) {
 	d := mustDeliver(t, s, testMessage("a@example.org", "new", "請求書 three"), Recipient{AccountID: bob.ID})
 	if d[0].UID != 3 {
 		t.Fatalf("UID after upgrade = %d", d[0].UID)
+	}
+}
+
+// A search.db that is not a database (disk trouble, a stray copy) does not keep the
+// spool from opening: it is set aside and the index rebuilt from the messages.
+func TestUnreadableSearchDBIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := addAccount(t, s, "bob@example.test")
+	inbox := mustMailbox(t, s, bob.ID, "INBOX")
+	mustDeliver(t, s, testMessage("a@example.org", "打ち合わせ", "x"), Recipient{AccountID: bob.ID})
+	if err := s.WaitIndexed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	os.Remove(filepath.Join(dir, "search.db-wal"))
+	os.Remove(filepath.Join(dir, "search.db-shm"))
+	if err := os.WriteFile(filepath.Join(dir, "search.db"), bytes.Repeat([]byte("not sqlite "), 1000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatalf("Open with an unreadable search.db: %v", err)
+	}
+	defer s.Close()
+	if aside, _ := filepath.Glob(filepath.Join(dir, "search.db.broken-*")); len(aside) == 0 {
+		t.Error("the unreadable search.db was not kept aside")
+	}
+	checkSearches(t, s, inbox.ID, "reopened", []searchCase{{SearchSubject, "打ち合わせ", []uint32{1}}})
+	if err := s.WaitIndexed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := ftsRows(t, s); n != 1 {
+		t.Fatalf("rebuilt index has %d rows, want 1", n)
 	}
 }

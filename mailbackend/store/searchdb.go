@@ -4,8 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The full-text index lives in its own SQLite file, data_dir/search.db, next to the
@@ -39,9 +47,49 @@ var searchSchema = []string{
 	`INSERT INTO fts(fts, rank) VALUES ('automerge', 16)`,
 }
 
-// openSearchDB opens data_dir/search.db: one write connection (the indexer's) and a
-// pool of readers.
-func (s *Store) openSearchDB() error {
+// openSearchDB opens data_dir/search.db. An unreadable one (not a database, or
+// corrupt) must not keep the mail server from starting: when this process has the
+// spool to itself (alone), it is set aside and an empty index made, which
+// reconcileIndex then has rebuilt.
+func (s *Store) openSearchDB(alone bool) error {
+	err := s.openSearchFile()
+	if err == nil || !alone || !isCorrupt(err) {
+		return err
+	}
+	return s.replaceSearchDB(err)
+}
+
+// replaceSearchDB sets an unreadable search.db aside (for a post-mortem) and opens a
+// new, empty one.
+func (s *Store) replaceSearchDB(cause error) error {
+	s.closeSearchDB()
+	aside := fmt.Sprintf("search.db.broken-%d", time.Now().Unix())
+	slog.Warn("store: search index unreadable; set aside and rebuilt from the messages", "err", cause, "moved_to", aside)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		from := filepath.Join(s.dataDir, "search.db"+suffix)
+		if err := os.Rename(from, filepath.Join(s.dataDir, aside+suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("set aside broken search index: %w", err)
+		}
+	}
+	return s.openSearchFile()
+}
+
+// isCorrupt reports SQLite's "not a database" and "database disk image is malformed".
+func isCorrupt(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return true
+	}
+	return false
+}
+
+// openSearchFile opens data_dir/search.db: one write connection (the indexer's) and
+// a pool of readers.
+func (s *Store) openSearchFile() error {
 	path := filepath.Join(s.dataDir, "search.db")
 	var err error
 	if s.idb, err = sql.Open("sqlite", dsn(path, roleWrite)); err != nil {
@@ -78,16 +126,30 @@ func (s *Store) openSearchDB() error {
 func (s *Store) closeSearchDB() {
 	if s.irdb != nil {
 		s.irdb.Close()
+		s.irdb = nil
 	}
 	if s.idb != nil {
 		s.idb.Close()
+		s.idb = nil
 	}
 }
 
 // reconcileIndex runs at Open when no other process uses the spool: it removes fts
 // rows that no idxDone blob has (collected blobs whose rows a crash left behind) and
-// marks pending every idxDone blob without a row (search.db lost or replaced).
+// marks pending every idxDone blob without a row (search.db lost or replaced). A
+// search.db found corrupt on the way is replaced, as in openSearchDB.
 func (s *Store) reconcileIndex() error {
+	err := s.reconcile()
+	if err == nil || !isCorrupt(err) {
+		return err
+	}
+	if err := s.replaceSearchDB(err); err != nil {
+		return err
+	}
+	return s.reconcile()
+}
+
+func (s *Store) reconcile() error {
 	ctx := context.Background()
 	inIndex := map[int64]bool{}
 	rows, err := s.idb.QueryContext(ctx, `SELECT rowid FROM fts`)
