@@ -152,7 +152,7 @@ func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 		}
 		q = `SELECT rowid FROM fts WHERE fts MATCH ?3 AND rowid BETWEEN ?1 AND ?2`
 	}
-	hits, err := s.indexRowids(ctx, q, lo, hi, arg)
+	hits, err := queryRowids(ctx, s.irdb, q, lo, hi, arg)
 	if err != nil || len(hits) == 0 {
 		return []uint32{}, err
 	}
@@ -161,24 +161,6 @@ func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 		return nil, err
 	}
 	return scanUIDs(rows)
-}
-
-// indexRowids runs a query on search.db that returns blob rowids.
-func (s *Store) indexRowids(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := s.irdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var r int64
-		if err := rows.Scan(&r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // indexedMessages lists the indexed messages of a mailbox with UID >= fromUID, in

@@ -151,50 +151,32 @@ func (s *Store) reconcileIndex() error {
 
 func (s *Store) reconcile() error {
 	ctx := context.Background()
-	inIndex := map[int64]bool{}
-	rows, err := s.idb.QueryContext(ctx, `SELECT rowid FROM fts`)
+	inIndex, err := queryRowids(ctx, s.idb, `SELECT rowid FROM fts`)
 	if err != nil {
 		return fmt.Errorf("reconcile search index: %w", err)
 	}
-	for rows.Next() {
-		var r int64
-		if err := rows.Scan(&r); err != nil {
-			rows.Close()
-			return fmt.Errorf("reconcile search index: %w", err)
-		}
-		inIndex[r] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	done, err := queryRowids(ctx, s.wdb, `SELECT rowid FROM blobs WHERE indexed = 1`)
+	if err != nil {
 		return fmt.Errorf("reconcile search index: %w", err)
+	}
+	stale := map[int64]bool{}
+	for _, r := range inIndex {
+		stale[r] = true
 	}
 	var unindexed []int64
-	rows, err = s.wdb.QueryContext(ctx, `SELECT rowid FROM blobs WHERE indexed = 1`)
-	if err != nil {
-		return fmt.Errorf("reconcile search index: %w", err)
-	}
-	for rows.Next() {
-		var r int64
-		if err := rows.Scan(&r); err != nil {
-			rows.Close()
-			return fmt.Errorf("reconcile search index: %w", err)
-		}
-		if inIndex[r] {
-			delete(inIndex, r)
+	for _, r := range done {
+		if stale[r] {
+			delete(stale, r)
 		} else {
 			unindexed = append(unindexed, r)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reconcile search index: %w", err)
-	}
-	if len(inIndex) > 0 {
-		stale := make([]int64, 0, len(inIndex))
-		for r := range inIndex {
-			stale = append(stale, r)
+	if len(stale) > 0 {
+		rowids := make([]int64, 0, len(stale))
+		for r := range stale {
+			rowids = append(rowids, r)
 		}
-		if _, err := s.idb.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(stale)); err != nil {
+		if _, err := s.idb.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(rowids)); err != nil {
 			return fmt.Errorf("reconcile search index: %w", err)
 		}
 	}
@@ -204,6 +186,24 @@ func (s *Store) reconcile() error {
 		}
 	}
 	return nil
+}
+
+// queryRowids runs a query that returns one column of rowids.
+func queryRowids(ctx context.Context, db *sql.DB, q string, args ...any) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // rowidList encodes rowids as a JSON array, for json_each: how a list of rows found
