@@ -10,7 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	gocharset "github.com/emersion/go-message/charset"
 
-	"github.com/yubinmail/yubin/mailbackend/msgparse"
+	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -19,7 +19,7 @@ import (
 type cachedMeta struct {
 	env  *imap.Envelope
 	bs   imap.BodyStructure
-	root *msgparse.Part
+	root *mailformat.Part
 }
 
 // metaCache is a bounded map; on overflow it drops arbitrary entries (Go's map
@@ -59,12 +59,12 @@ func (c *metaCache) put(blobID string, m *cachedMeta) {
 func metaFor(m *store.Message) *cachedMeta {
 	root := m.Structure
 	if root == nil {
-		root = &msgparse.Part{Type: "text", Subtype: "plain", Size: m.Size, End: m.Size}
+		root = &mailformat.Part{Type: "text", Subtype: "plain", Size: m.Size, End: m.Size}
 	}
 	return &cachedMeta{env: toEnvelope(m.Envelope, charsetOf(root)), bs: toBodyStructure(root), root: root}
 }
 
-func charsetOf(p *msgparse.Part) string {
+func charsetOf(p *mailformat.Part) string {
 	for p != nil {
 		for _, prm := range p.Params {
 			if strings.EqualFold(prm.Name, "charset") {
@@ -87,7 +87,7 @@ func charsetOf(p *msgparse.Part) string {
 // Raw 8-bit text in a legacy charset (Shift_JIS, EUC-JP headers that some Japanese
 // mailers send unencoded) would be labelled utf-8 wrongly, so we decode it first
 // using the message's charset.
-func toEnvelope(e *msgparse.Envelope, charset string) *imap.Envelope {
+func toEnvelope(e *mailformat.Envelope, charset string) *imap.Envelope {
 	if e == nil {
 		return &imap.Envelope{}
 	}
@@ -106,7 +106,7 @@ func toEnvelope(e *msgparse.Envelope, charset string) *imap.Envelope {
 	return out
 }
 
-func toAddresses(in []msgparse.Address, charset string) []imap.Address {
+func toAddresses(in []mailformat.Address, charset string) []imap.Address {
 	if len(in) == 0 {
 		return nil
 	}
@@ -189,8 +189,8 @@ var emptyText = &imap.BodyStructureSinglePart{
 	Encoding: "7bit", Text: &imap.BodyStructureText{}, Extended: &imap.BodyStructureSinglePartExt{},
 }
 
-// toBodyStructure converts msgparse's tree to imap.BodyStructure with extension data.
-func toBodyStructure(p *msgparse.Part) imap.BodyStructure {
+// toBodyStructure converts mailformat's tree to imap.BodyStructure with extension data.
+func toBodyStructure(p *mailformat.Part) imap.BodyStructure {
 	typ, sub := strings.ToLower(p.Type), strings.ToLower(p.Subtype)
 	if typ == "" {
 		typ, sub = "text", "plain"
@@ -253,7 +253,7 @@ func toBodyStructure(p *msgparse.Part) imap.BodyStructure {
 	return sp
 }
 
-func params(in []msgparse.Param) map[string]string {
+func params(in []mailformat.Param) map[string]string {
 	if len(in) == 0 {
 		return nil
 	}
@@ -264,7 +264,7 @@ func params(in []msgparse.Param) map[string]string {
 	return m
 }
 
-func disposition(p *msgparse.Part) *imap.BodyStructureDisposition {
+func disposition(p *mailformat.Part) *imap.BodyStructureDisposition {
 	if p.Disposition == "" {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // Fetch answers FETCH (RFC 9051 section 6.4.5) from stored metadata; body sections
-// are read from the blob at the offsets msgparse recorded at delivery.
+// are read from the blob at the offsets mailformat recorded at delivery.
 func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
 	sel := sess.sel
 	idxs, err := sel.resolve(numSet)

@@ -10,14 +10,14 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
-	"github.com/yubinmail/yubin/mailbackend/msgparse"
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
-type rootPart = msgparse.Part
+type rootPart = mailformat.Part
 
-func isMultipart(p *msgparse.Part) bool { return strings.EqualFold(p.Type, "multipart") }
+func isMultipart(p *mailformat.Part) bool { return strings.EqualFold(p.Type, "multipart") }
 
-func isMessagePart(p *msgparse.Part) bool {
+func isMessagePart(p *mailformat.Part) bool {
 	return strings.EqualFold(p.Type, "message") &&
 		(strings.EqualFold(p.Subtype, "rfc822") || strings.EqualFold(p.Subtype, "global"))
 }
@@ -25,7 +25,7 @@ func isMessagePart(p *msgparse.Part) bool {
 // locate finds the part a section path names (RFC 9051 section 6.4.5): each number
 // picks a child of a multipart; a non-multipart body has only part 1; below a
 // message/rfc822 part the numbers address the encapsulated message's parts.
-func locate(root *msgparse.Part, path []int) *msgparse.Part {
+func locate(root *mailformat.Part, path []int) *mailformat.Part {
 	cur := root
 	for i, n := range path {
 		c := cur
@@ -57,7 +57,7 @@ func locate(root *msgparse.Part, path []int) *msgparse.Part {
 
 // sectionRange returns the byte range of a section in the message. A section naming a
 // part that does not exist is empty, as Dovecot answers it.
-func sectionRange(root *msgparse.Part, path []int, spec imap.PartSpecifier) (start, end int64, err error) {
+func sectionRange(root *mailformat.Part, path []int, spec imap.PartSpecifier) (start, end int64, err error) {
 	if len(path) == 0 {
 		switch spec {
 		case imap.PartSpecifierNone:
@@ -137,7 +137,7 @@ func filterHeader(h []byte, fields, not []string) []byte {
 
 // binarySection returns a part's content with its Content-Transfer-Encoding undone
 // (RFC 3516). An encoding we cannot undo is NO [UNKNOWN-CTE].
-func binarySection(blob *os.File, root *msgparse.Part, path []int) ([]byte, error) {
+func binarySection(blob *os.File, root *mailformat.Part, path []int) ([]byte, error) {
 	if len(path) == 0 {
 		return readRange(blob, 0, root.End)
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/yubinmail/yubin/mailbackend/msgparse"
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
 // Errors callers branch on. Wrapped errors keep these as their cause.
@@ -106,8 +106,8 @@ type Message struct {
 	Size           int64
 	BlobID         string // content address; open with Store.OpenBlob
 	HasAttachments bool
-	Envelope       *msgparse.Envelope
-	Structure      *msgparse.Part
+	Envelope       *mailformat.Envelope
+	Structure      *mailformat.Part
 }
 
 // FetchOptions says which stored parts of the metadata to load.

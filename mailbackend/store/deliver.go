@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/yubinmail/yubin/mailbackend/msgparse"
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
 // Deliveries and appends are group-committed (durability protocol in blobs.go): each
@@ -44,7 +44,7 @@ type commitReq struct {
 	envelope  []byte
 	structure []byte
 	hasAtt    bool
-	text      msgparse.SearchText
+	text      mailformat.SearchText
 	targets   []target
 	needSync  bool // the blob file was written without fsync: syncBatch must cover it
 
@@ -83,16 +83,16 @@ func (s *Store) prepare(raw []byte) (*commitReq, error) {
 	return r, nil
 }
 
-// safeParse is msgparse.Parse with its panics turned into errors: a parser bug on one
+// safeParse is mailformat.Parse with its panics turned into errors: a parser bug on one
 // odd message must not take the server down; the message is still stored.
-func safeParse(raw []byte) (p *msgparse.Parsed, err error) {
+func safeParse(raw []byte) (p *mailformat.Parsed, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			slog.Error("store: msgparse panicked", "panic", v)
-			p, err = nil, fmt.Errorf("msgparse panic: %v", v)
+			slog.Error("store: mailformat panicked", "panic", v)
+			p, err = nil, fmt.Errorf("mailformat panic: %v", v)
 		}
 	}()
-	return msgparse.Parse(raw)
+	return mailformat.Parse(raw)
 }
 
 // submit hands r to the committer and waits for its answer.
@@ -367,7 +367,7 @@ func nullBytes(b []byte) any {
 // between, and another request may have written it again without fsync (pending,
 // not yet synced); the check runs while the write lock is held, so a durable rewrite
 // then is enough.
-func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *msgparse.SearchText) error {
+func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *mailformat.SearchText) error {
 	if fi, err := os.Stat(s.blobPath(id)); err != nil || fi.Size() != int64(len(raw)) || s.pending.has(id) {
 		if err := s.writeBlobFile(id, raw); err != nil {
 			return err

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/yubinmail/yubin/mailbackend/msgparse"
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
 // UIDs lists every UID in a mailbox, ascending (a session's sequence map).
@@ -74,13 +74,13 @@ func scanMessage(rows *sql.Rows, opts FetchOptions) (Message, error) {
 	m.Flags = splitFlags(flags)
 	m.InternalDate = time.Unix(date, 0).In(time.FixedZone("", int(off)))
 	if len(env) > 0 {
-		m.Envelope = new(msgparse.Envelope)
+		m.Envelope = new(mailformat.Envelope)
 		if err := json.Unmarshal(env, m.Envelope); err != nil {
 			return m, fmt.Errorf("decode envelope of uid %d: %w", m.UID, err)
 		}
 	}
 	if len(st) > 0 {
-		m.Structure = new(msgparse.Part)
+		m.Structure = new(mailformat.Part)
 		if err := json.Unmarshal(st, m.Structure); err != nil {
 			return m, fmt.Errorf("decode structure of uid %d: %w", m.UID, err)
 		}

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/yubinmail/yubin/mailbackend/msgparse"
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
 // The full-text index is filled in the background, not in the delivery transaction.
@@ -57,23 +57,23 @@ const maxPendingText = 32 << 20
 
 type indexer struct {
 	mu    sync.Mutex
-	texts map[int64]msgparse.SearchText // by blob rowid
-	size  int                           // bytes of text in texts
-	drops []int64                       // rowids of collected blobs, for writeIndex
-	fresh int                           // blobs added since the indexer last ran
-	hurry bool                          // someone waits (WaitIndexed): skip indexDelay
-	wake  chan struct{}                 // capacity 1: there is work
-	hold  sync.RWMutex                  // tests write-lock it to keep blobs pending
+	texts map[int64]mailformat.SearchText // by blob rowid
+	size  int                             // bytes of text in texts
+	drops []int64                         // rowids of collected blobs, for writeIndex
+	fresh int                             // blobs added since the indexer last ran
+	hurry bool                            // someone waits (WaitIndexed): skip indexDelay
+	wake  chan struct{}                   // capacity 1: there is work
+	hold  sync.RWMutex                    // tests write-lock it to keep blobs pending
 }
 
 // indexJob is a blob to index: its rowid, its ID (file name) and its text.
 type indexJob struct {
 	rowid int64
 	id    string
-	text  msgparse.SearchText
+	text  mailformat.SearchText
 }
 
-func textSize(t *msgparse.SearchText) int {
+func textSize(t *mailformat.SearchText) int {
 	return len(t.Subject) + len(t.From) + len(t.To) + len(t.Cc) + len(t.Bcc) + len(t.Body)
 }
 
@@ -85,7 +85,7 @@ func (ix *indexer) added(ps []indexJob) {
 	}
 	ix.mu.Lock()
 	if ix.texts == nil {
-		ix.texts = map[int64]msgparse.SearchText{}
+		ix.texts = map[int64]mailformat.SearchText{}
 	}
 	ix.fresh += len(ps)
 	for _, p := range ps {
@@ -140,7 +140,7 @@ func (ix *indexer) poke() {
 }
 
 // text returns the in-memory text of a pending blob, if held.
-func (ix *indexer) text(rowid int64) (msgparse.SearchText, bool) {
+func (ix *indexer) text(rowid int64) (mailformat.SearchText, bool) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	t, ok := ix.texts[rowid]
@@ -329,10 +329,10 @@ func (s *Store) writeIndex(ctx context.Context, jobs []indexJob, drops []int64) 
 }
 
 // blobText parses a stored blob again for its searchable text.
-func (s *Store) blobText(id string) (msgparse.SearchText, error) {
+func (s *Store) blobText(id string) (mailformat.SearchText, error) {
 	raw, err := os.ReadFile(s.blobPath(id))
 	if err != nil {
-		return msgparse.SearchText{}, fmt.Errorf("read blob %s: %w", id, err)
+		return mailformat.SearchText{}, fmt.Errorf("read blob %s: %w", id, err)
 	}
 	p, err := safeParse(raw)
 	return searchText(raw, p, err), nil
@@ -340,13 +340,13 @@ func (s *Store) blobText(id string) (msgparse.SearchText, error) {
 
 // searchText is what the index holds for a message: the parsed text, or for bytes
 // that do not parse as a message, the start of the bytes themselves.
-func searchText(raw []byte, p *msgparse.Parsed, parseErr error) msgparse.SearchText {
+func searchText(raw []byte, p *mailformat.Parsed, parseErr error) mailformat.SearchText {
 	if parseErr != nil || p == nil {
 		body := raw
 		if len(body) > 64<<10 {
 			body = body[:64<<10]
 		}
-		return msgparse.SearchText{Body: string(body)}
+		return mailformat.SearchText{Body: string(body)}
 	}
 	return p.Text
 }

@@ -12,7 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/yubinmail/yubin/mailbackend/msgparse"
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
 // The full-text index is an FTS5 table with the trigram tokenizer: every 3-character
@@ -252,7 +252,7 @@ func (s *Store) searchPending(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 }
 
 // fieldTexts are the parts of t that a search of field looks in (the fts columns).
-func fieldTexts(t *msgparse.SearchText, field SearchField) []string {
+func fieldTexts(t *mailformat.SearchText, field SearchField) []string {
 	switch field {
 	case SearchSubject:
 		return []string{t.Subject}

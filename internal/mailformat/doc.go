@@ -1,7 +1,9 @@
-// Package msgparse turns a raw RFC 5322 message into what the spool stores once at
+// Package mailformat is the one mail-format core of yubin, shared by the mail server and
+// the webmail. It turns a raw RFC 5322 message into what the spool stores once at
 // delivery: the IMAP envelope, the IMAP body structure with the byte offsets of every
 // part (so section fetches seek into the blob instead of re-parsing it), and the
-// decoded text that the full-text index holds.
+// decoded text that the full-text index holds. The webmail decodes what people read with
+// the same code, so what search finds is what the message page shows.
 //
 // It owns:
 //   - the MIME structure scanner (RFC 2045/2046): boundaries, nesting, message/rfc822,
@@ -12,8 +14,9 @@
 //     base64 and quoted-printable, charsets (with the Microsoft ISO-2022-JP variants
 //     that real Japanese mail carries), HTML to text.
 //
-// It is pure: no I/O, no store, no protocol, no logging. It must never fail or panic on
+// It is pure: no I/O, no store, no protocol, no logging, and it imports neither web/ nor
+// mailbackend/ (internal/ is shared by both; see DESIGN.md "Layout"). It must never fail or panic on
 // malformed mail — it describes what is there the way RFC 9051 and Dovecot do — and
 // must never change the message bytes: every string in Envelope and Part is raw header
 // text (unfolded), so the IMAP server can return exactly what the message says.
-package msgparse
+package mailformat

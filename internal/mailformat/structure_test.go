@@ -1,4 +1,4 @@
-package msgparse
+package mailformat
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package msgparse
+package mailformat
 
 // buildEnvelope fills the IMAP ENVELOPE (RFC 9051 section 7.5.2) from header fields.
 // The first occurrence of each field counts. Values are unfolded and kept raw.

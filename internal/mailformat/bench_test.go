@@ -1,4 +1,4 @@
-package msgparse
+package mailformat
 
 import (
 	"strings"
@@ -34,7 +34,7 @@ func benchMessage() []byte {
 }
 
 // BenchmarkParse measures one delivery-time parse of a 4 KiB message
-// (go test ./mailbackend/msgparse -run - -bench Parse -benchmem -count 5).
+// (go test ./internal/mailformat -run - -bench Parse -benchmem -count 5).
 func BenchmarkParse(b *testing.B) {
 	raw := benchMessage()
 	b.SetBytes(int64(len(raw)))

@@ -1,4 +1,4 @@
-package msgparse
+package mailformat
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ const (
 // reserved for input that is not a message at all (empty).
 func Parse(raw []byte) (*Parsed, error) {
 	if len(raw) == 0 {
-		return nil, errors.New("msgparse: empty message")
+		return nil, errors.New("mailformat: empty message")
 	}
 	p := &parser{raw: raw, fields: make([]field, 0, 32)}
 	env, root, _, _, _ := p.message(0, 0)
