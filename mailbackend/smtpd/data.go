@@ -39,7 +39,7 @@ func (s *session) Data(r io.Reader) error {
 
 	msg := raw.data
 	if s.submission() && s.account != nil {
-		if err := s.checkHeaderFrom(msg); err != nil {
+		if err := s.checkAuthorHeaders(msg); err != nil {
 			return s.fail("data", err)
 		}
 	}
@@ -324,36 +324,72 @@ func randomID(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// checkHeaderFrom refuses a submitted message whose From header names an address the
-// authenticated user may not send as, as MAIL FROM is checked: recipients see the
-// header, not the envelope, so an office member could otherwise write as the boss.
-// Every From field and every address in it counts; a From that cannot be parsed is
-// refused too, since mail programs display such headers leniently. A message
-// without From passes (it names nobody).
-func (s *session) checkHeaderFrom(msg []byte) error {
+// authorFields are the header fields that name who wrote or sent a message (RFC 5322
+// sections 3.6.2 and 3.6.6). Recipients' mail programs show any of them as the
+// author, so on submission each must name the authenticated user, as MAIL FROM must.
+var authorFields = map[string]*replyError{
+	"from":          errHeaderFromNotOwned,
+	"sender":        errHeaderSenderNotOwned,
+	"resent-from":   errHeaderResentFromNotOwned,
+	"resent-sender": errHeaderResentSenderNotOwned,
+}
+
+// checkAuthorHeaders refuses a submitted message whose From, Sender, Resent-From or
+// Resent-Sender header names an address the authenticated user may not send as:
+// recipients see the header, not the envelope, so an office member could otherwise
+// write as the boss. Every such field and every address in it counts; a field that
+// cannot be parsed is refused too, since mail programs display such headers
+// leniently. A display name that spells another address ("bob@example.test"
+// <alice@example.test>) is refused as well: many mail programs show only the name.
+// A message without these fields passes (it names nobody).
+func (s *session) checkAuthorHeaders(msg []byte) error {
 	// Only the addresses matter: display names in any charset (ISO-2022-JP is the
-	// usual one here) are left undecoded rather than failing the parse.
+	// usual one here) are left undecoded rather than failing the parse; UTF-8 and
+	// ASCII encoded-words are decoded, so an address hidden in one is still seen.
 	parser := mail.AddressParser{WordDecoder: &mime.WordDecoder{
 		CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
 	}}
 	var refused error
 	eachHeaderField(msg, func(name, value string) {
-		if name != "from" || refused != nil {
+		notOwned, ok := authorFields[name]
+		if !ok || refused != nil {
 			return
 		}
 		addrs, err := parser.ParseList(value)
 		if err != nil || len(addrs) == 0 {
-			s.log.Warn("smtp message refused: unreadable From header", "account", s.account.Address, "from", value)
-			refused = errHeaderFromNotOwned
+			s.log.Warn("smtp message refused: unreadable author header", "account", s.account.Address, "field", name, "value", value)
+			refused = notOwned
 			return
 		}
 		for _, a := range addrs {
 			if !s.owns(a.Address) {
-				s.log.Warn("smtp message refused: From header not the user's", "account", s.account.Address, "from", a.Address)
-				refused = errHeaderFromNotOwned
+				s.log.Warn("smtp message refused: author header not the user's", "account", s.account.Address, "field", name, "address", a.Address)
+				refused = notOwned
+				return
+			}
+			if other := s.foreignAddressIn(a.Name); other != "" {
+				s.log.Warn("smtp message refused: display name spells another address", "account", s.account.Address, "field", name, "name", other)
+				refused = errDisplayNameAddress
 				return
 			}
 		}
 	})
 	return refused
+}
+
+// foreignAddressIn returns the first address-like word of a display name that is
+// not one of the user's addresses, or "" when there is none. A word is address-like
+// when it has text on both sides of an "@"; punctuation around it (quotes,
+// brackets, parentheses, commas) is not part of it.
+func (s *session) foreignAddressIn(name string) string {
+	words := strings.FieldsFunc(name, func(r rune) bool {
+		return r == ' ' || r == '\t' || strings.ContainsRune(`"'<>()[],;:`, r)
+	})
+	for _, w := range words {
+		local, domain, ok := strings.Cut(w, "@")
+		if ok && local != "" && domain != "" && !s.owns(w) {
+			return w
+		}
+	}
+	return ""
 }

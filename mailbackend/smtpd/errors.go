@@ -53,6 +53,14 @@ var (
 	// The message's From header names someone the user may not send as (or cannot
 	// be read): what recipients see as the author is what authentication vouches for.
 	errHeaderFromNotOwned = newReply(553, 5, 7, 1, "From header address not owned by the authenticated user")
+	// The same for the other fields mail programs show as the author (RFC 5322
+	// sections 3.6.2 and 3.6.6): Sender, Resent-From, Resent-Sender.
+	errHeaderSenderNotOwned       = newReply(553, 5, 7, 1, "Sender header address not owned by the authenticated user")
+	errHeaderResentFromNotOwned   = newReply(553, 5, 7, 1, "Resent-From header address not owned by the authenticated user")
+	errHeaderResentSenderNotOwned = newReply(553, 5, 7, 1, "Resent-Sender header address not owned by the authenticated user")
+	// A display name that is itself another address ("bob@example.test" <alice@…>):
+	// many mail programs show only the name, so it forges the author as well.
+	errDisplayNameAddress = newReply(553, 5, 7, 1, "Display name looks like an address not owned by the authenticated user")
 	errNullSender         = newReply(553, 5, 7, 1, "Null sender not allowed on submission")
 	errBadAddress         = newReply(553, 5, 1, 3, "Bad address syntax")
 	errBadSender          = newReply(553, 5, 1, 7, "Bad sender address syntax")

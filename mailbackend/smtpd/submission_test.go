@@ -322,3 +322,54 @@ func TestSubmissionHeaderFromMustBeTheUsers(t *testing.T) {
 		t.Error("a folded forged From was accepted")
 	}
 }
+
+// Sender, Resent-From and Resent-Sender are shown as the author too, so they follow
+// From's rule; and a display name that spells another address is refused even when
+// the address behind it is the user's, since many mail programs show only the name.
+func TestSubmissionAuthorFieldsAndDisplayNames(t *testing.T) {
+	e := newTestEnv(t, nil, 0)
+	c, err := smtp.DialTLS(e.subs, e.clientTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(sasl.NewPlainClient("", "alice@example.test", "alice-secret")); err != nil {
+		t.Fatalf("AUTH PLAIN: %v", err)
+	}
+	for _, tc := range []struct {
+		header string // extra header fields, each ending in CRLF
+		ok     bool
+		text   string // a word the refusal must name
+	}{
+		{"Sender: alice@example.test\r\n", true, ""},
+		{"Sender: Sales <sales@example.test>\r\n", true, ""},
+		{"Resent-From: alice@example.test\r\nResent-Sender: alice@example.test\r\n", true, ""},
+		{"From: \"Alice (alice@example.test)\" <alice@example.test>\r\n", true, ""},
+		{"From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <alice@example.test>\r\n", true, ""},
+		{"Sender: bob@example.test\r\n", false, "Sender"},
+		{"Sender: Bob\r\n <bob@example.test>\r\n", false, "Sender"},
+		{"Sender: alice@example.test\r\nSender: bob@example.test\r\n", false, "Sender"},
+		{"Resent-From: bob@example.test\r\n", false, "Resent-From"},
+		{"Resent-Sender: Bob <bob@example.test>\r\n", false, "Resent-Sender"},
+		{"Resent-Sender: <<<junk\r\n", false, "Resent-Sender"},
+		{"From: \"bob@example.test\" <alice@example.test>\r\n", false, "Display name"},
+		{"Sender: \"Bob <bob@example.test>\" <alice@example.test>\r\n", false, "Display name"},
+		{"From: =?UTF-8?Q?bob=40example.test?= <alice@example.test>\r\n", false, "Display name"},
+		{"Resent-From: \"ceo@example.test via\" <alice@example.test>\r\n", false, "Display name"},
+	} {
+		msg := tc.header + "To: bob@example.test\r\nSubject: author check\r\n\r\nbody\r\n"
+		before := len(e.inbox("bob@example.test"))
+		err := sendWith(t, c, "alice@example.test", []string{"bob@example.test"}, msg)
+		delivered := len(e.inbox("bob@example.test")) - before
+		if tc.ok {
+			if err != nil || delivered != 1 {
+				t.Errorf("%q refused (%v), delivered %d", tc.header, err, delivered)
+			}
+			continue
+		}
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) || se.Code != 553 || delivered != 0 || !strings.Contains(se.Message, tc.text) {
+			t.Errorf("%q: got %v and %d delivered, want 553 naming %q and nothing delivered", tc.header, err, delivered, tc.text)
+		}
+	}
+}
