@@ -67,14 +67,16 @@ func (q *Queue) attempt(ctx context.Context, item *store.QueueItem, domain strin
 	host, tlsInfo := "", ""
 	for _, t := range ts {
 		host = t.name
+		// A host that advertised STARTTLS and then failed the handshake is not
+		// retried in plaintext: an attacker on the path can break any handshake, so
+		// falling back would hand them the message (a downgrade). sendTo reports it
+		// as a temporary host failure; the next host, or the next attempt, may do
+		// better. Only a host that never offered STARTTLS gets plaintext (RFC 3207
+		// section 4.1 allows it; RFC 7435's fallback is exactly what is refused here).
 		res, err := q.sendTo(ctx, t, job, &tlsInfo)
 		var he *hostError
 		if errors.As(err, &he) && he.tlsErr {
-			// RFC 7435: a failed opportunistic handshake falls back to plaintext.
-			q.log.Warn("queue: STARTTLS failed, retrying without TLS", "id", item.ID, "host", t.name, "addr", t.addr, "error", he.diag)
-			nj := job
-			nj.noTLS = true
-			res, err = q.sendTo(ctx, t, nj, &tlsInfo)
+			q.log.Warn("queue: STARTTLS advertised but failed; not falling back to plaintext", "id", item.ID, "host", t.name, "addr", t.addr, "error", he.diag)
 		}
 		if err == nil {
 			return res, host, tlsInfo

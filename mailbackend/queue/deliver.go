@@ -41,7 +41,7 @@ type hostError struct {
 	status string
 	diag   string
 	perm   bool
-	tlsErr bool // the TLS handshake failed: the same host may work in plaintext
+	tlsErr bool // the TLS handshake after STARTTLS failed (logged as a refused downgrade)
 }
 
 func (e *hostError) Error() string { return e.host + ": " + e.diag }
@@ -59,7 +59,6 @@ type sendJob struct {
 	rcpts  []string
 	blobID string
 	size   int64
-	noTLS  bool // skip STARTTLS (fallback after a failed handshake, RFC 7435)
 }
 
 // greetedConn replays a synthetic greeting before the real stream. go-smtp's client
@@ -174,15 +173,17 @@ func (q *Queue) sendTo(ctx context.Context, t target, job sendJob, tlsInfo *stri
 		}
 		_, offersTLS := exts["STARTTLS"]
 		switch {
-		case offersTLS && !job.noTLS:
+		case offersTLS:
 			if err := startTLS(conn, br); err != nil {
 				return nil, herr("4.7.0", err.Error(), false)
 			}
 			tc := tls.Client(conn, q.tlsConfig(t, &verified))
 			conn.SetDeadline(time.Now().Add(commandTimeout))
 			if err := tc.HandshakeContext(ctx); err != nil {
-				he := herr("4.7.0", "TLS handshake with "+t.addr+": "+err.Error(), false)
-				he.tlsErr = !t.smarthost
+				// RFC 3463 4.7.0: temporary; the message waits rather than going
+				// out in the clear (see attempt).
+				he := herr("4.7.0", "TLS handshake with "+t.addr+" failed after STARTTLS was advertised; not sending in plaintext: "+err.Error(), false)
+				he.tlsErr = true
 				return nil, he
 			}
 			conn.SetDeadline(time.Time{})

@@ -10,6 +10,7 @@
 // (List, Retry, RetryAll, Delete for `yubin queue`, which runs in its own process).
 //
 // It must never bounce a message whose sender is the null sender <>, never send the
-// smarthost password without TLS (loopback excepted), and never accept mail from the
-// network: it only sends.
+// smarthost password without TLS (loopback excepted), never send in plaintext to a
+// server that advertised STARTTLS (a failed handshake is retried later, not
+// downgraded), and never accept mail from the network: it only sends.
 package queue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,6 +148,8 @@ type testMTA struct {
 	addr string
 	port int
 	tls  *tls.Config
+	// repaired, once set, is the certificate a "broken" MTA presents.
+	repaired atomic.Pointer[tls.Certificate]
 
 	mu        sync.Mutex
 	got       []received
@@ -180,7 +184,13 @@ func startMTA(t testing.TB, ip string, port int, certName string) (*testMTA, err
 	case "":
 		srv.AllowInsecureAuth = true
 	case "broken":
-		srv.TLSConfig = &tls.Config{} // no certificate: every handshake fails
+		// No certificate, so every handshake fails, until repairTLS gives it one.
+		srv.TLSConfig = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if c := m.repaired.Load(); c != nil {
+				return c, nil
+			}
+			return nil, errors.New("test MTA: TLS is broken")
+		}}
 	default:
 		cfg, err := tlsconf.Load("", "", t.TempDir(), certName)
 		if err != nil {
@@ -201,6 +211,16 @@ func mustMTA(t testing.TB, certName string) *testMTA {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// repairTLS makes a "broken" MTA's handshakes succeed from now on.
+func (m *testMTA) repairTLS(t testing.TB) {
+	t.Helper()
+	cfg, err := tlsconf.Load("", "", t.TempDir(), "mx.remote.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.repaired.Store(&cfg.Certificates[0])
 }
 
 // rootsOf returns a pool trusting the MTA's self-signed certificate.

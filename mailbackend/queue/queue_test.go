@@ -141,12 +141,52 @@ func TestTLSVerifiedWhenTrusted(t *testing.T) {
 	}
 }
 
-func TestSTARTTLSFailureFallsBackToPlaintext(t *testing.T) {
+// A peer that advertises STARTTLS and then fails the handshake is what an attacker
+// on the path can produce at will, so the message must not go out in plaintext: the
+// attempt is a temporary failure, and the queue delivers over TLS once the
+// handshake works again. (RFC 3207 section 4.1 allows plaintext only to a server
+// that never offered STARTTLS.)
+func TestSTARTTLSFailureIsRetriedNotDowngraded(t *testing.T) {
 	mta := mustMTA(t, "broken")
 	e := newEnv(t, func(c *Config) { c.Port = mta.port })
 	e.enqueue("alice@example.test", "bob@remote.test")
+	ctx := testCtx(t)
+	e.q.RunOnce(ctx)
+	if got := mta.messages(); len(got) != 0 {
+		t.Fatalf("remote got %+v after a failed handshake, want nothing (no plaintext fallback)", got)
+	}
+	items := e.items()
+	if len(items) != 1 || items[0].Attempts != 1 || !strings.Contains(items[0].LastError, "TLS handshake") {
+		t.Fatalf("after the failed handshake the queue holds %+v, want the item deferred with a TLS error", items)
+	}
+	if n := len(e.inbox()); n != 0 {
+		t.Errorf("sender got %d notices for a temporary failure", n)
+	}
+
+	e.clock.Advance(time.Minute + time.Second)
+	e.q.RunOnce(ctx) // still broken: still nothing in the clear
+	if got := mta.messages(); len(got) != 0 {
+		t.Fatalf("second attempt downgraded: remote got %+v", got)
+	}
+
+	mta.repairTLS(t)
+	e.clock.Advance(5*time.Minute + time.Second)
+	e.q.RunOnce(ctx)
+	if got := mta.messages(); len(got) != 1 || !got[0].TLS || got[0].Data != testMsg {
+		t.Fatalf("after the peer's TLS works again remote got %+v, want one delivery over TLS", got)
+	}
+	if n := len(e.items()); n != 0 {
+		t.Errorf("%d items left after the delivery", n)
+	}
+}
+
+// A peer that never advertises STARTTLS still gets the mail in plaintext
+// (opportunistic TLS, RFC 3207 section 4.1).
+func TestNoSTARTTLSOfferedDeliversInPlaintext(t *testing.T) {
+	mta := mustMTA(t, "")
+	e := newEnv(t, func(c *Config) { c.Port = mta.port })
+	e.enqueue("alice@example.test", "bob@remote.test")
 	e.q.RunOnce(testCtx(t))
-	// RFC 7435: opportunistic TLS that fails is retried in the clear, not deferred.
 	if got := mta.messages(); len(got) != 1 || got[0].TLS || got[0].Data != testMsg {
 		t.Fatalf("remote got %+v, want one plaintext delivery", got)
 	}
