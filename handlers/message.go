@@ -62,6 +62,9 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if ctx.Err() != nil {
+		return // the browser went away during the fetch and parse: render nothing for nobody
+	}
 	if v.Date.IsZero() {
 		v.Date = m.InternalDate // no Date header: when it arrived
 	}

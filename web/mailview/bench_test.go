@@ -75,3 +75,25 @@ func BenchmarkSanitize(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLinkifyBrackets is the hostile mail of TestLinkifyHostileBrackets: a link
+// and a million closing brackets (34.6 s when trimLinkEnd counted in its loop).
+func BenchmarkLinkifyBrackets(b *testing.B) {
+	text := "see http://a.example/" + strings.Repeat(")", 1_000_000)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		Linkify(text)
+	}
+}
+
+// BenchmarkHTMLToTextHostile renders the markup of TestHTMLToTextHostile (40,000
+// nested links took 65 s when each </a> lower-cased the text since its link began).
+func BenchmarkHTMLToTextHostile(b *testing.B) {
+	const n = 40000
+	src := "a" + strings.Repeat("<br>", n) + strings.Repeat("<div>", n) + "b" +
+		strings.Repeat(`<a href="http://x.example/">`, n) + "t" + strings.Repeat("</a>", n)
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		htmlToText(src)
+	}
+}

@@ -50,22 +50,22 @@ var skipText = map[string]bool{
 // htmlToText renders HTML as plain text for mails without a text part:
 // block elements break lines, lists get bullets, links keep their URL when
 // it differs from the text, whitespace collapses as a browser would.
+// Its work is linear in src: the text written so far is never rescanned (see
+// textOut), and at most maxHTMLText bytes of text are produced.
 func htmlToText(src string) string {
 	z := html.NewTokenizer(strings.NewReader(src))
-	var b strings.Builder
+	var b textOut
 	skip := 0
 	pre := 0
 	var hrefs []string
 	linkStart := 0
 	// breakLine ends the text so far with n line breaks (1 or 2).
 	breakLine := func(n int) {
-		s := b.String()
-		if len(s) == 0 {
+		if b.Len() == 0 {
 			return
 		}
-		have := len(s) - len(strings.TrimRight(s, "\n"))
-		for ; have < n; have++ {
-			b.WriteByte('\n')
+		for have := b.newlines; have < n; have++ {
+			b.WriteString("\n")
 		}
 	}
 	block := func(name string) {
@@ -75,7 +75,7 @@ func htmlToText(src string) string {
 			breakLine(1)
 		}
 	}
-	for {
+	for b.Len() < maxHTMLText {
 		tt := z.Next()
 		if tt == html.ErrorToken {
 			break
@@ -93,7 +93,7 @@ func htmlToText(src string) string {
 			}
 			switch name {
 			case "br":
-				b.WriteByte('\n')
+				b.WriteString("\n")
 			case "li":
 				breakLine(1)
 				b.WriteString("・")
@@ -110,13 +110,12 @@ func htmlToText(src string) string {
 				hrefs = append(hrefs, href)
 				linkStart = b.Len()
 			case "td", "th":
-				if s := b.String(); len(s) > 0 && !strings.HasSuffix(s, "\n") {
-					b.WriteByte('\t')
+				if b.Len() > 0 && b.newlines == 0 {
+					b.WriteString("\t")
 				}
 			case "hr":
 				breakLine(1)
-				b.WriteString("----------")
-				b.WriteByte('\n')
+				b.WriteString("----------\n")
 			case "img":
 				for _, a := range tok.Attr {
 					if a.Key == "alt" && strings.TrimSpace(a.Val) != "" {
@@ -146,10 +145,12 @@ func htmlToText(src string) string {
 				if n := len(hrefs); n > 0 {
 					href := hrefs[n-1]
 					hrefs = hrefs[:n-1]
+					// EqualFold, not ToLower: the text since the link began can be
+					// long, and lower-casing it for each </a> was quadratic.
 					text := strings.TrimSpace(b.String()[min(linkStart, b.Len()):])
 					lh := strings.ToLower(href)
 					if (strings.HasPrefix(lh, "http://") || strings.HasPrefix(lh, "https://")) &&
-						text != href && strings.TrimPrefix(lh, "mailto:") != strings.ToLower(text) {
+						text != href && !strings.EqualFold(strings.TrimPrefix(lh, "mailto:"), text) {
 						b.WriteString(" <" + href + ">")
 					}
 				}
@@ -162,7 +163,7 @@ func htmlToText(src string) string {
 			}
 			t := tok.Data
 			if pre == 0 {
-				t = collapseSpace(t, b.String())
+				t = collapseSpace(t, b.Len() == 0 || b.endsInSpace())
 			}
 			b.WriteString(t)
 		}
@@ -170,10 +171,40 @@ func htmlToText(src string) string {
 	return tidyText(b.String())
 }
 
+// maxHTMLText caps the text made of one HTML part: far more than anyone reads, and
+// a bound on the work and memory one mail can cost the webmail.
+const maxHTMLText = 4 << 20
+
+// textOut is the text being written, remembering how many line breaks end it, so
+// that breaking a line never rescans what was written before.
+type textOut struct {
+	b        strings.Builder
+	newlines int // '\n' bytes at the end of the text
+}
+
+func (t *textOut) Len() int       { return t.b.Len() }
+func (t *textOut) String() string { return t.b.String() }
+
+func (t *textOut) WriteString(s string) {
+	t.b.WriteString(s)
+	trimmed := strings.TrimRight(s, "\n")
+	if trimmed == "" {
+		t.newlines += len(s)
+	} else {
+		t.newlines = len(s) - len(trimmed)
+	}
+}
+
+func (t *textOut) endsInSpace() bool {
+	s := t.String()
+	c := s[len(s)-1]
+	return c == ' ' || c == '\n' || c == '\t'
+}
+
 // collapseSpace collapses runs of whitespace as CSS white-space:normal does.
-func collapseSpace(t, before string) string {
+// prevSpace says whether the text before t is empty or ends in white space.
+func collapseSpace(t string, prevSpace bool) string {
 	var out bytes.Buffer
-	prevSpace := before == "" || strings.HasSuffix(before, " ") || strings.HasSuffix(before, "\n") || strings.HasSuffix(before, "\t")
 	for _, r := range t {
 		if r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == '\f' {
 			if !prevSpace {

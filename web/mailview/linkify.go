@@ -12,9 +12,15 @@ type Segment struct{ Text, URL string }
 // text written right after a link ("https://example.jp/です") ends it.
 var linkRe = regexp.MustCompile(`(?i)\b(?:https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+|mailto:[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+|[A-Za-z0-9][A-Za-z0-9.!#$%&'*+/=?^_{|}~-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,})`)
 
+// maxLinks caps the links made of one text: a mail could otherwise carry millions,
+// each a separate anchor in the page. Past it the text stays plain.
+const maxLinks = 10000
+
 // Linkify splits text into plain and link segments. Trailing punctuation
 // that ends a sentence is not part of a link, and a closing bracket is only
 // kept when the URL opened it ("(see https://x.example/a_(b))").
+// The work is linear in the text: the regexp is RE2 and each link is scanned
+// a fixed number of times.
 func Linkify(text string) []Segment {
 	var segs []Segment
 	add := func(s Segment) {
@@ -28,7 +34,7 @@ func Linkify(text string) []Segment {
 		segs = append(segs, s)
 	}
 	last := 0
-	for _, m := range linkRe.FindAllStringIndex(text, -1) {
+	for _, m := range linkRe.FindAllStringIndex(text, maxLinks) {
 		start, end := m[0], m[1]
 		if start < last {
 			continue
@@ -61,20 +67,28 @@ func Linkify(text string) []Segment {
 	return segs
 }
 
-// trimLinkEnd returns the length of link without trailing punctuation.
+// trimLinkEnd returns the length of link without trailing punctuation. The
+// brackets are counted once and the counts kept as the end is trimmed: counting
+// again for each trimmed character made a link followed by a million ")" cost
+// a million scans of the link.
 func trimLinkEnd(link string) int {
+	parens := strings.Count(link, "(") - strings.Count(link, ")")   // opened, not closed
+	brackets := strings.Count(link, "[") - strings.Count(link, "]") // likewise for []
 	for len(link) > 0 {
 		c := link[len(link)-1]
 		switch c {
 		case '.', ',', ':', ';', '!', '?', '\'', '"', '*', '_':
 			link = link[:len(link)-1]
 			continue
-		case ')', ']':
-			open := byte('(')
-			if c == ']' {
-				open = '['
+		case ')':
+			if parens < 0 {
+				parens++
+				link = link[:len(link)-1]
+				continue
 			}
-			if strings.Count(link, string(open)) < strings.Count(link, string(c)) {
+		case ']':
+			if brackets < 0 {
+				brackets++
 				link = link[:len(link)-1]
 				continue
 			}

@@ -47,3 +47,45 @@ func TestLinkify(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkifyHostileBrackets is the mail from the review: one link followed by a
+// million closing brackets. The link ends before the first unmatched bracket and the
+// brackets stay plain text; before trimLinkEnd counted brackets once, opening this
+// mail took half a minute of CPU (BenchmarkLinkifyBrackets measures it).
+func TestLinkifyHostileBrackets(t *testing.T) {
+	tail := strings.Repeat(")", 1_000_000)
+	got := Linkify("see http://a.example/" + tail)
+	want := []Segment{{Text: "see "}, {Text: "http://a.example/", URL: "http://a.example/"}, {Text: tail}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Linkify gave %d segments, want the link and the brackets as text", len(got))
+	}
+	// Balanced brackets inside are kept, the unmatched rest is not.
+	in := "x http://a.example/" + strings.Repeat("(", 1000) + strings.Repeat(")", 3000) + "."
+	got = Linkify(in)
+	link := "http://a.example/" + strings.Repeat("(", 1000) + strings.Repeat(")", 1000)
+	want = []Segment{{Text: "x "}, {Text: link, URL: link}, {Text: strings.Repeat(")", 2000) + "."}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Linkify with nested brackets = %.200q", got)
+	}
+}
+
+// TestLinkifyCapsLinks: past maxLinks the rest of the text stays plain, so one mail
+// cannot make the page carry millions of anchors.
+func TestLinkifyCapsLinks(t *testing.T) {
+	in := strings.Repeat("http://a.example/ ", maxLinks+10)
+	segs := Linkify(in)
+	links := 0
+	var joined strings.Builder
+	for _, s := range segs {
+		if s.URL != "" {
+			links++
+		}
+		joined.WriteString(s.Text)
+	}
+	if links != maxLinks {
+		t.Errorf("%d links, want the cap %d", links, maxLinks)
+	}
+	if joined.String() != in {
+		t.Errorf("segments do not join back to the text")
+	}
+}

@@ -525,3 +525,18 @@ func TestConcurrentUse(t *testing.T) {
 		<-done
 	}
 }
+
+// TestHTMLToTextHostile: markup that made htmlToText quadratic (each block element
+// rescanned every line break written before it; each closing </a> lower-cased all
+// the text since its link began) renders correctly; BenchmarkHTMLToTextHostile
+// measures that it is linear.
+func TestHTMLToTextHostile(t *testing.T) {
+	const n = 50000
+	if got := htmlToText("a" + strings.Repeat("<br>", n) + strings.Repeat("<div>", n) + "b"); got != "a\n\nb" {
+		t.Errorf("line breaks then blocks = %.100q, want %q", got, "a\n\nb")
+	}
+	got := htmlToText(strings.Repeat(`<a href="http://x.example/">`, n) + "t" + strings.Repeat("</a>", n))
+	if want := "t" + strings.Repeat(" <http://x.example/>", n); got != want {
+		t.Errorf("nested links = %.100q…, want %.100q…", got, want)
+	}
+}
