@@ -166,7 +166,7 @@ func buildFixture() (string, int64, error) {
 			return
 		}
 		defer s.Close()
-		s.noSync = true
+		s.blobs.noSync = true
 		ctx := context.Background()
 		s.AddDomain(ctx, "example.test")
 		acct, err := s.AddAccount(ctx, "bench@example.test", "x", "")
@@ -297,7 +297,7 @@ func BenchmarkSearch(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					if !repeat {
-						s.search = searchCache{}
+						s.index.cache = searchCache{}
 					}
 					uids, err := s.Search(ctx, mb, c.field, c.text)
 					if err != nil || len(uids) != fixtureSize/50 {

@@ -28,7 +28,7 @@ func (s *Store) syncBatch(batch []*commitReq) []*commitReq {
 	if len(ids) == 0 {
 		return batch
 	}
-	err := s.syncBlobs(ids)
+	err := s.blobs.sync(ids)
 	if err == nil {
 		return batch
 	}
@@ -45,16 +45,16 @@ func (s *Store) syncBatch(batch []*commitReq) []*commitReq {
 	return ok
 }
 
-// syncBlobs makes the files of ids durable: with one syncfs of the blob filesystem
+// sync makes the files of ids durable: with one syncfs of the blob filesystem
 // when there are several (it also covers every other blob file written so far), else,
 // or where syncfs is not supported, by fsyncing each file and its directory.
 // A lone file is fsynced rather than the whole filesystem: syncfs also writes back
 // everything else dirty on it (the WAL, other programs' files), which costs a single
 // delivery more than its own fsync (measured: BenchmarkDeliver/conc=1).
-func (s *Store) syncBlobs(ids []string) error {
-	mark := s.pending.mark()
-	if s.noSync {
-		s.pending.durable(mark, nil)
+func (b *blobFiles) sync(ids []string) error {
+	mark := b.pending.mark()
+	if b.noSync {
+		b.pending.durable(mark, nil)
 		return nil
 	}
 	uniq := ids[:0:0]
@@ -65,21 +65,21 @@ func (s *Store) syncBlobs(ids []string) error {
 			uniq = append(uniq, id)
 		}
 	}
-	if len(uniq) >= syncfsMin && !s.noSyncfs.Load() {
-		err := syncfs(s.syncFD)
+	if len(uniq) >= syncfsMin && !b.noSyncfs.Load() {
+		err := syncfs(b.syncFD)
 		if err == nil {
-			s.pending.durable(mark, nil)
+			b.pending.durable(mark, nil)
 			return nil
 		}
 		if !errors.Is(err, syscall.ENOSYS) && !errors.Is(err, syscall.EINVAL) {
-			return fmt.Errorf("syncfs %s: %w", s.blobDir, err)
+			return fmt.Errorf("syncfs %s: %w", b.dir, err)
 		}
 		slog.Info("store: syncfs unsupported here; fsyncing each blob file instead", "err", err)
-		s.noSyncfs.Store(true)
+		b.noSyncfs.Store(true)
 	}
 	dirs := map[string]bool{}
 	for _, id := range uniq {
-		path := s.blobPath(id)
+		path := b.path(id)
 		f, err := os.Open(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			// Removed meanwhile (collected or dropped): the committer rewrites it
@@ -97,19 +97,19 @@ func (s *Store) syncBlobs(ids []string) error {
 		dirs[filepath.Dir(path)] = true
 	}
 	for d := range dirs {
-		if err := s.syncDir(d); err != nil {
+		if err := b.syncDir(d); err != nil {
 			return err
 		}
 		// A fan-out directory's own name lives in blobs/: make it durable once per
 		// directory and process (the first time it is seen is at most when it was made).
-		if _, ok := s.durableDirs.Load(d); !ok {
-			if err := s.syncDir(s.blobDir); err != nil {
+		if _, ok := b.durableDirs.Load(d); !ok {
+			if err := b.syncDir(b.dir); err != nil {
 				return err
 			}
-			s.durableDirs.Store(d, true)
+			b.durableDirs.Store(d, true)
 		}
 	}
-	s.pending.durable(mark, uniq)
+	b.pending.durable(mark, uniq)
 	return nil
 }
 

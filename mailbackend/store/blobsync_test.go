@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// Where syncfs is unsupported syncBlobs fsyncs each file: deliveries, including
+// Where syncfs is unsupported blobFiles.sync fsyncs each file: deliveries, including
 // concurrent ones of the same bytes, still all land and are readable.
 func TestDeliverWithoutSyncfs(t *testing.T) {
 	s := openTest(t)
-	s.noSyncfs.Store(true)
+	s.blobs.noSyncfs.Store(true)
 	bob := addAccount(t, s, "bob@example.test")
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
@@ -39,11 +39,11 @@ func TestDeliverWithoutSyncfs(t *testing.T) {
 		t.Fatalf("%d messages, %v; want 40", len(msgs), err)
 	}
 	for _, m := range msgs {
-		if fi, err := os.Stat(s.blobPath(m.BlobID)); err != nil || fi.Size() != m.Size {
+		if fi, err := os.Stat(s.blobs.path(m.BlobID)); err != nil || fi.Size() != m.Size {
 			t.Fatalf("uid %d: blob %v", m.UID, err)
 		}
 	}
-	if s.pending.has(msgs[0].BlobID) {
+	if s.blobs.pending.has(msgs[0].BlobID) {
 		t.Error("a committed blob is still marked as not yet durable")
 	}
 }

@@ -36,10 +36,10 @@ func TestOpenRemovesOrphans(t *testing.T) {
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Error("temp file survived Open")
 	}
-	if _, err := os.Stat(s.blobPath(orphan)); !os.IsNotExist(err) {
+	if _, err := os.Stat(s.blobs.path(orphan)); !os.IsNotExist(err) {
 		t.Error("orphan blob survived Open")
 	}
-	if _, err := os.Stat(s.blobPath(kept)); err != nil {
+	if _, err := os.Stat(s.blobs.path(kept)); err != nil {
 		t.Error("referenced blob removed")
 	}
 }
@@ -55,7 +55,7 @@ func TestSecondOpenKeepsInFlightBlobs(t *testing.T) {
 	defer server.Close()
 	raw := []byte("Subject: in flight\r\n\r\nx\r\n")
 	id := blobID(raw)
-	if err := server.writeBlobFile(id, raw); err != nil {
+	if err := server.blobs.writeDurably(id, raw); err != nil {
 		t.Fatal(err)
 	}
 	cli, err := Open(dir)
@@ -63,7 +63,7 @@ func TestSecondOpenKeepsInFlightBlobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli.Close()
-	if _, err := os.Stat(server.blobPath(id)); err != nil {
+	if _, err := os.Stat(server.blobs.path(id)); err != nil {
 		t.Fatalf("second Open removed an in-flight blob: %v", err)
 	}
 }
@@ -80,10 +80,10 @@ func TestDeleteAccountFreesBlobs(t *testing.T) {
 	if err := s.DeleteAccount(ctx, "bob@example.test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(s.blobPath(blobID(own))); !os.IsNotExist(err) {
+	if _, err := os.Stat(s.blobs.path(blobID(own))); !os.IsNotExist(err) {
 		t.Error("blob of a deleted account's message kept")
 	}
-	if _, err := os.Stat(s.blobPath(blobID(shared))); err != nil {
+	if _, err := os.Stat(s.blobs.path(blobID(shared))); err != nil {
 		t.Error("blob still used by another account removed")
 	}
 	inbox := mustMailbox(t, s, alice.ID, "INBOX")

@@ -205,7 +205,7 @@ func TestCrashSafety(t *testing.T) {
 		byUID := map[uint32]Message{}
 		for _, m := range msgs {
 			byUID[m.UID] = m
-			b, err := os.ReadFile(s.blobPath(m.BlobID))
+			b, err := os.ReadFile(s.blobs.path(m.BlobID))
 			if err != nil {
 				t.Fatalf("round %d: uid %d: blob missing: %v", round, m.UID, err)
 			}
@@ -264,7 +264,7 @@ func TestCrashSafety(t *testing.T) {
 				if err := s.WaitIndexed(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				s.search.drop(inbox.ID)
+				s.index.cache.drop(inbox.ID)
 			}
 			found, err := s.Search(context.Background(), inbox.ID, SearchSubject, "crash test")
 			if err != nil {
@@ -276,7 +276,7 @@ func TestCrashSafety(t *testing.T) {
 		}
 		var indexedBlobs, ftsRows int
 		s.rdb.QueryRow(`SELECT count(*) FROM blobs WHERE indexed = 1`).Scan(&indexedBlobs)
-		s.irdb.QueryRow(`SELECT count(*) FROM fts`).Scan(&ftsRows)
+		s.index.rdb.QueryRow(`SELECT count(*) FROM fts`).Scan(&ftsRows)
 		if ftsRows != indexedBlobs {
 			t.Fatalf("round %d: search.db has %d rows for %d indexed blobs", round, ftsRows, indexedBlobs)
 		}

@@ -10,28 +10,27 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 )
 
-// Store is an open spool.
+// Store is an open spool. Its metadata is yubin.db (the connections and the write
+// path below); its two other parts have types of their own: the blob files with
+// their durability protocol (blobFiles, blobs.go) and the full-text index
+// (searchIndex, searchdb.go).
 type Store struct {
 	dataDir string
-	blobDir string
-	tmpDir  string
 
 	// wdb is the single write connection; rdb a pool of readers. WAL lets readers run
 	// while a commit is in flight.
 	wdb  *sql.DB
 	rdb  *sql.DB
 	ckdb *sql.DB // checkpoints only
-	// The full-text index in data_dir/search.db (searchdb.go): idb is its single
-	// write connection (the indexer's), irdb its readers.
-	idb  *sql.DB
-	irdb *sql.DB
+
+	blobs blobFiles   // message bytes (blobs.go, blobsync.go)
+	index searchIndex // search.db, its indexer and result cache (searchdb.go)
 
 	nudge chan struct{} // committer → checkpointer: the WAL grew
 
@@ -46,11 +45,6 @@ type Store struct {
 	// batch's blobs (blobsync.go) and commits it. Close closes commits.
 	commits   chan *commitReq
 	committer sync.WaitGroup
-	syncFD    int           // open on blobDir: the filesystem syncfs flushes
-	noSyncfs  atomic.Bool   // syncfs unsupported here: fsync each file instead
-	pending   pendingWrites // blob files written but not yet covered by a sync
-	// fan-out directories whose name in blobs/ this process has fsynced (fallback)
-	durableDirs sync.Map
 
 	st         stmts
 	rstmts     stmtCache // reader pool
@@ -59,18 +53,10 @@ type Store struct {
 	want       map[string]bool // write statements to prepare after the current transaction
 	stop       chan struct{}
 	background sync.WaitGroup // runCheckpointer and runIndexer
-	ix         indexer        // fills the full-text index (indexer.go)
 	closeOnce  sync.Once
 	closeMu    sync.RWMutex // held shared while submitting to commits
 	closed     bool
 
-	flightMu sync.Mutex
-	flights  map[string]*flight // blob writes in progress, by blob ID
-
-	// noSync skips blob fsyncs: only for building benchmark fixtures, never in service.
-	noSync bool
-
-	search  searchCache // recent search answers (searchcache.go)
 	domains domainCache
 	events  eventHub
 }
@@ -210,16 +196,13 @@ func dsn(path string, role connRole) string {
 func Open(dataDir string) (*Store, error) {
 	s := &Store{
 		dataDir: dataDir,
-		blobDir: filepath.Join(dataDir, "blobs"),
-		tmpDir:  filepath.Join(dataDir, "blobs", "tmp"),
+		blobs:   newBlobFiles(filepath.Join(dataDir, "blobs")),
+		index:   searchIndex{path: filepath.Join(dataDir, "search.db"), writer: indexer{wake: make(chan struct{}, 1)}},
 		commits: make(chan *commitReq, 1024),
-		syncFD:  -1,
-		flights: map[string]*flight{},
 		nudge:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
-		ix:      indexer{wake: make(chan struct{}, 1)},
 	}
-	if err := os.MkdirAll(s.tmpDir, 0o700); err != nil {
+	if err := os.MkdirAll(s.blobs.tmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	// Another yubin process (the CLI while the server runs) may use the same spool.
@@ -257,7 +240,7 @@ func Open(dataDir string) (*Store, error) {
 	s.rdb.SetMaxIdleConns(8)
 	s.rdb.SetConnMaxIdleTime(0)
 	s.rdb.SetConnMaxLifetime(0)
-	if err := s.openSearchDB(exclusive); err != nil {
+	if err := s.index.open(exclusive); err != nil {
 		s.closeDBs()
 		return nil, err
 	}
@@ -297,7 +280,7 @@ func Open(dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("open store db: %w", err)
 	}
 	s.ckdb.SetMaxOpenConns(1)
-	if s.syncFD, err = openSyncFD(s.blobDir); err != nil {
+	if s.blobs.syncFD, err = openSyncFD(s.blobs.dir); err != nil {
 		s.closeDBs()
 		return nil, fmt.Errorf("open blob dir: %w", err)
 	}
@@ -379,7 +362,7 @@ func migrate(ctx context.Context, tx *sql.Tx, v int) error {
 }
 
 func (s *Store) closeDBs() {
-	s.closeSearchDB()
+	s.index.close()
 	if s.ckdb != nil {
 		s.ckdb.Close()
 	}
@@ -402,12 +385,12 @@ func (s *Store) Close() error {
 		s.committer.Wait()
 		close(s.stop)
 		s.background.Wait()
-		closeSyncFD(s.syncFD)
+		closeSyncFD(s.blobs.syncFD)
 		s.rstmts.closeAll()
 		s.wstmts.closeAll()
 		s.events.closeAll()
 		s.ckdb.Close()
-		s.closeSearchDB()
+		s.index.close()
 		if e := s.rdb.Close(); e != nil {
 			err = fmt.Errorf("close store: %w", e)
 		}
@@ -510,7 +493,7 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.walGrew()
-	s.ix.added(w.toIndex)
+	s.index.writer.added(w.toIndex)
 	s.events.publish(w.events)
 	if len(w.freed) > 0 {
 		s.collectBlobs(w.freed)

@@ -88,8 +88,8 @@ func (s *Store) prepare(raw []byte) (*commitReq, error) {
 func safeParse(raw []byte) (p *mailformat.Parsed, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			slog.Error("store: mailformat panicked", "panic", v)
-			p, err = nil, fmt.Errorf("mailformat panic: %v", v)
+			slog.Error("store: msgparse panicked", "panic", v)
+			p, err = nil, fmt.Errorf("msgparse panic: %v", v)
 		}
 	}()
 	return mailformat.Parse(raw)
@@ -247,7 +247,7 @@ func (s *Store) commitBatch(batch []*commitReq) {
 	}
 	committed = true
 	s.walGrew()
-	s.ix.added(w.toIndex)
+	s.index.writer.added(w.toIndex)
 	s.dropUnusedBlobs(batch)
 	// Coalesce the batch's new UIDs per mailbox into one event each, in commit order.
 	var evs []Event
@@ -279,7 +279,7 @@ func (s *Store) dropUnusedBlobs(batch []*commitReq) {
 		var one int
 		err := s.wdb.QueryRow(`SELECT 1 FROM blobs WHERE id = ?`, r.blobID).Scan(&one)
 		if errors.Is(err, errNoRows) {
-			os.Remove(s.blobPath(r.blobID))
+			os.Remove(s.blobs.path(r.blobID))
 		}
 	}
 }
@@ -368,8 +368,8 @@ func nullBytes(b []byte) any {
 // not yet synced); the check runs while the write lock is held, so a durable rewrite
 // then is enough.
 func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *mailformat.SearchText) error {
-	if fi, err := os.Stat(s.blobPath(id)); err != nil || fi.Size() != int64(len(raw)) || s.pending.has(id) {
-		if err := s.writeBlobFile(id, raw); err != nil {
+	if fi, err := os.Stat(s.blobs.path(id)); err != nil || fi.Size() != int64(len(raw)) || s.blobs.pending.has(id) {
+		if err := s.blobs.writeDurably(id, raw); err != nil {
 			return err
 		}
 	}

@@ -27,6 +27,13 @@
 // exact across every change (searchcache.go). search.db is derived data: deleted, it
 // is rebuilt from the blobs.
 //
+// The Store is the metadata (yubin.db and its write path: db.go, deliver.go, the
+// files named after what they store) with two parts of their own types behind it:
+// blobFiles, the message files and their sync protocol (blobs.go, blobsync.go; the
+// rows that decide which files are trusted: blobrefs.go), and searchIndex, search.db
+// with its writer and result cache (searchdb.go, indexer.go, searchcache.go; the
+// queries that read both databases: search.go).
+//
 // Several processes may open the same spool (the CLI while the server runs); crash
 // cleanup runs only in a process that opens it alone (flock on data_dir/yubin.lock).
 //

@@ -59,7 +59,7 @@ type indexer struct {
 	mu    sync.Mutex
 	texts map[int64]mailformat.SearchText // by blob rowid
 	size  int                             // bytes of text in texts
-	drops []int64                         // rowids of collected blobs, for writeIndex
+	drops []int64                         // rowids of collected blobs, for searchIndex.write
 	fresh int                             // blobs added since the indexer last ran
 	hurry bool                            // someone waits (WaitIndexed): skip indexDelay
 	wake  chan struct{}                   // capacity 1: there is work
@@ -162,28 +162,28 @@ func (ix *indexer) forget(rowids []int64) {
 // process left pending.
 func (s *Store) runIndexer() {
 	defer s.background.Done()
-	s.ix.poke()
+	s.index.writer.poke()
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-s.ix.wake:
+		case <-s.index.writer.wake:
 		}
 		// Let a chunk's worth gather (search does not need the index to be current).
 		wait := time.NewTimer(indexDelay)
 	gather:
-		for !s.ix.ready() {
+		for !s.index.writer.ready() {
 			select {
 			case <-s.stop:
 				wait.Stop()
 				return
-			case <-s.ix.wake:
+			case <-s.index.writer.wake:
 			case <-wait.C:
 				break gather
 			}
 		}
 		wait.Stop()
-		s.ix.ran()
+		s.index.writer.ran()
 		for {
 			n, err := s.indexSome()
 			if errors.Is(err, errClosed) {
@@ -209,8 +209,8 @@ func (s *Store) runIndexer() {
 // ones) in one search.db transaction, then marks them indexed in yubin.db, and
 // returns how many it took.
 func (s *Store) indexSome() (int, error) {
-	s.ix.hold.RLock()
-	defer s.ix.hold.RUnlock()
+	s.index.writer.hold.RLock()
+	defer s.index.writer.hold.RUnlock()
 	select {
 	case <-s.stop:
 		return 0, errClosed
@@ -234,7 +234,7 @@ func (s *Store) indexSome() (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	drops := s.ix.takeDrops()
+	drops := s.index.writer.takeDrops()
 	if len(jobs) == 0 && len(drops) == 0 {
 		return 0, nil
 	}
@@ -242,7 +242,7 @@ func (s *Store) indexSome() (int, error) {
 	for i := range jobs {
 		j := &jobs[i]
 		rowids = append(rowids, j.rowid)
-		if t, ok := s.ix.text(j.rowid); ok {
+		if t, ok := s.index.writer.text(j.rowid); ok {
 			j.text = t
 			continue
 		}
@@ -260,8 +260,8 @@ func (s *Store) indexSome() (int, error) {
 	}
 	// First the rows in search.db (durable), then the state in yubin.db: the order
 	// search relies on (searchdb.go).
-	if err := s.writeIndex(ctx, jobs, drops); err != nil {
-		s.ix.unindex(drops)
+	if err := s.index.write(ctx, jobs, drops); err != nil {
+		s.index.writer.unindex(drops)
 		return 0, err
 	}
 	if len(jobs) == 0 {
@@ -285,15 +285,15 @@ func (s *Store) indexSome() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	s.ix.unindex(gone)
-	s.ix.forget(rowids)
+	s.index.writer.unindex(gone)
+	s.index.writer.forget(rowids)
 	return len(jobs), nil
 }
 
-// writeIndex deletes the fts rows of collected blobs and (re)writes those of jobs, in
+// write deletes the fts rows of collected blobs and (re)writes those of jobs, in
 // one search.db transaction.
-func (s *Store) writeIndex(ctx context.Context, jobs []indexJob, drops []int64) error {
-	tx, err := s.idb.BeginTx(ctx, nil)
+func (x *searchIndex) write(ctx context.Context, jobs []indexJob, drops []int64) error {
+	tx, err := x.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -330,7 +330,7 @@ func (s *Store) writeIndex(ctx context.Context, jobs []indexJob, drops []int64) 
 
 // blobText parses a stored blob again for its searchable text.
 func (s *Store) blobText(id string) (mailformat.SearchText, error) {
-	raw, err := os.ReadFile(s.blobPath(id))
+	raw, err := os.ReadFile(s.blobs.path(id))
 	if err != nil {
 		return mailformat.SearchText{}, fmt.Errorf("read blob %s: %w", id, err)
 	}
@@ -363,10 +363,10 @@ func (s *Store) WaitIndexed(ctx context.Context) error {
 		if n == 0 {
 			return nil
 		}
-		s.ix.mu.Lock()
-		s.ix.hurry = true
-		s.ix.mu.Unlock()
-		s.ix.poke()
+		s.index.writer.mu.Lock()
+		s.index.writer.hurry = true
+		s.index.writer.mu.Unlock()
+		s.index.writer.poke()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -24,7 +24,7 @@ func pendingCount(t *testing.T, s *Store) int {
 func ftsRows(t *testing.T, s *Store) int {
 	t.Helper()
 	var n int
-	if err := s.irdb.QueryRow(`SELECT count(*) FROM fts`).Scan(&n); err != nil {
+	if err := s.index.rdb.QueryRow(`SELECT count(*) FROM fts`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -62,7 +62,7 @@ func TestSearchFindsMessagesWaitingForTheIndexer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s.ix.hold.Lock() // the indexer cannot run: what follows stays pending
+	s.index.writer.hold.Lock() // the indexer cannot run: what follows stays pending
 	mustDeliver(t, s, testMessage("Carol <carol@example.net>", "明日の会議室の予約", "よろしくお願いします。Room B"), Recipient{AccountID: bob.ID})
 	mustDeliver(t, s, testMessage("Dave <dave@example.com>", "Lunch", "The QUARTERLY numbers look fine"), Recipient{AccountID: bob.ID})
 	if n := pendingCount(t, s); n != 2 {
@@ -80,12 +80,12 @@ func TestSearchFindsMessagesWaitingForTheIndexer(t *testing.T) {
 	}
 	checkSearches(t, s, inbox.ID, "pending, text in memory", cases)
 	// Beyond maxPendingText, or after a restart, the text comes from the file.
-	s.ix.mu.Lock()
-	s.ix.texts, s.ix.size = nil, 0
-	s.ix.mu.Unlock()
-	s.search.drop(inbox.ID)
+	s.index.writer.mu.Lock()
+	s.index.writer.texts, s.index.writer.size = nil, 0
+	s.index.writer.mu.Unlock()
+	s.index.cache.drop(inbox.ID)
 	checkSearches(t, s, inbox.ID, "pending, text from the blob file", cases)
-	s.ix.hold.Unlock()
+	s.index.writer.hold.Unlock()
 
 	if err := s.WaitIndexed(ctx); err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func TestSearchFindsMessagesWaitingForTheIndexer(t *testing.T) {
 	if n := ftsRows(t, s); n != 3 {
 		t.Fatalf("fts has %d rows after indexing, want 3", n)
 	}
-	s.search.drop(inbox.ID)
+	s.index.cache.drop(inbox.ID)
 	checkSearches(t, s, inbox.ID, "indexed", cases)
 }
 
@@ -121,7 +121,7 @@ func TestSearchCacheAndMatchPathSeePendingMail(t *testing.T) {
 	}
 	checkSearches(t, s, inbox.ID, "indexed", []searchCase{{SearchBody, "見積もり", want}})
 
-	s.ix.hold.Lock()
+	s.index.writer.hold.Lock()
 	for i := 7; i <= 12; i++ {
 		body := fmt.Sprintf("later text %d", i)
 		if i%3 == 0 {
@@ -131,13 +131,13 @@ func TestSearchCacheAndMatchPathSeePendingMail(t *testing.T) {
 		mustDeliver(t, s, testMessage("a@example.org", fmt.Sprintf("m%d", i), body), Recipient{AccountID: bob.ID})
 	}
 	checkSearches(t, s, inbox.ID, "cached answer plus pending mail", []searchCase{{SearchBody, "見積もり", want}})
-	s.search.drop(inbox.ID)
+	s.index.cache.drop(inbox.ID)
 	checkSearches(t, s, inbox.ID, "whole mailbox, indexed and pending", []searchCase{{SearchBody, "見積もり", want}})
-	s.ix.hold.Unlock()
+	s.index.writer.hold.Unlock()
 	if err := s.WaitIndexed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s.search.drop(inbox.ID)
+	s.index.cache.drop(inbox.ID)
 	checkSearches(t, s, inbox.ID, "all indexed", []searchCase{{SearchBody, "見積もり", want}})
 }
 
@@ -153,7 +153,7 @@ func TestPendingIndexSurvivesRestartAndExpunge(t *testing.T) {
 	}
 	bob := addAccount(t, s, "bob@example.test")
 	inbox := mustMailbox(t, s, bob.ID, "INBOX")
-	s.ix.hold.Lock()
+	s.index.writer.hold.Lock()
 	mustDeliver(t, s, testMessage("a@example.org", "kept", "契約書の件"), Recipient{AccountID: bob.ID})
 	mustDeliver(t, s, testMessage("a@example.org", "dropped", "契約書のドラフト"), Recipient{AccountID: bob.ID})
 	if _, err := s.Remove(ctx, inbox.ID, []uint32{2}); err != nil {
@@ -162,9 +162,9 @@ func TestPendingIndexSurvivesRestartAndExpunge(t *testing.T) {
 	if n := pendingCount(t, s); n != 1 {
 		t.Fatalf("%d blobs pending after removing one of two, want 1", n)
 	}
-	s.ix.mu.Lock()
-	held := len(s.ix.texts)
-	s.ix.mu.Unlock()
+	s.index.writer.mu.Lock()
+	held := len(s.index.writer.texts)
+	s.index.writer.mu.Unlock()
 	if held != 1 {
 		t.Fatalf("%d texts held for the indexer after removing one of two pending messages, want 1", held)
 	}
@@ -172,7 +172,7 @@ func TestPendingIndexSurvivesRestartAndExpunge(t *testing.T) {
 	// what is pending stays pending on disk.
 	go func() {
 		<-s.stop
-		s.ix.hold.Unlock()
+		s.index.writer.hold.Unlock()
 	}()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ func waitFTSRows(t *testing.T, s *Store, want int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s.ix.poke()
+		s.index.writer.poke()
 		n := ftsRows(t, s)
 		if n == want {
 			return
@@ -270,7 +270,7 @@ func TestIndexRebuiltWhenSearchDBIsLost(t *testing.T) {
 	if n := ftsRows(t, s); n != 2 {
 		t.Fatalf("rebuilt index has %d rows, want 2", n)
 	}
-	s.search.drop(inbox.ID)
+	s.index.cache.drop(inbox.ID)
 	checkSearches(t, s, inbox.ID, "rebuilt", cases)
 }
 
@@ -350,7 +350,7 @@ func TestUpgradeFromSchema2(t *testing.T) {
 	if n := ftsRows(t, s); n != 2 {
 		t.Fatalf("search.db has %d rows after the upgrade, want 2", n)
 	}
-	s.search.drop(inbox.ID)
+	s.index.cache.drop(inbox.ID)
 	checkSearches(t, s, inbox.ID, "upgraded and indexed", cases)
 	// New blobs continue after the old rowids.
 	d := mustDeliver(t, s, testMessage("a@example.org", "new", "請求書 three"), Recipient{AccountID: bob.ID})

@@ -265,7 +265,7 @@ func TestCopyMoveExpungeRemove(t *testing.T) {
 	if !uidsEqual(exp, []uint32{4}) {
 		t.Fatalf("UID EXPUNGE 4 = %v", exp)
 	}
-	if _, err := os.Stat(s.blobPath(blobs[3])); !os.IsNotExist(err) {
+	if _, err := os.Stat(s.blobs.path(blobs[3])); !os.IsNotExist(err) {
 		t.Errorf("blob of expunged message kept: %v", err)
 	}
 	// Blob 1 (index 0) lives on in Trash, blob 2 in Archive and Trash.
@@ -273,7 +273,7 @@ func TestCopyMoveExpungeRemove(t *testing.T) {
 	if err != nil || !uidsEqual(rm, []uint32{1, 2}) {
 		t.Fatalf("Remove = %v %v", rm, err)
 	}
-	if _, err := os.Stat(s.blobPath(blobs[0])); !os.IsNotExist(err) {
+	if _, err := os.Stat(s.blobs.path(blobs[0])); !os.IsNotExist(err) {
 		t.Errorf("blob with no references left kept")
 	}
 	if got := readBlob(t, s, blobs[1]); len(got) == 0 {

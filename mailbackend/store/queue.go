@@ -50,7 +50,7 @@ func (s *Store) Enqueue(ctx context.Context, from string, groups []QueueGroup, r
 	}
 	if needSync {
 		// Not a hot path: sync here rather than through the delivery pipeline.
-		if err := s.syncBlobs([]string{id}); err != nil {
+		if err := s.blobs.sync([]string{id}); err != nil {
 			return nil, fmt.Errorf("enqueue: %w", err)
 		}
 	}

@@ -63,13 +63,13 @@ func TestQueue(t *testing.T) {
 	if err := s.DeleteQueueItem(ctx, items[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(s.blobPath(items[0].BlobID)); err != nil {
+	if _, err := os.Stat(s.blobs.path(items[0].BlobID)); err != nil {
 		t.Fatal("blob removed while another item uses it")
 	}
 	if err := s.DeleteQueueItem(ctx, items[1].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(s.blobPath(items[0].BlobID)); !os.IsNotExist(err) {
+	if _, err := os.Stat(s.blobs.path(items[0].BlobID)); !os.IsNotExist(err) {
 		t.Fatal("blob kept after last item deleted")
 	}
 	if err := s.DeleteQueueItem(ctx, items[1].ID); !errors.Is(err, ErrNotFound) {

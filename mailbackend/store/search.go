@@ -75,13 +75,13 @@ func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchF
 	var st mailboxState
 	err = s.txRow(ctx, tx, mailboxStateQuery, mailboxID).Scan(&st.uidValidity, &st.uidNext, &st.count)
 	if errors.Is(err, errNoRows) {
-		s.search.drop(mailboxID)
+		s.index.cache.drop(mailboxID)
 		return []uint32{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	cached, from := s.search.get(key, st)
+	cached, from := s.index.cache.get(key, st)
 	if cached != nil && from == st.uidNext {
 		return cached, nil
 	}
@@ -104,7 +104,7 @@ func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchF
 	if out == nil {
 		out = []uint32{}
 	}
-	s.search.put(key, st, out)
+	s.index.cache.put(key, st, out)
 	return out, nil
 }
 
@@ -152,7 +152,7 @@ func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 		}
 		q = `SELECT rowid FROM fts WHERE fts MATCH ?3 AND rowid BETWEEN ?1 AND ?2`
 	}
-	hits, err := queryRowids(ctx, s.irdb, q, lo, hi, arg)
+	hits, err := queryRowids(ctx, s.index.rdb, q, lo, hi, arg)
 	if err != nil || len(hits) == 0 {
 		return []uint32{}, err
 	}
@@ -230,7 +230,7 @@ func (s *Store) searchPending(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 	needle := foldCase(text)
 	var out []uint32
 	for _, c := range cands {
-		t, ok := s.ix.text(c.rowid)
+		t, ok := s.index.writer.text(c.rowid)
 		if !ok {
 			t, err = s.blobText(c.id)
 			if errors.Is(err, fs.ErrNotExist) {
@@ -309,7 +309,7 @@ func (s *Store) scanSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, fie
 	if col, ok := searchColumns[field]; ok {
 		cols = []string{col}
 	}
-	rows, err := s.irdb.QueryContext(ctx, `SELECT rowid, `+strings.Join(cols, ", ")+
+	rows, err := s.index.rdb.QueryContext(ctx, `SELECT rowid, `+strings.Join(cols, ", ")+
 		` FROM fts WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(rowids))
 	if err != nil {
 		return nil, err

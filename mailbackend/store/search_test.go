@@ -55,7 +55,7 @@ func TestSearch(t *testing.T) {
 		}
 		for _, sm := range []int64{scanMax, -1} {
 			scanMax = sm
-			s.search = searchCache{}
+			s.index.cache = searchCache{}
 			for _, c := range cases {
 				got, err := s.Search(ctx, inbox.ID, c.field, c.text)
 				if err != nil {

@@ -40,6 +40,19 @@ import (
 // next Open). Deleting search.db altogether loses nothing: Open finds every idxDone
 // blob without a row, marks it pending, and the indexer rebuilds the index.
 
+// searchIndex is the full-text part of the spool: search.db with its one write
+// connection (the indexer's) and its readers, the texts waiting to be indexed, and
+// the cache of recent answers. Which blobs it must hold is decided in yubin.db
+// (blobs.indexed): the Store methods that read both files are in indexer.go,
+// search.go and reconcileIndex below.
+type searchIndex struct {
+	path   string
+	db     *sql.DB     // the single write connection
+	rdb    *sql.DB     // readers
+	writer indexer     // pending texts and the indexer's wake-ups (indexer.go)
+	cache  searchCache // recent answers (searchcache.go)
+}
+
 var searchSchema = []string{
 	`CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 		subject, from_addr, to_addr, cc_addr, bcc_addr, body,
@@ -47,31 +60,31 @@ var searchSchema = []string{
 	`INSERT INTO fts(fts, rank) VALUES ('automerge', 16)`,
 }
 
-// openSearchDB opens data_dir/search.db. An unreadable one (not a database, or
+// open opens data_dir/search.db. An unreadable one (not a database, or
 // corrupt) must not keep the mail server from starting: when this process has the
 // spool to itself (alone), it is set aside and an empty index made, which
 // reconcileIndex then has rebuilt.
-func (s *Store) openSearchDB(alone bool) error {
-	err := s.openSearchFile()
+func (x *searchIndex) open(alone bool) error {
+	err := x.openFile()
 	if err == nil || !alone || !isCorrupt(err) {
 		return err
 	}
-	return s.replaceSearchDB(err)
+	return x.replace(err)
 }
 
-// replaceSearchDB sets an unreadable search.db aside (for a post-mortem) and opens a
+// replace sets an unreadable search.db aside (for a post-mortem) and opens a
 // new, empty one.
-func (s *Store) replaceSearchDB(cause error) error {
-	s.closeSearchDB()
+func (x *searchIndex) replace(cause error) error {
+	x.close()
 	aside := fmt.Sprintf("search.db.broken-%d", time.Now().Unix())
 	slog.Warn("store: search index unreadable; set aside and rebuilt from the messages", "err", cause, "moved_to", aside)
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		from := filepath.Join(s.dataDir, "search.db"+suffix)
-		if err := os.Rename(from, filepath.Join(s.dataDir, aside+suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		from := x.path + suffix
+		if err := os.Rename(from, filepath.Join(filepath.Dir(x.path), aside+suffix)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("set aside broken search index: %w", err)
 		}
 	}
-	return s.openSearchFile()
+	return x.openFile()
 }
 
 // isCorrupt reports SQLite's "not a database" and "database disk image is malformed".
@@ -87,63 +100,63 @@ func isCorrupt(err error) bool {
 	return false
 }
 
-// openSearchFile opens data_dir/search.db: one write connection (the indexer's) and
+// openFile opens data_dir/search.db: one write connection (the indexer's) and
 // a pool of readers.
-func (s *Store) openSearchFile() error {
-	path := filepath.Join(s.dataDir, "search.db")
+func (x *searchIndex) openFile() error {
+	path := x.path
 	var err error
-	if s.idb, err = sql.Open("sqlite", dsn(path, roleWrite)); err != nil {
+	if x.db, err = sql.Open("sqlite", dsn(path, roleWrite)); err != nil {
 		return fmt.Errorf("open search index: %w", err)
 	}
-	s.idb.SetMaxOpenConns(1)
-	s.idb.SetMaxIdleConns(1)
-	s.idb.SetConnMaxLifetime(0)
-	s.idb.SetConnMaxIdleTime(0)
+	x.db.SetMaxOpenConns(1)
+	x.db.SetMaxIdleConns(1)
+	x.db.SetConnMaxLifetime(0)
+	x.db.SetConnMaxIdleTime(0)
 	ctx := context.Background()
-	if _, err := s.idb.ExecContext(ctx, `PRAGMA journal_mode=WAL`); err != nil {
+	if _, err := x.db.ExecContext(ctx, `PRAGMA journal_mode=WAL`); err != nil {
 		return fmt.Errorf("search index: set WAL: %w", err)
 	}
 	// The write connection of yubin.db leaves checkpoints to runCheckpointer; this
 	// one, used by the indexer alone, checkpoints as SQLite does by default.
-	if _, err := s.idb.ExecContext(ctx, `PRAGMA wal_autocheckpoint=1000`); err != nil {
+	if _, err := x.db.ExecContext(ctx, `PRAGMA wal_autocheckpoint=1000`); err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
 	for _, q := range searchSchema {
-		if _, err := s.idb.ExecContext(ctx, q); err != nil {
+		if _, err := x.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("search index: create schema: %w", err)
 		}
 	}
-	if s.irdb, err = sql.Open("sqlite", dsn(path, roleRead)); err != nil {
+	if x.rdb, err = sql.Open("sqlite", dsn(path, roleRead)); err != nil {
 		return fmt.Errorf("open search index: %w", err)
 	}
-	s.irdb.SetMaxOpenConns(8)
-	s.irdb.SetMaxIdleConns(8)
-	s.irdb.SetConnMaxIdleTime(0)
-	s.irdb.SetConnMaxLifetime(0)
+	x.rdb.SetMaxOpenConns(8)
+	x.rdb.SetMaxIdleConns(8)
+	x.rdb.SetConnMaxIdleTime(0)
+	x.rdb.SetConnMaxLifetime(0)
 	return nil
 }
 
-func (s *Store) closeSearchDB() {
-	if s.irdb != nil {
-		s.irdb.Close()
-		s.irdb = nil
+func (x *searchIndex) close() {
+	if x.rdb != nil {
+		x.rdb.Close()
+		x.rdb = nil
 	}
-	if s.idb != nil {
-		s.idb.Close()
-		s.idb = nil
+	if x.db != nil {
+		x.db.Close()
+		x.db = nil
 	}
 }
 
 // reconcileIndex runs at Open when no other process uses the spool: it removes fts
 // rows that no idxDone blob has (collected blobs whose rows a crash left behind) and
 // marks pending every idxDone blob without a row (search.db lost or replaced). A
-// search.db found corrupt on the way is replaced, as in openSearchDB.
+// search.db found corrupt on the way is replaced, as in searchIndex.open.
 func (s *Store) reconcileIndex() error {
 	err := s.reconcile()
 	if err == nil || !isCorrupt(err) {
 		return err
 	}
-	if err := s.replaceSearchDB(err); err != nil {
+	if err := s.index.replace(err); err != nil {
 		return err
 	}
 	return s.reconcile()
@@ -151,7 +164,7 @@ func (s *Store) reconcileIndex() error {
 
 func (s *Store) reconcile() error {
 	ctx := context.Background()
-	inIndex, err := queryRowids(ctx, s.idb, `SELECT rowid FROM fts`)
+	inIndex, err := queryRowids(ctx, s.index.db, `SELECT rowid FROM fts`)
 	if err != nil {
 		return fmt.Errorf("reconcile search index: %w", err)
 	}
@@ -176,7 +189,7 @@ func (s *Store) reconcile() error {
 		for r := range stale {
 			rowids = append(rowids, r)
 		}
-		if _, err := s.idb.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(rowids)); err != nil {
+		if _, err := s.index.db.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(rowids)); err != nil {
 			return fmt.Errorf("reconcile search index: %w", err)
 		}
 	}

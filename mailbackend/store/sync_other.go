@@ -6,7 +6,7 @@ import "syscall"
 
 func openSyncFD(string) (int, error) { return -1, nil }
 
-// syncfs does not exist here: syncBlobs falls back to fsyncing each file.
+// syncfs does not exist here: blobFiles.sync falls back to fsyncing each file.
 func syncfs(int) error { return syscall.ENOSYS }
 
 func closeSyncFD(int) {}
