@@ -88,8 +88,8 @@ func (s *Store) prepare(raw []byte) (*commitReq, error) {
 func safeParse(raw []byte) (p *mailformat.Parsed, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			slog.Error("store: msgparse panicked", "panic", v)
-			p, err = nil, fmt.Errorf("msgparse panic: %v", v)
+			slog.Error("store: mailformat panicked", "panic", v)
+			p, err = nil, fmt.Errorf("mailformat panic: %v", v)
 		}
 	}()
 	return mailformat.Parse(raw)
