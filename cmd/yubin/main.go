@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/config"
 )
 
@@ -33,6 +34,9 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg + " (see yubin help)" }
 
 func main() {
+	// go-message's charset table is process-wide; the mail-format core fills it
+	// here, once, so every go-message user in the binary decodes Japanese alike.
+	mailformat.RegisterCharsets()
 	err := run(os.Args[1:], os.Stdin, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "yubin: "+oneLine(err.Error()))
