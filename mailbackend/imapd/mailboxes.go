@@ -91,6 +91,11 @@ func (sess *session) Rename(name, newName string, options *imap.RenameOptions) e
 }
 
 func (sess *session) Subscribe(name string) error {
+	// The same bound as for mailbox names: LIST walks every subscribed name's
+	// ancestors.
+	if err := checkNameSize(name); err != nil {
+		return err
+	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	return storeErr("subscribe", sess.srv.store.SetSubscribed(ctx, sess.acct.ID, name, true))
@@ -212,15 +217,13 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 	for i := range mboxes {
 		exists[mboxes[i].Name] = &mboxes[i]
 	}
-	hasChild := func(name string) bool {
-		prefix := name + string(store.Delimiter)
-		for _, m := range mboxes {
-			if strings.HasPrefix(m.Name, prefix) {
-				return true
-			}
-		}
-		return false
+	// Parents are collected once: testing each listed name against every mailbox
+	// was quadratic in the number of mailboxes.
+	parents := map[string]bool{}
+	for _, m := range mboxes {
+		forAncestors(m.Name, func(a string) { parents[a] = true })
 	}
+	hasChild := func(name string) bool { return parents[name] }
 	match := func(name string) bool {
 		for _, p := range patterns {
 			if listMatch(name, ref, p) {
@@ -232,14 +235,17 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 	// RFC 5258 section 3.5 (RECURSIVEMATCH): a mailbox that is not itself selected
 	// gets CHILDINFO when a subscribed descendant exists that the patterns do not
 	// return on its own.
+	var hiddenSubscribedParents map[string]bool
 	hasHiddenSubscribedChild := func(name string) bool {
-		prefix := name + string(store.Delimiter)
-		for n := range subscribed {
-			if strings.HasPrefix(n, prefix) && !match(n) {
-				return true
+		if hiddenSubscribedParents == nil {
+			hiddenSubscribedParents = map[string]bool{}
+			for n := range subscribed {
+				if !match(n) {
+					forAncestors(n, func(a string) { hiddenSubscribedParents[a] = true })
+				}
 			}
 		}
-		return false
+		return hiddenSubscribedParents[name]
 	}
 
 	// Candidate names: every mailbox, plus subscribed names that do not exist when
@@ -319,6 +325,16 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 		}
 	}
 	return nil
+}
+
+// forAncestors calls f with each name that has name below it: "a/b/c" gives "a"
+// and "a/b". Names are at most maxMailboxName octets and maxMailboxDepth levels.
+func forAncestors(name string, f func(string)) {
+	for i := 0; i < len(name); i++ {
+		if name[i] == byte(store.Delimiter) {
+			f(name[:i])
+		}
+	}
 }
 
 // lsubParents implements RFC 3501 section 6.3.9's special case: when "foo/bar" is
