@@ -1,14 +1,10 @@
 package imapd
 
 import (
-	"bytes"
-	"io"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
-	gocharset "github.com/emersion/go-message/charset"
 
 	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/store"
@@ -61,22 +57,7 @@ func metaFor(m *store.Message) *cachedMeta {
 	if root == nil {
 		root = &mailformat.Part{Type: "text", Subtype: "plain", Size: m.Size, End: m.Size}
 	}
-	return &cachedMeta{env: toEnvelope(m.Envelope, charsetOf(root)), bs: toBodyStructure(root), root: root}
-}
-
-func charsetOf(p *mailformat.Part) string {
-	for p != nil {
-		for _, prm := range p.Params {
-			if strings.EqualFold(prm.Name, "charset") {
-				return prm.Value
-			}
-		}
-		if len(p.Parts) == 0 {
-			break
-		}
-		p = p.Parts[0]
-	}
-	return ""
+	return &cachedMeta{env: toEnvelope(m.Envelope), bs: toBodyStructure(root), root: root}
 }
 
 // toEnvelope converts the stored envelope (raw header values) to imap.Envelope.
@@ -85,34 +66,34 @@ func charsetOf(p *mailformat.Part) string {
 // mime.QEncoding.Encode: plain ASCII (including RFC 2047 encoded words, which we keep
 // intact as RFC 9051 wants) comes out unchanged, valid UTF-8 becomes an encoded word.
 // Raw 8-bit text in a legacy charset (Shift_JIS, EUC-JP headers that some Japanese
-// mailers send unencoded) would be labelled utf-8 wrongly, so we decode it first
-// using the message's charset.
-func toEnvelope(e *mailformat.Envelope, charset string) *imap.Envelope {
+// mailers send unencoded) is already UTF-8 here: mailformat.Parse decoded it at
+// delivery with the one charset policy, so the ENVELOPE says what the index holds.
+func toEnvelope(e *mailformat.Envelope) *imap.Envelope {
 	if e == nil {
 		return &imap.Envelope{}
 	}
 	out := &imap.Envelope{
 		Date:      e.Date,
-		Subject:   fix8bit(e.Subject, charset),
-		From:      toAddresses(e.From, charset),
-		Sender:    toAddresses(e.Sender, charset),
-		ReplyTo:   toAddresses(e.ReplyTo, charset),
-		To:        toAddresses(e.To, charset),
-		Cc:        toAddresses(e.Cc, charset),
-		Bcc:       toAddresses(e.Bcc, charset),
+		Subject:   e.Subject,
+		From:      toAddresses(e.From),
+		Sender:    toAddresses(e.Sender),
+		ReplyTo:   toAddresses(e.ReplyTo),
+		To:        toAddresses(e.To),
+		Cc:        toAddresses(e.Cc),
+		Bcc:       toAddresses(e.Bcc),
 		InReplyTo: msgIDs(e.InReplyTo),
 		MessageID: strings.Join(msgIDs(e.MessageID), " "),
 	}
 	return out
 }
 
-func toAddresses(in []mailformat.Address, charset string) []imap.Address {
+func toAddresses(in []mailformat.Address) []imap.Address {
 	if len(in) == 0 {
 		return nil
 	}
 	out := make([]imap.Address, len(in))
 	for i, a := range in {
-		out[i] = imap.Address{Name: fix8bit(a.Name, charset), Mailbox: a.Mailbox, Host: a.Host}
+		out[i] = imap.Address{Name: a.Name, Mailbox: a.Mailbox, Host: a.Host}
 	}
 	return out
 }
@@ -142,46 +123,6 @@ func msgIDs(raw string) []string {
 		return []string{raw}
 	}
 	return ids
-}
-
-// fix8bit turns raw non-UTF-8 header bytes into UTF-8 using charset (see toEnvelope).
-func fix8bit(s, charset string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	if dec := decodeCharset(charset, []byte(s)); dec != "" {
-		return dec
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
-// decodeCharset decodes raw 8-bit header text. Without a usable declared charset it
-// tries the legacy Japanese encodings, accepting the first that decodes cleanly.
-func decodeCharset(charset string, b []byte) string {
-	try := func(cs string) string {
-		r, err := gocharset.Reader(cs, bytes.NewReader(b))
-		if err != nil {
-			return ""
-		}
-		out, err := io.ReadAll(r)
-		if err != nil || !utf8.Valid(out) || bytes.ContainsRune(out, utf8.RuneError) {
-			return ""
-		}
-		return string(out)
-	}
-	switch strings.ToLower(charset) {
-	case "", "us-ascii", "utf-8", "iso-2022-jp":
-	default:
-		if s := try(charset); s != "" {
-			return s
-		}
-	}
-	for _, cs := range []string{"shift_jis", "euc-jp"} {
-		if s := try(cs); s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 var emptyText = &imap.BodyStructureSinglePart{
@@ -240,12 +181,8 @@ func toBodyStructure(p *mailformat.Part) imap.BodyStructure {
 		if p.Message != nil {
 			inner = toBodyStructure(p.Message)
 		}
-		charset := ""
-		if p.Message != nil {
-			charset = charsetOf(p.Message)
-		}
 		sp.MessageRFC822 = &imap.BodyStructureMessageRFC822{
-			Envelope:      toEnvelope(p.Envelope, charset),
+			Envelope:      toEnvelope(p.Envelope),
 			BodyStructure: inner,
 			NumLines:      p.Lines,
 		}

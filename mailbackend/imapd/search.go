@@ -4,15 +4,14 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"mime"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
-	gocharset "github.com/emersion/go-message/charset"
 
+	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -375,7 +374,7 @@ func (s *searcher) headerHas(m *msgMeta, name, value string) bool {
 			continue
 		}
 		if needle == "" || strings.Contains(strings.ToLower(v), needle) ||
-			strings.Contains(strings.ToLower(decodeWords(v)), needle) {
+			strings.Contains(strings.ToLower(mailformat.DecodeHeader(v)), needle) {
 			return true
 		}
 	}
@@ -418,14 +417,4 @@ func splitFields(h []byte) []string {
 		out = append(out, l)
 	}
 	return out
-}
-
-var wordDecoder = &mime.WordDecoder{CharsetReader: gocharset.Reader}
-
-func decodeWords(v string) string {
-	d, err := wordDecoder.DecodeHeader(v)
-	if err != nil {
-		return v
-	}
-	return d
 }

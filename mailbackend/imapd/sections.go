@@ -2,7 +2,6 @@ package imapd
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
@@ -155,10 +154,8 @@ func binarySection(blob *os.File, root *mailformat.Part, path []int) ([]byte, er
 	switch strings.ToLower(strings.TrimSpace(p.Encoding)) {
 	case "", "7bit", "8bit", "binary":
 		return raw, nil
-	case "base64":
-		return decodeBase64(raw), nil
-	case "quoted-printable":
-		return decodeQP(raw), nil
+	case "base64", "quoted-printable":
+		return mailformat.DecodeTransfer(p.Encoding, raw), nil
 	}
 	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Code: "UNKNOWN-CTE",
 		Text: "Cannot decode Content-Transfer-Encoding " + p.Encoding}
@@ -173,78 +170,4 @@ func readRange(blob *os.File, start, end int64) ([]byte, error) {
 		return nil, fmt.Errorf("read blob: %w", err)
 	}
 	return b, nil
-}
-
-// decodeBase64 decodes leniently: characters outside the alphabet (line breaks,
-// stray spaces) are skipped and decoding stops at padding, as mail readers do.
-func decodeBase64(raw []byte) []byte {
-	clean := make([]byte, 0, len(raw))
-	for _, c := range raw {
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
-			clean = append(clean, c)
-		case c == '=':
-			goto done
-		}
-	}
-done:
-	if len(clean)%4 == 1 {
-		clean = clean[:len(clean)-1]
-	}
-	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
-	n, _ := base64.RawStdEncoding.Decode(out, clean)
-	return out[:n]
-}
-
-// decodeQP decodes quoted-printable (RFC 2045 section 6.7) leniently: a malformed
-// escape is kept literally, trailing white space before a line break is dropped.
-func decodeQP(raw []byte) []byte {
-	out := make([]byte, 0, len(raw))
-	for len(raw) > 0 {
-		j := bytes.IndexByte(raw, '\n')
-		line, eol := raw, []byte(nil)
-		if j >= 0 {
-			line, raw = raw[:j], raw[j+1:]
-			eol = []byte("\n")
-			if len(line) > 0 && line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
-				eol = []byte("\r\n")
-			}
-		} else {
-			raw = nil
-		}
-		line = bytes.TrimRight(line, " \t")
-		soft := len(line) > 0 && line[len(line)-1] == '='
-		if soft {
-			line = line[:len(line)-1]
-		}
-		for i := 0; i < len(line); i++ {
-			c := line[i]
-			if c == '=' && i+2 < len(line) && isHex(line[i+1]) && isHex(line[i+2]) {
-				out = append(out, unhex(line[i+1])<<4|unhex(line[i+2]))
-				i += 2
-				continue
-			}
-			out = append(out, c)
-		}
-		if !soft {
-			out = append(out, eol...)
-		}
-	}
-	return out
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' || c >= 'a' && c <= 'f'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10
-	default:
-		return c - 'a' + 10
-	}
 }
