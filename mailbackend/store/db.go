@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -57,15 +58,17 @@ type Store struct {
 	closeMu    sync.RWMutex // held shared while submitting to commits
 	closed     bool
 
+	limits atomic.Pointer[Limits] // server-wide defaults (quota.go)
+
 	domains domainCache
 	events  eventHub
 }
 
-// schemaVersion 3 moved the full-text index to its own file (searchdb.go) and made
+// schemaVersion 4 added account_limits (quota.go); 3 moved the full-text index to its own file (searchdb.go) and made
 // blob rowids AUTOINCREMENT; 2 had added blobs_pending. Every statement below is
 // idempotent, so after migrate an older database is brought up to date by running
 // them all.
-const schemaVersion = 3
+const schemaVersion = 4
 
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -99,6 +102,11 @@ var schema = []string{
 		n_deleted INTEGER NOT NULL DEFAULT 0,
 		total_size INTEGER NOT NULL DEFAULT 0,
 		UNIQUE (account_id, name))`,
+	// An account's own storage quota (quota.go): bytes, or -1 for unlimited; no row
+	// means the server default.
+	`CREATE TABLE IF NOT EXISTS account_limits (
+		account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+		quota_bytes INTEGER NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS subscriptions (
 		account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
 		name TEXT NOT NULL,

@@ -228,8 +228,11 @@ func (s *Store) commitBatch(batch []*commitReq) {
 	// Resolve every target first, so that a request that cannot be stored (mailbox
 	// deleted meanwhile, unknown account) fails alone before anything is written. No
 	// savepoints: they would make FTS5 flush its index once per message.
+	quota := batchQuota{s: s}
 	for _, r := range batch {
-		r.err = s.resolveTargets(w, r)
+		if r.err = s.resolveTargets(w, r); r.err == nil {
+			r.err = quota.admit(w, r)
+		}
 	}
 	for _, r := range batch {
 		if r.err != nil {

@@ -222,6 +222,9 @@ func (s *Store) CreateMailbox(ctx context.Context, accountID int64, name, specia
 		if err != nil {
 			return err
 		}
+		if err := s.checkMailboxCap(w, accountID); err != nil {
+			return err
+		}
 		var sub bool
 		if err := w.row(`SELECT EXISTS (SELECT 1 FROM subscriptions WHERE account_id = ? AND name = ?)`,
 			accountID, n).Scan(&sub); err != nil {
@@ -270,8 +273,15 @@ func (s *Store) RenameMailbox(ctx context.Context, accountID int64, oldName, new
 		if err := s.createSuperiors(w, accountID, to); err != nil {
 			return err
 		}
+		// Implied superiors, and renaming INBOX (which stays), add mailboxes.
 		if from == inbox {
-			return s.renameInbox(w, accountID, fromID, to)
+			if err := s.renameInbox(w, accountID, fromID, to); err != nil {
+				return err
+			}
+			return s.checkMailboxCap(w, accountID)
+		}
+		if err := s.checkMailboxCap(w, accountID); err != nil {
+			return err
 		}
 		// The mailbox and its inferiors keep their IDs, UIDVALIDITY and messages.
 		if _, err := w.exec(`UPDATE mailboxes SET name = ?3 || substr(name, length(?2) + 1)

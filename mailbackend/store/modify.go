@@ -163,6 +163,13 @@ func (s *Store) Copy(ctx context.Context, mailboxID int64, set []UIDRange, destM
 		if err != nil {
 			return err
 		}
+		destAcct, err := mailboxAccount(w, destMailboxID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkCopyQuota(w, destAcct, mailboxID, msgs); err != nil {
+			return err
+		}
 		res, err = copyTx(w, mailboxID, msgs, destMailboxID)
 		return err
 	})
@@ -172,7 +179,9 @@ func (s *Store) Copy(ctx context.Context, mailboxID int64, set []UIDRange, destM
 	return res, nil
 }
 
-// Move is Copy plus removal from the source, atomically (RFC 6851).
+// Move is Copy plus removal from the source, atomically (RFC 6851). It is never
+// refused for quota: within one account it adds nothing, and an account over its
+// quota must still be able to tidy up (move to Trash, then expunge).
 func (s *Store) Move(ctx context.Context, mailboxID int64, set []UIDRange, destMailboxID int64) (*CopyResult, error) {
 	var res *CopyResult
 	err := s.update(ctx, func(w *wtx) error {
