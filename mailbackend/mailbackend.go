@@ -56,6 +56,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}
+	st.SetLimits(store.Limits{QuotaBytes: cfg.Limits.QuotaBytes, MaxMailboxes: cfg.Limits.MaxMailboxes})
 	r := &Running{Store: st, addrs: make(map[string]string), log: log}
 	r.closers = append(r.closers, st.Close)
 	ok := false
@@ -94,10 +95,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 	}()
 
 	smtp := smtpd.New(smtpd.Config{
-		Hostname:        cfg.Hostname,
-		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
-		MaxRecipients:   cfg.SMTP.MaxRecipients,
-		TLS:             r.TLS,
+		Hostname:            cfg.Hostname,
+		MaxMessageBytes:     cfg.SMTP.MaxMessageBytes,
+		MaxRecipients:       cfg.SMTP.MaxRecipients,
+		InboundPerIPPerHour: cfg.Limits.InboundPerIPPerHour,
+		TLS:                 r.TLS,
 	}, st, r.Auth, r.Queue, log.With("component", "smtpd"))
 	imap := imapd.New(imapd.Config{
 		TLS:             r.TLS,

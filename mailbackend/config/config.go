@@ -23,6 +23,7 @@ type Config struct {
 	SMTP     SMTP     `toml:"smtp"`
 	Delivery Delivery `toml:"delivery"`
 	Webmail  Webmail  `toml:"webmail"`
+	Limits   Limits   `toml:"limits"`
 
 	// Dev is set by --dev, never by the file: loopback listeners, a demo account.
 	Dev bool `toml:"-"`
@@ -45,6 +46,13 @@ type Listen struct {
 type TLS struct {
 	Cert string `toml:"cert"`
 	Key  string `toml:"key"`
+}
+
+// Limits bounds what one account or one outside sender may make the server keep.
+type Limits struct {
+	QuotaBytes          int64 `toml:"quota_bytes"`             // per account; 0 = unlimited
+	MaxMailboxes        int   `toml:"max_mailboxes"`           // per account; 0 = unlimited
+	InboundPerIPPerHour int   `toml:"inbound_per_ip_per_hour"` // messages on port 25; 0 = unlimited
 }
 
 // SMTP holds the receiving side's limits.
@@ -102,6 +110,7 @@ func Default() Config {
 			Port:      25,
 			RetryDays: 5,
 		},
+		Limits: Limits{MaxMailboxes: 1000},
 	}
 }
 
@@ -213,6 +222,15 @@ func (c *Config) Validate() error {
 		if err := checkHostPort(hp.addr); err != nil {
 			return fmt.Errorf("%s: %q: %v", hp.key, hp.addr, err)
 		}
+	}
+	if c.Limits.QuotaBytes < 0 {
+		return fmt.Errorf("limits.quota_bytes: %d must not be negative (0 = unlimited)", c.Limits.QuotaBytes)
+	}
+	if c.Limits.MaxMailboxes < 0 {
+		return fmt.Errorf("limits.max_mailboxes: %d must not be negative (0 = unlimited)", c.Limits.MaxMailboxes)
+	}
+	if c.Limits.InboundPerIPPerHour < 0 {
+		return fmt.Errorf("limits.inbound_per_ip_per_hour: %d must not be negative (0 = unlimited)", c.Limits.InboundPerIPPerHour)
 	}
 	if c.Delivery.Port < 1 || c.Delivery.Port > 65535 {
 		return fmt.Errorf("delivery.port: %d is not a port number", c.Delivery.Port)

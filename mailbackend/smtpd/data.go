@@ -59,6 +59,9 @@ func (s *session) Data(r io.Reader) error {
 		// RFC 5321 section 4.4: the delivering server adds Return-Path with the
 		// envelope sender; it is the same for every local recipient, so one blob.
 		full := assemble(returnPath(s.from), received, msg, extra)
+		if err := s.checkDataQuota(int64(len(full))); err != nil {
+			return s.fail("data", err)
+		}
 		rcpts := make([]store.Recipient, 0, len(s.localRcpts))
 		for _, r := range s.localRcpts {
 			rcpts = append(rcpts, r)

@@ -83,6 +83,12 @@ var (
 	// RFC 5321 section 4.5.3.1.6: text lines are at most 1000 octets; go-smtp allows
 	// twice that and then stops reading. Permanent, or the client retries forever.
 	errLineTooLong = newReply(554, 5, 6, 0, "Line too long (RFC 5321 section 4.5.3.1.6)")
+	// RFC 3463 4.2.2: a recipient's mailbox is over its storage quota (quota.go).
+	// Temporary: the sender retries while the user makes room.
+	errOverQuota = newReply(452, 4, 2, 2, "Mailbox full: the recipient is over quota, try again later")
+	// [limits] inbound_per_ip_per_hour (inboundrate.go): temporary, so the sender
+	// keeps the message and retries (RFC 5321 section 4.2.5); never a silent drop.
+	errInboundRate = newReply(451, 4, 7, 0, "Too many messages from your address this hour, try again later")
 	// RFC 3463 4.3.0: a temporary failure on our side; the client keeps the message.
 	errTemporary = newReply(451, 4, 3, 0, "Temporary local problem, try again later")
 )
@@ -110,6 +116,10 @@ func reply(err error) *smtp.SMTPError {
 		return reply(errAuthFailed)
 	case errors.Is(err, store.ErrUnknownRecipient):
 		return reply(errNoSuchUser)
+	case errors.Is(err, store.ErrOverQuota):
+		// The store's own check, when a concurrent delivery took the room the
+		// pre-checks saw: the same reply, the same all-or-nothing outcome.
+		return reply(errOverQuota)
 	case errors.Is(err, store.ErrNotLocal):
 		return reply(errRelayDenied)
 	case errors.Is(err, smtp.ErrDataReset):

@@ -23,7 +23,10 @@ type Config struct {
 	Hostname        string
 	MaxMessageBytes int64 // advertised in SIZE (RFC 1870); 0 = 50 MiB
 	MaxRecipients   int   // per message; 0 = 100
-	TLS             *tls.Config
+	// InboundPerIPPerHour limits the messages one outside sender (an IP, an IPv6
+	// /64) may start on port 25 per hour; 0 = unlimited (inboundrate.go).
+	InboundPerIPPerHour int
+	TLS                 *tls.Config
 	// ReadTimeout is how long the server waits for the client's next bytes (an idle
 	// timeout, also while DATA flows); WriteTimeout bounds each reply. 0 = 5 min / 1 min
 	// (RFC 5321 section 4.5.3.2 asks for at least 5 minutes for commands).
@@ -82,6 +85,10 @@ type Server struct {
 
 	// perIP counts open connections per non-exempt client IP over all three roles.
 	perIP *auth.ConnCounter
+	// inbound limits messages per outside sender on port 25; misfits remembers
+	// messages refused at DATA for quota (quota.go).
+	inbound *inboundRate
+	misfits misfits
 }
 
 // New returns a server; call the Serve methods to start listeners.
@@ -105,6 +112,7 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, q *queue.Queue, log
 		log = slog.Default()
 	}
 	s := &Server{cfg: cfg, store: st, auth: a, queue: q, log: log.With("component", "smtpd"), perIP: auth.NewConnCounter(auth.MaxConnsPerIP)}
+	s.inbound = newInboundRate(cfg.InboundPerIPPerHour)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, r := range []role{roleMX, roleSubmission, roleSubmissions} {
 		s.servers[r] = s.newSMTPServer(r)

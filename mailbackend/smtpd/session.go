@@ -38,12 +38,13 @@ type session struct {
 	popRelay bool
 
 	// The current transaction.
-	from        string
-	hasFrom     bool
-	localRcpts  map[int64]store.Recipient // by account: one copy per account
-	remoteRcpts []string
-	rcptCount   int
-	firstRcpt   string
+	from         string
+	hasFrom      bool
+	declaredSize int64                     // MAIL FROM SIZE= (RFC 1870), 0 if none
+	localRcpts   map[int64]store.Recipient // by account: one copy per account
+	remoteRcpts  []string
+	rcptCount    int
+	firstRcpt    string
 }
 
 func (s *Server) newSession(r role, c *smtp.Conn) (smtp.Session, error) {
@@ -107,7 +108,7 @@ func (s *session) submission() bool { return s.role != roleMX }
 
 // Reset discards the current transaction (RSET, a new EHLO, or after a message).
 func (s *session) Reset() {
-	s.from, s.hasFrom = "", false
+	s.from, s.hasFrom, s.declaredSize = "", false, 0
 	s.localRcpts = nil
 	s.remoteRcpts = nil
 	s.rcptCount = 0
@@ -227,7 +228,14 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 			return s.fail("mail", errOwnDomainSender)
 		}
 	}
+	if s.role == roleMX && s.account == nil && !s.popRelay && !s.srv.inbound.admit(s.ip) {
+		s.log.Warn("smtp sender deferred: inbound rate limit", "from", from)
+		return s.fail("mail", errInboundRate)
+	}
 	s.from, s.hasFrom = from, true
+	if opts != nil {
+		s.declaredSize = opts.Size
+	}
 	return nil
 }
 
@@ -305,6 +313,13 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		}
 		if s.localRcpts == nil {
 			s.localRcpts = make(map[int64]store.Recipient)
+		}
+		for _, a := range accts {
+			// An alias with one full member is deferred whole: delivering to the
+			// others and dropping that copy would lose mail silently.
+			if err := s.checkRcptQuota(a.ID); err != nil {
+				return s.fail("rcpt", err)
+			}
 		}
 		for _, a := range accts {
 			s.localRcpts[a.ID] = store.Recipient{AccountID: a.ID}
