@@ -158,8 +158,8 @@ func addressTokens(list []Address) []string {
 // when ASCII, else RFC 2231 section 4 "filename*=UTF-8”…" split into
 // continuations (section 3) short enough to fold within maxLine.
 func filenameParams(name string) []string {
-	if isPlainText(name, 60) && len(name) <= 60 {
-		return []string{`filename="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`}
+	if q, ok := quotedParam(name); ok {
+		return []string{"filename=" + q}
 	}
 	var chunks []string
 	var cur strings.Builder
@@ -215,11 +215,27 @@ func itoa(i int) string {
 // ignore RFC 2231: a quoted string of RFC 2047 words (what Outlook and
 // Thunderbird send, though RFC 2047 section 5 does not bless it).
 func nameParam(name string) []string {
-	if isPlainText(name, 60) && len(name) <= 60 {
-		return []string{`name="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`}
+	if q, ok := quotedParam(name); ok {
+		return []string{"name=" + q}
 	}
 	words := bWords(name, 60)
 	words[0] = `name="` + words[0]
 	words[len(words)-1] += `"`
 	return words
+}
+
+// maxQuotedParam is the longest quoted-string a parameter may carry plainly:
+// " filename=" plus the quoted value plus ";" stays within the 76 columns
+// every line after the message header keeps to (see maxBodyLine).
+const maxQuotedParam = 62
+
+// quotedParam quotes a plain ASCII parameter value (RFC 2045 section 5.1
+// quoted-string) when the quoted form, escapes included, is short enough
+// to sit on one folded line; otherwise the caller encodes it.
+func quotedParam(value string) (string, bool) {
+	if !isPlainText(value, maxQuotedParam) {
+		return "", false
+	}
+	q := `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(value) + `"`
+	return q, len(q) <= maxQuotedParam
 }
