@@ -5,7 +5,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 PKGS     := ./...
 
-.PHONY: all build run test check generate bench bench-store bench-smtp bench-imap bench-web clean
+.PHONY: all build run test check generate fuzz bench bench-store bench-smtp bench-imap bench-web clean
 
 all: build
 
@@ -28,6 +28,24 @@ check:
 
 generate:
 	$(GO) tool templ generate
+
+## fuzz: every fuzz target for FUZZTIME each, one after another (go test -fuzz runs one
+## target per invocation). `make test` already replays each target's seeds and its
+## committed corpus (testdata/fuzz); a crasher found here is written there. Narrow it
+## with FUZZPKGS=./web/... or FUZZ=Linkify (a regexp on the target names).
+FUZZTIME  ?= 30s
+FUZZPKGS  ?= ./...
+FUZZ      ?= .
+FUZZFLAGS ?= -fuzzminimizetime 10s
+fuzz:
+	@set -e; \
+	for pkg in $$($(GO) list -f '{{.ImportPath}}={{.Dir}}' $(FUZZPKGS)); do \
+		grep -qs '^func Fuzz' $${pkg#*=}/*_test.go || continue; pkg=$${pkg%%=*}; \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' | grep -E -- '$(FUZZ)'); do \
+			echo "== $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
+		done; \
+	done
 
 ## bench: every benchmark with the settings its figures in the README were taken with
 ## (5 runs each where noise matters: report medians; the machines are noisy).

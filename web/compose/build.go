@@ -231,14 +231,14 @@ func writeTextPart(b *bytes.Buffer, body string) {
 	if body != "" && !strings.HasSuffix(body, "\n") {
 		body += "\n"
 	}
-	writeField(b, "Content-Type", []string{"text/plain;", "charset=utf-8"})
+	writePartField(b, "Content-Type", []string{"text/plain;", "charset=utf-8"})
 	if is7bit(body) {
-		writeField(b, "Content-Transfer-Encoding", []string{"7bit"})
+		writePartField(b, "Content-Transfer-Encoding", []string{"7bit"})
 		b.WriteString("\r\n")
 		b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
 		return
 	}
-	writeField(b, "Content-Transfer-Encoding", []string{"quoted-printable"})
+	writePartField(b, "Content-Transfer-Encoding", []string{"quoted-printable"})
 	b.WriteString("\r\n")
 	qp := quotedprintable.NewWriter(b)
 	_, _ = qp.Write([]byte(body)) // writes to a bytes.Buffer cannot fail
@@ -283,7 +283,7 @@ func writeAttachment(b *bytes.Buffer, f File) {
 			ct = mt
 		}
 	}
-	writeField(b, "Content-Type", append([]string{ct + ";"}, nameParam(name)...))
+	writePartField(b, "Content-Type", append([]string{ct + ";"}, nameParam(name)...))
 	disp := []string{"attachment;"}
 	fp := filenameParams(name)
 	for i := range fp {
@@ -291,8 +291,8 @@ func writeAttachment(b *bytes.Buffer, f File) {
 			fp[i] += ";"
 		}
 	}
-	writeField(b, "Content-Disposition", append(disp, fp...))
-	writeField(b, "Content-Transfer-Encoding", []string{"base64"})
+	writePartField(b, "Content-Disposition", append(disp, fp...))
+	writePartField(b, "Content-Transfer-Encoding", []string{"base64"})
 	b.WriteString("\r\n")
 	enc := base64.StdEncoding.EncodeToString(f.Data)
 	for len(enc) > 76 {

@@ -15,6 +15,17 @@ const maxLine = 78
 // that no line exceeds maxLine (RFC 5322 section 2.2.3). A single token
 // longer than a line (a very long address) stays whole: it cannot be split.
 func writeField(b *bytes.Buffer, name string, tokens []string) {
+	foldField(b, name, tokens, maxLine)
+}
+
+// writePartField is writeField for the header of a MIME body part, which is
+// part of the message body: its lines keep to the 76 columns of every body
+// line (maxBodyLine).
+func writePartField(b *bytes.Buffer, name string, tokens []string) {
+	foldField(b, name, tokens, maxBodyLine)
+}
+
+func foldField(b *bytes.Buffer, name string, tokens []string, width int) {
 	b.WriteString(name)
 	b.WriteString(":")
 	lineLen := len(name) + 1
@@ -24,7 +35,7 @@ func writeField(b *bytes.Buffer, name string, tokens []string) {
 		}
 		// Fold before the token when it does not fit; before the first
 		// token only if that makes it fit (a long media type).
-		if lineLen+1+len(t) > maxLine && (lineLen > len(name)+1 || 1+len(t) <= maxLine) {
+		if lineLen+1+len(t) > width && (lineLen > len(name)+1 || 1+len(t) <= width) {
 			b.WriteString("\r\n")
 			lineLen = 0
 		}

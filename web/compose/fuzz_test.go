@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/yubinmail/yubin/internal/fuzzbudget"
 	"github.com/yubinmail/yubin/web/mailview"
 )
 
@@ -19,13 +20,17 @@ func FuzzBuild(f *testing.F) {
 		if !utf8.ValidString(subject) || !utf8.ValidString(name) || !utf8.ValidString(file) || !utf8.ValidString(body) {
 			return // the web layer hands us UTF-8 form values
 		}
-		m, err := Build(Draft{
-			From:        Address{Name: name, Email: "a@example.com"},
-			To:          "b@example.com",
-			Subject:     subject,
-			Body:        body,
-			Attachments: []File{{Name: file, Data: []byte(body)}},
-		}, "h.example", now)
+		var m *Message
+		var err error
+		fuzzbudget.Run(t, func() {
+			m, err = Build(Draft{
+				From:        Address{Name: name, Email: "a@example.com"},
+				To:          "b@example.com",
+				Subject:     subject,
+				Body:        body,
+				Attachments: []File{{Name: file, Data: []byte(body)}},
+			}, "h.example", now)
+		})
 		if err != nil {
 			if strings.ContainsAny(subject+name, "\r\n") {
 				return
@@ -58,4 +63,63 @@ func norm(s string) string {
 		}
 		return r
 	}, s))
+}
+
+// FuzzParseAddressList: whatever a user types into To/Cc/Bcc, the parse
+// finishes within the per-input budget, never accepts a line break (header
+// injection), yields addresses that can go into an SMTP RCPT TO as they are
+// (one '@', an ASCII domain, no control characters or angle brackets outside
+// a quoted local part), and reads its own output back unchanged.
+// Run: go test ./web/compose/ -run '^$' -fuzz FuzzParseAddressList -fuzztime 30s
+func FuzzParseAddressList(f *testing.F) {
+	f.Add(`花子 <hanako@example.jp>, "Smith, Bob" <bob@example.com>; c@例え.jp`)
+	f.Add(`Smith, Bob <bob@x.example>, "a\"b" <"q u"@x.example>`)
+	f.Add("a@b.example\r\nBcc: victim@example.com")
+	f.Add(`<@route:a@b.example>, a@[192.0.2.1], "x@y"@z.example, .a@b.example`)
+	f.Add(strings.Repeat("a@b.example,", 2000))
+	f.Fuzz(func(t *testing.T, s string) {
+		var list []Address
+		var err error
+		fuzzbudget.Run(t, func() { list, err = ParseAddressList(s) })
+		if err != nil {
+			return
+		}
+		if strings.ContainsAny(s, "\r\n") {
+			t.Fatalf("line break accepted: %q", s)
+		}
+		var again []string
+		for _, a := range list {
+			checkRcptAddress(t, a.Email)
+			again = append(again, a.Email)
+		}
+		back, err := ParseAddressList(strings.Join(again, ", "))
+		if err != nil {
+			t.Fatalf("parsed addresses %q do not parse again: %v", again, err)
+		}
+		for i := range back {
+			if back[i].Email != list[i].Email {
+				t.Fatalf("address %q read back as %q", list[i].Email, back[i].Email)
+			}
+		}
+	})
+}
+
+func checkRcptAddress(t *testing.T, e string) {
+	t.Helper()
+	at := strings.LastIndexByte(e, '@')
+	if at <= 0 || at == len(e)-1 {
+		t.Fatalf("address %q has no local part or domain", e)
+	}
+	local, domain := e[:at], e[at+1:]
+	for i := 0; i < len(e); i++ {
+		if e[i] < 0x20 || e[i] >= 0x7f {
+			t.Fatalf("address %q has a control or non-ASCII byte", e)
+		}
+	}
+	if strings.ContainsAny(domain, `@<> "\`) {
+		t.Fatalf("domain of %q is not a domain", e)
+	}
+	if local[0] != '"' && strings.ContainsAny(local, `@<> "\`) {
+		t.Fatalf("unquoted local part of %q needs quoting", e)
+	}
 }

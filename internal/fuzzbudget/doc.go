@@ -1,0 +1,17 @@
+// Package fuzzbudget gives every fuzz target the same per-input time budget, so
+// that a quadratic path or a hang in a parser of outside input fails the target
+// with the input that caused it instead of merely slowing the fuzzer down.
+//
+// It owns the budget (how long one input may take, under -fuzz and in plain test
+// runs of the seed corpus), the watchdog that enforces it, and Expand, which lets
+// the fuzzer build long repetitive inputs: the mutator seldom makes inputs over a
+// few KiB, at which size a quadratic path still runs in microseconds.
+//
+// The budget is not a benchmark: it is deliberately generous (2 s per input while
+// fuzzing, 20 s in a plain `go test` run, which may be under -race on a loaded
+// two-core machine) and only catches work that grows far faster than the input.
+// Speed itself is measured by benchmarks. YUBIN_FUZZ_BUDGET (a Go duration)
+// overrides both.
+//
+// It must never be imported by anything but _test.go files.
+package fuzzbudget

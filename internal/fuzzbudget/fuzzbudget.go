@@ -1,0 +1,93 @@
+package fuzzbudget
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Budgets per input. While fuzzing, inputs are at most MaxExpanded bytes and the
+// target runs without -race, so 2 s is two orders of magnitude above what the
+// linear paths need and far below what a quadratic one takes at that size. A
+// plain test run replays the committed corpus, possibly under -race (5-10x
+// slower) on a machine shared with other tests, hence the wider margin.
+const (
+	fuzzingBudget = 2 * time.Second
+	seedBudget    = 20 * time.Second
+)
+
+// EnvBudget names the environment variable that overrides the budget.
+const EnvBudget = "YUBIN_FUZZ_BUDGET"
+
+// MaxExpanded caps what Expand builds: 1 MiB, the size of a large text mail,
+// where a quadratic path costs tens of seconds and a linear one milliseconds.
+const MaxExpanded = 1 << 20
+
+// Fuzzing reports whether the test binary runs with -fuzz (the coordinator and its
+// workers both see the flag).
+func Fuzzing() bool {
+	f := flag.Lookup("test.fuzz")
+	return f != nil && f.Value.String() != ""
+}
+
+// Budget is how long one input may take.
+func Budget() time.Duration {
+	if s := os.Getenv(EnvBudget); s != "" {
+		if d, err := time.ParseDuration(s); err == nil && d > 0 {
+			return d
+		}
+	}
+	if Fuzzing() {
+		return fuzzingBudget
+	}
+	return seedBudget
+}
+
+// Run calls fn for one input and fails t when it took longer than Budget. An
+// input still running at twice the budget is a hang: Run then panics from a
+// watchdog goroutine with every goroutine's stack, which ends the process (the
+// fuzzing engine records the input as a crasher under testdata/fuzz; a plain test
+// run fails with the stacks showing where the work was stuck).
+func Run(t testing.TB, fn func()) {
+	t.Helper()
+	budget := Budget()
+	start := time.Now()
+	watchdog := time.AfterFunc(2*budget, func() {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		panic(fmt.Sprintf("fuzzbudget: %s: one input still running after %v (budget %v): a hang or a super-linear path\n\n%s",
+			t.Name(), time.Since(start).Round(time.Millisecond), budget, buf))
+	})
+	fn()
+	watchdog.Stop()
+	if took := time.Since(start); took > budget {
+		t.Fatalf("fuzzbudget: one input took %v, over the %v budget: a super-linear path?", took.Round(time.Millisecond), budget)
+	}
+}
+
+// Expand builds head + count copies of unit + tail, with the copies cut so the
+// result stays within MaxExpanded bytes. Targets take (head, unit, count, tail)
+// from the fuzzer and parse the expansion, so the mutator can reach the long
+// runs of one construct (a million ')' after a URL, a header folded ten
+// thousand times) that make quadratic paths show.
+func Expand(head, unit string, count uint16, tail string) string {
+	room := MaxExpanded - len(head) - len(tail)
+	n := int(count)
+	if unit == "" || room <= 0 {
+		n = 0
+	} else if n*len(unit) > room {
+		n = room / len(unit)
+	}
+	var b strings.Builder
+	b.Grow(len(head) + n*len(unit) + len(tail))
+	b.WriteString(head)
+	for range n {
+		b.WriteString(unit)
+	}
+	b.WriteString(tail)
+	return b.String()
+}

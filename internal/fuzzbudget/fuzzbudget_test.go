@@ -1,0 +1,57 @@
+package fuzzbudget
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExpandCapsTheSize(t *testing.T) {
+	if got := Expand("<", "ab", 3, ">"); got != "<ababab>" {
+		t.Fatalf("Expand = %q", got)
+	}
+	big := Expand("h", strings.Repeat("x", 100), 65535, "t")
+	if len(big) > MaxExpanded || len(big) < MaxExpanded-100 {
+		t.Fatalf("Expand made %d bytes, want just under %d", len(big), MaxExpanded)
+	}
+	if !strings.HasPrefix(big, "hx") || !strings.HasSuffix(big, "xt") {
+		t.Fatal("head or tail lost")
+	}
+	if got := Expand("h", "", 100, "t"); got != "ht" {
+		t.Fatalf("empty unit: %q", got)
+	}
+}
+
+func TestBudgetOverride(t *testing.T) {
+	t.Setenv(EnvBudget, "1500ms")
+	if got := Budget(); got.Milliseconds() != 1500 {
+		t.Fatalf("Budget = %v", got)
+	}
+	t.Setenv(EnvBudget, "")
+	if got := Budget(); got != seedBudget {
+		t.Fatalf("Budget outside -fuzz = %v, want %v", got, seedBudget)
+	}
+}
+
+// recorder is a testing.TB that notes Fatalf instead of stopping the test.
+type recorder struct {
+	testing.TB
+	failed string
+}
+
+func (r *recorder) Helper()                        {}
+func (r *recorder) Fatalf(format string, a ...any) { r.failed = format }
+
+func TestRunFailsASlowInput(t *testing.T) {
+	t.Setenv(EnvBudget, "50ms")
+	r := &recorder{TB: t}
+	Run(r, func() { time.Sleep(80 * time.Millisecond) })
+	if r.failed == "" {
+		t.Fatal("an input over the budget passed")
+	}
+	r.failed = ""
+	Run(r, func() {})
+	if r.failed != "" {
+		t.Fatal("a quick input failed")
+	}
+}
