@@ -218,6 +218,13 @@ func storeErr(op string, err error) error {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeHasChildren, Text: "Mailbox has inferior mailboxes"}
 	case errors.Is(err, store.ErrInboxProtected):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "INBOX cannot be deleted"}
+	case errors.Is(err, store.ErrOverQuota):
+		// RFC 5530 section 3 OVERQUOTA (RFC 9208 section 5.3): the account's storage
+		// quota would be exceeded; the client may delete mail and try again.
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeOverQuota, Text: "Storage quota exceeded: delete some mail and try again"}
+	case errors.Is(err, store.ErrTooManyMailboxes):
+		// RFC 5530 section 3 LIMIT: a server-side limit ([limits] max_mailboxes).
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Too many mailboxes: delete one first"}
 	case errors.Is(err, store.ErrTooBig):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeTooBig, Text: "Message too big"}
 	}
