@@ -1,9 +1,9 @@
 package imapd
 
 import (
-	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/emersion/go-imap/v2"
@@ -124,48 +124,26 @@ func (sess *session) metas(mailboxID int64, msgs []msgMeta) ([]*cachedMeta, erro
 	return out, nil
 }
 
-// prepared is one body or binary section ready to be written.
-type prepared struct {
-	r    io.Reader
-	size int64
-}
-
 func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint32, m *msgMeta, meta *cachedMeta, options *imap.FetchOptions, seenChanged bool) error {
-	// Everything that can fail is prepared before the response starts, so an error
-	// (unknown transfer encoding, unreadable blob) never leaves a half-written FETCH.
+	// Every section is located, checked and sized before the response starts, so an
+	// error (unknown transfer encoding, unreadable blob) never leaves a half-written
+	// FETCH; the bytes themselves are streamed from the blob as they are written.
 	var (
-		bodies   []prepared
-		binaries []prepared
+		blob     *os.File
+		bodies   []section
+		binaries []section
 		binSizes []uint32
 	)
 	if len(options.BodySection)+len(options.BinarySection)+len(options.BinarySectionSize) > 0 {
-		blob, err := sess.srv.store.OpenBlob(m.blobID)
+		var err error
+		blob, err = sess.srv.store.OpenBlob(m.blobID)
 		if err != nil {
 			sess.srv.log.Error("imap fetch: open blob", "account", sess.account(), "blob", m.blobID, "err", err)
 			return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug, Text: "Message data unavailable"}
 		}
 		defer blob.Close()
-		for _, bs := range options.BodySection {
-			p, err := bodySection(blob, meta.root, bs)
-			if err != nil {
-				return err
-			}
-			bodies = append(bodies, p)
-		}
-		for _, bs := range options.BinarySection {
-			b, err := binarySection(blob, meta.root, bs.Part)
-			if err != nil {
-				return err
-			}
-			b = partialBytes(b, bs.Partial)
-			binaries = append(binaries, prepared{r: bytes.NewReader(b), size: int64(len(b))})
-		}
-		for _, bs := range options.BinarySectionSize {
-			b, err := binarySection(blob, meta.root, bs.Part)
-			if err != nil {
-				return err
-			}
-			binSizes = append(binSizes, uint32(len(b)))
+		if bodies, binaries, binSizes, err = sess.planSections(blob, meta.root, options); err != nil {
+			return err
 		}
 	}
 
@@ -192,13 +170,13 @@ func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint
 	// still be closed: it holds imapserver's encoder lock, and the tagged reply
 	// after our error would wait for that lock for ever, leaking the connection.
 	for i, bs := range options.BodySection {
-		if err := writeLiteral(rw.WriteBodySection(bs, bodies[i].size), bodies[i]); err != nil {
+		if err := writeSection(rw.WriteBodySection(bs, bodies[i].size), blob, &bodies[i]); err != nil {
 			rw.Close()
 			return err
 		}
 	}
 	for i, bs := range options.BinarySection {
-		if err := writeLiteral(rw.WriteBinarySection(bs, binaries[i].size), binaries[i]); err != nil {
+		if err := writeSection(rw.WriteBinarySection(bs, binaries[i].size), blob, &binaries[i]); err != nil {
 			rw.Close()
 			return err
 		}
@@ -209,49 +187,67 @@ func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint
 	return rw.Close()
 }
 
-func writeLiteral(wc io.WriteCloser, p prepared) error {
-	n, err := io.Copy(wc, p.r)
-	if err == nil && n != p.size {
-		err = fmt.Errorf("imapd: section is %d bytes, expected %d", n, p.size)
+// planSections locates and sizes the body and binary sections of one message.
+func (sess *session) planSections(blob *os.File, root *rootPart, options *imap.FetchOptions) (bodies, binaries []section, binSizes []uint32, err error) {
+	z := &sectionSizer{blob: blob}
+	var skipped int64
+	plan := func(s section, partial *imap.SectionPartial) (section, error) {
+		if err := z.applyPartial(&s, partial); err != nil {
+			sess.srv.log.Error("imap fetch: read blob", "account", sess.account(), "err", err)
+			return s, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug, Text: "Message data unavailable"}
+		}
+		if s.transformed() {
+			if skipped += s.offset; skipped > maxSkipPerMessage {
+				return s, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit,
+					Text: "Too much of the message to decode for these partial items: fetch fewer at a time"}
+			}
+		}
+		return s, nil
+	}
+	for _, bs := range options.BodySection {
+		s, err := bodySection(root, bs)
+		if err == nil {
+			s, err = plan(s, bs.Partial)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		bodies = append(bodies, s)
+	}
+	for _, bs := range options.BinarySection {
+		s, err := binarySection(root, bs.Part)
+		if err == nil {
+			s, err = plan(s, bs.Partial)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		binaries = append(binaries, s)
+	}
+	for _, bs := range options.BinarySectionSize {
+		s, err := binarySection(root, bs.Part)
+		if err == nil {
+			s, err = plan(s, nil)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		binSizes = append(binSizes, uint32(min(s.size, math.MaxUint32)))
+	}
+	return bodies, binaries, binSizes, nil
+}
+
+func writeSection(wc io.WriteCloser, blob *os.File, s *section) error {
+	r, err := s.reader(blob)
+	var n int64
+	if err == nil {
+		n, err = io.Copy(wc, r)
+	}
+	if err == nil && n != s.size {
+		err = fmt.Errorf("imapd: section is %d bytes, expected %d", n, s.size)
 	}
 	if cerr := wc.Close(); err == nil {
 		err = cerr
 	}
 	return err
-}
-
-// bodySection locates a BODY[...] section in the blob (RFC 9051 section 6.4.5).
-func bodySection(blob *os.File, root *rootPart, bs *imap.FetchItemBodySection) (prepared, error) {
-	start, end, err := sectionRange(root, bs.Part, bs.Specifier)
-	if err != nil {
-		return prepared{}, err
-	}
-	if len(bs.HeaderFields) > 0 || len(bs.HeaderFieldsNot) > 0 {
-		h := make([]byte, end-start)
-		if _, err := blob.ReadAt(h, start); err != nil && err != io.EOF {
-			return prepared{}, fmt.Errorf("read header: %w", err)
-		}
-		b := filterHeader(h, bs.HeaderFields, bs.HeaderFieldsNot)
-		b = partialBytes(b, bs.Partial)
-		return prepared{r: bytes.NewReader(b), size: int64(len(b))}, nil
-	}
-	if p := bs.Partial; p != nil {
-		start = min(start+p.Offset, end)
-		end = min(start+p.Size, end)
-	}
-	return prepared{r: io.NewSectionReader(blob, start, end-start), size: end - start}, nil
-}
-
-func partialBytes(b []byte, p *imap.SectionPartial) []byte {
-	if p == nil {
-		return b
-	}
-	if p.Offset >= int64(len(b)) {
-		return nil
-	}
-	b = b[p.Offset:]
-	if p.Size < int64(len(b)) {
-		b = b[:p.Size]
-	}
-	return b
 }

@@ -1,10 +1,6 @@
 package imapd
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -93,81 +89,4 @@ func sectionRange(root *mailformat.Part, path []int, spec imap.PartSpecifier) (s
 		}
 		return m.BodyStart, m.End, nil
 	}
-}
-
-// filterHeader keeps (fields) or drops (not) header fields by name, case-insensitively,
-// keeping each field's folded lines, and ends with the blank line (RFC 9051 6.4.5).
-func filterHeader(h []byte, fields, not []string) []byte {
-	set := make(map[string]bool, len(fields)+len(not))
-	for _, f := range fields {
-		set[strings.ToLower(f)] = true
-	}
-	for _, f := range not {
-		set[strings.ToLower(f)] = true
-	}
-	keepListed := len(fields) > 0
-	var out bytes.Buffer
-	keep := false
-	for len(h) > 0 {
-		j := bytes.IndexByte(h, '\n')
-		line := h
-		if j >= 0 {
-			line = h[:j+1]
-		}
-		h = h[len(line):]
-		if len(bytes.TrimRight(line, "\r\n")) == 0 {
-			break // the blank line ending the header
-		}
-		if line[0] != ' ' && line[0] != '\t' {
-			name := line
-			if k := bytes.IndexByte(line, ':'); k >= 0 {
-				name = line[:k]
-			}
-			listed := set[strings.ToLower(string(bytes.TrimSpace(name)))]
-			keep = listed == keepListed
-		}
-		if keep {
-			out.Write(line)
-		}
-	}
-	out.WriteString("\r\n")
-	return out.Bytes()
-}
-
-// binarySection returns a part's content with its Content-Transfer-Encoding undone
-// (RFC 3516). An encoding we cannot undo is NO [UNKNOWN-CTE].
-func binarySection(blob *os.File, root *mailformat.Part, path []int) ([]byte, error) {
-	if len(path) == 0 {
-		return readRange(blob, 0, root.End)
-	}
-	p := locate(root, path)
-	if p == nil {
-		return nil, nil
-	}
-	raw, err := readRange(blob, p.BodyStart, p.End)
-	if err != nil {
-		return nil, err
-	}
-	if isMultipart(p) || isMessagePart(p) {
-		return raw, nil
-	}
-	switch strings.ToLower(strings.TrimSpace(p.Encoding)) {
-	case "", "7bit", "8bit", "binary":
-		return raw, nil
-	case "base64", "quoted-printable":
-		return mailformat.DecodeTransfer(p.Encoding, raw), nil
-	}
-	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Code: "UNKNOWN-CTE",
-		Text: "Cannot decode Content-Transfer-Encoding " + p.Encoding}
-}
-
-func readRange(blob *os.File, start, end int64) ([]byte, error) {
-	if end <= start {
-		return nil, nil
-	}
-	b := make([]byte, end-start)
-	if _, err := blob.ReadAt(b, start); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("read blob: %w", err)
-	}
-	return b, nil
 }

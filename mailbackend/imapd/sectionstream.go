@@ -1,0 +1,220 @@
+package imapd
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/yubinmail/yubin/internal/mailformat"
+)
+
+// A FETCH streams every section from the blob as it is written: nothing of a
+// message is held in memory, whatever the number of items or the size of the
+// message (one FETCH of 3,000 BINARY items on a 5 MB message used to prepare them
+// all first and take a gigabyte). A literal announces its length before its bytes
+// (RFC 9051 section 4.3), so decoded and filtered sections are sized by a first
+// streaming pass, once per distinct section of a message, and written by a second.
+
+// maxSkipPerMessage bounds the content decoded only to be skipped to the offset of
+// partial BINARY and HEADER.FIELDS items (<offset.size>) of one message: without
+// it, 3,000 items <40000000.1> of a 50 MB attachment would decode 150 GB to send
+// 3,000 bytes. Clients page through attachments one partial per command, or a
+// few: they stay far below it.
+const maxSkipPerMessage = 256 << 20
+
+// section is one BODY[] or BINARY[] item, located and sized before the response
+// starts, so that an error (an unknown transfer encoding, an unreadable blob)
+// never leaves a half-written FETCH.
+type section struct {
+	start, end  int64    // the bytes of the message it reads
+	enc         string   // BINARY: the transfer encoding to undo ("" none)
+	fields, not []string // HEADER.FIELDS (.NOT): the field names
+	filter      bool     // fields or not apply
+	offset      int64    // of the partial, in the decoded or filtered content
+	size        int64    // bytes sent
+}
+
+// transformed reports whether the bytes sent differ from the blob's (so they can
+// only be sized and skipped by decoding).
+func (s *section) transformed() bool { return s.enc != "" || s.filter }
+
+// content returns the whole decoded or filtered content of s, before the partial.
+func (s *section) content(blob io.ReaderAt) io.Reader {
+	var r io.Reader = io.NewSectionReader(blob, s.start, s.end-s.start)
+	switch {
+	case s.filter:
+		return newHeaderFilter(r, s.fields, s.not)
+	case s.enc != "":
+		return mailformat.NewTransferReader(s.enc, bufio.NewReaderSize(r, 32<<10))
+	}
+	return r
+}
+
+// reader returns exactly the bytes s sends.
+func (s *section) reader(blob io.ReaderAt) (io.Reader, error) {
+	if !s.transformed() {
+		return io.NewSectionReader(blob, s.start+s.offset, s.size), nil
+	}
+	r := s.content(blob)
+	if _, err := io.CopyN(io.Discard, r, s.offset); err != nil {
+		return nil, fmt.Errorf("skip to partial: %w", err)
+	}
+	return io.LimitReader(r, s.size), nil
+}
+
+// sectionSizer sizes the decoded and filtered sections of one message, each
+// distinct one once.
+type sectionSizer struct {
+	blob  io.ReaderAt
+	sizes map[string]int64
+}
+
+func (z *sectionSizer) fullSize(s *section) (int64, error) {
+	if !s.transformed() {
+		return s.end - s.start, nil
+	}
+	key := fmt.Sprintf("%d %d %q %q %q", s.start, s.end, s.enc, s.fields, s.not)
+	if n, ok := z.sizes[key]; ok {
+		return n, nil
+	}
+	n, err := io.Copy(io.Discard, s.content(z.blob))
+	if err != nil {
+		return 0, fmt.Errorf("read section: %w", err)
+	}
+	if z.sizes == nil {
+		z.sizes = map[string]int64{}
+	}
+	z.sizes[key] = n
+	return n, nil
+}
+
+// applyPartial sizes s and narrows it to the partial <offset.size> (RFC 9051
+// section 6.4.5: an offset past the end gives an empty string).
+func (z *sectionSizer) applyPartial(s *section, p *imap.SectionPartial) error {
+	full, err := z.fullSize(s)
+	if err != nil {
+		return err
+	}
+	s.offset, s.size = 0, full
+	if p != nil {
+		s.offset = min(p.Offset, full)
+		s.size = min(p.Size, full-s.offset)
+	}
+	return nil
+}
+
+// bodySection plans a BODY[...] item.
+func bodySection(root *rootPart, bs *imap.FetchItemBodySection) (section, error) {
+	start, end, err := sectionRange(root, bs.Part, bs.Specifier)
+	if err != nil {
+		return section{}, err
+	}
+	return section{start: start, end: end, fields: bs.HeaderFields, not: bs.HeaderFieldsNot,
+		filter: len(bs.HeaderFields) > 0 || len(bs.HeaderFieldsNot) > 0}, nil
+}
+
+// binarySection plans a BINARY[...] item: a part's content with its
+// Content-Transfer-Encoding undone (RFC 3516). An encoding we cannot undo is
+// NO [UNKNOWN-CTE].
+func binarySection(root *rootPart, path []int) (section, error) {
+	if len(path) == 0 {
+		return section{start: 0, end: root.End}, nil
+	}
+	p := locate(root, path)
+	if p == nil {
+		return section{}, nil
+	}
+	s := section{start: p.BodyStart, end: p.End}
+	if isMultipart(p) || isMessagePart(p) {
+		return s, nil
+	}
+	switch enc := strings.ToLower(strings.TrimSpace(p.Encoding)); enc {
+	case "", "7bit", "8bit", "binary":
+		return s, nil
+	case "base64", "quoted-printable":
+		s.enc = enc
+		return s, nil
+	}
+	return section{}, &imap.Error{Type: imap.StatusResponseTypeNo, Code: "UNKNOWN-CTE",
+		Text: "Cannot decode Content-Transfer-Encoding " + p.Encoding}
+}
+
+// headerFilter keeps (fields) or drops (not) header fields by name,
+// case-insensitively, keeping each field's folded lines, and ends with the blank
+// line (RFC 9051 section 6.4.5), reading the header a line at a time. A line is
+// judged by its first maxFilterLine bytes: a field name longer than that is not
+// listed, a line of that many CRs is not the blank line.
+type headerFilter struct {
+	src        *bufio.Reader
+	set        map[string]bool
+	keepListed bool
+	keep       bool // the current field is written
+	midLine    bool // the last chunk did not end its line
+	out        []byte
+	done       bool
+}
+
+const maxFilterLine = 4096
+
+func newHeaderFilter(r io.Reader, fields, not []string) *headerFilter {
+	set := make(map[string]bool, len(fields)+len(not))
+	for _, f := range fields {
+		set[strings.ToLower(f)] = true
+	}
+	for _, f := range not {
+		set[strings.ToLower(f)] = true
+	}
+	return &headerFilter{src: bufio.NewReaderSize(r, maxFilterLine), set: set, keepListed: len(fields) > 0}
+}
+
+func (f *headerFilter) Read(p []byte) (int, error) {
+	for len(f.out) == 0 {
+		if f.done {
+			return 0, io.EOF
+		}
+		if err := f.next(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, f.out)
+	f.out = f.out[n:]
+	return n, nil
+}
+
+// next filters the next line, or the next maxFilterLine bytes of a long one.
+func (f *headerFilter) next() error {
+	chunk, err := f.src.ReadSlice('\n')
+	full := err == bufio.ErrBufferFull
+	if err != nil && !full && err != io.EOF {
+		return err
+	}
+	ends := err == io.EOF
+	if !f.midLine {
+		if !full && len(bytes.TrimRight(chunk, "\r\n")) == 0 {
+			chunk, ends = nil, true // the blank line ending the header, or its end
+		} else if chunk[0] != ' ' && chunk[0] != '\t' {
+			name := chunk
+			if k := bytes.IndexByte(chunk, ':'); k >= 0 {
+				name = chunk[:k]
+			} else if full {
+				name = nil // longer than any name we look up
+			}
+			listed := name != nil && f.set[strings.ToLower(string(bytes.TrimSpace(name)))]
+			f.keep = listed == f.keepListed
+		}
+	}
+	f.midLine = full
+	f.out = f.out[:0]
+	if f.keep {
+		f.out = append(f.out, chunk...)
+	}
+	if ends {
+		f.out = append(f.out, "\r\n"...)
+		f.done = true
+	}
+	return nil
+}
