@@ -95,17 +95,15 @@ func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		return tw.Flush()
 	case "del":
-		if err := st.DeleteAccount(ctx, normalizeAddress(pos[0])); err != nil {
+		if err := st.DeleteAccount(ctx, pos[0]); err != nil {
 			return fmt.Errorf("user del %s: %w", pos[0], err)
 		}
 		fmt.Fprintf(stdout, "deleted %s\n", pos[0])
 		return nil
 	}
 
-	addr := normalizeAddress(pos[0])
-	if !validAddress(addr) {
-		return fmt.Errorf("user %s: %q is not an address like name@example.com", verb, pos[0])
-	}
+	// The store checks the address (internal/mailaddr) and says what is wrong with it.
+	addr := pos[0]
 	password, generated, err := obtainPassword(f.passwordStdin, stdin)
 	if err != nil {
 		return err
@@ -115,10 +113,11 @@ func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	if verb == "add" {
-		if _, err := st.AddAccount(ctx, addr, hash, f.name); err != nil {
+		acct, err := st.AddAccount(ctx, addr, hash, f.name)
+		if err != nil {
 			return fmt.Errorf("user add %s: %w", addr, err)
 		}
-		fmt.Fprintf(stdout, "added %s\n", addr)
+		fmt.Fprintf(stdout, "added %s\n", acct.Address)
 	} else {
 		if err := st.SetPasswordHash(ctx, addr, hash); err != nil {
 			return fmt.Errorf("user passwd %s: %w", addr, err)
@@ -158,15 +157,6 @@ func randomPassword() string {
 	return string(b)
 }
 
-func normalizeAddress(s string) string {
-	return strings.ToLower(strings.TrimSpace(s))
-}
-
-func validAddress(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && !strings.ContainsAny(local, " \t<>\"@,;") && config.ValidDomain(domain)
-}
-
 func domainCommand(args []string, stdout io.Writer) error {
 	verb, rest, err := subcommand("domain", args, "add", "del", "list")
 	if err != nil {
@@ -179,9 +169,6 @@ func domainCommand(args []string, stdout io.Writer) error {
 	if err := listOrOne("domain", verb, pos, "one DOMAIN"); err != nil {
 		return err
 	}
-	if verb != "list" && !config.ValidDomain(pos[0]) {
-		return fmt.Errorf("domain %s: %q is not a domain name", verb, pos[0])
-	}
 	st, _, err := openStore(f)
 	if err != nil {
 		return err
@@ -190,15 +177,15 @@ func domainCommand(args []string, stdout io.Writer) error {
 	ctx := context.Background()
 	switch verb {
 	case "add":
-		if err := st.AddDomain(ctx, strings.ToLower(pos[0])); err != nil {
+		if err := st.AddDomain(ctx, pos[0]); err != nil {
 			return fmt.Errorf("domain add %s: %w", pos[0], err)
 		}
-		fmt.Fprintf(stdout, "added %s\n", strings.ToLower(pos[0]))
+		fmt.Fprintf(stdout, "added %s\n", pos[0])
 	case "del":
-		if err := st.DeleteDomain(ctx, strings.ToLower(pos[0])); err != nil {
+		if err := st.DeleteDomain(ctx, pos[0]); err != nil {
 			return fmt.Errorf("domain del %s: %w", pos[0], err)
 		}
-		fmt.Fprintf(stdout, "deleted %s\n", strings.ToLower(pos[0]))
+		fmt.Fprintf(stdout, "deleted %s\n", pos[0])
 	case "list":
 		domains, err := st.Domains(ctx)
 		if err != nil {
@@ -232,12 +219,6 @@ func aliasCommand(args []string, stdout io.Writer) error {
 	case "list":
 		if err := wantArgs("alias list", pos, 0, "no arguments"); err != nil {
 			return err
-		}
-	}
-	for i := range pos {
-		pos[i] = normalizeAddress(pos[i])
-		if !validAddress(pos[i]) {
-			return fmt.Errorf("alias %s: %q is not an address like name@example.com", verb, pos[i])
 		}
 	}
 	st, _, err := openStore(f)

@@ -93,6 +93,14 @@ func TestUserDomainAliasCommands(t *testing.T) {
 		t.Errorf("domain list lacks the added domain:\n%s", out)
 	}
 
+	// An internationalised domain is one domain in either IDNA form (the store decides,
+	// internal/mailaddr is the rule): added as a U-label, an account named with the
+	// A-label lands in it.
+	mustRun(t, "", "domain", "add", "例え.test", "--config", cfg)
+	if out := mustRun(t, "pw-taro\n", "user", "add", "Taro@xn--r8jz45g.test", "--password-stdin", "--config", cfg); !strings.Contains(out, "added taro@例え.test") {
+		t.Errorf("user add in the A-label form of a U-label domain: %q", out)
+	}
+
 	mustRun(t, "pw-alice\n", "user", "add", "Alice@Example.org", "--password-stdin", "--name", "Alice A", "--config", cfg)
 	out := mustRun(t, "", "user", "add", "bob@example.org", "--config", cfg)
 	if !strings.Contains(out, "password: ") {
@@ -118,6 +126,8 @@ func TestUserDomainAliasCommands(t *testing.T) {
 		{"user", "del", "nobody@example.org", "--config", cfg},                   // unknown
 		{"alias", "add", "x@example.org", "nobody@example.org", "--config", cfg}, // target unknown
 		{"domain", "add", "bad domain", "--config", cfg},
+		{"domain", "add", "-lead.test", "--config", cfg},
+		{"alias", "add", "in fo@example.org", "alice@example.org", "--config", cfg}, // malformed alias
 		{"domain", "del", "example.org", "--config", cfg}, // still has users
 		{"user", "frobnicate", "--config", cfg},
 		{"queue", "del", "abc", "--config", cfg},

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/yubinmail/yubin/internal/mailaddr"
 	"net"
 	"os"
 	"strconv"
@@ -176,8 +177,8 @@ func (c *Config) Validate() error {
 		return errors.New("data_dir: must not be empty")
 	}
 	for i, d := range c.Domains {
-		if !ValidDomain(d) {
-			return fmt.Errorf("domains[%d]: %q is not a domain name", i, d)
+		if _, err := mailaddr.ParseDomain(d); err != nil {
+			return fmt.Errorf("domains[%d]: %w", i, err)
 		}
 	}
 	listeners := []struct{ key, addr string }{
@@ -254,25 +255,6 @@ func checkHostPort(addr string) error {
 		return errors.New("bad port")
 	}
 	return nil
-}
-
-// ValidDomain reports whether d looks like a DNS domain name (no trailing dot).
-func ValidDomain(d string) bool {
-	if d == "" || len(d) > 253 || strings.HasSuffix(d, ".") {
-		return false
-	}
-	for _, label := range strings.Split(d, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, r := range label {
-			ok := r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
-			if !ok {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func oneLine(s string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/yubinmail/yubin/internal/mailaddr"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/idna"
 )
 
 // mxHost is one host to try for a domain, with its addresses in the order to try.
@@ -141,10 +141,11 @@ var errNullMX = errors.New("domain accepts no mail (null MX, RFC 7505)")
 // order; with no MX records the domain itself is the host (implicit MX). RFC 7505: a
 // single MX "." means the domain accepts no mail.
 func (r *resolver) lookupMX(ctx context.Context, domain string) ([]mxHost, error) {
-	ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(domain, "."))
-	if err != nil || ascii == "" {
+	d, err := mailaddr.ParseDomain(strings.TrimSuffix(domain, "."))
+	if err != nil {
 		return nil, &dnsError{name: domain, msg: "invalid domain name"}
 	}
+	ascii := d.ASCII()
 	rrs, err := r.query(ctx, ascii, dns.TypeMX)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/yubinmail/yubin/internal/mailaddr"
 	"log/slog"
 	"net"
 	"strings"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
-	"golang.org/x/net/idna"
 
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/store"
@@ -223,7 +223,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// Mail from our own domains comes from our users, who authenticate on
 		// submission; on port 25 it is a forgery. The null sender (bounces,
 		// RFC 5321 section 4.5.5) has no domain and passes.
-		if _, domain, ok := splitAddress(from); ok && s.isLocal(domain) {
+		if _, domain, ok := mailaddr.SplitAddress(from); ok && s.isLocal(domain) {
 			s.log.Info("smtp sender refused: local domain without auth", "from", from)
 			return s.fail("mail", errOwnDomainSender)
 		}
@@ -281,7 +281,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		s.log.Warn("smtp recipient refused: control character, invalid UTF-8 or too long", "rcpt", to)
 		return s.fail("rcpt", errBadAddress)
 	}
-	local, domain, ok := splitAddress(to)
+	local, domain, ok := mailaddr.SplitAddress(to)
 	relay := s.account != nil || s.popRelay
 	if !ok || relayTrick(local, domain) {
 		if !relay {
@@ -292,7 +292,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 			return s.fail("rcpt", errBadAddress)
 		}
 	}
-	if !validDomain(domain) {
+	if !mailaddr.ValidDomain(domain) {
 		// Domain literals and malformed names: nothing to deliver to, even for a
 		// user who may relay.
 		return s.fail("rcpt", errBadDomain)
@@ -382,9 +382,13 @@ func (s *session) localDomain(domain string) (string, bool) {
 	if s.srv.store.IsLocalDomain(domain) {
 		return domain, true
 	}
-	for _, convert := range []func(string) (string, error){idna.Lookup.ToASCII, idna.Lookup.ToUnicode} {
-		if d, err := convert(domain); err == nil && d != domain && s.srv.store.IsLocalDomain(d) {
-			return d, true
+	d, err := mailaddr.ParseDomain(domain)
+	if err != nil {
+		return domain, false
+	}
+	for _, form := range d.Forms() {
+		if s.srv.store.IsLocalDomain(form) {
+			return form, true
 		}
 	}
 	return domain, false
@@ -393,16 +397,6 @@ func (s *session) localDomain(domain string) (string, bool) {
 func (s *session) isLocal(domain string) bool {
 	_, ok := s.localDomain(domain)
 	return ok
-}
-
-// splitAddress splits at the last '@' (a quoted local part may hold more) and
-// lower-cases the domain.
-func splitAddress(addr string) (local, domain string, ok bool) {
-	i := strings.LastIndexByte(addr, '@')
-	if i <= 0 || i == len(addr)-1 {
-		return "", "", false
-	}
-	return addr[:i], strings.ToLower(addr[i+1:]), true
 }
 
 // relayTrick reports the old ways of smuggling a relay through a local-looking
@@ -415,24 +409,4 @@ func relayTrick(local, domain string) bool {
 	return strings.ContainsAny(local, "%!@:\"\\ ") ||
 		strings.ContainsAny(domain, "[]%!@:") ||
 		strings.HasSuffix(domain, ".")
-}
-
-// validDomain accepts a host name of non-empty dot-separated labels made of letters,
-// digits and hyphens, or UTF-8 (RFC 6531 internationalised names).
-func validDomain(d string) bool {
-	if d == "" || len(d) > 255 {
-		return false
-	}
-	for _, label := range strings.Split(d, ".") {
-		if label == "" {
-			return false
-		}
-		for _, r := range label {
-			ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r >= 0x80
-			if !ok || r == 0xFFFD {
-				return false
-			}
-		}
-	}
-	return true
 }

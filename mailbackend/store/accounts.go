@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/yubinmail/yubin/internal/mailaddr"
 	"strings"
 	"sync"
 	"time"
@@ -77,48 +78,53 @@ func (c *domainCache) set(name string, local bool) {
 	c.mu.Unlock()
 }
 
+// normDomain folds a name for looking it up (IsLocalDomain runs for every RCPT, so
+// this is only case and a trailing dot, not the full check of mailaddr.ParseDomain).
 func normDomain(name string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
 }
 
-func validDomain(d string) bool {
-	if d == "" || len(d) > 253 || strings.HasPrefix(d, ".") || strings.Contains(d, "..") {
-		return false
+// invalidInput is a mailaddr error (one line naming the input) that is also
+// ErrInvalidName, so callers can test for it and print it as it is.
+type invalidInput struct{ err error }
+
+func (e invalidInput) Error() string   { return e.err.Error() }
+func (e invalidInput) Unwrap() []error { return []error{e.err, ErrInvalidName} }
+
+// parseAddress checks and folds an account or alias address (mailaddr.ParseAddress),
+// tolerating surrounding space and a trailing dot as AddDomain does.
+func parseAddress(address string) (mailaddr.Address, error) {
+	a, err := mailaddr.ParseAddress(strings.TrimSuffix(strings.TrimSpace(address), "."))
+	if err != nil {
+		return mailaddr.Address{}, invalidInput{err}
 	}
-	for _, r := range d {
-		if r <= ' ' || r == '@' || r == '/' || r == '\\' || r == 0x7f {
-			return false
-		}
-	}
-	return true
+	return a, nil
 }
 
-// splitAddress lower-cases an address and splits it at the last "@".
-func splitAddress(address string) (addr, local, domain string, err error) {
-	addr = strings.ToLower(strings.TrimSpace(address))
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 || at == len(addr)-1 {
-		return "", "", "", fmt.Errorf("address %q: %w", address, ErrInvalidName)
-	}
-	local, domain = addr[:at], normDomain(addr[at+1:])
-	for _, r := range local {
-		if r <= ' ' || r == 0x7f {
-			return "", "", "", fmt.Errorf("address %q: %w", address, ErrInvalidName)
+// localAddress finds the form in which the domains table holds a's domain (an
+// internationalised domain may have been added as U-label or as A-label, and either
+// form names it) and returns the address in that form. ErrNotLocal if it is not local.
+func localAddress(w *wtx, a mailaddr.Address) (addr, domain string, err error) {
+	for _, form := range a.Domain.Forms() {
+		var n int
+		if err := w.row(`SELECT count(*) FROM domains WHERE name = ?`, form).Scan(&n); err != nil {
+			return "", "", err
+		}
+		if n > 0 {
+			return a.Local + "@" + form, form, nil
 		}
 	}
-	if !validDomain(domain) {
-		return "", "", "", fmt.Errorf("address %q: %w", address, ErrInvalidName)
-	}
-	return local + "@" + domain, local, domain, nil
+	return "", "", ErrNotLocal
 }
 
 // AddDomain makes name local (case-insensitive). ErrExists if it already is.
 func (s *Store) AddDomain(ctx context.Context, name string) error {
-	d := normDomain(name)
-	if !validDomain(d) {
-		return fmt.Errorf("add domain %q: %w", name, ErrInvalidName)
+	parsed, err := mailaddr.ParseDomain(normDomain(name))
+	if err != nil {
+		return fmt.Errorf("add domain: %w", invalidInput{err})
 	}
-	err := s.update(ctx, func(w *wtx) error {
+	d := parsed.String()
+	err = s.update(ctx, func(w *wtx) error {
 		return w.execOne(ErrExists, `INSERT INTO domains(name) VALUES (?) ON CONFLICT DO NOTHING`, d)
 	})
 	if err != nil {
@@ -189,20 +195,20 @@ func scanAccount(sc interface{ Scan(...any) error }) (*Account, error) {
 // AddAccount creates an account with its default mailboxes. The domain must be local
 // (ErrNotLocal); ErrExists if the address or an alias with it exists.
 func (s *Store) AddAccount(ctx context.Context, address, passwordHash, displayName string) (*Account, error) {
-	addr, _, domain, err := splitAddress(address)
+	parsed, err := parseAddress(address)
 	if err != nil {
 		return nil, fmt.Errorf("add account: %w", err)
 	}
-	acct := &Account{Address: addr, DisplayName: displayName, PasswordHash: passwordHash,
+	addr, domain := parsed.String(), ""
+	acct := &Account{DisplayName: displayName, PasswordHash: passwordHash,
 		Created: time.Now().Truncate(time.Second)}
 	err = s.update(ctx, func(w *wtx) error {
-		var n int
-		if err := w.row(`SELECT count(*) FROM domains WHERE name = ?`, domain).Scan(&n); err != nil {
+		a, d, err := localAddress(w, parsed)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return ErrNotLocal
-		}
+		addr, domain = a, d
+		var n int
 		if err := w.row(`SELECT (SELECT count(*) FROM accounts WHERE address = ?1) +
 			(SELECT count(*) FROM aliases WHERE address = ?1)`, addr).Scan(&n); err != nil {
 			return err
@@ -210,6 +216,7 @@ func (s *Store) AddAccount(ctx context.Context, address, passwordHash, displayNa
 		if n > 0 {
 			return ErrExists
 		}
+		acct.Address = addr
 		res, err := w.exec(`INSERT INTO accounts(address, domain, display_name, password_hash, created)
 			VALUES (?, ?, ?, ?, ?)`, addr, domain, displayName, passwordHash, acct.Created.Unix())
 		if err != nil {
@@ -339,21 +346,21 @@ func (s *Store) AccountByID(ctx context.Context, id int64) (*Account, error) {
 // AddAlias makes address deliver to each target (existing local accounts). The alias's
 // domain must be local; ErrExists if an account or alias has that address.
 func (s *Store) AddAlias(ctx context.Context, address string, targets []string) error {
-	addr, _, domain, err := splitAddress(address)
+	parsed, err := parseAddress(address)
 	if err != nil {
 		return fmt.Errorf("add alias: %w", err)
 	}
+	addr, domain := parsed.String(), ""
 	if len(targets) == 0 {
 		return fmt.Errorf("add alias %s: no targets: %w", addr, ErrInvalidName)
 	}
 	err = s.update(ctx, func(w *wtx) error {
-		var n int
-		if err := w.row(`SELECT count(*) FROM domains WHERE name = ?`, domain).Scan(&n); err != nil {
+		a, d, err := localAddress(w, parsed)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return ErrNotLocal
-		}
+		addr, domain = a, d
+		var n int
 		if err := w.row(`SELECT (SELECT count(*) FROM accounts WHERE address = ?1) +
 			(SELECT count(*) FROM aliases WHERE address = ?1)`, addr).Scan(&n); err != nil {
 			return err
@@ -430,10 +437,14 @@ func (s *Store) Aliases(ctx context.Context) ([]Alias, error) {
 // ErrNotLocal if the domain is not local; ErrUnknownRecipient if the domain is local
 // but nobody has the address.
 func (s *Store) Resolve(ctx context.Context, address string) ([]Account, error) {
-	addr, local, domain, err := splitAddress(address)
-	if err != nil {
+	// A lookup, not a check: any address that splits may name someone, as long as
+	// its domain is a domain at all (mailaddr says which).
+	local, domain, ok := mailaddr.SplitAddress(strings.ToLower(strings.TrimSpace(address)))
+	domain = normDomain(domain)
+	if !ok || !mailaddr.ValidDomain(domain) {
 		return nil, fmt.Errorf("resolve: %w", ErrUnknownRecipient)
 	}
+	addr := local + "@" + domain
 	var n int
 	if err := s.rrow(ctx, `SELECT count(*) FROM domains WHERE name = ?`, domain).Scan(&n); err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", addr, err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -225,5 +227,56 @@ func TestResolvePostmaster(t *testing.T) {
 	}
 	if _, err := s.Resolve(ctx, "postmaster@empty.test"); !errors.Is(err, ErrUnknownRecipient) {
 		t.Errorf("postmaster of a domain without accounts: %v, want ErrUnknownRecipient", err)
+	}
+}
+
+// The store is the one place that checks names (internal/mailaddr): what it refuses
+// is ErrInvalidName with a message naming the input, and an internationalised domain
+// is one domain in either IDNA form.
+func TestAddressAndDomainChecks(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for _, bad := range []string{"", "bad domain", "a@b.test", "-x.test", "例え..test", "[192.0.2.1]"} {
+		err := s.AddDomain(ctx, bad)
+		if !errors.Is(err, ErrInvalidName) {
+			t.Errorf("AddDomain(%q) = %v, want ErrInvalidName", bad, err)
+		} else if !strings.Contains(err.Error(), strconv.Quote(bad)+" is not a domain name") {
+			t.Errorf("AddDomain(%q): message %q does not name the input", bad, err)
+		}
+	}
+	if err := s.AddDomain(ctx, "例え.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddDomain(ctx, "example.test."); err != nil { // absolute form, as typed
+		t.Fatal(err)
+	}
+	if !s.IsLocalDomain("example.test") {
+		t.Fatal("example.test. was not added as example.test")
+	}
+	for _, bad := range []string{"taro", "ta ro@example.test", "<taro@example.test>", "taro@exa mple.test", `"x"@example.test`} {
+		_, err := s.AddAccount(ctx, bad, "h", "")
+		if !errors.Is(err, ErrInvalidName) || !strings.Contains(err.Error(), "is not an address like name@example.com") {
+			t.Errorf("AddAccount(%q) = %v, want ErrInvalidName naming the input", bad, err)
+		}
+		if err := s.AddAlias(ctx, bad, []string{"x@example.test"}); !errors.Is(err, ErrInvalidName) {
+			t.Errorf("AddAlias(%q) = %v, want ErrInvalidName", bad, err)
+		}
+	}
+	// Added as a U-label, named by its A-label: the account is kept in the domain's form.
+	taro, err := s.AddAccount(ctx, "Taro@XN--R8JZ45G.test", "h", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if taro.Address != "taro@例え.test" {
+		t.Errorf("account address %q, want taro@例え.test", taro.Address)
+	}
+	if err := s.AddAlias(ctx, "info@xn--r8jz45g.test", []string{"taro@例え.test"}); err != nil {
+		t.Fatal(err)
+	}
+	if accts, err := s.Resolve(ctx, "info@例え.test"); err != nil || len(accts) != 1 || accts[0].ID != taro.ID {
+		t.Errorf("Resolve(info@例え.test) = %v, %v", accts, err)
+	}
+	if _, err := s.AddAccount(ctx, "taro@xn--r8jz45g.test", "h", ""); !errors.Is(err, ErrExists) {
+		t.Errorf("the same account in the other IDNA form: %v, want ErrExists", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"net/mail"
 	"strings"
 
-	"golang.org/x/net/idna"
+	"github.com/yubinmail/yubin/internal/mailaddr"
 )
 
 // Address is one mailbox: a display name and an address.
@@ -128,12 +128,10 @@ func parseAddress(item string) (Address, bool) {
 // normalizeEmail validates an addr-spec (RFC 5322 section 3.4.1, dot-atom
 // local part or quoted string) and converts the domain to ASCII.
 func normalizeEmail(e string, requote bool) (string, bool) {
-	e = strings.TrimSpace(e)
-	at := strings.LastIndexByte(e, '@')
-	if at <= 0 || at == len(e)-1 {
+	local, domain, ok := mailaddr.SplitAddress(strings.TrimSpace(e))
+	if !ok {
 		return "", false
 	}
-	local, domain := e[:at], e[at+1:]
 	if !validLocal(local) {
 		// net/mail returns a quoted local part unquoted ("a b"@x is
 		// a b@x); quote it again if it is printable ASCII.
@@ -143,11 +141,14 @@ func normalizeEmail(e string, requote bool) (string, bool) {
 		}
 		local = q
 	}
-	d, err := idna.Lookup.ToASCII(strings.TrimSuffix(domain, "."))
-	if err != nil || !validDomain(d) {
+	if isAddressLiteral(domain) {
+		return local + "@" + domain, true
+	}
+	d, err := mailaddr.ParseDomain(strings.TrimSuffix(domain, "."))
+	if err != nil {
 		return "", false
 	}
-	return local + "@" + d, true
+	return local + "@" + d.ASCII(), true
 }
 
 func validLocal(l string) bool {
@@ -177,23 +178,8 @@ func validLocal(l string) bool {
 	return true
 }
 
-func validDomain(d string) bool {
-	if len(d) == 0 || len(d) > 253 {
-		return false
-	}
-	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
-		return true // address literal (RFC 5321 section 4.1.3)
-	}
-	for _, label := range strings.Split(d, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
+// isAddressLiteral reports an address literal such as [192.0.2.1] (RFC 5321
+// section 4.1.3), which is sent as typed.
+func isAddressLiteral(d string) bool {
+	return len(d) > 2 && len(d) <= 255 && d[0] == '[' && d[len(d)-1] == ']'
 }
