@@ -160,6 +160,7 @@ type raw struct {
 	conn net.Conn
 	buf  []byte
 	tag  int
+	last string // the command last sent, for failure messages
 }
 
 func (e *env) raw(login bool) *raw {
@@ -189,7 +190,7 @@ func (r *raw) readLine() string {
 		b := make([]byte, 4096)
 		n, err := r.conn.Read(b)
 		if err != nil {
-			r.t.Fatalf("read: %v (have %q)", err, r.buf)
+			r.t.Fatalf("read after %.80q: %v (have %q)", r.last, err, r.buf)
 		}
 		r.buf = append(r.buf, b[:n]...)
 	}
@@ -200,6 +201,7 @@ func (r *raw) cmd(command string) []string {
 	r.t.Helper()
 	r.tag++
 	tag := "T" + strconv.Itoa(r.tag)
+	r.last = command
 	if _, err := io.WriteString(r.conn, tag+" "+command+"\r\n"); err != nil {
 		r.t.Fatal(err)
 	}

@@ -27,7 +27,9 @@ func normName(name string) (string, error) {
 	}
 	levels := strings.Split(name, string(Delimiter))
 	for _, l := range levels {
-		if l == "" {
+		// "." and ".." levels read as path traversal ("../bob/INBOX") to every tool
+		// that maps names onto folders or URLs, so no mailbox may have them.
+		if l == "" || l == "." || l == ".." {
 			return "", fmt.Errorf("mailbox name %q: %w", name, ErrInvalidName)
 		}
 	}
@@ -196,8 +198,8 @@ func (s *Store) createSuperiors(w *wtx, accountID int64, name string) error {
 }
 
 // CreateMailbox creates name (and, RFC 9051, any missing superior levels) with a fresh
-// UIDVALIDITY. ErrExists if it exists; ErrInvalidName for empty levels, a leading or
-// trailing delimiter, or control characters.
+// UIDVALIDITY. ErrExists if it exists; ErrInvalidName for empty, "." or ".." levels, a
+// leading or trailing delimiter, or control characters.
 func (s *Store) CreateMailbox(ctx context.Context, accountID int64, name, specialUse string) (*Mailbox, error) {
 	n, err := normName(name)
 	if err != nil {
