@@ -137,47 +137,90 @@ func TestAttackMXRecipientForms(t *testing.T) {
 	}
 }
 
+// answers sends line and fails unless the reply has code want and comes within 10 s
+// (a hang detector, not a speed assertion).
+func (d *dialog) answers(line string, want int) string {
+	d.t.Helper()
+	d.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	d.send(line + "\r\n")
+	code, text := d.reply()
+	if code != want {
+		d.t.Errorf("%.60q: %q, want %d", line, text, want)
+	}
+	return text
+}
+
+// closed fails unless the server has hung up (EOF or reset within 10 s).
+func (d *dialog) closed(after string) {
+	d.t.Helper()
+	d.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := d.r.ReadString('\n'); err == nil {
+		d.t.Errorf("after %s the connection goes on: %q", after, line)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		d.t.Errorf("after %s the server neither answers nor hangs up", after)
+	}
+}
+
 func TestAttackCommandAbuse(t *testing.T) {
-	e := newTestEnv(t, nil, 0)
+	e := newTestEnv(t, func(c *Config) { c.MaxMessageBytes = 10000 }, 0)
 	d := dialRaw(t, e.mx)
-	d.cmd("EHLO remote.test", 250)
-	code, text := d.reply2("NOOP " + strings.Repeat("A", 100000))
-	t.Logf("100 KB command -> %d %q", code, text[:min(len(text), 80)])
-	// The connection may be closed now; a fresh one must work.
+	d.answers("EHLO remote.test", 250)
+	// RFC 5321 section 4.5.3.1.4: a command line is at most 512 octets; go-smtp allows
+	// 2000 and refuses a 100 KB one with 500 and hangs up rather than buffer it.
+	if text := d.answers("NOOP "+strings.Repeat("A", 100000), 500); !strings.Contains(text, "Too long") {
+		t.Errorf("100 KB command: %q", text)
+	}
+	d.closed("a 100 KB command")
 	d = dialRaw(t, e.mx)
-	d.cmd("EHLO remote.test", 250)
+	d.answers("EHLO remote.test", 250)
 	for _, from := range []string{"<carol@remote.test\x00>", "<car\x00ol@remote.test>", "<carol@remote.test\x7f>"} {
-		if text := d.cmd("MAIL FROM:"+from, 553); !strings.Contains(text, "5.1.7") {
+		if text := d.answers("MAIL FROM:"+from, 553); !strings.Contains(text, "5.1.7") {
 			t.Errorf("MAIL FROM:%q answered %q, want 5.1.7", from, text)
 		}
 	}
-	d.cmd("MAIL FROM:<carol@remote.test>", 250)
+	d.answers("MAIL FROM:<carol@remote.test>", 250)
 	for i := 0; i < 150; i++ {
-		code, _ = d.reply2("RCPT TO:<alice@example.test>")
+		code, _ := d.reply2("RCPT TO:<alice@example.test>")
 		if i >= 100 && code/100 == 2 {
 			t.Fatalf("RCPT #%d accepted", i+1)
 		}
 	}
-	d.cmd("RSET", 250)
-	// BDAT announcing 4 GB.
-	d.cmd("MAIL FROM:<carol@remote.test>", 250)
-	d.cmd("RCPT TO:<alice@example.test>", 250)
-	d.send("BDAT 4294967295 LAST\r\n")
-	code, text = d.reply()
-	t.Logf("BDAT 4294967295 -> %q", text)
-	if code/100 == 2 {
-		t.Fatal("huge BDAT accepted")
+	d.answers("RSET", 250)
+
+	// BDAT (RFC 3030) announcing more than the SIZE limit: 552 at once, and the chunk
+	// (which the client sends regardless) is read and dropped, so the next command is
+	// answered on the same connection.
+	d.answers("MAIL FROM:<carol@remote.test>", 250)
+	d.answers("RCPT TO:<alice@example.test>", 250)
+	d.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	d.send("BDAT 10001 LAST\r\n")
+	if code, text := d.reply(); code != 552 {
+		t.Errorf("BDAT over the limit: %q, want 552", text)
 	}
+	d.send(strings.Repeat(strings.Repeat("x", 98)+"\r\n", 100) + "x") // 10,001 octets
+	d.answers("NOOP", 250)
+	// The same announcing 4 GiB: refused before a byte of it is stored; the client
+	// owes the server 4 GiB, so this connection is done, but others are served.
+	d.answers("MAIL FROM:<carol@remote.test>", 250)
+	d.answers("RCPT TO:<alice@example.test>", 250)
+	d.answers("BDAT 4294967295 LAST", 552)
+	// A size past 64 bits is no size at all (501, RFC 3030 section 2: the chunk-size
+	// is a number) and the session goes on.
 	d = dialRaw(t, e.mx)
-	d.cmd("EHLO remote.test", 250)
-	d.cmd("MAIL FROM:<carol@remote.test>", 250)
-	d.cmd("RCPT TO:<alice@example.test>", 250)
-	d.send("BDAT 99999999999999999999 LAST\r\n")
-	code, text = d.reply()
-	t.Logf("BDAT 1e20 -> %q", text)
-	d.cmd("NOOP", 250)
+	d.answers("EHLO remote.test", 250)
+	d.answers("MAIL FROM:<carol@remote.test>", 250)
+	d.answers("RCPT TO:<alice@example.test>", 250)
+	if text := d.answers("BDAT 99999999999999999999 LAST", 501); !strings.Contains(text, "5.5.4") {
+		t.Errorf("BDAT 1e20: %q, want 5.5.4", text)
+	}
+	d.answers("NOOP", 250)
+	d.answers("RSET", 250)
+	d.answers("QUIT", 221)
 	if n := len(e.inbox("alice@example.test")); n != 0 {
 		t.Fatalf("%d stored", n)
+	}
+	if n := e.queued(); n != 0 {
+		t.Fatalf("%d queued", n)
 	}
 }
 
