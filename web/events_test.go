@@ -81,6 +81,23 @@ func nextCounts(t *testing.T, ch <-chan sseEvent, what string) counts {
 	return c
 }
 
+// countsUntil reads counts events until one has the given number of messages and
+// returns them all (a burst of deliveries may be reported as one change or several).
+func countsUntil(t *testing.T, ch <-chan sseEvent, messages uint32, what string) []counts {
+	t.Helper()
+	var seen []counts
+	for {
+		c := nextCounts(t, ch, what)
+		seen = append(seen, c)
+		if c.Messages == messages {
+			return seen
+		}
+		if c.Messages > messages {
+			t.Fatalf("%s: counts %+v, want %d messages", what, seen, messages)
+		}
+	}
+}
+
 // New mail shows up in an open tab without a reload: the stream reports the inbox's
 // counts at once and again when a message is delivered — to its own user only.
 func TestLiveUpdates(t *testing.T) {
@@ -97,38 +114,56 @@ func TestLiveUpdates(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		t.Fatalf("Content-Type %q", ct)
 	}
-	if c := nextCounts(t, ch, "initial counts"); c.Messages != 0 || c.Mailbox != "INBOX" {
+	if c := nextCounts(t, ch, "initial counts"); c != (counts{Mailbox: "INBOX"}) {
 		t.Errorf("initial counts %+v", c)
 	}
 	bob := e.browser(t)
 	bob.mustLogin("bob@localhost")
 	_, bobCh := bob.openStream()
-	nextCounts(t, bobCh, "bob's initial counts")
+	bobSaw := []counts{nextCounts(t, bobCh, "bob's initial counts")}
 
-	e.deliver(t, "alice@localhost", "", simpleMail("carol@example.test", "alice@localhost", "Hello Alice", "new"))
-	if c := nextCounts(t, ch, "alice's new mail"); c.Messages != 1 || c.Unseen != 1 {
-		t.Errorf("after delivery: %+v, want 1 message, 1 unseen", c)
+	// Alice's inbox always holds 3 or more messages and Bob's at most 2, so the
+	// message count tells whose mailbox a counts event describes.
+	for i := 0; i < 3; i++ {
+		e.deliver(t, "alice@localhost", "", simpleMail("carol@example.test", "alice@localhost", "Hello Alice", "new"))
 	}
+	if seen := countsUntil(t, ch, 3, "alice's new mail"); seen[len(seen)-1].Unseen != 3 {
+		t.Errorf("after delivery: %+v, want 3 messages, 3 unseen", seen)
+	}
+	// Bob's watcher would have heard of Alice's mail by the time hers did; give a
+	// leaked event a moment more to arrive ahead of Bob's own (this only sharpens the
+	// check: a correct server passes however long it takes).
+	time.Sleep(500 * time.Millisecond)
 	// The page keeps working while the stream is open (the session's own IMAP
 	// connection is not tied up by the watch).
 	if r := alice.get("/mail?f=INBOX"); r.StatusCode != 200 || !strings.Contains(r.body, "Hello Alice") {
 		t.Errorf("inbox while streaming: %d", r.StatusCode)
 	}
-	// Bob's stream saw nothing of Alice's mail: his first change is his own.
 	e.deliver(t, "bob@localhost", "", simpleMail("carol@example.test", "bob@localhost", "Hello Bob", "new"))
-	if c := nextCounts(t, bobCh, "bob's new mail"); c.Messages != 1 {
-		t.Errorf("bob's counts %+v, want 1 message", c)
-	}
+	bobSaw = append(bobSaw, nextCounts(t, bobCh, "bob's new mail"))
 	// Reading the mail elsewhere updates the unread count.
 	uid := firstUID(t, alice.get("/mail?f=INBOX").body)
 	alice.get("/msg?f=INBOX&uid=" + uid)
-	if c := nextCounts(t, ch, "alice read her mail"); c.Messages != 1 || c.Unseen != 0 {
-		t.Errorf("after reading: %+v, want 0 unseen", c)
+	if c := nextCounts(t, ch, "alice read her mail"); c != (counts{Mailbox: "INBOX", Messages: 3, Unseen: 2}) {
+		t.Errorf("after reading: %+v, want 3 messages, 2 unseen", c)
+	}
+	e.deliver(t, "alice@localhost", "", simpleMail("carol@example.test", "alice@localhost", "Hello again", "new"))
+	countsUntil(t, ch, 4, "alice's fourth mail")
+	time.Sleep(500 * time.Millisecond)
+	// Bob's second message is the sentinel: every event his stream carried before it
+	// is in bobSaw, and they must be his own changes and nothing else.
+	e.deliver(t, "bob@localhost", "", simpleMail("carol@example.test", "bob@localhost", "Hello again Bob", "new"))
+	bobSaw = append(bobSaw, nextCounts(t, bobCh, "bob's second mail"))
+	want := []counts{{"INBOX", 0, 0}, {"INBOX", 1, 1}, {"INBOX", 2, 2}}
+	if len(bobSaw) != len(want) || bobSaw[0] != want[0] || bobSaw[1] != want[1] || bobSaw[2] != want[2] {
+		t.Errorf("bob's stream carried %+v, want exactly %+v (his own two deliveries)", bobSaw, want)
 	}
 
 	// One stream per session: a second one (another tab) ends the first with "bye".
 	_, ch2 := alice.openStream()
-	nextCounts(t, ch2, "second stream's counts")
+	if c := nextCounts(t, ch2, "second stream's counts"); c != (counts{Mailbox: "INBOX", Messages: 4, Unseen: 3}) {
+		t.Errorf("second stream's counts %+v, want alice's 4 messages, 3 unseen", c)
+	}
 	if ev := nextEvent(t, ch, "the first stream's end"); ev.name != "bye" {
 		t.Errorf("first stream got %q, want bye", ev.name)
 	}
@@ -142,8 +177,8 @@ func TestLiveUpdates(t *testing.T) {
 	alice.post("/logout", map[string][]string{"csrf": {alice.csrf()}})
 	bob.c.CloseIdleConnections()
 	for _, ev := range drain(ch2) {
-		if ev.name == "counts" && strings.Contains(ev.data, "bob") {
-			t.Error("alice's stream carried bob's data")
+		if ev.name == "counts" {
+			t.Errorf("alice's second stream carried %s after her last change", ev.data)
 		}
 	}
 	deadline := time.Now().Add(20 * time.Second)
@@ -152,6 +187,12 @@ func TestLiveUpdates(t *testing.T) {
 			t.Fatalf("%d live streams after alice logged out, want 1", e.srv.LiveStreams())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// Nothing of Alice's reached Bob's still-open stream meanwhile.
+	select {
+	case ev := <-bobCh:
+		t.Errorf("bob's stream carried %s %s after his last change", ev.name, ev.data)
+	default:
 	}
 }
 
