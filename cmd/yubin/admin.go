@@ -25,6 +25,7 @@ func openStore(f *commonFlags) (*store.Store, *config.Config, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}
+	st.SetLimits(store.Limits{QuotaBytes: cfg.Limits.QuotaBytes, MaxMailboxes: cfg.Limits.MaxMailboxes})
 	// The config's domains are local from the first command on, as they are for the
 	// server: an admin adds the first account before ever starting it.
 	for _, d := range cfg.Domains {
@@ -65,13 +66,16 @@ func wantArgs(cmd string, got []string, n int, what string) error {
 }
 
 func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
-	verb, rest, err := subcommand("user", args, "add", "passwd", "del", "list")
+	verb, rest, err := subcommand("user", args, "add", "passwd", "del", "list", "quota")
 	if err != nil {
 		return err
 	}
 	f, pos, err := parseArgs("user "+verb, rest)
 	if err != nil {
 		return err
+	}
+	if verb == "quota" {
+		return userQuota(f, pos, stdout)
 	}
 	if err := listOrOne("user", verb, pos, "one ADDRESS"); err != nil {
 		return err
@@ -91,7 +95,11 @@ func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		for _, a := range accts {
-			fmt.Fprintf(tw, "%s\t%s\n", a.Address, a.DisplayName)
+			q, err := st.Usage(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Address, a.DisplayName, usageText(q))
 		}
 		return tw.Flush()
 	case "del":

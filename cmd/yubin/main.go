@@ -22,6 +22,7 @@ Usage:
   yubin mailserver [--config F] [--dev]     mail server only
   yubin webmail [--config F] [--dev]        webmail only, against [webmail] imap/smtp
   yubin user add|passwd|del|list [--config F] [ADDRESS] [--password-stdin] [--name NAME]
+  yubin user quota [--config F] ADDRESS SIZE  SIZE like 2GiB, 500MB, unlimited, 0 = default
   yubin domain add|del|list [--config F] [DOMAIN]
   yubin alias add|del|list [--config F] [ALIAS] [TARGET...]
   yubin queue list|retry|del [--config F] [ID|--all]

@@ -237,3 +237,41 @@ func TestServeStartsAndStops(t *testing.T) {
 		t.Fatal("serve did not stop within 15 s of SIGTERM")
 	}
 }
+
+// `yubin user quota` sets an account's own quota, `user list` shows usage against
+// it, "0" returns to [limits] quota_bytes, and bad sizes are refused in one line.
+func TestUserQuotaCommand(t *testing.T) {
+	cfg := testConfig(t, "[limits]\nquota_bytes = 1048576\n")
+	mustRun(t, "pw\n", "user", "add", "alice@example.test", "--password-stdin", "--config", cfg)
+	if out := mustRun(t, "", "user", "list", "--config", cfg); !strings.Contains(out, "0 B / 1.0 MiB") {
+		t.Errorf("user list does not show the default quota:\n%s", out)
+	}
+	if out := mustRun(t, "", "user", "quota", "alice@example.test", "2GiB", "--config", cfg); !strings.Contains(out, "2.0 GiB") {
+		t.Errorf("user quota 2GiB said:\n%s", out)
+	}
+	if out := mustRun(t, "", "user", "list", "--config", cfg); !strings.Contains(out, "0 B / 2.0 GiB") {
+		t.Errorf("user list after quota 2GiB:\n%s", out)
+	}
+	mustRun(t, "", "user", "quota", "alice@example.test", "500MB", "--config", cfg)
+	if out := mustRun(t, "", "user", "list", "--config", cfg); !strings.Contains(out, "/ 477 MiB") {
+		t.Errorf("user list after quota 500MB (500,000,000 bytes):\n%s", out)
+	}
+	mustRun(t, "", "user", "quota", "alice@example.test", "unlimited", "--config", cfg)
+	if out := mustRun(t, "", "user", "list", "--config", cfg); !strings.Contains(out, "/ unlimited") {
+		t.Errorf("user list after quota unlimited:\n%s", out)
+	}
+	if out := mustRun(t, "", "user", "quota", "alice@example.test", "0", "--config", cfg); !strings.Contains(out, "1.0 MiB (the default)") {
+		t.Errorf("user quota 0 said:\n%s", out)
+	}
+	for _, args := range [][]string{
+		{"user", "quota", "alice@example.test", "lots", "--config", cfg},
+		{"user", "quota", "alice@example.test", "-5MB", "--config", cfg},
+		{"user", "quota", "nobody@example.test", "1GB", "--config", cfg},
+		{"user", "quota", "alice@example.test", "--config", cfg},
+	} {
+		_, errs, code := yubin(t, "", args...)
+		if code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.HasPrefix(errs, "yubin: ") {
+			t.Errorf("yubin %s: exit %d, stderr %q; want a one-line error", strings.Join(args, " "), code, errs)
+		}
+	}
+}
