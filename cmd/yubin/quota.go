@@ -29,11 +29,10 @@ func userQuota(f *commonFlags, pos []string, stdout io.Writer) error {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	addr := normalizeAddress(pos[0])
-	if err := st.SetQuota(ctx, addr, setting); err != nil {
+	if err := st.SetQuota(ctx, pos[0], setting); err != nil {
 		return fmt.Errorf("user quota %s: %w", pos[0], err)
 	}
-	acct, err := st.AccountByAddress(ctx, addr)
+	acct, err := st.AccountByAddress(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -45,7 +44,7 @@ func userQuota(f *commonFlags, pos []string, stdout io.Writer) error {
 	if setting == store.QuotaDefault {
 		how = " (the default)"
 	}
-	fmt.Fprintf(stdout, "quota of %s: %s%s\n", addr, usageText(q), how)
+	fmt.Fprintf(stdout, "quota of %s: %s%s\n", acct.Address, usageText(q), how)
 	return nil
 }
 
