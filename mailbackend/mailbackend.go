@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 	"github.com/yubinmail/yubin/mailbackend/imapd"
 	"github.com/yubinmail/yubin/mailbackend/pop3d"
 	"github.com/yubinmail/yubin/mailbackend/queue"
@@ -77,6 +79,28 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 	}
 	r.Auth = auth.New(st, log, cfg.SMTP.PopBeforeSMTPMinutes)
 
+	// Every local domain signs with its own DKIM keys, made on first start.
+	keys := checks.OpenKeys(cfg.DataDir)
+	domains, err := st.Domains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range domains {
+		if err := keys.Ensure(d); err != nil {
+			return nil, fmt.Errorf("domain %s: %w", d, err)
+		}
+	}
+	res, err := dnsresolve.New(cfg.Delivery.Resolver)
+	if err != nil {
+		return nil, fmt.Errorf("delivery.resolver: %w", err)
+	}
+	verifier := checks.New(cfg.Hostname, res, checks.Policy{
+		DMARCReject: cfg.Checks.DMARCReject,
+		SPFFail:     cfg.Checks.SPFFail,
+		IPRevFail:   cfg.Checks.IPRevFail,
+		DNSBL:       cfg.Checks.DNSBL,
+	}, st.IsLocalDomain, keys)
+
 	r.Queue = queue.New(queue.Config{
 		Hostname:          cfg.Hostname,
 		Resolver:          cfg.Delivery.Resolver,
@@ -85,6 +109,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 		SmarthostUser:     cfg.Delivery.SmarthostUser,
 		SmarthostPassword: cfg.Delivery.SmarthostPassword,
 		RetryFor:          time.Duration(cfg.Delivery.RetryDays) * 24 * time.Hour,
+		DKIM:              keys,
 	}, st, log.With("component", "queue"))
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -100,6 +125,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 		MaxRecipients:       cfg.SMTP.MaxRecipients,
 		InboundPerIPPerHour: cfg.Limits.InboundPerIPPerHour,
 		TLS:                 r.TLS,
+		Checks:              verifier,
+		DKIM:                keys,
 	}, st, r.Auth, r.Queue, log.With("component", "smtpd"))
 	imap := imapd.New(imapd.Config{
 		TLS:             r.TLS,

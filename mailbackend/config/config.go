@@ -23,6 +23,7 @@ type Config struct {
 	TLS      TLS      `toml:"tls"`
 	SMTP     SMTP     `toml:"smtp"`
 	Delivery Delivery `toml:"delivery"`
+	Checks   Checks   `toml:"checks"`
 	Webmail  Webmail  `toml:"webmail"`
 	Limits   Limits   `toml:"limits"`
 
@@ -73,6 +74,14 @@ type Delivery struct {
 	RetryDays         int    `toml:"retry_days"`
 }
 
+// Checks is the policy for mail arriving on port 25 (mailbackend/checks).
+type Checks struct {
+	DMARCReject bool     `toml:"dmarc_reject"` // DMARC p=reject failures refused with 550
+	SPFFail     string   `toml:"spf_fail"`     // "junk" | "reject" | "accept"
+	IPRevFail   string   `toml:"iprev_fail"`   // "count" | "junk" | "reject"
+	DNSBL       []string `toml:"dnsbl"`        // zones to query, empty = none
+}
+
 // Webmail says which IMAP and submission servers the webmail talks to; empty means
 // the bundled listeners.
 type Webmail struct {
@@ -112,6 +121,7 @@ func Default() Config {
 			RetryDays: 5,
 		},
 		Limits: Limits{MaxMailboxes: 1000},
+		Checks: Checks{DMARCReject: true, SPFFail: "junk", IPRevFail: "count"},
 	}
 }
 
@@ -241,6 +251,21 @@ func (c *Config) Validate() error {
 	}
 	if (c.Delivery.SmarthostUser != "" || c.Delivery.SmarthostPassword != "") && c.Delivery.Smarthost == "" {
 		return errors.New("delivery.smarthost_user: set only together with delivery.smarthost")
+	}
+	switch c.Checks.SPFFail {
+	case "junk", "reject", "accept":
+	default:
+		return fmt.Errorf("checks.spf_fail: %q (want \"junk\", \"reject\" or \"accept\")", c.Checks.SPFFail)
+	}
+	switch c.Checks.IPRevFail {
+	case "count", "junk", "reject":
+	default:
+		return fmt.Errorf("checks.iprev_fail: %q (want \"count\", \"junk\" or \"reject\")", c.Checks.IPRevFail)
+	}
+	for _, z := range c.Checks.DNSBL {
+		if !mailaddr.ValidDomain(strings.TrimSuffix(z, ".")) {
+			return fmt.Errorf("checks.dnsbl: %q is not a DNS zone", z)
+		}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -27,14 +28,14 @@ func (q *Queue) targets(ctx context.Context, domain string) ([]target, *rcptResu
 	if err != nil {
 		return nil, &rcptResult{Status: "4.4.3", Diag: "resolver: " + err.Error()}
 	}
-	hosts, err := res.lookupMX(ctx, domain)
+	hosts, err := lookupMX(ctx, res, domain)
 	if err != nil {
-		var de *dnsError
+		var de *dnsresolve.Error
 		switch {
 		case errors.Is(err, errNullMX):
 			// RFC 7505 section 4.1: bounce at once with 5.1.10.
 			return nil, &rcptResult{Perm: true, Status: "5.1.10", Diag: domain + ": " + err.Error()}
-		case errors.As(err, &de) && !de.temp:
+		case errors.As(err, &de) && !de.Temp:
 			// RFC 3463: 5.1.2 bad destination system address.
 			return nil, &rcptResult{Perm: true, Status: "5.1.2", Diag: err.Error()}
 		default:

@@ -5,7 +5,7 @@
 // bounces to local senders. Its state lives in the store, so it survives restarts.
 //
 // Files: queue.go (Config, Enqueue, the Run loop, retry and expiry bookkeeping),
-// dns.go (MX and address lookup with github.com/miekg/dns), deliver.go (one SMTP
+// dns.go (MX choice, over the shared mailbackend/dnsresolve client), deliver.go (one SMTP
 // session with go-smtp's client), dsn.go (delivery status notifications) and cli.go
 // (List, Retry, RetryAll, Delete for `yubin queue`, which runs in its own process).
 //

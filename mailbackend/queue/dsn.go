@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -159,6 +160,16 @@ func (q *Queue) sendDSN(ctx context.Context, item *store.QueueItem, rs []rcptRes
 		kind = "delay notice"
 	}
 	msg := q.buildDSN(item, rs, headers, delayed, q.now())
+	if q.cfg.DKIM != nil {
+		// From is MAILER-DAEMON@hostname: signed by the local domain it belongs to.
+		if d := checks.SignerDomain(msg, q.st.IsLocalDomain); d != "" {
+			if sig, err := q.cfg.DKIM.Sign(d, msg); err == nil {
+				msg = append(sig, msg...)
+			} else {
+				q.log.Error("queue: sign DSN", "id", item.ID, "domain", d, "error", err)
+			}
+		}
+	}
 	if q.st.IsLocalDomain(domainOf(item.From)) {
 		accts, err := q.st.Resolve(ctx, item.From)
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yubinmail/yubin/mailbackend/checks"
+	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -22,6 +24,9 @@ type Config struct {
 	SmarthostUser     string
 	SmarthostPassword string
 	RetryFor          time.Duration // give up and bounce after this long (retry_days)
+	// DKIM signs the delivery reports the queue writes itself; nil = unsigned.
+	// (Users' mail is signed at submission, before it reaches the queue.)
+	DKIM *checks.Keys
 
 	// PollInterval is how often Run looks for due items besides being woken by
 	// Enqueue: the CLI changes due times from another process. Default 5s.
@@ -68,7 +73,7 @@ type Queue struct {
 	now func() time.Time
 
 	resMu sync.Mutex
-	res   *resolver
+	res   *dnsresolve.Resolver
 
 	wake chan struct{}
 	sem  chan struct{}
@@ -303,13 +308,13 @@ func (q *Queue) dispatch(ctx, dctx context.Context, done *sync.WaitGroup) {
 
 // resolver returns the DNS resolver, reading /etc/resolv.conf on first use (and again
 // after a failure, so fixing the file needs no restart).
-func (q *Queue) resolver() (*resolver, error) {
+func (q *Queue) resolver() (*dnsresolve.Resolver, error) {
 	q.resMu.Lock()
 	defer q.resMu.Unlock()
 	if q.res != nil {
 		return q.res, nil
 	}
-	r, err := newResolver(q.cfg.Resolver)
+	r, err := dnsresolve.New(q.cfg.Resolver)
 	if err != nil {
 		return nil, err
 	}

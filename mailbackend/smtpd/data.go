@@ -55,6 +55,25 @@ func (s *session) Data(r io.Reader) error {
 
 	ctx, cancel := s.ctx()
 	defer cancel()
+	junk := false
+	if s.role == roleMX {
+		var results []byte
+		var err error
+		msg, results, junk, err = s.verifySender(ctx, msg)
+		if err != nil {
+			return s.fail("data", err)
+		}
+		received = append(results, received...)
+	} else {
+		// The signature covers the added Message-ID and Date, so sign the message
+		// as it will go out, and put the signatures on top of it.
+		if len(extra) > 0 {
+			msg, extra = assemble(nil, nil, msg, extra), nil
+		}
+		if sig := s.sign(msg); sig != nil {
+			msg = append(sig, msg...)
+		}
+	}
 	if len(s.localRcpts) > 0 {
 		// RFC 5321 section 4.4: the delivering server adds Return-Path with the
 		// envelope sender; it is the same for every local recipient, so one blob.
@@ -64,6 +83,9 @@ func (s *session) Data(r io.Reader) error {
 		}
 		rcpts := make([]store.Recipient, 0, len(s.localRcpts))
 		for _, r := range s.localRcpts {
+			if junk {
+				r.Mailbox = "Junk"
+			}
 			rcpts = append(rcpts, r)
 		}
 		if _, err := s.srv.store.Deliver(ctx, full, rcpts); err != nil {

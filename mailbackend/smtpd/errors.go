@@ -89,6 +89,9 @@ var (
 	// [limits] inbound_per_ip_per_hour (inboundrate.go): temporary, so the sender
 	// keeps the message and retries (RFC 5321 section 4.2.5); never a silent drop.
 	errInboundRate = newReply(451, 4, 7, 0, "Too many messages from your address this hour, try again later")
+	// RFC 3463 4.4.3: a DNS lookup for the sender checks (checks package) failed for
+	// now; never taken as a pass, the client retries.
+	errChecksTemporary = newReply(451, 4, 4, 3, "Temporary DNS failure while verifying the sender, try again later")
 	// RFC 3463 4.3.0: a temporary failure on our side; the client keeps the message.
 	errTemporary = newReply(451, 4, 3, 0, "Temporary local problem, try again later")
 )
@@ -129,6 +132,13 @@ func reply(err error) *smtp.SMTPError {
 		// temporary, so the client keeps the message and tries again.
 		return reply(errTemporary)
 	}
+}
+
+// policyRefused is the 550 5.7.1 for a message the sender checks refuse (DMARC
+// p=reject, a forged From in our domains, SPF or iprev policy, a DNSBL listing);
+// the reason names the rule, never an internal error.
+func policyRefused(reason string) error {
+	return newReply(550, 5, 7, 1, "Message refused by sender verification: "+reason)
 }
 
 // temporary wraps an internal failure as a 451 4.3.0 reply, keeping the cause for the log.

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/queue"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -31,6 +32,10 @@ type Config struct {
 	// timeout, also while DATA flows); WriteTimeout bounds each reply. 0 = 5 min / 1 min
 	// (RFC 5321 section 4.5.3.2 asks for at least 5 minutes for commands).
 	ReadTimeout, WriteTimeout time.Duration
+	// Checks verifies mail on the MX port (nil = off); DKIM signs what users
+	// submit (nil = unsigned). Both come from the checks package.
+	Checks *checks.Verifier
+	DKIM   *checks.Keys
 }
 
 const (
@@ -82,6 +87,9 @@ type Server struct {
 	// loopbackIsRemote makes loopback clients count as remote for the plaintext-AUTH
 	// rule, so tests on 127.0.0.1 can check the refusal real remote clients get.
 	loopbackIsRemote atomic.Bool
+	// checkLoopback runs the sender checks for loopback clients too, which
+	// production trusts as local software (tests and benchmarks turn it on).
+	checkLoopback atomic.Bool
 
 	// perIP counts open connections per non-exempt client IP over all three roles.
 	perIP *auth.ConnCounter
@@ -287,6 +295,8 @@ type connInfo struct {
 	tls      string
 	messages int
 	closed   bool
+	// iprev is the client's reverse-DNS result, looked up once per connection.
+	iprev *checks.IPRevResult
 }
 
 // Read extends the read deadline while bytes keep arriving, so the read timeout is an

@@ -1,0 +1,87 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strings"
+
+	"github.com/emersion/go-msgauth/authres"
+	"github.com/emersion/go-msgauth/dkim"
+)
+
+// maxSignatures bounds the signatures we verify per message: each costs a lookup
+// and a hash of the body.
+const maxSignatures = 5
+
+// dkimResult is one signature's outcome.
+type dkimResult struct {
+	value      authres.ResultValue
+	reason     string
+	domain     string // d=
+	identifier string // i=
+}
+
+// dkim verifies every signature of msg (up to maxSignatures). Keys of our own
+// domains come from Keys, others from DNS.
+func (v *Verifier) dkim(ctx context.Context, msg []byte) []dkimResult {
+	if !hasSignature(msg) {
+		return nil
+	}
+	opts := &dkim.VerifyOptions{
+		MaxVerifications: maxSignatures,
+		LookupTXT: func(name string) ([]string, error) {
+			if txt, ours := v.keys.ownRecord(name); ours {
+				if txt == "" {
+					return nil, &net.DNSError{Err: "not one of our keys", Name: name, IsNotFound: true}
+				}
+				return []string{txt}, nil
+			}
+			return v.res.LookupTXT(ctx, name)
+		},
+	}
+	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(msg), opts)
+	if err != nil && len(verifs) == 0 {
+		return []dkimResult{{value: authres.ResultPermError, reason: "unreadable message header"}}
+	}
+	out := make([]dkimResult, 0, len(verifs))
+	for _, vf := range verifs {
+		r := dkimResult{value: authres.ResultPass, domain: strings.ToLower(vf.Domain), identifier: vf.Identifier}
+		switch {
+		case vf.Err == nil:
+		case dkim.IsTempFail(vf.Err):
+			r.value, r.reason = authres.ResultTempError, vf.Err.Error()
+		case dkim.IsPermFail(vf.Err):
+			r.value, r.reason = authres.ResultPermError, vf.Err.Error()
+		default:
+			r.value, r.reason = authres.ResultFail, vf.Err.Error()
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// hasSignature is a quick scan for a DKIM-Signature field in the header.
+func hasSignature(msg []byte) bool {
+	end := bytes.Index(msg, []byte("\r\n\r\n"))
+	if end < 0 {
+		end = len(msg)
+	}
+	h := msg[:end]
+	for {
+		i := bytes.IndexByte(h, ':')
+		if i < 0 {
+			return false
+		}
+		// Field names start a line.
+		start := bytes.LastIndexByte(h[:i], '\n') + 1
+		if strings.EqualFold(string(bytes.TrimSpace(h[start:i])), "dkim-signature") {
+			return true
+		}
+		nl := bytes.IndexByte(h[i:], '\n')
+		if nl < 0 {
+			return false
+		}
+		h = h[i+nl+1:]
+	}
+}
