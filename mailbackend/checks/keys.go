@@ -182,8 +182,8 @@ func (ks *Keys) Rotate(domain string) ([]*Key, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("dkim keys: %w", err)
 	}
-	// Selectors sort by creation time: y20261207T041500e / ...r.
-	base := "y" + time.Now().UTC().Format("20060102T150405")
+	// Selectors sort by creation time: y20261207t041500e / ...r.
+	base := "y" + time.Now().UTC().Format("20060102t150405")
 	for n := 0; ; n++ {
 		stem := base
 		if n > 0 {

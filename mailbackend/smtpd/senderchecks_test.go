@@ -1,0 +1,274 @@
+package smtpd
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/yubinmail/yubin/mailbackend/checks"
+	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
+	"github.com/yubinmail/yubin/mailbackend/dnsresolve/dnstest"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// checkedEnv is testEnv with the sender checks on for loopback clients too, DKIM
+// keys for example.test, and a loopback DNS where 127.0.0.1 is mx.sender.test and
+// sender.test publishes SPF "mx -all" and DMARC p=reject.
+type checkedEnv struct {
+	*testEnv
+	dns  *dnstest.Server
+	keys *checks.Keys
+}
+
+func newCheckedEnv(t testing.TB) *checkedEnv {
+	t.Helper()
+	d := dnstest.Start(t)
+	d.Add(t,
+		"1.0.0.127.in-addr.arpa. 300 IN PTR mx.sender.test.",
+		"mx.sender.test. 300 IN A 127.0.0.1",
+		"sender.test. 300 IN MX 10 mx.sender.test.",
+	)
+	d.TXT(t, "sender.test", "v=spf1 mx -all")
+	d.TXT(t, "_dmarc.sender.test", "v=DMARC1; p=reject")
+	dir := t.TempDir()
+	keys := checks.OpenKeys(dir)
+	if err := keys.Ensure(testDomain); err != nil {
+		t.Fatal(err)
+	}
+	res, err := dnsresolve.New(d.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEnvIn(t, dir, func(c *Config) {
+		c.Checks = checks.New(testHost, res, checks.DefaultPolicy(), func(dom string) bool { return dom == testDomain }, keys)
+		c.DKIM = keys
+	}, 0)
+	e.srv.checkLoopback.Store(true)
+	return &checkedEnv{testEnv: e, dns: d, keys: keys}
+}
+
+// mailbox returns the raw messages in one of addr's mailboxes, oldest first.
+func (e *testEnv) mailbox(addr, name string) []string {
+	e.t.Helper()
+	ctx := context.Background()
+	mb, err := e.st.Mailbox(ctx, e.accounts[addr].ID, name)
+	if err != nil {
+		e.t.Fatalf("%s of %s: %v", name, addr, err)
+	}
+	msgs, err := e.st.Messages(ctx, mb.ID, store.AllUIDs, store.FetchOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		rc, err := e.st.ReadBlob(m.BlobID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// mxSend sends msg over the MX port like another server would and returns the
+// reply to the end of DATA.
+func (e *checkedEnv) mxSend(from, msg string) (int, string) {
+	e.t.Helper()
+	d := dialRaw(e.t, e.mx)
+	d.cmd("EHLO mx.sender.test", 250)
+	d.cmd("MAIL FROM:<"+from+">", 250)
+	d.cmd("RCPT TO:<bob@example.test>", 250)
+	d.cmd("DATA", 354)
+	d.send(msg + ".\r\n")
+	return d.reply()
+}
+
+const spoofed = "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nSubject: urgent: wire the money\r\n" +
+	"Date: Mon, 07 Dec 2026 10:00:00 +0000\r\nMessage-ID: <spoof@attacker.test>\r\n\r\nPlease pay the attached invoice today.\r\n"
+
+// The issue's repro: anyone could write as alice to bob through port 25.
+func TestMXSpoofedOwnDomainRefused(t *testing.T) {
+	e := newCheckedEnv(t)
+	code, text := e.mxSend("x@attacker.test", spoofed)
+	if code != 550 || !strings.Contains(text, "5.7.1") {
+		t.Fatalf("spoofed From: got %q, want 550 5.7.1", text)
+	}
+	if n := len(e.inbox("bob@example.test")); n != 0 {
+		t.Fatalf("bob has %d messages, want none", n)
+	}
+
+	// The same From, sent by alice through submission, is delivered and signed.
+	c, err := smtp.Dial(e.sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(sasl.NewPlainClient("", "alice@example.test", "alice-secret")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sendWith(t, c, "alice@example.test", []string{"bob@example.test"}, spoofed); err != nil {
+		t.Fatalf("submission: %v", err)
+	}
+	got := e.inbox("bob@example.test")
+	if len(got) != 1 || strings.Count(got[0], "DKIM-Signature:") != 2 || !strings.Contains(got[0], "d=example.test") {
+		t.Fatalf("want one message with two example.test signatures, got %q", got)
+	}
+
+	// Our signed message, coming back to port 25 (a list or a forwarder
+	// relaying it), passes: our signature is ours.
+	_, signed, _ := strings.Cut(got[0], "DKIM-Signature:")
+	code, text = e.mxSend("x@attacker.test", "DKIM-Signature:"+signed)
+	if code != 250 {
+		t.Fatalf("message signed by us refused on port 25: %q", text)
+	}
+}
+
+func TestMXAuthenticationResults(t *testing.T) {
+	e := newCheckedEnv(t)
+	msg := "Authentication-Results: mail.example.test; dkim=pass header.d=example.test\r\n" +
+		"Authentication-Results: mx.sender.test; spf=pass\r\n" +
+		"From: Carol <carol@sender.test>\r\nTo: bob@example.test\r\nSubject: hi\r\n\r\nHello.\r\n"
+	if code, text := e.mxSend("carol@sender.test", msg); code != 250 {
+		t.Fatalf("got %q, want 250", text)
+	}
+	got := e.inbox("bob@example.test")
+	if len(got) != 1 {
+		t.Fatalf("want one message, got %d", len(got))
+	}
+	head, _, _ := strings.Cut(got[0], "\r\n\r\n")
+	if n := strings.Count(head, "Authentication-Results: mail.example.test"); n != 1 {
+		t.Fatalf("want exactly our one Authentication-Results, got %d in\n%s", n, head)
+	}
+	if strings.Contains(head, "dkim=pass header.d=example.test") {
+		t.Fatalf("forged result claiming our authserv-id kept:\n%s", head)
+	}
+	if !strings.Contains(head, "Authentication-Results: mx.sender.test; spf=pass") {
+		t.Fatalf("another server's result was removed:\n%s", head)
+	}
+	for _, want := range []string{"iprev=pass", "spf=pass", "dmarc=pass", "dkim=none"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("Authentication-Results lacks %s:\n%s", want, head)
+		}
+	}
+}
+
+func TestMXPolicyOutcomes(t *testing.T) {
+	e := newCheckedEnv(t)
+	// DMARC p=reject: sender.test's From sent from attacker.test's envelope.
+	code, text := e.mxSend("x@attacker.test", "From: carol@sender.test\r\nSubject: a\r\n\r\nx\r\n")
+	if code != 550 || !strings.Contains(text, "5.7.1") || !strings.Contains(text, "DMARC") {
+		t.Fatalf("DMARC p=reject fail: got %q, want 550 5.7.1", text)
+	}
+	// SPF fail without DMARC: Junk.
+	e.dns.Add(t, "other.test. 300 IN MX 10 mx.other.test.")
+	e.dns.TXT(t, "other.test", "v=spf1 ip4:192.0.2.1 -all")
+	if code, text := e.mxSend("dave@other.test", "From: dave@other.test\r\nSubject: junk\r\n\r\nx\r\n"); code != 250 {
+		t.Fatalf("SPF fail: got %q, want 250 (into Junk)", text)
+	}
+	if n := len(e.inbox("bob@example.test")); n != 0 {
+		t.Fatalf("SPF fail landed in INBOX")
+	}
+	junk := e.mailbox("bob@example.test", "Junk")
+	if len(junk) != 1 || !strings.Contains(junk[0], "spf=fail") {
+		t.Fatalf("Junk: %q, want the SPF-failed message with spf=fail", junk)
+	}
+	// A lookup that fails for now: 451 4.4.3, never a pass.
+	e.dns.ServFail("_dmarc.sender.test")
+	code, text = e.mxSend("carol@sender.test", "From: carol@sender.test\r\nSubject: b\r\n\r\nx\r\n")
+	if code != 451 || !strings.Contains(text, "4.4.3") {
+		t.Fatalf("DNS SERVFAIL: got %q, want 451 4.4.3", text)
+	}
+}
+
+// pythonWithDKIM finds a Python that has Debian's python3-dkim (dkimpy).
+func pythonWithDKIM(t *testing.T) string {
+	for _, py := range []string{"/usr/bin/python3", "python3"} {
+		if p, err := exec.LookPath(py); err == nil && exec.Command(p, "-c", "import dkim, nacl").Run() == nil {
+			return p
+		}
+	}
+	t.Skip("python3-dkim not installed")
+	return ""
+}
+
+// dkimpyVerify is an independent verifier: dkimpy checks signature idx of msg with
+// the public keys given by name, answering its DNS queries itself.
+const dkimpyVerify = `
+import sys, json, dkim
+msg = sys.stdin.buffer.read()
+records = json.loads(sys.argv[1])
+def dnsfunc(name, timeout=5):
+    key = name.decode() if isinstance(name, bytes) else name
+    return records.get(key.rstrip('.').lower(), '').encode()
+try:
+    ok = dkim.DKIM(msg).verify(idx=int(sys.argv[2]), dnsfunc=dnsfunc)
+except dkim.ValidationError as e:
+    ok = False
+    print(e)
+print('PASS' if ok else 'FAIL')
+`
+
+func TestSubmittedMailVerifiesInDkimpy(t *testing.T) {
+	py := pythonWithDKIM(t)
+	e := newCheckedEnv(t)
+	c, err := smtp.Dial(e.sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(sasl.NewPlainClient("", "alice@example.test", "alice-secret")); err != nil {
+		t.Fatal(err)
+	}
+	// Japanese text, a folded Subject and trailing blank lines: what canonicalization
+	// must get right. No Message-ID or Date: they are added, and must be signed too.
+	msg := "From: =?UTF-8?B?5bGx55Sw?= <alice@example.test>\r\nTo: bob@example.test\r\n" +
+		"Subject: quarterly\r\n  report\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n" +
+		"Content-Transfer-Encoding: 8bit\r\n\r\n四半期の報告です。  \r\n\r\n\r\n"
+	if err := sendWith(t, c, "alice@example.test", []string{"bob@example.test"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	got := e.inbox("bob@example.test")
+	if len(got) != 1 {
+		t.Fatalf("want one message, got %d", len(got))
+	}
+	keys, err := e.keys.Current(testDomain)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys: %v %d", err, len(keys))
+	}
+	records := map[string]string{}
+	for _, k := range keys {
+		records[strings.ToLower(k.Selector+"._domainkey."+testDomain)] = k.TXT()
+	}
+	js, _ := json.Marshal(records)
+	// The store's copy starts with Return-Path and Received, which are not signed;
+	// dkimpy indexes DKIM-Signature fields in header order.
+	for idx, algo := range []string{"ed25519", "rsa"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cmd := exec.CommandContext(ctx, py, "-c", dkimpyVerify, string(js), string(rune('0'+idx)))
+		cmd.Stdin = strings.NewReader(got[0])
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil || strings.TrimSpace(string(out)) != "PASS" {
+			t.Fatalf("dkimpy on the %s signature: %v\n%s\nmessage:\n%s", algo, err, out, got[0])
+		}
+		if !strings.Contains(got[0], "a="+map[string]string{"ed25519": "ed25519-sha256", "rsa": "rsa-sha256"}[algo]) {
+			t.Fatalf("no %s signature in\n%s", algo, got[0])
+		}
+	}
+	// And a tampered copy fails in dkimpy: the check can fail.
+	tampered := strings.Replace(got[0], "四半期", "半期", 1)
+	cmd := exec.Command(py, "-c", dkimpyVerify, string(js), "0")
+	cmd.Stdin = strings.NewReader(tampered)
+	if out, _ := cmd.CombinedOutput(); !strings.HasSuffix(strings.TrimSpace(string(out)), "FAIL") {
+		t.Fatalf("dkimpy accepted a tampered message: %s", out)
+	}
+}
