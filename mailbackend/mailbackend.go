@@ -94,7 +94,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 	if err != nil {
 		return nil, fmt.Errorf("delivery.resolver: %w", err)
 	}
-	verifier := checks.New(cfg.Hostname, res, checks.Policy{
+	// The checks ask the same names for every message of a sender: cache them.
+	verifier := checks.New(cfg.Hostname, res.WithCache(10000), checks.Policy{
 		DMARCReject: cfg.Checks.DMARCReject,
 		SPFFail:     cfg.Checks.SPFFail,
 		IPRevFail:   cfg.Checks.IPRevFail,

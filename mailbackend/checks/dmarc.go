@@ -38,13 +38,14 @@ func aligned(a, b string, strict bool) bool {
 	return OrgDomain(a) == OrgDomain(b)
 }
 
-func (v *Verifier) dmarc(ctx context.Context, from fromInfo, spfRes spfResult, dkims []dkimResult) dmarcResult {
+// dmarc evaluates the From domain's record (rec, or the error looking it up)
+// against the SPF and DKIM results.
+func (v *Verifier) dmarc(from fromInfo, rec foundRecord, err error, spfRes spfResult, dkims []dkimResult) dmarcResult {
 	if len(from.domains) != 1 {
 		return dmarcResult{value: authres.ResultNone, reason: "no single From domain"}
 	}
 	dom := from.domains[0]
 	r := dmarcResult{domain: dom}
-	rec, err := v.lookupDMARC(ctx, dom)
 	strictDKIM, strictSPF := false, false
 	if err == nil {
 		strictDKIM = rec.DKIMAlignment == dmarc.AlignmentStrict

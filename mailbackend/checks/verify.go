@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-msgauth/authres"
@@ -93,18 +94,35 @@ func (v *Verifier) Check(ctx context.Context, in Input) Verdict {
 	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
 
-	if listed, zone := v.dnsblListed(ctx, in.IP); listed {
+	// The lookups do not depend on each other: run them at once, so a message
+	// waits for the slowest chain (SPF's), not for the sum.
+	var (
+		wg       sync.WaitGroup
+		listed   bool
+		zone     string
+		ipr      = in.IPRev
+		spfRes   spfResult
+		dkims    []dkimResult
+		rec      foundRecord
+		recErr   error
+		from     = fromDomains(in.Message)
+		oneFrom  = len(from.domains) == 1
+		needIPRv = ipr == nil
+	)
+	wg.Go(func() { listed, zone = v.dnsblListed(ctx, in.IP) })
+	if needIPRv {
+		wg.Go(func() { r := v.IPRev(ctx, in.IP); ipr = &r })
+	}
+	wg.Go(func() { spfRes = v.spf(ctx, in.IP, in.HELO, in.MailFrom) })
+	wg.Go(func() { dkims = v.dkim(ctx, in.Message) })
+	if oneFrom {
+		wg.Go(func() { rec, recErr = v.lookupDMARC(ctx, from.domains[0]) })
+	}
+	wg.Wait()
+	if listed {
 		return Verdict{Action: Reject, Reason: "client address listed by " + zone}
 	}
-	ipr := in.IPRev
-	if ipr == nil {
-		r := v.IPRev(ctx, in.IP)
-		ipr = &r
-	}
-	spfRes := v.spf(ctx, in.IP, in.HELO, in.MailFrom)
-	dkims := v.dkim(ctx, in.Message)
-	from := fromDomains(in.Message)
-	dm := v.dmarc(ctx, from, spfRes, dkims)
+	dm := v.dmarc(from, rec, recErr, spfRes, dkims)
 
 	verdict := v.decide(ipr, spfRes, dkims, from, dm)
 	verdict.Header = v.header(in.IP, ipr, spfRes, dkims, dm)

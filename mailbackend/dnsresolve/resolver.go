@@ -16,6 +16,7 @@ import (
 type Resolver struct {
 	servers []string // host:port
 	timeout time.Duration
+	cache   *cache // nil = every query asks the server
 }
 
 // New uses addr ("host:port") or, when empty, the servers of /etc/resolv.conf.
@@ -61,6 +62,21 @@ func IsTemporary(err error) bool {
 // with NotFound; SERVFAIL, REFUSED and timeouts are temporary ones. NOERROR without
 // records of the type (NODATA) is an empty slice and no error.
 func (r *Resolver) Query(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	if r.cache == nil {
+		return r.query(ctx, name, qtype)
+	}
+	k := cacheKey{strings.ToLower(dns.Fqdn(name)), qtype}
+	if rrs, err, ok := r.cache.get(k); ok {
+		return rrs, err
+	}
+	rrs, err := r.query(ctx, name, qtype)
+	if err == nil || !IsTemporary(err) {
+		r.cache.put(k, rrs, err)
+	}
+	return rrs, err
+}
+
+func (r *Resolver) query(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
 	m.RecursionDesired = true

@@ -22,6 +22,23 @@ import (
 //	go test ./mailbackend/smtpd/ -run '^$' -bench MXReceive -benchtime 5000x -count 5
 func BenchmarkMXReceive(b *testing.B) {
 	e := newTestEnvIn(b, benchdir.New(b), nil, 0)
+	benchMX(b, e, "carol@remote.test", benchMessage("carol@remote.test"))
+}
+
+// benchMessage is a 4 KiB message from `from`.
+func benchMessage(from string) []byte {
+	var body strings.Builder
+	body.WriteString("From: " + from + "\r\nTo: someone@example.test\r\nSubject: benchmark\r\n" +
+		"Message-ID: <bench@remote.test>\r\nDate: Thu, 26 Nov 2026 12:00:00 +0000\r\n\r\n")
+	for body.Len() < 4096-76 {
+		body.WriteString(strings.Repeat("abcdefghij", 7) + "0123\r\n")
+	}
+	return []byte(body.String())
+}
+
+// benchMX sends msg from `from` over 10 concurrent MX connections, one local
+// recipient each, and reports the rates.
+func benchMX(b *testing.B, e *testEnv, from string, msg []byte) {
 	const clients = 10
 	var rcpts []string
 	for i := range clients {
@@ -29,14 +46,6 @@ func BenchmarkMXReceive(b *testing.B) {
 		e.addAccount(addr, "pw")
 		rcpts = append(rcpts, addr)
 	}
-	var body strings.Builder
-	body.WriteString("From: carol@remote.test\r\nTo: someone@example.test\r\nSubject: benchmark\r\n" +
-		"Message-ID: <bench@remote.test>\r\nDate: Thu, 26 Nov 2026 12:00:00 +0000\r\n\r\n")
-	for body.Len() < 4096-76 {
-		body.WriteString(strings.Repeat("abcdefghij", 7) + "0123\r\n")
-	}
-	msg := []byte(body.String())
-
 	conns := make([]*smtp.Client, clients)
 	for i := range conns {
 		c, err := smtp.Dial(e.mx)
@@ -60,7 +69,7 @@ func BenchmarkMXReceive(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for n := next.Add(1); n <= int64(b.N); n = next.Add(1) {
-				if err := sendOne(c, "carol@remote.test", rcpts[(int(n)+i)%len(rcpts)], msg); err != nil {
+				if err := sendOne(c, from, rcpts[(int(n)+i)%len(rcpts)], msg); err != nil {
 					errs <- err
 					return
 				}
