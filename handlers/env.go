@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -113,10 +114,28 @@ func (h *Handlers) shell(ctx context.Context, r *http.Request, cl *mailclient.Cl
 	for _, f := range folders {
 		sh.Folders = append(sh.Folders, h.folderView(sh.Lang, f))
 	}
+	// Storage use: the server's quota (RFC 9208) when it has one, else the sum of
+	// the folder sizes the listing already carried (RFC 8438).
+	u, ok := mailclient.FolderUsage(folders)
+	if q, has, err := cl.Quota(ctx); err == nil && has {
+		u, ok = q, true
+	}
+	if ok {
+		sh.Usage = usageView(u)
+	}
 	if key, ok := flashKeys[r.URL.Query().Get("ok")]; ok {
 		sh.Flash = sh.Lang.T(key)
 	}
 	return sh, folders, nil
+}
+
+// usageView formats storage use as "used / limit (percent)", or "used" alone.
+func usageView(u mailclient.Usage) templates.Usage {
+	if u.Limit <= 0 {
+		return templates.Usage{Text: templates.Size(u.Used), Percent: -1}
+	}
+	pct := int(min(100, u.Used*100/u.Limit))
+	return templates.Usage{Text: fmt.Sprintf("%s / %s (%d%%)", templates.Size(u.Used), templates.Size(u.Limit), pct), Percent: pct}
 }
 
 var flashKeys = map[string]string{"sent": "cmp.sent", "saved": "cmp.saved", "done": "done"}

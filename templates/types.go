@@ -18,6 +18,13 @@ type Shell struct {
 	Current string // current mailbox name
 	Flash   string // one-line confirmation
 	Error   string // one-line problem
+	Usage   Usage  // storage use; empty Text when the server reports none
+}
+
+// Usage is the account's storage use under the folder list.
+type Usage struct {
+	Text    string // "12.3 MB / 1.0 GB (1%)" or "12.3 MB"
+	Percent int    // of the limit, 0–100; -1 when there is no limit
 }
 
 // Folder is one entry of the folder list.

@@ -34,6 +34,7 @@ type Folder struct {
 	SpecialUse string // one of the Use* constants, `\Inbox` for INBOX, or ""
 	Messages   uint32
 	Unseen     uint32
+	Size       int64 // bytes, when the server reports it (RFC 8438 STATUS=SIZE); else -1
 	NoSelect   bool
 }
 
@@ -71,15 +72,18 @@ func (cl *Client) Folders(ctx context.Context) ([]Folder, error) {
 		caps := s.C.Caps()
 		listStatus := caps.Has(imap.CapListStatus) || caps.Has(imap.CapIMAP4rev2)
 		opts := &imap.ListOptions{ReturnSpecialUse: caps.Has(imap.CapSpecialUse) || caps.Has(imap.CapIMAP4rev2)}
+		// Sizes cost nothing extra in the same answer and make the storage usage.
+		statusOpts := &imap.StatusOptions{NumMessages: true, NumUnseen: true,
+			Size: caps.Has(imap.CapStatusSize) || caps.Has(imap.CapIMAP4rev2)}
 		if listStatus {
-			opts.ReturnStatus = &imap.StatusOptions{NumMessages: true, NumUnseen: true}
+			opts.ReturnStatus = statusOpts
 		}
 		list, err := s.C.List("", "*", opts).Collect()
 		if err != nil {
 			return fmt.Errorf("list: %w", err)
 		}
 		for _, l := range list {
-			f := Folder{Name: l.Mailbox, Display: l.Mailbox}
+			f := Folder{Name: l.Mailbox, Display: l.Mailbox, Size: -1}
 			if l.Delim != 0 {
 				parts := strings.Split(l.Mailbox, string(l.Delim))
 				f.Display, f.Depth = parts[len(parts)-1], len(parts)-1
@@ -95,13 +99,14 @@ func (cl *Client) Folders(ctx context.Context) ([]Folder, error) {
 			if strings.EqualFold(l.Mailbox, "INBOX") {
 				f.SpecialUse = `\Inbox`
 			}
-			if l.Status != nil {
-				f.Messages = derefU32(l.Status.NumMessages)
-				f.Unseen = derefU32(l.Status.NumUnseen)
-			} else if !f.NoSelect {
-				st, err := s.C.Status(l.Mailbox, &imap.StatusOptions{NumMessages: true, NumUnseen: true}).Wait()
-				if err == nil {
-					f.Messages, f.Unseen = derefU32(st.NumMessages), derefU32(st.NumUnseen)
+			st := l.Status
+			if st == nil && !f.NoSelect {
+				st, _ = s.C.Status(l.Mailbox, statusOpts).Wait()
+			}
+			if st != nil {
+				f.Messages, f.Unseen = derefU32(st.NumMessages), derefU32(st.NumUnseen)
+				if st.Size != nil {
+					f.Size = *st.Size
 				}
 			}
 			out = append(out, f)
