@@ -58,66 +58,29 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, templates.Compose(d))
 }
 
-func angle(id string) string {
-	id = strings.TrimSpace(id)
-	if id == "" || strings.HasPrefix(id, "<") {
-		return id
-	}
-	return "<" + id + ">"
-}
-
 func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, mailbox string, uid uint32, raw []byte, v *mailview.View) {
-	from := v.From
-	if len(v.ReplyTo) > 0 {
-		from = v.ReplyTo
-	}
-	refs := make([]string, 0, len(v.References)+1)
-	for _, ref := range v.References {
-		refs = append(refs, angle(ref))
-	}
-	msgID := angle(v.MessageID)
-	date := v.Date
 	switch mode {
 	case "reply", "replyall":
-		d.To = addressList(from)
-		if mode == "replyall" {
-			var cc []mailview.Address
-			seen := map[string]bool{strings.ToLower(self): true}
-			for _, a := range from {
-				seen[strings.ToLower(a.Email)] = true
-			}
-			for _, a := range append(append([]mailview.Address{}, v.To...), v.Cc...) {
-				if k := strings.ToLower(a.Email); !seen[k] {
-					seen[k] = true
-					cc = append(cc, a)
-				}
-			}
-			d.Cc = addressList(cc)
-		}
-		d.Subject = compose.ReplySubject(v.Subject)
-		d.Body = "\n\n" + compose.QuoteWith(l.QuoteLine(quoteFrom(l, v.From), date), v.Text)
-		if msgID != "" {
-			d.InReplyTo = msgID
-			refs = append(refs, msgID)
-		}
-		d.References = strings.Join(refs, " ")
+		rp := compose.NewReply(v, self, mode == "replyall")
+		d.To, d.Cc, d.Subject = addressList(rp.To), addressList(rp.Cc), rp.Subject
+		d.Body = "\n\n" + compose.QuoteWith(l.QuoteLine(quoteFrom(l, v.From), v.Date), v.Text)
+		d.InReplyTo, d.References = rp.InReplyTo, strings.Join(rp.References, " ")
 		d.ReplyMailbox, d.ReplyUID = mailbox, uid
 		d.Title = l.T("msg.reply")
 	case "forward":
 		d.Subject = compose.ForwardSubject(v.Subject)
-		d.Body = "\n\n" + l.T("fwd.header") + "\n" +
-			l.T("fwd.from") + ": " + addressList(v.From) + "\n" +
-			l.T("fwd.date") + ": " + l.LongDate(date) + "\n" +
-			l.T("fwd.subject") + ": " + v.Subject + "\n" +
-			l.T("fwd.to") + ": " + addressList(v.To) + "\n\n" + v.Text
+		d.Body = "\n\n" + compose.ForwardText(v, compose.ForwardLabels{
+			Heading: l.T("fwd.header"), From: l.T("fwd.from"), Date: l.T("fwd.date"),
+			Subject: l.T("fwd.subject"), To: l.T("fwd.to"),
+		}, l.LongDate(v.Date))
 		d.SrcMailbox, d.SrcUID = mailbox, uid
 		d.Keep = keepList(v)
 		d.Title = l.T("msg.forward")
 	case "draft":
 		d.To, d.Cc, d.Subject, d.Body = addressList(v.To), addressList(v.Cc), v.Subject, v.Text
 		d.Bcc = bccOf(raw)
-		d.InReplyTo = angle(v.InReplyTo)
-		d.References = strings.Join(refs, " ")
+		inReplyTo, refs := compose.DraftThreading(v)
+		d.InReplyTo, d.References = inReplyTo, strings.Join(refs, " ")
 		d.SrcMailbox, d.SrcUID, d.DraftUID = mailbox, uid, uid
 		d.Keep = keepList(v)
 	}
@@ -270,9 +233,8 @@ func (h *Handlers) postedForm(w http.ResponseWriter, r *http.Request) (p posted,
 	return posted{cl: cl, s: s, d: d, form: form}, true
 }
 
-// Send builds the message, submits it with the user's credentials, files a copy in
-// Sent (\Seen), sets \Answered on the original of a reply, and drops the draft it
-// came from.
+// Send builds the message (web/compose) and sends it with the user's credentials
+// (mailclient.Submit: submission, the copy in Sent, \Answered, the draft dropped).
 func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.postedForm(w, r)
 	if !ok {
@@ -289,7 +251,11 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 		h.composeError(w, r, cl, form, h.buildError(l, err))
 		return
 	}
-	if err := cl.Send(ctx, s.User, msg.Recipients, msg.Raw); err != nil {
+	followUp, err := cl.Submit(ctx, mailclient.Submission{
+		From: s.User, Recipients: msg.Recipients, Raw: msg.Raw,
+		AnswersMailbox: form.ReplyMailbox, AnswersUID: form.ReplyUID, DraftUID: form.DraftUID,
+	})
+	if err != nil {
 		var se *mailclient.SendError
 		if errors.As(err, &se) {
 			h.composeError(w, r, cl, form, se.Error())
@@ -300,20 +266,10 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("webmail sent", "ip", ClientIP(r), "user", s.User, "message_id", msg.MessageID, "recipients", len(msg.Recipients))
-	// The message is out: what follows is bookkeeping, logged but not shown as a
-	// failure (re-sending would duplicate the mail).
-	if _, err := cl.Append(ctx, cl.SpecialFolder(ctx, mailclient.UseSent), []string{`\Seen`}, msg.Raw); err != nil {
-		h.log.Warn("webmail: copy to Sent failed", "user", s.User, "err", err)
-	}
-	if form.ReplyUID != 0 && form.ReplyMailbox != "" {
-		if err := cl.SetFlag(ctx, form.ReplyMailbox, []uint32{form.ReplyUID}, `\Answered`, true); err != nil {
-			h.log.Warn("webmail: set \\Answered failed", "user", s.User, "err", err)
-		}
-	}
-	if form.DraftUID != 0 {
-		if err := cl.Expunge(ctx, cl.SpecialFolder(ctx, mailclient.UseDrafts), []uint32{form.DraftUID}); err != nil {
-			h.log.Warn("webmail: removing sent draft failed", "user", s.User, "err", err)
-		}
+	if followUp != nil {
+		// The message is out: logged, not shown as a failure (re-sending would
+		// duplicate the mail).
+		h.log.Warn("webmail: bookkeeping after send failed", "user", s.User, "err", followUp)
 	}
 	http.Redirect(w, r, "/mail?f=INBOX&ok=sent", http.StatusSeeOther)
 }

@@ -315,6 +315,24 @@ func TestDraftSaveAndReopen(t *testing.T) {
 	mustContain(t, form.body, "書き終えました", "memo.txt")
 	// The Drafts list opens drafts in the editor.
 	mustContain(t, b.get("/mail?f=Drafts").body, "/compose?draft=")
+
+	// Sending the reopened draft files it in Sent and removes it from Drafts.
+	m := regexp.MustCompile(`name="draft_uid" value="([^"]*)"`).FindStringSubmatch(form.body)
+	if m == nil || m[1] == "0" || m[1] == "" {
+		t.Fatalf("reopened draft form has no draft_uid")
+	}
+	r = b.sendForm("/send", url.Values{
+		"csrf": {b.csrf()}, "draft_uid": {m[1]}, "to": {"alice@localhost"}, "subject": {"下書きの件名"}, "body": {"書き終えました"},
+	}, nil)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send the draft: %d %s", r.StatusCode, r.body)
+	}
+	if drafts := imapList(t, c, "Drafts"); len(drafts) != 0 {
+		t.Errorf("Drafts after sending the draft = %+v, want none", drafts)
+	}
+	if sent := imapList(t, c, "Sent"); len(sent) != 1 {
+		t.Errorf("Sent after sending the draft has %d messages, want 1", len(sent))
+	}
 }
 
 func TestDeleteMovesToTrashThenExpunges(t *testing.T) {
