@@ -128,7 +128,7 @@ func TestUserDomainAliasCommands(t *testing.T) {
 		{"domain", "add", "bad domain", "--config", cfg},
 		{"domain", "add", "-lead.test", "--config", cfg},
 		{"alias", "add", "in fo@example.org", "alice@example.org", "--config", cfg}, // malformed alias
-		{"domain", "del", "example.org", "--config", cfg}, // still has users
+		{"domain", "del", "example.org", "--config", cfg},                           // still has users
 		{"user", "frobnicate", "--config", cfg},
 		{"queue", "del", "abc", "--config", cfg},
 	}
