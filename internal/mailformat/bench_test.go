@@ -45,3 +45,11 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkDecodeHeaderStray(b *testing.B) {
+	s := strings.Repeat("=?a?q?x", 40000) + "\n?="
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		DecodeHeader(s)
+	}
+}

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"sort"
@@ -36,11 +37,17 @@ type searcher struct {
 	sel  *selected
 	ctx  context.Context
 
-	meta    map[uint32]*msgMeta  // flags, dates, sizes
-	sent    map[uint32]time.Time // Date: header, when SENT* keys are used
-	fts     map[ftsKey][]uint32
-	headers map[uint32][]byte
-	err     error
+	meta map[uint32]*msgMeta  // flags, dates, sizes
+	sent map[uint32]time.Time // Date: header, when SENT* keys are used
+	fts  map[ftsKey][]uint32
+	err  error
+
+	// The unfolded header of the message being matched: one at a time, never all
+	// of them for the whole search.
+	headerUID    uint32
+	headerFields []string
+	headerBuf    []byte
+	headerReader *bufio.Reader
 }
 
 // Search implements every RFC 9051 section 6.4.4 key. Flags, dates and sizes come
@@ -50,7 +57,7 @@ func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 	sel := sess.sel
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	s := &searcher{sess: sess, sel: sel, ctx: ctx, fts: map[ftsKey][]uint32{}, headers: map[uint32][]byte{}}
+	s := &searcher{sess: sess, sel: sel, ctx: ctx, fts: map[ftsKey][]uint32{}}
 
 	needMeta, needEnv := false, false
 	walkCriteria(criteria, func(c *imap.SearchCriteria) {
@@ -113,6 +120,11 @@ func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 		hits   []uint32
 	)
 	for i, uid := range sel.uids {
+		// The command's deadline holds for the scan too: each message costs at most
+		// one bounded header read, so checking between messages is enough.
+		if ctx.Err() != nil {
+			return nil, errSearchTimeout
+		}
 		if !s.match(i, uid, criteria) {
 			continue
 		}
@@ -156,6 +168,9 @@ func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 	}
 	return &data, nil
 }
+
+// errSearchTimeout is storeErr's answer to a deadline, for the scan's own check.
+var errSearchTimeout = storeErr("search", context.DeadlineExceeded)
 
 func walkCriteria(c *imap.SearchCriteria, f func(*imap.SearchCriteria)) {
 	f(c)
@@ -362,13 +377,11 @@ func (s *searcher) headerHas(m *msgMeta, name, value string) bool {
 	if m == nil {
 		return false
 	}
-	h, ok := s.headers[m.uid]
-	if !ok {
-		h = s.readHeader(m.blobID)
-		s.headers[m.uid] = h
+	if s.headerFields == nil || s.headerUID != m.uid {
+		s.headerUID, s.headerFields = m.uid, splitFields(s.readHeader(m.blobID))
 	}
 	needle := strings.ToLower(value)
-	for _, f := range splitFields(h) {
+	for _, f := range s.headerFields {
 		k, v, ok := strings.Cut(f, ":")
 		if !ok || !strings.EqualFold(strings.TrimSpace(k), name) {
 			continue
@@ -381,40 +394,67 @@ func (s *searcher) headerHas(m *msgMeta, name, value string) bool {
 	return false
 }
 
-// readHeader reads a message's header (up to the blank line, at most 256 KiB).
+// maxSearchHeader bounds how much of a message's header SEARCH HEADER reads.
+const maxSearchHeader = 256 << 10
+
+// readHeader reads a message's header (up to the blank line, at most
+// maxSearchHeader bytes) into a buffer reused from message to message.
 func (s *searcher) readHeader(blobID string) []byte {
 	f, err := s.sess.srv.store.OpenBlob(blobID)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	br := bufio.NewReader(io.LimitReader(f, 256<<10))
-	var out []byte
+	if s.headerReader == nil {
+		s.headerReader = bufio.NewReaderSize(nil, 4096)
+	}
+	br := s.headerReader
+	br.Reset(io.LimitReader(f, maxSearchHeader))
+	out := s.headerBuf[:0]
+	lineStart := true
 	for {
-		line, err := br.ReadSlice('\n')
-		if len(strings.TrimRight(string(line), "\r\n")) == 0 {
-			return out
+		chunk, err := br.ReadSlice('\n')
+		more := err == bufio.ErrBufferFull // a line longer than the buffer goes on
+		if lineStart && !more && len(bytes.TrimRight(chunk, "\r\n")) == 0 {
+			break // the blank line ending the header
 		}
-		out = append(out, line...)
-		if err != nil {
-			return out
+		out = append(out, chunk...)
+		lineStart = !more
+		if err != nil && !more {
+			break
 		}
 	}
+	s.headerBuf = out
+	return out
 }
 
-// splitFields unfolds a header into "Name: value" strings.
+// splitFields unfolds a header into "Name: value" strings, each continuation line
+// joined by one space. It is never nil. Each field is built once: appending every
+// folded line to the field so far copied it again each time, quadratic in a header
+// folded over thousands of lines.
 func splitFields(h []byte) []string {
-	var out []string
+	out := []string{}
+	var field strings.Builder
+	open := false
 	for _, line := range strings.SplitAfter(string(h), "\n") {
 		l := strings.TrimRight(line, "\r\n")
 		if l == "" {
 			continue
 		}
-		if (l[0] == ' ' || l[0] == '\t') && len(out) > 0 {
-			out[len(out)-1] += " " + strings.TrimLeft(l, " \t")
+		if (l[0] == ' ' || l[0] == '\t') && open {
+			field.WriteByte(' ')
+			field.WriteString(strings.TrimLeft(l, " \t"))
 			continue
 		}
-		out = append(out, l)
+		if open {
+			out = append(out, field.String())
+			field.Reset()
+		}
+		field.WriteString(l)
+		open = true
+	}
+	if open {
+		out = append(out, field.String())
 	}
 	return out
 }

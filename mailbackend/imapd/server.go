@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -63,6 +64,9 @@ type Server struct {
 	// writeTimeout bounds each write to a client (countedConn); 0 = flushTimeout.
 	// Guarded by mu; tests lower it.
 	writeTimeout time.Duration
+	// commandTimeout bounds one command's store work (session.ctx), in
+	// nanoseconds; 0 = defaultCommandTimeout. Tests lower it.
+	commandTimeout atomic.Int64
 
 	// imapserver decides "may authenticate" per server (Options.InsecureAuth), not per
 	// connection, so we run two: one for clients that must use TLS first and one for

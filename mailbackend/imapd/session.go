@@ -54,9 +54,17 @@ func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver
 	}, nil, nil
 }
 
-// ctx bounds one store call: commands must not hang a connection forever.
+// defaultCommandTimeout bounds the work of one command.
+const defaultCommandTimeout = 2 * time.Minute
+
+// ctx bounds one command's store calls and scans: commands must not hang a
+// connection forever. Past it the command answers NO [LIMIT] (storeErr).
 func (sess *session) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 2*time.Minute)
+	d := time.Duration(sess.srv.commandTimeout.Load())
+	if d == 0 {
+		d = defaultCommandTimeout
+	}
+	return context.WithTimeout(context.Background(), d)
 }
 
 func (sess *session) account() string {
@@ -227,6 +235,9 @@ func storeErr(op string, err error) error {
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Too many mailboxes: delete one first"}
 	case errors.Is(err, store.ErrTooBig):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeTooBig, Text: "Message too big"}
+	case errors.Is(err, context.DeadlineExceeded):
+		// RFC 5530 section 3 LIMIT: the command ran past its time bound.
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Command took too long: narrow it down"}
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
