@@ -178,7 +178,9 @@ func (q *Queue) sendDSN(ctx context.Context, item *store.QueueItem, rs []rcptRes
 		}
 		rcpts := make([]store.Recipient, len(accts))
 		for i, a := range accts {
-			rcpts[i] = store.Recipient{AccountID: a.ID}
+			// A full mailbox still gets the notice: the sender must learn that
+			// their mail did not arrive, and a DSN has nowhere else to go.
+			rcpts[i] = store.Recipient{AccountID: a.ID, NoQuota: true}
 		}
 		// RFC 5321 section 4.4: the final delivery records the (null) return path.
 		raw := append([]byte("Return-Path: <>\r\n"), msg...)

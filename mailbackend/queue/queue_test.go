@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
 // dsn is a parsed RFC 3464 report.
@@ -521,5 +523,21 @@ func TestTruncatedDNSAnswerRetriedOverTCP(t *testing.T) {
 	e.q.RunOnce(testCtx(t))
 	if n := len(e.mta.messages()); n != 1 {
 		t.Fatalf("remote got %d messages", n)
+	}
+}
+
+// A bounce reaches a local sender whose mailbox is over its quota: the notice is
+// small and has nowhere else to go, and without it the sender never learns that the
+// mail did not arrive.
+func TestBounceReachesSenderOverQuota(t *testing.T) {
+	e := newEnv(t, nil)
+	e.st.SetLimits(store.Limits{QuotaBytes: 10})
+	e.mta.rcptReply = func(int, string) error {
+		return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
+	}
+	e.enqueue("alice@example.test", "bob@remote.test")
+	e.q.RunOnce(testCtx(t))
+	if n := len(e.inbox()); n != 1 {
+		t.Fatalf("sender over quota has %d messages, want the bounce", n)
 	}
 }

@@ -121,6 +121,10 @@ type Recipient struct {
 	AccountID int64
 	Mailbox   string // "" means INBOX
 	Flags     []string
+	// NoQuota stores the copy even past the account's quota: for the server's own
+	// small notices (bounces, delay notices), which the user must see and which
+	// have nowhere else to go.
+	NoQuota bool
 }
 
 // Delivered reports where one recipient's copy landed.

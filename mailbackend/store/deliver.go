@@ -36,6 +36,7 @@ type target struct {
 	mailboxID int64  // Append: fixed
 	flags     []string
 	date      time.Time
+	noQuota   bool // Recipient.NoQuota
 }
 
 type commitReq struct {
@@ -131,7 +132,7 @@ func (s *Store) Deliver(ctx context.Context, raw []byte, rcpts []Recipient) ([]D
 	now := time.Now()
 	for _, rc := range rcpts {
 		r.targets = append(r.targets, target{accountID: rc.AccountID, mailbox: rc.Mailbox,
-			flags: normFlags(rc.Flags), date: now})
+			flags: normFlags(rc.Flags), date: now, noQuota: rc.NoQuota})
 	}
 	if err := s.submit(ctx, r); err != nil {
 		return nil, fmt.Errorf("deliver: %w", err)

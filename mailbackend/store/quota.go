@@ -142,7 +142,9 @@ func (b *batchQuota) admit(w *wtx, r *commitReq) error {
 	size := int64(len(r.raw))
 	adds := make(map[int64]int64, len(r.targets))
 	for _, t := range r.targets {
-		adds[t.accountID] += size
+		if !t.noQuota {
+			adds[t.accountID] += size
+		}
 	}
 	for acct, add := range adds {
 		q, ok := b.usage[acct]
@@ -160,6 +162,11 @@ func (b *batchQuota) admit(w *wtx, r *commitReq) error {
 	}
 	for acct, add := range adds {
 		b.usage[acct].Used += add
+	}
+	for _, t := range r.targets {
+		if q := b.usage[t.accountID]; t.noQuota && q != nil {
+			q.Used += size // it still takes room from later requests of the batch
+		}
 	}
 	return nil
 }
