@@ -209,6 +209,10 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	case errors.Is(err, mailclient.ErrNotFound):
 		h.Error(w, r, http.StatusNotFound, "err.notfound")
+	case imapCode(err) == imap.ResponseCodeOverQuota:
+		// RFC 5530 OVERQUOTA (a draft, a copy): the user can act on this one.
+		h.log.Info("imap refused request: over quota", "path", r.URL.Path, "ip", ClientIP(r), "user", user)
+		h.Error(w, r, http.StatusInsufficientStorage, "err.overquota")
 	case isIMAPNo(err):
 		h.log.Info("imap refused request", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
 		h.Error(w, r, http.StatusBadRequest, "err.server")
@@ -216,6 +220,15 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.log.Warn("webmail request failed", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
 		h.Error(w, r, http.StatusBadGateway, "err.server")
 	}
+}
+
+// imapCode is the response code of an IMAP NO or BAD, or "".
+func imapCode(err error) imap.ResponseCode {
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		return ie.Code
+	}
+	return ""
 }
 
 func isIMAPNo(err error) bool {

@@ -218,6 +218,7 @@ var en = map[string]string{
 	"err.forbidden":      "This request was refused for your security. Please reload the page and try again.",
 	"err.server":         "The mail server could not complete the request. Please try again.",
 	"err.badrequest":     "The request was not understood.",
+	"err.overquota":      "Your mailbox is full. Delete some mail (and empty the Trash) to make room.",
 	"err.home":           "Go to the inbox",
 	"done":               "Done.",
 }
@@ -324,6 +325,7 @@ var ja = map[string]string{
 	"err.forbidden":      "安全のため、このリクエストは拒否されました。ページを再読み込みしてからお試しください。",
 	"err.server":         "メールサーバーで処理できませんでした。もう一度お試しください。",
 	"err.badrequest":     "リクエストを処理できませんでした。",
+	"err.overquota":      "メールボックスの容量が上限に達しています。不要なメールを削除し、ゴミ箱を空にしてください。",
 	"err.home":           "受信トレイへ",
 	"done":               "完了しました。",
 }

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -26,4 +28,24 @@ func TestWebmailShowsStorageUsage(t *testing.T) {
 	}
 	page := b.follow("/mail?f=INBOX").body
 	mustContain(t, page, `id="usage"`, templates.Size(q.Used))
+}
+
+// Saving a draft into a full mailbox says so (the server's NO [OVERQUOTA]), in the
+// user's language, instead of a generic server error; nothing is stored.
+func TestDraftIntoFullMailboxSaysFull(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	e.deliver(t, "alice@localhost", "", simpleMail("bob@localhost", "alice@localhost", "big", strings.Repeat("a", 3000)))
+	if err := e.run.Store.SetQuota(context.Background(), "alice@localhost", 3000); err != nil {
+		t.Fatal(err)
+	}
+	r := b.sendForm("/draft", url.Values{"csrf": {b.csrf()}, "to": {"carol@example.test"}, "subject": {"s"}, "body": {"b"}}, nil)
+	if r.StatusCode != http.StatusInsufficientStorage {
+		t.Fatalf("draft into a full mailbox: status %d, want 507", r.StatusCode)
+	}
+	mustContain(t, r.body, "Your mailbox is full")
+	if drafts := imapList(t, e.imapOf(t, "alice@localhost"), "Drafts"); len(drafts) != 0 {
+		t.Errorf("Drafts holds %d messages after the refusal", len(drafts))
+	}
 }
