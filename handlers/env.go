@@ -15,6 +15,8 @@ import (
 	"github.com/a-h/templ"
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/yubinmail/yubin/internal/connlimit"
+	"github.com/yubinmail/yubin/internal/loginguard"
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
@@ -37,11 +39,13 @@ type Config struct {
 
 // Handlers serves the webmail's screens.
 type Handlers struct {
-	cfg      Config
-	log      *slog.Logger
-	throttle *loginThrottle
-	streams  *streams
-	now      func() time.Time
+	cfg   Config
+	log   *slog.Logger
+	guard *loginguard.Guard
+	// loginsInFlight counts sign-ins waiting on the mail server per client address.
+	loginsInFlight *connlimit.Counter
+	streams        *streams
+	now            func() time.Time
 }
 
 // New returns the handlers.
@@ -52,7 +56,8 @@ func New(cfg Config) *Handlers {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 25 << 20
 	}
-	return &Handlers{cfg: cfg, log: cfg.Log, throttle: newLoginThrottle(), streams: newStreams(), now: time.Now}
+	return &Handlers{cfg: cfg, log: cfg.Log, guard: loginguard.New(loginguard.Default),
+		loginsInFlight: connlimit.New(maxLoginsInFlightPerIP), streams: newStreams(), now: time.Now}
 }
 
 // MaxRequestBytes bounds a request body: the largest message plus form overhead.

@@ -3,103 +3,27 @@ package handlers
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/yubinmail/yubin/internal/loginguard"
 
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
 )
 
-// loginThrottle counts failed logins per client IP in memory: after maxFailures within
-// window, further attempts from that IP are refused until the window has passed. The
-// IMAP server has its own limits; this one stops the webmail being a free oracle.
-type loginThrottle struct {
-	mu   sync.Mutex
-	fail map[string][]time.Time
-	// users records, per IP, the one account its failures were for, or "" once they
-	// were for more than one: a success clears the IP's failures only when they were
-	// all for the account that just signed in (its owner's typos), so an attacker
-	// cannot reset the count between guesses by signing in to an account of his own.
-	users map[string]string
-}
+// The sign-in form applies the one login policy (internal/loginguard) per browser:
+// the webmail reaches IMAP from one address, so the IMAP server cannot tell its
+// users apart and leaves the per-source limits to it. A browser that signed in to
+// the account before (its signed device cookie) is a source of its own and is never
+// slowed down by an attack on the account from elsewhere.
 
-const (
-	loginMaxFailures = 5
-	loginWindow      = 15 * time.Minute
-)
-
-func newLoginThrottle() *loginThrottle {
-	return &loginThrottle{fail: make(map[string][]time.Time), users: make(map[string]string)}
-}
-
-func (t *loginThrottle) recent(ip string, now time.Time) []time.Time {
-	kept := t.fail[ip][:0]
-	for _, at := range t.fail[ip] {
-		if now.Sub(at) < loginWindow {
-			kept = append(kept, at)
-		}
-	}
-	if len(kept) == 0 {
-		delete(t.fail, ip)
-		delete(t.users, ip)
-		return nil
-	}
-	t.fail[ip] = kept
-	return kept
-}
-
-// throttleKey is the unit counted: an IPv4 address, or an IPv6 /64, since one host
-// (one customer line) usually has a whole /64 to pick addresses from.
-func throttleKey(ip string) string {
-	p := net.ParseIP(ip)
-	if p == nil || p.To4() != nil {
-		return ip
-	}
-	return p.Mask(net.CIDRMask(64, 128)).String() + "/64"
-}
-
-func (t *loginThrottle) blocked(ip string, now time.Time) bool {
-	ip = throttleKey(ip)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.recent(ip, now)) >= loginMaxFailures
-}
-
-func (t *loginThrottle) failed(ip, user string, now time.Time) {
-	ip = throttleKey(ip)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	user = strings.ToLower(user)
-	prev := t.recent(ip, now)
-	if len(prev) == 0 {
-		t.users[ip] = user
-	} else if t.users[ip] != user {
-		t.users[ip] = ""
-	}
-	t.fail[ip] = append(prev, now)
-	if len(t.fail) > 100000 { // bound memory under a spray from many addresses
-		for k := range t.fail {
-			delete(t.fail, k)
-			delete(t.users, k)
-			break
-		}
-	}
-}
-
-func (t *loginThrottle) succeeded(ip, user string) {
-	ip = throttleKey(ip)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if u, ok := t.users[ip]; ok && u != strings.ToLower(user) {
-		return
-	}
-	delete(t.fail, ip)
-	delete(t.users, ip)
-}
+// maxLoginsInFlightPerIP bounds the sign-ins one client address may have waiting on
+// the mail server at once: each holds a goroutine and an IMAP connection until the
+// server answers, and a flood from one address should be refused here, not queued.
+const maxLoginsInFlightPerIP = 8
 
 // LoginForm shows the sign-in page (or goes to the inbox when already signed in).
 func (h *Handlers) LoginForm(w http.ResponseWriter, r *http.Request) {
@@ -108,54 +32,77 @@ func (h *Handlers) LoginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := Lang(r)
-	h.render(w, r, http.StatusOK, templates.Login(templates.LoginData{Page: h.page(r, l.T("login.title")), Next: SafeNext(r.URL.Query().Get("next"))}))
+	form := templates.LoginData{Page: h.page(r, l.T("login.title")), Next: SafeNext(r.URL.Query().Get("next"))}
+	form.CSRF = h.cfg.Sessions.LoginToken(w, r)
+	h.render(w, r, http.StatusOK, templates.Login(form))
 }
 
 // Login checks the credentials by logging in over IMAP and starts a session.
 func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	l := Lang(r)
 	ip := ClientIP(r)
-	email := strings.TrimSpace(r.PostFormValue("email"))
+	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
 	password := r.PostFormValue("password")
 	next := SafeNext(r.PostFormValue("next"))
 	form := templates.LoginData{Page: h.page(r, l.T("login.title")), Email: email, Next: next}
+	refuse := func(status int, key string) {
+		form.Error = l.T(key)
+		form.CSRF = h.cfg.Sessions.LoginToken(w, r)
+		h.render(w, r, status, templates.Login(form))
+	}
 
-	if h.throttle.blocked(ip, h.now()) {
-		h.log.Warn("webmail login throttled", "ip", ip, "user", email)
-		form.Error = l.T("login.throttled")
-		h.render(w, r, http.StatusTooManyRequests, templates.Login(form))
+	if !h.cfg.Sessions.CheckLoginToken(r, r.PostFormValue("csrf")) {
+		h.log.Warn("webmail login without the form's token", "ip", ip)
+		refuse(http.StatusForbidden, "login.expired")
 		return
 	}
 	if email == "" || password == "" || len(email) > 320 || len(password) > 1024 {
-		form.Error = l.T("login.bad")
-		h.render(w, r, http.StatusUnauthorized, templates.Login(form))
+		refuse(http.StatusUnauthorized, "login.bad")
+		return
+	}
+	if !h.loginsInFlight.Acquire(ip) {
+		h.log.Warn("webmail login refused: too many at once from address", "ip", ip)
+		refuse(http.StatusServiceUnavailable, "login.busy")
+		return
+	}
+	defer h.loginsInFlight.Release(ip)
+	at := loginguard.Attempt{Source: loginguard.SourceOfIP(ip), Account: email}
+	if dev, known := h.cfg.Sessions.KnownDevice(r, email); known {
+		at.Source, at.Known = "device:"+dev, true
+	}
+	ticket, err := h.guard.Reserve(at)
+	if err != nil {
+		h.log.Warn("webmail login throttled", "ip", ip, "user", email)
+		refuse(http.StatusTooManyRequests, "login.throttled")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	cl, err := mailclient.Dial(ctx, h.mailOptions(email, password))
 	if err != nil {
-		if errors.Is(err, mailclient.ErrAuth) {
-			h.throttle.failed(ip, email, h.now())
+		switch {
+		case errors.Is(err, mailclient.ErrAuth):
+			ticket.Failed()
 			h.log.Warn("webmail login failed", "ip", ip, "user", email)
-			form.Error = l.T("login.bad")
-			h.render(w, r, http.StatusUnauthorized, templates.Login(form))
-			return
-		}
-		if errors.Is(err, mailclient.ErrThrottled) {
-			// The server is throttling (possibly because of others' failures: it
-			// sees every webmail login from one address). Not this user's failure.
+			refuse(http.StatusUnauthorized, "login.bad")
+		case errors.Is(err, mailclient.ErrBusy):
+			ticket.Abandon()
+			h.log.Warn("webmail login: mail server busy", "ip", ip, "user", email)
+			refuse(http.StatusServiceUnavailable, "login.busy")
+		case errors.Is(err, mailclient.ErrThrottled):
+			// The server refuses for now (the account is being slowed down there):
+			// not this user's failure, and never "wrong password".
+			ticket.Abandon()
 			h.log.Warn("webmail login: refused by the mail server for now", "ip", ip, "user", email, "err", err)
-			form.Error = l.T("login.throttled")
-			h.render(w, r, http.StatusTooManyRequests, templates.Login(form))
-			return
+			refuse(http.StatusTooManyRequests, "login.throttled")
+		default:
+			ticket.Abandon()
+			h.log.Error("webmail login: mail server unavailable", "ip", ip, "user", email, "err", err)
+			refuse(http.StatusBadGateway, "login.down")
 		}
-		h.log.Error("webmail login: mail server unavailable", "ip", ip, "user", email, "err", err)
-		form.Error = l.T("login.down")
-		h.render(w, r, http.StatusBadGateway, templates.Login(form))
 		return
 	}
-	h.throttle.succeeded(ip, email)
+	ticket.Succeeded()
 	// A fresh session on every login (never the old ID: no session fixation).
 	if old := h.cfg.Sessions.Load(r); old != nil {
 		h.cfg.Sessions.Destroy(w, r, old)
@@ -169,6 +116,7 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		h.Error(w, r, http.StatusInternalServerError, "err.server")
 		return
 	}
+	h.cfg.Sessions.RememberDevice(w, r, email)
 	h.cfg.Pool.Put(s.ID, cl)
 	h.log.Info("webmail login", "ip", ip, "user", email)
 	if next == "" {

@@ -12,11 +12,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2/imapclient"
+
 	"github.com/yubinmail/yubin/handlers"
+	"github.com/yubinmail/yubin/internal/loginguard"
 	"github.com/yubinmail/yubin/web"
 )
 
@@ -28,7 +30,7 @@ func TestLoginBodyBounded(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser(t)
 	big := strings.Repeat("a", 2<<20)
-	r := b.post("/login", url.Values{"email": {"alice@localhost"}, "password": {testPassword}, "junk": {big}})
+	r := b.postLogin(url.Values{"email": {"alice@localhost"}, "password": {testPassword}, "junk": {big}})
 	if r.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("2 MB sign-in form: status %d, want 413", r.StatusCode)
 	}
@@ -208,10 +210,24 @@ func (e *env) browserFrom(t *testing.T, ip string) *browser {
 	return b
 }
 
-// The IMAP server sees every webmail login come from one address, so failures from
-// a few attacking clients make it throttle that address for everyone. The webmail
-// must then say "try later", not "wrong password"; must not count it as the user's
-// failure; and must not sign out a session that needs to reconnect meanwhile.
+// imapGuess tries a wrong password over IMAP directly, as a protocol client would.
+func (e *env) imapGuess(t *testing.T, user string) {
+	t.Helper()
+	c, err := imapclient.DialInsecure(e.run.Addr("imap"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(user, "wrong password").Wait(); err == nil {
+		t.Fatalf("IMAP login of %s with a wrong password succeeded", user)
+	}
+}
+
+// An account whose failures over the protocols have it slowed down on the mail
+// server: its owner signing in to the webmail is told "try again later", never
+// "wrong password". A user who signed in
+// before keeps her session across a webmail restart (the IMAP reconnect is not
+// refused) and signs in again, since the server knows the webmail for her.
 func TestServerThrottleIsNotWrongPassword(t *testing.T) {
 	e := newEnv(t, "alice@localhost", "bob@localhost")
 	e.deliver(t, "alice@localhost", "", simpleMail("bob@example.test", "alice@localhost", "Still here", "hello"))
@@ -222,37 +238,25 @@ func TestServerThrottleIsNotWrongPassword(t *testing.T) {
 	e.srv = e.newServer(t)
 	e.handler.h = e.srv.Handler()
 
-	// Concurrent failures from three clients, within each one's own webmail limit,
-	// so the server's growing delays run side by side.
-	var wg sync.WaitGroup
-	for i := 0; i < 12; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			b := e.browserFrom(t, fmt.Sprintf("127.0.0.%d", 2+i/4))
-			// Not b.login: a failure here must not call t.Fatal off the test goroutine.
-			r, err := b.c.PostForm(b.base+"/login", url.Values{"email": {"bob@localhost"}, "password": {"wrong password"}})
-			if err == nil {
-				r.Body.Close()
-			}
-		}(i)
+	for i := 0; i <= loginguard.Default.AccountSlowAfter; i++ {
+		e.imapGuess(t, "bob@localhost")
+		e.imapGuess(t, "alice@localhost")
 	}
-	wg.Wait()
-
 	b := e.browserFrom(t, "127.0.0.50")
-	r := b.login("alice@localhost", testPassword)
-	if r.StatusCode == http.StatusSeeOther {
-		t.Skip("the mail server does not throttle the webmail's address; nothing to check")
-	}
-	if r.StatusCode == http.StatusUnauthorized || strings.Contains(r.body, "Wrong address or password") {
-		t.Errorf("right password during the server's lockout: %d, told the password is wrong", r.StatusCode)
-	}
+	r := b.login("bob@localhost", testPassword)
 	if r.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("right password during the server's lockout: status %d, want 429", r.StatusCode)
+		t.Errorf("bob, throttled by the mail server, signing in: status %d, want 429", r.StatusCode)
 	}
+	if strings.Contains(r.body, "Wrong address or password") || !strings.Contains(r.body, "try again later") {
+		t.Errorf("bob, throttled by the mail server, was not told to try again later:\n%s", r.body)
+	}
+
 	r = signedIn.get("/mail?f=INBOX")
-	if r.StatusCode == http.StatusSeeOther && strings.HasPrefix(r.Header.Get("Location"), "/login") {
-		t.Error("a signed-in user was signed out because the server throttled the reconnect")
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.body, "Still here") {
+		t.Errorf("alice's session after a restart during the attack: %d", r.StatusCode)
+	}
+	if r := e.browserFrom(t, "127.0.0.51").login("alice@localhost", testPassword); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("alice, known to the server through the webmail, signing in during the attack: %d", r.StatusCode)
 	}
 }
 
@@ -261,10 +265,15 @@ func TestServerThrottleIsNotWrongPassword(t *testing.T) {
 // ID is dead on the server afterwards.
 func TestLoginRotatesSessionID(t *testing.T) {
 	e := newEnv(t, "alice@localhost", "mallory@localhost")
-	b := e.browser(t)
-	b.mustLogin("mallory@localhost")
-	u, _ := url.Parse(b.base)
-	planted := b.c.Jar.Cookies(u)
+	attacker := e.browser(t)
+	attacker.mustLogin("mallory@localhost")
+	u, _ := url.Parse(attacker.base)
+	var planted []*http.Cookie // the session's two cookies
+	for _, c := range attacker.c.Jar.Cookies(u) {
+		if c.Name == "yubin_sid" || c.Name == "yubin_key" {
+			planted = append(planted, c)
+		}
+	}
 	sid := func(cs []*http.Cookie) string {
 		for _, c := range cs {
 			if c.Name == "yubin_sid" {
@@ -273,7 +282,14 @@ func TestLoginRotatesSessionID(t *testing.T) {
 		}
 		return ""
 	}
-	b.mustLogin("alice@localhost")
+	// The victim opens the sign-in form, the attacker's session cookies are planted
+	// in her browser, and she signs in.
+	b := e.browser(t)
+	token := b.loginToken()
+	b.c.Jar.SetCookies(u, planted)
+	if r := b.post("/login", url.Values{"email": {"alice@localhost"}, "password": {testPassword}, "csrf": {token}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in over planted cookies: %d", r.StatusCode)
+	}
 	if sid(b.c.Jar.Cookies(u)) == sid(planted) {
 		t.Fatal("sign-in kept the planted session ID")
 	}
@@ -349,5 +365,78 @@ func TestCSRFTokenMaskedPerResponse(t *testing.T) {
 		if r := b.post("/actions", url.Values{"csrf": {tok}, "f": {"INBOX"}, "action": {"read"}}); r.StatusCode != http.StatusSeeOther {
 			t.Errorf("POST with a page's token: %d, want 303", r.StatusCode)
 		}
+	}
+}
+
+// One client address cannot hold more than the webmail's per-address share of
+// connections: the next is closed at once, and a closed one frees its place.
+func TestConnectionLimitPerAddress(t *testing.T) {
+	e := newEnv(t)
+	e.srv.SetMaxConnsPerIP(3)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: e.srv.Handler()}
+	go srv.Serve(e.srv.LimitListener(ln))
+	defer srv.Close()
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	ask := func(c net.Conn) (string, error) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, "GET /login HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return "", err
+		}
+		return bufio.NewReader(c).ReadString('\n')
+	}
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+		if l, err := ask(c); err != nil || !strings.HasPrefix(l, "HTTP/1.1 200") {
+			t.Fatalf("connection %d: %q %v", i+1, l, err)
+		}
+	}
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := ask(c); err == nil {
+		t.Errorf("a fourth connection from one address was served: %q", l)
+	}
+	c.Close()
+	// Another address is not affected.
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.9")}}
+	other, err := d.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if l, err := ask(other); err != nil || !strings.HasPrefix(l, "HTTP/1.1 200") {
+		t.Errorf("another address refused: %q %v", l, err)
+	}
+	held[0].Close()
+	held = held[1:]
+	// The server notices the close when its read ends; until then the place is taken.
+	for try := 0; ; try++ {
+		again, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := ask(again)
+		again.Close()
+		if err == nil && strings.HasPrefix(l, "HTTP/1.1 200") {
+			break
+		}
+		if try == 100 {
+			t.Fatalf("after one connection closed, no new one is served: %q %v", l, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -27,3 +27,6 @@ func (s *Server) Routes() [][2]string {
 	})
 	return out
 }
+
+// SetMaxConnsPerIP lowers the per-address connection limit for a test.
+func (s *Server) SetMaxConnsPerIP(n int) { s.perIP.SetMax(n) }

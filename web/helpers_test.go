@@ -179,7 +179,25 @@ func (b *browser) post(path string, form url.Values, hdr ...string) *resp {
 
 func (b *browser) login(user, password string) *resp {
 	b.t.Helper()
-	return b.post("/login", url.Values{"email": {user}, "password": {password}})
+	return b.postLogin(url.Values{"email": {user}, "password": {password}})
+}
+
+// loginToken GETs the sign-in form, as a browser does before posting it (its
+// pre-session cookie lands in the jar), and returns the form's token.
+func (b *browser) loginToken() string {
+	b.t.Helper()
+	m := csrfRe.FindStringSubmatch(b.get("/login").body)
+	if m == nil {
+		b.t.Fatal("no token in the sign-in form")
+	}
+	return m[1]
+}
+
+// postLogin posts the sign-in form with the token of a freshly loaded form.
+func (b *browser) postLogin(form url.Values, hdr ...string) *resp {
+	b.t.Helper()
+	form.Set("csrf", b.loginToken())
+	return b.post("/login", form, hdr...)
 }
 
 func (b *browser) mustLogin(user string) {

@@ -25,14 +25,29 @@ func (e *env) proxiedServer(t *testing.T, trust bool) http.Handler {
 
 // loginVia posts a login as if it came from peer with the given forwarding headers.
 func loginVia(h http.Handler, peer, password string, hdr ...string) *http.Response {
-	form := url.Values{"email": {"alice@localhost"}, "password": {password}}
+	// The browser loads the form first: its pre-session cookie and token.
+	get := httptest.NewRequest("GET", "http://mail.example.test/login", nil)
+	get.RemoteAddr = peer
+	for i := 0; i+1 < len(hdr); i += 2 {
+		get.Header.Add(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, get)
+	token := ""
+	if m := csrfRe.FindStringSubmatch(rec.Body.String()); m != nil {
+		token = m[1]
+	}
+	form := url.Values{"email": {"alice@localhost"}, "password": {password}, "csrf": {token}}
 	req := httptest.NewRequest("POST", "http://mail.example.test/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.RemoteAddr = peer
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Add(hdr[i], hdr[i+1])
 	}
-	rec := httptest.NewRecorder()
+	for _, c := range rec.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Result()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/yubinmail/yubin/handlers"
+	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/static"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
@@ -42,6 +43,7 @@ type Server struct {
 	log      *slog.Logger
 	sessions *session.Store
 	pool     *mailclient.Pool
+	perIP    *connlimit.Counter // open HTTP connections per client address (listener.go)
 	h        *handlers.Handlers
 	handler  http.Handler
 	mux      chi.Routes // the router inside the outer handler; tests walk its routes
@@ -72,7 +74,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, pool: mailclient.NewPool(IdleTimeout), stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, pool: mailclient.NewPool(IdleTimeout), perIP: connlimit.New(MaxConnsPerIP), stop: make(chan struct{}), done: make(chan struct{})}
 	s.h = handlers.New(handlers.Config{
 		Sessions: st, Pool: s.pool, IMAPAddr: cfg.IMAPAddr, SMTPAddr: cfg.SMTPAddr,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, Hostname: cfg.Hostname,

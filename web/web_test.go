@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -66,19 +68,71 @@ func TestLoginGoodAndBad(t *testing.T) {
 	mustContain(t, r.body, "受信トレイ", `lang="ja"`)
 }
 
+// Guessing one account from one address is stopped at five failures, even with the
+// right password next, and told "try again later", never "wrong password". Nobody
+// else behind that address (an office behind one NAT) is refused.
 func TestLoginThrottled(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, "alice@localhost", "bob@localhost")
 	b := e.browser(t)
-	var r *resp
-	for i := 0; i < 6; i++ {
-		r = b.login("nobody@localhost", "x")
+	for i := 0; i < 5; i++ {
+		if r := b.login("alice@localhost", "x"); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failed login %d: status %d", i+1, r.StatusCode)
+		}
 	}
+	r := b.login("alice@localhost", testPassword)
 	if r.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("sixth failed login: status %d, want 429", r.StatusCode)
+		t.Fatalf("right password after five guesses from one address: %d, want 429", r.StatusCode)
 	}
-	// Even the right password is refused while throttled.
-	if r := b.login("alice@localhost", testPassword); r.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("login while throttled: %d, want 429", r.StatusCode)
+	mustContain(t, r.body, "try again later")
+	if strings.Contains(r.body, "Wrong address or password") {
+		t.Error("a throttled sign-in was told the password is wrong")
+	}
+	// A colleague at the same address signs in.
+	if r := e.browser(t).login("bob@localhost", testPassword); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob from the same address: %d", r.StatusCode)
+	}
+}
+
+// One office behind one NAT: people mistype, then sign in; nobody is ever refused.
+func TestNATOfficeTyposLockNobodyOut(t *testing.T) {
+	users := []string{"alice@localhost", "bob@localhost", "carol@localhost", "dave@localhost", "erin@localhost", "frank@localhost"}
+	e := newEnv(t, users...)
+	for round := 0; round < 2; round++ {
+		for _, u := range users {
+			b := e.browser(t)
+			for typo := 0; typo < 4; typo++ {
+				if r := b.login(u, "typo"); r.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("%s typo %d: %d", u, typo+1, r.StatusCode)
+				}
+			}
+			if r := b.login(u, testPassword); r.StatusCode != http.StatusSeeOther {
+				t.Fatalf("%s after four typos, with %d colleagues' typos before: %d", u, 4*len(users)*round, r.StatusCode)
+			}
+		}
+	}
+}
+
+// An attack on alice's account from many addresses slows it down for strangers only:
+// alice signs in again from the browser she used before, while a new browser with
+// the right password is told to try later (never that the password is wrong).
+func TestVictimSignsInDuringAttack(t *testing.T) {
+	e := newEnv(t)
+	mine := e.browser(t)
+	mine.mustLogin("alice@localhost")
+	if r := mine.post("/logout", url.Values{"csrf": {mine.csrf()}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", r.StatusCode)
+	}
+	for i := 0; i < 12; i++ {
+		a := e.browserFrom(t, fmt.Sprintf("127.0.1.%d", i+1))
+		a.login("alice@localhost", fmt.Sprintf("guess%d", i))
+	}
+	stranger := e.browserFrom(t, "127.0.2.1")
+	r := stranger.login("alice@localhost", testPassword)
+	if r.StatusCode != http.StatusTooManyRequests || strings.Contains(r.body, "Wrong address or password") {
+		t.Errorf("a new browser during the attack: %d, want 429 and no 'wrong password'", r.StatusCode)
+	}
+	if r := mine.login("alice@localhost", testPassword); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("alice from her own browser during the attack: %d %s", r.StatusCode, r.body)
 	}
 }
 
@@ -120,7 +174,7 @@ func TestOpenRedirectRefused(t *testing.T) {
 	e := newEnv(t)
 	for _, next := range []string{"//evil.example/x", "https://evil.example/", `/\evil.example`, "javascript:alert(1)", "/\r\nSet-Cookie: x=1", "evil.example"} {
 		b := e.browser(t)
-		r := b.post("/login", url.Values{"email": {"alice@localhost"}, "password": {testPassword}, "next": {next}})
+		r := b.postLogin(url.Values{"email": {"alice@localhost"}, "password": {testPassword}, "next": {next}})
 		loc := r.Header.Get("Location")
 		if r.StatusCode != http.StatusSeeOther || loc != "/mail?f=INBOX" {
 			t.Errorf("next=%q: %d to %q, want /mail?f=INBOX", next, r.StatusCode, loc)
@@ -128,7 +182,7 @@ func TestOpenRedirectRefused(t *testing.T) {
 	}
 	// A local path is honoured.
 	b := e.browser(t)
-	r := b.post("/login", url.Values{"email": {"alice@localhost"}, "password": {testPassword}, "next": {"/folders"}})
+	r := b.postLogin(url.Values{"email": {"alice@localhost"}, "password": {testPassword}, "next": {"/folders"}})
 	if loc := r.Header.Get("Location"); loc != "/folders" {
 		t.Errorf("next=/folders: redirected to %q", loc)
 	}
@@ -243,28 +297,56 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 	}
 }
 
+// Over HTTPS every cookie is Secure, HttpOnly, SameSite and carries the __Host-
+// prefix (so no plain-HTTP response or sibling domain can plant one).
 func TestCookiesSecureOverHTTPS(t *testing.T) {
 	e := newEnv(t)
 	ts := httptest.NewTLSServer(e.srv.Handler())
 	defer ts.Close()
-	c := ts.Client()
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	r, err := c.PostForm(ts.URL+"/login", url.Values{"email": {"alice@localhost"}, "password": {testPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
+	b := &browser{t: t, base: ts.URL, c: ts.Client()}
+	b.c.Jar, _ = cookiejar.New(nil)
+	b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	form := b.get("/login")
+	r := b.login("alice@localhost", testPassword)
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login over https: %d", r.StatusCode)
 	}
-	n := 0
-	for _, ck := range r.Cookies() {
-		n++
-		if !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode {
-			t.Errorf("cookie %s over https: Secure=%v HttpOnly=%v SameSite=%v", ck.Name, ck.Secure, ck.HttpOnly, ck.SameSite)
+	names := map[string]bool{}
+	for _, ck := range append(form.Cookies(), r.Cookies()...) {
+		names[ck.Name] = true
+		if !ck.Secure || !ck.HttpOnly || ck.SameSite == http.SameSiteNoneMode || ck.SameSite == http.SameSiteDefaultMode ||
+			ck.Path != "/" || ck.Domain != "" || !strings.HasPrefix(ck.Name, "__Host-") {
+			t.Errorf("cookie %s over https: Secure=%v HttpOnly=%v SameSite=%v Path=%q Domain=%q",
+				ck.Name, ck.Secure, ck.HttpOnly, ck.SameSite, ck.Path, ck.Domain)
 		}
 	}
-	if n != 2 {
-		t.Errorf("%d cookies, want 2", n)
+	for _, want := range []string{"__Host-yubin_login", "__Host-yubin_sid", "__Host-yubin_key", "__Host-yubin_dev"} {
+		if !names[want] {
+			t.Errorf("no %s cookie over https (have %v)", want, names)
+		}
 	}
+	if r := b.get("/mail?f=INBOX"); r.StatusCode != http.StatusOK {
+		t.Errorf("inbox over https with __Host- cookies: %d", r.StatusCode)
+	}
+}
+
+// The sign-in form carries a pre-session token besides the cross-origin check: a
+// post without it, or with another browser's, starts no session.
+func TestLoginNeedsFormToken(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	r := b.post("/login", url.Values{"email": {"alice@localhost"}, "password": {testPassword}})
+	if r.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-in without the form's token: %d, want 403", r.StatusCode)
+	}
+	other := e.browser(t).loginToken()
+	b.loginToken() // b has a pre-session cookie of its own
+	r = b.post("/login", url.Values{"email": {"alice@localhost"}, "password": {testPassword}, "csrf": {other}})
+	if r.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-in with another browser's token: %d, want 403", r.StatusCode)
+	}
+	if r := b.get("/mail?f=INBOX"); r.StatusCode == http.StatusOK {
+		t.Error("a refused sign-in started a session")
+	}
+	b.mustLogin("alice@localhost")
 }

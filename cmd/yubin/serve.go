@@ -97,7 +97,7 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		// Live-update streams never end on their own; without this Shutdown would
 		// wait out its whole timeout whenever a browser tab is open.
 		httpSrv.RegisterOnShutdown(webSrv.StopLive)
-		go func() { httpErr <- httpSrv.Serve(ln) }()
+		go func() { httpErr <- httpSrv.Serve(webSrv.LimitListener(ln)) }()
 	}
 
 	printSummary(stdout, cfg, mail, webAddr)

@@ -8,19 +8,24 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/yubinmail/yubin/internal/loginguard"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
 var (
 	// ErrInvalidCredentials is the one answer for a wrong user or a wrong password.
 	ErrInvalidCredentials = errors.New("invalid credentials")
-	// ErrThrottled means too many failures from this IP or for this account: a
-	// temporary condition, to be answered with a temporary error.
-	ErrThrottled = errors.New("too many failed logins; try again later")
+	// ErrThrottled means the login policy (internal/loginguard) refuses this
+	// attempt for now: a temporary condition, answered with a temporary error.
+	ErrThrottled = loginguard.ErrThrottled
+	// ErrBusy means no password check could start soon enough: the hashing budget
+	// is spent (a login flood). Temporary, "try again in a moment".
+	ErrBusy = errors.New("server busy; try again in a moment")
 )
 
 // Authenticator checks credentials against the store. It is safe for concurrent use
@@ -29,7 +34,8 @@ type Authenticator struct {
 	store *store.Store
 	log   *slog.Logger
 
-	throttle *throttle
+	guard *loginguard.Guard
+	pool  *hashPool
 
 	// A verified-login cache (like Dovecot's auth cache): HMAC of the password under
 	// a per-process key, so repeat logins skip argon2 but no password is held.
@@ -40,8 +46,6 @@ type Authenticator struct {
 	popMu      sync.Mutex
 	popGrants  map[string]time.Time
 	popMinutes int
-
-	sleep func(ctx context.Context, d time.Duration) error
 }
 
 type cachedLogin struct {
@@ -64,77 +68,74 @@ func New(st *store.Store, log *slog.Logger, popBeforeSMTPMinutes int) *Authentic
 	return &Authenticator{
 		store:      st,
 		log:        log,
-		throttle:   newThrottle(),
+		guard:      loginguard.New(loginguard.Default),
+		pool:       newHashPool(runtime.NumCPU()),
 		cacheKey:   key,
 		cache:      make(map[string]cachedLogin),
 		popGrants:  make(map[string]time.Time),
 		popMinutes: popBeforeSMTPMinutes,
-		sleep: func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
 	}
 }
 
 // Authenticate checks username (an account address, any case) and password for a
-// client at remoteAddr using service ("smtp", "imap", "pop3", "webmail"). Failures are
-// throttled per IP and per account and logged as one line fail2ban can match:
+// client at remoteAddr using service ("smtp", "imap", "pop3", "webmail"). Attempts go
+// through the login policy (internal/loginguard: the failure is reserved before the
+// password is checked) and the hashing budget (ErrBusy when it is spent). Failures
+// are logged as one line fail2ban can match:
 //
 //	level=WARN msg="authentication failed" service=imap ip=192.0.2.7 user=alice@example.test
 func (a *Authenticator) Authenticate(ctx context.Context, service string, remoteAddr net.Addr, username, password string) (*store.Account, error) {
 	ip := IPOf(remoteAddr)
 	user := strings.ToLower(strings.TrimSpace(username))
-	userKey := "user:" + user
-	// Loopback clients are the bundled webmail and local scripts: every webmail user
-	// arrives from 127.0.0.1, so counting failures per address there would let anyone
-	// lock the whole office out with ten wrong guesses. The webmail throttles by the
-	// browser's address itself; the per-account limit below still applies.
-	ipKey := ""
-	if !IsLoopback(remoteAddr) {
-		ipKey = "ip:" + throttleNet(ip)
+	// Loopback clients are the bundled webmail (and local scripts): every webmail
+	// user arrives from 127.0.0.1, and the webmail applies the same policy per
+	// browser itself. Counting them as one source would let anyone lock the whole
+	// office out of the webmail; the account's slowdown still applies to them.
+	at := loginguard.Attempt{Source: loginguard.SourceOfIP(ip), Account: user}
+	if IsLoopback(remoteAddr) {
+		at.Source, at.FrontEnd = "loopback", true
 	}
-
-	ipDelay, ipLocked := a.throttle.check(ipKey)
-	userDelay, userLocked := a.throttle.check(userKey)
-	if ipLocked || userLocked {
+	ticket, err := a.guard.Reserve(at)
+	if err != nil {
 		a.log.Warn("authentication throttled", "service", service, "ip", ip, "user", user)
 		return nil, ErrThrottled
 	}
-	if d := max(ipDelay, userDelay); d > 0 {
-		if err := a.sleep(ctx, d); err != nil {
-			return nil, err
-		}
-	}
-
 	acct, err := a.store.AccountByAddress(ctx, user)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		ticket.Abandon()
 		return nil, err
 	}
-	ok := false
-	if acct != nil {
-		ok = a.cached(user, acct.PasswordHash, password) || VerifyPassword(acct.PasswordHash, password)
-	} else {
-		// Spend the same effort for an unknown user, so timing tells nothing.
-		VerifyPassword(dummyHash(), password)
+	ok := acct != nil && a.cached(user, acct.PasswordHash, password)
+	if !ok {
+		// The same work for an unknown user as for a known one, through the same
+		// budget, so neither timing nor a busy answer tells which exists.
+		hash := dummyHash()
+		if acct != nil {
+			hash = acct.PasswordHash
+		}
+		release, err := a.pool.acquire(ctx, a.guard.Known(at.Source, user))
+		if err != nil {
+			ticket.Abandon()
+			a.log.Warn("authentication refused: hashing budget spent", "service", service, "ip", ip, "user", user)
+			return nil, err
+		}
+		ok = VerifyPassword(hash, password) && acct != nil
+		release()
 	}
 	if !ok {
-		a.throttle.failFor(ipKey, user)
-		a.throttle.fail(userKey)
+		ticket.Failed()
 		a.log.Warn("authentication failed", "service", service, "ip", ip, "user", user)
 		return nil, ErrInvalidCredentials
 	}
+	ticket.Succeeded()
 	a.remember(user, acct.PasswordHash, password)
-	a.throttle.succeed(userKey)
-	a.throttle.succeedFor(ipKey, user)
 	a.log.Info("authenticated", "service", service, "ip", ip, "user", user)
 	return acct, nil
 }
+
+// PeakHashing is the most password checks that ever ran at once (tests and
+// benchmarks read it to see the budget hold).
+func (a *Authenticator) PeakHashing() int { return int(a.pool.peak.Load()) }
 
 // dummyHash is a valid hash of a random password, verified for unknown users.
 var dummyHash = sync.OnceValue(func() string {
@@ -207,17 +208,6 @@ func (a *Authenticator) POPRelayAllowed(remoteAddr net.Addr) bool {
 	defer a.popMu.Unlock()
 	until, ok := a.popGrants[ip]
 	return ok && time.Now().Before(until)
-}
-
-// throttleNet is the unit the per-IP throttle counts: the address itself for IPv4,
-// its /64 for IPv6, since one host (one customer line) gets a whole /64 and could
-// otherwise use a fresh address for every guess.
-func throttleNet(ip string) string {
-	p := net.ParseIP(ip)
-	if p == nil || p.To4() != nil {
-		return ip
-	}
-	return p.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // IPOf returns the IP of a network address as text ("" when unknown).

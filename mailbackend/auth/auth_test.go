@@ -9,9 +9,10 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/yubinmail/yubin/internal/loginguard"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -48,42 +49,6 @@ func TestHashAndVerify(t *testing.T) {
 	}
 }
 
-func TestThrottleGrowsThenLocks(t *testing.T) {
-	th := newThrottle()
-	now := time.Unix(1_700_000_000, 0)
-	th.now = func() time.Time { return now }
-	var delays []time.Duration
-	for i := 0; i < lockoutFailures-1; i++ {
-		d, locked := th.check("ip:192.0.2.1")
-		if locked {
-			t.Fatalf("locked after %d failures", i)
-		}
-		delays = append(delays, d)
-		th.fail("ip:192.0.2.1")
-	}
-	for i := 0; i < freeFailures; i++ {
-		if delays[i] != 0 {
-			t.Errorf("attempt %d delayed %v; the first %d are free", i+1, delays[i], freeFailures)
-		}
-	}
-	for i := freeFailures + 1; i < len(delays); i++ {
-		if delays[i] < delays[i-1] || delays[i] == 0 {
-			t.Errorf("delays do not grow: %v", delays)
-		}
-	}
-	th.fail("ip:192.0.2.1")
-	if _, locked := th.check("ip:192.0.2.1"); !locked {
-		t.Fatal("not locked out after many failures")
-	}
-	if _, locked := th.check("ip:192.0.2.2"); locked {
-		t.Fatal("lockout leaked to another key")
-	}
-	now = now.Add(lockoutPeriod + time.Second)
-	if _, locked := th.check("ip:192.0.2.1"); locked {
-		t.Fatal("still locked after the lockout period")
-	}
-}
-
 func newTestAuth(t *testing.T) (*Authenticator, *bytes.Buffer, *store.Store) {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
@@ -106,7 +71,6 @@ func newTestAuth(t *testing.T) (*Authenticator, *bytes.Buffer, *store.Store) {
 	var mu sync.Mutex
 	log := slog.New(slog.NewTextHandler(lockedWriter{&logs, &mu}, nil))
 	a := New(st, log, 5)
-	a.sleep = func(context.Context, time.Duration) error { return nil } // tests count, not wait
 	return a, &logs, st
 }
 
@@ -149,7 +113,7 @@ func TestAuthenticate(t *testing.T) {
 func TestAuthenticateThrottlesPerAccountAcrossIPs(t *testing.T) {
 	a, _, _ := newTestAuth(t)
 	ctx := context.Background()
-	for i := 0; i < lockoutFailures; i++ {
+	for i := 0; i < loginguard.Default.AccountSlowAfter; i++ {
 		ip := &net.TCPAddr{IP: net.IPv4(198, 51, 100, byte(i+1)), Port: 1}
 		a.Authenticate(ctx, "smtp", ip, "alice@example.test", "guess")
 	}
@@ -191,7 +155,7 @@ func TestSprayingCannotResetIPThrottleWithOwnLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	locked := false
-	for i := 0; i < 3*lockoutFailures && !locked; i++ {
+	for i := 0; i < 3*loginguard.Default.PerSource && !locked; i++ {
 		victim := "victim" + string(rune('a'+i%26)) + "@example.test"
 		if _, err := a.Authenticate(ctx, "imap", client, victim, "guess"); errors.Is(err, ErrThrottled) {
 			locked = true
@@ -205,7 +169,7 @@ func TestSprayingCannotResetIPThrottleWithOwnLogin(t *testing.T) {
 	}
 	// A user's own typos followed by the right password still clear the address.
 	other := &net.TCPAddr{IP: net.ParseIP("192.0.2.99"), Port: 1}
-	for i := 0; i < lockoutFailures-1; i++ {
+	for i := 0; i < loginguard.Default.PerSourceAccount-1; i++ {
 		a.Authenticate(ctx, "pop3", other, "alice@example.test", "typo")
 	}
 	if _, err := a.Authenticate(ctx, "pop3", other, "alice@example.test", "right"); err != nil {
@@ -220,7 +184,7 @@ func TestSprayingCannotResetIPThrottleWithOwnLogin(t *testing.T) {
 func TestIPv6ThrottledPerSlash64(t *testing.T) {
 	a, _, _ := newTestAuth(t)
 	ctx := context.Background()
-	for i := 0; i < lockoutFailures; i++ {
+	for i := 0; i < loginguard.Default.PerSource; i++ {
 		ip := &net.TCPAddr{IP: net.ParseIP(fmt.Sprintf("2001:db8:1:2::%x", i+1)), Port: 1}
 		a.Authenticate(ctx, "imap", ip, "user"+string(rune('a'+i))+"@example.test", "guess")
 	}
@@ -245,16 +209,131 @@ func TestLoopbackFailuresDoNotLockOutEveryone(t *testing.T) {
 		t.Fatal(err)
 	}
 	webmail := &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 50000}
-	for i := 0; i < 2*lockoutFailures; i++ {
+	for i := 0; i < 2*loginguard.Default.PerSource; i++ {
 		a.Authenticate(ctx, "imap", webmail, fmt.Sprintf("guess%d@example.test", i), "nope")
 	}
 	if _, err := a.Authenticate(ctx, "imap", webmail, "bob@example.test", "bobpw"); err != nil {
 		t.Fatalf("bob cannot log in through the webmail after others' failures there: %v", err)
 	}
-	for i := 0; i < lockoutFailures; i++ {
+	for i := 0; i < loginguard.Default.AccountSlowAfter; i++ {
 		a.Authenticate(ctx, "imap", webmail, "alice@example.test", "guess")
 	}
 	if _, err := a.Authenticate(ctx, "imap", webmail, "alice@example.test", "right"); !errors.Is(err, ErrThrottled) {
-		t.Fatalf("alice's account is not locked after %d failures from loopback: %v", lockoutFailures, err)
+		t.Fatalf("alice's account is not slowed after %d failures from loopback: %v", loginguard.Default.AccountSlowAfter, err)
+	}
+}
+
+// The parallel-guess race: the failure is reserved before the password is checked,
+// so 45 parallel wrong logins against one account from one address cannot all be
+// checked before the first of them is recorded.
+func TestParallelGuessesStopAtTheLimit(t *testing.T) {
+	a, _, _ := newTestAuth(t)
+	ctx := context.Background()
+	var wrong, throttled atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 45; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := a.Authenticate(ctx, "imap", client, "alice@example.test", "guess")
+			switch {
+			case errors.Is(err, ErrInvalidCredentials):
+				wrong.Add(1)
+			case errors.Is(err, ErrThrottled), errors.Is(err, ErrBusy):
+				throttled.Add(1)
+			default:
+				t.Errorf("guess: %v", err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if n := wrong.Load(); n > int32(loginguard.Default.PerSourceAccount) {
+		t.Fatalf("%d of 45 parallel guesses had their password checked; the limit is %d", n, loginguard.Default.PerSourceAccount)
+	}
+	if wrong.Load()+throttled.Load() != 45 {
+		t.Fatalf("answers: %d wrong + %d throttled, want 45", wrong.Load(), throttled.Load())
+	}
+}
+
+// The victim of an attack from elsewhere still signs in from where she signed in
+// before, on every protocol, while the attacker's addresses are refused.
+func TestVictimSignsInDuringAttack(t *testing.T) {
+	a, _, _ := newTestAuth(t)
+	ctx := context.Background()
+	office := &net.TCPAddr{IP: net.ParseIP("203.0.113.20"), Port: 1}
+	if _, err := a.Authenticate(ctx, "imap", office, "alice@example.test", "right"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		ip := &net.TCPAddr{IP: net.IPv4(198, 51, 100, byte(i%50+1)), Port: 1}
+		a.Authenticate(ctx, "smtp", ip, "alice@example.test", fmt.Sprintf("guess%d", i))
+	}
+	for _, svc := range []string{"imap", "pop3", "smtp"} {
+		if _, err := a.Authenticate(ctx, svc, office, "alice@example.test", "right"); err != nil {
+			t.Fatalf("%s: the owner from her office during the attack: %v", svc, err)
+		}
+	}
+	attacker := &net.TCPAddr{IP: net.IPv4(198, 51, 100, 1), Port: 1}
+	if _, err := a.Authenticate(ctx, "imap", attacker, "alice@example.test", "right"); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("an attacking address with the right password: %v, want ErrThrottled", err)
+	}
+}
+
+// One office behind one NAT address: one person's typos up to the limit, then the
+// right password, and everyone else there is never refused.
+func TestNATOfficeTypoLocksNobodyOut(t *testing.T) {
+	a, _, st := newTestAuth(t)
+	ctx := context.Background()
+	nat := &net.TCPAddr{IP: net.ParseIP("198.51.100.200"), Port: 1}
+	h, _ := HashPassword("bobpw")
+	if _, err := st.AddAccount(ctx, "bob@example.test", h, "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < loginguard.Default.PerSourceAccount-1; i++ {
+		if _, err := a.Authenticate(ctx, "imap", nat, "alice@example.test", "typo"); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("typo %d: %v", i+1, err)
+		}
+	}
+	if _, err := a.Authenticate(ctx, "imap", nat, "bob@example.test", "bobpw"); err != nil {
+		t.Fatalf("bob behind the same address after alice's typos: %v", err)
+	}
+	if _, err := a.Authenticate(ctx, "imap", nat, "alice@example.test", "right"); err != nil {
+		t.Fatalf("alice after her typos: %v", err)
+	}
+}
+
+// The flood: with every hashing slot taken, a login is refused with ErrBusy at once
+// or after a short wait, never queued without limit, and no more checks run at
+// once than the budget allows.
+func TestHashingBudget(t *testing.T) {
+	a, _, _ := newTestAuth(t)
+	ctx := context.Background()
+	var busy, other atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ip := &net.TCPAddr{IP: net.IPv4(10, 9, byte(i/250), byte(i%250+1)), Port: 1}
+			_, err := a.Authenticate(ctx, "imap", ip, fmt.Sprintf("nobody%d@example.test", i), "x")
+			if errors.Is(err, ErrBusy) {
+				busy.Add(1)
+			} else if !errors.Is(err, ErrInvalidCredentials) {
+				other.Add(1)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if busy.Load() == 0 {
+		t.Error("200 parallel unknown-user logins: none refused as busy")
+	}
+	if other.Load() != 0 {
+		t.Errorf("%d logins failed with neither busy nor invalid credentials", other.Load())
+	}
+	if peak, budget := a.PeakHashing(), cap(a.pool.general)+cap(a.pool.known); peak > budget {
+		t.Errorf("%d password checks ran at once; the budget is %d", peak, budget)
 	}
 }

@@ -1,9 +1,10 @@
 // Package auth owns credential checks for every protocol: argon2id password hashes,
-// verification against the store's accounts, failed-login throttling per client IP
-// and per account (shared by SMTP, IMAP, POP3), the fail2ban-readable failure log
-// line, the per-address cap on open connections the servers share (ConnCounter), and
-// the opt-in POP-before-SMTP relay grants.
+// verification against the store's accounts through a bounded hashing budget (a
+// login flood gets ErrBusy, never gigabytes of argon2 memory), the login policy of
+// internal/loginguard applied per client address (shared by SMTP, IMAP, POP3), the
+// fail2ban-readable failure log line, the per-address connection cap the servers
+// share (MaxConnsPerIP), and the opt-in POP-before-SMTP relay grants.
 //
-// It must never store or log a plaintext password, and never tell a client which of
-// user or password was wrong.
+// It must never store or log a plaintext password, never tell a client which of
+// user or password was wrong, and never check a password outside the budget.
 package auth

@@ -4,12 +4,13 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/yubinmail/yubin/internal/loginguard"
 )
 
 const multipartMsg = `From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.jp>
@@ -96,29 +97,15 @@ func TestLoginAndCapabilities(t *testing.T) {
 
 func TestThrottledLoginIsUnavailable(t *testing.T) {
 	e := newEnv(t)
-	// Ten failures at once (in parallel, so auth's growing delays do not add up)
-	// lock the account out; the next attempt is a temporary failure.
-	var wg sync.WaitGroup
-	for i := 0; i < 10; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := net.Dial("tcp", e.addr)
-			if err != nil {
-				return
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(20 * time.Second))
-			io.WriteString(c, "a LOGIN nobody@example.test wrong\r\n")
-			buf := make([]byte, 4096)
-			for !strings.Contains(string(buf), "a NO") {
-				if _, err := c.Read(buf); err != nil {
-					return
-				}
-			}
-		}()
+	// Failures from sources that never signed in to the account slow it down for
+	// them (internal/loginguard): past the policy's count the next attempt is a
+	// temporary failure, not a password check.
+	for i := 0; i < loginguard.Default.AccountSlowAfter; i++ {
+		r := e.raw(false)
+		if got := joined(r.cmd(`LOGIN nobody@example.test wrong`)); !strings.Contains(got, "NO [AUTHENTICATIONFAILED]") {
+			t.Fatalf("failure %d: %s", i+1, got)
+		}
 	}
-	wg.Wait()
 	r := e.raw(false)
 	if got := joined(r.cmd(`LOGIN nobody@example.test wrong`)); !strings.Contains(got, "NO [UNAVAILABLE]") {
 		t.Fatalf("after repeated failures: %s", got)

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -60,7 +61,7 @@ type Server struct {
 	// (DESIGN.md: AUTH only over TLS, loopback excepted) and is exempt from the
 	// per-address connection limit. Tests replace it.
 	trusted func(net.Addr) bool
-	perIP   *auth.ConnCounter // open connections per untrusted client IP
+	perIP   *connlimit.Counter // open connections per untrusted client IP
 	// writeTimeout bounds each write to a client (countedConn); 0 = flushTimeout.
 	// Guarded by mu; tests lower it.
 	writeTimeout time.Duration
@@ -103,7 +104,7 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *
 		auth:      a,
 		log:       log,
 		trusted:   auth.IsLoopback,
-		perIP:     auth.NewConnCounter(auth.MaxConnsPerIP),
+		perIP:     connlimit.New(auth.MaxConnsPerIP),
 		listeners: make(map[net.Listener]struct{}),
 		hubs:      make(map[int64]*accountHub),
 		cache:     newMetaCache(20000),

@@ -105,6 +105,11 @@ func (sess *session) Login(username, password string) error {
 	case errors.Is(err, auth.ErrThrottled):
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable,
 			Text: "Too many failed logins, try again later"}
+	case errors.Is(err, auth.ErrBusy):
+		// RFC 5530 section 3: UNAVAILABLE, a temporary failure; the password was
+		// not checked. The webmail reads "busy" to say "try again in a moment".
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable,
+			Text: "Server busy, try again in a moment"}
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return imapserver.ErrAuthFailed
 	case err != nil:

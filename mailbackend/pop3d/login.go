@@ -164,6 +164,10 @@ func (s *session) login(user, pass string) {
 	case errors.Is(err, auth.ErrThrottled):
 		s.failCode("SYS/TEMP", "too many failed logins; try again later")
 		return
+	case errors.Is(err, auth.ErrBusy):
+		// RFC 3206 section 4: SYS/TEMP, a temporary system problem.
+		s.failCode("SYS/TEMP", "server busy; try again in a moment")
+		return
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		s.failCode("AUTH", "invalid user name or password")
 		return

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -42,7 +43,7 @@ type Server struct {
 	// limitExempt reports whether a client is exempt from the per-address connection
 	// limit (loopback: the webmail and local tools). Tests replace both.
 	limitExempt func(net.Addr) bool
-	perIP       *auth.ConnCounter
+	perIP       *connlimit.Counter
 
 	mu        sync.Mutex
 	closed    bool
@@ -70,7 +71,7 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *
 		log:         log.With("service", "pop3"),
 		plaintextOK: auth.IsLoopback,
 		limitExempt: auth.IsLoopback,
-		perIP:       auth.NewConnCounter(auth.MaxConnsPerIP),
+		perIP:       connlimit.New(auth.MaxConnsPerIP),
 		listeners:   make(map[net.Listener]struct{}),
 		conns:       make(map[net.Conn]string),
 		locked:      make(map[int64]struct{}),

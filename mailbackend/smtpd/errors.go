@@ -74,6 +74,7 @@ var (
 	errAuthFailed = newReply(535, 5, 7, 8, "Authentication credentials invalid")
 	// RFC 4954 section 6: 454 4.7.0 Temporary authentication failure.
 	errAuthThrottled = newReply(454, 4, 7, 0, "Too many failed logins, try again later")
+	errAuthBusy      = newReply(454, 4, 7, 0, "Server busy, try again in a moment")
 	errAuthzMismatch = newReply(535, 5, 7, 8, "Authorization identity must match the authentication identity")
 	errAuthMalformed = newReply(501, 5, 5, 2, "Malformed authentication response")
 	errAuthNotHere   = newReply(502, 5, 7, 0, "Authentication not offered on this port; use submission (587 or 465)")
@@ -115,6 +116,8 @@ func reply(err error) *smtp.SMTPError {
 		return reply(errLineTooLong)
 	case errors.Is(err, auth.ErrThrottled):
 		return reply(errAuthThrottled)
+	case errors.Is(err, auth.ErrBusy):
+		return reply(errAuthBusy)
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return reply(errAuthFailed)
 	case errors.Is(err, store.ErrUnknownRecipient):

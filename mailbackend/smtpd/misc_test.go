@@ -20,6 +20,7 @@ func TestReplyMapping(t *testing.T) {
 		enh  string
 	}{
 		{fmt.Errorf("login: %w", auth.ErrThrottled), 454, "4.7.0"},
+		{fmt.Errorf("login: %w", auth.ErrBusy), 454, "4.7.0"},
 		{auth.ErrInvalidCredentials, 535, "5.7.8"},
 		{fmt.Errorf("resolve: %w", store.ErrUnknownRecipient), 550, "5.1.1"},
 		{fmt.Errorf("disk on fire"), 451, "4.3.0"},

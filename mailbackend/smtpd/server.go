@@ -13,6 +13,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/queue"
@@ -92,7 +93,7 @@ type Server struct {
 	checkLoopback atomic.Bool
 
 	// perIP counts open connections per non-exempt client IP over all three roles.
-	perIP *auth.ConnCounter
+	perIP *connlimit.Counter
 	// inbound limits messages per outside sender on port 25; misfits remembers
 	// messages refused at DATA for quota (quota.go).
 	inbound *inboundRate
@@ -119,7 +120,7 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, q *queue.Queue, log
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: st, auth: a, queue: q, log: log.With("component", "smtpd"), perIP: auth.NewConnCounter(auth.MaxConnsPerIP)}
+	s := &Server{cfg: cfg, store: st, auth: a, queue: q, log: log.With("component", "smtpd"), perIP: connlimit.New(auth.MaxConnsPerIP)}
 	s.inbound = newInboundRate(cfg.InboundPerIPPerHour)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, r := range []role{roleMX, roleSubmission, roleSubmissions} {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,11 @@ var ErrUnavailable = errors.New("mail server unavailable")
 // ErrAuth: the webmail reaches the server from one address, so a lockout caused by
 // someone else's failures must neither count against this user nor end sessions.
 var ErrThrottled = fmt.Errorf("%w: login refused for now", ErrUnavailable)
+
+// ErrBusy is an ErrThrottled whose text says the server is busy (a login flood spent
+// its password-hashing budget): "try again in a moment" rather than "later". RFC
+// 5530 has one code for both, so the text is the only hint; yubin's says "busy".
+var ErrBusy = fmt.Errorf("%w: server busy", ErrThrottled)
 
 // Options say where the mail servers are and who logs in.
 type Options struct {
@@ -153,6 +159,9 @@ func (cl *Client) connectWith(ctx context.Context, h *imapclient.UnilateralDataH
 		var ie *imap.Error
 		if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
 			if ie.Code == imap.ResponseCodeUnavailable {
+				if strings.Contains(strings.ToLower(ie.Text), "busy") {
+					return nil, fmt.Errorf("%w: %s", ErrBusy, ie.Text)
+				}
 				return nil, fmt.Errorf("%w: %s", ErrThrottled, ie.Text)
 			}
 			return nil, ErrAuth

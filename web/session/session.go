@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 )
 
@@ -48,8 +49,15 @@ type Session struct {
 // choose (a search, a folder name), so a token that is the same bytes in every
 // response could be recovered from compressed sizes (BREACH); a masked one differs
 // every time, and CheckCSRF accepts any of them.
-func (s *Session) MaskedCSRF() string {
-	tok := []byte(s.CSRF)
+func (s *Session) MaskedCSRF() string { return maskToken(s.CSRF) }
+
+// CheckCSRF compares a submitted token, masked or not, with the session's in
+// constant time.
+func (s *Session) CheckCSRF(token string) bool { return checkToken(s.CSRF, token) }
+
+// maskToken is tok XORed with a fresh random pad, pad first (see MaskedCSRF).
+func maskToken(secret string) string {
+	tok := []byte(secret)
 	out := make([]byte, 2*len(tok))
 	rand.Read(out[:len(tok)])
 	for i, c := range tok {
@@ -58,17 +66,16 @@ func (s *Session) MaskedCSRF() string {
 	return base64.RawURLEncoding.EncodeToString(out)
 }
 
-// CheckCSRF compares a submitted token, masked or not, with the session's in
-// constant time.
-func (s *Session) CheckCSRF(token string) bool {
-	if token == "" || s.CSRF == "" {
+// checkToken compares a submitted token, masked or not, with secret in constant time.
+func checkToken(secret, token string) bool {
+	if token == "" || secret == "" {
 		return false
 	}
-	if subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) == 1 {
+	if subtle.ConstantTimeCompare([]byte(token), []byte(secret)) == 1 {
 		return true
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(token)
-	n := len(s.CSRF)
+	n := len(secret)
 	if err != nil || len(raw) != 2*n {
 		return false
 	}
@@ -76,15 +83,16 @@ func (s *Session) CheckCSRF(token string) bool {
 	for i := range plain {
 		plain[i] = raw[i] ^ raw[n+i]
 	}
-	return subtle.ConstantTimeCompare(plain, []byte(s.CSRF)) == 1
+	return subtle.ConstantTimeCompare(plain, []byte(secret)) == 1
 }
 
 // Store creates, loads and destroys sessions.
 type Store struct {
-	fs   *sessions.FilesystemStore
-	dir  string
-	idle time.Duration
-	now  func() time.Time
+	fs      *sessions.FilesystemStore
+	devices *securecookie.SecureCookie // signs the device cookie (device.go)
+	dir     string
+	idle    time.Duration
+	now     func() time.Time
 }
 
 // Open uses dir (created 0700) for session files and its signing keys.
@@ -105,7 +113,9 @@ func Open(dir string, idle time.Duration) (*Store, error) {
 	fs := sessions.NewFilesystemStore(dir, keys[:64], keys[64:96])
 	fs.Options = &sessions.Options{Path: "/", MaxAge: cookieMaxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	fs.MaxAge(cookieMaxAge)
-	return &Store{fs: fs, dir: dir, idle: idle, now: time.Now}, nil
+	devices := securecookie.New(keys[:64], nil)
+	devices.MaxAge(deviceMaxAge)
+	return &Store{fs: fs, devices: devices, dir: dir, idle: idle, now: time.Now}, nil
 }
 
 func loadKeys(path string) ([]byte, error) {
@@ -137,10 +147,10 @@ func (st *Store) options(r *http.Request, maxAge int) *sessions.Options {
 
 // Load returns the request's session, or nil when there is none or it has expired.
 func (st *Store) Load(r *http.Request) *Session {
-	if _, err := r.Cookie(idCookie); err != nil {
+	if _, err := r.Cookie(cookieName(r, idCookie)); err != nil {
 		return nil
 	}
-	kc, err := r.Cookie(keyCookie)
+	kc, err := r.Cookie(cookieName(r, keyCookie))
 	if err != nil {
 		return nil
 	}
@@ -148,7 +158,7 @@ func (st *Store) Load(r *http.Request) *Session {
 	if err != nil || len(key) != 32 {
 		return nil
 	}
-	gs, err := st.fs.New(r, idCookie)
+	gs, err := st.fs.New(r, cookieName(r, idCookie))
 	if err != nil || gs.IsNew {
 		return nil
 	}
@@ -179,7 +189,7 @@ func (st *Store) Load(r *http.Request) *Session {
 // Create starts a new session for user (never reusing an old ID: no fixation) and sets
 // both cookies.
 func (st *Store) Create(w http.ResponseWriter, r *http.Request, user, password string) (*Session, error) {
-	gs := sessions.NewSession(st.fs, idCookie)
+	gs := sessions.NewSession(st.fs, cookieName(r, idCookie))
 	gs.IsNew = true
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -204,7 +214,7 @@ func (st *Store) Create(w http.ResponseWriter, r *http.Request, user, password s
 }
 
 func (st *Store) keyCookie(r *http.Request, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: keyCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsSecure(r)}
+	return &http.Cookie{Name: cookieName(r, keyCookie), Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: IsSecure(r)}
 }
 
 // Touch records activity; the file is rewritten at most once a minute.
@@ -310,7 +320,7 @@ func WithSecure(ctx context.Context) context.Context {
 }
 
 // IsSecure reports whether the browser talks HTTPS to the site, so cookies get the
-// Secure attribute.
+// Secure attribute and the __Host- prefix.
 func IsSecure(r *http.Request) bool {
 	return r.TLS != nil || r.Context().Value(secureKey{}) != nil
 }
@@ -324,4 +334,14 @@ func WithSession(ctx context.Context, s *Session) context.Context {
 func FromContext(ctx context.Context) *Session {
 	s, _ := ctx.Value(ctxKey{}).(*Session)
 	return s
+}
+
+// cookieName is base, with the __Host- prefix over HTTPS: a browser then accepts the
+// cookie only with Secure, Path=/ and no Domain, so neither a plain-HTTP response
+// nor a sibling subdomain can plant or overwrite it (RFC 6265bis section 4.1.3.2).
+func cookieName(r *http.Request, base string) string {
+	if IsSecure(r) {
+		return "__Host-" + base
+	}
+	return base
 }

@@ -1,9 +1,9 @@
-package auth
+package connlimit
 
 import "testing"
 
-func TestConnCounter(t *testing.T) {
-	c := NewConnCounter(2)
+func TestCounter(t *testing.T) {
+	c := New(2)
 	if !c.Acquire("192.0.2.1") || !c.Acquire("192.0.2.1") {
 		t.Fatal("connections under the limit refused")
 	}
