@@ -80,4 +80,3 @@ func TestDownloadType(t *testing.T) {
 		}
 	}
 }
-
