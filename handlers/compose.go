@@ -1,13 +1,11 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 
@@ -53,12 +51,12 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 		if v.Date.IsZero() {
 			v.Date = m.InternalDate
 		}
-		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, m.Raw, v)
+		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, v)
 	}
 	h.render(w, r, http.StatusOK, templates.Compose(d))
 }
 
-func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, mailbox string, uid uint32, raw []byte, v *mailview.View) {
+func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, mailbox string, uid uint32, v *mailview.View) {
 	switch mode {
 	case "reply", "replyall":
 		rp := compose.NewReply(v, self, mode == "replyall")
@@ -78,7 +76,7 @@ func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, ma
 		d.Title = l.T("msg.forward")
 	case "draft":
 		d.To, d.Cc, d.Subject, d.Body = addressList(v.To), addressList(v.Cc), v.Subject, v.Text
-		d.Bcc = bccOf(raw)
+		d.Bcc = addressList(v.Bcc) // BuildDraft keeps Bcc in a draft; Build never sends it
 		inReplyTo, refs := compose.DraftThreading(v)
 		d.InReplyTo, d.References = inReplyTo, strings.Join(refs, " ")
 		d.SrcMailbox, d.SrcUID, d.DraftUID = mailbox, uid, uid
@@ -104,15 +102,6 @@ func quoteFrom(l templates.Lang, from []mailview.Address) string {
 		return addressList(from)
 	}
 	return names(from)
-}
-
-// bccOf reads the Bcc header a saved draft keeps (BuildDraft writes it; Build never).
-func bccOf(raw []byte) string {
-	m, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return ""
-	}
-	return mailview.DecodeHeader(m.Header.Get("Bcc"))
 }
 
 // attachLimit is how much may be attached: base64 grows data by 4/3.

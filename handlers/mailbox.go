@@ -62,7 +62,7 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 		if use == mailclient.UseSent || isDrafts {
 			people = m.To
 		}
-		row.From = names(people)
+		row.From = listNames(people)
 		if isDrafts {
 			row.URL = "/compose?" + "draft=" + strconv.FormatUint(uint64(m.UID), 10)
 		}
@@ -98,6 +98,15 @@ func moveTargets(fs []templates.Folder, current string) []templates.Folder {
 		}
 	}
 	return out
+}
+
+// listNames is the list's "who" column: display names, or addresses without one.
+func listNames(as []mailclient.Address) string {
+	parts := make([]string, 0, len(as))
+	for _, a := range as {
+		parts = append(parts, a.Label())
+	}
+	return strings.Join(parts, ", ")
 }
 
 func names(as []mailview.Address) string {

@@ -57,11 +57,12 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v, err := mailview.Parse(m.Raw)
+	msg, err := mailview.Open(m.Raw) // the one parse of this request
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	v := msg.View()
 	if ctx.Err() != nil {
 		return // the browser went away during the fetch and parse: render nothing for nobody
 	}
@@ -111,8 +112,7 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 		}
 		d.HTMLURL = "/msg/html?" + msgQuery(mailbox, uid, extra...)
 		if !images {
-			_, blocked, err := mailview.SanitizedHTML(m.Raw, false, func(string) string { return "" })
-			d.ImagesBlocked = err == nil && blocked
+			d.ImagesBlocked = msg.RemoteImages()
 			d.ShowImagesURL = "/msg?" + msgQuery(mailbox, uid, "images", "1")
 		}
 	} else {
@@ -140,8 +140,13 @@ func (h *Handlers) MessageHTML(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	images := r.URL.Query().Get("images") == "1"
-	doc, _, err := mailview.SanitizedHTML(m.Raw, images, func(cid string) string {
-		data, ct, err := mailview.PartByContentID(m.Raw, cid)
+	msg, err := mailview.Open(m.Raw) // parsed once; every cid: image is sliced from it
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	doc, _, err := msg.SanitizedHTML(images, func(cid string) string {
+		data, ct, err := msg.PartByContentID(cid)
 		if err != nil || !safeImageType(ct) {
 			return ""
 		}

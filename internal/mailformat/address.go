@@ -1,6 +1,9 @@
 package mailformat
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Dovecot fills the parts of a broken address with these (lib-mail message-address.c,
 // used for the IMAP ENVELOPE); imaptest expects them.
@@ -37,7 +40,7 @@ func tokenizeAddr(s string) []addrTok {
 			sp = true
 			i++
 		case '"':
-			v, rest := quotedString(s[i:])
+			v, rest := quotedString(s[i:], false)
 			toks = append(toks, addrTok{kind: tokQuoted, text: v, sp: sp})
 			i = len(s) - len(rest)
 			sp = false
@@ -99,6 +102,12 @@ func unescapeComment(s string) string {
 // missing local parts and domains become MISSING_MAILBOX / MISSING_DOMAIN as in Dovecot,
 // and empty list elements are skipped.
 func parseAddressList(s string) []Address {
+	if b := []byte(s); hasJISShift(b) || !utf8.Valid(b) {
+		// Raw ISO-2022-JP or legacy 8-bit text: its bytes can look like quotes,
+		// brackets, commas or backslashes (JIS "\x21\x22" is "、"; Shift_JIS "ソ"
+		// ends in '\\'), so it is decoded to UTF-8 before the syntax is read.
+		s = DecodeCharset("", b)
+	}
 	toks := tokenizeAddr(s)
 	var out []Address
 	inGroup := false

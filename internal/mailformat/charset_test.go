@@ -1,6 +1,8 @@
 package mailformat
 
 import (
+	"encoding/base64"
+	"strings"
 	"testing"
 
 	"golang.org/x/text/encoding/japanese"
@@ -92,6 +94,44 @@ func TestDecodeCharsetJapaneseMail(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := DecodeCharset(tt.label, []byte(tt.in)); got != tt.want {
 				t.Errorf("DecodeCharset(%q, %q) = %q, want %q", tt.label, tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func b64s(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func TestDisplayHeader(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"iso-2022-jp B", "=?ISO-2022-JP?B?" + b64s(jis(t, "会議のお知らせ")) + "?=", "会議のお知らせ"},
+		{"iso-2022-jp lower case", "=?iso-2022-jp?b?" + b64s(jis(t, "件名")) + "?=", "件名"},
+		{"cp50220 under iso-2022-jp", "=?ISO-2022-JP?B?" + b64s(cp5022xCircled+cp5022xKabu+cp50221Kana) + "?=", "①②㈱ｱｲｳ"},
+		{"adjacent words joined", "=?ISO-2022-JP?B?" + b64s(jis(t, "前半")) + "?=\r\n =?ISO-2022-JP?B?" + b64s(jis(t, "後半")) + "?=", "前半後半"},
+		{"utf-8 split inside a character", "=?UTF-8?B?" + b64s("日本"[:4]) + "?= =?UTF-8?B?" + b64s("日本"[4:]) + "?=", "日本"},
+		{"Q with underscore", "=?UTF-8?Q?caf=C3=A9_au_lait?=", "café au lait"},
+		{"Q lower hex", "=?utf-8?q?=e6=97=a5?=", "日"},
+		{"text around words", "Re: =?UTF-8?B?" + b64s("確認") + "?= (2)", "Re: 確認 (2)"},
+		{"space kept between word and text", "=?UTF-8?Q?a?= b =?UTF-8?Q?c?=", "a b c"},
+		{"different charsets adjacent", "=?ISO-2022-JP?B?" + b64s(jis(t, "日")) + "?= =?UTF-8?B?" + b64s("本") + "?=", "日本"},
+		{"shift_jis word", "=?Shift_JIS?B?" + b64s(sjis(t, "請求書")) + "?=", "請求書"},
+		{"euc-jp word", "=?EUC-JP?B?" + b64s(eucjp(t, "請求書")) + "?=", "請求書"},
+		{"language suffix", "=?UTF-8*ja?B?" + b64s("日本") + "?=", "日本"},
+		{"missing padding", "=?UTF-8?B?" + strings.TrimRight(b64s("日本語"+"x"), "=") + "?=", "日本語x"},
+		{"raw iso-2022-jp", jis(t, "生のJIS件名"), "生のJIS件名"},
+		{"raw shift_jis", sjis(t, "生のシフトJIS件名です"), "生のシフトJIS件名です"},
+		{"raw euc-jp", eucjp(t, "生のEUC件名です"), "生のEUC件名です"},
+		{"raw utf-8", "生のUTF-8", "生のUTF-8"},
+		{"unknown charset word", "=?x-bogus?B?" + b64s("plain") + "?=", "plain"},
+		{"not a word", "=?broken", "=?broken"},
+		{"folded", "Hello\r\n World", "Hello World"},
+		{"control chars removed", "=?UTF-8?Q?a=0D=0Ab?=", "a  b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DisplayHeader(tt.in); got != tt.want {
+				t.Errorf("DisplayHeader(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

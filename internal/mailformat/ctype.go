@@ -58,7 +58,7 @@ func parseParams(s string) []Param {
 		s = skipCFWS(s[eq+1:])
 		var val string
 		if strings.HasPrefix(s, `"`) {
-			val, s = quotedString(s)
+			val, s = quotedString(s, true)
 		} else {
 			end := strings.IndexByte(s, ';')
 			if end < 0 {
@@ -250,13 +250,15 @@ func isTokenChar(c byte) bool {
 }
 
 // quotedString reads a quoted string starting at s[0]=='"', returns its unescaped
-// content and the rest. An unterminated string runs to the end.
-func quotedString(s string) (string, string) {
+// content and the rest. An unterminated string runs to the end. With windowsPaths, a
+// backslash escapes only '"' and '\\' and is kept before anything else: Windows
+// mailers write file names like "C:\dir\a.txt" into parameters unescaped.
+func quotedString(s string, windowsPaths bool) (string, string) {
 	var b strings.Builder
 	i := 1
 	for ; i < len(s); i++ {
 		c := s[i]
-		if c == '\\' && i+1 < len(s) {
+		if c == '\\' && i+1 < len(s) && (!windowsPaths || s[i+1] == '"' || s[i+1] == '\\') {
 			i++
 			b.WriteByte(s[i])
 			continue

@@ -7,7 +7,8 @@ import "unicode/utf8"
 // EUC-JP headers from old Japanese mailers, Latin-1 names) would be destroyed before
 // anyone could decode it. So text that is not valid UTF-8 is decoded here, while the
 // charset of the message is still known; valid UTF-8 (ASCII with encoded words, RFC
-// 6532 headers) is left exactly as written.
+// 6532 headers) is left exactly as written. Raw ISO-2022-JP (7-bit, but with escape
+// sequences no reader can show) is decoded too.
 
 // makeValidUTF8 fixes every string of the parsed message.
 func makeValidUTF8(env *Envelope, root *Part) {
@@ -32,7 +33,7 @@ func messageCharset(p *Part) string {
 }
 
 func fixString(s *string, hint string) {
-	if !utf8.ValidString(*s) {
+	if !utf8.ValidString(*s) || hasJISShift([]byte(*s)) {
 		*s = DecodeCharset(hint, []byte(*s))
 	}
 }

@@ -85,8 +85,9 @@ func (cl *Client) tlsConfig(addr string) *tls.Config {
 }
 
 // wordDecoder refuses every charset it does not know natively, so imapclient leaves
-// such envelope strings raw (encoded words intact) and DecodeHeader, which knows the
-// Japanese charsets and their Microsoft variants, decodes them later.
+// such strings (BODYSTRUCTURE descriptions and parameters) raw, encoded words intact,
+// rather than guessing with a decoder of its own. What people read is decoded from
+// raw header fields by internal/mailformat (see listHeader).
 var wordDecoder = &mime.WordDecoder{CharsetReader: func(charset string, _ io.Reader) (io.Reader, error) {
 	return nil, fmt.Errorf("charset %q left for later", charset)
 }}

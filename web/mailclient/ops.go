@@ -11,7 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/yubinmail/yubin/web/mailview"
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
 // Special-use attributes (RFC 6154 section 2) the webmail looks for.
@@ -42,8 +42,8 @@ type Folder struct {
 type Summary struct {
 	UID           uint32
 	SeqNum        uint32
-	From          []mailview.Address
-	To            []mailview.Address
+	From          []Address
+	To            []Address
 	Subject       string
 	Date          time.Time
 	Size          int64
@@ -213,10 +213,7 @@ func (cl *Client) ListMessages(ctx context.Context, mailbox string, page, perPag
 		lo := max(1, hi-int64(perPage)+1)
 		var set imap.SeqSet
 		set.AddRange(uint32(lo), uint32(hi))
-		msgs, err := s.C.Fetch(set, &imap.FetchOptions{
-			UID: true, Flags: true, Envelope: true, RFC822Size: true, InternalDate: true,
-			BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
-		}).Collect()
+		msgs, err := s.C.Fetch(set, listFetch()).Collect()
 		if err != nil {
 			return fmt.Errorf("fetch %s %d:%d: %w", mailbox, lo, hi, err)
 		}
@@ -230,6 +227,26 @@ func (cl *Client) ListMessages(ctx context.Context, mailbox string, page, perPag
 	}
 	sort.Slice(res.Messages, func(i, j int) bool { return res.Messages[i].SeqNum > res.Messages[j].SeqNum })
 	return res, nil
+}
+
+// listHeader is the part of each message the list reads. The raw header fields, not
+// the ENVELOPE: an IMAP client library decodes ENVELOPE encoded words by their label
+// (UTF-8 under an ISO-8859-1 label becomes mojibake), and other servers put raw 8-bit
+// Shift_JIS into it; the raw fields decoded by internal/mailformat, the parser the
+// message page and yubin's search index use, show the same text everywhere.
+// Content-Type is there for its charset, the hint for raw 8-bit header text.
+var listHeader = &imap.FetchItemBodySection{
+	Specifier: imap.PartSpecifierHeader, Peek: true,
+	HeaderFields: []string{"Date", "Subject", "From", "To", "Content-Type", "MIME-Version"},
+}
+
+// listFetch is what a row of the message list needs.
+func listFetch() *imap.FetchOptions {
+	return &imap.FetchOptions{
+		UID: true, Flags: true, RFC822Size: true, InternalDate: true,
+		BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
+		BodySection:   []*imap.FetchItemBodySection{listHeader},
+	}
 }
 
 func summarize(m *imapclient.FetchMessageBuffer) Summary {
@@ -246,11 +263,14 @@ func summarize(m *imapclient.FetchMessageBuffer) Summary {
 			s.Draft = true
 		}
 	}
-	if env := m.Envelope; env != nil {
-		s.Subject = decode(env.Subject)
-		s.Date = env.Date
-		s.From = addrs(env.From)
-		s.To = addrs(env.To)
+	if hdr := m.FindBodySection(listHeader); len(hdr) > 0 {
+		if p, err := mailformat.Parse(hdr); err == nil {
+			env := p.Envelope
+			s.Subject = mailformat.DisplayHeader(env.Subject)
+			s.Date = env.Date
+			s.From = addrs(env.From)
+			s.To = addrs(env.To)
+		}
 	}
 	if s.Date.IsZero() {
 		// No (or an unparsable) Date header: the arrival time (INTERNALDATE, RFC 9051
@@ -261,22 +281,24 @@ func summarize(m *imapclient.FetchMessageBuffer) Summary {
 	return s
 }
 
-// decode finishes RFC 2047 decoding for words imapclient left raw (charsets such as
-// ISO-2022-JP that only mailview knows).
-func decode(s string) string {
-	if strings.Contains(s, "=?") {
-		return mailview.DecodeHeader(s)
+// Address is one mailbox of an address list, decoded for the message list.
+type Address struct{ Name, Email string }
+
+// Label is what a list shows for the address: the name, or the email without one.
+func (a Address) Label() string {
+	if a.Name != "" {
+		return a.Name
 	}
-	return s
+	return a.Email
 }
 
-func addrs(in []imap.Address) []mailview.Address {
-	out := make([]mailview.Address, 0, len(in))
+func addrs(in []mailformat.Address) []Address {
+	out := make([]Address, 0, len(in))
 	for _, a := range in {
 		if a.IsGroupStart() || a.IsGroupEnd() {
 			continue
 		}
-		out = append(out, mailview.Address{Name: decode(a.Name), Email: a.Addr()})
+		out = append(out, Address{Name: mailformat.DisplayHeader(a.Name), Email: a.Addr()})
 	}
 	return out
 }

@@ -52,10 +52,7 @@ func (cl *Client) Search(ctx context.Context, mailbox, query string, page, perPa
 		for _, u := range want {
 			set.AddNum(u)
 		}
-		msgs, err := s.C.Fetch(set, &imap.FetchOptions{
-			UID: true, Flags: true, Envelope: true, RFC822Size: true, InternalDate: true,
-			BodyStructure: &imap.FetchItemBodyStructure{Extended: true},
-		}).Collect()
+		msgs, err := s.C.Fetch(set, listFetch()).Collect()
 		if err != nil {
 			return fmt.Errorf("fetch search results in %s: %w", mailbox, err)
 		}

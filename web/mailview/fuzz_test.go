@@ -69,23 +69,3 @@ func FuzzParse(f *testing.F) {
 		walk(root)
 	})
 }
-
-// FuzzDecodeHeader: header decoding never panics and yields valid UTF-8
-// without line breaks.
-func FuzzDecodeHeader(f *testing.F) {
-	f.Add("=?ISO-2022-JP?B?" + b64(cp5022xKabu) + "?= =?utf-8?q?=E6=97=A5?=")
-	f.Add("\x1b$B\x24\x22")
-	f.Add("\"=?x?B?@?=\" <a@b>, (c) d@e; g: h@i;")
-	f.Fuzz(func(t *testing.T, s string) {
-		out := DecodeHeader(s)
-		if !utf8.ValidString(out) || strings.ContainsAny(out, "\r\n") {
-			t.Fatalf("DecodeHeader(%q) = %q", s, out)
-		}
-		for _, a := range parseAddressList(s) {
-			if !utf8.ValidString(a.Name) || !utf8.ValidString(a.Email) {
-				t.Fatalf("address %q", a)
-			}
-		}
-		parseMediaType(s)
-	})
-}

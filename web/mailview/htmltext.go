@@ -2,33 +2,14 @@ package mailview
 
 import (
 	"bytes"
-	"regexp"
 	"strings"
 
 	"golang.org/x/net/html"
 )
 
-// metaCharset finds a charset declared in the first bytes of an HTML
-// document (<meta charset=…> or http-equiv Content-Type), as the HTML
-// prescan does (HTML Living Standard, "prescan a byte stream").
-var metaCharset = regexp.MustCompile(`(?i)<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.()+-]+)`)
-
-// htmlPartText decodes a text/html part to UTF-8: the MIME charset wins,
-// then a <meta> declaration, then guessing.
-func htmlPartText(p *part) string {
-	b := p.decoded()
-	label := p.ctype.params["charset"]
-	if label == "" {
-		head := b
-		if len(head) > 4096 {
-			head = head[:4096]
-		}
-		if m := metaCharset.FindSubmatch(head); m != nil {
-			label = string(m[1])
-		}
-	}
-	return decodeCharset(label, b)
-}
+// htmlPartText decodes a text/html part to UTF-8: the MIME charset wins, then a
+// <meta> declaration, then the one charset policy's detection.
+func htmlPartText(p *part) string { return p.text() }
 
 // paraElements are separated by a blank line, lineElements by a line break.
 var paraElements = map[string]bool{

@@ -191,12 +191,8 @@ const baseStyle = `html{background:#fff;color:#111;color-scheme:light}` +
 // images are removed unless allowRemote; cid: references are rewritten
 // with cidURL(contentID). blockedRemote reports whether a remote image was
 // removed. A message without an HTML part yields its text as HTML.
-func SanitizedHTML(raw []byte, allowRemote bool, cidURL func(cid string) string) (doc string, blockedRemote bool, err error) {
-	if len(raw) == 0 {
-		return "", false, ErrEmpty
-	}
-	root := parseTree(raw)
-	b := selectBody(root)
+func (m *Message) SanitizedHTML(allowRemote bool, cidURL func(cid string) string) (doc string, blockedRemote bool, err error) {
+	b := m.body
 	var src string
 	if len(b.htmls) > 0 {
 		src = b.htmlSource()
@@ -272,15 +268,26 @@ func bodyColors(src string) string {
 // RemoteImages reports whether the message's HTML body has images that
 // would load from the network — what SanitizedHTML(raw, false, …) reports
 // as blockedRemote — without sanitizing it.
+func (m *Message) RemoteImages() bool {
+	if len(m.body.htmls) == 0 {
+		return false
+	}
+	return hasRemoteImages(m.body.htmlSource())
+}
+
+// SanitizedHTML is Message.SanitizedHTML for a message parsed just for this.
+func SanitizedHTML(raw []byte, allowRemote bool, cidURL func(cid string) string) (doc string, blockedRemote bool, err error) {
+	m, err := Open(raw)
+	if err != nil {
+		return "", false, err
+	}
+	return m.SanitizedHTML(allowRemote, cidURL)
+}
+
+// RemoteImages is Message.RemoteImages for a message parsed just for this.
 func RemoteImages(raw []byte) bool {
-	if len(raw) == 0 {
-		return false
-	}
-	b := selectBody(parseTree(raw))
-	if len(b.htmls) == 0 {
-		return false
-	}
-	return hasRemoteImages(b.htmlSource())
+	m, err := Open(raw)
+	return err == nil && m.RemoteImages()
 }
 
 // sanitizeFragment runs both layers over an HTML source.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
 // Address is one mailbox of an address header, decoded for display.
@@ -40,45 +42,96 @@ var ErrEmpty = errors.New("mailview: empty message")
 // ErrNoPart is returned by Part and PartByContentID when nothing matches.
 var ErrNoPart = errors.New("mailview: no such part")
 
-// Parse decodes raw (an RFC 5322 message) into a View. It fails only on
-// empty input: malformed mail shows as well as it can.
-func Parse(raw []byte) (*View, error) {
+// Message is one message parsed once (by mailformat, the parser the server indexes
+// with) for everything a page needs: the View, the sanitized HTML, any part's bytes
+// and the cid: images, all sliced from the raw bytes at the parsed offsets.
+type Message struct {
+	raw    []byte
+	parsed *mailformat.Parsed
+	root   *part
+	body   *body
+}
+
+// Open parses raw (an RFC 5322 message). It fails only on empty input: malformed
+// mail shows as well as it can.
+func Open(raw []byte) (*Message, error) {
 	if len(raw) == 0 {
 		return nil, ErrEmpty
 	}
-	root := parseTree(raw)
-	h := &root.header
-	v := &View{
-		Subject: DecodeHeader(h.Get("Subject")),
-		From:    parseAddressList(h.Get("From")),
-		To:      parseAddressList(strings.Join(h.Values("To"), ", ")),
-		Cc:      parseAddressList(strings.Join(h.Values("Cc"), ", ")),
-		ReplyTo: parseAddressList(h.Get("Reply-To")),
-		Bcc:     parseAddressList(strings.Join(h.Values("Bcc"), ", ")),
-		Date:    parseDate(h.Get("Date")),
+	p, err := mailformat.Parse(raw)
+	if err != nil {
+		return nil, err
 	}
-	if ids := parseMsgIDs(h.Get("Message-Id")); len(ids) > 0 {
+	root := newTree(raw, p.Structure)
+	return &Message{raw: raw, parsed: p, root: root, body: selectBody(root)}, nil
+}
+
+// Parse decodes raw into a View; see Open.
+func Parse(raw []byte) (*View, error) {
+	m, err := Open(raw)
+	if err != nil {
+		return nil, err
+	}
+	return m.View(), nil
+}
+
+// View is what the message page shows. The texts are decoded by the same code, with
+// the same charset policy, as the server's search index, so what search finds is
+// what the page shows.
+func (m *Message) View() *View {
+	env := m.parsed.Envelope
+	v := &View{
+		Subject: mailformat.DisplayHeader(env.Subject),
+		From:    addresses(env.From),
+		To:      m.addressField("To"),
+		Cc:      m.addressField("Cc"),
+		ReplyTo: m.addressField("Reply-To"),
+		Bcc:     m.addressField("Bcc"),
+		Date:    env.Date,
+	}
+	if ids := parseMsgIDs(env.MessageID); len(ids) > 0 {
 		v.MessageID = ids[0]
 	}
-	if ids := parseMsgIDs(h.Get("In-Reply-To")); len(ids) > 0 {
+	if ids := parseMsgIDs(env.InReplyTo); len(ids) > 0 {
 		v.InReplyTo = ids[0]
 	}
-	v.References = parseMsgIDs(h.Get("References"))
+	v.References = parseMsgIDs(strings.Join(m.parsed.HeaderText(m.raw, "References"), " "))
 
-	b := selectBody(root)
 	var texts []string
-	for _, t := range b.texts {
+	for _, t := range m.body.texts {
 		texts = append(texts, normalizeNewlines(t.text()))
 	}
 	v.Text = strings.Join(texts, "\n\n")
-	if len(b.htmls) > 0 {
+	if len(m.body.htmls) > 0 {
 		v.HasHTML = true
 		if strings.TrimSpace(v.Text) == "" {
-			v.Text = htmlToText(b.htmlSource())
+			v.Text = htmlToText(m.body.htmlSource())
 		}
 	}
-	v.Attachments = attachments(root, b)
-	return v, nil
+	v.Attachments = attachments(m.root, m.body)
+	return v
+}
+
+// addressField reads every field called name: the envelope holds only the first,
+// and a second To is still worth showing.
+func (m *Message) addressField(name string) []Address {
+	var out []Address
+	for _, v := range m.parsed.HeaderText(m.raw, name) {
+		out = append(out, addresses(mailformat.ParseAddressList(v))...)
+	}
+	return out
+}
+
+// addresses turns parsed addresses into display ones, leaving out group markers.
+func addresses(in []mailformat.Address) []Address {
+	var out []Address
+	for _, a := range in {
+		if a.Host == "" {
+			continue
+		}
+		out = append(out, Address{Name: mailformat.DisplayHeader(a.Name), Email: mailformat.CleanControls(a.Addr())})
+	}
+	return out
 }
 
 func normalizeNewlines(s string) string {
@@ -102,7 +155,7 @@ func selectBody(root *part) *body {
 	var visit func(p *part, wantText, wantHTML bool)
 	visit = func(p *part, wantText, wantHTML bool) {
 		switch {
-		case p.ctype.value == "multipart/alternative":
+		case p.ctype == "multipart/alternative":
 			var textAlt, htmlAlt *part
 			for _, c := range p.children {
 				if isAttachmentLike(c) {
@@ -128,17 +181,17 @@ func selectBody(root *part) *body {
 			// other types (text/calendar …) are offered as attachments.
 			for _, c := range p.children {
 				c.walk(func(q *part) {
-					if !isAttachmentLike(q) && (q.ctype.value == "text/plain" || q.ctype.value == "text/html" || q.ctype.value == "text/enriched") {
+					if !isAttachmentLike(q) && (q.ctype == "text/plain" || q.ctype == "text/html" || q.ctype == "text/enriched") {
 						b.used[q] = true
 					}
 				})
 			}
-		case p.ctype.value == "multipart/related":
+		case p.ctype == "multipart/related":
 			if len(p.children) == 0 {
 				return
 			}
 			start := p.children[0]
-			if s := strings.Trim(p.ctype.params["start"], "<> "); s != "" {
+			if s := strings.Trim(p.Param("start"), "<> "); s != "" {
 				for _, c := range p.children {
 					if c.contentID() == s {
 						start = c
@@ -152,12 +205,12 @@ func selectBody(root *part) *body {
 			}
 		case isAttachmentLike(p):
 			return
-		case p.ctype.value == "text/plain" || p.ctype.value == "text/enriched" || p.ctype.value == "text/rfc822-headers":
+		case p.ctype == "text/plain" || p.ctype == "text/enriched" || p.ctype == "text/rfc822-headers":
 			if wantText {
 				b.texts = append(b.texts, p)
 				b.used[p] = true
 			}
-		case p.ctype.value == "text/html":
+		case p.ctype == "text/html":
 			if wantHTML {
 				b.htmls = append(b.htmls, p)
 				b.used[p] = true
@@ -185,7 +238,7 @@ func (b *body) htmlSource() string {
 func containsType(p *part, t string) bool {
 	found := false
 	p.walk(func(q *part) {
-		if q.ctype.value == t && !isAttachmentLike(q) {
+		if q.ctype == t && !isAttachmentLike(q) {
 			found = true
 		}
 	})
@@ -197,10 +250,10 @@ func isAttachmentLike(p *part) bool {
 	if p.isMultipart() {
 		return false
 	}
-	if p.disp.value == "attachment" || p.filename() != "" {
+	if p.disposition() == "attachment" || p.filename() != "" {
 		return true
 	}
-	return p.ctype.value == "message/rfc822" || p.ctype.value == "message/global"
+	return p.ctype == "message/rfc822" || p.ctype == "message/global"
 }
 
 // attachments lists every leaf that is not displayed as body text.
@@ -222,7 +275,7 @@ func attachments(root *part, b *body) []Attachment {
 		a := Attachment{
 			Path:        p.path,
 			Filename:    p.filename(),
-			ContentType: p.ctype.value,
+			ContentType: p.ctype,
 			Size:        p.decodedSize(),
 			ContentID:   p.contentID(),
 		}
@@ -243,8 +296,11 @@ func attachments(root *part, b *body) []Attachment {
 
 // generatedName names a part that has no file name.
 func generatedName(p *part) string {
-	if p.ctype.value == "message/rfc822" || p.ctype.value == "message/global" {
-		sub := DecodeHeader(parseTree(p.decoded()).header.Get("Subject"))
+	if p.ctype == "message/rfc822" || p.ctype == "message/global" {
+		sub := ""
+		if p.Envelope != nil { // mailformat parsed the enclosed message too
+			sub = mailformat.DisplayHeader(p.Envelope.Subject)
+		}
 		sub = strings.Map(func(r rune) rune {
 			if strings.ContainsRune(`/\:*?"<>|`, r) {
 				return '_'
@@ -259,8 +315,8 @@ func generatedName(p *part) string {
 		return "message-" + p.path + ".eml"
 	}
 	ext := ""
-	if i := strings.IndexByte(p.ctype.value, '/'); i >= 0 {
-		sub := p.ctype.value[i+1:]
+	if i := strings.IndexByte(p.ctype, '/'); i >= 0 {
+		sub := p.ctype[i+1:]
 		switch sub {
 		case "plain":
 			ext = ".txt"
@@ -281,14 +337,10 @@ func generatedName(p *part) string {
 	return "part-" + p.path + ext
 }
 
-// Part returns the decoded bytes of the part at path (transfer-encoding
-// undone), its lower case content type and decoded file name.
-func Part(raw []byte, path string) (data []byte, contentType, filename string, err error) {
-	if len(raw) == 0 {
-		return nil, "", "", ErrEmpty
-	}
-	root := parseTree(raw)
-	p := root.find(strings.TrimSpace(path))
+// Part returns the decoded bytes of the part at path (transfer-encoding undone),
+// its lower case content type and decoded file name.
+func (m *Message) Part(path string) (data []byte, contentType, filename string, err error) {
+	p := m.root.find(strings.TrimSpace(path))
 	if p == nil || p.isMultipart() {
 		return nil, "", "", fmt.Errorf("part %q: %w", path, ErrNoPart)
 	}
@@ -296,15 +348,21 @@ func Part(raw []byte, path string) (data []byte, contentType, filename string, e
 	if name == "" {
 		name = generatedName(p)
 	}
-	return p.decoded(), p.ctype.value, name, nil
+	return p.decoded(), p.ctype, name, nil
 }
 
-// PartByContentID finds a leaf part by Content-ID (given with or without
-// <> or a "cid:" prefix) and returns its decoded bytes and content type.
-func PartByContentID(raw []byte, cid string) (data []byte, contentType string, err error) {
-	if len(raw) == 0 {
-		return nil, "", ErrEmpty
+// Part is Message.Part for a message parsed just for this.
+func Part(raw []byte, path string) (data []byte, contentType, filename string, err error) {
+	m, err := Open(raw)
+	if err != nil {
+		return nil, "", "", err
 	}
+	return m.Part(path)
+}
+
+// PartByContentID finds a leaf part by Content-ID (given with or without <> or a
+// "cid:" prefix) and returns its decoded bytes and content type.
+func (m *Message) PartByContentID(cid string) (data []byte, contentType string, err error) {
 	cid = strings.TrimPrefix(strings.TrimSpace(cid), "cid:")
 	cid = strings.TrimSuffix(strings.TrimPrefix(cid, "<"), ">")
 	if cid == "" {
@@ -313,7 +371,7 @@ func PartByContentID(raw []byte, cid string) (data []byte, contentType string, e
 	// Content-IDs are compared exactly first, then ignoring case: some
 	// mailers change the case between the header and the cid: URL.
 	var found, folded *part
-	parseTree(raw).walk(func(p *part) {
+	m.root.walk(func(p *part) {
 		if p.isMultipart() {
 			return
 		}
@@ -331,5 +389,14 @@ func PartByContentID(raw []byte, cid string) (data []byte, contentType string, e
 	if found == nil {
 		return nil, "", fmt.Errorf("content-id %q: %w", cid, ErrNoPart)
 	}
-	return found.decoded(), found.ctype.value, nil
+	return found.decoded(), found.ctype, nil
+}
+
+// PartByContentID is Message.PartByContentID for a message parsed just for this.
+func PartByContentID(raw []byte, cid string) (data []byte, contentType string, err error) {
+	m, err := Open(raw)
+	if err != nil {
+		return nil, "", err
+	}
+	return m.PartByContentID(cid)
 }

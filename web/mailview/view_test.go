@@ -440,8 +440,10 @@ func TestMalformed(t *testing.T) {
 		{"no close delimiter", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n", "body\r\n"},
 		{"missing boundary", "Content-Type: multipart/mixed\r\n\r\nraw\r\n", "raw\r\n"},
 		{"boundary never used", "Content-Type: multipart/mixed; boundary=zz\r\n\r\nraw\r\n", "raw\r\n"},
-		{"broken base64", "Content-Transfer-Encoding: base64\r\n\r\n5pel5pys!!!\r\n***", "日本"},
-		{"broken qp", "Content-Transfer-Encoding: quoted-printable\r\n\r\na=ZZb=E6=97=A5=\r\n", "a=ZZb日"},
+		// MIME-Version is what makes Content-* fields count (RFC 2045 section 4),
+		// for the page as for IMAP BODYSTRUCTURE and the search index.
+		{"broken base64", "MIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n\r\n5pel5pys!!!\r\n***", "日本"},
+		{"broken qp", "MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=ZZb=E6=97=A5=\r\n", "a=ZZb日"},
 		{"mbox From line", "From sender@x Thu Nov 26 03:48:07 2026\r\nSubject: s\r\n\r\nbody", "body"},
 	}
 	for _, tt := range tests {
@@ -517,7 +519,9 @@ func TestConcurrentUse(t *testing.T) {
 				if _, _, err := SanitizedHTML(raw, j%2 == 0, cidURL); err != nil {
 					t.Error(err)
 				}
-				DecodeHeader("=?ISO-2022-JP?B?" + b64(cp5022xKabu) + "?=")
+				if v, _ := Parse([]byte("Subject: =?ISO-2022-JP?B?" + b64(cp5022xKabu) + "?=\r\n\r\nx")); v == nil || v.Subject != "㈱" {
+					t.Errorf("concurrent CP50220 subject = %+v", v)
+				}
 			}
 		}()
 	}
