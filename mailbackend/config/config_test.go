@@ -51,6 +51,9 @@ retry_days = 2
 [webmail]
 imap = "imap.example.test:993"
 trust_proxy = true
+[limits]
+quota_bytes = 2147483648
+inbound_per_ip_per_hour = 100
 `)
 	c, err := Load(p, false)
 	if err != nil {
@@ -61,6 +64,9 @@ trust_proxy = true
 	}
 	if c.Listen.POP3 != "" || c.Listen.IMAP != ":143" {
 		t.Errorf("listen: pop3 %q (want off) imap %q (want default)", c.Listen.POP3, c.Listen.IMAP)
+	}
+	if c.Limits != (Limits{QuotaBytes: 2 << 30, MaxMailboxes: 1000, InboundPerIPPerHour: 100}) {
+		t.Errorf("limits: %+v (max_mailboxes keeps its default of 1000)", c.Limits)
 	}
 	if c.SMTP.MaxMessageBytes != 52428800 || c.Delivery.Port != 25 {
 		t.Errorf("unset keys lost their defaults: %+v %+v", c.SMTP, c.Delivery)
@@ -79,6 +85,10 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"zero recipients", "[smtp]\nmax_recipients = 0\n", "smtp.max_recipients"},
 		{"bad port", "[delivery]\nport = 70000\n", "delivery.port"},
 		{"half tls", "[tls]\ncert = \"/etc/c.pem\"\n", "tls.cert"},
+		{"negative quota", "[limits]\nquota_bytes = -1\n", "limits.quota_bytes"},
+		{"negative mailboxes", "[limits]\nmax_mailboxes = -5\n", "limits.max_mailboxes"},
+		{"negative rate", "[limits]\ninbound_per_ip_per_hour = -1\n", "limits.inbound_per_ip_per_hour"},
+		{"unknown limit", "[limits]\nquota = 5\n", `"limits.quota"`},
 		{"syntax", "hostname = \n", "line 1"},
 	}
 	for _, tc := range cases {
