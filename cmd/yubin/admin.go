@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/config"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -177,7 +178,7 @@ func domainCommand(args []string, stdout io.Writer) error {
 	if err := listOrOne("domain", verb, pos, "one DOMAIN"); err != nil {
 		return err
 	}
-	st, _, err := openStore(f)
+	st, cfg, err := openStore(f)
 	if err != nil {
 		return err
 	}
@@ -186,6 +187,11 @@ func domainCommand(args []string, stdout io.Writer) error {
 	switch verb {
 	case "add":
 		if err := st.AddDomain(ctx, pos[0]); err != nil {
+			return fmt.Errorf("domain add %s: %w", pos[0], err)
+		}
+		// Its DKIM keys now, so `yubin dns records` can print them before the
+		// server ever starts.
+		if err := checks.OpenKeys(cfg.DataDir).Ensure(pos[0]); err != nil {
 			return fmt.Errorf("domain add %s: %w", pos[0], err)
 		}
 		fmt.Fprintf(stdout, "added %s\n", pos[0])

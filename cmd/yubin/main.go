@@ -26,6 +26,8 @@ Usage:
   yubin domain add|del|list [--config F] [DOMAIN]
   yubin alias add|del|list [--config F] [ALIAS] [TARGET...]
   yubin queue list|retry|del [--config F] [ID|--all]
+  yubin dns records|check [--config F] DOMAIN   the DNS records to publish / what DNS has
+  yubin dkim rotate [--config F] DOMAIN    new DKIM keys (old ones stay until deleted)
   yubin version
 `
 
@@ -76,6 +78,10 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return aliasCommand(rest, stdout)
 	case "queue":
 		return queueCommand(rest, stdout)
+	case "dns":
+		return dnsCommand(rest, stdout)
+	case "dkim":
+		return dkimCommand(rest, stdout)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }

@@ -133,24 +133,43 @@ func loadKeys(dir, domain string) ([]*Key, error) {
 	return keys, nil
 }
 
-// Current returns the newest ed25519 and the newest RSA key of domain (what we
-// sign with), or none.
+// RotationDelay is how long after `yubin dkim rotate` the new keys start to sign:
+// time for the admin to publish them and for DNS caches to see them. Until then
+// the previous keys sign, so no message goes out with a key nobody can find.
+const RotationDelay = 48 * time.Hour
+
+// created reads the creation time out of a selector made by Rotate; zero for
+// others.
+func (k *Key) created() time.Time {
+	s := strings.TrimPrefix(k.Selector, "y")
+	if len(s) < len("20060102t150405") {
+		return time.Time{}
+	}
+	t, err := time.Parse("20060102t150405", s[:len("20060102t150405")])
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// Current returns the ed25519 and the RSA key of domain that sign now: of each
+// kind the oldest, or a newer one once RotationDelay has passed since it was made.
 func (ks *Keys) Current(domain string) ([]*Key, error) {
 	all, err := ks.All(domain)
 	if err != nil {
 		return nil, err
 	}
-	var ed, rs *Key
-	for _, k := range all { // oldest first: the last of each kind wins
-		if k.Algorithm() == "ed25519" {
-			ed = k
-		} else {
-			rs = k
+	now := time.Now()
+	active := map[string]*Key{}
+	for _, k := range all { // oldest first
+		alg := k.Algorithm()
+		if active[alg] == nil || !now.Before(k.created().Add(RotationDelay)) {
+			active[alg] = k
 		}
 	}
 	var out []*Key
-	for _, k := range []*Key{ed, rs} {
-		if k != nil {
+	for _, alg := range []string{"ed25519", "rsa"} {
+		if k := active[alg]; k != nil {
 			out = append(out, k)
 		}
 	}
@@ -163,7 +182,7 @@ func (ks *Keys) Ensure(domain string) error {
 	if err != nil {
 		return err
 	}
-	if len(cur) == 2 {
+	if len(cur) == 2 { // one of each kind
 		return nil
 	}
 	_, err = ks.Rotate(domain)

@@ -6,7 +6,12 @@
 // It decides at RCPT time who may receive (local users, aliases, plus addresses) and
 // who may relay (authenticated users, opt-in POP-before-SMTP), enforces strict CRLF
 // line endings against SMTP smuggling, adds the trace headers (Received,
-// Return-Path) and, on submission, Message-ID and Date, then hands local recipients
+// Return-Path) and, on submission, Message-ID and Date and the DKIM signatures of
+// the From domain (mailbackend/checks). On the MX port it runs the sender checks
+// (senderchecks.go: iprev, SPF, DKIM, DMARC; loopback clients are trusted local
+// software), prepends their Authentication-Results, drops any that claims our
+// hostname, and refuses (550 5.7.1), defers (451 4.4.3) or files in Junk by the
+// verdict. Then it hands local recipients
 // to the store in one durable Deliver call and remote ones to the outbound queue.
 // It bounds what one client can hold: connections per address (loopback exempt),
 // line and message sizes, recipients, and idle time.
