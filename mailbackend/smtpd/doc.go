@@ -11,8 +11,8 @@
 // (senderchecks.go: iprev, SPF, DKIM, DMARC; loopback clients are trusted local
 // software), prepends their Authentication-Results, drops any that claims our
 // hostname, and refuses (550 5.7.1), defers (451 4.4.3) or files in Junk by the
-// verdict. Then it hands local recipients
-// to the store in one durable Deliver call and remote ones to the outbound queue.
+// verdict. Then it hands local recipients to the store in one durable Deliver
+// call and remote ones to the outbound queue.
 // It bounds what one client can hold: connections per address (loopback exempt),
 // line and message sizes, recipients, and idle time.
 //
