@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -19,7 +19,8 @@ import (
 const maxReturnedHeaders = 64 << 10
 
 // originalHeaders returns the header block of a queued message with CRLF line ends,
-// or nil if the blob cannot be read (the DSN is still sent, without it).
+// or nil if the blob cannot be read (the DSN is still sent, without it). Where the
+// header ends is mailformat's decision, as for every other reader of mail here.
 func (q *Queue) originalHeaders(blobID string) []byte {
 	rc, err := q.st.ReadBlob(blobID)
 	if err != nil {
@@ -27,21 +28,35 @@ func (q *Queue) originalHeaders(blobID string) []byte {
 		return nil
 	}
 	defer rc.Close()
-	br := bufio.NewReader(io.LimitReader(rc, maxReturnedHeaders))
+	head, err := io.ReadAll(io.LimitReader(rc, maxReturnedHeaders))
+	if err != nil || len(head) == 0 {
+		return nil
+	}
+	p, err := mailformat.Parse(head)
+	if err != nil {
+		return nil
+	}
 	var out bytes.Buffer
-	for {
-		line, err := br.ReadString('\n')
-		trimmed := strings.TrimRight(line, "\r\n")
-		if trimmed == "" {
-			break // end of header (or of the message / the cap)
-		}
-		out.WriteString(trimmed)
-		out.WriteString("\r\n")
-		if err != nil {
-			break
+	for _, line := range strings.SplitAfter(string(head[:p.Structure.BodyStart]), "\n") {
+		if line = strings.TrimRight(line, "\r\n"); line != "" {
+			out.WriteString(line)
+			out.WriteString("\r\n")
 		}
 	}
 	return out.Bytes()
+}
+
+// originalSubject is the Subject of the returned headers as the sender reads it
+// (decoded by mailformat), "" when there is none.
+func originalSubject(headers []byte) string {
+	if len(headers) == 0 {
+		return ""
+	}
+	p, err := mailformat.Parse(append(headers[:len(headers):len(headers)], '\r', '\n'))
+	if err != nil {
+		return ""
+	}
+	return mailformat.DisplayHeader(p.Envelope.Subject)
 }
 
 // addrType is the RFC 3464 address-type for an address: RFC 6533 section 3 wants
@@ -96,6 +111,12 @@ func (q *Queue) buildDSN(item *store.QueueItem, rs []rcptResult, headers []byte,
 	} else {
 		w("I'm sorry to have to inform you that your message could not be")
 		w("delivered to one or more recipients. The reasons are below.")
+	}
+	if subj := originalSubject(headers); subj != "" {
+		// Which message it was, in the words the sender wrote (the header part
+		// below has it encoded, or in a legacy charset).
+		w("")
+		w("Subject: %s", subj)
 	}
 	w("")
 	for _, r := range rs {
