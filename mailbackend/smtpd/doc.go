@@ -14,7 +14,11 @@
 // verdict. Then it hands local recipients to the store in one durable Deliver
 // call and remote ones to the outbound queue.
 // It bounds what one client can hold: connections per address (loopback exempt),
-// line and message sizes, recipients, and idle time.
+// line and message sizes, recipients, and idle time; and what one outside sender may
+// make us store: messages per IP per hour on the MX port (inboundrate.go, 451) and
+// each recipient's storage quota (quota.go, 452 4.2.2 at RCPT or, all or nothing,
+// at DATA). On submission the From, Sender, Resent-From and Resent-Sender headers
+// must name the authenticated user (data.go).
 //
 // It must never relay for an unauthenticated client, never answer 250 to a message
 // before the store (or the queue) made it durable, never accept a message with a

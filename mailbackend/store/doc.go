@@ -37,6 +37,10 @@
 // Several processes may open the same spool (the CLI while the server runs); crash
 // cleanup runs only in a process that opens it alone (flock on data_dir/yubin.lock).
 //
+// Storage quotas and the mailbox cap (quota.go) are checked inside the commit
+// transaction, so a delivery, append or copy that does not fit fails whole, with
+// nothing of it stored.
+//
 // It must never speak a protocol or format replies: SMTP, IMAP and POP3 semantics
 // beyond storage belong to their servers. It deals in UIDs, never sequence numbers,
 // and never reads a blob to answer a metadata question.
