@@ -45,9 +45,18 @@ func (r *recorder) Fatalf(format string, a ...any) { r.failed = format }
 func TestRunFailsASlowInput(t *testing.T) {
 	t.Setenv(EnvBudget, "50ms")
 	r := &recorder{TB: t}
-	Run(r, func() { time.Sleep(80 * time.Millisecond) })
+	Run(r, func() {
+		for start := processCPU(); processCPU()-start < 100*time.Millisecond; {
+			// Busy: the budget counts CPU time, not time asleep.
+		}
+	})
 	if r.failed == "" {
 		t.Fatal("an input over the budget passed")
+	}
+	r.failed = ""
+	Run(r, func() { time.Sleep(80 * time.Millisecond) })
+	if r.failed != "" {
+		t.Fatal("an input that waited without working failed")
 	}
 	r.failed = ""
 	Run(r, func() {})

@@ -135,23 +135,40 @@ func (s *session) cmdAuth(arg string) {
 		s.fail("authentication cancelled")
 		return
 	}
-	raw, err := base64.StdEncoding.DecodeString(initial)
-	if err != nil {
+	user, pass, err := decodePlain(initial)
+	switch {
+	case errors.Is(err, errPlainBase64):
 		s.fail("invalid base64 in SASL response")
-		return
+	case err != nil:
+		s.failCode("AUTH", "%s", err.Error())
+	default:
+		s.login(user, pass)
 	}
-	// RFC 4616 section 2: message = [authzid] NUL authcid NUL passwd
+}
+
+var (
+	errPlainBase64    = errors.New("invalid base64 in SASL response")
+	errPlainMalformed = errors.New("malformed PLAIN response")
+	errPlainAuthz     = errors.New("acting as another user is not allowed")
+)
+
+// decodePlain reads a PLAIN response (RFC 4616 section 2: base64 of
+// [authzid] NUL authcid NUL passwd). An authorization identity other than the
+// user's own is refused: nobody may act as someone else.
+func decodePlain(response string) (user, pass string, err error) {
+	raw, err := base64.StdEncoding.DecodeString(response)
+	if err != nil {
+		return "", "", errPlainBase64
+	}
 	parts := bytes.Split(raw, []byte{0})
 	if len(parts) != 3 {
-		s.failCode("AUTH", "malformed PLAIN response")
-		return
+		return "", "", errPlainMalformed
 	}
 	authz, user, pass := string(parts[0]), string(parts[1]), string(parts[2])
 	if authz != "" && !strings.EqualFold(authz, user) {
-		s.failCode("AUTH", "acting as another user is not allowed")
-		return
+		return "", "", errPlainAuthz
 	}
-	s.login(user, pass)
+	return user, pass, nil
 }
 
 // login checks credentials through the auth throttling, takes the maildrop lock and
