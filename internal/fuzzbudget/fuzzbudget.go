@@ -52,7 +52,7 @@ func Budget() time.Duration {
 // for a hang. Wall time is only used for that: a loaded machine (ten runnable
 // threads per core is common on a shared CI box) stretches it far more than the
 // CPU time the budget is about.
-const hangFactor = 10
+var hangFactor time.Duration = 10
 
 // Run calls fn for one input and fails t when the process spent more CPU time
 // than Budget on it (user plus system, all threads: the servers that session
