@@ -3,6 +3,8 @@ package compose
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -10,6 +12,15 @@ import (
 // maxLine is the line length limit we keep to (RFC 5322 section 2.1.1:
 // lines SHOULD be no more than 78 characters, excluding CRLF).
 const maxLine = 78
+
+// The encoders in this file are hand-written on purpose: mime.BEncoding,
+// mime.FormatMediaType and go-message's header folding produce lines far past
+// 78 columns for Japanese subjects, names and file names (go-message cannot fold
+// a 75-column encoded word after "Subject: ", and FormatMediaType writes no RFC
+// 2231 continuations), and mime.BEncoding leaves ASCII that must be encoded
+// (a typed "=?…?=", a word too long to fold) as it is.
+// TestLibraryHeaderEncodersFailJapanese shows both; the base64 and
+// percent-encoding themselves are the standard library's.
 
 // writeField writes "Name: tokens…" folded at the spaces between tokens so
 // that no line exceeds maxLine (RFC 5322 section 2.2.3). A single token
@@ -182,7 +193,7 @@ func filenameParams(name string) []string {
 			if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0) {
 				enc.WriteByte(c)
 			} else {
-				enc.WriteString("%" + strings.ToUpper(hex2(c)))
+				fmt.Fprintf(&enc, "%%%02X", c)
 			}
 		}
 		// Keep each continuation under ~55 encoded characters and never
@@ -204,22 +215,10 @@ func filenameParams(name string) []string {
 		if i == 0 {
 			out[i] = "filename*0*=UTF-8''" + c
 		} else {
-			out[i] = "filename*" + itoa(i) + "*=" + c
+			out[i] = "filename*" + strconv.Itoa(i) + "*=" + c
 		}
 	}
 	return out
-}
-
-func hex2(c byte) string {
-	const digits = "0123456789abcdef"
-	return string([]byte{digits[c>>4], digits[c&15]})
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }
 
 // nameParam renders the Content-Type name parameter for old clients that
