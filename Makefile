@@ -73,6 +73,14 @@ bench-imap:
 bench-web:
 	$(GO) test -run '^$$' -bench 'InboxPage|MessageView|SearchPage' -benchtime 200x -timeout 40m ./web/
 
+## bench-abuse: hostile load (issue 10). Peak RSS of one 3,000-item BINARY FETCH of a
+## 50 MiB message and of the review's 200-item FETCH (target 200 MiB or less), then the
+## hostile inputs of the text paths (one mail each), which must stay linear.
+bench-abuse:
+	$(GO) test -run '^$$' -bench FetchFlood -benchtime 1x -count 5 -timeout 20m ./mailbackend/imapd/
+	$(GO) test -run '^$$' -bench 'LinkifyBrackets|HTMLToTextHostile' -benchtime 5x -count 5 ./web/mailview/
+	$(GO) test -run '^$$' -bench DecodeHeaderStray -benchtime 5x -count 5 ./internal/mailformat/
+
 clean:
 	rm -rf bin yubin-data $(BENCH_DIR)
 
