@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/emersion/go-imap/v2"
+
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/compose"
 	"github.com/yubinmail/yubin/web/mailclient"
@@ -255,12 +257,17 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("webmail sent", "ip", ClientIP(r), "user", s.User, "message_id", msg.MessageID, "recipients", len(msg.Recipients))
+	flash := "sent"
 	if followUp != nil {
 		// The message is out: logged, not shown as a failure (re-sending would
-		// duplicate the mail).
+		// duplicate the mail). A full mailbox is worth saying: the user would
+		// otherwise look for the copy in Sent.
 		h.log.Warn("webmail: bookkeeping after send failed", "user", s.User, "err", followUp)
+		if imapCode(followUp) == imap.ResponseCodeOverQuota {
+			flash = "sentfull"
+		}
 	}
-	http.Redirect(w, r, "/mail?f=INBOX&ok=sent", http.StatusSeeOther)
+	http.Redirect(w, r, "/mail?f=INBOX&ok="+flash, http.StatusSeeOther)
 }
 
 // SaveDraft stores the form as a draft (APPEND to Drafts with \Draft) and reopens it;

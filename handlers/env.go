@@ -143,7 +143,7 @@ func usageView(u mailclient.Usage) templates.Usage {
 	return templates.Usage{Text: fmt.Sprintf("%s / %s (%d%%)", templates.Size(u.Used), templates.Size(u.Limit), pct), Percent: pct}
 }
 
-var flashKeys = map[string]string{"sent": "cmp.sent", "saved": "cmp.saved", "done": "done"}
+var flashKeys = map[string]string{"sent": "cmp.sent", "sentfull": "cmp.sentfull", "saved": "cmp.saved", "done": "done"}
 
 var useIcons = map[string]string{`\Inbox`: "inbox", mailclient.UseDrafts: "drafts", mailclient.UseSent: "sent", mailclient.UseTrash: "trash", mailclient.UseJunk: "junk", mailclient.UseArchive: "archive"}
 

@@ -49,3 +49,26 @@ func TestDraftIntoFullMailboxSaysFull(t *testing.T) {
 		t.Errorf("Drafts holds %d messages after the refusal", len(drafts))
 	}
 }
+
+// Sending from a full mailbox still sends (the recipient gets it), and the page
+// says that no copy could be kept in Sent instead of a plain "Message sent".
+func TestSendFromFullMailboxSaysNoCopy(t *testing.T) {
+	e := newEnv(t, "alice@localhost", "bob@localhost")
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	e.deliver(t, "alice@localhost", "", simpleMail("bob@localhost", "alice@localhost", "big", strings.Repeat("a", 3000)))
+	if err := e.run.Store.SetQuota(context.Background(), "alice@localhost", 3000); err != nil {
+		t.Fatal(err)
+	}
+	r := b.sendForm("/send", url.Values{"csrf": {b.csrf()}, "to": {"bob@localhost"}, "subject": {"from a full box"}, "body": {"hello"}}, nil)
+	if r.StatusCode != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "ok=sentfull") {
+		t.Fatalf("send: %d to %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	mustContain(t, b.follow(r.Header.Get("Location")).body, "no copy was kept in Sent")
+	if got := imapList(t, e.imapOf(t, "bob@localhost"), "INBOX"); len(got) != 1 {
+		t.Errorf("bob has %d messages, want the one sent", len(got))
+	}
+	if got := imapList(t, e.imapOf(t, "alice@localhost"), "Sent"); len(got) != 0 {
+		t.Errorf("alice's Sent has %d messages past her quota", len(got))
+	}
+}
