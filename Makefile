@@ -16,8 +16,9 @@ build:
 run: build
 	./$(BIN) serve --dev
 
-## test: formatting and vet, then every test (templates/generate_test.go checks that
-## the committed *_templ.go files match their .templ sources)
+## test: formatting, vet and staticcheck, then every test (templates/generate_test.go
+## checks that the committed *_templ.go files match their .templ sources; arch_test.go
+## checks the import rules of docs/ARCHITECTURE.md)
 test: check
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
@@ -25,6 +26,7 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
 
 generate:
 	$(GO) tool templ generate

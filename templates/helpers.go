@@ -1,9 +1,6 @@
 package templates
 
-import (
-	"strconv"
-	"strings"
-)
+import "strconv"
 
 func itoa[T ~uint32 | ~int | ~int64](n T) string { return strconv.FormatInt(int64(n), 10) }
 
@@ -13,8 +10,6 @@ func depthClass(d int) string {
 	}
 	return "d" + strconv.Itoa(d)
 }
-
-func joinRefs(refs []string) string { return strings.Join(refs, " ") }
 
 func pageTitle(p Page) string {
 	if p.Title == "" {

@@ -48,9 +48,7 @@ func tokenizeAddr(s string) []addrTok {
 			rest := skipComment(s[i:])
 			end := len(s) - len(rest)
 			inner := s[i+1 : end]
-			if strings.HasSuffix(inner, ")") {
-				inner = inner[:len(inner)-1]
-			}
+			inner = strings.TrimSuffix(inner, ")")
 			toks = append(toks, addrTok{kind: tokComment, text: unescapeComment(inner), sp: sp})
 			i = end
 			sp = true

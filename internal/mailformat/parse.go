@@ -217,17 +217,6 @@ func (p *parser) multipart(part *Part, boundary string, depth int) (int, hit, bo
 	return trimEOL(p.raw, floor, h.start), h, true
 }
 
-// clampPart moves an empty part (and anything inside it) to offset at.
-func clampPart(p *Part, at int64) {
-	p.HeaderStart, p.BodyStart, p.End, p.Size, p.Lines = at, at, at, 0, 0
-	for _, c := range p.Parts {
-		clampPart(c, at)
-	}
-	if p.Message != nil {
-		clampPart(p.Message, at)
-	}
-}
-
 // findBoundary finds the first delimiter line at or after pos (a line start) that
 // matches an open boundary.
 func (p *parser) findBoundary(pos int) (hit, bool) {

@@ -124,6 +124,9 @@ func TestAttackMailboxNamesStayInOwnAccount(t *testing.T) {
 	// the name before reading a literal, and then reads the literal as commands.)
 	r.expectStatus("CREATE \"\xff\xfe\x80a\"", "NO")
 	r.stillServes("CREATE non-UTF-8")
+	if got := e.mailboxNames(e.acct.ID); got != alicesBefore {
+		t.Errorf("refused CREATEs changed alice's mailboxes: %s, was %s", got, alicesBefore)
+	}
 	r.ok(`CREATE "Projects"`)
 	alicesBefore = e.mailboxNames(e.acct.ID)
 	for _, c := range []string{

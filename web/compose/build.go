@@ -68,14 +68,9 @@ func build(d Draft, hostname string, now time.Time, draft bool) (*Message, error
 	if hostname == "" || strings.ContainsAny(hostname, " \t\r\n<>@\"()[],;:\\") {
 		hostname = "localhost"
 	}
-	for _, f := range []addrField{{"From", d.From.Name}, {"From", d.From.Email}, {"To", d.To}, {"Cc", d.Cc}, {"Bcc", d.Bcc}, {"Subject", d.Subject}, {"In-Reply-To", d.InReplyTo}} {
+	for _, f := range []addrField{{"From", d.From.Name}, {"From", d.From.Email}, {"To", d.To}, {"Cc", d.Cc}, {"Bcc", d.Bcc}, {"Subject", d.Subject}, {"In-Reply-To", d.InReplyTo}, {"References", strings.Join(d.References, " ")}} {
 		if strings.ContainsAny(f.value, "\r\n") {
 			return nil, fmt.Errorf("%s: %w", f.name, ErrHeaderInjection)
-		}
-	}
-	for _, r := range d.References {
-		if strings.ContainsAny(r, "\r\n") {
-			return nil, fmt.Errorf("References: %w", ErrHeaderInjection)
 		}
 	}
 

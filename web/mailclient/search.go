@@ -78,9 +78,7 @@ func (cl *Client) Search(ctx context.Context, mailbox, query string, page, perPa
 // somewhere in the message. An empty query matches everything.
 func searchCriteria(query string) *imap.SearchCriteria {
 	c := &imap.SearchCriteria{}
-	for _, w := range strings.Fields(NormalizeQuery(query)) {
-		c.Text = append(c.Text, w)
-	}
+	c.Text = append(c.Text, strings.Fields(NormalizeQuery(query))...)
 	return c
 }
 
