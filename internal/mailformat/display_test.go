@@ -4,12 +4,14 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/yubinmail/yubin/internal/testmail"
 )
 
 // FuzzDisplayHeader: header decoding for people never panics and yields valid UTF-8
 // without line breaks, for the value and for every display name in it.
 func FuzzDisplayHeader(f *testing.F) {
-	f.Add("=?ISO-2022-JP?B?" + b64s(cp5022xKabu) + "?= =?utf-8?q?=E6=97=A5?=")
+	f.Add("=?ISO-2022-JP?B?" + b64s(testmail.CP5022xKabu) + "?= =?utf-8?q?=E6=97=A5?=")
 	f.Add("\x1b$B\x24\x22")
 	f.Add("\"=?x?B?@?=\" <a@b>, (c) d@e; g: h@i;")
 	f.Fuzz(func(t *testing.T, s string) {

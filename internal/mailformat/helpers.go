@@ -217,3 +217,22 @@ func (p *Part) Text(raw []byte) string {
 	}
 	return DecodeCharset(cs, data)
 }
+
+// MessageIDs returns the msg-id values of a Message-ID, In-Reply-To or References
+// value (RFC 5322 section 3.6.4) without their angle brackets, in order; nil when
+// there is no bracketed id.
+func MessageIDs(v string) []string {
+	var ids []string
+	for {
+		i := strings.IndexByte(v, '<')
+		if i < 0 {
+			return ids
+		}
+		j := strings.IndexByte(v[i:], '>')
+		if j < 0 {
+			return ids
+		}
+		ids = append(ids, v[i+1:i+j])
+		v = v[i+j+1:]
+	}
+}

@@ -105,20 +105,7 @@ func msgIDs(raw string) []string {
 	if raw == "" {
 		return nil
 	}
-	var ids []string
-	rest := raw
-	for {
-		i := strings.IndexByte(rest, '<')
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(rest[i:], '>')
-		if j < 0 {
-			break
-		}
-		ids = append(ids, rest[i+1:i+j])
-		rest = rest[i+j+1:]
-	}
+	ids := mailformat.MessageIDs(raw)
 	if len(ids) == 0 {
 		return []string{raw}
 	}

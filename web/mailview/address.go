@@ -28,22 +28,11 @@ func FormatAddress(a Address) string {
 // parseMsgIDs extracts "<id>" tokens (RFC 5322 section 3.6.4), keeping the
 // angle brackets. A value without brackets is taken as one bare id.
 func parseMsgIDs(s string) []string {
-	s = strings.Join(strings.Fields(s), " ")
 	var ids []string
-	for {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(s[i:], '>')
-		if j < 0 {
-			break
-		}
-		id := strings.Join(strings.Fields(s[i+1:i+j]), "")
-		if id != "" {
+	for _, id := range mailformat.MessageIDs(s) {
+		if id = strings.Join(strings.Fields(id), ""); id != "" {
 			ids = append(ids, "<"+id+">")
 		}
-		s = s[i+j+1:]
 	}
 	if len(ids) == 0 {
 		if f := strings.Fields(s); len(f) == 1 && strings.Contains(f[0], "@") {

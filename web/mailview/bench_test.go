@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/yubinmail/yubin/internal/testmail"
 )
 
 // benchMail is a typical Japanese newsletter: ISO-2022-JP text and an HTML
@@ -24,9 +26,9 @@ func benchMail(b *testing.B) []byte {
 	}
 	lines = append(lines, att)
 	return msg(
-		"From: =?ISO-2022-JP?B?"+b64(jis(b, "ショップ"))+"?= <news@example.jp>",
+		"From: =?ISO-2022-JP?B?"+b64(testmail.JIS(b, "ショップ"))+"?= <news@example.jp>",
 		"To: user@example.jp",
-		"Subject: =?ISO-2022-JP?B?"+b64(jis(b, "今週のおすすめ"))+"?=",
+		"Subject: =?ISO-2022-JP?B?"+b64(testmail.JIS(b, "今週のおすすめ"))+"?=",
 		"Date: Tue, 3 Mar 2026 10:00:00 +0900",
 		"Message-ID: <bench@example.jp>",
 		`Content-Type: multipart/mixed; boundary="m"`,
@@ -37,7 +39,7 @@ func benchMail(b *testing.B) []byte {
 		"--a",
 		"Content-Type: text/plain; charset=ISO-2022-JP",
 		"",
-		strings.Repeat(jis(b, "今週のおすすめ商品をお届けします。")+"\r\n", 60),
+		strings.Repeat(testmail.JIS(b, "今週のおすすめ商品をお届けします。")+"\r\n", 60),
 		"--a",
 		"Content-Type: text/html; charset=utf-8",
 		"Content-Transfer-Encoding: base64",

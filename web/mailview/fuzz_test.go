@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+
+	"github.com/yubinmail/yubin/internal/testmail"
 )
 
 // FuzzParse: no input makes Parse, SanitizedHTML, Part or Linkify panic,
@@ -14,7 +16,7 @@ import (
 // Run: go test ./web/mailview/ -run '^$' -fuzz FuzzParse -fuzztime 20s
 func FuzzParse(f *testing.F) {
 	f.Add(nestedMail(f))
-	f.Add(msg("Subject: =?ISO-2022-JP?B?"+b64(cp5022xCircled)+"?=", "Content-Type: text/plain; charset=iso-2022-jp", "", cp50222Kana))
+	f.Add(msg("Subject: =?ISO-2022-JP?B?"+b64(testmail.CP5022xCircled)+"?=", "Content-Type: text/plain; charset=iso-2022-jp", "", testmail.CP50222Kana))
 	f.Add(msg("Content-Type: multipart/mixed; boundary=b", "", "--b", "Content-Disposition: attachment; filename*0*=utf-8''%E6; filename*1*=%97%A5", "", "x", "--b--"))
 	for _, p := range attackCorpus[:20] {
 		f.Add(htmlMail(p))

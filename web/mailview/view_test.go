@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yubinmail/yubin/internal/testmail"
 )
 
 // msg joins header and body lines with CRLF, as on the wire.
@@ -26,18 +28,18 @@ func TestParseJapaneseMail(t *testing.T) {
 		{
 			name: "iso-2022-jp subject and body",
 			raw: msg(
-				"From: =?ISO-2022-JP?B?"+b64(jis(t, "山田太郎"))+"?= <taro@example.jp>",
+				"From: =?ISO-2022-JP?B?"+b64(testmail.JIS(t, "山田太郎"))+"?= <taro@example.jp>",
 				"To: hanako@example.jp",
-				"Subject: =?ISO-2022-JP?B?"+b64(jis(t, "来週の会議について"))+"?=",
+				"Subject: =?ISO-2022-JP?B?"+b64(testmail.JIS(t, "来週の会議について"))+"?=",
 				"Date: Tue, 3 Mar 2026 10:00:00 +0900",
 				"Message-ID: <a1@example.jp>",
 				"MIME-Version: 1.0",
 				"Content-Type: text/plain; charset=ISO-2022-JP",
 				"Content-Transfer-Encoding: 7bit",
 				"",
-				jis(t, "花子さん"),
+				testmail.JIS(t, "花子さん"),
 				"",
-				jis(t, "来週の会議は火曜日です。"),
+				testmail.JIS(t, "来週の会議は火曜日です。"),
 			),
 			subject: "来週の会議について",
 			from:    []Address{{"山田太郎", "taro@example.jp"}},
@@ -46,12 +48,12 @@ func TestParseJapaneseMail(t *testing.T) {
 		{
 			name: "cp50220 variant under the iso-2022-jp label",
 			raw: msg(
-				"From: =?iso-2022-jp?B?"+b64(cp5022xKabu+jis(t, "サンプル"))+"?= <info@sample.co.jp>",
-				"Subject: =?ISO-2022-JP?B?"+b64(cp5022xCircled+jis(t, "ご案内")+cp50221Kana)+"?=",
+				"From: =?iso-2022-jp?B?"+b64(testmail.CP5022xKabu+testmail.JIS(t, "サンプル"))+"?= <info@sample.co.jp>",
+				"Subject: =?ISO-2022-JP?B?"+b64(testmail.CP5022xCircled+testmail.JIS(t, "ご案内")+testmail.CP50221Kana)+"?=",
 				"Content-Type: text/plain; charset=\"iso-2022-jp\"",
 				"",
-				cp5022xRoman+jis(t, "章 ")+cp5022xTaka+jis(t, "橋様"),
-				cp50222Kana,
+				testmail.CP5022xRoman+testmail.JIS(t, "章 ")+testmail.CP5022xTaka+testmail.JIS(t, "橋様"),
+				testmail.CP50222Kana,
 			),
 			subject: "①②ご案内ｱｲｳ",
 			from:    []Address{{"㈱サンプル", "info@sample.co.jp"}},
@@ -60,12 +62,12 @@ func TestParseJapaneseMail(t *testing.T) {
 		{
 			name: "shift_jis 8bit",
 			raw: msg(
-				"From: =?Shift_JIS?B?"+b64(sjis(t, "鈴木"))+"?= <suzuki@example.jp>",
-				"Subject: =?SHIFT_JIS?Q?"+qenc(sjis(t, "表示"))+"?=",
+				"From: =?Shift_JIS?B?"+b64(testmail.SJIS(t, "鈴木"))+"?= <suzuki@example.jp>",
+				"Subject: =?SHIFT_JIS?Q?"+qenc(testmail.SJIS(t, "表示"))+"?=",
 				"Content-Type: text/plain; charset=Shift_JIS",
 				"Content-Transfer-Encoding: 8bit",
 				"",
-				sjis(t, "ソフトウェア表示①"),
+				testmail.SJIS(t, "ソフトウェア表示①"),
 			),
 			subject: "表示",
 			from:    []Address{{"鈴木", "suzuki@example.jp"}},
@@ -74,12 +76,12 @@ func TestParseJapaneseMail(t *testing.T) {
 		{
 			name: "euc-jp base64",
 			raw: msg(
-				"From: suzuki@example.jp (=?EUC-JP?B?"+b64(eucjp(t, "鈴木"))+"?=)",
-				"Subject: =?euc-jp?B?"+b64(eucjp(t, "日本語"))+"?=",
+				"From: suzuki@example.jp (=?EUC-JP?B?"+b64(testmail.EUCJP(t, "鈴木"))+"?=)",
+				"Subject: =?euc-jp?B?"+b64(testmail.EUCJP(t, "日本語"))+"?=",
 				"Content-Type: text/plain; charset=x-euc-jp",
 				"Content-Transfer-Encoding: base64",
 				"",
-				b64(eucjp(t, "本文です")),
+				b64(testmail.EUCJP(t, "本文です")),
 			),
 			subject: "日本語",
 			from:    []Address{{"鈴木", "suzuki@example.jp"}},
@@ -88,10 +90,10 @@ func TestParseJapaneseMail(t *testing.T) {
 		{
 			name: "unlabelled raw shift_jis headers and body",
 			raw: msg(
-				"From: "+sjis(t, "佐藤")+" <sato@example.jp>",
-				"Subject: "+sjis(t, "お世話になっております"),
+				"From: "+testmail.SJIS(t, "佐藤")+" <sato@example.jp>",
+				"Subject: "+testmail.SJIS(t, "お世話になっております"),
 				"",
-				sjis(t, "よろしくお願いします"),
+				testmail.SJIS(t, "よろしくお願いします"),
 			),
 			subject: "お世話になっております",
 			from:    []Address{{"佐藤", "sato@example.jp"}},
@@ -101,8 +103,8 @@ func TestParseJapaneseMail(t *testing.T) {
 			name: "raw iso-2022-jp in headers with special characters in JIS bytes",
 			raw: msg(
 				// JIS bytes of these names contain '"', ',' and '<'.
-				"From: "+jis(t, "”、＜")+" <x@example.jp>, y@example.jp",
-				"Subject: "+jis(t, "件名"),
+				"From: "+testmail.JIS(t, "”、＜")+" <x@example.jp>, y@example.jp",
+				"Subject: "+testmail.JIS(t, "件名"),
 				"Content-Type: text/plain; charset=iso-2022-jp",
 				"",
 				"ok",
@@ -118,7 +120,7 @@ func TestParseJapaneseMail(t *testing.T) {
 				"Content-Type: text/plain; charset=iso-2022-jp",
 				"Content-Transfer-Encoding: 8bit",
 				"",
-				sjis(t, "ラベルが間違っています"),
+				testmail.SJIS(t, "ラベルが間違っています"),
 			),
 			subject: "test",
 			text:    "ラベルが間違っています\n",
@@ -358,13 +360,13 @@ func TestFilenames(t *testing.T) {
 		{"rfc 2231 with language", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*=utf-8'ja'%E8%AB%8B.txt"}, "請.txt"},
 		{"rfc 2231 continuations mixed", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment;", " filename*0*=UTF-8''%E8%AB%8B; filename*1=\"-plain-\"; filename*2*=%E6%9B%B8.doc"}, "請-plain-書.doc"},
 		{"rfc 2231 continuations out of order", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*1=\"b.txt\"; filename*0=\"a\""}, "ab.txt"},
-		{"rfc 2231 iso-2022-jp", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*=iso-2022-jp''" + pct(jis(t, "資料")) + ".zip"}, "資料.zip"},
-		{"rfc 2231 shift_jis", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*=shift_jis''" + pct(sjis(t, "資料①")) + ".zip"}, "資料①.zip"},
+		{"rfc 2231 iso-2022-jp", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*=iso-2022-jp''" + pct(testmail.JIS(t, "資料")) + ".zip"}, "資料.zip"},
+		{"rfc 2231 shift_jis", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename*=shift_jis''" + pct(testmail.SJIS(t, "資料①")) + ".zip"}, "資料①.zip"},
 		{"rfc 2231 wins over filename", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename=\"fallback.txt\"; filename*=UTF-8''%E6%97%A5.txt"}, "日.txt"},
-		{"rfc 2047 in quoted filename", []string{"Content-Type: application/pdf", "Content-Disposition: attachment; filename=\"=?ISO-2022-JP?B?" + b64(jis(t, "見積書")) + "?=.pdf\""}, "見積書.pdf"},
+		{"rfc 2047 in quoted filename", []string{"Content-Type: application/pdf", "Content-Disposition: attachment; filename=\"=?ISO-2022-JP?B?" + b64(testmail.JIS(t, "見積書")) + "?=.pdf\""}, "見積書.pdf"},
 		{"rfc 2047 split words", []string{"Content-Type: application/pdf", "Content-Disposition: attachment;", ` filename="=?UTF-8?B?` + b64("長い名前の") + `?=`, ` =?UTF-8?B?` + b64("ファイル.pdf") + `?="`}, "長い名前のファイル.pdf"},
-		{"rfc 2047 in name only", []string{"Content-Type: application/pdf; name=\"=?Shift_JIS?B?" + b64(sjis(t, "名前")) + "?=\""}, "名前"},
-		{"raw shift_jis", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename=\"" + sjis(t, "生データ一覧") + ".csv\""}, "生データ一覧.csv"},
+		{"rfc 2047 in name only", []string{"Content-Type: application/pdf; name=\"=?Shift_JIS?B?" + b64(testmail.SJIS(t, "名前")) + "?=\""}, "名前"},
+		{"raw shift_jis", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename=\"" + testmail.SJIS(t, "生データ一覧") + ".csv\""}, "生データ一覧.csv"},
 		{"raw utf-8", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename=\"生データ.csv\""}, "生データ.csv"},
 		{"unquoted with spaces", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename=my file.txt"}, "my file.txt"},
 		{"windows path", []string{"Content-Type: application/octet-stream", "Content-Disposition: attachment; filename=\"C:\\Users\\me\\a.txt\""}, "a.txt"},
@@ -409,7 +411,7 @@ func TestHTMLOnlyText(t *testing.T) {
 		"Subject: html",
 		"Content-Type: text/html; charset=shift_jis",
 		"",
-		sjis(t, "<html><head><title>無視</title><style>p{}</style></head><body><p>こんにちは<br>世界</p><ul><li>一</li><li>二</li></ul><a href=\"https://example.jp/x\">リンク</a><script>evil()</script></body></html>"),
+		testmail.SJIS(t, "<html><head><title>無視</title><style>p{}</style></head><body><p>こんにちは<br>世界</p><ul><li>一</li><li>二</li></ul><a href=\"https://example.jp/x\">リンク</a><script>evil()</script></body></html>"),
 	)
 	v, err := Parse(raw)
 	if err != nil {
@@ -422,7 +424,7 @@ func TestHTMLOnlyText(t *testing.T) {
 }
 
 func TestHTMLMetaCharset(t *testing.T) {
-	raw := msg("Content-Type: text/html", "", `<meta http-equiv="Content-Type" content="text/html; charset=euc-jp">`+eucjp(t, "<p>本文</p>"))
+	raw := msg("Content-Type: text/html", "", `<meta http-equiv="Content-Type" content="text/html; charset=euc-jp">`+testmail.EUCJP(t, "<p>本文</p>"))
 	v, _ := Parse(raw)
 	if v.Text != "本文" {
 		t.Errorf("Text = %q", v.Text)
@@ -519,7 +521,7 @@ func TestConcurrentUse(t *testing.T) {
 				if _, _, err := SanitizedHTML(raw, j%2 == 0, cidURL); err != nil {
 					t.Error(err)
 				}
-				if v, _ := Parse([]byte("Subject: =?ISO-2022-JP?B?" + b64(cp5022xKabu) + "?=\r\n\r\nx")); v == nil || v.Subject != "㈱" {
+				if v, _ := Parse([]byte("Subject: =?ISO-2022-JP?B?" + b64(testmail.CP5022xKabu) + "?=\r\n\r\nx")); v == nil || v.Subject != "㈱" {
 					t.Errorf("concurrent CP50220 subject = %+v", v)
 				}
 			}
