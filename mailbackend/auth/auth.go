@@ -36,6 +36,7 @@ type Authenticator struct {
 
 	guard *loginguard.Guard
 	pool  *hashPool
+	creds credWatches // sessions to end when their password changes (credwatch.go)
 
 	// A verified-login cache (like Dovecot's auth cache): HMAC of the password under
 	// a per-process key, so repeat logins skip argon2 but no password is held.

@@ -3,7 +3,10 @@
 // login flood gets ErrBusy, never gigabytes of argon2 memory), the login policy of
 // internal/loginguard applied per client address (shared by SMTP, IMAP, POP3), the
 // fail2ban-readable failure log line, the per-address connection cap the servers
-// share (MaxConnsPerIP), and the opt-in POP-before-SMTP relay grants.
+// share (MaxConnsPerIP), the watch that tells IMAP and POP3 sessions when their
+// account's password changed or the account was deleted (WatchCredentials, which
+// polls the spool because the CLI changes it from another process), and the opt-in
+// POP-before-SMTP relay grants.
 //
 // It must never store or log a plaintext password, never tell a client which of
 // user or password was wrong, and never check a password outside the budget.

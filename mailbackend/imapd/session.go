@@ -28,6 +28,8 @@ type session struct {
 
 	acct *store.Account
 	hub  *accountHub
+	// endWatch stops watching the login's credentials (WatchCredentials).
+	endWatch func()
 
 	mu     sync.Mutex // guards sel (pointer) and sel.pending
 	sel    *selected
@@ -84,6 +86,10 @@ func (sess *session) Close() error {
 }
 
 func (sess *session) logout() {
+	if sess.endWatch != nil {
+		sess.endWatch()
+		sess.endWatch = nil
+	}
 	sess.mu.Lock()
 	sess.sel = nil
 	sess.mu.Unlock()
@@ -119,8 +125,30 @@ func (sess *session) Login(username, password string) error {
 	}
 	sess.acct = acct
 	sess.hub = sess.srv.join(sess, acct.ID)
+	sess.watchCredentials(acct)
 	sess.srv.log.Info("imap login", "ip", sess.ip, "account", acct.Address, "tls", sess.isTLS())
 	return nil
+}
+
+// watchCredentials ends the connection when the account's password changes or the
+// account is deleted (`yubin user passwd|del`, possibly from another process): a
+// session lives no longer than the password it was opened with. BYE is the server's
+// way to close a connection (RFC 9051 section 7.1.5).
+func (sess *session) watchCredentials(acct *store.Account) {
+	revoked, stop := sess.srv.auth.WatchCredentials(acct)
+	done := make(chan struct{})
+	sess.endWatch = func() {
+		stop()
+		close(done)
+	}
+	go func() {
+		select {
+		case <-revoked:
+			sess.srv.log.Info("imap session ended: credentials changed", "ip", sess.ip, "account", acct.Address)
+			sess.conn.Bye("Credentials changed, log in again")
+		case <-done:
+		}
+	}()
 }
 
 func (sess *session) isTLS() bool {

@@ -208,6 +208,7 @@ func (s *session) login(user, pass string) {
 	}
 	s.acct, s.user, s.mailbox, s.msgs, s.locked = acct, acct.Address, mbox, msgs, true
 	s.state = stateTransaction
+	s.watchCredentials(acct)
 	s.srv.auth.RecordPOPLogin(s.remote) // POP-before-SMTP, when enabled
 	n, size := s.stat()
 	s.srv.log.Info("POP3 login", "ip", s.ip, "user", s.user, "tls", s.tls, "messages", n)

@@ -76,6 +76,7 @@ type session struct {
 	reason   string // why the session ended, for the log
 
 	retrieved, deleted int
+	endWatch           func() // stops watching the login's credentials
 }
 
 func newSession(srv *Server, c net.Conn) *session {
@@ -290,6 +291,9 @@ func (s *session) unlock() {
 
 // end releases the maildrop lock, closes the connection and logs the session.
 func (s *session) end() {
+	if s.endWatch != nil {
+		s.endWatch()
+	}
 	s.unlock()
 	s.conn.Close()
 	if s.user != "" {
@@ -298,4 +302,26 @@ func (s *session) end() {
 	} else {
 		s.srv.log.Debug("POP3 session end without login", "ip", s.ip, "reason", s.reason)
 	}
+}
+
+// watchCredentials closes the connection when the account's password changes or the
+// account is deleted (`yubin user passwd|del`, possibly from another process). The
+// session ends without entering UPDATE, so nothing marked for deletion is removed
+// (RFC 1939 section 6).
+func (s *session) watchCredentials(acct *store.Account) {
+	revoked, stop := s.srv.auth.WatchCredentials(acct)
+	done := make(chan struct{})
+	s.endWatch = func() {
+		stop()
+		close(done)
+	}
+	conn := s.conn
+	go func() {
+		select {
+		case <-revoked:
+			s.srv.log.Info("POP3 session ended: credentials changed", "ip", s.ip, "user", acct.Address)
+			conn.Close()
+		case <-done:
+		}
+	}()
 }
