@@ -2,13 +2,16 @@ package main
 
 import (
 	"bufio"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/emersion/go-msgauth/dkim"
 	"github.com/miekg/dns"
 
+	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve/dnstest"
 )
 
@@ -133,5 +136,39 @@ func TestDKIMRotate(t *testing.T) {
 	}
 	if _, errs, code := yubin(t, "", "dkim", "rotate", "nowhere.test", "--config", cfg); code == 0 || !strings.Contains(errs, "not a local domain") {
 		t.Fatalf("rotate of a foreign domain: exit %d, %q", code, errs)
+	}
+}
+
+// e2eVerifyDKIM checks that msg carries want DKIM signatures of example.test and that
+// go-msgauth, as a receiving server would, verifies every one of them against the
+// keys in cfg's data_dir (what the published TXT records hold).
+func e2eVerifyDKIM(t *testing.T, cfg, msg string, want int) {
+	t.Helper()
+	keys, err := checks.OpenKeys(filepath.Join(filepath.Dir(cfg), "data")).All("example.test")
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("no DKIM keys for example.test: %v", err)
+	}
+	records := map[string]string{}
+	for _, k := range keys {
+		records[strings.ToLower(k.Selector)+"._domainkey.example.test"] = k.TXT()
+	}
+	verifs, err := dkim.VerifyWithOptions(strings.NewReader(msg), &dkim.VerifyOptions{
+		LookupTXT: func(name string) ([]string, error) {
+			if r, ok := records[strings.ToLower(strings.TrimSuffix(name, "."))]; ok {
+				return []string{r}, nil
+			}
+			return nil, &net.DNSError{Err: "no such key", Name: name, IsNotFound: true}
+		},
+	})
+	if err != nil {
+		t.Fatalf("DKIM verify: %v", err)
+	}
+	if len(verifs) != want {
+		t.Fatalf("%d DKIM signatures, want %d:\n%s", len(verifs), want, msg)
+	}
+	for _, v := range verifs {
+		if v.Err != nil || v.Domain != "example.test" {
+			t.Fatalf("signature of %s: %v\n%s", v.Domain, v.Err, msg)
+		}
 	}
 }

@@ -240,6 +240,9 @@ func TestE2ERelay(t *testing.T) {
 	if strings.Contains(m.Data, "relay me") {
 		t.Errorf("the refused relay attempt reached the remote server")
 	}
+	// It arrives signed with both of example.test's keys, and the remote side can
+	// verify both from the records `yubin dns records` tells the admin to publish.
+	e2eVerifyDKIM(t, cfg, m.Data, 2)
 	srv.stop(t)
 }
 
