@@ -79,17 +79,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 	}
 	r.Auth = auth.New(st, log, cfg.SMTP.PopBeforeSMTPMinutes)
 
-	// Every local domain signs with its own DKIM keys, made on first start.
+	// Every local domain signs with its own DKIM keys: made by `yubin domain add`
+	// or `yubin dns records`, else at the domain's first signed message (an
+	// RSA-2048 key takes a moment to make; a start need not wait for it).
 	keys := checks.OpenKeys(cfg.DataDir)
-	domains, err := st.Domains(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range domains {
-		if err := keys.Ensure(d); err != nil {
-			return nil, fmt.Errorf("domain %s: %w", d, err)
-		}
-	}
 	res, err := dnsresolve.New(cfg.Delivery.Resolver)
 	if err != nil {
 		return nil, fmt.Errorf("delivery.resolver: %w", err)

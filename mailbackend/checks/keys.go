@@ -52,6 +52,8 @@ func (k *Key) TXT() string {
 type Keys struct {
 	dir string
 
+	genMu sync.Mutex // one key generation at a time (Ensure)
+
 	mu    sync.Mutex
 	cache map[string]cachedKeys // by domain
 }
@@ -178,6 +180,8 @@ func (ks *Keys) Current(domain string) ([]*Key, error) {
 
 // Ensure gives domain its first key pair if it has none.
 func (ks *Keys) Ensure(domain string) error {
+	ks.genMu.Lock()
+	defer ks.genMu.Unlock()
 	cur, err := ks.Current(domain)
 	if err != nil {
 		return err
@@ -270,26 +274,19 @@ func writePrivate(path string, data []byte) error {
 	return nil
 }
 
-// ownRecord answers a DKIM key query (SELECTOR._domainkey.DOMAIN) for one of our
-// domains from our own keys: our signatures verify on our own port 25 before (or
-// regardless of) what DNS says, and a key published under our domain that we do
-// not hold signs nothing we accept as ours. ok is false for other domains.
-func (ks *Keys) ownRecord(name string) (txt string, ok bool) {
+// record returns the key record of domain's selector, if we hold that key.
+func (ks *Keys) record(domain, selector string) (string, bool) {
 	if ks == nil {
 		return "", false
 	}
-	sel, domain, found := strings.Cut(strings.ToLower(strings.TrimSuffix(name, ".")), "._domainkey.")
-	if !found {
-		return "", false
-	}
 	keys, err := ks.All(domain)
-	if err != nil || len(keys) == 0 {
+	if err != nil {
 		return "", false
 	}
 	for _, k := range keys {
-		if strings.EqualFold(k.Selector, sel) {
+		if strings.EqualFold(k.Selector, selector) {
 			return k.TXT(), true
 		}
 	}
-	return "", true // ours, but no such key: answered with no record
+	return "", false
 }

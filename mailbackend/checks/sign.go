@@ -39,8 +39,13 @@ func headerKeys(msg []byte) []string {
 }
 
 // Sign returns the DKIM-Signature fields (one per current key of domain, ed25519
-// first, relaxed/relaxed) to prepend to msg, or nil when domain has no keys.
+// first, relaxed/relaxed) to prepend to msg. A domain without keys gets them now
+// (`yubin domain add` makes them beforehand; domains listed only in the config
+// get them at their first message).
 func (ks *Keys) Sign(domain string, msg []byte) ([]byte, error) {
+	if err := ks.Ensure(domain); err != nil {
+		return nil, err
+	}
 	keys, err := ks.Current(domain)
 	if err != nil || len(keys) == 0 {
 		return nil, err
