@@ -51,18 +51,20 @@ func (s *session) checkRcptQuota(acct int64) error {
 func (s *session) checkDataQuota(size int64) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
+	var refused error
 	for acct := range s.localRcpts {
 		q, err := s.srv.store.Usage(ctx, acct)
 		if err != nil {
 			return temporary("usage of account %d: %w", acct, err)
 		}
 		if !q.Fits(size) {
+			// Every misfit is remembered, so one retry refuses them all at RCPT.
 			s.srv.misfits.remember(acct, s.from, size)
 			s.log.Info("smtp message deferred: a recipient is over quota", "account", acct, "used", q.Used, "limit", q.Limit, "size", size)
-			return errOverQuota
+			refused = errOverQuota
 		}
 	}
-	return nil
+	return refused
 }
 
 // misfits remembers, per (account, envelope sender), the size of the last message
