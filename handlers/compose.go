@@ -107,7 +107,7 @@ func quoteFrom(l templates.Lang, from []mailview.Address) string {
 }
 
 // attachLimit is how much may be attached: base64 grows data by 4/3.
-func (h *Handlers) attachLimit() int64 { return h.cfg.MaxMessageBytes * 3 / 4 }
+func (h *Handlers) attachLimit() int64 { return h.MaxMessageBytes * 3 / 4 }
 
 // draftFromForm reads the compose form, including uploads and carried-over parts.
 func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailclient.Client, user string) (compose.Draft, templates.ComposeData, error) {
@@ -237,7 +237,7 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 		h.composeError(w, r, cl, form, l.T("cmp.norcpt"))
 		return
 	}
-	msg, err := compose.Build(d, h.cfg.Hostname, h.now())
+	msg, err := compose.Build(d, h.Hostname, h.now())
 	if err != nil {
 		h.composeError(w, r, cl, form, h.buildError(l, err))
 		return
@@ -252,17 +252,17 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 			h.composeError(w, r, cl, form, se.Error())
 			return
 		}
-		h.log.Warn("webmail send failed", "ip", ClientIP(r), "user", s.User, "err", err)
+		h.Log.Warn("webmail send failed", "ip", ClientIP(r), "user", s.User, "err", err)
 		h.composeError(w, r, cl, form, l.T("err.server"))
 		return
 	}
-	h.log.Info("webmail sent", "ip", ClientIP(r), "user", s.User, "message_id", msg.MessageID, "recipients", len(msg.Recipients))
+	h.Log.Info("webmail sent", "ip", ClientIP(r), "user", s.User, "message_id", msg.MessageID, "recipients", len(msg.Recipients))
 	flash := "sent"
 	if followUp != nil {
 		// The message is out: logged, not shown as a failure (re-sending would
 		// duplicate the mail). A full mailbox is worth saying: the user would
 		// otherwise look for the copy in Sent.
-		h.log.Warn("webmail: bookkeeping after send failed", "user", s.User, "err", followUp)
+		h.Log.Warn("webmail: bookkeeping after send failed", "user", s.User, "err", followUp)
 		if imapCode(followUp) == imap.ResponseCodeOverQuota {
 			flash = "sentfull"
 		}
@@ -279,7 +279,7 @@ func (h *Handlers) SaveDraft(w http.ResponseWriter, r *http.Request) {
 	}
 	cl, s, d, form := p.cl, p.s, p.d, p.form
 	ctx, l := r.Context(), Lang(r)
-	msg, err := compose.BuildDraft(d, h.cfg.Hostname, h.now())
+	msg, err := compose.BuildDraft(d, h.Hostname, h.now())
 	if err != nil {
 		h.composeError(w, r, cl, form, h.buildError(l, err))
 		return
@@ -292,7 +292,7 @@ func (h *Handlers) SaveDraft(w http.ResponseWriter, r *http.Request) {
 	}
 	if form.DraftUID != 0 && form.DraftUID != uid {
 		if err := cl.Expunge(ctx, drafts, []uint32{form.DraftUID}); err != nil {
-			h.log.Warn("webmail: removing old draft failed", "user", s.User, "err", err)
+			h.Log.Warn("webmail: removing old draft failed", "user", s.User, "err", err)
 		}
 	}
 	if uid == 0 { // no APPENDUID from this server: show the folder instead

@@ -4,8 +4,10 @@
 // stream (events.go: server-sent events, at most one per session and MaxStreamsPerUser
 // per account, each on its own short-lived IMAP IDLE connection).
 //
-// Handlers are thin: they parse the request, call web/mailclient (IMAP and SMTP only),
-// and render one templ component. They never import mailbackend, never build HTML by
+// Handlers are thin: they parse the request, call web/mailclient (IMAP and SMTP only)
+// or web/compose, and render one templ component. They keep no state: the sessions,
+// the IMAP pool, the live streams and the login guard are built by package web and
+// handed over in one Deps. They never import mailbackend, never build HTML by
 // hand, never serve mail content from the app's origin without a sandbox CSP, and never
 // redirect to anything but a local path.
 package handlers

@@ -25,43 +25,39 @@ import (
 // PerPage is the message list's page size.
 const PerPage = 50
 
-// Config is what the handlers need from the server.
-type Config struct {
-	Sessions           *session.Store
-	Pool               *mailclient.Pool
-	IMAPAddr           string
-	SMTPAddr           string
-	InsecureSkipVerify bool
-	Hostname           string // Message-ID domain
-	MaxMessageBytes    int64
-	Log                *slog.Logger
+// Deps is what every request shares: the stateful parts of the webmail, which
+// package web builds once and owns (it sweeps the sessions, closes the pool and
+// stops the streams at shutdown), and the settings the screens need. The handlers
+// keep no state of their own.
+type Deps struct {
+	Sessions *session.Store
+	Pool     *mailclient.Pool // each session's IMAP connection
+	Streams  *Streams         // open live-update streams (events.go)
+	// Guard is the one login policy (internal/loginguard), shared with nothing else
+	// in this process: the mail server keeps its own.
+	Guard *loginguard.Guard
+	// LoginsInFlight counts, per client address, sign-ins waiting on the mail
+	// server (at most MaxLoginsInFlightPerIP).
+	LoginsInFlight  *connlimit.Counter
+	Mail            mailclient.Server // where IMAP and submission are
+	Hostname        string            // Message-ID domain
+	MaxMessageBytes int64             // the largest message a user may send
+	Log             *slog.Logger
 }
 
 // Handlers serves the webmail's screens.
 type Handlers struct {
-	cfg   Config
-	log   *slog.Logger
-	guard *loginguard.Guard
-	// loginsInFlight counts sign-ins waiting on the mail server per client address.
-	loginsInFlight *connlimit.Counter
-	streams        *streams
-	now            func() time.Time
+	Deps
+	now func() time.Time
 }
 
-// New returns the handlers.
-func New(cfg Config) *Handlers {
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = 25 << 20
-	}
-	return &Handlers{cfg: cfg, log: cfg.Log, guard: loginguard.New(loginguard.Default),
-		loginsInFlight: connlimit.New(maxLoginsInFlightPerIP), streams: newStreams(), now: time.Now}
+// New returns the handlers over d; every field of d must be set.
+func New(d Deps) *Handlers {
+	return &Handlers{Deps: d, now: time.Now}
 }
 
 // MaxRequestBytes bounds a request body: the largest message plus form overhead.
-func (h *Handlers) MaxRequestBytes() int64 { return h.cfg.MaxMessageBytes + 1<<20 }
+func (h *Handlers) MaxRequestBytes() int64 { return h.MaxMessageBytes + 1<<20 }
 
 // Lang picks the UI language of a request.
 func Lang(r *http.Request) templates.Lang { return templates.PickLang(r.Header.Get("Accept-Language")) }
@@ -76,10 +72,7 @@ func ClientIP(r *http.Request) string {
 }
 
 func (h *Handlers) mailOptions(user, password string) mailclient.Options {
-	return mailclient.Options{
-		IMAPAddr: h.cfg.IMAPAddr, SMTPAddr: h.cfg.SMTPAddr, InsecureSkipVerify: h.cfg.InsecureSkipVerify,
-		Username: user, Password: password, Log: h.log,
-	}
+	return h.Mail.Options(user, password, h.Log)
 }
 
 // client returns the session's mail connection, re-dialling after a restart or an
@@ -89,7 +82,7 @@ func (h *Handlers) client(r *http.Request) (*mailclient.Client, *session.Session
 	if s == nil {
 		return nil, nil, errNoSession
 	}
-	cl, err := h.cfg.Pool.Get(r.Context(), s.ID, func() (mailclient.Options, error) {
+	cl, err := h.Pool.Get(r.Context(), s.ID, func() (mailclient.Options, error) {
 		pw, err := s.Password()
 		if err != nil {
 			return mailclient.Options{}, err
@@ -184,7 +177,7 @@ func (h *Handlers) render(w http.ResponseWriter, r *http.Request, status int, c 
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := c.Render(r.Context(), w); err != nil {
-		h.log.Warn("render failed", "path", r.URL.Path, "ip", ClientIP(r), "err", err)
+		h.Log.Warn("render failed", "path", r.URL.Path, "ip", ClientIP(r), "err", err)
 	}
 }
 
@@ -205,24 +198,24 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	case errors.Is(err, mailclient.ErrAuth):
 		// The password changed since login: the session is useless.
-		h.log.Info("webmail session credentials rejected", "ip", ClientIP(r), "user", user)
+		h.Log.Info("webmail session credentials rejected", "ip", ClientIP(r), "user", user)
 		if s := session.FromContext(r.Context()); s != nil {
-			h.cfg.Sessions.Destroy(w, r, s)
-			h.cfg.Pool.Remove(s.ID)
-			h.streams.stop(s.ID)
+			h.Sessions.Destroy(w, r, s)
+			h.Pool.Remove(s.ID)
+			h.Streams.stop(s.ID)
 		}
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	case errors.Is(err, mailclient.ErrNotFound):
 		h.Error(w, r, http.StatusNotFound, "err.notfound")
 	case imapCode(err) == imap.ResponseCodeOverQuota:
 		// RFC 5530 OVERQUOTA (a draft, a copy): the user can act on this one.
-		h.log.Info("imap refused request: over quota", "path", r.URL.Path, "ip", ClientIP(r), "user", user)
+		h.Log.Info("imap refused request: over quota", "path", r.URL.Path, "ip", ClientIP(r), "user", user)
 		h.Error(w, r, http.StatusInsufficientStorage, "err.overquota")
 	case isIMAPNo(err):
-		h.log.Info("imap refused request", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
+		h.Log.Info("imap refused request", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
 		h.Error(w, r, http.StatusBadRequest, "err.server")
 	default:
-		h.log.Warn("webmail request failed", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
+		h.Log.Warn("webmail request failed", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
 		h.Error(w, r, http.StatusBadGateway, "err.server")
 	}
 }

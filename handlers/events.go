@@ -34,9 +34,9 @@ const (
 	streamPing = 25 * time.Second
 )
 
-// streams holds at most one live stream per session: a new one (another tab, or a
+// Streams holds at most one live stream per session: a new one (another tab, or a
 // reload) ends the previous one, which is told so ("bye") and not reconnected.
-type streams struct {
+type Streams struct {
 	mu     sync.Mutex
 	byID   map[string]*stream
 	byUser map[string]int // open streams per account
@@ -49,11 +49,12 @@ type stream struct {
 
 var errReplaced = errors.New("replaced by a newer stream")
 
-func newStreams() *streams {
-	return &streams{byID: make(map[string]*stream), byUser: make(map[string]int)}
+// NewStreams returns an empty set of streams.
+func NewStreams() *Streams {
+	return &Streams{byID: make(map[string]*stream), byUser: make(map[string]int)}
 }
 
-func (s *streams) add(id string, st *stream) bool {
+func (s *Streams) add(id string, st *stream) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old := s.byID[id]; old != nil {
@@ -71,7 +72,7 @@ func (s *streams) add(id string, st *stream) bool {
 }
 
 // forget drops the session's stream from the books; s.mu is held.
-func (s *streams) forget(id string) {
+func (s *Streams) forget(id string) {
 	st := s.byID[id]
 	if st == nil {
 		return
@@ -82,7 +83,7 @@ func (s *streams) forget(id string) {
 	}
 }
 
-func (s *streams) remove(id string, st *stream) {
+func (s *Streams) remove(id string, st *stream) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.byID[id] == st {
@@ -91,7 +92,7 @@ func (s *streams) remove(id string, st *stream) {
 }
 
 // stop ends the session's stream (logout).
-func (s *streams) stop(id string) {
+func (s *Streams) stop(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := s.byID[id]; st != nil {
@@ -100,20 +101,20 @@ func (s *streams) stop(id string) {
 	}
 }
 
-// Streams reports how many live streams are open.
-func (h *Handlers) Streams() int {
-	h.streams.mu.Lock()
-	defer h.streams.mu.Unlock()
-	return len(h.streams.byID)
+// Len reports how many live streams are open.
+func (s *Streams) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byID)
 }
 
-// StopStreams ends every live stream (server shutdown).
-func (h *Handlers) StopStreams() {
-	h.streams.mu.Lock()
-	defer h.streams.mu.Unlock()
-	for id, st := range h.streams.byID {
+// StopAll ends every live stream (server shutdown).
+func (s *Streams) StopAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, st := range s.byID {
 		st.cancel(context.Canceled)
-		h.streams.forget(id)
+		s.forget(id)
 	}
 }
 
@@ -125,7 +126,7 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := ClientIP(r)
-	life := min(StreamMaxAge, h.cfg.Sessions.IdleTimeout()-h.now().Sub(s.Seen))
+	life := min(StreamMaxAge, h.Sessions.IdleTimeout()-h.now().Sub(s.Seen))
 	if life <= 0 {
 		http.Error(w, "session expired", http.StatusUnauthorized)
 		return
@@ -135,13 +136,13 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 	ctx, cancelT := context.WithTimeout(ctx, life)
 	defer cancelT()
 	st := &stream{user: strings.ToLower(s.User), cancel: cancel}
-	if !h.streams.add(s.ID, st) {
-		h.log.Warn("webmail live stream refused: too many", "ip", ip, "user", s.User)
+	if !h.Streams.add(s.ID, st) {
+		h.Log.Warn("webmail live stream refused: too many", "ip", ip, "user", s.User)
 		w.Header().Set("Retry-After", "60")
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
 	}
-	defer h.streams.remove(s.ID, st)
+	defer h.Streams.remove(s.ID, st)
 
 	pw, err := s.Password()
 	if err != nil {
@@ -154,7 +155,7 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, mailclient.ErrAuth) {
 			status = http.StatusUnauthorized
 		}
-		h.log.Info("webmail live stream: watch failed", "ip", ip, "user", s.User, "err", err)
+		h.Log.Info("webmail live stream: watch failed", "ip", ip, "user", s.User, "err", err)
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
@@ -180,7 +181,7 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 	if err := write("retry: 10000\n: yubin live updates\n\n"); err != nil {
 		return
 	}
-	h.log.Debug("webmail live stream open", "ip", ip, "user", s.User)
+	h.Log.Debug("webmail live stream open", "ip", ip, "user", s.User)
 
 	pingCtx, stopPing := context.WithCancel(ctx)
 	pingDone := make(chan struct{})
@@ -216,6 +217,6 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 		write("event: bye\ndata: replaced\n\n")
 	}
 	if err != nil {
-		h.log.Info("webmail live stream ended", "ip", ip, "user", s.User, "err", err)
+		h.Log.Info("webmail live stream ended", "ip", ip, "user", s.User, "err", err)
 	}
 }

@@ -20,20 +20,20 @@ import (
 // the account before (its signed device cookie) is a source of its own and is never
 // slowed down by an attack on the account from elsewhere.
 
-// maxLoginsInFlightPerIP bounds the sign-ins one client address may have waiting on
+// MaxLoginsInFlightPerIP bounds the sign-ins one client address may have waiting on
 // the mail server at once: each holds a goroutine and an IMAP connection until the
 // server answers, and a flood from one address should be refused here, not queued.
-const maxLoginsInFlightPerIP = 8
+const MaxLoginsInFlightPerIP = 8
 
 // LoginForm shows the sign-in page (or goes to the inbox when already signed in).
 func (h *Handlers) LoginForm(w http.ResponseWriter, r *http.Request) {
-	if s := h.cfg.Sessions.Load(r); s != nil {
+	if s := h.Sessions.Load(r); s != nil {
 		http.Redirect(w, r, "/mail?f=INBOX", http.StatusSeeOther)
 		return
 	}
 	l := Lang(r)
 	form := templates.LoginData{Page: h.page(r, l.T("login.title")), Next: SafeNext(r.URL.Query().Get("next"))}
-	form.CSRF = h.cfg.Sessions.LoginToken(w, r)
+	form.CSRF = h.Sessions.LoginToken(w, r)
 	h.render(w, r, http.StatusOK, templates.Login(form))
 }
 
@@ -47,12 +47,12 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	form := templates.LoginData{Page: h.page(r, l.T("login.title")), Email: email, Next: next}
 	refuse := func(status int, key string) {
 		form.Error = l.T(key)
-		form.CSRF = h.cfg.Sessions.LoginToken(w, r)
+		form.CSRF = h.Sessions.LoginToken(w, r)
 		h.render(w, r, status, templates.Login(form))
 	}
 
-	if !h.cfg.Sessions.CheckLoginToken(r, r.PostFormValue("csrf")) {
-		h.log.Warn("webmail login without the form's token", "ip", ip)
+	if !h.Sessions.CheckLoginToken(r, r.PostFormValue("csrf")) {
+		h.Log.Warn("webmail login without the form's token", "ip", ip)
 		refuse(http.StatusForbidden, "login.expired")
 		return
 	}
@@ -60,19 +60,19 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnauthorized, "login.bad")
 		return
 	}
-	if !h.loginsInFlight.Acquire(ip) {
-		h.log.Warn("webmail login refused: too many at once from address", "ip", ip)
+	if !h.LoginsInFlight.Acquire(ip) {
+		h.Log.Warn("webmail login refused: too many at once from address", "ip", ip)
 		refuse(http.StatusServiceUnavailable, "login.busy")
 		return
 	}
-	defer h.loginsInFlight.Release(ip)
+	defer h.LoginsInFlight.Release(ip)
 	at := loginguard.Attempt{Source: loginguard.SourceOfIP(ip), Account: email}
-	if dev, known := h.cfg.Sessions.KnownDevice(r, email); known {
+	if dev, known := h.Sessions.KnownDevice(r, email); known {
 		at.Source, at.Known = "device:"+dev, true
 	}
-	ticket, err := h.guard.Reserve(at)
+	ticket, err := h.Guard.Reserve(at)
 	if err != nil {
-		h.log.Warn("webmail login throttled", "ip", ip, "user", email)
+		h.Log.Warn("webmail login throttled", "ip", ip, "user", email)
 		refuse(http.StatusTooManyRequests, "login.throttled")
 		return
 	}
@@ -83,42 +83,42 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, mailclient.ErrAuth):
 			ticket.Failed()
-			h.log.Warn("webmail login failed", "ip", ip, "user", email)
+			h.Log.Warn("webmail login failed", "ip", ip, "user", email)
 			refuse(http.StatusUnauthorized, "login.bad")
 		case errors.Is(err, mailclient.ErrBusy):
 			ticket.Abandon()
-			h.log.Warn("webmail login: mail server busy", "ip", ip, "user", email)
+			h.Log.Warn("webmail login: mail server busy", "ip", ip, "user", email)
 			refuse(http.StatusServiceUnavailable, "login.busy")
 		case errors.Is(err, mailclient.ErrThrottled):
 			// The server refuses for now (the account is being slowed down there):
 			// not this user's failure, and never "wrong password".
 			ticket.Abandon()
-			h.log.Warn("webmail login: refused by the mail server for now", "ip", ip, "user", email, "err", err)
+			h.Log.Warn("webmail login: refused by the mail server for now", "ip", ip, "user", email, "err", err)
 			refuse(http.StatusTooManyRequests, "login.throttled")
 		default:
 			ticket.Abandon()
-			h.log.Error("webmail login: mail server unavailable", "ip", ip, "user", email, "err", err)
+			h.Log.Error("webmail login: mail server unavailable", "ip", ip, "user", email, "err", err)
 			refuse(http.StatusBadGateway, "login.down")
 		}
 		return
 	}
 	ticket.Succeeded()
 	// A fresh session on every login (never the old ID: no session fixation).
-	if old := h.cfg.Sessions.Load(r); old != nil {
-		h.cfg.Sessions.Destroy(w, r, old)
-		h.cfg.Pool.Remove(old.ID)
-		h.streams.stop(old.ID)
+	if old := h.Sessions.Load(r); old != nil {
+		h.Sessions.Destroy(w, r, old)
+		h.Pool.Remove(old.ID)
+		h.Streams.stop(old.ID)
 	}
-	s, err := h.cfg.Sessions.Create(w, r, email, password)
+	s, err := h.Sessions.Create(w, r, email, password)
 	if err != nil {
 		cl.Close()
-		h.log.Error("webmail login: session", "ip", ip, "user", email, "err", err)
+		h.Log.Error("webmail login: session", "ip", ip, "user", email, "err", err)
 		h.Error(w, r, http.StatusInternalServerError, "err.server")
 		return
 	}
-	h.cfg.Sessions.RememberDevice(w, r, email)
-	h.cfg.Pool.Put(s.ID, cl)
-	h.log.Info("webmail login", "ip", ip, "user", email)
+	h.Sessions.RememberDevice(w, r, email)
+	h.Pool.Put(s.ID, cl)
+	h.Log.Info("webmail login", "ip", ip, "user", email)
 	if next == "" {
 		next = "/mail?f=INBOX"
 	}
@@ -128,10 +128,10 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 // Logout ends the session on the server and closes its IMAP connection.
 func (h *Handlers) Logout(w http.ResponseWriter, r *http.Request) {
 	if s := session.FromContext(r.Context()); s != nil {
-		h.cfg.Sessions.Destroy(w, r, s)
-		h.cfg.Pool.Remove(s.ID)
-		h.streams.stop(s.ID)
-		h.log.Info("webmail logout", "ip", ClientIP(r), "user", s.User)
+		h.Sessions.Destroy(w, r, s)
+		h.Pool.Remove(s.ID)
+		h.Streams.stop(s.ID)
+		h.Log.Info("webmail logout", "ip", ClientIP(r), "user", s.User)
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

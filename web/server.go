@@ -13,6 +13,7 @@ import (
 
 	"github.com/yubinmail/yubin/handlers"
 	"github.com/yubinmail/yubin/internal/connlimit"
+	"github.com/yubinmail/yubin/internal/loginguard"
 	"github.com/yubinmail/yubin/static"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
@@ -43,6 +44,7 @@ type Server struct {
 	log      *slog.Logger
 	sessions *session.Store
 	pool     *mailclient.Pool
+	streams  *handlers.Streams
 	perIP    *connlimit.Counter // open HTTP connections per client address (listener.go)
 	h        *handlers.Handlers
 	handler  http.Handler
@@ -74,11 +76,17 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, pool: mailclient.NewPool(IdleTimeout), perIP: connlimit.New(MaxConnsPerIP), stop: make(chan struct{}), done: make(chan struct{})}
-	s.h = handlers.New(handlers.Config{
-		Sessions: st, Pool: s.pool, IMAPAddr: cfg.IMAPAddr, SMTPAddr: cfg.SMTPAddr,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, Hostname: cfg.Hostname,
-		MaxMessageBytes: cfg.MaxMessageBytes, Log: cfg.Log,
+	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, pool: mailclient.NewPool(IdleTimeout),
+		streams: handlers.NewStreams(), perIP: connlimit.New(MaxConnsPerIP),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	s.h = handlers.New(handlers.Deps{
+		Sessions: st, Pool: s.pool, Streams: s.streams,
+		Guard:           loginguard.New(loginguard.Default),
+		LoginsInFlight:  connlimit.New(handlers.MaxLoginsInFlightPerIP),
+		Mail:            mailclient.Server{IMAPAddr: cfg.IMAPAddr, SMTPAddr: cfg.SMTPAddr, InsecureSkipVerify: cfg.InsecureSkipVerify},
+		Hostname:        cfg.Hostname,
+		MaxMessageBytes: cfg.MaxMessageBytes,
+		Log:             cfg.Log,
 	})
 	s.handler = s.routes()
 	go s.sweep()
@@ -106,18 +114,18 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // StopLive ends every live-update stream now. Register it with
 // http.Server.RegisterOnShutdown: Shutdown waits for open requests, and a stream only
 // ends when told to.
-func (s *Server) StopLive() { s.h.StopStreams() }
+func (s *Server) StopLive() { s.streams.StopAll() }
 
 // LiveStreams is the number of open live-update streams (each holds an IMAP
 // connection).
-func (s *Server) LiveStreams() int { return s.h.Streams() }
+func (s *Server) LiveStreams() int { return s.streams.Len() }
 
 // Close closes every IMAP connection. Sessions stay on disk for the next start.
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() {
 		close(s.stop)
 		<-s.done
-		s.h.StopStreams()
+		s.streams.StopAll()
 		s.pool.Close()
 	})
 	return nil

@@ -36,6 +36,20 @@ var ErrThrottled = fmt.Errorf("%w: login refused for now", ErrUnavailable)
 var ErrBusy = fmt.Errorf("%w: server busy", ErrThrottled)
 
 // Options say where the mail servers are and who logs in.
+// Server is where the webmail reaches mail: the IMAP server and the submission
+// server. The webmail's configuration names it once; Options adds a user to it.
+type Server struct {
+	IMAPAddr           string // host:port; implicit TLS when the port is 993, else STARTTLS when offered
+	SMTPAddr           string // host:port; implicit TLS when the port is 465, else STARTTLS when offered
+	InsecureSkipVerify bool   // accept a self-signed certificate (the bundled server's)
+}
+
+// Options returns what Dial and Watch need to act as one user on srv.
+func (srv Server) Options(username, password string, log *slog.Logger) Options {
+	return Options{IMAPAddr: srv.IMAPAddr, SMTPAddr: srv.SMTPAddr, InsecureSkipVerify: srv.InsecureSkipVerify,
+		Username: username, Password: password, Log: log}
+}
+
 type Options struct {
 	IMAPAddr           string // host:port; implicit TLS when the port is 993, else STARTTLS when offered
 	SMTPAddr           string // host:port; implicit TLS when the port is 465, else STARTTLS when offered
