@@ -91,8 +91,8 @@ func TestHTMLText(t *testing.T) {
 	in := `<html><head><title>t</title><style>p{color:red}</style></head><body>
 <p>Hello&nbsp;&amp; <b>welcome</b></p><script>var x = "hidden";</script><div>second&#x3042;</div>
 <table><tr><td>a</td><td>b</td></tr></table></body></html>`
-	got := htmlText(in)
-	for _, want := range []string{"Hello & welcome", "secondあ", "a b"} {
+	got := HTMLText(in)
+	for _, want := range []string{"Hello & welcome", "secondあ", "a\tb"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("htmlText missing %q in %q", want, got)
 		}
@@ -105,7 +105,7 @@ func TestHTMLText(t *testing.T) {
 }
 
 func TestHTMLTextBrokenHead(t *testing.T) {
-	got := htmlText("<html><head><meta charset=utf-8><title>t</title><body><p>visible text</p>")
+	got := HTMLText("<html><head><meta charset=utf-8><title>t</title><body><p>visible text</p>")
 	if !strings.Contains(got, "visible text") {
 		t.Errorf("htmlText = %q", got)
 	}

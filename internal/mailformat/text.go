@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/net/html"
 )
 
 // MaxBodyText caps SearchText.Body: enough for any human-written text, small enough that
@@ -125,7 +123,7 @@ func (p *parser) bodyText(b *strings.Builder, part *Part) {
 			if charset == "" {
 				charset = sniffHTMLCharset(data)
 			}
-			text = htmlText(DecodeCharset(charset, data))
+			text = HTMLText(DecodeCharset(charset, data))
 		} else {
 			text = DecodeCharset(charset, data)
 		}
@@ -165,72 +163,4 @@ func sniffHTMLCharset(b []byte) string {
 		return ""
 	}
 	return string(v[:end])
-}
-
-// htmlText extracts the text of an HTML document: script and style contents dropped,
-// block elements turned into line breaks, white space collapsed, entities decoded by
-// the tokenizer.
-func htmlText(s string) string {
-	z := html.NewTokenizer(strings.NewReader(s))
-	buf := make([]byte, 0, len(s)/2)
-	skip := 0
-	for {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			return strings.TrimSpace(string(buf))
-		case html.TextToken:
-			if skip == 0 {
-				buf = appendCollapsed(buf, z.Text())
-			}
-		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "script", "style", "title":
-				if tt == html.StartTagToken {
-					skip++
-				} else if tt == html.EndTagToken && skip > 0 {
-					skip--
-				}
-			case "body":
-				// An unclosed <style> or <title> in a broken head must not hide
-				// the whole body.
-				skip = 0
-			case "br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
-				"table", "blockquote", "pre", "hr", "ul", "ol", "dl", "dt", "dd":
-				buf = bytes.TrimRight(buf, " ")
-				if len(buf) > 0 && buf[len(buf)-1] != '\n' {
-					buf = append(buf, '\n')
-				}
-			case "td", "th":
-				if len(buf) > 0 && buf[len(buf)-1] != ' ' && buf[len(buf)-1] != '\n' {
-					buf = append(buf, ' ')
-				}
-			}
-		}
-	}
-}
-
-// appendCollapsed appends text with runs of white space collapsed to one space and no
-// space at the start of a line.
-func appendCollapsed(buf, t []byte) []byte {
-	pending := false
-	for len(t) > 0 {
-		r, n := utf8.DecodeRune(t)
-		switch r {
-		case ' ', '\t', '\n', '\r', '\f', '\u00a0':
-			pending = true
-		default:
-			if pending && len(buf) > 0 && buf[len(buf)-1] != ' ' && buf[len(buf)-1] != '\n' {
-				buf = append(buf, ' ')
-			}
-			pending = false
-			buf = append(buf, t[:n]...)
-		}
-		t = t[n:]
-	}
-	if pending && len(buf) > 0 && buf[len(buf)-1] != ' ' && buf[len(buf)-1] != '\n' {
-		buf = append(buf, ' ')
-	}
-	return buf
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/internal/testmail"
 )
 
@@ -96,6 +97,6 @@ func BenchmarkHTMLToTextHostile(b *testing.B) {
 		strings.Repeat(`<a href="http://x.example/">`, n) + "t" + strings.Repeat("</a>", n)
 	b.SetBytes(int64(len(src)))
 	for b.Loop() {
-		htmlToText(src)
+		mailformat.HTMLText(src)
 	}
 }

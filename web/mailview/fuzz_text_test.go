@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/yubinmail/yubin/internal/fuzzbudget"
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
 // FuzzLinkify: for any text (including long runs of one construct, built by
@@ -68,7 +69,7 @@ func FuzzHTMLToText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, head, unit string, count uint16, tail string) {
 		src := fuzzbudget.Expand(head, unit, count, tail)
 		var out string
-		fuzzbudget.Run(t, func() { out = htmlToText(src) })
+		fuzzbudget.Run(t, func() { out = mailformat.HTMLText(src) })
 		if utf8.ValidString(src) && !utf8.ValidString(out) {
 			t.Fatalf("invalid UTF-8 out of valid input")
 		}

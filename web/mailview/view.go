@@ -105,7 +105,7 @@ func (m *Message) View() *View {
 	if len(m.body.htmls) > 0 {
 		v.HasHTML = true
 		if strings.TrimSpace(v.Text) == "" {
-			v.Text = htmlToText(m.body.htmlSource())
+			v.Text = mailformat.HTMLText(m.body.htmlSource())
 		}
 	}
 	v.Attachments = attachments(m.root, m.body)
@@ -226,11 +226,11 @@ func selectBody(root *part) *body {
 // shown one after the other.
 func (b *body) htmlSource() string {
 	if len(b.htmls) == 1 {
-		return htmlPartText(b.htmls[0])
+		return b.htmls[0].text()
 	}
 	var parts []string
 	for _, p := range b.htmls {
-		parts = append(parts, htmlPartText(p))
+		parts = append(parts, p.text())
 	}
 	return strings.Join(parts, "\n")
 }

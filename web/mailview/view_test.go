@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/internal/testmail"
 )
 
@@ -532,16 +533,16 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-// TestHTMLToTextHostile: markup that made htmlToText quadratic (each block element
+// TestHTMLToTextHostile: markup that made HTML-to-text quadratic (each block element
 // rescanned every line break written before it; each closing </a> lower-cased all
 // the text since its link began) renders correctly; BenchmarkHTMLToTextHostile
 // measures that it is linear.
 func TestHTMLToTextHostile(t *testing.T) {
 	const n = 50000
-	if got := htmlToText("a" + strings.Repeat("<br>", n) + strings.Repeat("<div>", n) + "b"); got != "a\n\nb" {
+	if got := mailformat.HTMLText("a" + strings.Repeat("<br>", n) + strings.Repeat("<div>", n) + "b"); got != "a\n\nb" {
 		t.Errorf("line breaks then blocks = %.100q, want %q", got, "a\n\nb")
 	}
-	got := htmlToText(strings.Repeat(`<a href="http://x.example/">`, n) + "t" + strings.Repeat("</a>", n))
+	got := mailformat.HTMLText(strings.Repeat(`<a href="http://x.example/">`, n) + "t" + strings.Repeat("</a>", n))
 	if want := "t" + strings.Repeat(" <http://x.example/>", n); got != want {
 		t.Errorf("nested links = %.100q…, want %.100q…", got, want)
 	}

@@ -1,4 +1,4 @@
-package mailview
+package mailformat
 
 import (
 	"bytes"
@@ -6,10 +6,6 @@ import (
 
 	"golang.org/x/net/html"
 )
-
-// htmlPartText decodes a text/html part to UTF-8: the MIME charset wins, then a
-// <meta> declaration, then the one charset policy's detection.
-func htmlPartText(p *part) string { return p.text() }
 
 // paraElements are separated by a blank line, lineElements by a line break.
 var paraElements = map[string]bool{
@@ -28,12 +24,13 @@ var skipText = map[string]bool{
 	"template": true, "svg": true, "math": true, "object": true, "iframe": true,
 }
 
-// htmlToText renders HTML as plain text for mails without a text part:
-// block elements break lines, lists get bullets, links keep their URL when
-// it differs from the text, whitespace collapses as a browser would.
+// HTMLText renders HTML as plain text, the one rendering for the search index and
+// for the webmail's page of a mail without a text part: block elements break lines,
+// lists get bullets, links keep their URL when it differs from the text, script and
+// style say nothing, whitespace collapses as a browser would.
 // Its work is linear in src: the text written so far is never rescanned (see
 // textOut), and at most maxHTMLText bytes of text are produced.
-func htmlToText(src string) string {
+func HTMLText(src string) string {
 	z := html.NewTokenizer(strings.NewReader(src))
 	var b textOut
 	skip := 0
@@ -65,6 +62,10 @@ func htmlToText(src string) string {
 		name := tok.Data
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
+			if name == "body" {
+				// An unclosed <head>, <style> or <title> must not hide the body.
+				skip = 0
+			}
 			if skipText[name] && tt == html.StartTagToken {
 				skip++
 				continue
