@@ -8,11 +8,11 @@
 // uses, so what search finds is what the page shows, and every part, cid:
 // image included, is sliced out of the raw bytes at the parsed offsets. It
 // owns the choice of what to show (multipart/alternative and related, the
-// attachment list, generated file names), the HTML sanitizer policy, the
-// HTML-to-text rendering and linkification of plain text.
+// attachment list, generated file names), the HTML sanitizer policy and
+// linkification of plain text.
 //
-// It must never: decode MIME, RFC 2047/2231 or charsets itself (that is
-// mailformat's), touch the network or the file system, import anything under
+// It must never: decode MIME, RFC 2047/2231, charsets or HTML to text itself
+// (that is mailformat's), touch the network or the file system, import anything under
 // mailbackend/ (the webmail reaches mail only over IMAP and SMTP), return an
 // error for malformed mail (only for empty input or a missing part), panic
 // on any input, or emit HTML that can run script or load a remote resource
