@@ -20,9 +20,10 @@ type flagRow struct {
 	uid   uint32
 	flags []string
 	blob  string
+	size  int64 // selectSet only: what a copy adds to the quota (quota.go)
 }
 
-// selectSet lists uid, flags and blob of the messages in set (nil = all), ascending.
+// selectSet lists uid, flags, blob and size of the messages in set (nil = all), ascending.
 func selectSet(w *wtx, mailboxID int64, set []UIDRange, extra string) ([]flagRow, error) {
 	if set == nil {
 		set = AllUIDs
@@ -33,7 +34,7 @@ func selectSet(w *wtx, mailboxID int64, set []UIDRange, extra string) ([]flagRow
 	}
 	var out []flagRow
 	for _, r := range ranges {
-		rows, err := w.query(`SELECT uid, flags, blob_id FROM messages
+		rows, err := w.query(`SELECT uid, flags, blob_id, size FROM messages
 			WHERE mailbox_id = ? AND uid BETWEEN ? AND ?`+extra+` ORDER BY uid`, mailboxID, r[0], r[1])
 		if err != nil {
 			return nil, err
@@ -41,7 +42,7 @@ func selectSet(w *wtx, mailboxID int64, set []UIDRange, extra string) ([]flagRow
 		for rows.Next() {
 			var fr flagRow
 			var flags string
-			if err := rows.Scan(&fr.uid, &flags, &fr.blob); err != nil {
+			if err := rows.Scan(&fr.uid, &flags, &fr.blob, &fr.size); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -167,7 +168,7 @@ func (s *Store) Copy(ctx context.Context, mailboxID int64, set []UIDRange, destM
 		if err != nil {
 			return err
 		}
-		if err := s.checkCopyQuota(w, destAcct, mailboxID, msgs); err != nil {
+		if err := s.checkCopyQuota(w, destAcct, msgs); err != nil {
 			return err
 		}
 		res, err = copyTx(w, mailboxID, msgs, destMailboxID)

@@ -172,7 +172,7 @@ func (b *batchQuota) admit(w *wtx, r *commitReq) error {
 }
 
 // checkCopyQuota refuses a copy of msgs into an account whose quota it would exceed.
-func (s *Store) checkCopyQuota(w *wtx, destAcct int64, mailboxID int64, msgs []flagRow) error {
+func (s *Store) checkCopyQuota(w *wtx, destAcct int64, msgs []flagRow) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -182,11 +182,7 @@ func (s *Store) checkCopyQuota(w *wtx, destAcct int64, mailboxID int64, msgs []f
 	}
 	var size int64
 	for _, m := range msgs {
-		var n int64
-		if err := w.row(`SELECT size FROM messages WHERE mailbox_id = ? AND uid = ?`, mailboxID, m.uid).Scan(&n); err != nil {
-			return err
-		}
-		size += n
+		size += m.size
 	}
 	if !q.Fits(size) {
 		return fmt.Errorf("account %d: %w", destAcct, ErrOverQuota)
