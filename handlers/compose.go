@@ -129,8 +129,12 @@ func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailc
 		if err != nil {
 			return d, form, fmt.Errorf("fetch original: %w", err)
 		}
+		src, err := mailview.Open(m.Raw) // parsed once for every carried-over part
+		if err != nil {
+			return d, form, fmt.Errorf("parse original: %w", err)
+		}
 		for _, path := range r.PostForm["src_part"] {
-			data, ct, name, err := mailview.Part(m.Raw, path)
+			data, ct, name, err := src.Part(path)
 			if err != nil {
 				continue
 			}
