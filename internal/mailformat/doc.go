@@ -20,7 +20,7 @@
 //     charset table agree with it (cmd/yubin and tests make it; no init() does).
 //
 // It is pure: no I/O, no store, no protocol, no logging, and it imports neither web/
-// nor mailbackend/ (internal/ is shared by both; see DESIGN.md "Layout"). It must never
+// nor mailbackend/ (internal/ is shared by both; docs/ARCHITECTURE.md, "Import rules"). It must never
 // fail or panic on malformed mail — it describes what is there the way RFC 9051 and
 // Dovecot do — and must never change the message bytes. Strings in Envelope and Part
 // are header text as written (unfolded, RFC 2047 words intact), so the IMAP server

@@ -227,7 +227,7 @@ func IPOf(addr net.Addr) string {
 }
 
 // IsLoopback reports whether addr is a loopback address: plaintext AUTH is allowed
-// from there (DESIGN.md: AUTH only over TLS, loopback excepted).
+// from there (docs/ARCHITECTURE.md: AUTH only over TLS, loopback excepted).
 func IsLoopback(addr net.Addr) bool {
 	ip := net.ParseIP(IPOf(addr))
 	return ip != nil && ip.IsLoopback()

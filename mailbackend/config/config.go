@@ -12,7 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// Config is the whole yubin.toml. The key names are a contract (DESIGN.md): test
+// Config is the whole yubin.toml. The key names are a contract (docs/ARCHITECTURE.md): test
 // harnesses and deployment scripts write them.
 type Config struct {
 	Hostname string   `toml:"hostname"`
@@ -92,7 +92,7 @@ type Webmail struct {
 	TrustProxy bool `toml:"trust_proxy"`
 }
 
-// Default returns the production defaults of DESIGN.md.
+// Default returns the production defaults (the README lists them).
 func Default() Config {
 	host, err := os.Hostname()
 	if err != nil || host == "" {

@@ -58,7 +58,7 @@ type Server struct {
 	log   *slog.Logger
 
 	// trusted reports whether a client may send credentials without TLS
-	// (DESIGN.md: AUTH only over TLS, loopback excepted) and is exempt from the
+	// (docs/ARCHITECTURE.md: AUTH only over TLS, loopback excepted) and is exempt from the
 	// per-address connection limit. Tests replace it.
 	trusted func(net.Addr) bool
 	perIP   *connlimit.Counter // open connections per untrusted client IP

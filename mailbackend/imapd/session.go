@@ -102,7 +102,7 @@ func (sess *session) logout() {
 
 // Login checks credentials through auth (which throttles and logs failures).
 // imapserver calls it for LOGIN and for AUTHENTICATE PLAIN, and only after TLS
-// unless the connection is trusted (RFC 9051 section 6.2.3, DESIGN.md).
+// unless the connection is trusted (RFC 9051 section 6.2.3, docs/ARCHITECTURE.md).
 func (sess *session) Login(username, password string) error {
 	ctx, cancel := sess.ctx()
 	defer cancel()

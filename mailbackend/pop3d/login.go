@@ -52,7 +52,7 @@ func (s *session) cmdStls(arg string) {
 }
 
 // plaintextAllowed says whether a password may be sent on this connection: over TLS,
-// or from loopback (DESIGN.md: AUTH only over TLS, loopback excepted).
+// or from loopback (docs/ARCHITECTURE.md: AUTH only over TLS, loopback excepted).
 func (s *session) plaintextAllowed() bool {
 	if s.tls || s.srv.plaintextOK(s.remote) {
 		return true

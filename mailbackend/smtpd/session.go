@@ -128,7 +128,8 @@ func (s *session) AuthMechanisms() []string {
 	return []string{sasl.Plain, "LOGIN"}
 }
 
-// authAllowed: TLS, or a loopback client (DESIGN.md: the webmail on the same host).
+// authAllowed: TLS, or a loopback client such as the webmail on the same host
+// (docs/ARCHITECTURE.md: AUTH only over TLS, loopback excepted).
 func (s *session) authAllowed() bool {
 	if s.tls != nil {
 		return true
