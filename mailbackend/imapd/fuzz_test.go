@@ -1,0 +1,265 @@
+package imapd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/yubinmail/yubin/internal/fuzzbudget"
+	"github.com/yubinmail/yubin/internal/mailformat"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// globReference is the plain recursive LIST matcher (RFC 9051 section 6.3.9),
+// memoised so that it stays polynomial: the definition globMatch must agree with.
+func globReference(name, pattern string, delim byte) bool {
+	memo := map[[2]int]bool{}
+	var match func(i, j int) bool
+	match = func(i, j int) bool {
+		key := [2]int{i, j}
+		if v, ok := memo[key]; ok {
+			return v
+		}
+		var r bool
+		switch {
+		case j == len(pattern):
+			r = i == len(name)
+		case pattern[j] == '*':
+			r = match(i, j+1) || i < len(name) && match(i+1, j)
+		case pattern[j] == '%':
+			r = match(i, j+1) || i < len(name) && name[i] != delim && match(i+1, j)
+		default:
+			r = i < len(name) && name[i] == pattern[j] && match(i+1, j+1)
+		}
+		memo[key] = r
+		return r
+	}
+	return match(0, 0)
+}
+
+// FuzzListMatch: the LIST pattern matcher agrees with the recursive definition
+// and stays within the per-input budget for any name and pattern, long ones
+// included (go-imap's own matcher runs for hours on "*a*a*a…").
+// Run: go test ./mailbackend/imapd/ -run '^$' -fuzz FuzzListMatch -fuzztime 30s
+func FuzzListMatch(f *testing.F) {
+	f.Add("Work/2024/Q1", "", "Work/%/Q*", "", uint16(0))
+	f.Add("INBOX", "Work", "%", "", uint16(0))
+	f.Add("a", "", "*a", strings.Repeat("a", 10), uint16(1000))
+	f.Add("x", "", "%*%b", "*a", uint16(3000))
+	f.Add("日本語/下書き", "日本語", "下*", "", uint16(0))
+	f.Fuzz(func(t *testing.T, name, reference, pattern, unit string, count uint16) {
+		// unit repeats into both the name and the pattern: long names against
+		// long wildcard patterns, the backtracking worst case.
+		// Names are at most maxMailboxName octets (CREATE refuses longer ones),
+		// patterns at most what a command line may hold.
+		longName := fuzzbudget.Expand(name, unit, count, "")
+		longName = longName[:min(len(longName), maxMailboxName)]
+		longPattern := fuzzbudget.Expand(pattern, strings.ReplaceAll(unit, "a", "*a"), count, "")
+		longPattern = longPattern[:min(len(longPattern), 48<<10)]
+		var got bool
+		fuzzbudget.Run(t, func() {
+			got = globMatch(longName, longPattern, '/')
+			matchList(longName, '/', reference, longPattern)
+		})
+		if len(name)*len(pattern) <= 1<<12 {
+			if want := globReference(name, pattern, '/'); globMatch(name, pattern, '/') != want {
+				t.Fatalf("globMatch(%q, %q) = %v, want %v", name, pattern, !want, want)
+			}
+		}
+		if unit == "" && got != globMatch(name, pattern, '/') {
+			t.Fatal("Expand changed nothing yet the answer changed")
+		}
+	})
+}
+
+// FuzzHeaderFilter: HEADER.FIELDS (F) and HEADER.FIELDS.NOT (F) split the
+// header between them: each ends with the blank line, together they hold as
+// many bytes as the header up to its blank line (or the end of the message),
+// and neither takes more than the per-input budget, however long or folded
+// the header (unless it starts with a folded line, which no field owns).
+// Run: go test ./mailbackend/imapd/ -run '^$' -fuzz FuzzHeaderFilter -fuzztime 30s
+func FuzzHeaderFilter(f *testing.F) {
+	f.Add("Subject: a\r\nFrom: b\r\n folded\r\nTo: c\r\n\r\nbody", "", uint16(0), "", "subject from")
+	f.Add("X: ", "y", uint16(60000), "\r\n\r\n", "x")
+	f.Add("Subject: x\r\n", "\tfold\r\n", uint16(20000), "\r\n", "subject")
+	f.Add("", "A: b\r\n", uint16(30000), "", "a b c")
+	f.Add("No-Colon\r\n : x\r\n\r", "", uint16(0), "\n", "no-colon")
+	f.Fuzz(func(t *testing.T, head, unit string, count uint16, tail, names string) {
+		raw := fuzzbudget.Expand(head, unit, count, tail)
+		fields := strings.Fields(names)
+		if len(fields) == 0 {
+			fields = []string{"subject"}
+		}
+		var kept, dropped []byte
+		fuzzbudget.Run(t, func() {
+			var err error
+			if kept, err = io.ReadAll(newHeaderFilter(strings.NewReader(raw), fields, nil)); err != nil {
+				t.Fatal(err)
+			}
+			if dropped, err = io.ReadAll(newHeaderFilter(strings.NewReader(raw), nil, fields)); err != nil {
+				t.Fatal(err)
+			}
+		})
+		for _, out := range [][]byte{kept, dropped} {
+			if !bytes.HasSuffix(out, []byte("\r\n")) {
+				t.Fatalf("filtered header %.80q does not end with the blank line", out)
+			}
+		}
+		if strings.HasPrefix(raw, " ") || strings.HasPrefix(raw, "\t") {
+			return // folded lines before any field belong to neither
+		}
+		together := len(kept) + len(dropped) - 4
+		if together > len(raw) || !strings.HasPrefix(raw[together:], "\n") && !strings.HasPrefix(raw[together:], "\r") && together != len(raw) {
+			t.Fatalf("kept %d and dropped %d bytes of a %d-byte message: not a split of its header", len(kept), len(dropped), len(raw))
+		}
+	})
+}
+
+// FuzzSplitFields: SEARCH HEADER's unfolding gives one string per field, none
+// with a line break, within the per-input budget even for a header folded over
+// tens of thousands of lines.
+// Run: go test ./mailbackend/imapd/ -run '^$' -fuzz FuzzSplitFields -fuzztime 30s
+func FuzzSplitFields(f *testing.F) {
+	f.Add("Subject: a\r\n b\r\nTo: c\r\n", "", uint16(0), "")
+	f.Add("X-Long: x\r\n", " y\r\n", uint16(65535), "")
+	f.Add("", "A: b\n", uint16(65535), "")
+	f.Fuzz(func(t *testing.T, head, unit string, count uint16, tail string) {
+		h := []byte(fuzzbudget.Expand(head, unit, count, tail))
+		var fields []string
+		fuzzbudget.Run(t, func() { fields = splitFields(h) })
+		starts := 0
+		for _, line := range strings.Split(string(h), "\n") {
+			l := strings.TrimRight(line, "\r")
+			if l != "" && (l[0] != ' ' && l[0] != '\t' || starts == 0) {
+				starts++
+			}
+		}
+		if len(fields) != starts {
+			t.Fatalf("%d fields from %d field lines", len(fields), starts)
+		}
+		for _, fl := range fields {
+			if strings.ContainsAny(fl, "\n") {
+				t.Fatalf("field %q has a line break", fl)
+			}
+		}
+	})
+}
+
+// FuzzSectionRange: for any message and any section path, the byte range a
+// BODY[path.HEADER|TEXT|MIME] or BINARY[path] would send lies inside the message.
+// Run: go test ./mailbackend/imapd/ -run '^$' -fuzz FuzzSectionRange -fuzztime 30s
+func FuzzSectionRange(f *testing.F) {
+	nested := "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n" +
+		"Subject: in\r\nContent-Type: multipart/alternative; boundary=c\r\n\r\n--c\r\nContent-Transfer-Encoding: base64\r\n\r\neA==\r\n--c--\r\n--b--\r\n"
+	f.Add([]byte(nested), []byte{2, 1, 1})
+	f.Add([]byte(nested), []byte{2, 0})
+	f.Add([]byte("Subject: x\r\n\r\nbody"), []byte{1, 1})
+	f.Add([]byte("Content-Type: message/rfc822\r\n\r\n"), []byte{1, 255})
+	specs := []imap.PartSpecifier{imap.PartSpecifierNone, imap.PartSpecifierHeader, imap.PartSpecifierText, imap.PartSpecifierMIME}
+	f.Fuzz(func(t *testing.T, raw []byte, pathBytes []byte) {
+		p, err := mailformat.Parse(raw)
+		if err != nil {
+			return
+		}
+		path := make([]int, 0, len(pathBytes))
+		for _, b := range pathBytes {
+			path = append(path, int(b))
+		}
+		fuzzbudget.Run(t, func() {
+			for _, spec := range specs {
+				start, end, err := sectionRange(p.Structure, path, spec)
+				if err == nil && !(0 <= start && start <= end && end <= int64(len(raw))) {
+					t.Fatalf("%v of %v: [%d,%d) outside the %d-byte message", spec, path, start, end, len(raw))
+				}
+			}
+			s, err := binarySection(p.Structure, path)
+			if err == nil && !(0 <= s.start && s.start <= s.end && s.end <= int64(len(raw))) {
+				t.Fatalf("BINARY%v: [%d,%d) outside the %d-byte message", path, s.start, s.end, len(raw))
+			}
+		})
+	})
+}
+
+// fuzzMailbox is what the fuzzed sessions find in INBOX.
+var fuzzMailbox = []string{
+	"From: Bob <bob@example.test>\r\nSubject: =?ISO-2022-JP?B?GyRCJDMkcyRLJEEkTxsoQg==?=\r\nX-Long: a\r\n b\r\n\r\nhello\r\n",
+	"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E6=97=A5\r\n--b\r\n" +
+		"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\ninner body\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b--\r\n",
+	"Subject: plain\r\n\r\n" + strings.Repeat("line\r\n", 200),
+}
+
+// FuzzSession drives a real IMAP listener, logged in with INBOX selected, with
+// any command stream a client can send: FETCH sections and partials, SEARCH
+// criteria, LIST patterns, STORE, COPY, literals. The server must not panic and
+// must be done with the stream within the per-input budget once the client has
+// finished sending.
+// Run: go test ./mailbackend/imapd/ -run '^$' -fuzz FuzzSession -fuzztime 60s
+func FuzzSession(f *testing.F) {
+	for _, s := range []string{
+		"a FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)] BODY.PEEK[1.MIME] BINARY.PEEK[1]<0.10> BODY.PEEK[2.HEADER]<5.100>)\r\n",
+		"b UID FETCH 1:* (BODYSTRUCTURE ENVELOPE BODY.PEEK[HEADER.FIELDS.NOT (X-LONG)] BINARY.SIZE[2] BODY.PEEK[TEXT]<0.4294967295>)\r\n",
+		"c SEARCH CHARSET UTF-8 OR SUBJECT こんにちは HEADER X-Long \"a b\" NOT BODY line UID 1:* LARGER 10 SINCE 1-Jan-2020\r\n",
+		"d LIST \"\" \"*a*a*a%\"\r\ne LIST \"INBOX\" %\r\nf CREATE \"x/y\"\r\ng LSUB \"\" *\r\nh STATUS INBOX (MESSAGES UIDNEXT)\r\n",
+		"i STORE 1 +FLAGS (\\Seen $Junk)\r\nj COPY 1:2 INBOX\r\nk APPEND INBOX {5+}\r\nhello\r\nl NOOP\r\nm IDLE\r\nDONE\r\n",
+		"n FETCH 1 BODY[0]\r\no FETCH 1 BODY[1.2.3.4.5]<4294967295.1>\r\np FETCH 9999999999 FLAGS\r\nq UID SEARCH RETURN (MIN MAX COUNT) ALL\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, input []byte) {
+		refillMailbox(t, e)
+		fuzzbudget.Run(t, func() { imapSession(t, e.addr, input) })
+	})
+}
+
+// refillMailbox delivers fuzzMailbox again once fuzzed EXPUNGEs have emptied
+// INBOX (e's helpers belong to the F, not to this input).
+func refillMailbox(t *testing.T, e *env) {
+	ctx := context.Background()
+	mb, err := e.st.Mailbox(ctx, e.acct.ID, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uids, err := e.st.UIDs(ctx, mb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(uids) >= len(fuzzMailbox) {
+		return
+	}
+	for _, m := range fuzzMailbox {
+		if _, err := e.st.Deliver(ctx, []byte(m), []store.Recipient{{AccountID: e.acct.ID}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func imapSession(t *testing.T, addr string, input []byte) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * fuzzbudget.Budget()))
+	setup := "x1 LOGIN " + testUser + " \"" + testPass + "\"\r\nx2 SELECT INBOX\r\n"
+	go func() {
+		conn.Write(append([]byte(setup), input...))
+		conn.(*net.TCPConn).CloseWrite()
+	}()
+	var all bytes.Buffer
+	_, err = io.Copy(&all, conn)
+	var op *net.OpError
+	if err != nil && !(errors.As(err, &op) && strings.Contains(op.Err.Error(), "reset")) {
+		t.Fatalf("reading responses: %v", err)
+	}
+	if !bytes.Contains(all.Bytes(), []byte("x2 OK")) {
+		t.Fatalf("the session did not get to SELECT: %.300q", all.Bytes())
+	}
+}
