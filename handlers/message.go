@@ -84,6 +84,8 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 		ForwardURL:  "/compose?" + msgQuery(mailbox, uid, "mode", "forward"),
 		PlainURL:    "/msg?" + msgQuery(mailbox, uid, "view", "text"),
 		HTMLViewURL: "/msg?" + msgQuery(mailbox, uid),
+		// The server's verdict, read from its Authentication-Results field.
+		Unverified: msg.Unverified(h.Hostname),
 	}
 	for _, f := range folders {
 		if f.Name == mailbox {

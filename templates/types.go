@@ -86,13 +86,16 @@ type Attachment struct {
 // MessageData is the message screen.
 type MessageData struct {
 	Shell
-	Mailbox       string
-	UID           uint32
-	Subject       string
-	From          string
-	To            string
-	Cc            string
-	Date          string
+	Mailbox string
+	UID     uint32
+	Subject string
+	From    string
+	To      string
+	Cc      string
+	Date    string
+	// Unverified is the From domain when the server could not verify the message
+	// as coming from it (its Authentication-Results), else "".
+	Unverified    string
 	Text          []Segment
 	ShowHTML      bool
 	HTMLURL       string
