@@ -141,6 +141,9 @@ func (h *Handlers) MessageHTML(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if r.Context().Err() != nil {
+		return // the browser went away during the fetch: sanitize nothing for nobody
+	}
 	images := r.URL.Query().Get("images") == "1"
 	msg, err := mailview.Open(m.Raw) // parsed once; every cid: image is sliced from it
 	if err != nil {

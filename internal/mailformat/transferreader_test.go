@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/yubinmail/yubin/internal/fuzzbudget"
 )
 
 var transferSeeds = []struct{ enc, in string }{
@@ -78,7 +80,9 @@ func FuzzTransferReader(f *testing.F) {
 		if isBase64 {
 			enc = "base64"
 		}
-		got, err := readAllSmall(NewTransferReader(enc, bytes.NewReader(in)))
+		var got []byte
+		var err error
+		fuzzbudget.Run(t, func() { got, err = readAllSmall(NewTransferReader(enc, bytes.NewReader(in))) })
 		if err != nil {
 			t.Fatal(err)
 		}
