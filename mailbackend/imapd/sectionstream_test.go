@@ -77,10 +77,10 @@ func referenceFilterHeader(h []byte, fields, not []string) []byte {
 	return append(out, "\r\n"...)
 }
 
-// FuzzHeaderFilter: the streaming filter equals the reference on short-lined headers,
+// FuzzHeaderFilterMatchesReference: the streaming filter equals the reference on short-lined headers,
 // and stays within the per-input CPU budget on long repetitive ones (a field folded
 // thousands of times).
-func FuzzHeaderFilter(f *testing.F) {
+func FuzzHeaderFilterMatchesReference(f *testing.F) {
 	f.Add("Subject: s\r\nX-A: a\r\n\tb\r\n", "X-A: a\r\n b\r\n", uint16(3), "\r\nbody", "subject", true)
 	f.Add("", "x-a:\r\n", uint16(1000), "From: f", "x-a", false)
 	f.Add("\r\n", "", uint16(0), "Subject: after", "subject", true)
