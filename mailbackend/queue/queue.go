@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/yubinmail/yubin/internal/mailaddr"
 	"log/slog"
 	"strings"
 	"sync"
@@ -153,13 +154,13 @@ func (q *Queue) group(rcpts []string) ([]store.QueueGroup, error) {
 	index := make(map[string]int)
 	seen := make(map[string]bool)
 	for _, r := range rcpts {
-		at := strings.LastIndexByte(r, '@')
-		if at <= 0 || at == len(r)-1 || strings.ContainsAny(r, "\x00\r\n<>") {
+		local, domain, ok := mailaddr.SplitAddress(r)
+		if !ok || strings.ContainsAny(r, "\x00\r\n<>") {
 			return nil, fmt.Errorf("queue: invalid recipient address %q", r)
 		}
-		domain := strings.ToLower(strings.TrimSuffix(r[at+1:], "."))
+		domain = strings.TrimSuffix(domain, ".")
 		// RFC 5321 section 2.4: the local part may be case-sensitive, the domain not.
-		key := r[:at] + "@" + domain
+		key := local + "@" + domain
 		if seen[key] {
 			continue
 		}
@@ -324,9 +325,9 @@ func (q *Queue) resolver() (*dnsresolve.Resolver, error) {
 
 // domainOf returns the lower-cased domain of an address.
 func domainOf(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
+	_, domain, ok := mailaddr.SplitAddress(addr)
+	if !ok {
 		return ""
 	}
-	return strings.ToLower(strings.TrimSuffix(addr[at+1:], "."))
+	return strings.TrimSuffix(domain, ".")
 }
