@@ -77,11 +77,15 @@ bench-web:
 
 ## bench-abuse: hostile load (issue 10). Peak RSS of one 3,000-item BINARY FETCH of a
 ## 50 MiB message and of the review's 200-item FETCH (target 200 MiB or less), then the
-## hostile inputs of the text paths (one mail each), which must stay linear.
+## hostile inputs of the text paths (one mail each), which must stay linear. Then the
+## login flood: 200 parallel unknown-user logins over IMAP and through the webmail
+## against a child `yubin serve` (target: VmHWM 300 MiB or less, a real user's login
+## within 2 s, p99 of 20).
 bench-abuse:
 	$(GO) test -run '^$$' -bench FetchFlood -benchtime 1x -count 5 -timeout 20m ./mailbackend/imapd/
 	$(GO) test -run '^$$' -bench 'LinkifyBrackets|HTMLToTextHostile' -benchtime 5x -count 5 ./web/mailview/
 	$(GO) test -run '^$$' -bench DecodeHeaderStray -benchtime 5x -count 5 ./internal/mailformat/
+	$(GO) test -run '^$$' -bench LoginFlood -benchtime 1x -count 3 -timeout 20m ./cmd/yubin/
 
 clean:
 	rm -rf bin yubin-data $(BENCH_DIR)

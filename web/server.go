@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/yubinmail/yubin/handlers"
 	"github.com/yubinmail/yubin/internal/connlimit"
@@ -135,7 +134,7 @@ func (s *Server) routes() http.Handler {
 	h := s.h
 	r := chi.NewRouter()
 	r.Use(s.recoverer, securityHeaders)
-	r.Use(middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"))
+	r.Use(boundedCompress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.Error(w, r, http.StatusNotFound, "err.notfound") })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		h.Error(w, r, http.StatusMethodNotAllowed, "err.badrequest")

@@ -64,7 +64,7 @@ type e2eServer struct {
 // e2eStartServe starts `yubin serve --config cfg` and returns once it has printed
 // all its listeners. The child is killed at the end of the test if still running;
 // its log is shown when the test failed.
-func e2eStartServe(t *testing.T, cfg string) *e2eServer {
+func e2eStartServe(t testing.TB, cfg string) *e2eServer {
 	t.Helper()
 	s := &e2eServer{addrs: map[string]string{}, stderr: &syncBuf{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(yubinBin, "serve", "--config", cfg)
@@ -122,7 +122,7 @@ func e2eStartServe(t *testing.T, cfg string) *e2eServer {
 }
 
 // addr returns the address of the listener printed with label.
-func (s *e2eServer) addr(t *testing.T, label string) string {
+func (s *e2eServer) addr(t testing.TB, label string) string {
 	t.Helper()
 	a, ok := s.addrs[label]
 	if !ok {

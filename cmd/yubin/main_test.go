@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 
 // testConfig writes a config whose data_dir is a fresh temp dir, every listener on a
 // free loopback port.
-func testConfig(t *testing.T, extra string) string {
+func testConfig(t testing.TB, extra string) string {
 	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "yubin.toml")
@@ -60,7 +60,7 @@ http = "127.0.0.1:0"
 }
 
 // yubin runs the binary and returns stdout, stderr and the exit status.
-func yubin(t *testing.T, stdin string, args ...string) (string, string, int) {
+func yubin(t testing.TB, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(yubinBin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -77,7 +77,7 @@ func yubin(t *testing.T, stdin string, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-func mustRun(t *testing.T, stdin string, args ...string) string {
+func mustRun(t testing.TB, stdin string, args ...string) string {
 	t.Helper()
 	out, errs, code := yubin(t, stdin, args...)
 	if code != 0 {
