@@ -52,15 +52,34 @@ func VerifyPassword(hash, password string) bool {
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &iters, &threads); err != nil {
 		return false
 	}
+	if !sensibleArgon2(mem, iters, threads) {
+		return false
+	}
 	b64 := base64.RawStdEncoding
 	salt, err := b64.DecodeString(parts[4])
-	if err != nil {
+	if err != nil || len(salt) < 8 || len(salt) > 64 {
 		return false
 	}
 	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) == 0 {
+	if err != nil || len(want) < 16 || len(want) > 64 {
 		return false
 	}
 	got := argon2.IDKey([]byte(password), salt, iters, mem, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// Limits on the parameters of a stored hash. A hash is only ever made by
+// HashPassword, but one damaged in the database or written by another tool must
+// not crash the server (argon2 panics on zero lanes) or make each login allocate
+// gigabytes or run for minutes: the cost, memory times passes, may be at most
+// maxArgon2Cost KiB-passes, seven times ours and above every parameter set RFC
+// 9106 section 4 and OWASP recommend (64 MiB x 3 passes is the largest).
+const (
+	maxArgon2Cost    = 256 * 1024 // KiB x passes
+	maxArgon2Threads = 16
+)
+
+func sensibleArgon2(mem, iters uint32, threads uint8) bool {
+	return threads >= 1 && threads <= maxArgon2Threads && iters >= 1 &&
+		mem >= 8*uint32(threads) && uint64(mem)*uint64(iters) <= maxArgon2Cost
 }
