@@ -43,29 +43,40 @@ func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 	if err != nil {
 		return storeErr("fetch", err)
 	}
-	var metas []*cachedMeta
-	if options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
-		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0 {
-		if metas, err = sess.metas(sel.id, msgs); err != nil {
-			return err
+	needMeta := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
+		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
+	// Envelopes and structures are loaded fetchBatch messages at a time, so that
+	// FETCH 1:* (ENVELOPE BODYSTRUCTURE) on a large mailbox holds one batch of
+	// them, not the whole mailbox's.
+	for len(msgs) > 0 {
+		batch := msgs[:min(len(msgs), fetchBatch)]
+		msgs = msgs[len(batch):]
+		var metas []*cachedMeta
+		if needMeta {
+			if metas, err = sess.metas(sel.id, batch); err != nil {
+				return err
+			}
 		}
-	}
-	for i := range msgs {
-		m := &msgs[i]
-		idx := sel.index(m.uid)
-		if idx < 0 {
-			continue
-		}
-		var meta *cachedMeta
-		if metas != nil {
-			meta = metas[i]
-		}
-		if err := sess.fetchOne(w, sel, uint32(idx+1), m, meta, options, seenChanged[m.uid]); err != nil {
-			return err
+		for i := range batch {
+			m := &batch[i]
+			idx := sel.index(m.uid)
+			if idx < 0 {
+				continue
+			}
+			var meta *cachedMeta
+			if metas != nil {
+				meta = metas[i]
+			}
+			if err := sess.fetchOne(w, sel, uint32(idx+1), m, meta, options, seenChanged[m.uid]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
+
+// fetchBatch is how many messages' envelopes and structures FETCH loads at once.
+const fetchBatch = 256
 
 func setsSeen(options *imap.FetchOptions) bool {
 	for _, bs := range options.BodySection {

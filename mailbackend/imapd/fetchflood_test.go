@@ -152,3 +152,32 @@ func TestFetchPartialSkipLimit(t *testing.T) {
 		t.Errorf("after the refusal: %q", lines)
 	}
 }
+
+// TestFetchAcrossBatches: FETCH 1:* loads envelopes fetchBatch messages at a time;
+// every message still comes back once, in order, with its own envelope, also when
+// a message was expunged in between.
+func TestFetchAcrossBatches(t *testing.T) {
+	e := newEnv(t)
+	n := fetchBatch + 44
+	for i := range n {
+		e.deliver(fmt.Sprintf("From: a@example.test\r\nSubject: m%03d\r\n\r\nbody\r\n", i))
+	}
+	r := e.raw(true)
+	r.ok("SELECT INBOX")
+	r.ok("UID STORE 7 +FLAGS (\\Deleted)")
+	r.ok("EXPUNGE")
+	lines := r.ok("FETCH 1:* (UID ENVELOPE)")
+	if len(lines) != n {
+		t.Fatalf("%d lines for %d messages and the tagged reply", len(lines), n-1)
+	}
+	for seq := 1; seq < n; seq++ {
+		uid, subject := seq, seq-1
+		if seq >= 7 {
+			uid, subject = seq+1, seq
+		}
+		want := fmt.Sprintf("* %d FETCH (UID %d ENVELOPE (NIL \"m%03d\"", seq, uid, subject)
+		if !strings.HasPrefix(lines[seq-1], want) {
+			t.Fatalf("line %d: %.60q, want %q…", seq, lines[seq-1], want)
+		}
+	}
+}
