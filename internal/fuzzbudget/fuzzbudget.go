@@ -71,8 +71,8 @@ func Run(t testing.TB, fn func()) {
 		panic(fmt.Sprintf("fuzzbudget: %s: one input still running after %v (budget %v CPU): a hang or a super-linear path\n\n%s",
 			t.Name(), time.Since(start).Round(time.Millisecond), budget, buf))
 	})
+	defer watchdog.Stop() // also when fn fails the test (runtime.Goexit)
 	fn()
-	watchdog.Stop()
 	if cpu := processCPU() - startCPU; cpu > budget {
 		t.Fatalf("fuzzbudget: one input took %v of CPU (%v wall), over the %v budget: a super-linear path?",
 			cpu.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), budget)

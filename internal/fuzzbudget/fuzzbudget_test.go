@@ -66,3 +66,19 @@ func TestRunFailsASlowInput(t *testing.T) {
 		t.Fatal("a quick input failed")
 	}
 }
+
+func TestRunStopsTheWatchdogWhenTheInputFails(t *testing.T) {
+	t.Setenv(EnvBudget, "10ms")
+	var inner *testing.T
+	t.Run("failing input", func(t *testing.T) {
+		inner = t
+		defer func() { recover() }()
+		// Run's fn stops the way t.Fatal does; the watchdog (100 ms) must not
+		// outlive it.
+		Run(t, func() { t.SkipNow() })
+	})
+	if !inner.Skipped() {
+		t.Fatal("the input did not end")
+	}
+	time.Sleep(300 * time.Millisecond) // a live watchdog would have panicked by now
+}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/yubinmail/yubin/internal/fuzzbudget"
 )
 
 // FuzzParse checks the promises the IMAP server relies on for any input: Parse does not
@@ -14,7 +16,9 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		p, err := Parse(raw)
+		var p *Parsed
+		var err error
+		fuzzbudget.Run(t, func() { p, err = Parse(raw) })
 		if len(raw) == 0 {
 			if err == nil {
 				t.Fatal("no error for empty input")
