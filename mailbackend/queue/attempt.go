@@ -42,11 +42,25 @@ func (q *Queue) targets(ctx context.Context, domain string) ([]target, *rcptResu
 			return nil, &rcptResult{Status: "4.4.3", Diag: err.Error()}
 		}
 	}
+	requireTLS := false
+	if p := q.mtaSTS(ctx, res, domain); p != nil && p.mode == "enforce" {
+		// RFC 8461 section 4.2: only MX hosts the policy names, each over TLS.
+		var allowed []mxHost
+		for _, h := range hosts {
+			if p.matches(h.Name) {
+				allowed = append(allowed, h)
+			}
+		}
+		if len(allowed) == 0 {
+			return nil, &rcptResult{Status: "4.7.5", Diag: domain + ": no MX host matches its MTA-STS policy"}
+		}
+		hosts, requireTLS = allowed, true
+	}
 	var ts []target
 	port := fmt.Sprint(q.cfg.Port)
 	for _, h := range hosts {
 		for _, a := range h.Addrs {
-			ts = append(ts, target{name: h.Name, addr: net.JoinHostPort(a.String(), port)})
+			ts = append(ts, target{name: h.Name, addr: net.JoinHostPort(a.String(), port), requireTLS: requireTLS})
 		}
 	}
 	if len(ts) > maxAddrsPerTry {

@@ -51,6 +51,9 @@ type target struct {
 	name      string // host name: TLS ServerName, Remote-MTA, logs
 	addr      string // ip:port or host:port to dial
 	smarthost bool
+	// requireTLS: the domain's MTA-STS policy is enforced, so STARTTLS with a
+	// certificate valid for name is required (RFC 8461 section 5).
+	requireTLS bool
 }
 
 // session parameters for one message to one server.
@@ -109,7 +112,7 @@ func replyResult(rcpt, remote string, err error) rcptResult {
 // verify unless it is on loopback.
 func (q *Queue) tlsConfig(t target, verified *bool) *tls.Config {
 	name := t.name
-	strict := t.smarthost && !isLoopbackHost(name)
+	strict := t.smarthost && !isLoopbackHost(name) || t.requireTLS
 	cfg := &tls.Config{ServerName: name, RootCAs: q.cfg.RootCAs, MinVersion: tls.VersionTLS12}
 	if strict {
 		*verified = true // the handshake fails otherwise
@@ -189,6 +192,9 @@ func (q *Queue) sendTo(ctx context.Context, t target, job sendJob, tlsInfo *stri
 			conn.SetDeadline(time.Time{})
 			tlsOn = true
 			c = smtp.NewClient(&greetedConn{Conn: tc, pre: []byte("220 resumed\r\n")})
+		case t.requireTLS:
+			// RFC 8461 section 5: an enforced policy allows no plaintext.
+			return nil, herr("4.7.5", t.addr+" offers no STARTTLS, and the domain's MTA-STS policy requires TLS", false)
 		default:
 			if br.Buffered() > 0 {
 				return nil, herr("4.5.0", "unexpected data from server after EHLO", false)

@@ -1,8 +1,9 @@
 // Package queue owns outbound delivery: it groups remote recipients by domain, looks
 // up MX records (falling back to A/AAAA; a null MX bounces), delivers over SMTP with
-// opportunistic STARTTLS or through an authenticated smarthost, retries 4xx and
-// connection failures on a growing schedule, and sends RFC 3464 delay notices and
-// bounces to local senders. Its state lives in the store, so it survives restarts.
+// opportunistic STARTTLS (verified TLS to the named MX hosts where the domain
+// enforces an MTA-STS policy, RFC 8461, mtasts.go) or through an authenticated
+// smarthost, retries 4xx and connection failures on a growing schedule, and sends
+// RFC 3464 delay notices and bounces to local senders. Its state lives in the store, so it survives restarts.
 //
 // Files: queue.go (Config, Enqueue, the Run loop, retry and expiry bookkeeping),
 // dns.go (MX choice, over the shared mailbackend/dnsresolve client), deliver.go (one SMTP

@@ -36,6 +36,7 @@ type testDNS struct {
 	nx       map[string]bool
 	servfail map[string]bool
 	truncate map[string]bool // over UDP, answer "truncated" so the client uses TCP
+	txt      map[string][]string
 	hasTCP   bool
 }
 
@@ -44,6 +45,7 @@ func startDNS(t testing.TB) *testDNS {
 	d := &testDNS{
 		mx: map[string][]*dns.MX{}, a: map[string][]string{}, aaaa: map[string][]string{},
 		nx: map[string]bool{}, servfail: map[string]bool{}, truncate: map[string]bool{},
+		txt: map[string][]string{},
 	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -80,6 +82,12 @@ func (d *testDNS) setAAAA(host string, ips ...string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.aaaa[dns.Fqdn(host)] = ips
+}
+
+func (d *testDNS) setTXT(name string, texts ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.txt[dns.Fqdn(name)] = texts
 }
 
 func (d *testDNS) setNX(name string) {
@@ -124,6 +132,10 @@ func (d *testDNS) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	case q.Qtype == dns.TypeA:
 		for _, ip := range d.a[name] {
 			m.Answer = append(m.Answer, &dns.A{Hdr: hdr(dns.TypeA), A: net.ParseIP(ip)})
+		}
+	case q.Qtype == dns.TypeTXT:
+		for _, txt := range d.txt[name] {
+			m.Answer = append(m.Answer, &dns.TXT{Hdr: hdr(dns.TypeTXT), Txt: []string{txt}})
 		}
 	case q.Qtype == dns.TypeAAAA:
 		for _, ip := range d.aaaa[name] {

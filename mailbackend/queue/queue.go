@@ -25,6 +25,9 @@ type Config struct {
 	SmarthostUser     string
 	SmarthostPassword string
 	RetryFor          time.Duration // give up and bounce after this long (retry_days)
+	// MTASTSPort is where MTA-STS policies are fetched over HTTPS; 0 = 443 (tests
+	// point it at a loopback server).
+	MTASTSPort int
 	// DKIM signs the delivery reports the queue writes itself; nil = unsigned.
 	// (Users' mail is signed at submission, before it reaches the queue.)
 	DKIM *checks.Keys
@@ -75,6 +78,7 @@ type Queue struct {
 
 	resMu sync.Mutex
 	res   *dnsresolve.Resolver
+	sts   stsCache // MTA-STS policies by domain (mtasts.go)
 
 	wake chan struct{}
 	sem  chan struct{}
