@@ -40,3 +40,18 @@ func TestMessageViewShowsUnverifiedSender(t *testing.T) {
 		t.Errorf("Japanese warning missing")
 	}
 }
+
+// The listener serves our MTA-STS policy (RFC 8461 section 3.3) without a login,
+// as text/plain, naming this server as the MX.
+func TestMTASTSPolicyServed(t *testing.T) {
+	e := newEnv(t)
+	r := e.browser(t).get("/.well-known/mta-sts.txt")
+	if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("status %d, Content-Type %q", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{"version: STSv1\r\n", "mode: enforce\r\n", "mx: localhost\r\n", "max_age: "} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("policy lacks %q:\n%s", want, r.body)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/yubinmail/yubin/handlers"
 	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/internal/loginguard"
+	"github.com/yubinmail/yubin/internal/mtasts"
 	"github.com/yubinmail/yubin/static"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
@@ -140,6 +142,13 @@ func (s *Server) routes() http.Handler {
 		h.Error(w, r, http.StatusMethodNotAllowed, "err.badrequest")
 	})
 	r.Handle("/static/*", static.Handler())
+	// Our MTA-STS policy (RFC 8461 section 3.3), for https://mta-sts.DOMAIN behind
+	// the HTTPS front: public, plain text, the MX being this server's hostname.
+	policy := mtasts.Policy(s.cfg.Hostname)
+	r.Get(mtasts.Path, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, policy)
+	})
 
 	// Public: the sign-in form. Cross-origin protection still applies to the POST
 	// (login CSRF), through the outer handler below.

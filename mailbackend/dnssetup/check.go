@@ -18,7 +18,7 @@ const (
 	Missing   Status = "MISSING"
 	Different Status = "DIFFERENT"
 	Failed    Status = "LOOKUP FAILED" // a temporary error: try again
-	Skipped   Status = "LATER"         // a Later record: not checked
+	Skipped   Status = "LATER"         // a Later record not published yet: fine for now
 )
 
 // Result is one record checked.
@@ -35,7 +35,7 @@ func (r Result) String() string {
 	case OK:
 		return fmt.Sprintf("OK         %s %s", r.Want.Name, r.Want.Type)
 	case Skipped:
-		return fmt.Sprintf("LATER      %s %s (not needed yet)", r.Want.Name, r.Want.Type)
+		return fmt.Sprintf("LATER      %s %s (not published; see dns records)", r.Want.Name, r.Want.Type)
 	case Missing:
 		if r.Want.Hint {
 			return fmt.Sprintf("MISSING    %s %s\n           fix: add a %s record (%s)", r.Want.Name, r.Want.Type, r.Want.Type, r.Want.Why)
@@ -57,9 +57,6 @@ func Check(ctx context.Context, res *dnsresolve.Resolver, rs []Record) []Result 
 }
 
 func checkOne(ctx context.Context, res *dnsresolve.Resolver, want Record) Result {
-	if want.Later {
-		return Result{Want: want, Status: Skipped}
-	}
 	qtype := dns.StringToType[want.Type]
 	rrs, err := res.Query(ctx, want.Name, qtype)
 	if err != nil && dnsresolve.IsTemporary(err) {
@@ -72,6 +69,9 @@ func checkOne(ctx context.Context, res *dnsresolve.Resolver, want Record) Result
 		}
 	}
 	if len(got) == 0 {
+		if want.Later {
+			return Result{Want: want, Status: Skipped}
+		}
 		return Result{Want: want, Status: Missing}
 	}
 	if want.Hint {

@@ -1,8 +1,6 @@
 package dnssetup
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/yubinmail/yubin/internal/mtasts"
 	"github.com/yubinmail/yubin/mailbackend/checks"
 )
 
@@ -37,8 +36,9 @@ type Record struct {
 	// Hint: the value is an example the admin fills in, so it is printed as a
 	// comment and `dns check` only asks that some record of the type exists.
 	Hint bool
-	// Later: a record for a feature this server does not serve yet, printed as a
-	// comment and not checked.
+	// Later: a record to publish only once something outside yubin is ready (MTA-STS
+	// needs verifiable certificates): printed as a comment, and `dns check` reports
+	// it without counting it missing.
 	Later bool
 }
 
@@ -65,12 +65,6 @@ func QuoteTXT(text string) string {
 	}
 	parts = append(parts, strconv.Quote(text))
 	return strings.Join(parts, " ")
-}
-
-// MTASTSPolicy is the policy file served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt
-// (RFC 8461 section 3.2): our MX, enforced, cached for a week.
-func MTASTSPolicy(hostname string) string {
-	return "version: STSv1\r\nmode: enforce\r\nmx: " + hostname + "\r\nmax_age: 604800\r\n"
 }
 
 // Records lists what s.Domain must publish.
@@ -110,14 +104,14 @@ func Records(s Setup) []Record {
 	add(Record{Name: "_dmarc." + d, Type: "TXT", Value: QuoteTXT("v=DMARC1; p=reject; rua=" + postmaster),
 		Why: "DMARC (RFC 7489): refuse mail that claims " + s.Domain + " without SPF or DKIM; reports to postmaster"})
 
-	policy := MTASTSPolicy(strings.TrimSuffix(host, "."))
-	sum := sha256.Sum256([]byte(policy))
-	// The policy file is not served by this version yet: publishing the TXT
-	// record alone would announce a policy nobody can fetch.
-	add(Record{Name: "_mta-sts." + d, Type: "TXT", Value: QuoteTXT("v=STSv1; id=" + hex.EncodeToString(sum[:8])), Later: true,
-		Why: "MTA-STS (RFC 8461), for when yubin serves the policy: senders must reach us over verified TLS"})
+	// The webmail listener serves the policy (internal/mtasts) on any host name;
+	// it is only safe to announce once senders can verify our MX certificate.
+	policy := mtasts.Policy(strings.TrimSuffix(host, "."))
+	add(Record{Name: "_mta-sts." + d, Type: "TXT", Value: QuoteTXT("v=STSv1; id=" + mtasts.ID(policy)), Later: true,
+		Why: "MTA-STS (RFC 8461): publish once " + strings.TrimSuffix(host, ".") + " has a certificate that verifies and https://mta-sts." +
+			strings.TrimSuffix(d, ".") + mtasts.Path + " reaches the webmail listener (through your HTTPS front)"})
 	add(Record{Name: "mta-sts." + d, Type: "CNAME", Value: host, Later: true,
-		Why: "the MTA-STS policy host (HTTPS with a certificate for this name), for the same day"})
+		Why: "the MTA-STS policy host, for the same day (needs a certificate for this name too)"})
 	add(Record{Name: "_smtp._tls." + d, Type: "TXT", Value: QuoteTXT("v=TLSRPTv1; rua=" + postmaster),
 		Why: "TLS-RPT (RFC 8460): senders report TLS failures to postmaster"})
 

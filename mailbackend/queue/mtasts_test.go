@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/yubinmail/yubin/internal/fuzzbudget"
+	"github.com/yubinmail/yubin/internal/mtasts"
 	"github.com/yubinmail/yubin/mailbackend/tlsconf"
 )
 
@@ -130,6 +131,11 @@ func TestSTSPolicyParseAndMatch(t *testing.T) {
 		if got := p.matches(name); got != want {
 			t.Errorf("matches(%q) = %v, want %v", name, got, want)
 		}
+	}
+	// Our own policy, as the webmail listener serves it, is one we would apply.
+	own, err := parseSTSPolicy(strings.NewReader(mtasts.Policy("mail.example.test")))
+	if err != nil || own.mode != "enforce" || !own.matches("mail.example.test") {
+		t.Fatalf("our own policy parses as %+v, %v", own, err)
 	}
 	for _, bad := range []string{
 		"mode: enforce\nmx: a\nmax_age: 1\n",                  // no version
