@@ -16,6 +16,10 @@ var linkRe = regexp.MustCompile(`(?i)\b(?:https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'(
 // each a separate anchor in the page. Past it the text stays plain.
 const maxLinks = 10000
 
+// maxLinkifyText caps how much of one text is searched for links (the regexp runs
+// at a few MB/s): a longer mail is shown whole, its links past the first MiB plain.
+const maxLinkifyText = 1 << 20
+
 // Linkify splits text into plain and link segments. Trailing punctuation
 // that ends a sentence is not part of a link, and a closing bracket is only
 // kept when the URL opened it ("(see https://x.example/a_(b))").
@@ -33,8 +37,17 @@ func Linkify(text string) []Segment {
 		}
 		segs = append(segs, s)
 	}
+	scan := text
+	if len(scan) > maxLinkifyText {
+		// Cut at white space where there is some, so that no link is found cut short.
+		cut := strings.LastIndexAny(scan[:maxLinkifyText], " \t\r\n")
+		if cut < 0 {
+			cut = maxLinkifyText
+		}
+		scan = scan[:cut]
+	}
 	last := 0
-	for _, m := range linkRe.FindAllStringIndex(text, maxLinks) {
+	for _, m := range linkRe.FindAllStringIndex(scan, maxLinks) {
 		start, end := m[0], m[1]
 		if start < last {
 			continue

@@ -89,3 +89,25 @@ func TestLinkifyCapsLinks(t *testing.T) {
 		t.Errorf("segments do not join back to the text")
 	}
 }
+
+// TestLinkifyCapsText: links are looked for in the first maxLinkifyText bytes only
+// (cut at white space); the rest of a longer text is shown whole as plain text.
+func TestLinkifyCapsText(t *testing.T) {
+	pad := strings.Repeat("あ ", maxLinkifyText/4)
+	in := "http://early.example/ " + pad + "http://late.example/ end"
+	segs := Linkify(in)
+	var joined strings.Builder
+	var links []string
+	for _, s := range segs {
+		joined.WriteString(s.Text)
+		if s.URL != "" {
+			links = append(links, s.URL)
+		}
+	}
+	if joined.String() != in {
+		t.Errorf("segments do not join back to the text")
+	}
+	if !reflect.DeepEqual(links, []string{"http://early.example/"}) {
+		t.Errorf("links %q, want only the one in the first MiB", links)
+	}
+}
