@@ -14,8 +14,13 @@
 // ID (blobs are content-addressed, so entries never go stale). Responses are written
 // in one write(2) per command (see countedConn).
 //
+// Every command's work is bounded whatever a client sends: FETCH streams each section
+// from the blob as it writes it (BINARY decoded and HEADER.FIELDS filtered on the fly,
+// see sectionstream.go), SEARCH reads one header at a time and stops at the command's
+// deadline (NO [LIMIT]), LIST builds its parent sets once.
+//
 // It must never: parse a whole message to answer FETCH (the store parsed it once at
-// delivery), touch blob files or SQLite directly (the store owns them), check a
+// delivery), hold a whole section in memory, touch blob files or SQLite directly (the store owns them), check a
 // password itself (auth.Authenticator does, with throttling), or advertise a capability
 // it does not implement (CONDSTORE, QRESYNC, SORT and THREAD are not).
 package imapd
