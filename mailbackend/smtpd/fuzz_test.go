@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/yubinmail/yubin/internal/fuzzbudget"
+	"github.com/yubinmail/yubin/internal/mailaddr"
 	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -226,4 +227,82 @@ func mxSession(t *testing.T, addr string, input []byte) {
 func isReset(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "reset")
+}
+
+// FuzzEnvelopeAddress: the RCPT TO and MAIL FROM checks over any address. An
+// address that passes as a local-delivery candidate (well formed, no relay
+// trick, a valid domain) has none of the characters that route mail elsewhere,
+// and whatever the client sent, the trace fields built from it (Return-Path,
+// the "for" and "from" parts of Received) stay one header field on one line.
+// Run: go test ./mailbackend/smtpd/ -run '^$' -fuzz FuzzEnvelopeAddress -fuzztime 30s
+func FuzzEnvelopeAddress(f *testing.F) {
+	for _, s := range []string{"alice@example.test", "alice%bob@example.test", "bob!alice@example.test",
+		`"alice@x"@example.test`, "alice@[127.0.0.1]", "alice@example.test.", "alice@例え.test",
+		"alice@xn--r8jz45g.test", "a\x00b@example.test", "(x)<y>;z@example.test", "@example.test", "alice@"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		var candidate bool
+		var local, domain string
+		fuzzbudget.Run(t, func() {
+			var ok bool
+			local, domain, ok = mailaddr.SplitAddress(addr)
+			candidate = wellFormed(addr) && ok && !relayTrick(local, domain) && mailaddr.ValidDomain(domain)
+		})
+		if candidate {
+			if strings.ContainsAny(local, "%!@:\"\\ ") || strings.ContainsAny(domain, "[]%!@: ") || strings.HasSuffix(domain, ".") {
+				t.Fatalf("%q passed the relay checks", addr)
+			}
+			if !strings.EqualFold(local+"@"+domain, addr) {
+				t.Fatalf("%q split into %q and %q", addr, local, domain)
+			}
+		}
+		for _, field := range []string{string(returnPath(addr)), "Received: from " + sanitizeTrace(addr) + " (x)\r\n\tfor <" + sanitizeTrace(addr) + ">;\r\n"} {
+			m, err := mail.ReadMessage(strings.NewReader(field + "\r\n"))
+			if err != nil || len(m.Header) != 1 {
+				t.Fatalf("trace field from %q is not one field: %q (%v)", addr, field, err)
+			}
+			if strings.Count(strings.ReplaceAll(field, "\r\n\t", ""), "\r\n") != 1 {
+				t.Fatalf("trace field from %q breaks the line: %q", addr, field)
+			}
+		}
+	})
+}
+
+// FuzzMissingHeaders: a submitted message without Message-ID or Date gets them
+// in its header, never in its body, and the header and body it had are kept
+// byte for byte.
+// Run: go test ./mailbackend/smtpd/ -run '^$' -fuzz FuzzMissingHeaders -fuzztime 30s
+func FuzzMissingHeaders(f *testing.F) {
+	for _, s := range []string{"Subject: x\r\n\r\nbody\r\n", "Subject: x\r\nDate: y\r\nMessage-ID: <a@b>\r\n\r\n",
+		"\r\nbody only\r\n", "Subject: no body\r\n", "Subject: no final line break", "",
+		"Subject: x\r\n folded\r\n\r\nMessage-ID: <in@body>\r\n"} {
+		f.Add([]byte(s))
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		if bareLineEnd(msg) {
+			return // refused before this point
+		}
+		var out []byte
+		fuzzbudget.Run(t, func() {
+			out = assemble(nil, nil, msg, missingHeaders(msg, "mail.example.test", now))
+		})
+		count := map[string]int{}
+		eachHeaderField(out, func(name, _ string) { count[name]++ })
+		before := map[string]int{}
+		eachHeaderField(msg, func(name, _ string) { before[name]++ })
+		for _, name := range []string{"message-id", "date"} {
+			if want := max(before[name], 1); count[name] != want {
+				t.Fatalf("%d %s fields in the header, want %d:\n%q", count[name], name, want, out)
+			}
+		}
+		end := headerEnd(msg)
+		if !bytes.HasPrefix(out, msg[:end]) {
+			t.Fatalf("the header changed:\n%q\n%q", msg, out)
+		}
+		if body := msg[end:]; !bytes.HasSuffix(out, body) {
+			t.Fatalf("the body changed:\n%q\n%q", msg, out)
+		}
+	})
 }
