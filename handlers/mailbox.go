@@ -175,14 +175,9 @@ func (h *Handlers) Actions(w http.ResponseWriter, r *http.Request) {
 			back = messageURL(mailbox, uids[0])
 		}
 	case "delete":
-		trash := cl.SpecialFolder(ctx, mailclient.UseTrash)
-		if mailbox == trash {
-			err = cl.Expunge(ctx, mailbox, uids)
-		} else {
-			err = cl.Move(ctx, mailbox, uids, trash)
-		}
+		err = cl.Delete(ctx, mailbox, uids)
 	case "archive":
-		err = cl.Move(ctx, mailbox, uids, cl.SpecialFolder(ctx, mailclient.UseArchive))
+		err = cl.Archive(ctx, mailbox, uids)
 	case "move":
 		dest := r.PostFormValue("dest")
 		if dest == "" {

@@ -166,6 +166,21 @@ func (cl *Client) SetFlag(ctx context.Context, mailbox string, uids []uint32, fl
 	})
 }
 
+// Delete does what a mail client's delete button does: it moves the messages to the
+// Trash folder (RFC 6154 \Trash), and expunges them for good when they are in Trash
+// already.
+func (cl *Client) Delete(ctx context.Context, mailbox string, uids []uint32) error {
+	if trash := cl.SpecialFolder(ctx, UseTrash); mailbox != trash {
+		return cl.Move(ctx, mailbox, uids, trash)
+	}
+	return cl.Expunge(ctx, mailbox, uids)
+}
+
+// Archive moves the messages to the Archive folder (RFC 6154 \Archive).
+func (cl *Client) Archive(ctx context.Context, mailbox string, uids []uint32) error {
+	return cl.Move(ctx, mailbox, uids, cl.SpecialFolder(ctx, UseArchive))
+}
+
 // Move moves messages to dest (MOVE, RFC 6851; imapclient falls back to COPY+EXPUNGE).
 func (cl *Client) Move(ctx context.Context, mailbox string, uids []uint32, dest string) error {
 	if len(uids) == 0 || mailbox == dest {
