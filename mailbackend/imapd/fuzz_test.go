@@ -263,3 +263,54 @@ func imapSession(t *testing.T, addr string, input []byte) {
 		t.Fatalf("the session did not get to SELECT: %.300q", all.Bytes())
 	}
 }
+
+// FuzzSearchSets: the sequence sets SEARCH, FETCH and STORE accept, with "*"
+// resolved, come out sorted, merged and holding exactly the numbers the
+// ranges as written name (RFC 9051 section 9: "*" is the largest number in
+// use, and a range may be written either way round).
+// Run: go test ./mailbackend/imapd/ -run '^$' -fuzz FuzzSearchSets -fuzztime 30s
+func FuzzSearchSets(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 3, 0, 0, 0, 0}, uint32(10))
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0}, uint32(0))
+	f.Add([]byte{255, 255, 255, 255, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 6}, uint32(4294967295))
+	f.Fuzz(func(t *testing.T, raw []byte, star uint32) {
+		var set imap.SeqSet
+		var probes []uint32
+		for len(raw) >= 8 {
+			a := uint32(raw[0])<<24 | uint32(raw[1])<<16 | uint32(raw[2])<<8 | uint32(raw[3])
+			b := uint32(raw[4])<<24 | uint32(raw[5])<<16 | uint32(raw[6])<<8 | uint32(raw[7])
+			raw = raw[8:]
+			set = append(set, imap.SeqRange{Start: a, Stop: b})
+			for _, v := range []uint32{a, b} {
+				probes = append(probes, v-1, v, v+1)
+			}
+		}
+		probes = append(probes, 1, star-1, star, star+1)
+		var out imap.SeqSet
+		fuzzbudget.Run(t, func() { out = normalizeSeqSet(append(imap.SeqSet(nil), set...), star) })
+		for i, r := range out {
+			if r.Start > r.Stop || i > 0 && uint64(r.Start) <= uint64(out[i-1].Stop)+1 {
+				t.Fatalf("not sorted and merged: %v", out)
+			}
+		}
+		resolve := func(v uint32) uint32 {
+			if v == 0 {
+				return star
+			}
+			return v
+		}
+		for _, p := range probes {
+			want := false
+			for _, r := range set {
+				lo, hi := resolve(r.Start), resolve(r.Stop)
+				if lo > hi {
+					lo, hi = hi, lo
+				}
+				want = want || lo <= p && p <= hi
+			}
+			if got := seqContains(out, p); got != want {
+				t.Fatalf("%d in %v (* = %d): %v, want %v (normalized %v)", p, set, star, got, want, out)
+			}
+		}
+	})
+}
