@@ -1,0 +1,75 @@
+package sieve
+
+import (
+	"strings"
+
+	"github.com/yubinmail/yubin/internal/mailformat"
+)
+
+// Message is what a script looks at: the message as delivered and its envelope.
+type Message struct {
+	raw    []byte
+	parsed *mailformat.Parsed
+	// EnvelopeFrom is the SMTP MAIL FROM address, "" for the null sender.
+	EnvelopeFrom string
+	// EnvelopeTo is the RCPT TO address this copy is delivered for.
+	EnvelopeTo string
+	fields     map[string][]string // lower-case name → unfolded raw values
+}
+
+// NewMessage prepares raw for scripts. The header is parsed once; the decoded
+// values are worked out on demand.
+func NewMessage(raw []byte, envelopeFrom, envelopeTo string) *Message {
+	m := &Message{raw: raw, EnvelopeFrom: envelopeFrom, EnvelopeTo: envelopeTo, fields: map[string][]string{}}
+	if p, err := mailformat.Parse(raw); err == nil {
+		m.parsed = p
+	}
+	return m
+}
+
+// Size is the message size in octets (RFC 5228 section 5.9).
+func (m *Message) Size() int64 { return int64(len(m.raw)) }
+
+// Raw returns the message bytes.
+func (m *Message) Raw() []byte { return m.raw }
+
+// Field returns the raw (unfolded, undecoded) values of the header field name.
+func (m *Message) Field(name string) []string {
+	name = strings.ToLower(name)
+	if v, ok := m.fields[name]; ok {
+		return v
+	}
+	var v []string
+	if m.parsed != nil {
+		v = m.parsed.HeaderText(m.raw, name)
+	}
+	m.fields[name] = v
+	return v
+}
+
+// Header returns the values of name decoded as a person reads them: RFC 2047
+// words (ISO-2022-JP, Shift_JIS, ...) in UTF-8, so that a rule written in
+// Japanese matches a Japanese subject (RFC 5228 section 5.7 asks for decoding).
+func (m *Message) Header(name string) []string {
+	raw := m.Field(name)
+	out := make([]string, len(raw))
+	for i, v := range raw {
+		out[i] = mailformat.DisplayHeader(v)
+	}
+	return out
+}
+
+// addresses returns the addresses in the header fields name, each as local part
+// and domain (RFC 5228 section 5.1); groups contribute their members.
+func (m *Message) addresses(name string) [][2]string {
+	var out [][2]string
+	for _, v := range m.Field(name) {
+		for _, a := range mailformat.ParseAddressList(v) {
+			if a.Host == "" && a.Mailbox == "" {
+				continue // group start or end marker
+			}
+			out = append(out, [2]string{a.Mailbox, a.Host})
+		}
+	}
+	return out
+}
