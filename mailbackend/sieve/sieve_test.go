@@ -81,12 +81,12 @@ func TestScriptsOverMessages(t *testing.T) {
 	invoice := iso2022jp(t, "請求書のご送付")
 	yamada := iso2022jp(t, "山田太郎")
 	messages := map[string][]byte{
-		"list": msg("From: Alice <alice@imc.org>\nSender: owner-ietf-mta-filters@imc.org\nTo: me@example.com\nSubject: Re: draft\nList-Id: <mta-filters.imc.org>\n", "hi\r\n"),
-		"company": msg("From: Bob <bob@example.com>\nTo: someone@elsewhere.org\nSubject: lunch\n", "hi\r\n"),
-		"spam": msg("From: x@spam.test\nTo: victim@spam.test\nSubject: MAKE big MONEY really FAST\n", "buy\r\n"),
+		"list":     msg("From: Alice <alice@imc.org>\nSender: owner-ietf-mta-filters@imc.org\nTo: me@example.com\nSubject: Re: draft\nList-Id: <mta-filters.imc.org>\n", "hi\r\n"),
+		"company":  msg("From: Bob <bob@example.com>\nTo: someone@elsewhere.org\nSubject: lunch\n", "hi\r\n"),
+		"spam":     msg("From: x@spam.test\nTo: victim@spam.test\nSubject: MAKE big MONEY really FAST\n", "buy\r\n"),
 		"personal": msg("From: mum@family.test\nTo: family@family.test\nCc: me@example.com\nSubject: dinner\n", "come\r\n"),
 		"japanese": msg("From: "+yamada+" <yamada@torihiki.co.jp>\nTo: me@example.com\nSubject: "+invoice+"\n", "よろしく\r\n"),
-		"big": msg("From: a@b.test\nTo: me@example.com\nSubject: photos\n", strings.Repeat("x", 200_000)),
+		"big":      msg("From: a@b.test\nTo: me@example.com\nSubject: photos\n", strings.Repeat("x", 200_000)),
 	}
 	cases := []struct {
 		name, script, msg string
