@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/yubinmail/yubin/internal/testtool"
 	"github.com/yubinmail/yubin/mailbackend"
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/config"
@@ -23,8 +24,7 @@ import (
 )
 
 const (
-	chromiumPath = "/usr/bin/chromium"
-	password     = "e2e password 123"
+	password = "e2e password 123"
 )
 
 // stack is a mail server, a webmail on a real loopback listener, and a browser tab.
@@ -40,9 +40,7 @@ type stack struct {
 
 func newStack(t *testing.T, name, lang string) *stack {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skip("no chromium at " + chromiumPath)
-	}
+	chromium := testtool.Path(t, "chromium")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("YUBIN_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -71,7 +69,7 @@ func newStack(t *testing.T, name, lang string) *stack {
 	t.Cleanup(func() { ts.Close(); srv.Close() })
 
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(chromium),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.Headless,

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yubinmail/yubin/internal/testtool"
 )
 
 // pythonScript drives the server with Python's imaplib over STARTTLS and implicit TLS.
@@ -53,10 +55,7 @@ print("python-ok")
 `
 
 func TestPythonImaplib(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
+	py := testtool.Path(t, "python3")
 	e := newEnv(t)
 	e.deliver(simpleMsg)
 	e.deliver(multipartMsg)
@@ -75,10 +74,7 @@ func TestPythonImaplib(t *testing.T) {
 }
 
 func TestCurlIMAP(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl not installed")
-	}
+	curl := testtool.Path(t, "curl")
 	e := newEnv(t)
 	e.deliver(simpleMsg)
 	e.deliver(multipartMsg)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yubinmail/yubin/internal/testtool"
 )
 
 // Real POP3 clients against the server: Python's poplib and curl.
@@ -16,11 +18,7 @@ import (
 // external finds a client program; CI installs them (.ci/run), a bare machine may not.
 func external(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s not installed", name)
-	}
-	return p
+	return testtool.Path(t, name)
 }
 
 func runTool(t *testing.T, name string, args ...string) (string, error) {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yubinmail/yubin/internal/testtool"
 	"github.com/yubinmail/yubin/mailbackend/auth"
 )
 
@@ -420,10 +421,7 @@ func TestAttackIDNLocalDomainForms(t *testing.T) {
 // with a wrong password, and with STARTTLS on both.
 func TestAttackSwaksRelayRefused(t *testing.T) {
 	e := newTestEnv(t, nil, 0)
-	path, err := exec.LookPath("swaks")
-	if err != nil {
-		t.Skip("swaks not installed")
-	}
+	path := testtool.Path(t, "swaks")
 	for _, c := range []struct {
 		addr string
 		args []string
