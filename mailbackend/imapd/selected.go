@@ -185,7 +185,13 @@ func (sel *selected) index(uid uint32) int {
 }
 
 func (sel *selected) remove(i int) {
+	uid := sel.uids[i]
 	sel.uids = append(sel.uids[:i], sel.uids[i+1:]...)
+	// An expunged message is no longer \Recent here: RECENT counts messages in the
+	// mailbox (RFC 3501 section 7.3.2), so it can never exceed EXISTS.
+	if j := sort.Search(len(sel.recent), func(j int) bool { return sel.recent[j] >= uid }); j < len(sel.recent) && sel.recent[j] == uid {
+		sel.recent = append(sel.recent[:j], sel.recent[j+1:]...)
+	}
 }
 
 func (sel *selected) isRecent(uid uint32) bool {

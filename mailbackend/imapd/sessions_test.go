@@ -218,3 +218,37 @@ func TestNewMessageKeywordAnnounced(t *testing.T) {
 		t.Errorf("FLAGS with $Urgent must precede EXISTS: %q", got)
 	}
 }
+
+// RECENT counts messages in the mailbox (RFC 3501 section 7.3.2): once messages that
+// were \Recent in a session are expunged (by another session or its own), the next
+// RECENT it is told must not count them. imaptest flags "* 11 RECENT" beside 5 EXISTS.
+func TestRecentForgetsExpunged(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 3; i++ {
+		e.deliver(simpleMsg)
+	}
+	a := e.raw(true)
+	if got := joined(a.ok("SELECT INBOX")); !strings.Contains(got, "* 3 RECENT") {
+		t.Fatalf("first SELECT: %s", got)
+	}
+	b := e.raw(true)
+	b.ok("SELECT INBOX")
+	b.ok("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
+	b.ok("EXPUNGE")
+	var seen string
+	eventually(t, "the expunges in the first session", func() bool {
+		seen += joined(a.ok("NOOP")) + "\n"
+		return strings.Count(seen, "EXPUNGE\n") == 2
+	})
+	a.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+	a.ok("EXPUNGE")
+	e.deliver(simpleMsg)
+	seen = ""
+	eventually(t, "the new message in the first session", func() bool {
+		seen += joined(a.ok("NOOP")) + "\n"
+		return strings.Contains(seen, "* 1 EXISTS")
+	})
+	if !strings.Contains(seen, "* 1 RECENT") {
+		t.Errorf("after 3 expunged and 1 new: %q, want * 1 EXISTS and * 1 RECENT", seen)
+	}
+}
