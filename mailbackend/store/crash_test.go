@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -146,9 +147,16 @@ func TestCrashSafety(t *testing.T) {
 				lines <- strings.TrimSuffix(l, "\n")
 			}
 		}()
-		// Kill at a random moment: sometimes during Open, mostly mid-delivery.
+		// Kill at a random moment: every fourth round within 400 ms of the start
+		// (often during Open), the others within 400 ms of the child's first
+		// acknowledged delivery (mid-delivery, however long a child takes to start:
+		// under -race on a loaded machine that alone can take seconds).
 		killAfter := time.Duration(mrand.IntN(400)) * time.Millisecond
+		early := round%4 == 0
 		timer := time.NewTimer(killAfter)
+		if !early {
+			timer.Reset(time.Minute) // a child that never acknowledges is killed anyway
+		}
 		var got []string
 	collect:
 		for {
@@ -156,6 +164,9 @@ func TestCrashSafety(t *testing.T) {
 			case l, ok := <-lines:
 				if !ok {
 					break collect
+				}
+				if !early && strings.HasPrefix(l, "done ") && !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, "done ") }) {
+					timer.Reset(killAfter)
 				}
 				got = append(got, l)
 			case <-timer.C:
