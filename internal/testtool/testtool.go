@@ -17,12 +17,19 @@ func Path(t testing.TB, name string) string {
 	if err == nil {
 		return p
 	}
-	if Required() {
-		t.Fatalf("%s is required (%s=1) but missing: %v", name, RequireEnv, err)
-	} else {
-		t.Skipf("%s not installed (with %s=1 this fails)", name, RequireEnv)
-	}
+	Missing(t, name+" ("+err.Error()+")")
 	return ""
+}
+
+// Missing ends a test whose peer the caller found missing by a check of its own (a
+// Python module, say): a skip, or a failure under YUBIN_REQUIRE_TOOLS=1.
+func Missing(t testing.TB, what string) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("%s is required (%s=1) but missing", what, RequireEnv)
+	} else {
+		t.Skipf("%s is missing (with %s=1 this fails)", what, RequireEnv)
+	}
 }
 
 // Required reports whether missing programs are failures (CI).

@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yubinmail/yubin/internal/benchdir"
+	"github.com/yubinmail/yubin/internal/testtool"
 	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve/dnstest"
@@ -213,7 +214,7 @@ func pythonWithDKIM(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("python3-dkim not installed")
+	testtool.Missing(t, "python3 with the dkim and nacl modules (Debian's python3-dkim)")
 	return ""
 }
 
