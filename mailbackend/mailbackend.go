@@ -13,6 +13,7 @@ import (
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/directory"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 	"github.com/yubinmail/yubin/mailbackend/imapd"
 	"github.com/yubinmail/yubin/mailbackend/pop3d"
@@ -28,6 +29,8 @@ type Running struct {
 	Auth  *auth.Authenticator
 	Queue *queue.Queue
 	TLS   *tls.Config
+	// Directory is the LDAP account source ([ldap]); nil when url is empty.
+	Directory *directory.Directory
 
 	addrs   map[string]string
 	closers []func() error
@@ -78,6 +81,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 		return nil, err
 	}
 	r.Auth = auth.New(st, log, cfg.SMTP.PopBeforeSMTPMinutes)
+	if r.Directory, err = OpenDirectory(cfg, st, log); err != nil {
+		return nil, err
+	}
+	if r.Directory != nil {
+		r.Auth.UseDirectory(r.Directory)
+		r.closers = append(r.closers, r.Directory.Close)
+	}
 
 	// Every local domain signs with its own DKIM keys: made by `yubin domain add`
 	// or `yubin dns records`, else at the domain's first signed message (an
@@ -121,6 +131,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 		TLS:                 r.TLS,
 		Checks:              verifier,
 		DKIM:                keys,
+		Directory:           r.Directory,
 	}, st, r.Auth, r.Queue, log.With("component", "smtpd"))
 	imap := imapd.New(imapd.Config{
 		TLS:             r.TLS,
@@ -164,6 +175,37 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 	}
 	ok = true
 	return r, nil
+}
+
+// OpenDirectory returns the LDAP account source of cfg's [ldap] section, or nil when
+// its url is empty. Nothing is dialled yet (yubin ldap test uses it too).
+func OpenDirectory(cfg *config.Config, st *store.Store, log *slog.Logger) (*directory.Directory, error) {
+	l := cfg.LDAP
+	urls := l.URLs()
+	if len(urls) == 0 {
+		return nil, nil
+	}
+	password, err := l.Password()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return directory.New(directory.Config{
+		URLs:         urls,
+		BindDN:       l.BindDN,
+		BindPassword: password,
+		BaseDN:       l.BaseDN,
+		UserFilter:   l.UserFilter,
+		GroupFilter:  l.GroupFilter,
+		MailAttr:     l.MailAttr,
+		NameAttr:     l.NameAttr,
+		AliasAttr:    l.AliasAttr,
+		CAFile:       l.TLSCA,
+		CacheTTL:     time.Duration(l.CacheSeconds) * time.Second,
+		Timeout:      time.Duration(l.TimeoutSeconds) * time.Second,
+	}, st, log.With("component", "ldap"))
 }
 
 // Addr returns the bound address of a listener ("" when it is off).

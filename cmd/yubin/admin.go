@@ -100,7 +100,13 @@ func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Address, a.DisplayName, usageText(q))
+			// A mailbox without a local password belongs to a directory user: the
+			// LDAP directory signs it in (mailbackend/directory).
+			source := "local"
+			if a.PasswordHash == "" {
+				source = "ldap"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Address, a.DisplayName, usageText(q), source)
 		}
 		return tw.Flush()
 	case "del":

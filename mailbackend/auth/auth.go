@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/yubinmail/yubin/internal/loginguard"
+	"github.com/yubinmail/yubin/mailbackend/directory"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -36,7 +37,8 @@ type Authenticator struct {
 
 	guard *loginguard.Guard
 	pool  *hashPool
-	creds credWatches // sessions to end when their password changes (credwatch.go)
+	creds credWatches          // sessions to end when their password changes (credwatch.go)
+	dir   *directory.Directory // accounts from LDAP (directory.go); nil = off
 
 	// A verified-login cache (like Dovecot's auth cache): HMAC of the password under
 	// a per-process key, so repeat logins skip argon2 but no password is held.
@@ -105,6 +107,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, service string, remote
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		ticket.Abandon()
 		return nil, err
+	}
+	if a.dir != nil && (acct == nil || acct.PasswordHash == "") {
+		// Local accounts first; an address without a local password is the
+		// directory's to check (directory.go).
+		return a.directoryLogin(ctx, ticket, at.Source, service, ip, user, password)
 	}
 	ok := acct != nil && a.cached(user, acct.PasswordHash, password)
 	if !ok {

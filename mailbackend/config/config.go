@@ -26,6 +26,7 @@ type Config struct {
 	Checks   Checks   `toml:"checks"`
 	Webmail  Webmail  `toml:"webmail"`
 	Limits   Limits   `toml:"limits"`
+	LDAP     LDAP     `toml:"ldap"`
 
 	// Dev is set by --dev, never by the file: loopback listeners, a demo account.
 	Dev bool `toml:"-"`
@@ -55,6 +56,42 @@ type Limits struct {
 	QuotaBytes          int64 `toml:"quota_bytes"`             // per account; 0 = unlimited
 	MaxMailboxes        int   `toml:"max_mailboxes"`           // per account; 0 = unlimited
 	InboundPerIPPerHour int   `toml:"inbound_per_ip_per_hour"` // messages on port 25; 0 = unlimited
+}
+
+// LDAP names the office directory accounts come from (mailbackend/directory); an
+// empty URL switches it off.
+type LDAP struct {
+	URL              string `toml:"url"` // one or more ldap:// or ldaps:// URLs, space-separated (failover)
+	BindDN           string `toml:"bind_dn"`
+	BindPassword     string `toml:"bind_password"`
+	BindPasswordFile string `toml:"bind_password_file"`
+	BaseDN           string `toml:"base_dn"`
+	UserFilter       string `toml:"user_filter"`
+	GroupFilter      string `toml:"group_filter"`
+	MailAttr         string `toml:"mail_attr"`
+	NameAttr         string `toml:"name_attr"`
+	AliasAttr        string `toml:"alias_attr"`
+	TLSCA            string `toml:"tls_ca"`
+	CacheSeconds     int    `toml:"cache_seconds"`
+	TimeoutSeconds   int    `toml:"timeout_seconds"`
+}
+
+// URLs splits url into its URLs (space- or comma-separated).
+func (l LDAP) URLs() []string {
+	return strings.FieldsFunc(l.URL, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+}
+
+// Password is bind_password, or the first line of bind_password_file.
+func (l LDAP) Password() (string, error) {
+	if l.BindPasswordFile == "" {
+		return l.BindPassword, nil
+	}
+	b, err := os.ReadFile(l.BindPasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("ldap.bind_password_file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimRight(line, "\r"), nil
 }
 
 // SMTP holds the receiving side's limits.
@@ -122,6 +159,14 @@ func Default() Config {
 		},
 		Limits: Limits{MaxMailboxes: 1000},
 		Checks: Checks{DMARCReject: true, SPFFail: "junk", IPRevFail: "count"},
+		LDAP: LDAP{
+			UserFilter:     "(&(objectClass=inetOrgPerson)(mail=%s))",
+			MailAttr:       "mail",
+			NameAttr:       "displayName",
+			AliasAttr:      "mailAlternateAddress",
+			CacheSeconds:   300,
+			TimeoutSeconds: 5,
+		},
 	}
 }
 
@@ -262,6 +307,9 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("checks.iprev_fail: %q (want \"count\", \"junk\" or \"reject\")", c.Checks.IPRevFail)
 	}
+	if err := c.LDAP.validate(); err != nil {
+		return err
+	}
 	for _, z := range c.Checks.DNSBL {
 		if !mailaddr.ValidDomain(strings.TrimSuffix(z, ".")) {
 			return fmt.Errorf("checks.dnsbl: %q is not a DNS zone", z)
@@ -284,4 +332,38 @@ func checkHostPort(addr string) error {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+func (l LDAP) validate() error {
+	if strings.TrimSpace(l.URL) == "" {
+		return nil // off
+	}
+	for _, u := range l.URLs() {
+		scheme, rest, _ := strings.Cut(u, "://")
+		if (scheme != "ldap" && scheme != "ldaps") || rest == "" {
+			return fmt.Errorf("ldap.url: %q: want ldap://host[:port] (StartTLS) or ldaps://host[:port]", u)
+		}
+	}
+	if strings.TrimSpace(l.BaseDN) == "" {
+		return errors.New("ldap.base_dn: must be set when ldap.url is")
+	}
+	if !strings.Contains(l.UserFilter, "%s") || !strings.HasPrefix(l.UserFilter, "(") {
+		return fmt.Errorf("ldap.user_filter: %q: want a filter in parentheses with %%s for the address", l.UserFilter)
+	}
+	if l.GroupFilter != "" && (!strings.Contains(l.GroupFilter, "%s") || !strings.HasPrefix(l.GroupFilter, "(")) {
+		return fmt.Errorf("ldap.group_filter: %q: want a filter in parentheses with %%s for the user's DN", l.GroupFilter)
+	}
+	if strings.TrimSpace(l.MailAttr) == "" {
+		return errors.New("ldap.mail_attr: must not be empty")
+	}
+	if l.BindPassword != "" && l.BindPasswordFile != "" {
+		return errors.New("ldap.bind_password and ldap.bind_password_file: set one, not both")
+	}
+	if l.CacheSeconds < 0 {
+		return fmt.Errorf("ldap.cache_seconds: %d must not be negative (0 = no cache)", l.CacheSeconds)
+	}
+	if l.TimeoutSeconds < 1 {
+		return fmt.Errorf("ldap.timeout_seconds: %d must be at least 1", l.TimeoutSeconds)
+	}
+	return nil
 }

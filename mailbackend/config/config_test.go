@@ -90,6 +90,11 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"negative rate", "[limits]\ninbound_per_ip_per_hour = -1\n", "limits.inbound_per_ip_per_hour"},
 		{"unknown limit", "[limits]\nquota = 5\n", `"limits.quota"`},
 		{"syntax", "hostname = \n", "line 1"},
+		{"ldap plaintext scheme", "[ldap]\nurl = \"http://dc\"\nbase_dn = \"dc=x\"\n", "ldap.url"},
+		{"ldap without base", "[ldap]\nurl = \"ldaps://dc\"\n", "ldap.base_dn"},
+		{"ldap filter without %s", "[ldap]\nurl = \"ldaps://dc\"\nbase_dn = \"dc=x\"\nuser_filter = \"(mail=*)\"\n", "ldap.user_filter"},
+		{"ldap two passwords", "[ldap]\nurl = \"ldaps://dc\"\nbase_dn = \"dc=x\"\nbind_password = \"a\"\nbind_password_file = \"/f\"\n", "ldap.bind_password"},
+		{"ldap negative cache", "[ldap]\nurl = \"ldaps://dc\"\nbase_dn = \"dc=x\"\ncache_seconds = -1\n", "ldap.cache_seconds"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,5 +116,30 @@ func TestMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"), false)
 	if err == nil || !strings.Contains(err.Error(), "nope.toml") {
 		t.Fatalf("want an error naming the file, got %v", err)
+	}
+}
+
+// [ldap] is off by default; several URLs (space- or comma-separated) are failover.
+func TestLDAPSection(t *testing.T) {
+	c, err := Load(writeConfig(t, ""), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.LDAP.URLs()) != 0 || c.LDAP.UserFilter != "(&(objectClass=inetOrgPerson)(mail=%s))" || c.LDAP.CacheSeconds != 300 {
+		t.Fatalf("ldap defaults: %+v", c.LDAP)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(writeConfig(t, "[ldap]\nurl = \"ldaps://dc1.example.com, ldap://dc2.example.com:389\"\nbase_dn = \"dc=example,dc=com\"\nbind_password_file = \""+pwFile+"\"\n"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.LDAP.URLs(); len(got) != 2 || got[0] != "ldaps://dc1.example.com" || got[1] != "ldap://dc2.example.com:389" {
+		t.Fatalf("URLs() = %q", got)
+	}
+	if pw, err := c.LDAP.Password(); err != nil || pw != "s3cret" {
+		t.Fatalf("Password() = %q, %v; want the file's first line", pw, err)
 	}
 }

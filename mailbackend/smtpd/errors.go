@@ -75,10 +75,12 @@ var (
 	// RFC 4954 section 6: 454 4.7.0 Temporary authentication failure.
 	errAuthThrottled = newReply(454, 4, 7, 0, "Too many failed logins, try again later")
 	errAuthBusy      = newReply(454, 4, 7, 0, "Server busy, try again in a moment")
-	errAuthzMismatch = newReply(535, 5, 7, 8, "Authorization identity must match the authentication identity")
-	errAuthMalformed = newReply(501, 5, 5, 2, "Malformed authentication response")
-	errAuthNotHere   = newReply(502, 5, 7, 0, "Authentication not offered on this port; use submission (587 or 465)")
-	errAuthMechanism = newReply(504, 5, 7, 4, "Unsupported authentication mechanism")
+	// The account directory (LDAP) did not answer: the password was not checked.
+	errAuthUnavailable = newReply(454, 4, 7, 0, "Temporary authentication failure, try again later")
+	errAuthzMismatch   = newReply(535, 5, 7, 8, "Authorization identity must match the authentication identity")
+	errAuthMalformed   = newReply(501, 5, 5, 2, "Malformed authentication response")
+	errAuthNotHere     = newReply(502, 5, 7, 0, "Authentication not offered on this port; use submission (587 or 465)")
+	errAuthMechanism   = newReply(504, 5, 7, 4, "Unsupported authentication mechanism")
 	// RFC 1870 section 6.3 / RFC 3463 5.3.4: message too big for the advertised SIZE.
 	errTooBig = newReply(552, 5, 3, 4, "Message exceeds the maximum size")
 	// RFC 5321 section 4.5.3.1.6: text lines are at most 1000 octets; go-smtp allows
@@ -93,6 +95,9 @@ var (
 	// RFC 3463 4.4.3: a DNS lookup for the sender checks (checks package) failed for
 	// now; never taken as a pass, the client retries.
 	errChecksTemporary = newReply(451, 4, 4, 3, "Temporary DNS failure while verifying the sender, try again later")
+	// RFC 3463 4.4.3: the account directory (LDAP) could not be asked whether a
+	// recipient exists; never taken as "unknown", the sender retries.
+	errDirectoryUnavailable = newReply(451, 4, 4, 3, "Directory lookup failed, try again later")
 	// RFC 3463 4.3.0: a temporary failure on our side; the client keeps the message.
 	errTemporary = newReply(451, 4, 3, 0, "Temporary local problem, try again later")
 )
@@ -118,6 +123,8 @@ func reply(err error) *smtp.SMTPError {
 		return reply(errAuthThrottled)
 	case errors.Is(err, auth.ErrBusy):
 		return reply(errAuthBusy)
+	case errors.Is(err, auth.ErrUnavailable):
+		return reply(errAuthUnavailable)
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return reply(errAuthFailed)
 	case errors.Is(err, store.ErrUnknownRecipient):

@@ -16,6 +16,7 @@ import (
 	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/checks"
+	"github.com/yubinmail/yubin/mailbackend/directory"
 	"github.com/yubinmail/yubin/mailbackend/queue"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -37,6 +38,8 @@ type Config struct {
 	// submit (nil = unsigned). Both come from the checks package.
 	Checks *checks.Verifier
 	DKIM   *checks.Keys
+	// Directory finds recipients in LDAP that the store does not know (nil = off).
+	Directory *directory.Directory
 }
 
 const (

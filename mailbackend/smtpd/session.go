@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/directory"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -302,10 +303,16 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		ctx, cancel := s.ctx()
 		defer cancel()
 		accts, err := s.srv.store.Resolve(ctx, local+"@"+d)
+		if errors.Is(err, store.ErrUnknownRecipient) && s.srv.cfg.Directory != nil {
+			accts, err = s.resolveDirectory(ctx, local+"@"+d)
+		}
 		if err != nil {
 			if errors.Is(err, store.ErrUnknownRecipient) || errors.Is(err, store.ErrNotLocal) {
 				s.log.Info("smtp recipient refused: unknown", "rcpt", to)
 				return s.refuseRcpt(errNoSuchUser)
+			}
+			if errors.Is(err, errDirectoryUnavailable) {
+				return s.fail("rcpt", errDirectoryUnavailable)
 			}
 			return s.fail("rcpt", temporary("resolve %s: %w", to, err))
 		}
@@ -410,4 +417,21 @@ func relayTrick(local, domain string) bool {
 	return strings.ContainsAny(local, "%!@:\"\\ ") ||
 		strings.ContainsAny(domain, "[]%!@:") ||
 		strings.HasSuffix(domain, ".")
+}
+
+// resolveDirectory asks the LDAP directory for a recipient the store does not know,
+// which makes the user's mailbox at their first mail. A directory that cannot answer
+// defers the recipient (451 4.4.3): an outage must never bounce mail as unknown.
+func (s *session) resolveDirectory(ctx context.Context, addr string) ([]store.Account, error) {
+	acct, err := s.srv.cfg.Directory.Resolve(ctx, addr)
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		return nil, store.ErrUnknownRecipient
+	case errors.Is(err, directory.ErrUnavailable):
+		s.log.Warn("smtp recipient deferred: directory unavailable", "rcpt", addr, "err", err)
+		return nil, errDirectoryUnavailable
+	case err != nil:
+		return nil, err
+	}
+	return []store.Account{*acct}, nil
 }

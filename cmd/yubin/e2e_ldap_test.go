@@ -1,0 +1,180 @@
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/yubinmail/yubin/internal/ldaptest"
+)
+
+// ldapSection is the [ldap] section for a test slapd: StartTLS on its ldap:// URL,
+// verified against caFile, only members of the mail group.
+func ldapSection(srv *ldaptest.Server, caFile string) string {
+	return fmt.Sprintf(`[ldap]
+url = %q
+bind_dn = %q
+bind_password = %q
+base_dn = %q
+group_filter = %q
+tls_ca = %q
+cache_seconds = 300
+timeout_seconds = 3
+`, srv.URL, ldaptest.ServiceDN, ldaptest.ServicePassword, ldaptest.BaseDN, ldaptest.GroupFilter, caFile)
+}
+
+// imapLoginErr logs in over IMAP (STARTTLS) and returns the server's refusal, if any.
+func imapLoginErr(t *testing.T, srv *e2eServer, user, pw string) error {
+	t.Helper()
+	c, err := imapclient.DialStartTLS(srv.addr(t, "IMAP (STARTTLS)"), &imapclient.Options{TLSConfig: insecureTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.Login(user, pw).Wait()
+}
+
+// insecureTLS trusts the server's self-signed certificate (the test made it).
+func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }
+
+// inboxSubjects lists the subjects in user's INBOX, read over IMAP.
+func inboxSubjects(t *testing.T, srv *e2eServer, user, pw string) []string {
+	t.Helper()
+	c := e2eIMAP(t, srv, user, pw)
+	defer c.Logout()
+	var all imap.SeqSet
+	all.AddRange(1, 0) // 1:*
+	msgs, err := c.Fetch(all, &imap.FetchOptions{Envelope: true}).Collect()
+	if err != nil {
+		t.Fatalf("FETCH %s's INBOX: %v", user, err)
+	}
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.Envelope.Subject)
+	}
+	return out
+}
+
+// An office whose people are all in the directory: they sign in over IMAP, POP3,
+// SMTP AUTH and the webmail with their directory password, receive mail at their
+// extra addresses, and a local account keeps working beside them.
+func TestE2ELDAPAccounts(t *testing.T) {
+	dir := ldaptest.Start(t)
+	cfg := testConfig(t, ldapSection(dir, dir.CAFile))
+	e2eUser(t, cfg, "admin@example.test", alicePW) // a local account beside the directory
+	srv := e2eStartServe(t, cfg)
+	alice, carol := ldaptest.Alice, ldaptest.Carol
+
+	if err := imapLoginErr(t, srv, alice.Mail, alice.Password); err != nil {
+		t.Fatalf("IMAP login of a directory user: %v", err)
+	}
+	for _, c := range []struct{ who, user, pw string }{
+		{"wrong password", alice.Mail, "not-" + alice.Password},
+		{"user outside the mail group", carol.Mail, carol.Password},
+		{"an extra address is no login name", "info@example.test", alice.Password},
+		{"unknown user", "nobody@example.test", alice.Password},
+	} {
+		err := imapLoginErr(t, srv, c.user, c.pw)
+		var ie *imap.Error
+		if !errors.As(err, &ie) || ie.Code == imap.ResponseCodeUnavailable {
+			t.Errorf("IMAP login, %s: %v; want NO (authentication failed)", c.who, err)
+		}
+	}
+	if err := imapLoginErr(t, srv, "admin@example.test", alicePW); err != nil {
+		t.Errorf("local account's IMAP login beside the directory: %v", err)
+	}
+
+	// SMTP AUTH as the directory user, to her own extra address.
+	e2eSubmit(t, srv, alice.Mail, alice.Password, "info@example.test", "--header", "Subject: via submission")
+	out, code := e2eSwaks(t, srv.addr(t, "submission (STARTTLS)"), "--tls", "--auth", "PLAIN",
+		"--auth-user", alice.Mail, "--auth-password", "wrong", "--from", alice.Mail, "--to", "admin@example.test")
+	if code == 0 || !strings.Contains(out, "535 5.7.8") {
+		t.Errorf("SMTP AUTH with a wrong directory password: exit %d\n%s", code, out)
+	}
+	// Port 25: an extra address is accepted, an unknown one refused at RCPT.
+	out, code = e2eSwaks(t, srv.addr(t, "SMTP (MX)"), "--from", "friend@remote.test",
+		"--to", "hanako.yamada@example.test", "--header", "Subject: via MX")
+	if code != 0 {
+		t.Fatalf("MX delivery to a directory user's extra address: exit %d\n%s", code, out)
+	}
+	for _, rcpt := range []string{"nobody@example.test", carol.Mail} {
+		out, code = e2eSwaks(t, srv.addr(t, "SMTP (MX)"), "--from", "friend@remote.test", "--to", rcpt)
+		if code == 0 || !strings.Contains(out, "550 5.1.1") {
+			t.Errorf("MX to %s (not a mail user): exit %d, want 550 5.1.1\n%s", rcpt, code, out)
+		}
+	}
+	got := inboxSubjects(t, srv, alice.Mail, alice.Password)
+	if strings.Join(got, "|") != "via submission|via MX" {
+		t.Errorf("alice's INBOX: %q, want the two messages to her extra addresses", got)
+	}
+
+	pop, _ := e2ePOP3(t, srv, alice.Mail, alice.Password)
+	pop.Close()
+	e2eWebmail(t, srv, alice.Mail, alice.Password)
+
+	// `yubin user list` shows the directory user's mailbox, marked.
+	list := mustRun(t, "", "user", "list", "--config", cfg)
+	if !strings.Contains(list, alice.Mail) || !regexpLine(list, alice.Mail, "ldap") || regexpLine(list, "admin@example.test", "ldap") {
+		t.Errorf("user list does not mark the directory user (and only her):\n%s", list)
+	}
+}
+
+// regexpLine reports whether the line of out that starts with first also holds word.
+func regexpLine(out, first, word string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, first) {
+			return strings.Contains(l, word)
+		}
+	}
+	return false
+}
+
+// A directory outage defers, never bounces: RCPT gets 451 4.4.3 and a login NO
+// [UNAVAILABLE]; once slapd is back the same message is accepted and delivered.
+func TestE2ELDAPOutage(t *testing.T) {
+	dir := ldaptest.Start(t)
+	cfg := testConfig(t, ldapSection(dir, dir.CAFile))
+	srv := e2eStartServe(t, cfg)
+	bob := ldaptest.Bob
+
+	dir.Stop()
+	send := func() (string, int) {
+		return e2eSwaks(t, srv.addr(t, "SMTP (MX)"), "--from", "friend@remote.test",
+			"--to", bob.Mail, "--header", "Subject: during the outage")
+	}
+	out, code := send()
+	if code == 0 || !strings.Contains(out, "451 4.4.3") {
+		t.Fatalf("MX to a directory user while slapd is down: exit %d, want 451 4.4.3\n%s", code, out)
+	}
+	err := imapLoginErr(t, srv, bob.Mail, bob.Password)
+	var ie *imap.Error
+	if !errors.As(err, &ie) || ie.Code != imap.ResponseCodeUnavailable {
+		t.Fatalf("IMAP login while slapd is down: %v; want NO [UNAVAILABLE]", err)
+	}
+
+	dir.Restart()
+	if out, code := send(); code != 0 {
+		t.Fatalf("the sender's retry once slapd is back: exit %d\n%s", code, out)
+	}
+	if got := inboxSubjects(t, srv, bob.Mail, bob.Password); len(got) != 1 || got[0] != "during the outage" {
+		t.Fatalf("bob's INBOX after the retry: %q", got)
+	}
+}
+
+// A directory whose certificate does not verify against tls_ca is never used in
+// plaintext instead: logins are temporarily refused.
+func TestE2ELDAPWrongCA(t *testing.T) {
+	dir := ldaptest.Start(t)
+	cfg := testConfig(t, ldapSection(dir, dir.OtherCAFile))
+	srv := e2eStartServe(t, cfg)
+	err := imapLoginErr(t, srv, ldaptest.Alice.Mail, ldaptest.Alice.Password)
+	var ie *imap.Error
+	if !errors.As(err, &ie) || ie.Code != imap.ResponseCodeUnavailable {
+		t.Fatalf("IMAP login with a directory behind an unknown CA: %v; want NO [UNAVAILABLE]", err)
+	}
+}
