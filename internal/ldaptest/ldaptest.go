@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/yubinmail/yubin/internal/testtool"
 )
 
 // The test directory's names and secrets.
@@ -244,10 +246,7 @@ func tool(t testing.TB, name, debianPath string) string {
 	if _, err := os.Stat(debianPath); err == nil {
 		return debianPath
 	}
-	if os.Getenv("YUBIN_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s is required (YUBIN_REQUIRE_TOOLS=1) but not installed (Debian: slapd, ldap-utils)", name)
-	}
-	t.Skipf("%s not installed (Debian packages slapd and ldap-utils); with YUBIN_REQUIRE_TOOLS=1 this fails", name)
+	testtool.Missing(t, name+" (Debian packages slapd and ldap-utils)")
 	return ""
 }
 
