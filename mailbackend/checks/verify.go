@@ -129,6 +129,34 @@ func (v *Verifier) Check(ctx context.Context, in Input) Verdict {
 	return verdict
 }
 
+// ForgedOwnFrom reports a From address in one of our domains that no signature
+// by one of our own keys covers, and names the domain. It makes no DNS lookup
+// (our keys are local), so it also runs for the clients the full checks trust.
+func (v *Verifier) ForgedOwnFrom(ctx context.Context, msg []byte) (string, bool) {
+	if v.ours == nil {
+		return "", false
+	}
+	from := fromDomains(msg)
+	var results []dkimResult
+	verified := false
+	for _, d := range from.domains {
+		if !v.ours(d) {
+			continue
+		}
+		if !verified {
+			results, verified = v.dkimWith(ctx, msg, false), true
+		}
+		signed := false
+		for _, r := range results {
+			signed = signed || r.value == authres.ResultPass && aligned(r.domain, d, false)
+		}
+		if !signed {
+			return d, true
+		}
+	}
+	return "", false
+}
+
 // decide applies the policy, most serious first.
 func (v *Verifier) decide(ipr *IPRevResult, spfRes spfResult, dkims []dkimResult, from fromInfo, dm dmarcResult) Verdict {
 	anyTemp := spfRes.value == authres.ResultTempError || dm.value == authres.ResultTempError

@@ -14,8 +14,8 @@ import (
 // goes to Junk. A refusal or temporary failure is returned as the reply error.
 //
 // Loopback clients are local software on this host (as Postfix's default
-// mynetworks trusts them) and are not checked, but forged results are still
-// stripped from what they send.
+// mynetworks trusts them): they skip the DNS checks, but forged results are still
+// stripped and a From in our domains still needs our signature.
 func (s *session) verifySender(ctx context.Context, msg []byte) ([]byte, []byte, bool, error) {
 	v := s.srv.cfg.Checks
 	if v == nil {
@@ -23,6 +23,12 @@ func (s *session) verifySender(ctx context.Context, msg []byte) ([]byte, []byte,
 	}
 	msg = checks.StripOwnResults(msg, s.srv.cfg.Hostname)
 	if auth.IsLoopback(s.remote) && !s.srv.checkLoopback.Load() {
+		// Still nobody writes as one of our users without our signature: that
+		// rule needs no DNS, and local software has submission for such mail.
+		if d, forged := v.ForgedOwnFrom(ctx, msg); forged {
+			s.log.Warn("smtp message refused: From in our domain not signed by us", "from", s.from, "domain", d)
+			return msg, nil, false, policyRefused("From " + d + " is ours and not signed by us")
+		}
 		return msg, nil, false, nil
 	}
 	ip, err := netip.ParseAddr(s.ip)

@@ -321,3 +321,25 @@ func BenchmarkMXReceiveChecked(b *testing.B) {
 		b.Fatalf("benchmark mail did not pass the checks: %.600q", got)
 	}
 }
+
+// Loopback clients skip the DNS checks (local software), but the spoofing repro
+// is refused from them too: that rule needs no DNS.
+func TestMXLoopbackTrustedButNoOwnDomainForgery(t *testing.T) {
+	e := newCheckedEnv(t)
+	e.srv.checkLoopback.Store(false)
+	if code, text := e.mxSend("x@attacker.test", spoofed); code != 550 || !strings.Contains(text, "5.7.1") {
+		t.Fatalf("spoofed From from loopback: got %q, want 550 5.7.1", text)
+	}
+	// Mail from another domain passes unchecked (no DNS asked, no verdict added).
+	before := e.dns.Queries()
+	if code, text := e.mxSend("carol@sender.test", "From: carol@sender.test\r\nSubject: local\r\n\r\nx\r\n"); code != 250 {
+		t.Fatalf("loopback mail from another domain: %q", text)
+	}
+	if n := e.dns.Queries() - before; n != 0 {
+		t.Errorf("%d DNS queries for a trusted loopback client", n)
+	}
+	got := e.inbox("bob@example.test")
+	if len(got) != 1 || strings.Contains(got[0], "Authentication-Results") {
+		t.Fatalf("bob's INBOX: %q", got)
+	}
+}
