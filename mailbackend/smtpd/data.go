@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -65,6 +66,10 @@ func (s *session) Data(r io.Reader) error {
 		}
 		received = append(results, received...)
 	} else {
+		// A user cannot hand our readers a verdict in our name either (RFC 8601
+		// section 5: results claiming our authserv-id are removed wherever they come
+		// from).
+		msg = checks.StripOwnResults(msg, s.srv.cfg.Hostname)
 		// The signature covers the added Message-ID and Date, so sign the message
 		// as it will go out, and put the signatures on top of it.
 		if len(extra) > 0 {

@@ -343,3 +343,25 @@ func TestMXLoopbackTrustedButNoOwnDomainForgery(t *testing.T) {
 		t.Fatalf("bob's INBOX: %q", got)
 	}
 }
+
+// A submitted message cannot carry a verdict in our name to its recipients.
+func TestSubmissionStripsOurAuthenticationResults(t *testing.T) {
+	e := newCheckedEnv(t)
+	c, err := smtp.Dial(e.sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(sasl.NewPlainClient("", "alice@example.test", "alice-secret")); err != nil {
+		t.Fatal(err)
+	}
+	msg := "Authentication-Results: mail.example.test; dmarc=pass header.from=bank.test\r\n" +
+		"From: alice@example.test\r\nTo: bob@example.test\r\nSubject: x\r\n\r\nx\r\n"
+	if err := sendWith(t, c, "alice@example.test", []string{"bob@example.test"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	got := e.inbox("bob@example.test")
+	if len(got) != 1 || strings.Contains(got[0], "Authentication-Results: mail.example.test") {
+		t.Fatalf("bob got %q", got)
+	}
+}
