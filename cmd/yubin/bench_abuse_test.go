@@ -32,18 +32,24 @@ const (
 	realPause    = 100 * time.Millisecond
 )
 
-func BenchmarkLoginFlood(b *testing.B) {
-	b.Run("IMAP", func(b *testing.B) {
-		srv := benchServe(b)
-		addr := srv.addr(b, "IMAP (STARTTLS)")
-		flood := func(i, n int) string {
+// floodScenario is one login flood: what a flood client does on its n-th attempt
+// (its answer, for counting), and one login of the real user.
+type floodScenario struct {
+	flood func(i, n int) string
+	real  func() error
+}
+
+func imapFlood(tb testing.TB, srv *e2eServer) floodScenario {
+	addr := srv.addr(tb, "IMAP (STARTTLS)")
+	return floodScenario{
+		flood: func(i, n int) string {
 			l, err := imapLoginOnce(addr, floodAddr(i), fmt.Sprintf("nobody%d-%d@example.test", i, n), "x")
 			if err != nil {
 				return "error"
 			}
 			return classifyIMAP(l)
-		}
-		real := func() error {
+		},
+		real: func() error {
 			l, err := imapLoginOnce(addr, nil, "alice@example.test", alicePW)
 			if err != nil {
 				return err
@@ -52,28 +58,29 @@ func BenchmarkLoginFlood(b *testing.B) {
 				return fmt.Errorf("%s", strings.TrimSpace(l))
 			}
 			return nil
-		}
-		runFlood(b, srv, flood, real)
-	})
-	b.Run("webmail", func(b *testing.B) {
-		srv := benchServe(b)
-		base := "http://" + srv.addr(b, "webmail")
-		clients := make([]*http.Client, floodClients)
-		for i := range clients {
-			clients[i] = webClient(floodAddr(i))
-		}
-		flood := func(i, n int) string {
+		},
+	}
+}
+
+func webmailFlood(tb testing.TB, srv *e2eServer) floodScenario {
+	base := "http://" + srv.addr(tb, "webmail")
+	clients := make([]*http.Client, floodClients)
+	for i := range clients {
+		clients[i] = webClient(floodAddr(i))
+	}
+	alice := webClient(nil)
+	if code, err := webSignIn(alice, base, "alice@example.test", alicePW); err != nil || code != http.StatusSeeOther {
+		tb.Fatalf("alice's first sign-in: %d %v", code, err)
+	}
+	return floodScenario{
+		flood: func(i, n int) string {
 			r, err := webSignIn(clients[i], base, fmt.Sprintf("nobody%d-%d@example.test", i, n), "x")
 			if err != nil {
 				return "error"
 			}
 			return strconv.Itoa(r)
-		}
-		alice := webClient(nil)
-		if code, err := webSignIn(alice, base, "alice@example.test", alicePW); err != nil || code != http.StatusSeeOther {
-			b.Fatalf("alice's first sign-in: %d %v", code, err)
-		}
-		real := func() error {
+		},
+		real: func() error {
 			code, err := webSignIn(alice, base, "alice@example.test", alicePW)
 			if err != nil {
 				return err
@@ -82,13 +89,60 @@ func BenchmarkLoginFlood(b *testing.B) {
 				return fmt.Errorf("status %d", code)
 			}
 			return nil
-		}
-		runFlood(b, srv, flood, real)
-	})
+		},
+	}
+}
+
+func BenchmarkLoginFlood(b *testing.B) {
+	for _, sc := range []struct {
+		name string
+		make func(testing.TB, *e2eServer) floodScenario
+	}{{"IMAP", imapFlood}, {"webmail", webmailFlood}} {
+		b.Run(sc.name, func(b *testing.B) {
+			srv := benchServe(b)
+			f := sc.make(b, srv)
+			for iter := 0; iter < b.N; iter++ {
+				res := runFlood(b, srv, f, floodWarmup, realTries)
+				slices.Sort(res.durs)
+				ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+				b.ReportMetric(ms(res.durs[len(res.durs)/2]), "real-p50-ms")
+				b.ReportMetric(ms(res.durs[len(res.durs)*99/100]), "real-p99-ms")
+				b.ReportMetric(float64(res.ok), "real-ok")
+				b.ReportMetric(float64(res.hwm)/(1<<20), "VmHWM-MiB")
+				b.ReportMetric(float64(res.attempts), "flood-attempts")
+				b.Logf("flood answers: %s", res.answers)
+			}
+		})
+	}
+}
+
+// The flood as a test (issue 10): the memory of the real server process stays under
+// its bound, every flood attempt gets an answer, and the real user still logs in.
+// Times are the benchmark's business; here only that the logins succeed.
+func TestE2ELoginFloodMemoryBounded(t *testing.T) {
+	for _, sc := range []struct {
+		name string
+		make func(testing.TB, *e2eServer) floodScenario
+	}{{"IMAP", imapFlood}, {"webmail", webmailFlood}} {
+		t.Run(sc.name, func(t *testing.T) {
+			srv := benchServe(t)
+			res := runFlood(t, srv, sc.make(t, srv), time.Second, 5)
+			if res.hwm > 300<<20 {
+				t.Errorf("peak RSS of yubin serve during the flood: %d MiB, bound 300 MiB", res.hwm>>20)
+			}
+			if res.ok != 5 {
+				t.Errorf("the real user's logins during the flood: %d of 5 succeeded", res.ok)
+			}
+			if strings.Contains(res.answers, "error=") || strings.Contains(res.answers, "other=") {
+				t.Errorf("flood attempts without a protocol answer: %s", res.answers)
+			}
+			t.Logf("VmHWM %d MiB; flood answers: %s", res.hwm>>20, res.answers)
+		})
+	}
 }
 
 // benchServe starts a child `yubin serve` with alice, who has logged in once.
-func benchServe(b *testing.B) *e2eServer {
+func benchServe(b testing.TB) *e2eServer {
 	cfg := testConfig(b, "")
 	mustRun(b, alicePW+"\n", "user", "add", "alice@example.test", "--password-stdin", "--config", cfg)
 	srv := e2eStartServe(b, cfg)
@@ -98,63 +152,63 @@ func benchServe(b *testing.B) *e2eServer {
 	return srv
 }
 
-// runFlood runs the flood for the warm-up, then the real user's tries, and reports.
-func runFlood(b *testing.B, srv *e2eServer, flood func(i, n int) string, real func() error) {
-	for iter := 0; iter < b.N; iter++ {
-		stop := make(chan struct{})
-		var answers sync.Map // answer → *atomic.Int64
-		var wg sync.WaitGroup
-		for i := 0; i < floodClients; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				for n := 0; ; n++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					c, _ := answers.LoadOrStore(flood(i, n), new(atomic.Int64))
-					c.(*atomic.Int64).Add(1)
+type floodResult struct {
+	durs     []time.Duration // the real user's logins; a failed one counts as an hour
+	ok       int             // how many of them succeeded
+	hwm      int64           // the server's peak RSS (VmHWM), bytes
+	attempts int64           // flood attempts answered
+	answers  string          // the flood's answers, "answer=count …"
+}
+
+// runFlood runs the flood for warmup, then the real user's tries, and returns what
+// was seen.
+func runFlood(tb testing.TB, srv *e2eServer, sc floodScenario, warmup time.Duration, tries int) floodResult {
+	stop := make(chan struct{})
+	var answers sync.Map // answer → *atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < floodClients; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
 				}
-			}(i)
-		}
-		time.Sleep(floodWarmup)
-		var durs []time.Duration
-		ok := 0
-		for i := 0; i < realTries; i++ {
-			t0 := time.Now()
-			err := real()
-			d := time.Since(t0)
-			if err == nil {
-				ok++
-			} else {
-				b.Logf("real login %d: %v after %v", i+1, err, d.Round(time.Millisecond))
-				d = time.Hour // a failure counts as slower than any bound
+				c, _ := answers.LoadOrStore(sc.flood(i, n), new(atomic.Int64))
+				c.(*atomic.Int64).Add(1)
 			}
-			durs = append(durs, d)
-			time.Sleep(realPause)
-		}
-		close(stop)
-		wg.Wait()
-		slices.Sort(durs)
-		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-		b.ReportMetric(ms(durs[len(durs)/2]), "real-p50-ms")
-		b.ReportMetric(ms(durs[len(durs)*99/100]), "real-p99-ms")
-		b.ReportMetric(float64(ok), "real-ok")
-		b.ReportMetric(float64(vmHWM(b, srv.cmd.Process.Pid))/(1<<20), "VmHWM-MiB")
-		var total int64
-		summary := []string{}
-		answers.Range(func(k, v any) bool {
-			n := v.(*atomic.Int64).Load()
-			total += n
-			summary = append(summary, fmt.Sprintf("%s=%d", k, n))
-			return true
-		})
-		slices.Sort(summary)
-		b.ReportMetric(float64(total), "flood-attempts")
-		b.Logf("flood answers: %s", strings.Join(summary, " "))
+		}(i)
 	}
+	time.Sleep(warmup)
+	var res floodResult
+	for i := 0; i < tries; i++ {
+		t0 := time.Now()
+		err := sc.real()
+		d := time.Since(t0)
+		if err == nil {
+			res.ok++
+		} else {
+			tb.Logf("real login %d: %v after %v", i+1, err, d.Round(time.Millisecond))
+			d = time.Hour
+		}
+		res.durs = append(res.durs, d)
+		time.Sleep(realPause)
+	}
+	close(stop)
+	wg.Wait()
+	res.hwm = vmHWM(tb, srv.cmd.Process.Pid)
+	var summary []string
+	answers.Range(func(k, v any) bool {
+		n := v.(*atomic.Int64).Load()
+		res.attempts += n
+		summary = append(summary, fmt.Sprintf("%s=%d", k, n))
+		return true
+	})
+	slices.Sort(summary)
+	res.answers = strings.Join(summary, " ")
+	return res
 }
 
 // floodAddr is flood client i's own loopback source address (127.0.1.x, 127.0.2.x…).
@@ -230,7 +284,7 @@ func webSignIn(c *http.Client, base, user, pw string) (int, error) {
 }
 
 // vmHWM is the peak resident set size of process pid, from /proc (Linux).
-func vmHWM(b *testing.B, pid int) int64 {
+func vmHWM(b testing.TB, pid int) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
