@@ -156,12 +156,20 @@ func validLocal(l string) bool {
 		return false
 	}
 	if l[0] == '"' {
-		if len(l) < 2 || l[len(l)-1] != '"' {
+		// RFC 5321 section 4.1.2 Quoted-string: printable ASCII, '"' and '\'
+		// only escaped. An empty one ("") names no mailbox and net/mail
+		// refuses it, so the address would not read back.
+		if len(l) < 3 || l[len(l)-1] != '"' {
 			return false
 		}
 		for i := 1; i < len(l)-1; i++ {
-			if c := l[i]; c < 0x20 || c > 0x7E {
+			switch c := l[i]; {
+			case c < 0x20 || c > 0x7E, c == '"':
 				return false
+			case c == '\\':
+				if i++; i == len(l)-1 || l[i] < 0x20 || l[i] > 0x7E {
+					return false
+				}
 			}
 		}
 		return true
