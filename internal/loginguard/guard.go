@@ -285,29 +285,7 @@ func (t *Ticket) Failed() {
 	}
 }
 
-// Forget drops everything remembered about account: its slowdown, its failures and
-// the sources known for it (a password change or a deleted account).
-func (g *Guard) Forget(account string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.accounts, account)
-	for k := range g.known {
-		if accountOf(k) == account {
-			delete(g.known, k)
-		}
-	}
-}
-
 func pairKey(source, account string) string { return source + "\x00" + account }
-
-func accountOf(pair string) string {
-	for i := 0; i < len(pair); i++ {
-		if pair[i] == 0 {
-			return pair[i+1:]
-		}
-	}
-	return ""
-}
 
 // SourceOfIP is the source an address counts as: the address itself for IPv4, its
 // /64 for IPv6, since one host (one customer line) gets a whole /64 and could

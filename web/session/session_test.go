@@ -196,3 +196,51 @@ func TestMaskedCSRF(t *testing.T) {
 		}
 	}
 }
+
+// The device cookie says which accounts signed in from a browser; a cookie that was
+// tampered with, or another server's, says nothing.
+func TestDeviceCookie(t *testing.T) {
+	st, err := Open(t.TempDir(), 30*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/login", nil)
+	if _, known := st.KnownDevice(req, "alice@example.test"); known {
+		t.Fatal("a browser without a device cookie is known")
+	}
+	w := httptest.NewRecorder()
+	st.RememberDevice(w, req, "alice@example.test")
+	var dev *http.Cookie
+	for _, c := range w.Result().Cookies() {
+		if c.Name == "yubin_dev" {
+			dev = c
+		}
+	}
+	if dev == nil || !dev.HttpOnly {
+		t.Fatalf("device cookie: %+v", dev)
+	}
+	with := func(c *http.Cookie) *http.Request {
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.AddCookie(c)
+		return r
+	}
+	id, known := st.KnownDevice(with(dev), "alice@example.test")
+	if !known || id == "" {
+		t.Fatal("the browser alice signed in from is not known for her")
+	}
+	if _, known := st.KnownDevice(with(dev), "bob@example.test"); known {
+		t.Error("the browser is known for an account that never signed in from it")
+	}
+	tampered := *dev
+	tampered.Value = dev.Value[:len(dev.Value)-2] + "xx"
+	if _, known := st.KnownDevice(with(&tampered), "alice@example.test"); known {
+		t.Error("a tampered device cookie is believed")
+	}
+	other, err := Open(t.TempDir(), 30*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, known := other.KnownDevice(with(dev), "alice@example.test"); known {
+		t.Error("another server's device cookie is believed")
+	}
+}
