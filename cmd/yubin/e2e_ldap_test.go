@@ -178,3 +178,42 @@ func TestE2ELDAPWrongCA(t *testing.T) {
 		t.Fatalf("IMAP login with a directory behind an unknown CA: %v; want NO [UNAVAILABLE]", err)
 	}
 }
+
+// `yubin ldap test` tells the admin what the directory says about an address, and
+// exits non-zero for an address that is no mail user or a directory that is down.
+func TestLDAPTestCommand(t *testing.T) {
+	dir := ldaptest.Start(t)
+	cfg := testConfig(t, ldapSection(dir, dir.CAFile))
+	out := mustRun(t, "", "ldap", "test", "Alice@example.test", "--config", cfg)
+	for _, want := range []string{ldaptest.Alice.DN(), "山田 花子", "info@example.test, hanako.yamada@example.test",
+		"group_filter:     member", "none yet"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ldap test alice: no %q in\n%s", want, out)
+		}
+	}
+	out = mustRun(t, "", "ldap", "test", "info@example.test", "--config", cfg)
+	if !strings.Contains(out, "found by mailAlternateAddress") || !strings.Contains(out, "mail:             alice@example.test") {
+		t.Errorf("ldap test of an extra address:\n%s", out)
+	}
+	out = mustRun(t, ldaptest.Alice.Password+"\n", "ldap", "test", "alice@example.test", "--password-stdin", "--config", cfg)
+	if !strings.Contains(out, "accepted by the directory") {
+		t.Errorf("ldap test with the right password:\n%s", out)
+	}
+	out = mustRun(t, "wrong\n", "ldap", "test", "alice@example.test", "--password-stdin", "--config", cfg)
+	if !strings.Contains(out, "refused by the directory") {
+		t.Errorf("ldap test with a wrong password:\n%s", out)
+	}
+	for _, c := range []struct{ addr, want string }{
+		{ldaptest.Carol.Mail, "not a member"},
+		{"nobody@example.test", "entry:      none"},
+	} {
+		out, errs, code := yubin(t, "", "ldap", "test", c.addr, "--config", cfg)
+		if code != 1 || !strings.Contains(out, c.want) || !strings.Contains(errs, "mail user") {
+			t.Errorf("ldap test %s: exit %d, want 1 and %q\nstdout:\n%s\nstderr: %s", c.addr, code, c.want, out, errs)
+		}
+	}
+	dir.Stop()
+	if _, errs, code := yubin(t, "", "ldap", "test", "alice@example.test", "--config", cfg); code != 1 || !strings.Contains(errs, "directory unavailable") {
+		t.Errorf("ldap test with slapd stopped: exit %d, stderr %q", code, errs)
+	}
+}

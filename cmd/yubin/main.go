@@ -28,6 +28,7 @@ Usage:
   yubin queue list|retry|del [--config F] [ID|--all]
   yubin dns records|check [--config F] DOMAIN   the DNS records to publish / what DNS has
   yubin dkim rotate [--config F] DOMAIN    new DKIM keys (old ones stay until deleted)
+  yubin ldap test [--config F] ADDRESS [--password-stdin]   what the directory says about ADDRESS
   yubin version
 `
 
@@ -82,6 +83,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return dnsCommand(rest, stdout)
 	case "dkim":
 		return dkimCommand(rest, stdout)
+	case "ldap":
+		return ldapCommand(rest, stdin, stdout)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }

@@ -60,10 +60,3 @@ func (c *cache) get(key string, load func() (*Entry, error)) (*Entry, error) {
 	c.m[key] = cached{entry: e, expires: now.Add(c.ttl)}
 	return e, err
 }
-
-// forget drops everything cached (yubin ldap test asks the directory itself).
-func (c *cache) forget() {
-	c.mu.Lock()
-	clear(c.m)
-	c.mu.Unlock()
-}

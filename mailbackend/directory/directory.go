@@ -120,6 +120,23 @@ func (d *Directory) User(ctx context.Context, login string) (*Entry, error) {
 }
 
 func (d *Directory) lookupUser(ctx context.Context, login string) (*Entry, error) {
+	e, err := d.findUser(ctx, login)
+	if err != nil {
+		return nil, err
+	}
+	member, err := d.inGroup(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	if !member {
+		d.log.Info("ldap: user is not in the mail group", "dn", e.DN)
+		return nil, ErrNotFound
+	}
+	return e, nil
+}
+
+// findUser is the user_filter search alone: exactly one entry with a mail address.
+func (d *Directory) findUser(ctx context.Context, login string) (*Entry, error) {
 	filter := strings.ReplaceAll(d.cfg.UserFilter, "%s", ldap.EscapeFilter(login))
 	entries, err := d.search(ctx, filter, d.attrs(), 2)
 	if err != nil {
@@ -136,18 +153,45 @@ func (d *Directory) lookupUser(ctx context.Context, login string) (*Entry, error
 		d.log.Warn("ldap: entry has no mail attribute", "dn", e.DN, "attr", d.cfg.MailAttr)
 		return nil, ErrNotFound
 	}
-	if d.cfg.GroupFilter != "" {
-		filter := strings.ReplaceAll(d.cfg.GroupFilter, "%s", ldap.EscapeFilter(e.DN))
-		groups, err := d.search(ctx, filter, []string{"1.1"}, 1) // "1.1": no attributes (RFC 4511 section 4.5.1.8)
-		if err != nil {
-			return nil, err
-		}
-		if len(groups) == 0 {
-			d.log.Info("ldap: user is not in the mail group", "dn", e.DN)
-			return nil, ErrNotFound
-		}
-	}
 	return e, nil
+}
+
+// inGroup reports whether group_filter finds a group for the entry (true when
+// there is no group_filter).
+func (d *Directory) inGroup(ctx context.Context, e *Entry) (bool, error) {
+	if d.cfg.GroupFilter == "" {
+		return true, nil
+	}
+	filter := strings.ReplaceAll(d.cfg.GroupFilter, "%s", ldap.EscapeFilter(e.DN))
+	groups, err := d.search(ctx, filter, []string{"1.1"}, 1) // "1.1": no attributes (RFC 4511 section 4.5.1.8)
+	if err != nil {
+		return false, err
+	}
+	return len(groups) > 0, nil
+}
+
+// findByAlias finds the one entry with addr as an extra address (alias_attr) and
+// returns its mail address ("" with ErrNotFound when none).
+func (d *Directory) findByAlias(ctx context.Context, addr string) (dn, mail string, err error) {
+	if d.cfg.AliasAttr == "" {
+		return "", "", ErrNotFound
+	}
+	value := addr
+	if d.proxyAddresses() {
+		value = "smtp:" + addr // matched case-insensitively: SMTP: (primary) too
+	}
+	filter := "(" + ldap.EscapeFilter(d.cfg.AliasAttr) + "=" + ldap.EscapeFilter(value) + ")"
+	entries, err := d.search(ctx, filter, []string{d.cfg.MailAttr}, 2)
+	if err != nil {
+		return "", "", err
+	}
+	if len(entries) != 1 {
+		if len(entries) > 1 {
+			d.log.Warn("ldap: more than one entry has the extra address; refusing it", "addr", addr)
+		}
+		return "", "", ErrNotFound
+	}
+	return entries[0].DN, strings.ToLower(entries[0].GetAttributeValue(d.cfg.MailAttr)), nil
 }
 
 // Recipient finds the mail user an address belongs to: their mail address (as
@@ -160,27 +204,15 @@ func (d *Directory) Recipient(ctx context.Context, addr string) (*Entry, error) 
 	}
 	addr = strings.ToLower(strings.TrimSpace(addr))
 	return d.cache.get("alias\x00"+addr, func() (*Entry, error) {
-		value := addr
-		if d.proxyAddresses() {
-			value = "smtp:" + addr // matched case-insensitively: SMTP: (primary) too
-		}
-		filter := "(" + ldap.EscapeFilter(d.cfg.AliasAttr) + "=" + ldap.EscapeFilter(value) + ")"
-		entries, err := d.search(ctx, filter, []string{d.cfg.MailAttr}, 2)
+		dn, mail, err := d.findByAlias(ctx, addr)
 		if err != nil {
 			return nil, err
 		}
-		if len(entries) != 1 {
-			if len(entries) > 1 {
-				d.log.Warn("ldap: more than one entry has the extra address; refusing it", "addr", addr)
-			}
-			return nil, ErrNotFound
-		}
-		mail := strings.ToLower(entries[0].GetAttributeValue(d.cfg.MailAttr))
 		u, err := d.User(ctx, mail)
 		if err != nil {
 			return nil, err
 		}
-		if !strings.EqualFold(u.DN, entries[0].DN) {
+		if !strings.EqualFold(u.DN, dn) {
 			return nil, ErrNotFound
 		}
 		return u, nil
