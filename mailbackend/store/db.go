@@ -61,14 +61,15 @@ type Store struct {
 	limits atomic.Pointer[Limits] // server-wide defaults (quota.go)
 
 	domains domainCache
+	scripts scriptCache // active Sieve script per account (sieve.go)
 	events  eventHub
 }
 
-// schemaVersion 4 added account_limits (quota.go); 3 moved the full-text index to its own file (searchdb.go) and made
+// schemaVersion 5 added sieve_scripts and sieve_vacation (sieve.go); 4 added account_limits (quota.go); 3 moved the full-text index to its own file (searchdb.go) and made
 // blob rowids AUTOINCREMENT; 2 had added blobs_pending. Every statement below is
 // idempotent, so after migrate an older database is brought up to date by running
 // them all.
-const schemaVersion = 4
+const schemaVersion = 5
 
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -107,6 +108,21 @@ var schema = []string{
 	`CREATE TABLE IF NOT EXISTS account_limits (
 		account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
 		quota_bytes INTEGER NOT NULL)`,
+	// Sieve scripts (sieve.go): at most one active per account.
+	`CREATE TABLE IF NOT EXISTS sieve_scripts (
+		account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		text TEXT NOT NULL,
+		active INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (account_id, name))`,
+	`CREATE UNIQUE INDEX IF NOT EXISTS sieve_one_active ON sieve_scripts(account_id) WHERE active = 1`,
+	// Out-of-office replies sent: one row per account, vacation and sender.
+	`CREATE TABLE IF NOT EXISTS sieve_vacation (
+		account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+		handle TEXT NOT NULL,
+		sender TEXT NOT NULL,
+		sent_at INTEGER NOT NULL,
+		PRIMARY KEY (account_id, handle, sender))`,
 	`CREATE TABLE IF NOT EXISTS subscriptions (
 		account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
 		name TEXT NOT NULL,
