@@ -73,3 +73,11 @@ func (m *Message) addresses(name string) [][2]string {
 	}
 	return out
 }
+
+// For returns the same message delivered to another recipient: the parsed
+// header is shared, so each recipient's script does not parse it again.
+func (m *Message) For(envelopeTo string) *Message {
+	c := *m
+	c.EnvelopeTo = envelopeTo
+	return &c
+}

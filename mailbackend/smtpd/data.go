@@ -93,9 +93,22 @@ func (s *session) Data(r io.Reader) error {
 			}
 			rcpts = append(rcpts, r)
 		}
-		if _, err := s.srv.store.Deliver(ctx, full, rcpts); err != nil {
-			return s.fail("data", temporary("deliver %s: %w", id, err))
+		rcpts, followUp := s.runScripts(ctx, full, rcpts)
+		if followUp.rejected > 0 && len(rcpts) == 0 && len(followUp.redirects) == 0 {
+			s.log.Info("smtp message rejected by the recipient's sieve script", "id", id, "from", s.from)
+			return s.fail("data", sieveRejected(followUp.reason))
 		}
+		if len(rcpts) > 0 {
+			if _, err := s.srv.store.Deliver(ctx, full, rcpts); err != nil {
+				return s.fail("data", temporary("deliver %s: %w", id, err))
+			}
+		}
+		if err := s.sendRedirects(ctx, followUp, assemble(nil, received, msg, extra)); err != nil {
+			// As for remote recipients below: the client's retry duplicates the
+			// stored copies rather than lose the redirected one.
+			return s.fail("data", temporary("redirect %s: %w", id, err))
+		}
+		s.sendVacations(ctx, followUp)
 	}
 	if len(s.remoteRcpts) > 0 {
 		full := assemble(nil, received, msg, extra)

@@ -11,8 +11,12 @@
 // (senderchecks.go: iprev, SPF, DKIM, DMARC; loopback clients are trusted local
 // software), prepends their Authentication-Results, drops any that claims our
 // hostname, and refuses (550 5.7.1), defers (451 4.4.3) or files in Junk by the
-// verdict. Then it hands local recipients to the store in one durable Deliver
-// call and remote ones to the outbound queue.
+// verdict. Then it runs each local recipient's active Sieve script
+// (sieve.go, over mailbackend/sieve: file into mailboxes with flags, discard,
+// redirect, reject, out-of-office replies), hands every copy the scripts ask for
+// to the store in one durable Deliver call, and queues remote recipients,
+// redirects and vacation replies for the outbound queue. A broken script keeps
+// the message in INBOX.
 // It bounds what one client can hold: connections per address (loopback exempt),
 // line and message sizes, recipients, and idle time; and what one outside sender may
 // make us store: messages per IP per hour on the MX port (inboundrate.go, 451) and

@@ -3,6 +3,7 @@ package smtpd
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/emersion/go-smtp"
 
@@ -34,6 +35,18 @@ func (e *replyError) Temporary() bool { return e.Code/100 == 4 }
 
 func newReply(code int, a, b, c int, msg string) *replyError {
 	return &replyError{Code: code, Enhanced: smtp.EnhancedCode{a, b, c}, Message: msg}
+}
+
+// sieveRejected is the refusal of a message the recipient's Sieve script rejected
+// (RFC 5429 section 2.1.1: 550 5.7.1 with the script's reason, on one line).
+func sieveRejected(reason string) *replyError {
+	reason = strings.Join(strings.Fields(reason), " ")
+	printable := strings.IndexFunc(reason, func(r rune) bool { return r < ' ' || r > '~' }) < 0
+	// Reply text is ASCII (RFC 5321 section 4.2) and the client shows it whole.
+	if reason == "" || len(reason) > 200 || !printable {
+		reason = "Message rejected by the recipient's filter"
+	}
+	return newReply(550, 5, 7, 1, reason)
 }
 
 // The replies yubin gives, each with the rule it enforces.

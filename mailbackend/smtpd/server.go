@@ -101,6 +101,8 @@ type Server struct {
 	// messages refused at DATA for quota (quota.go).
 	inbound *inboundRate
 	misfits misfits
+	// scripts caches parsed Sieve scripts (sieve.go).
+	scripts scriptCache
 }
 
 // New returns a server; call the Serve methods to start listeners.

@@ -43,6 +43,7 @@ type session struct {
 	hasFrom      bool
 	declaredSize int64                     // MAIL FROM SIZE= (RFC 1870), 0 if none
 	localRcpts   map[int64]store.Recipient // by account: one copy per account
+	localAddrs   map[int64]string          // the account's address, for its Sieve script
 	remoteRcpts  []string
 	rcptCount    int
 	firstRcpt    string
@@ -111,6 +112,7 @@ func (s *session) submission() bool { return s.role != roleMX }
 func (s *session) Reset() {
 	s.from, s.hasFrom, s.declaredSize = "", false, 0
 	s.localRcpts = nil
+	s.localAddrs = nil
 	s.remoteRcpts = nil
 	s.rcptCount = 0
 	s.firstRcpt = ""
@@ -321,6 +323,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		}
 		if s.localRcpts == nil {
 			s.localRcpts = make(map[int64]store.Recipient)
+			s.localAddrs = make(map[int64]string)
 		}
 		for _, a := range accts {
 			// An alias with one full member is deferred whole: delivering to the
@@ -331,6 +334,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		}
 		for _, a := range accts {
 			s.localRcpts[a.ID] = store.Recipient{AccountID: a.ID}
+			s.localAddrs[a.ID] = a.Address
 		}
 	} else {
 		if !relay || s.srv.queue == nil {

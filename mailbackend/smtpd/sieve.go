@@ -1,0 +1,254 @@
+package smtpd
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yubinmail/yubin/internal/mailaddr"
+	"github.com/yubinmail/yubin/mailbackend/sieve"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// Sieve at delivery: each local recipient's active script decides where its
+// copy goes (mailbox, flags, discard), and what else happens (redirect, an
+// out-of-office reply, reject). Every copy a script asks for goes into the one
+// store.Deliver call of the message, so 250 means every copy is stored where its
+// script put it. A script that does not parse or fails while running keeps the
+// message in INBOX (RFC 5228 section 2.10.6) and is logged; nothing is lost.
+//
+// Messages the sender checks filed as junk go to Junk without running scripts:
+// filing rules and out-of-office replies are for mail we believe.
+//
+// redirect: the copy goes out through the queue with the account's address as
+// envelope sender (RFC 5228 section 4.2 leaves the choice to us): SPF at the
+// next hop then checks our domain, not the original sender's, and a bounce comes
+// back to the user who set the rule. A null envelope sender stays null, so a
+// redirected bounce cannot loop. The copy is DKIM-signed for the account's
+// domain. Without a queue (no outbound configured) a redirect keeps the copy.
+//
+// reject/ereject: when every recipient of the message rejects it and there are
+// no others, the whole DATA is refused with the script's reason (RFC 5429
+// section 2.1: refusing in the SMTP dialogue is the preferred way). With other
+// recipients in the same transaction the rejecting account keeps its copy
+// instead, which loses nothing; a per-recipient bounce is not built.
+
+// scriptCache holds parsed scripts by text, so a busy account's script is parsed
+// once, not per message.
+type scriptCache struct {
+	mu sync.Mutex
+	m  map[string]*sieve.Script
+}
+
+const maxCachedScripts = 1024
+
+func (c *scriptCache) parse(text string) (*sieve.Script, error) {
+	c.mu.Lock()
+	sc, ok := c.m[text]
+	c.mu.Unlock()
+	if ok {
+		return sc, nil
+	}
+	sc, err := sieve.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedScripts {
+		c.m = map[string]*sieve.Script{}
+	}
+	c.m[text] = sc
+	c.mu.Unlock()
+	return sc, nil
+}
+
+// sieveFollowUp is what the scripts asked for beyond storing copies.
+type sieveFollowUp struct {
+	redirects []sieveRedirect
+	vacations []sieveVacation
+	rejected  int    // recipients whose script rejected the message
+	reason    string // the last reject reason
+}
+
+type sieveRedirect struct {
+	account, from, to string
+}
+
+type sieveVacation struct {
+	accountID int64
+	account   string
+	v         *sieve.Vacation
+	msg       *sieve.Message
+}
+
+// runScripts turns the local recipients into the copies their scripts ask for.
+// full is the message as stored (Return-Path and trace fields included).
+func (s *session) runScripts(ctx context.Context, full []byte, rcpts []store.Recipient) ([]store.Recipient, sieveFollowUp) {
+	var fu sieveFollowUp
+	var base *sieve.Message
+	out := make([]store.Recipient, 0, len(rcpts))
+	for _, rc := range rcpts {
+		if rc.Mailbox == "Junk" {
+			out = append(out, rc)
+			continue
+		}
+		name, text, ok, err := s.srv.store.ActiveScript(ctx, rc.AccountID)
+		if err != nil {
+			s.log.Error("sieve: reading the active script failed, kept in INBOX", "account", s.localAddrs[rc.AccountID], "err", err)
+		}
+		if !ok || err != nil {
+			out = append(out, rc)
+			continue
+		}
+		addr := s.localAddrs[rc.AccountID]
+		sc, err := s.srv.scripts.parse(text)
+		if err != nil {
+			s.log.Warn("sieve: script does not parse, kept in INBOX", "account", addr, "script", name, "err", err)
+			out = append(out, rc)
+			continue
+		}
+		if base == nil {
+			base = sieve.NewMessage(full, s.from, addr)
+		}
+		msg := base.For(addr)
+		res, err := sc.Run(msg)
+		if err != nil {
+			s.log.Warn("sieve: script failed, kept in INBOX", "account", addr, "script", name, "err", err)
+			out = append(out, rc)
+			continue
+		}
+		if res.Reject {
+			fu.rejected++
+			fu.reason = res.Reason
+			if len(rcpts) > 1 || len(s.remoteRcpts) > 0 {
+				s.log.Info("sieve: reject with other recipients in the transaction, kept in INBOX", "account", addr)
+				out = append(out, rc)
+			}
+			continue
+		}
+		if res.Keep {
+			out = append(out, store.Recipient{AccountID: rc.AccountID, Flags: imapFlags(res.KeepFlags)})
+		}
+		for _, f := range res.FileInto {
+			if f.Create {
+				// RFC 5490 section 3.2: make the mailbox first; if that fails
+				// (a bad name, the mailbox cap) the store falls back to INBOX.
+				if _, err := s.srv.store.CreateMailbox(ctx, rc.AccountID, f.Mailbox, ""); err != nil && !errors.Is(err, store.ErrExists) {
+					s.log.Warn("sieve: fileinto :create failed, filed in INBOX", "account", addr, "mailbox", f.Mailbox, "err", err)
+				}
+			}
+			out = append(out, store.Recipient{AccountID: rc.AccountID, Mailbox: f.Mailbox, Flags: imapFlags(f.Flags)})
+		}
+		for _, to := range res.Redirect {
+			if s.srv.queue == nil {
+				s.log.Warn("sieve: redirect without an outbound queue, kept in INBOX", "account", addr, "to", to)
+				if !res.Keep {
+					out = append(out, store.Recipient{AccountID: rc.AccountID})
+				}
+				break
+			}
+			from := addr
+			if s.from == "" {
+				from = ""
+			}
+			fu.redirects = append(fu.redirects, sieveRedirect{account: addr, from: from, to: to})
+		}
+		if res.Vacation != nil {
+			if why := res.Vacation.Suppressed(msg, []string{addr}); why != "" {
+				s.log.Info("sieve: no vacation reply", "account", addr, "sender", s.from, "reason", why)
+			} else {
+				fu.vacations = append(fu.vacations, sieveVacation{accountID: rc.AccountID, account: addr, v: res.Vacation, msg: msg})
+			}
+		}
+		s.log.Info("sieve: script ran", "account", addr, "script", name, "keep", res.Keep,
+			"fileinto", len(res.FileInto), "redirect", len(res.Redirect), "vacation", res.Vacation != nil)
+	}
+	return out, fu
+}
+
+// sendRedirects queues the redirected copies, each signed for the account's
+// domain. relayed is the message without our Return-Path.
+func (s *session) sendRedirects(ctx context.Context, fu sieveFollowUp, relayed []byte) error {
+	for _, r := range fu.redirects {
+		msg := relayed
+		if sig := s.signFor(r.account, msg); sig != nil {
+			msg = append(sig, msg...)
+		}
+		if err := s.srv.queue.Enqueue(ctx, r.from, []string{r.to}, msg); err != nil {
+			return err
+		}
+		s.log.Info("sieve: redirected", "account", r.account, "to", r.to)
+	}
+	return nil
+}
+
+// sendVacations queues the out-of-office replies that are due: once per sender
+// per period, remembered in the store (RFC 5230 section 4.2). Failures are logged:
+// the message itself is stored already.
+func (s *session) sendVacations(ctx context.Context, fu sieveFollowUp) {
+	if s.srv.queue == nil {
+		return
+	}
+	for _, v := range fu.vacations {
+		due, err := s.srv.store.VacationDue(ctx, v.accountID, v.v.Key(), s.from, v.v.Period())
+		if err != nil {
+			s.log.Error("sieve: vacation memory failed, no reply", "account", v.account, "err", err)
+			continue
+		}
+		if !due {
+			s.log.Info("sieve: vacation reply already sent in this period", "account", v.account, "sender", s.from)
+			continue
+		}
+		reply := v.v.Reply(v.msg, s.srv.cfg.Hostname, time.Now())
+		if sig := s.signFor(v.account, reply); sig != nil {
+			reply = append(sig, reply...)
+		}
+		// RFC 5230 section 5.1 (after RFC 3834 section 3.3): replies go to the
+		// envelope sender, from the null sender so that they cannot be answered
+		// automatically in turn.
+		if err := s.srv.queue.Enqueue(ctx, "", []string{s.from}, reply); err != nil {
+			s.log.Error("sieve: queueing the vacation reply failed", "account", v.account, "err", err)
+			continue
+		}
+		s.log.Info("sieve: vacation reply queued", "account", v.account, "to", s.from)
+	}
+}
+
+// signFor DKIM-signs msg for the domain of the local address account.
+func (s *session) signFor(account string, msg []byte) []byte {
+	if s.srv.cfg.DKIM == nil {
+		return nil
+	}
+	_, domain, ok := mailaddr.SplitAddress(account)
+	if !ok {
+		return nil
+	}
+	sig, err := s.srv.cfg.DKIM.Sign(domain, msg)
+	if err != nil {
+		s.log.Error("smtp dkim signing failed", "domain", domain, "err", err)
+		return nil
+	}
+	return sig
+}
+
+// imapFlags keeps the flags a script set that IMAP can show: system flags and
+// keywords made of atom characters (RFC 9051 section 9, flag-keyword).
+func imapFlags(flags []string) []string {
+	var out []string
+	for _, f := range flags {
+		kw := strings.TrimPrefix(f, `\`)
+		if kw == "" || len(f) > 64 || strings.ContainsAny(kw, "(){%*\"]\\") {
+			continue
+		}
+		ok := true
+		for _, c := range kw {
+			ok = ok && c > ' ' && c < 0x7F
+		}
+		if ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
