@@ -94,6 +94,7 @@ bench-web:
 ## within 2 s, p99 of 20).
 bench-abuse:
 	$(GO) test -run '^$$' -bench FetchFlood -benchtime 1x -count 5 -timeout 20m ./mailbackend/imapd/
+	$(GO) test -run '^$$' -bench SearchHeaderFolded -benchtime 10x -count 5 ./mailbackend/imapd/
 	$(GO) test -run '^$$' -bench 'LinkifyBrackets|HTMLToTextHostile' -benchtime 5x -count 5 ./web/mailview/
 	$(GO) test -run '^$$' -bench DecodeHeaderStray -benchtime 5x -count 5 ./internal/mailformat/
 	$(GO) test -run '^$$' -bench LoginFlood -benchtime 1x -count 3 -timeout 20m ./cmd/yubin/
