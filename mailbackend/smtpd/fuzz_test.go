@@ -15,6 +15,7 @@ import (
 	"github.com/yubinmail/yubin/internal/fuzzbudget"
 	"github.com/yubinmail/yubin/internal/mailaddr"
 	"github.com/yubinmail/yubin/internal/mailformat"
+	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -305,4 +306,53 @@ func FuzzMissingHeaders(f *testing.F) {
 			t.Fatalf("the body changed:\n%q\n%q", msg, out)
 		}
 	})
+}
+
+// FuzzSubmissionSession drives a real submission listener from loopback (where
+// AUTH is allowed without TLS) with any byte stream: AUTH PLAIN and LOGIN
+// exchanges, then the sender rules and the author-header check. Each input
+// gets a server with an Authenticator of its own and at most three AUTH
+// commands: the throttle's growing delays after three failures are by design,
+// not a parser's slowness. Replies must be well formed and the server done with
+// the stream within the per-input budget.
+// Run: go test ./mailbackend/smtpd/ -run '^$' -fuzz FuzzSubmissionSession -fuzztime 60s
+func FuzzSubmissionSession(f *testing.F) {
+	plain := "AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABhbGljZS1zZWNyZXQ=\r\n" // alice@example.test / alice-secret
+	for _, s := range []string{
+		"EHLO c\r\n" + plain + "MAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\nFrom: alice@example.test\r\nSender: bob@example.test\r\n\r\nx\r\n.\r\nQUIT\r\n",
+		"EHLO c\r\nAUTH LOGIN\r\nYWxpY2VAZXhhbXBsZS50ZXN0\r\nYWxpY2Utc2VjcmV0\r\nMAIL FROM:<sales@example.test>\r\nRCPT TO:<team@example.test>\r\nDATA\r\nFrom: \"bob@example.test\" <alice@example.test>\r\n\r\n.\r\n",
+		"EHLO c\r\nAUTH LOGIN YWxpY2VAZXhhbXBsZS50ZXN0\r\n*\r\nAUTH PLAIN\r\n=\r\nAUTH PLAIN Ym9iAGFsaWNlQGV4YW1wbGUudGVzdABhbGljZS1zZWNyZXQ=\r\n",
+		"EHLO c\r\nAUTH CRAM-MD5\r\nAUTH PLAIN !!!\r\nMAIL FROM:<bob@example.test>\r\n",
+		"EHLO c\r\n" + plain + "MAIL FROM:<>\r\nMAIL FROM:<bob@example.test>\r\nMAIL FROM:<alice@example.test>\r\nRCPT TO:<a%b@remote.example>\r\nRCPT TO:<a@[192.0.2.1]>\r\nBDAT 3 LAST\r\nabc",
+	} {
+		f.Add([]byte(s))
+	}
+	e := newTestEnv(f, nil, 0)
+	cfg := Config{Hostname: testHost, TLS: e.srv.cfg.TLS, MaxMessageBytes: 64 << 10, ReadTimeout: 30 * time.Second, WriteTimeout: 10 * time.Second}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		input = firstAuths(input, 3)
+		srv := New(cfg, e.st, auth.New(e.st, testLogger(), 0), e.srv.queue, testLogger())
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.ServeSubmission(ln)
+		defer srv.Close()
+		fuzzbudget.Run(t, func() { mxSession(t, ln.Addr().String(), input) })
+	})
+}
+
+// firstAuths cuts input before its (n+1)th AUTH command line.
+func firstAuths(input []byte, n int) []byte {
+	off := 0
+	for _, line := range bytes.SplitAfter(input, []byte("\n")) {
+		if bytes.HasPrefix(bytes.ToUpper(bytes.TrimSpace(line)), []byte("AUTH")) {
+			if n == 0 {
+				return input[:off]
+			}
+			n--
+		}
+		off += len(line)
+	}
+	return input
 }
