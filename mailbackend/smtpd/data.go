@@ -89,7 +89,9 @@ func (s *session) Data(r io.Reader) error {
 		rcpts := make([]store.Recipient, 0, len(s.localRcpts))
 		for _, r := range s.localRcpts {
 			if junk {
+				// $Junk (RFC 5788) marks it for mail programs' own filters too.
 				r.Mailbox = "Junk"
+				r.Flags = append(append([]string(nil), r.Flags...), "$Junk")
 			}
 			rcpts = append(rcpts, r)
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,6 +195,14 @@ func TestMXPolicyOutcomes(t *testing.T) {
 	junk := e.mailbox("bob@example.test", "Junk")
 	if len(junk) != 1 || !strings.Contains(junk[0], "spf=fail") {
 		t.Fatalf("Junk: %q, want the SPF-failed message with spf=fail", junk)
+	}
+	mb, err := e.st.Mailbox(context.Background(), e.accounts["bob@example.test"].ID, "Junk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := e.st.Messages(context.Background(), mb.ID, store.AllUIDs, store.FetchOptions{})
+	if err != nil || len(msgs) != 1 || !slices.Contains(msgs[0].Flags, "$Junk") {
+		t.Fatalf("Junk message flags: %+v (%v), want $Junk", msgs, err)
 	}
 	// A lookup that fails for now: 451 4.4.3, never a pass (and never cached).
 	e.dns.Add(t, "flaky.test. 300 IN MX 10 mx.sender.test.")
