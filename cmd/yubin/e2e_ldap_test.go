@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -215,5 +217,37 @@ func TestLDAPTestCommand(t *testing.T) {
 	dir.Stop()
 	if _, errs, code := yubin(t, "", "ldap", "test", "alice@example.test", "--config", cfg); code != 1 || !strings.Contains(errs, "directory unavailable") {
 		t.Errorf("ldap test with slapd stopped: exit %d, stderr %q", code, errs)
+	}
+}
+
+// A user taken out of the mail group (an office disabling someone) can no longer
+// log in, and their open IMAP connection and webmail session end within
+// cache_seconds, as a password change ends a local account's.
+func TestE2ELDAPDisabledUserSessionsEnd(t *testing.T) {
+	dir := ldaptest.Start(t)
+	cfg := testConfig(t, strings.Replace(ldapSection(dir, dir.CAFile), "cache_seconds = 300", "cache_seconds = 1", 1))
+	srv := e2eStartServe(t, cfg)
+	alice, bob := ldaptest.Alice, ldaptest.Bob
+	imapAlice := e2eIMAP(t, srv, alice.Mail, alice.Password)
+	imapBob := e2eIMAP(t, srv, bob.Mail, bob.Password)
+	webAlice := e2eWebmail(t, srv, alice.Mail, alice.Password)
+
+	dir.Modify("dn: cn=mailusers,ou=groups," + ldaptest.BaseDN + "\nchangetype: modify\ndelete: member\nmember: " + alice.DN() + "\n")
+
+	select {
+	case <-imapAlice.Closed():
+	case <-time.After(20 * time.Second):
+		t.Error("alice's IMAP connection still open 20 s after she left the mail group")
+	}
+	if r := webAlice.get(t, "/mail?f=INBOX"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("alice's webmail session after she left the mail group: %d, want a redirect to /login", r.StatusCode)
+	}
+	err := imapLoginErr(t, srv, alice.Mail, alice.Password)
+	var ie *imap.Error
+	if !errors.As(err, &ie) || ie.Code == imap.ResponseCodeUnavailable {
+		t.Errorf("alice's login after she left the mail group: %v; want NO (authentication failed)", err)
+	}
+	if err := imapBob.Noop().Wait(); err != nil {
+		t.Errorf("bob's IMAP session after alice left the group: %v", err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // credPoll is how often the credentials of signed-in accounts are compared with the
-// store. `yubin user passwd` and `user del` run in another process on the same
+// store (and, for directory accounts, with the directory through its cache). `yubin user passwd` and `user del` run in another process on the same
 // SQLite spool, so no in-process event could reach the servers: the stored password
 // hash is the credentials' generation (a new salt on every change, even to the same
 // password), and a session whose hash is no longer the account's, or whose account
@@ -85,9 +85,18 @@ func (a *Authenticator) pollCredentials() {
 			a.log.Warn("credentials check failed", "err", err)
 			continue
 		}
+		cw.mu.Lock()
+		watched := make(map[credKey]bool, len(cw.byLogin))
+		for k := range cw.byLogin {
+			watched[k] = true
+		}
+		cw.mu.Unlock()
 		current := make(map[credKey]bool, len(accts))
 		for _, ac := range accts {
-			current[credKey{ac.ID, ac.PasswordHash}] = true
+			k := credKey{ac.ID, ac.PasswordHash}
+			// A directory account has no hash to change: its credentials end when
+			// the directory no longer has the user (directory.go).
+			current[k] = ac.PasswordHash != "" || !watched[k] || a.directoryUserLives(ac.Address)
 		}
 		cw.mu.Lock()
 		for k, ws := range cw.byLogin {

@@ -46,3 +46,23 @@ func (a *Authenticator) directoryLogin(ctx context.Context, ticket *loginguard.T
 	a.log.Info("authenticated", "service", service, "ip", ip, "user", acct.Address, "source", "ldap")
 	return acct, nil
 }
+
+// directoryUserLives reports whether a signed-in directory account may stay signed
+// in: false once the directory no longer has the user as a mail user (removed,
+// disabled, out of the group), which the directory's cache tells within
+// cache_seconds; true while the directory cannot answer, so an outage does not end
+// everyone's sessions. With no directory, an account without a password had no way
+// to sign in, so there is nothing to end.
+func (a *Authenticator) directoryUserLives(address string) bool {
+	if a.dir == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), credPoll)
+	defer cancel()
+	_, err := a.dir.User(ctx, address)
+	if errors.Is(err, directory.ErrNotFound) {
+		a.log.Info("directory user gone: ending sessions", "account", address)
+		return false
+	}
+	return true
+}
