@@ -91,9 +91,22 @@ func TestE2ELDAPAccounts(t *testing.T) {
 		t.Errorf("local account's IMAP login beside the directory: %v", err)
 	}
 
-	// SMTP AUTH as the directory user, to her own extra address.
+	// SMTP AUTH as the directory user, to her own extra address, and as that address:
+	// a directory user may send as each of her extra addresses, not as another's.
 	e2eSubmit(t, srv, alice.Mail, alice.Password, "info@example.test", "--header", "Subject: via submission")
 	out, code := e2eSwaks(t, srv.addr(t, "submission (STARTTLS)"), "--tls", "--auth", "PLAIN",
+		"--auth-user", alice.Mail, "--auth-password", alice.Password, "--from", "hanako.yamada@example.test",
+		"--to", "admin@example.test")
+	if code != 0 {
+		t.Errorf("directory user sending as her extra address: exit %d\n%s", code, out)
+	}
+	out, code = e2eSwaks(t, srv.addr(t, "submission (STARTTLS)"), "--tls", "--auth", "PLAIN",
+		"--auth-user", alice.Mail, "--auth-password", alice.Password, "--from", "bob@example.test",
+		"--to", "admin@example.test")
+	if code == 0 || !strings.Contains(out, "553 5.7.1") {
+		t.Errorf("directory user sending as another directory user: exit %d, want 553 5.7.1\n%s", code, out)
+	}
+	out, code = e2eSwaks(t, srv.addr(t, "submission (STARTTLS)"), "--tls", "--auth", "PLAIN",
 		"--auth-user", alice.Mail, "--auth-password", "wrong", "--from", alice.Mail, "--to", "admin@example.test")
 	if code == 0 || !strings.Contains(out, "535 5.7.8") {
 		t.Errorf("SMTP AUTH with a wrong directory password: exit %d\n%s", code, out)

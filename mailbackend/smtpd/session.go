@@ -257,6 +257,17 @@ func (s *session) checkSubmissionSender(from string) error {
 		if err != nil {
 			return temporary("sender addresses of %s: %w", s.account.Address, err)
 		}
+		if s.account.PasswordHash == "" && s.srv.cfg.Directory != nil {
+			// A directory user may also send as each of their extra addresses.
+			e, err := s.srv.cfg.Directory.User(ctx, s.account.Address)
+			switch {
+			case err == nil:
+				addrs = append(addrs, e.Aliases...)
+			case errors.Is(err, directory.ErrUnavailable):
+				s.log.Warn("smtp sender deferred: directory unavailable", "account", s.account.Address, "err", err)
+				return errDirectoryUnavailable
+			}
+		}
 		s.senders = addrs
 	}
 	if s.owns(from) {
