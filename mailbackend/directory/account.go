@@ -61,7 +61,7 @@ func (d *Directory) Resolve(ctx context.Context, addr string) (*store.Account, e
 
 // Mailbox returns the store account of a directory user, creating it (without a
 // local password, so only the directory can sign it in) when it does not exist yet,
-// with the directory's display name.
+// with the directory's display name, which it keeps following.
 func (d *Directory) Mailbox(ctx context.Context, e *Entry) (*store.Account, error) {
 	acct, err := d.st.AccountByAddress(ctx, e.Mail)
 	if errors.Is(err, store.ErrNotFound) {
@@ -84,6 +84,15 @@ func (d *Directory) Mailbox(ctx context.Context, e *Entry) (*store.Account, erro
 	if acct.PasswordHash != "" {
 		d.log.Warn("ldap: a local account has the directory user's address; the local account wins", "account", e.Mail, "dn", e.DN)
 		return nil, ErrLocalAccount
+	}
+	if acct.DisplayName != e.Name {
+		// The directory is where names are kept: a renamed user is renamed here
+		// at the next login or mail (the name is cosmetic; a failure only waits).
+		if err := d.st.SetDisplayName(ctx, e.Mail, e.Name); err != nil {
+			d.log.Warn("ldap: display name not updated", "account", e.Mail, "err", err)
+		} else {
+			acct.DisplayName = e.Name
+		}
 	}
 	return acct, nil
 }

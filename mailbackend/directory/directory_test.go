@@ -246,3 +246,21 @@ func TestNegativeCache(t *testing.T) {
 		t.Fatalf("uncached address with slapd stopped: %v", err)
 	}
 }
+
+// The mailbox's display name follows the directory: a renamed user is renamed at
+// the next login (after the cache has let the new name through).
+func TestDisplayNameFollowsDirectory(t *testing.T) {
+	d, srv, _ := newTest(t, func(c *Config) { c.CacheTTL = 0 })
+	ctx := context.Background()
+	if acct, err := d.Login(ctx, "alice@example.test", ldaptest.Alice.Password); err != nil || acct.DisplayName != "山田 花子" {
+		t.Fatalf("first login: %+v, %v", acct, err)
+	}
+	srv.Modify("dn: " + ldaptest.Alice.DN() + "\nchangetype: modify\nreplace: displayName\ndisplayName: Hanako Sato\n")
+	acct, err := d.Login(ctx, "alice@example.test", ldaptest.Alice.Password)
+	if err != nil || acct.DisplayName != "Hanako Sato" {
+		t.Fatalf("login after the rename: %+v, %v", acct, err)
+	}
+	if stored, err := d.st.AccountByAddress(ctx, "alice@example.test"); err != nil || stored.DisplayName != "Hanako Sato" {
+		t.Fatalf("stored name after the rename: %+v, %v", stored, err)
+	}
+}

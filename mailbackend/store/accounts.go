@@ -252,6 +252,19 @@ func (s *Store) SetPasswordHash(ctx context.Context, address, passwordHash strin
 	return nil
 }
 
+// SetDisplayName replaces an account's display name (a directory user's follows the
+// directory). ErrNotFound if unknown.
+func (s *Store) SetDisplayName(ctx context.Context, address, name string) error {
+	addr := strings.ToLower(strings.TrimSpace(address))
+	err := s.update(ctx, func(w *wtx) error {
+		return w.execOne(ErrNotFound, `UPDATE accounts SET display_name = ? WHERE address = ?`, name, addr)
+	})
+	if err != nil {
+		return fmt.Errorf("set display name of %s: %w", addr, err)
+	}
+	return nil
+}
+
 // DeleteAccount removes the account, its mailboxes and messages, and drops it from
 // aliases. ErrNotFound if unknown.
 func (s *Store) DeleteAccount(ctx context.Context, address string) error {
