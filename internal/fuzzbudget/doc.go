@@ -8,7 +8,7 @@
 // few KiB, at which size a quadratic path still runs in microseconds.
 //
 // The budget is CPU time, not wall-clock time, and it is not a benchmark: it is
-// deliberately generous (2 s of CPU per input while fuzzing, 20 s in a plain
+// deliberately generous (2 s of CPU per input while fuzzing, 5 s in a plain
 // `go test` run, which may be under -race) and only catches work that grows far
 // faster than the input. Counting CPU time rather than elapsed time keeps it from
 // flaking on a loaded shared machine, where a 50 ms input can take seconds of

@@ -128,7 +128,7 @@ func FuzzHeaderFilter(f *testing.F) {
 // Run: go test ./mailbackend/imapd/ -run '^$' -fuzz FuzzSplitFields -fuzztime 30s
 func FuzzSplitFields(f *testing.F) {
 	f.Add("Subject: a\r\n b\r\nTo: c\r\n", "", uint16(0), "")
-	f.Add("X-Long: x\r\n", " y\r\n", uint16(65535), "")
+	f.Add("X-Long: x\r\n", " yyyyyyyyyyyyyyyy\r\n", uint16(65535), "")
 	f.Add("", "A: b\n", uint16(65535), "")
 	f.Fuzz(func(t *testing.T, head, unit string, count uint16, tail string) {
 		h := []byte(fuzzbudget.Expand(head, unit, count, tail))
