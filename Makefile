@@ -103,6 +103,12 @@ clean:
 	rm -rf bin yubin-data $(BENCH_DIR)
 
 ## bench-dovecot: the IMAP mix against a throwaway Dovecot and against yubin (root; installs dovecot-imapd)
-.PHONY: bench-dovecot
+.PHONY: bench-dovecot bench-imaptest
 bench-dovecot:
 	./scripts/bench-dovecot.sh
+
+## bench-imaptest: Dovecot's own load generator against the same throwaway Dovecot and
+## yubin, default mix and logout=0 (root; IMAPTEST=path to an imaptest binary, which is
+## not part of this repository, MBOX=an mbox for it to APPEND from: README, Performance)
+bench-imaptest:
+	./scripts/bench-imaptest.sh
