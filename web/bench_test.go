@@ -295,11 +295,20 @@ func BenchmarkSearchPage(b *testing.B) {
 		if coldUsed+b.N > len(pool) {
 			b.Fatalf("only %d unused cold queries left for %d requests: lower -benchtime or -count", len(pool)-coldUsed, b.N)
 		}
+		// Each form's median too: the two-kanji queries take another path.
+		byForm := map[string][]time.Duration{}
 		measure(b, func(i int) {
 			k := coldUsed
 			coldUsed++
+			t0 := time.Now()
 			e.searchPage(b, br, pool[k], k/3)
+			form := [3]string{"kanji2", "ascii", "kanji4"}[k%3]
+			byForm[form] = append(byForm[form], time.Since(t0))
 		})
+		for form, durs := range byForm {
+			slices.Sort(durs)
+			b.ReportMetric(float64(durs[len(durs)/2])/float64(time.Millisecond), form+"-p50-ms")
+		}
 	})
 	b.Run("repeated", func(b *testing.B) {
 		measure(b, func(i int) {
