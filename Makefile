@@ -80,6 +80,7 @@ bench-smtp:
 bench-imap:
 	$(GO) test -run '^$$' -bench 'IMAPMix$$' -benchtime 8000x -count 5 -timeout 20m ./mailbackend/imapd/
 	$(GO) test -run '^$$' -bench IMAPIdleMemory -benchtime 1x -count 5 -timeout 20m ./mailbackend/imapd/
+	$(GO) test -run '^$$' -bench IMAPLogin -benchtime 500x -count 5 -timeout 20m ./mailbackend/imapd/
 
 ## bench-web: inbox page, message view and search through the real IMAP path, 100,000
 ## messages (YUBIN_BENCH_MESSAGES=5000 for a quick run); p50/p99 over 200 requests

@@ -15,7 +15,7 @@ import (
 
 // newTest starts a real slapd and returns a Directory configured for it (StartTLS on
 // the ldap:// URL, the test CA), with its mailboxes in a fresh store.
-func newTest(t *testing.T, edit func(*Config)) (*Directory, *ldaptest.Server, *store.Store) {
+func newTest(t testing.TB, edit func(*Config)) (*Directory, *ldaptest.Server, *store.Store) {
 	t.Helper()
 	srv := ldaptest.Start(t)
 	st, err := store.Open(t.TempDir())
