@@ -18,6 +18,7 @@ import (
 	"github.com/yubinmail/yubin/mailbackend/imapd"
 	"github.com/yubinmail/yubin/mailbackend/pop3d"
 	"github.com/yubinmail/yubin/mailbackend/queue"
+	"github.com/yubinmail/yubin/mailbackend/sieve/managesieve"
 	"github.com/yubinmail/yubin/mailbackend/smtpd"
 	"github.com/yubinmail/yubin/mailbackend/store"
 	"github.com/yubinmail/yubin/mailbackend/tlsconf"
@@ -48,6 +49,7 @@ const (
 	ListenIMAPS       = "imaps"
 	ListenPOP3        = "pop3"
 	ListenPOP3S       = "pop3s"
+	ListenManageSieve = "managesieve"
 )
 
 // Start opens the spool in cfg.DataDir and starts everything cfg configures. A listen
@@ -141,8 +143,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 		TLS:      r.TLS,
 		Hostname: cfg.Hostname,
 	}, st, r.Auth, log.With("component", "pop3d"))
+	sieveSrv := managesieve.New(managesieve.Config{TLS: r.TLS}, st, r.Auth, log.With("component", "managesieve"))
 	// Servers close before the store (closers run in reverse).
-	r.closers = append(r.closers, smtp.Close, imap.Close, pop.Close)
+	r.closers = append(r.closers, smtp.Close, imap.Close, pop.Close, sieveSrv.Close)
 
 	listeners := []struct {
 		name, addr string
@@ -155,6 +158,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 		{ListenIMAPS, cfg.Listen.IMAPS, imap.ServeTLS},
 		{ListenPOP3, cfg.Listen.POP3, pop.Serve},
 		{ListenPOP3S, cfg.Listen.POP3S, pop.ServeTLS},
+		{ListenManageSieve, cfg.Listen.ManageSieve, sieveSrv.Serve},
 	}
 	for _, l := range listeners {
 		if l.addr == "" {

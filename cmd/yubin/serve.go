@@ -212,6 +212,7 @@ func printSummary(w io.Writer, cfg *config.Config, mail *mailbackend.Running, we
 			{mailbackend.ListenIMAPS, "IMAPS"},
 			{mailbackend.ListenPOP3, "POP3 (STLS)"},
 			{mailbackend.ListenPOP3S, "POP3S"},
+			{mailbackend.ListenManageSieve, "ManageSieve"},
 		}
 		for _, r := range rows {
 			if a := mail.Addr(r.name); a != "" {

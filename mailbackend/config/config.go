@@ -42,6 +42,8 @@ type Listen struct {
 	POP3        string `toml:"pop3"`
 	POP3S       string `toml:"pop3s"`
 	HTTP        string `toml:"http"`
+	// ManageSieve (RFC 5804): users' mail programs edit their filter scripts.
+	ManageSieve string `toml:"managesieve"`
 }
 
 // TLS names a certificate and key; both empty means a self-signed certificate is
@@ -148,6 +150,7 @@ func Default() Config {
 			POP3:        ":110",
 			POP3S:       ":995",
 			HTTP:        ":8080",
+			ManageSieve: ":4190",
 		},
 		SMTP: SMTP{
 			MaxMessageBytes: 52428800,
@@ -187,6 +190,7 @@ func Dev() Config {
 		POP3:        "127.0.0.1:2110",
 		POP3S:       "127.0.0.1:2995",
 		HTTP:        "127.0.0.1:8080",
+		ManageSieve: "127.0.0.1:24190",
 	}
 	return c
 }
@@ -245,6 +249,7 @@ func (c *Config) Validate() error {
 		{"listen.pop3", c.Listen.POP3},
 		{"listen.pop3s", c.Listen.POP3S},
 		{"listen.http", c.Listen.HTTP},
+		{"listen.managesieve", c.Listen.ManageSieve},
 	}
 	for _, l := range listeners {
 		if l.addr == "" {

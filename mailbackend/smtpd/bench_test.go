@@ -26,6 +26,30 @@ func BenchmarkMXReceive(b *testing.B) {
 	benchMX(b, e, "carol@remote.test", benchMessage("carol@remote.test"))
 }
 
+// BenchmarkMXReceiveSieve is BenchmarkMXReceive with a 50-rule Sieve script
+// active for every recipient (issue 16: the rules should cost at most 15%).
+// None of the rules matches the message, so every rule is evaluated.
+func BenchmarkMXReceiveSieve(b *testing.B) {
+	e := newTestEnvIn(b, benchdir.New(b), nil, 0)
+	e.benchScript = fiftyRules()
+	benchMX(b, e, "carol@remote.test", benchMessage("carol@remote.test"))
+}
+
+func fiftyRules() string {
+	var s strings.Builder
+	s.WriteString(`require ["fileinto", "imap4flags"];` + "\n")
+	for i := range 25 {
+		fmt.Fprintf(&s, "if header :contains \"subject\" \"project-%d\" { fileinto \"Projects/%d\"; stop; }\n", i, i)
+	}
+	for i := range 15 {
+		fmt.Fprintf(&s, "if address :domain :is \"from\" \"client%d.example.jp\" { addflag \"$Client\"; fileinto \"Clients\"; stop; }\n", i)
+	}
+	for i := range 10 {
+		fmt.Fprintf(&s, "if header :matches \"list-id\" \"*list%d.*\" { fileinto \"Lists/%d\"; stop; }\n", i, i)
+	}
+	return s.String()
+}
+
 // benchMessage is a 4 KiB message from `from`.
 func benchMessage(from string) []byte {
 	var body strings.Builder
@@ -45,6 +69,9 @@ func benchMX(b *testing.B, e *testEnv, from string, msg []byte) {
 	for i := range clients {
 		addr := fmt.Sprintf("user%d@example.test", i)
 		e.addAccount(addr, "pw")
+		if e.benchScript != "" {
+			e.setScript(addr, e.benchScript)
+		}
 		rcpts = append(rcpts, addr)
 	}
 	conns := make([]*smtp.Client, clients)

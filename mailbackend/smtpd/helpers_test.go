@@ -37,6 +37,8 @@ type testEnv struct {
 	subs     string
 	clientTL *tls.Config
 	accounts map[string]*store.Account
+	// benchScript, when set, is the Sieve script benchMX activates for its recipients.
+	benchScript string
 }
 
 var testPasswords = map[string]string{
