@@ -63,6 +63,7 @@ imap = "127.0.0.1:$YUBIN_PORT"
 imaps = ""
 pop3 = ""
 pop3s = ""
+managesieve = ""
 http = ""
 EOF
 echo "bench-imaptest: adding $USERS accounts to yubin" >&2
