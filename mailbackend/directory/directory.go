@@ -137,7 +137,7 @@ func (d *Directory) lookupUser(ctx context.Context, login string) (*Entry, error
 
 // findUser is the user_filter search alone: exactly one entry with a mail address.
 func (d *Directory) findUser(ctx context.Context, login string) (*Entry, error) {
-	filter := strings.ReplaceAll(d.cfg.UserFilter, "%s", ldap.EscapeFilter(login))
+	filter := d.userFilter(login)
 	entries, err := d.search(ctx, filter, d.attrs(), 2)
 	if err != nil {
 		return nil, err
@@ -162,7 +162,7 @@ func (d *Directory) inGroup(ctx context.Context, e *Entry) (bool, error) {
 	if d.cfg.GroupFilter == "" {
 		return true, nil
 	}
-	filter := strings.ReplaceAll(d.cfg.GroupFilter, "%s", ldap.EscapeFilter(e.DN))
+	filter := d.groupFilter(e.DN)
 	groups, err := d.search(ctx, filter, []string{"1.1"}, 1) // "1.1": no attributes (RFC 4511 section 4.5.1.8)
 	if err != nil {
 		return false, err
@@ -176,12 +176,7 @@ func (d *Directory) findByAlias(ctx context.Context, addr string) (dn, mail stri
 	if d.cfg.AliasAttr == "" {
 		return "", "", ErrNotFound
 	}
-	value := addr
-	if d.proxyAddresses() {
-		value = "smtp:" + addr // matched case-insensitively: SMTP: (primary) too
-	}
-	filter := "(" + ldap.EscapeFilter(d.cfg.AliasAttr) + "=" + ldap.EscapeFilter(value) + ")"
-	entries, err := d.search(ctx, filter, []string{d.cfg.MailAttr}, 2)
+	entries, err := d.search(ctx, d.aliasFilter(addr), []string{d.cfg.MailAttr}, 2)
 	if err != nil {
 		return "", "", err
 	}
@@ -296,6 +291,25 @@ func (d *Directory) bindService(c *conn) error {
 	}
 	c.boundAs = serviceIdentity
 	return nil
+}
+
+// The filters put outside input (an address from RCPT TO or a login, a DN) into
+// the configured templates, escaped (RFC 4515 section 3): a "*", "(" or "\\" in it
+// is a literal character, never filter syntax (FuzzFilters).
+func (d *Directory) userFilter(login string) string {
+	return strings.ReplaceAll(d.cfg.UserFilter, "%s", ldap.EscapeFilter(login))
+}
+
+func (d *Directory) groupFilter(dn string) string {
+	return strings.ReplaceAll(d.cfg.GroupFilter, "%s", ldap.EscapeFilter(dn))
+}
+
+func (d *Directory) aliasFilter(addr string) string {
+	value := addr
+	if d.proxyAddresses() {
+		value = "smtp:" + addr // matched case-insensitively: SMTP: (primary) too
+	}
+	return "(" + ldap.EscapeFilter(d.cfg.AliasAttr) + "=" + ldap.EscapeFilter(value) + ")"
 }
 
 func (d *Directory) attrs() []string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -262,5 +263,51 @@ func TestDisplayNameFollowsDirectory(t *testing.T) {
 	}
 	if stored, err := d.st.AccountByAddress(ctx, "alice@example.test"); err != nil || stored.DisplayName != "Hanako Sato" {
 		t.Fatalf("stored name after the rename: %+v, %v", stored, err)
+	}
+}
+
+// Many first logins and first deliveries at once (a morning's burst): each user
+// gets exactly one mailbox, and the connection pool and cache hold up under the
+// race detector (make test runs this package with -race).
+func TestConcurrentFirstUse(t *testing.T) {
+	d, _, st := newTest(t, nil)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	ids := make(chan int64, 40)
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var acct *store.Account
+			var err error
+			if i%2 == 0 {
+				acct, err = d.Login(ctx, ldaptest.Bob.Mail, ldaptest.Bob.Password)
+			} else {
+				acct, err = d.Resolve(ctx, "bob+morning@example.test")
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+			ids <- acct.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent use: %v", err)
+	}
+	seen := map[int64]bool{}
+	for id := range ids {
+		seen[id] = true
+	}
+	accts, err := st.Accounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || len(accts) != 1 || accts[0].Address != ldaptest.Bob.Mail {
+		t.Fatalf("after 40 concurrent first logins and deliveries: ids %v, accounts %+v; want one mailbox for bob", seen, accts)
 	}
 }
