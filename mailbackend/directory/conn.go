@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 )
@@ -134,17 +135,36 @@ func (d *Directory) dialOne(raw string) (*ldap.Conn, error) {
 	}
 	tc := d.tls.Clone()
 	tc.ServerName = u.Hostname()
-	c, err := ldap.DialURL(raw, ldap.DialWithDialer(&net.Dialer{Timeout: d.cfg.Timeout}), ldap.DialWithTLSConfig(tc))
-	if err != nil {
-		return nil, err
-	}
-	c.SetTimeout(d.cfg.Timeout)
-	if u.Scheme == "ldap" {
-		if err := c.StartTLS(tc); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("StartTLS: %w", err)
+	dialer := &net.Dialer{Timeout: d.cfg.Timeout}
+	if u.Scheme == "ldaps" {
+		// The dialer's timeout covers the TLS handshake as well.
+		c, err := ldap.DialURL(raw, ldap.DialWithDialer(dialer), ldap.DialWithTLSConfig(tc))
+		if err != nil {
+			return nil, err
 		}
+		c.SetTimeout(d.cfg.Timeout)
+		return c, nil
 	}
+	port := u.Port()
+	if port == "" {
+		port = "389"
+	}
+	nc, err := dialer.Dial("tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return nil, ldap.NewError(ldap.ErrorNetwork, err)
+	}
+	// go-ldap bounds the StartTLS request but not the TLS handshake after it: a
+	// server that stalls there would hold a login's slot of the hashing budget
+	// forever. The deadline bounds both and is lifted once TLS is up.
+	_ = nc.SetDeadline(time.Now().Add(d.cfg.Timeout))
+	c := ldap.NewConn(nc, false)
+	c.Start()
+	c.SetTimeout(d.cfg.Timeout)
+	if err := c.StartTLS(tc); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("StartTLS: %w", err)
+	}
+	_ = nc.SetDeadline(time.Time{})
 	return c, nil
 }
 
