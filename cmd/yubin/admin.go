@@ -81,7 +81,7 @@ func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err := listOrOne("user", verb, pos, "one ADDRESS"); err != nil {
 		return err
 	}
-	st, _, err := openStore(f)
+	st, cfg, err := openStore(f)
 	if err != nil {
 		return err
 	}
@@ -119,6 +119,14 @@ func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 
 	// The store checks the address (internal/mailaddr) and says what is wrong with it.
 	addr := pos[0]
+	if verb == "passwd" && len(cfg.LDAP.URLs()) > 0 {
+		// A local password on a directory user's mailbox would take over its
+		// logins (local accounts come first) and silently retire the directory
+		// password: the password lives in the directory.
+		if acct, err := st.AccountByAddress(ctx, addr); err == nil && acct.PasswordHash == "" {
+			return fmt.Errorf("user passwd %s: a directory (LDAP) account: change the password in the directory", acct.Address)
+		}
+	}
 	password, generated, err := obtainPassword(f.passwordStdin, stdin)
 	if err != nil {
 		return err

@@ -132,6 +132,11 @@ func TestE2ELDAPAccounts(t *testing.T) {
 	pop.Close()
 	e2eWebmail(t, srv, alice.Mail, alice.Password)
 
+	// The password of a directory user lives in the directory.
+	if _, errs, code := yubin(t, "x-secret\n", "user", "passwd", alice.Mail, "--password-stdin", "--config", cfg); code != 1 || !strings.Contains(errs, "change the password in the directory") {
+		t.Errorf("user passwd of a directory user: exit %d, %q; want a refusal", code, errs)
+	}
+
 	// `yubin user list` shows the directory user's mailbox, marked.
 	list := mustRun(t, "", "user", "list", "--config", cfg)
 	if !strings.Contains(list, alice.Mail) || !regexpLine(list, alice.Mail, "ldap") || regexpLine(list, "admin@example.test", "ldap") {
