@@ -2,9 +2,11 @@ package smtpd
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"mime"
 	"net"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -277,5 +279,49 @@ elsif header :contains "subject" "unwanted" { reject "No thanks."; }`)
 		if strings.Contains(r.raw, "Return-Path:") {
 			t.Error("redirected copy carries our Return-Path")
 		}
+	}
+}
+
+// TestSieveRedirectIsSigned: a redirected copy leaves DKIM-signed for the
+// account's domain, and an independent verifier (dkimpy) accepts the signature.
+func TestSieveRedirectIsSigned(t *testing.T) {
+	e := newCheckedEnv(t)
+	py := pythonWithDKIM(t)
+	e.setScript("bob@example.test", `redirect "boss@remote.test";`)
+	msg := "From: Carol <carol@sender.test>\r\nTo: bob@example.test\r\nSubject: =?UTF-8?B?6KaL56mN44KC44KK?=\r\n" +
+		"Date: Mon, 07 Dec 2026 10:00:00 +0000\r\nMessage-ID: <r1@sender.test>\r\n\r\nお見積もりをお送りします。\r\n"
+	if code, text := e.mxSend("carol@sender.test", msg); code != 250 {
+		t.Fatalf("DATA: %d %s", code, text)
+	}
+	if n := len(e.inbox("bob@example.test")); n != 0 {
+		t.Errorf("bob kept %d copies; redirect cancels the keep", n)
+	}
+	q := e.queuedMessages()
+	if len(q) != 1 || q[0].from != "bob@example.test" || !slices.Equal(q[0].to, []string{"boss@remote.test"}) {
+		t.Fatalf("queued %+v, want one redirect from bob to boss", q)
+	}
+	keys, err := e.keys.Current(testDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := map[string]string{}
+	for _, k := range keys {
+		records[strings.ToLower(k.Selector+"._domainkey."+testDomain)] = k.TXT()
+	}
+	js, _ := json.Marshal(records)
+	verify := func(raw string) string {
+		cmd := exec.Command(py, "-c", dkimpyVerify, string(js), "0")
+		cmd.Stdin = strings.NewReader(raw)
+		out, _ := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out))
+	}
+	if !strings.HasPrefix(q[0].raw, "DKIM-Signature:") || !strings.Contains(q[0].raw, "d=example.test") {
+		t.Fatalf("redirect not signed for example.test:\n%s", q[0].raw)
+	}
+	if out := verify(q[0].raw); out != "PASS" {
+		t.Errorf("dkimpy on the redirect: %s", out)
+	}
+	if out := verify(strings.Replace(q[0].raw, "お見積もり", "ご請求", 1)); !strings.HasSuffix(out, "FAIL") {
+		t.Errorf("dkimpy accepted a tampered redirect: %s", out)
 	}
 }
