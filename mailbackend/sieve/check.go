@@ -55,6 +55,8 @@ func merge(ms ...map[string]tagSpec) map[string]tagSpec {
 	return out
 }
 
+var zoneTags = map[string]tagSpec{"zone": {param: argString, group: "zone"}, "originalzone": {group: "zone"}}
+
 var flagsTag = map[string]tagSpec{"flags": {param: argStrings, ext: "imap4flags"}}
 
 var commands = map[string]spec{
@@ -92,13 +94,19 @@ var tests = map[string]spec{
 	"true":     {isTest: true},
 	"false":    {isTest: true},
 	"hasflag":  {isTest: true, ext: "imap4flags", pos: []argType{argStrings, argStrings}, minPos: 1, tags: merge(comparatorTag, matchTags)},
-	"string":   {isTest: true, ext: "variables", pos: []argType{argStrings, argStrings}, tags: merge(comparatorTag, matchTags)},
+	"date": {isTest: true, ext: "date", pos: []argType{argString, argString, argStrings},
+		tags: merge(comparatorTag, matchTags, zoneTags)},
+	"currentdate": {isTest: true, ext: "date", pos: []argType{argString, argStrings},
+		tags: merge(comparatorTag, matchTags, map[string]tagSpec{"zone": {param: argString, group: "zone"}})},
+	"body": {isTest: true, ext: "body", pos: []argType{argStrings},
+		tags: merge(comparatorTag, matchTags, map[string]tagSpec{"raw": {group: "transform"}, "text": {group: "transform"}})},
+	"string": {isTest: true, ext: "variables", pos: []argType{argStrings, argStrings}, tags: merge(comparatorTag, matchTags)},
 }
 
 // Extensions are the capabilities this interpreter implements, as ManageSieve
 // announces them (RFC 5804 section 1.7) and require accepts them.
 var Extensions = []string{"fileinto", "reject", "ereject", "envelope", "encoded-character",
-	"imap4flags", "copy", "mailbox", "vacation", "variables", "relational",
+	"imap4flags", "copy", "mailbox", "vacation", "variables", "relational", "date", "body",
 	"comparator-i;ascii-numeric"}
 
 var comparators = map[string]string{"i;octet": "", "i;ascii-casemap": "", "i;ascii-numeric": "comparator-i;ascii-numeric"}

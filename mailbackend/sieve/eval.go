@@ -338,6 +338,10 @@ func (r *run) test(t *command) (bool, error) {
 		return r.match(ch, values, r.strs(ch.pos[1]))
 	case "string":
 		return r.match(ch, r.strs(ch.pos[0]), r.strs(ch.pos[1]))
+	case "date", "currentdate":
+		return r.dateTest(t)
+	case "body":
+		return r.bodyTest(t)
 	case "hasflag":
 		var have []string
 		if len(ch.pos) == 2 {
@@ -402,7 +406,7 @@ func (r *run) match(ch checked, values, keys []string) (bool, error) {
 			case matches:
 				var caps []string
 				var steps int
-				ok, caps, steps = glob(k, v, cmp.fold, r.useVars)
+				ok, caps, steps = glob(k, v, cmp.fold, r.useVars, maxSteps-r.steps+1)
 				if err := r.spend(steps); err != nil {
 					return false, err
 				}

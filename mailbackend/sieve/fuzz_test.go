@@ -28,6 +28,8 @@ func FuzzParse(f *testing.F) {
 		{`require "variables"; set "a" "`, "${a}", 1000, `"; set "a" "${a}${a}";`},
 		{`require "encoded-character"; keep :flags "`, "${hex:41}${unicode:3042}", 200, `";`},
 		{`redirect "a@b.test"; `, `redirect "x@y.test"; `, 10, ""},
+		{`require ["date", "relational", "body"]; if allof (currentdate :zone "+0900" :value "ge" "date" "2026-12-24", `,
+			`body :raw :matches "*a*", `, 30, `date :originalzone :is "date" "weekday" "3") { keep; }`},
 	}
 	for _, s := range seeds {
 		f.Add(s.head, s.unit, s.count, s.tail)

@@ -93,7 +93,10 @@ func relation(rel string, cmp int) bool {
 // work is at most len(pattern)*len(value) steps, which the caller charges to the
 // message's budget. The captures (RFC 5229 section 3.2) are what each wildcard
 // stood for, earlier ones as short as the match allows.
-func glob(pattern, value string, fold func(string) string, capture bool) (bool, []string, int) {
+//
+// It stops after limit steps (reporting no match and steps over limit), so one
+// comparison cannot outrun the budget before it is charged.
+func glob(pattern, value string, fold func(string) string, capture bool, limit int) (bool, []string, int) {
 	orig := value // the comparators fold byte for byte, so offsets carry over
 	pattern = fold(pattern)
 	value = fold(value)
@@ -107,6 +110,9 @@ func glob(pattern, value string, fold func(string) string, capture bool) (bool, 
 	steps := 0
 	for v < len(value) {
 		steps++
+		if steps > limit {
+			return false, nil, steps
+		}
 		if p < len(pattern) {
 			switch pattern[p] {
 			case '*':

@@ -2,6 +2,7 @@ package sieve
 
 import (
 	"strings"
+	"time"
 
 	"github.com/yubinmail/yubin/internal/mailformat"
 )
@@ -14,13 +15,15 @@ type Message struct {
 	EnvelopeFrom string
 	// EnvelopeTo is the RCPT TO address this copy is delivered for.
 	EnvelopeTo string
-	fields     map[string][]string // lower-case name → unfolded raw values
+	// Now is the time of delivery, for currentdate (RFC 5260); zero means now.
+	Now    time.Time
+	fields map[string][]string // lower-case name → unfolded raw values
 }
 
 // NewMessage prepares raw for scripts. The header is parsed once; the decoded
 // values are worked out on demand.
 func NewMessage(raw []byte, envelopeFrom, envelopeTo string) *Message {
-	m := &Message{raw: raw, EnvelopeFrom: envelopeFrom, EnvelopeTo: envelopeTo, fields: map[string][]string{}}
+	m := &Message{raw: raw, EnvelopeFrom: envelopeFrom, EnvelopeTo: envelopeTo, Now: time.Now(), fields: map[string][]string{}}
 	if p, err := mailformat.Parse(raw); err == nil {
 		m.parsed = p
 	}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/japanese"
 )
@@ -224,4 +225,49 @@ func TestBounds(t *testing.T) {
 	if _, err := s.Run(NewMessage(long, "a@b.test", "me@example.com")); !errors.Is(err, ErrBudget) {
 		t.Errorf("expensive match: %v, want ErrBudget", err)
 	}
+}
+
+func TestDateAndBody(t *testing.T) {
+	jst := time.FixedZone("JST", 9*3600)
+	raw := msg("From: a@b.test\nTo: me@example.com\nDate: Wed, 23 Dec 2026 23:30:00 +0000\nContent-Type: text/html; charset=ISO-2022-JP\n",
+		"<p>"+mustJIS(t, "お見積もりの件")+"</p>\r\n")
+	cases := []struct {
+		script string
+		want   bool
+	}{
+		{`require "date"; if date :zone "+0900" :is "date" "date" "2026-12-24" { discard; }`, true},
+		{`require "date"; if date :originalzone :is "date" "hour" "23" { discard; }`, true},
+		{`require "date"; if date :originalzone :is "date" "weekday" "3" { discard; }`, true},
+		{`require "date"; if date :is "date" "x-missing" "2026-12-24" { discard; }`, false},
+		// An out-of-office window, as the webmail will write it.
+		{`require ["date", "relational"]; if allof (currentdate :zone "+0900" :value "ge" "date" "2026-12-24",
+			currentdate :zone "+0900" :value "le" "date" "2026-12-28") { discard; }`, true},
+		{`require ["date", "relational"]; if currentdate :zone "+0900" :value "gt" "date" "2026-12-28" { discard; }`, false},
+		{`require "body"; if body :contains "見積もり" { discard; }`, true},
+		{`require "body"; if body :contains "<p>" { discard; }`, false},
+		{`require "body"; if body :raw :contains "<p>" { discard; }`, true},
+	}
+	for _, c := range cases {
+		s, err := Parse(c.script)
+		if err != nil {
+			t.Fatalf("%s: %v", c.script, err)
+		}
+		m := NewMessage(raw, "a@b.test", "me@example.com")
+		m.Now = time.Date(2026, 12, 25, 10, 0, 0, 0, jst)
+		res, err := s.Run(m)
+		if err != nil {
+			t.Fatalf("%s: %v", c.script, err)
+		}
+		if got := !res.Keep; got != c.want {
+			t.Errorf("%s: matched %v, want %v", c.script, got, c.want)
+		}
+	}
+}
+
+func mustJIS(t *testing.T, s string) string {
+	b, err := japanese.ISO2022JP.NewEncoder().String(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
