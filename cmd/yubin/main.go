@@ -29,6 +29,9 @@ Usage:
   yubin dns records|check [--config F] DOMAIN   the DNS records to publish / what DNS has
   yubin dkim rotate [--config F] DOMAIN    new DKIM keys (old ones stay until deleted)
   yubin ldap test [--config F] ADDRESS [--password-stdin]   what the directory says about ADDRESS
+  yubin backup [--config F] [--copy] DEST   consistent copy of the running spool (incremental)
+  yubin restore [--config F] SRC          a backup into the empty data_dir
+  yubin verify [--config F] [DIR]         check a spool (data_dir by default) or a backup
   yubin version
 `
 
@@ -85,6 +88,12 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return dkimCommand(rest, stdout)
 	case "ldap":
 		return ldapCommand(rest, stdin, stdout)
+	case "backup":
+		return backupCommand(rest, stdout)
+	case "restore":
+		return restoreCommand(rest, stdout)
+	case "verify":
+		return verifyCommand(rest, stdout)
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
@@ -96,6 +105,7 @@ type commonFlags struct {
 	passwordStdin bool
 	name          string
 	all           bool
+	copy          bool
 }
 
 // parseArgs parses flags anywhere among the arguments (yubin user add a@b
@@ -109,6 +119,7 @@ func parseArgs(cmd string, args []string) (*commonFlags, []string, error) {
 	fs.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from standard input")
 	fs.StringVar(&f.name, "name", "", "display name")
 	fs.BoolVar(&f.all, "all", false, "every item")
+	fs.BoolVar(&f.copy, "copy", false, "copy blobs, never hard-link them")
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {

@@ -70,6 +70,13 @@ func (s *Store) collectBlobs(ids []string) {
 		return
 	}
 	defer tx.Rollback()
+	// Files are removed only while no backup holds them (blobhold.go); the unlock
+	// (deferred) comes after the commit below.
+	remove := s.hold.tryRemove()
+	if remove {
+		defer s.hold.done()
+		s.removeDeferred(ctx, tx)
+	}
 	seen := make(map[string]bool, len(ids))
 	var unindex []int64 // rowids whose fts rows the indexer is to delete
 	for _, id := range ids {
@@ -92,6 +99,10 @@ func (s *Store) collectBlobs(ids []string) {
 		}
 		if indexed != idxNone {
 			unindex = append(unindex, rowid)
+		}
+		if !remove {
+			s.hold.deferred = append(s.hold.deferred, id)
+			continue
 		}
 		if err := os.Remove(s.blobs.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			slog.Error("store: remove blob", "blob", id, "err", err)

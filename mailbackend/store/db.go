@@ -41,6 +41,7 @@ type Store struct {
 	wmu sync.Mutex
 
 	lock *os.File // flock on dataDir/yubin.lock (shared while open)
+	hold blobHold // blob files a backup needs are not removed (blobhold.go)
 
 	// Group commit (deliver.go): callers → commits → runCommitter, which syncs each
 	// batch's blobs (blobsync.go) and commits it. Close closes commits.
@@ -237,12 +238,17 @@ func Open(dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("open store lock: %w", err)
 	}
 	s.lock = lock
+	if err := s.hold.open(dataDir); err != nil {
+		lock.Close()
+		return nil, err
+	}
 	exclusive := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil
 
 	dbPath := filepath.Join(dataDir, "yubin.db")
 	s.wdb, err = sql.Open("sqlite", dsn(dbPath, roleWrite))
 	if err != nil {
 		lock.Close()
+		s.hold.close()
 		return nil, fmt.Errorf("open store db: %w", err)
 	}
 	s.wdb.SetMaxOpenConns(1)
@@ -252,12 +258,14 @@ func Open(dataDir string) (*Store, error) {
 	if err := s.initSchema(); err != nil {
 		s.wdb.Close()
 		lock.Close()
+		s.hold.close()
 		return nil, err
 	}
 	s.rdb, err = sql.Open("sqlite", dsn(dbPath, roleRead))
 	if err != nil {
 		s.wdb.Close()
 		lock.Close()
+		s.hold.close()
 		return nil, fmt.Errorf("open store db: %w", err)
 	}
 	s.rdb.SetMaxOpenConns(8)
@@ -394,6 +402,7 @@ func (s *Store) closeDBs() {
 		s.rdb.Close()
 	}
 	s.wdb.Close()
+	s.hold.close()
 	s.lock.Close()
 }
 
@@ -421,6 +430,7 @@ func (s *Store) Close() error {
 		if e := s.wdb.Close(); e != nil && err == nil {
 			err = fmt.Errorf("close store: %w", e)
 		}
+		s.hold.close()
 		s.lock.Close()
 	})
 	return err
