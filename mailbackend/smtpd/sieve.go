@@ -3,6 +3,7 @@ package smtpd
 import (
 	"context"
 	"errors"
+	"net/mail"
 	"strings"
 	"sync"
 	"time"
@@ -141,9 +142,11 @@ func (s *session) runScripts(ctx context.Context, full []byte, rcpts []store.Rec
 			}
 			out = append(out, store.Recipient{AccountID: rc.AccountID, Mailbox: f.Mailbox, Flags: imapFlags(f.Flags)})
 		}
+		loop := len(res.Redirect) > 0 && len(msg.Field("Received")) >= maxRedirectHops
 		for _, to := range res.Redirect {
-			if s.srv.queue == nil {
-				s.log.Warn("sieve: redirect without an outbound queue, kept in INBOX", "account", addr, "to", to)
+			if s.srv.queue == nil || loop {
+				s.log.Warn("sieve: redirect not sent (no outbound queue, or a mail loop), kept in INBOX",
+					"account", addr, "to", to, "loop", loop)
 				if !res.Keep {
 					out = append(out, store.Recipient{AccountID: rc.AccountID})
 				}
@@ -154,6 +157,12 @@ func (s *session) runScripts(ctx context.Context, full []byte, rcpts []store.Rec
 				from = ""
 			}
 			fu.redirects = append(fu.redirects, sieveRedirect{account: addr, from: from, to: to})
+		}
+		if res.Vacation != nil && res.Vacation.From != "" && !ownAddress(res.Vacation.From, addr) {
+			// A reply signed for our domain must not carry someone else's address:
+			// :from may only name the account itself.
+			s.log.Info("sieve: vacation :from is not the account's address, ignored", "account", addr, "from", res.Vacation.From)
+			res.Vacation.From = ""
 		}
 		if res.Vacation != nil {
 			if why := res.Vacation.Suppressed(msg, []string{addr}); why != "" {
@@ -166,6 +175,21 @@ func (s *session) runScripts(ctx context.Context, full []byte, rcpts []store.Rec
 			"fileinto", len(res.FileInto), "redirect", len(res.Redirect), "vacation", res.Vacation != nil)
 	}
 	return out, fu
+}
+
+// maxRedirectHops: a message that has passed this many servers (Received fields)
+// is not redirected again, so two accounts redirecting to each other through
+// other servers stop (RFC 5228 section 4.2 asks for loop protection; RFC 5321
+// section 6.3 counts Received fields the same way).
+const maxRedirectHops = 25
+
+// ownAddress reports whether the address in from (possibly with a display
+// name) is account.
+func ownAddress(from, account string) bool {
+	if a, err := mail.ParseAddress(from); err == nil {
+		from = a.Address
+	}
+	return strings.EqualFold(strings.TrimSpace(from), account)
 }
 
 // sendRedirects queues the redirected copies, each signed for the account's

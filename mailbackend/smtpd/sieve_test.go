@@ -325,3 +325,30 @@ func TestSieveRedirectIsSigned(t *testing.T) {
 		t.Errorf("dkimpy accepted a tampered redirect: %s", out)
 	}
 }
+
+func TestSieveRedirectLoopAndForeignVacationFrom(t *testing.T) {
+	e := newTestEnv(t, nil, 0)
+	e.setScript("alice@example.test", `redirect "boss@remote.test";`)
+	hops := strings.Repeat("Received: from relay.remote.test by relay.remote.test; Mon, 7 Dec 2026 10:00:00 +0000\n", maxRedirectHops)
+	if code, _ := e.mxSend("carol@remote.test", "alice@example.test", hops+"Subject: looping\n", "x"); code != 250 {
+		t.Fatal("not accepted")
+	}
+	if n := len(e.queuedMessages()); n != 0 {
+		t.Errorf("a message that passed %d servers was redirected again", maxRedirectHops)
+	}
+	if got := e.inbox("alice@example.test"); len(got) != 1 {
+		t.Errorf("INBOX holds %d, want the looping message kept", len(got))
+	}
+
+	e.setScript("bob@example.test", `require "vacation"; vacation :from "Alice <alice@example.test>" "away";`)
+	if code, _ := e.mxSend("carol@remote.test", "bob@example.test", "From: carol@remote.test\nTo: bob@example.test\nSubject: hi\n", "x"); code != 250 {
+		t.Fatal("not accepted")
+	}
+	q := e.queuedMessages()
+	if len(q) != 1 {
+		t.Fatalf("%d replies queued, want 1", len(q))
+	}
+	if !strings.Contains(q[0].raw, "From: <bob@example.test>\r\n") || strings.Contains(q[0].raw, "alice@example.test") {
+		t.Errorf("bob's reply claims to be from someone else:\n%s", q[0].raw)
+	}
+}
