@@ -29,6 +29,8 @@ import (
 // back to the user who set the rule. A null envelope sender stays null, so a
 // redirected bounce cannot loop. The copy is DKIM-signed for the account's
 // domain. Without a queue (no outbound configured) a redirect keeps the copy.
+// Redirects and vacation replies to local addresses are stored directly
+// (sendOut), without running the receiving account's script.
 //
 // reject/ereject: when every recipient of the message rejects it and there are
 // no others, the whole DATA is refused with the script's reason (RFC 5429
@@ -200,7 +202,7 @@ func (s *session) sendRedirects(ctx context.Context, fu sieveFollowUp, relayed [
 		if sig := s.signFor(r.account, msg); sig != nil {
 			msg = append(sig, msg...)
 		}
-		if err := s.srv.queue.Enqueue(ctx, r.from, []string{r.to}, msg); err != nil {
+		if err := s.sendOut(ctx, r.from, r.to, msg); err != nil {
 			return err
 		}
 		s.log.Info("sieve: redirected", "account", r.account, "to", r.to)
@@ -232,12 +234,39 @@ func (s *session) sendVacations(ctx context.Context, fu sieveFollowUp) {
 		// RFC 5230 section 5.1 (after RFC 3834 section 3.3): replies go to the
 		// envelope sender, from the null sender so that they cannot be answered
 		// automatically in turn.
-		if err := s.srv.queue.Enqueue(ctx, "", []string{s.from}, reply); err != nil {
+		if err := s.sendOut(ctx, "", s.from, reply); err != nil {
 			s.log.Error("sieve: queueing the vacation reply failed", "account", v.account, "err", err)
 			continue
 		}
 		s.log.Info("sieve: vacation reply queued", "account", v.account, "to", s.from)
 	}
+}
+
+// sendOut sends what a script made (a redirected copy, a vacation reply) to one
+// address: through the queue, or straight into the INBOX of the accounts a local
+// address names. The local copy does not run their scripts again, so two
+// accounts redirecting to each other cannot loop.
+func (s *session) sendOut(ctx context.Context, from, to string, raw []byte) error {
+	local, domain, ok := mailaddr.SplitAddress(to)
+	if ok {
+		if d, isLocal := s.localDomain(domain); isLocal {
+			accts, err := s.srv.store.Resolve(ctx, local+"@"+d)
+			if errors.Is(err, store.ErrUnknownRecipient) || errors.Is(err, store.ErrNotLocal) || (err == nil && len(accts) == 0) {
+				s.log.Info("sieve: local address does not exist, nothing sent", "to", to)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			rcpts := make([]store.Recipient, 0, len(accts))
+			for _, a := range accts {
+				rcpts = append(rcpts, store.Recipient{AccountID: a.ID})
+			}
+			_, err = s.srv.store.Deliver(ctx, append(returnPath(from), raw...), rcpts)
+			return err
+		}
+	}
+	return s.srv.queue.Enqueue(ctx, from, []string{to}, raw)
 }
 
 // signFor DKIM-signs msg for the domain of the local address account.

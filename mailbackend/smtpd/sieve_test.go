@@ -13,6 +13,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 	"golang.org/x/text/encoding/japanese"
 
 	"github.com/yubinmail/yubin/internal/mailformat"
@@ -350,5 +352,42 @@ func TestSieveRedirectLoopAndForeignVacationFrom(t *testing.T) {
 	}
 	if !strings.Contains(q[0].raw, "From: <bob@example.test>\r\n") || strings.Contains(q[0].raw, "alice@example.test") {
 		t.Errorf("bob's reply claims to be from someone else:\n%s", q[0].raw)
+	}
+}
+
+// TestSieveLocalRedirectAndVacation: a colleague's vacation reply and a
+// redirect to a local address are delivered here, not sent round the internet.
+func TestSieveLocalRedirectAndVacation(t *testing.T) {
+	e := newTestEnv(t, nil, 0)
+	e.setScript("bob@example.test", `require "vacation"; vacation "休暇中です。";`)
+	e.setScript("alice@example.test", `if header :contains "subject" "fwd" { redirect "bob@example.test"; }`)
+	if code, _ := e.mxSend("carol@remote.test", "alice@example.test", "From: carol@remote.test\nTo: alice@example.test\nSubject: fwd this\n", "x"); code != 250 {
+		t.Fatal("not accepted")
+	}
+	if got := e.inbox("bob@example.test"); len(got) != 1 || !strings.Contains(got[0], "Subject: fwd this") || !strings.HasPrefix(got[0], "Return-Path: <alice@example.test>") {
+		t.Fatalf("bob's INBOX: %q", got)
+	}
+	if n := len(e.inbox("alice@example.test")); n != 0 {
+		t.Errorf("alice kept %d copies", n)
+	}
+	// Alice writes to bob over submission; his vacation reply lands in her INBOX.
+	c, err := smtp.Dial(e.sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(sasl.NewPlainClient("", "alice@example.test", "alice-secret")); err != nil {
+		t.Fatal(err)
+	}
+	if err := sendWith(t, c, "alice@example.test", []string{"bob@example.test"},
+		"From: alice@example.test\r\nTo: bob@example.test\r\nSubject: lunch\r\n\r\nx\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	got := e.inbox("alice@example.test")
+	if len(got) != 1 || !strings.Contains(got[0], "Auto-Submitted: auto-replied") || !strings.HasPrefix(got[0], "Return-Path: <>") {
+		t.Fatalf("alice's INBOX: %q", got)
+	}
+	if n := len(e.queuedMessages()); n != 0 {
+		t.Errorf("%d messages queued for a local recipient", n)
 	}
 }
