@@ -16,14 +16,20 @@ type Message struct {
 	// EnvelopeTo is the RCPT TO address this copy is delivered for.
 	EnvelopeTo string
 	// Now is the time of delivery, for currentdate (RFC 5260); zero means now.
-	Now    time.Time
-	fields map[string][]string // lower-case name → unfolded raw values
+	Now time.Time
+	// Caches by lower-case field name, shared by For: rules usually test the same
+	// few fields, and decoding them once per message rather than once per rule
+	// is most of what a long script costs.
+	fields  map[string][]string    // unfolded raw values
+	decoded map[string][]string    // as Header returns them
+	addrs   map[string][][2]string // as addresses returns them
 }
 
 // NewMessage prepares raw for scripts. The header is parsed once; the decoded
 // values are worked out on demand.
 func NewMessage(raw []byte, envelopeFrom, envelopeTo string) *Message {
-	m := &Message{raw: raw, EnvelopeFrom: envelopeFrom, EnvelopeTo: envelopeTo, Now: time.Now(), fields: map[string][]string{}}
+	m := &Message{raw: raw, EnvelopeFrom: envelopeFrom, EnvelopeTo: envelopeTo, Now: time.Now(),
+		fields: map[string][]string{}, decoded: map[string][]string{}, addrs: map[string][][2]string{}}
 	if p, err := mailformat.Parse(raw); err == nil {
 		m.parsed = p
 	}
@@ -54,17 +60,26 @@ func (m *Message) Field(name string) []string {
 // words (ISO-2022-JP, Shift_JIS, ...) in UTF-8, so that a rule written in
 // Japanese matches a Japanese subject (RFC 5228 section 5.7 asks for decoding).
 func (m *Message) Header(name string) []string {
+	key := strings.ToLower(name)
+	if v, ok := m.decoded[key]; ok {
+		return v
+	}
 	raw := m.Field(name)
 	out := make([]string, len(raw))
 	for i, v := range raw {
 		out[i] = mailformat.DisplayHeader(v)
 	}
+	m.decoded[key] = out
 	return out
 }
 
 // addresses returns the addresses in the header fields name, each as local part
 // and domain (RFC 5228 section 5.1); groups contribute their members.
 func (m *Message) addresses(name string) [][2]string {
+	key := strings.ToLower(name)
+	if v, ok := m.addrs[key]; ok {
+		return v
+	}
 	var out [][2]string
 	for _, v := range m.Field(name) {
 		for _, a := range mailformat.ParseAddressList(v) {
@@ -74,6 +89,7 @@ func (m *Message) addresses(name string) [][2]string {
 			out = append(out, [2]string{a.Mailbox, a.Host})
 		}
 	}
+	m.addrs[key] = out
 	return out
 }
 
