@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -176,6 +179,14 @@ func TestE2ELDAPOutage(t *testing.T) {
 	if !errors.As(err, &ie) || ie.Code != imap.ResponseCodeUnavailable {
 		t.Fatalf("IMAP login while slapd is down: %v; want NO [UNAVAILABLE]", err)
 	}
+	out, code = e2eSwaks(t, srv.addr(t, "submission (STARTTLS)"), "--tls", "--auth", "PLAIN",
+		"--auth-user", bob.Mail, "--auth-password", bob.Password, "--from", bob.Mail, "--to", "x@remote.test")
+	if code == 0 || !strings.Contains(out, "454 4.7.0") {
+		t.Errorf("SMTP AUTH while slapd is down: exit %d, want 454 4.7.0\n%s", code, out)
+	}
+	if l := pop3Reply(t, srv, bob.Mail, bob.Password); !strings.HasPrefix(l, "-ERR [SYS/TEMP]") {
+		t.Errorf("POP3 login while slapd is down: %q, want -ERR [SYS/TEMP]", l)
+	}
 
 	dir.Restart()
 	if out, code := send(); code != 0 {
@@ -268,4 +279,26 @@ func TestE2ELDAPDisabledUserSessionsEnd(t *testing.T) {
 	if err := imapBob.Noop().Wait(); err != nil {
 		t.Errorf("bob's IMAP session after alice left the group: %v", err)
 	}
+}
+
+// pop3Reply logs in over POP3 (USER, PASS) and returns the answer to PASS.
+func pop3Reply(t *testing.T, srv *e2eServer, user, pw string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", srv.addr(t, "POP3 (STLS)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	var l string
+	for _, cmd := range []string{"", "USER " + user, "PASS " + pw} {
+		if cmd != "" {
+			io.WriteString(c, cmd+"\r\n")
+		}
+		if l, err = r.ReadString('\n'); err != nil {
+			t.Fatalf("POP3 %q: %v", cmd, err)
+		}
+	}
+	return strings.TrimSpace(l)
 }
