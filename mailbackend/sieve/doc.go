@@ -29,8 +29,8 @@
 //
 // It owns the language: every error a script can have is an *Error with line and
 // column, and every run is bounded (script size, nesting depth, redirects,
-// actions and comparison work per message). It must never touch the store, the
-// network or the clock of the delivery: the caller carries out the Result,
-// remembers vacation replies and sends them. A runtime error returns no Result,
+// actions and comparison work per message). It must never touch the store or
+// the network, and reads the time only from Message.Now: the caller carries out
+// the Result, remembers vacation replies and sends them. A runtime error returns no Result,
 // and the caller must then keep the message in INBOX (RFC 5228 section 2.10.6).
 package sieve
