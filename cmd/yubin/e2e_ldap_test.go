@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +189,11 @@ func TestE2ELDAPOutage(t *testing.T) {
 	if l := pop3Reply(t, srv, bob.Mail, bob.Password); !strings.HasPrefix(l, "-ERR [SYS/TEMP]") {
 		t.Errorf("POP3 login while slapd is down: %q, want -ERR [SYS/TEMP]", l)
 	}
+	// The webmail says the server cannot check the sign-in now, not "too many
+	// failed sign-ins" (429) and not "wrong password" (401).
+	if code := webmailLoginStatus(t, srv, bob.Mail, bob.Password); code != http.StatusBadGateway {
+		t.Errorf("webmail sign-in while slapd is down: %d, want 502 (the server cannot be reached)", code)
+	}
 
 	dir.Restart()
 	if out, code := send(); code != 0 {
@@ -301,4 +308,29 @@ func pop3Reply(t *testing.T, srv *e2eServer, user, pw string) string {
 		}
 	}
 	return strings.TrimSpace(l)
+}
+
+// webmailLoginStatus posts the webmail's sign-in form and returns the status.
+func webmailLoginStatus(t *testing.T, srv *e2eServer, user, pw string) int {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	base := "http://" + srv.addr(t, "webmail")
+	r, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	m := e2eTokenRe.FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no token in the sign-in form")
+	}
+	r, err = c.PostForm(base+"/login", url.Values{"email": {user}, "password": {pw}, "csrf": {string(m[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	return r.StatusCode
 }

@@ -118,6 +118,12 @@ func (sess *session) Login(username, password string) error {
 			Text: "Server busy, try again in a moment"}
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return imapserver.ErrAuthFailed
+	case errors.Is(err, auth.ErrUnavailable):
+		// The account directory (LDAP) did not answer: the password was not
+		// checked. The webmail reads "temporarily unavailable" to say so rather
+		// than "too many failed logins" (web/mailclient).
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable,
+			Text: "Authentication temporarily unavailable, try again later"}
 	case err != nil:
 		sess.srv.log.Error("imap login", "ip", sess.ip, "user", username, "err", err)
 		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable,

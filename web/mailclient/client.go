@@ -177,6 +177,11 @@ func (cl *Client) connectWith(ctx context.Context, h *imapclient.UnilateralDataH
 				if strings.Contains(strings.ToLower(ie.Text), "busy") {
 					return nil, fmt.Errorf("%w: %s", ErrBusy, ie.Text)
 				}
+				if strings.Contains(strings.ToLower(ie.Text), "temporarily unavailable") {
+					// yubin's answer when its account directory (LDAP) is down:
+					// the password was not checked, nobody is being throttled.
+					return nil, fmt.Errorf("%w: %s", ErrUnavailable, ie.Text)
+				}
 				return nil, fmt.Errorf("%w: %s", ErrThrottled, ie.Text)
 			}
 			return nil, ErrAuth
