@@ -26,7 +26,9 @@ run: build
 ## The rest run plainly. scripts/testsummary prints go test's usual lines, then the
 ## skipped tests and one closing count ("tests: N passed, N failed, N skipped").
 RACE_PKGS := ./mailbackend/ ./mailbackend/store/ ./mailbackend/imapd/ ./mailbackend/smtpd/ \
-	./mailbackend/pop3d/ ./mailbackend/queue/ ./mailbackend/auth/ ./mailbackend/directory/ ./handlers/ ./web/...
+	./mailbackend/pop3d/ ./mailbackend/queue/ ./mailbackend/auth/ ./mailbackend/checks/ \
+	./mailbackend/directory/ ./mailbackend/dnsresolve/ ./internal/connlimit/ \
+	./internal/loginguard/ ./handlers/ ./web/...
 PLAIN_PKGS = $(filter-out $(shell $(GO) list $(RACE_PKGS)),$(shell $(GO) list $(PKGS)))
 test: check
 	$(GO) run ./scripts/testsummary \

@@ -60,8 +60,8 @@ func status(tagged string) string {
 }
 
 // expectStatus sends command and fails unless its tagged reply has the status want
-// ("OK", "NO", "BAD", or "refused" for either of the last two). raw's 10 s read
-// deadline makes a server that never answers a failure, not a pass.
+// ("OK", "NO", "BAD", or "refused" for either of the last two). raw's read deadline
+// (replyDeadline) makes a server that never answers a failure, not a pass.
 func (r *raw) expectStatus(command, want string) []string {
 	r.t.Helper()
 	lines := r.cmd(command)

@@ -154,6 +154,11 @@ func (e *env) clientTLS() *tls.Config {
 	return &tls.Config{InsecureSkipVerify: true}
 }
 
+// replyDeadline is how long raw waits for each line: a hang detector, not a speed
+// assertion. It is generous because a first LOGIN runs argon2, which alone can take
+// over 10 s under -race on a loaded machine.
+const replyDeadline = 30 * time.Second
+
 // raw is a line-oriented client for checking exact server output.
 type raw struct {
 	t    testing.TB
@@ -180,7 +185,7 @@ func (e *env) raw(login bool) *raw {
 
 func (r *raw) readLine() string {
 	r.t.Helper()
-	r.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r.conn.SetReadDeadline(time.Now().Add(replyDeadline))
 	for {
 		if i := strings.Index(string(r.buf), "\r\n"); i >= 0 {
 			line := string(r.buf[:i])
