@@ -18,7 +18,7 @@ var version = "dev"
 const usage = `yubin — mail server and webmail for a small office
 
 Usage:
-  yubin serve [--config F] [--dev]          mail server + webmail
+  yubin serve [--config F] [--dev] [--allow-root]   mail server + webmail
   yubin mailserver [--config F] [--dev]     mail server only
   yubin webmail [--config F] [--dev]        webmail only, against [webmail] imap/smtp
   yubin user add|passwd|del|list [--config F] [ADDRESS] [--password-stdin] [--name NAME]
@@ -106,6 +106,7 @@ type commonFlags struct {
 	name          string
 	all           bool
 	copy          bool
+	allowRoot     bool
 }
 
 // parseArgs parses flags anywhere among the arguments (yubin user add a@b
@@ -120,6 +121,7 @@ func parseArgs(cmd string, args []string) (*commonFlags, []string, error) {
 	fs.StringVar(&f.name, "name", "", "display name")
 	fs.BoolVar(&f.all, "all", false, "every item")
 	fs.BoolVar(&f.copy, "copy", false, "copy blobs, never hard-link them")
+	fs.BoolVar(&f.allowRoot, "allow-root", false, "serve as root with listeners reachable from outside")
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {

@@ -40,6 +40,9 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 	if err != nil {
 		return err
 	}
+	if err := refuseRoot(cfg, os.Geteuid(), f.allowRoot); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

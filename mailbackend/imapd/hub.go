@@ -124,3 +124,23 @@ func (r *recentTracker) unclaimed(mailboxID int64, uids []uint32) uint32 {
 	i := sort.Search(len(uids), func(i int) bool { return uids[i] > mark })
 	return uint32(len(uids) - i)
 }
+
+// byeAll ends every logged-in session with an untagged BYE (RFC 9051 section 7.1.5),
+// so that on a shutdown clients learn the server is going away rather than seeing a
+// broken connection. The sessions are collected first: Bye closes the connection,
+// and the session's logout then leaves its hub under hubsMu.
+func (s *Server) byeAll(text string) {
+	var all []*session
+	s.hubsMu.Lock()
+	for _, h := range s.hubs {
+		h.mu.Lock()
+		for sess := range h.sessions {
+			all = append(all, sess)
+		}
+		h.mu.Unlock()
+	}
+	s.hubsMu.Unlock()
+	for _, sess := range all {
+		sess.conn.Bye(text)
+	}
+}

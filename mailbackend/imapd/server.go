@@ -228,6 +228,7 @@ func (s *Server) Close() error {
 		// go-imap v2.0.0-beta.8 (server.go). Serve has passed Add once it accepts.
 		<-s.secureLn.accepting
 		<-s.insecureLn.accepting
+		s.byeAll("Server shutting down, reconnect later")
 		s.secure.Close()
 		s.insecure.Close()
 		s.libWG.Wait()
