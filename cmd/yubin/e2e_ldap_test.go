@@ -286,6 +286,11 @@ func TestE2ELDAPDisabledUserSessionsEnd(t *testing.T) {
 	if err := imapBob.Noop().Wait(); err != nil {
 		t.Errorf("bob's IMAP session after alice left the group: %v", err)
 	}
+	// Her mailbox stays, but mail for her is refused like mail for nobody.
+	out, code := e2eSwaks(t, srv.addr(t, "SMTP (MX)"), "--from", "friend@remote.test", "--to", alice.Mail)
+	if code == 0 || !strings.Contains(out, "550 5.1.1") {
+		t.Errorf("MX to alice after she left the mail group: exit %d, want 550 5.1.1\n%s", code, out)
+	}
 }
 
 // pop3Reply logs in over POP3 (USER, PASS) and returns the answer to PASS.

@@ -318,6 +318,8 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		accts, err := s.srv.store.Resolve(ctx, local+"@"+d)
 		if errors.Is(err, store.ErrUnknownRecipient) && s.srv.cfg.Directory != nil {
 			accts, err = s.resolveDirectory(ctx, local+"@"+d)
+		} else if err == nil && s.srv.cfg.Directory != nil {
+			accts, err = s.stillInDirectory(ctx, accts)
 		}
 		if err != nil {
 			if errors.Is(err, store.ErrUnknownRecipient) || errors.Is(err, store.ErrNotLocal) {
@@ -449,4 +451,34 @@ func (s *session) resolveDirectory(ctx context.Context, addr string) ([]store.Ac
 		return nil, err
 	}
 	return []store.Account{*acct}, nil
+}
+
+// stillInDirectory drops the directory users among the store's answer whom the
+// directory no longer has as mail users (removed, disabled, out of the group): their
+// mailbox stays, but mail for them is refused like mail for nobody. Local accounts
+// pass. An outage defers the recipient rather than guessing.
+func (s *session) stillInDirectory(ctx context.Context, accts []store.Account) ([]store.Account, error) {
+	kept := accts[:0:0]
+	for _, a := range accts {
+		if a.PasswordHash != "" {
+			kept = append(kept, a)
+			continue
+		}
+		_, err := s.srv.cfg.Directory.User(ctx, a.Address)
+		switch {
+		case err == nil:
+			kept = append(kept, a)
+		case errors.Is(err, directory.ErrNotFound):
+			s.log.Info("smtp recipient dropped: no longer a mail user in the directory", "account", a.Address)
+		case errors.Is(err, directory.ErrUnavailable):
+			s.log.Warn("smtp recipient deferred: directory unavailable", "account", a.Address, "err", err)
+			return nil, errDirectoryUnavailable
+		default:
+			return nil, err
+		}
+	}
+	if len(kept) == 0 {
+		return nil, store.ErrUnknownRecipient
+	}
+	return kept, nil
 }
