@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yubinmail/yubin/mailbackend/config"
 )
@@ -56,7 +60,15 @@ func TestServeAsRootRefusesOutsideListener(t *testing.T) {
 	if err := os.WriteFile(cfg, body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := yubin(t, "", "serve", "--config", cfg)
+	// Bounded: without the refusal serve would run (on loopback's port 0 at worst,
+	// since 0.0.0.0:0 is any port) until killed.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, yubinBin, "serve", "--config", cfg)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Run()
+	code, errOut := cmd.ProcessState.ExitCode(), stderr.String()
 	if code != 1 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 ||
 		!strings.Contains(errOut, `refusing to run as root with listen.smtp = "0.0.0.0:0"`) {
 		t.Errorf("serve as root on 0.0.0.0: exit %d, %q", code, errOut)
