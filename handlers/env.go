@@ -43,6 +43,25 @@ type Deps struct {
 	Hostname        string            // Message-ID domain
 	MaxMessageBytes int64             // the largest message a user may send
 	Log             *slog.Logger
+	// CountLogin counts one sign-in by its result: LoginOK, LoginFailed,
+	// LoginThrottled, LoginBusy or LoginError (the webmail's metrics).
+	CountLogin func(result string)
+}
+
+// Sign-in results for Deps.CountLogin: the same words as the mail server's
+// yubin_logins_total uses, so one dashboard reads both.
+const (
+	LoginOK        = "ok"
+	LoginFailed    = "failed"
+	LoginThrottled = "throttled"
+	LoginBusy      = "busy"
+	LoginError     = "error"
+)
+
+func (h *Handlers) countLogin(result string) {
+	if h.CountLogin != nil {
+		h.CountLogin(result)
+	}
 }
 
 // Handlers serves the webmail's screens.

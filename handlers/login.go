@@ -57,11 +57,13 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if email == "" || password == "" || len(email) > 320 || len(password) > 1024 {
+		h.countLogin(LoginFailed)
 		refuse(http.StatusUnauthorized, "login.bad")
 		return
 	}
 	if !h.LoginsInFlight.Acquire(ip) {
 		h.Log.Warn("webmail login refused: too many at once from address", "ip", ip)
+		h.countLogin(LoginBusy)
 		refuse(http.StatusServiceUnavailable, "login.busy")
 		return
 	}
@@ -73,6 +75,7 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 	ticket, err := h.Guard.Reserve(at)
 	if err != nil {
 		h.Log.Warn("webmail login throttled", "ip", ip, "user", email)
+		h.countLogin(LoginThrottled)
 		refuse(http.StatusTooManyRequests, "login.throttled")
 		return
 	}
@@ -83,26 +86,31 @@ func (h *Handlers) Login(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, mailclient.ErrAuth):
 			ticket.Failed()
+			h.countLogin(LoginFailed)
 			h.Log.Warn("webmail login failed", "ip", ip, "user", email)
 			refuse(http.StatusUnauthorized, "login.bad")
 		case errors.Is(err, mailclient.ErrBusy):
 			ticket.Abandon()
+			h.countLogin(LoginBusy)
 			h.Log.Warn("webmail login: mail server busy", "ip", ip, "user", email)
 			refuse(http.StatusServiceUnavailable, "login.busy")
 		case errors.Is(err, mailclient.ErrThrottled):
 			// The server refuses for now (the account is being slowed down there):
 			// not this user's failure, and never "wrong password".
 			ticket.Abandon()
+			h.countLogin(LoginThrottled)
 			h.Log.Warn("webmail login: refused by the mail server for now", "ip", ip, "user", email, "err", err)
 			refuse(http.StatusTooManyRequests, "login.throttled")
 		default:
 			ticket.Abandon()
+			h.countLogin(LoginError)
 			h.Log.Error("webmail login: mail server unavailable", "ip", ip, "user", email, "err", err)
 			refuse(http.StatusBadGateway, "login.down")
 		}
 		return
 	}
 	ticket.Succeeded()
+	h.countLogin(LoginOK)
 	// A fresh session on every login (never the old ID: no session fixation).
 	if old := h.Sessions.Load(r); old != nil {
 		h.Sessions.Destroy(w, r, old)

@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/checks"
@@ -16,6 +19,7 @@ import (
 	"github.com/yubinmail/yubin/mailbackend/directory"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 	"github.com/yubinmail/yubin/mailbackend/imapd"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/pop3d"
 	"github.com/yubinmail/yubin/mailbackend/queue"
 	"github.com/yubinmail/yubin/mailbackend/sieve/managesieve"
@@ -34,6 +38,7 @@ type Running struct {
 	Directory *directory.Directory
 
 	addrs   map[string]string
+	closed  atomic.Bool
 	closers []func() error
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -56,6 +61,13 @@ const (
 // address with port 0 gets a free port; Addr tells which. On error nothing is left
 // running.
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running, error) {
+	return StartWithMetrics(ctx, cfg, log, nil)
+}
+
+// StartWithMetrics is Start with the mail server's metrics (mailbackend/metrics)
+// registered on reg: connections, logins, messages, sender checks, store latencies
+// and the queue. A nil reg records nothing.
+func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*Running, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -65,6 +77,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 	}
 	st.SetLimits(store.Limits{QuotaBytes: cfg.Limits.QuotaBytes, MaxMailboxes: cfg.Limits.MaxMailboxes})
 	r := &Running{Store: st, addrs: make(map[string]string), log: log}
+	var stats *metrics.Mail
+	if reg != nil {
+		stats = metrics.New(reg)
+		st.SetMetrics(stats)
+		metrics.RegisterQueue(reg, func() (int, time.Time, error) {
+			qctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return st.QueueStats(qctx)
+		})
+	}
 	r.closers = append(r.closers, st.Close)
 	ok := false
 	defer func() {
@@ -83,6 +105,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 		return nil, err
 	}
 	r.Auth = auth.New(st, log, cfg.SMTP.PopBeforeSMTPMinutes)
+	r.Auth.SetMetrics(stats)
 	if r.Directory, err = OpenDirectory(cfg, st, log); err != nil {
 		return nil, err
 	}
@@ -116,6 +139,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 		SmarthostPassword: cfg.Delivery.SmarthostPassword,
 		RetryFor:          time.Duration(cfg.Delivery.RetryDays) * 24 * time.Hour,
 		DKIM:              keys,
+		Metrics:           stats,
 	}, st, log.With("component", "queue"))
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -134,14 +158,17 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Running,
 		Checks:              verifier,
 		DKIM:                keys,
 		Directory:           r.Directory,
+		Metrics:             stats,
 	}, st, r.Auth, r.Queue, log.With("component", "smtpd"))
 	imap := imapd.New(imapd.Config{
 		TLS:             r.TLS,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
+		Metrics:         stats,
 	}, st, r.Auth, log.With("component", "imapd"))
 	pop := pop3d.New(pop3d.Config{
 		TLS:      r.TLS,
 		Hostname: cfg.Hostname,
+		Metrics:  stats,
 	}, st, r.Auth, log.With("component", "pop3d"))
 	sieveSrv := managesieve.New(managesieve.Config{TLS: r.TLS}, st, r.Auth, log.With("component", "managesieve"))
 	// Servers close before the store (closers run in reverse).
@@ -215,8 +242,18 @@ func OpenDirectory(cfg *config.Config, st *store.Store, log *slog.Logger) (*dire
 // Addr returns the bound address of a listener ("" when it is off).
 func (r *Running) Addr(name string) string { return r.addrs[name] }
 
+// Ready answers /readyz: nil while the listeners are up and the store answers a
+// trivial query.
+func (r *Running) Ready(ctx context.Context) error {
+	if r.closed.Load() {
+		return errors.New("mail server stopped")
+	}
+	return r.Store.Ping(ctx)
+}
+
 // Close stops the listeners and the queue, then closes the store.
 func (r *Running) Close() error {
+	r.closed.Store(true)
 	if r.cancel != nil {
 		r.cancel()
 	}

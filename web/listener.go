@@ -33,6 +33,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		l.s.metrics.countConnection()
 		ip, _, err := net.SplitHostPort(c.RemoteAddr().String())
 		if err != nil {
 			ip = c.RemoteAddr().String()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yubinmail/yubin/handlers"
 	"github.com/yubinmail/yubin/internal/connlimit"
@@ -37,6 +38,8 @@ type Config struct {
 	// comes from X-Forwarded-For and HTTPS from X-Forwarded-Proto (Secure cookies).
 	// Off by default: without a proxy anyone could write those headers.
 	TrustProxy bool
+	// Metrics is where the webmail registers its metrics (metrics.go); nil = none.
+	Metrics prometheus.Registerer
 }
 
 // Server is the webmail.
@@ -50,6 +53,7 @@ type Server struct {
 	h        *handlers.Handlers
 	handler  http.Handler
 	mux      chi.Routes // the router inside the outer handler; tests walk its routes
+	metrics  *webMetrics
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -79,7 +83,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, pool: mailclient.NewPool(IdleTimeout),
 		streams: handlers.NewStreams(), perIP: connlimit.New(MaxConnsPerIP),
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{}), metrics: newWebMetrics(cfg.Metrics)}
 	s.h = handlers.New(handlers.Deps{
 		Sessions: st, Pool: s.pool, Streams: s.streams,
 		Guard:           loginguard.New(loginguard.Default),
@@ -88,6 +92,7 @@ func New(cfg Config) (*Server, error) {
 		Hostname:        cfg.Hostname,
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		Log:             cfg.Log,
+		CountLogin:      s.metrics.countLogin,
 	})
 	s.handler = s.routes()
 	go s.sweep()
@@ -135,7 +140,7 @@ func (s *Server) Close() error {
 func (s *Server) routes() http.Handler {
 	h := s.h
 	r := chi.NewRouter()
-	r.Use(s.recoverer, securityHeaders)
+	r.Use(s.metrics.timeRequests, s.recoverer, securityHeaders)
 	r.Use(boundedCompress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.Error(w, r, http.StatusNotFound, "err.notfound") })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

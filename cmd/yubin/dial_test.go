@@ -24,7 +24,7 @@ func dialBanner(addr, label string) error {
 		}
 		conn = tc
 	}
-	if label == "webmail" {
+	if label == "webmail" || label == "metrics" {
 		fmt.Fprintf(conn, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", addr)
 	}
 	line, err := bufio.NewReader(conn).ReadString('\n')
@@ -44,7 +44,7 @@ func dialBanner(addr, label string) error {
 		if !strings.HasPrefix(line, "+OK") {
 			return fmt.Errorf("greeting %q", line)
 		}
-	case label == "webmail":
+	case label == "webmail" || label == "metrics":
 		if !strings.HasPrefix(line, "HTTP/1.") {
 			return fmt.Errorf("status line %q", line)
 		}

@@ -31,7 +31,7 @@ import (
 // e2eLabels are the listener labels `yubin serve` prints, one per line.
 var e2eLabels = []string{
 	"SMTP (MX)", "submission (STARTTLS)", "submissions (TLS)", "IMAP (STARTTLS)",
-	"IMAPS", "POP3 (STLS)", "POP3S", "ManageSieve", "webmail",
+	"IMAPS", "POP3 (STLS)", "POP3S", "ManageSieve", "webmail", "metrics",
 }
 
 // syncBuf is a bytes.Buffer safe for the child's stderr copier and the test to share.

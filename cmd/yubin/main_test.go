@@ -53,6 +53,7 @@ pop3 = "127.0.0.1:0"
 pop3s = "127.0.0.1:0"
 managesieve = "127.0.0.1:0"
 http = "127.0.0.1:0"
+metrics = "127.0.0.1:0"
 %s`, filepath.Join(dir, "data"), extra)
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
@@ -206,7 +207,7 @@ func TestServeStartsAndStops(t *testing.T) {
 	}()
 	addrs := map[string]string{}
 	deadline := time.After(30 * time.Second)
-	for len(addrs) < 8 {
+	for len(addrs) < 9 {
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -217,7 +218,7 @@ func TestServeStartsAndStops(t *testing.T) {
 				addrs[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
 			}
 		case <-deadline:
-			t.Fatalf("serve did not list its 8 listeners in time; got %v; stderr:\n%s", addrs, stderr.String())
+			t.Fatalf("serve did not list its 9 listeners in time; got %v; stderr:\n%s", addrs, stderr.String())
 		}
 	}
 	for name, addr := range addrs {

@@ -14,9 +14,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/yubinmail/yubin/mailbackend"
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 	"github.com/yubinmail/yubin/web"
 )
@@ -43,17 +46,23 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 	if err := refuseRoot(cfg, os.Geteuid(), f.allowRoot); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := newLogger(cfg.LogFormat, os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data_dir: %w", err)
 	}
+	// One registry per process: the mail server's and the webmail's metrics side
+	// by side, with the Go runtime and process collectors.
+	var reg *prometheus.Registry
+	if cfg.Listen.Metrics != "" {
+		reg = metrics.NewRegistry()
+	}
 	var mail *mailbackend.Running
 	if withMail {
 		// Without the webmail the HTTP listener is not ours to open.
-		mail, err = mailbackend.Start(ctx, cfg, log)
+		mail, err = mailbackend.StartWithMetrics(ctx, cfg, log, registerer(reg))
 		if err != nil {
 			return err
 		}
@@ -75,6 +84,7 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 			return err
 		}
 		wcfg.Log = log.With("component", "webmail")
+		wcfg.Metrics = registerer(reg)
 		webSrv, err = web.New(wcfg)
 		if err != nil {
 			return fmt.Errorf("webmail: %w", err)
@@ -103,7 +113,28 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		go func() { httpErr <- httpSrv.Serve(webSrv.LimitListener(ln)) }()
 	}
 
+	metricsAddr := ""
+	if reg != nil {
+		var ready []metrics.ReadyFunc
+		if mail != nil {
+			ready = append(ready, mail.Ready)
+		}
+		srv, addr, err := serveMetrics(cfg.Listen.Metrics, metrics.Handler(reg, ready...), log)
+		if err != nil {
+			// Monitoring must not keep mail from flowing: say so loudly and go on
+			// (a scraper sees the target down).
+			log.Error("metrics listener not started", "addr", cfg.Listen.Metrics, "err", err)
+		} else {
+			defer srv.Close()
+			metricsAddr = addr
+		}
+	}
+
 	printSummary(stdout, cfg, mail, webAddr)
+	if metricsAddr != "" {
+		// Printed last: scripts wait for the mail and webmail lines before it.
+		fmt.Fprintf(stdout, "  %-22s http://%s/\n", "metrics", metricsAddr)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -119,6 +150,47 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		httpSrv.Shutdown(shutdownCtx)
 	}
 	return nil
+}
+
+// newLogger writes slog lines to w: key=value text, or one JSON object per line
+// when log_format = "json".
+func newLogger(format string, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// registerer is reg as a prometheus.Registerer, nil when there is no registry (a
+// nil *Registry in the interface would not compare equal to nil).
+func registerer(reg *prometheus.Registry) prometheus.Registerer {
+	if reg == nil {
+		return nil
+	}
+	return reg
+}
+
+// serveMetrics opens the metrics listener ([listen] metrics) and serves h on it.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	return srv, ln.Addr().String(), nil
 }
 
 // webmailConfig points the webmail at [webmail] imap/smtp, or at the bundled

@@ -15,6 +15,7 @@ import (
 
 	"github.com/yubinmail/yubin/internal/loginguard"
 	"github.com/yubinmail/yubin/mailbackend/directory"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -39,6 +40,7 @@ type Authenticator struct {
 	pool  *hashPool
 	creds credWatches          // sessions to end when their password changes (credwatch.go)
 	dir   *directory.Directory // accounts from LDAP (directory.go); nil = off
+	stats *metrics.Mail        // login counts (loginstats.go); nil = none
 
 	// A verified-login cache (like Dovecot's auth cache): HMAC of the password under
 	// a per-process key, so repeat logins skip argon2 but no password is held.
@@ -88,6 +90,12 @@ func New(st *store.Store, log *slog.Logger, popBeforeSMTPMinutes int) *Authentic
 //
 //	level=WARN msg="authentication failed" service=imap ip=192.0.2.7 user=alice@example.test
 func (a *Authenticator) Authenticate(ctx context.Context, service string, remoteAddr net.Addr, username, password string) (*store.Account, error) {
+	acct, err := a.authenticate(ctx, service, remoteAddr, username, password)
+	a.countLogin(service, err)
+	return acct, err
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, service string, remoteAddr net.Addr, username, password string) (*store.Account, error) {
 	ip := IPOf(remoteAddr)
 	user := strings.ToLower(strings.TrimSpace(username))
 	// Loopback clients are the bundled webmail (and local scripts): every webmail

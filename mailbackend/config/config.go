@@ -18,6 +18,9 @@ type Config struct {
 	Hostname string   `toml:"hostname"`
 	DataDir  string   `toml:"data_dir"`
 	Domains  []string `toml:"domains"`
+	// LogFormat is how log lines are written to stderr: "text" (slog key=value,
+	// the default) or "json" (one JSON object per line, for log shippers).
+	LogFormat string `toml:"log_format"`
 
 	Listen   Listen   `toml:"listen"`
 	TLS      TLS      `toml:"tls"`
@@ -44,6 +47,9 @@ type Listen struct {
 	HTTP        string `toml:"http"`
 	// ManageSieve (RFC 5804): users' mail programs edit their filter scripts.
 	ManageSieve string `toml:"managesieve"`
+	// Metrics serves /metrics, /healthz and /readyz. Loopback by default: the
+	// numbers tell an outsider who logs in and how much mail flows.
+	Metrics string `toml:"metrics"`
 }
 
 // TLS names a certificate and key; both empty means a self-signed certificate is
@@ -151,7 +157,9 @@ func Default() Config {
 			POP3S:       ":995",
 			HTTP:        ":8080",
 			ManageSieve: ":4190",
+			Metrics:     "127.0.0.1:9090",
 		},
+		LogFormat: "text",
 		SMTP: SMTP{
 			MaxMessageBytes: 52428800,
 			MaxRecipients:   100,
@@ -191,6 +199,7 @@ func Dev() Config {
 		POP3S:       "127.0.0.1:2995",
 		HTTP:        "127.0.0.1:8080",
 		ManageSieve: "127.0.0.1:24190",
+		Metrics:     "127.0.0.1:9090",
 	}
 	return c
 }
@@ -250,6 +259,7 @@ func (c *Config) Validate() error {
 		{"listen.pop3s", c.Listen.POP3S},
 		{"listen.http", c.Listen.HTTP},
 		{"listen.managesieve", c.Listen.ManageSieve},
+		{"listen.metrics", c.Listen.Metrics},
 	}
 	for _, l := range listeners {
 		if l.addr == "" {
@@ -258,6 +268,9 @@ func (c *Config) Validate() error {
 		if err := checkHostPort(l.addr); err != nil {
 			return fmt.Errorf("%s: %q: %v", l.key, l.addr, err)
 		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log_format: %q must be \"text\" or \"json\"", c.LogFormat)
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return errors.New("tls.cert and tls.key: set both or neither")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -23,6 +24,9 @@ import (
 type Config struct {
 	TLS             *tls.Config
 	MaxMessageBytes int64 // APPENDLIMIT (RFC 7889); 0 = 50 MiB
+	// Metrics counts accepted connections (nil = not counted); logins are
+	// counted by the Authenticator.
+	Metrics *metrics.Mail
 }
 
 const defaultMaxMessageBytes = 50 << 20
@@ -170,6 +174,7 @@ func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
 			return fmt.Errorf("imapd: accept: %w", err)
 		}
 		delay = 0
+		s.cfg.Metrics.Connection(metrics.IMAP)
 		s.dispatch(c, implicitTLS)
 	}
 }

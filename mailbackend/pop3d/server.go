@@ -12,6 +12,7 @@ import (
 
 	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -28,6 +29,9 @@ type Config struct {
 	// IdleTimeout closes a connection that sends nothing for this long, without
 	// entering the UPDATE state (nothing is deleted). 0 means DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// Metrics counts accepted connections (nil = not counted); logins are
+	// counted by the Authenticator.
+	Metrics *metrics.Mail
 }
 
 // Server serves POP3 over the store. It is safe for concurrent use.
@@ -128,6 +132,7 @@ func (s *Server) serve(ln net.Listener, implicitTLS bool) error {
 			return fmt.Errorf("pop3d: accept: %w", err)
 		}
 		tempDelay = 0
+		s.cfg.Metrics.Connection(metrics.POP3)
 		ok, full := s.track(c)
 		if full {
 			s.log.Warn("POP3 connection refused: too many from address", "ip", auth.IPOf(c.RemoteAddr()))

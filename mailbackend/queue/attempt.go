@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -262,6 +263,9 @@ func (q *Queue) record(ctx context.Context, item *store.QueueItem, results []rcp
 		}
 	}
 
+	q.cfg.Metrics.Message(metrics.Delivered, delivered)
+	q.cfg.Metrics.Message(metrics.Bounced, len(failed))
+	q.cfg.Metrics.Message(metrics.Deferred, len(pending))
 	q.log.Info("queue delivery", "id", item.ID, "from", item.From, "domain", item.Domain,
 		"host", host, "tls", tlsInfo, "result", result, "attempt", attempts,
 		"delivered", delivered, "bounced", len(failed), "deferred", len(pending), "error", errText)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -41,6 +42,8 @@ type Config struct {
 	RootCAs *x509.CertPool
 	// Now is the clock (tests move it forward); nil means time.Now.
 	Now func() time.Time
+	// Metrics counts recipients delivered, bounced and deferred (nil = not counted).
+	Metrics *metrics.Mail
 }
 
 // Defaults.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/yubinmail/yubin/mailbackend/checks"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -123,6 +124,7 @@ func (s *session) Data(r io.Reader) error {
 	if s.conn != nil {
 		s.conn.update(func(ci *connInfo) { ci.messages++ })
 	}
+	s.srv.cfg.Metrics.Message(metrics.Received, 1)
 	s.log.Info("smtp message accepted", "id", id, "from", s.from, "account", s.accountName(),
 		"rcpts", s.rcptCount, "local_accounts", len(s.localRcpts), "remote", len(s.remoteRcpts), "size", len(msg))
 	return nil

@@ -26,6 +26,7 @@ func (s *session) verifySender(ctx context.Context, msg []byte) ([]byte, []byte,
 		// Still nobody writes as one of our users without our signature: that
 		// rule needs no DNS, and local software has submission for such mail.
 		if d, forged := v.ForgedOwnFrom(ctx, msg); forged {
+			s.srv.cfg.Metrics.SenderCheck(checks.Reject.String())
 			s.log.Warn("smtp message refused: From in our domain not signed by us", "from", s.from, "domain", d)
 			return msg, nil, false, policyRefused("From " + d + " is ours and not signed by us")
 		}
@@ -47,6 +48,7 @@ func (s *session) verifySender(ctx context.Context, msg []byte) ([]byte, []byte,
 		}
 	}
 	verdict := v.Check(ctx, in)
+	s.srv.cfg.Metrics.SenderCheck(verdict.Action.String())
 	switch verdict.Action {
 	case checks.Reject:
 		s.log.Warn("smtp message refused by sender checks", "from", s.from, "reason", verdict.Reason)

@@ -17,6 +17,7 @@ import (
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/directory"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/queue"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -40,6 +41,9 @@ type Config struct {
 	DKIM   *checks.Keys
 	// Directory finds recipients in LDAP that the store does not know (nil = off).
 	Directory *directory.Directory
+	// Metrics counts connections, accepted messages and sender-check verdicts
+	// (nil = not counted).
+	Metrics *metrics.Mail
 }
 
 const (
@@ -243,6 +247,11 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 		l.srv.log.Warn("smtp connection refused: too many from address", "role", l.role.String(), "ip", auth.IPOf(c.RemoteAddr()))
 		go refuse(c, l.role == roleSubmissions)
 	}
+	protocol := metrics.Submission
+	if l.role == roleMX {
+		protocol = metrics.SMTP
+	}
+	l.srv.cfg.Metrics.Connection(protocol)
 	ci := &connInfo{Conn: c, srv: l.srv, role: l.role, start: time.Now(), ip: auth.IPOf(c.RemoteAddr()), readTimeout: l.srv.cfg.ReadTimeout, counted: counted}
 	// Under implicit TLS this layer only ever sees ciphertext.
 	ci.scanOff.Store(l.role == roleSubmissions)

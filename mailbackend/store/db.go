@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/yubinmail/yubin/mailbackend/metrics"
+
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 )
 
@@ -59,7 +61,8 @@ type Store struct {
 	closeMu    sync.RWMutex // held shared while submitting to commits
 	closed     bool
 
-	limits atomic.Pointer[Limits] // server-wide defaults (quota.go)
+	limits  atomic.Pointer[Limits]       // server-wide defaults (quota.go)
+	metrics atomic.Pointer[metrics.Mail] // commit and search latencies (health.go); nil = none
 
 	domains domainCache
 	scripts scriptCache // active Sieve script per account (sieve.go)
@@ -523,9 +526,11 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 	if err := fn(w); err != nil {
 		return err
 	}
+	start := time.Now()
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.observeCommit("update", start)
 	s.walGrew()
 	s.index.writer.added(w.toIndex)
 	s.events.publish(w.events)

@@ -183,8 +183,10 @@ func (s *Store) runCommitter() {
 				break more
 			}
 		}
+		start := time.Now()
 		if batch = s.syncBatch(batch); len(batch) > 0 {
 			s.commitBatch(batch)
+			s.observeCommit("delivery", start)
 		}
 		s.prepareWanted()
 	}

@@ -114,6 +114,20 @@ func (s *Store) QueueItems(ctx context.Context) ([]QueueItem, error) {
 	return out, nil
 }
 
+// QueueStats counts the queued items and returns when the oldest was queued (zero
+// time when the queue is empty). The metrics read it at each scrape.
+func (s *Store) QueueStats(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var oldest sql.NullInt64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created) FROM queue`).Scan(&n, &oldest); err != nil {
+		return 0, time.Time{}, fmt.Errorf("queue stats: %w", err)
+	}
+	if !oldest.Valid {
+		return n, time.Time{}, nil
+	}
+	return n, time.UnixMilli(oldest.Int64), nil
+}
+
 // QueueItem finds one item. ErrNotFound if none.
 func (s *Store) QueueItem(ctx context.Context, id int64) (*QueueItem, error) {
 	it, err := scanQueueItem(s.rrow(ctx, `SELECT `+queueCols+` FROM queue WHERE id = ?`, id))

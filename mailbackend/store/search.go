@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -53,7 +54,11 @@ func (s *Store) Search(ctx context.Context, mailboxID int64, field SearchField, 
 		// Every string contains the empty string.
 		return s.UIDs(ctx, mailboxID)
 	}
+	start := time.Now()
 	out, err := s.searchCached(ctx, mailboxID, field, text)
+	if m := s.metrics.Load(); m != nil {
+		m.Search(time.Since(start))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("search mailbox %d: %w", mailboxID, err)
 	}
