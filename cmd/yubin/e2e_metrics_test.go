@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -199,4 +200,22 @@ func TestE2EMetrics(t *testing.T) {
 		}
 	}
 	srv.stop(t)
+}
+
+// log_format = "json" writes one JSON object per line with the same keys as the
+// text lines; "text" stays key=value.
+func TestLogFormat(t *testing.T) {
+	var js, text strings.Builder
+	newLogger("json", &js).Warn("authentication failed", "service", "imap", "ip", "192.0.2.7")
+	newLogger("text", &text).Warn("authentication failed", "service", "imap", "ip", "192.0.2.7")
+	var line map[string]any
+	if err := json.Unmarshal([]byte(js.String()), &line); err != nil {
+		t.Fatalf("json log line %q: %v", js.String(), err)
+	}
+	if line["msg"] != "authentication failed" || line["service"] != "imap" || line["ip"] != "192.0.2.7" || line["level"] != "WARN" {
+		t.Errorf("json log line: %v", line)
+	}
+	if !strings.Contains(text.String(), `msg="authentication failed" service=imap ip=192.0.2.7`) {
+		t.Errorf("text log line: %q", text.String())
+	}
 }

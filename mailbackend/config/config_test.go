@@ -143,3 +143,32 @@ func TestLDAPSection(t *testing.T) {
 		t.Fatalf("Password() = %q, %v; want the file's first line", pw, err)
 	}
 }
+
+// The metrics listener is loopback unless the admin says otherwise, "" turns it
+// off, and log_format takes only the two formats the logger knows.
+func TestMetricsListenerAndLogFormat(t *testing.T) {
+	for _, dev := range []bool{false, true} {
+		c := Default()
+		if dev {
+			c = Dev()
+		}
+		if c.Listen.Metrics != "127.0.0.1:9090" || c.LogFormat != "text" {
+			t.Errorf("dev=%v: metrics %q, log_format %q", dev, c.Listen.Metrics, c.LogFormat)
+		}
+	}
+	c, err := Load(writeConfig(t, "hostname = \"mx.test\"\nlog_format = \"json\"\n[listen]\nmetrics = \"\"\n"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen.Metrics != "" || c.LogFormat != "json" {
+		t.Errorf("file: metrics %q, log_format %q", c.Listen.Metrics, c.LogFormat)
+	}
+	for body, key := range map[string]string{
+		"log_format = \"xml\"\n":           "log_format",
+		"[listen]\nmetrics = \"nohost\"\n": "listen.metrics",
+	} {
+		if _, err := Load(writeConfig(t, body), false); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%q: %v, want an error naming %s", body, err, key)
+		}
+	}
+}
