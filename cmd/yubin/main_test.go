@@ -207,7 +207,7 @@ func TestServeStartsAndStops(t *testing.T) {
 	}()
 	addrs := map[string]string{}
 	deadline := time.After(30 * time.Second)
-	for len(addrs) < 9 {
+	for len(addrs) < 10 {
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -218,7 +218,7 @@ func TestServeStartsAndStops(t *testing.T) {
 				addrs[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
 			}
 		case <-deadline:
-			t.Fatalf("serve did not list its 9 listeners in time; got %v; stderr:\n%s", addrs, stderr.String())
+			t.Fatalf("serve did not list its 10 listeners in time; got %v; stderr:\n%s", addrs, stderr.String())
 		}
 	}
 	for name, addr := range addrs {
