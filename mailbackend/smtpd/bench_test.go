@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/yubinmail/yubin/internal/benchdir"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -23,6 +24,16 @@ import (
 //	go test ./mailbackend/smtpd/ -run '^$' -bench MXReceive -benchtime 5000x -count 5
 func BenchmarkMXReceive(b *testing.B) {
 	e := newTestEnvIn(b, benchdir.New(b), nil, 0)
+	benchMX(b, e, "carol@remote.test", benchMessage("carol@remote.test"))
+}
+
+// BenchmarkMXReceiveMetrics is BenchmarkMXReceive with the Prometheus metrics on
+// (connections, received messages, store commit latency): they must cost nothing
+// measurable beside it.
+func BenchmarkMXReceiveMetrics(b *testing.B) {
+	m := metrics.New(metrics.NewRegistry())
+	e := newTestEnvIn(b, benchdir.New(b), func(c *Config) { c.Metrics = m }, 0)
+	e.st.SetMetrics(m)
 	benchMX(b, e, "carol@remote.test", benchMessage("carol@remote.test"))
 }
 

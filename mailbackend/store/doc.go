@@ -41,6 +41,10 @@
 // transaction, so a delivery, append or copy that does not fit fails whole, with
 // nothing of it stored.
 //
+// health.go answers /readyz (Ping) and, once given a metrics.Mail, times each
+// durable write (a group commit from its blob sync to its commit; any other write
+// transaction's commit) and each search; nothing is timed without one.
+//
 // It must never speak a protocol or format replies: SMTP, IMAP and POP3 semantics
 // beyond storage belong to their servers. It deals in UIDs, never sequence numbers,
 // and never reads a blob to answer a metadata question.
