@@ -169,9 +169,10 @@ func (v *Vacation) Reply(m *Message, hostname string, now time.Time) []byte {
 	}
 	field("Auto-Submitted", "auto-replied (vacation)") // RFC 3834 section 5
 	field("MIME-Version", "1.0")
-	if v.Mime {
-		// The reason is a MIME entity of its own: its header, a blank line, its body.
-		b.WriteString(crlf(v.Reason))
+	if entity := crlf(v.Reason); v.Mime && strings.Contains(entity, "\r\n\r\n") && !strings.HasPrefix(entity, "\r\n") {
+		// RFC 5230 section 5.3: the reason is a MIME entity of its own (its header, a
+		// blank line, its body). One without a header is sent as plain text below.
+		b.WriteString(entity)
 		return b.Bytes()
 	}
 	field("Content-Type", "text/plain; charset=utf-8")

@@ -104,3 +104,18 @@ func TestVacationReply(t *testing.T) {
 		t.Errorf(":days 0 gave %d", v.Days)
 	}
 }
+
+func TestVacationMime(t *testing.T) {
+	m := NewMessage(msg("From: a@b.test\nTo: me@example.com\nSubject: x\n", "x\r\n"), "a@b.test", "me@example.com")
+	v := vacationOf(t, "require \"vacation\"; vacation :mime text:\nContent-Type: text/plain; charset=utf-8\n\n不在です。\n.\n;", m)
+	raw := string(v.Reply(m, "mail.example.com", time.Now()))
+	if !strings.Contains(raw, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n不在です。\r\n") {
+		t.Errorf(":mime entity not used as the body:\n%s", raw)
+	}
+	// A :mime reason without a header of its own is still a well-formed message.
+	v = vacationOf(t, `require "vacation"; vacation :mime "just text";`, m)
+	raw = string(v.Reply(m, "mail.example.com", time.Now()))
+	if !strings.Contains(raw, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\njust text") {
+		t.Errorf("headerless :mime reason:\n%s", raw)
+	}
+}
