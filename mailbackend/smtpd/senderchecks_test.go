@@ -18,12 +18,15 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/yubinmail/yubin/internal/benchdir"
 	"github.com/yubinmail/yubin/internal/testtool"
 	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve/dnstest"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -34,6 +37,8 @@ type checkedEnv struct {
 	*testEnv
 	dns  *dnstest.Server
 	keys *checks.Keys
+	// metrics is the registry of the server's metrics.
+	metrics *prometheus.Registry
 }
 
 func newCheckedEnv(t testing.TB) *checkedEnv {
@@ -61,12 +66,14 @@ func newCheckedEnvIn(t testing.TB, dir string) *checkedEnv {
 		t.Fatal(err)
 	}
 	res = res.WithCache(1000) // as mailbackend.Start does
+	reg := metrics.NewRegistry()
 	e := newTestEnvIn(t, dir, func(c *Config) {
 		c.Checks = checks.New(testHost, res, checks.DefaultPolicy(), func(dom string) bool { return dom == testDomain }, keys)
 		c.DKIM = keys
+		c.Metrics = metrics.New(reg)
 	}, 0)
 	e.srv.checkLoopback.Store(true)
-	return &checkedEnv{testEnv: e, dns: d, keys: keys}
+	return &checkedEnv{testEnv: e, dns: d, keys: keys, metrics: reg}
 }
 
 // mailbox returns the raw messages in one of addr's mailboxes, oldest first.
@@ -213,6 +220,22 @@ func TestMXPolicyOutcomes(t *testing.T) {
 		if code != 451 || !strings.Contains(text, "4.4.3") {
 			t.Fatalf("DNS SERVFAIL: got %q, want 451 4.4.3", text)
 		}
+	}
+	// Each verdict counted once per message; only the Junk one was received.
+	want := `# HELP yubin_sender_checks_total Verdicts of the inbound sender checks on port 25 (accept, junk, reject, tempfail).
+# TYPE yubin_sender_checks_total counter
+yubin_sender_checks_total{verdict="junk"} 1
+yubin_sender_checks_total{verdict="reject"} 1
+yubin_sender_checks_total{verdict="tempfail"} 2
+# HELP yubin_messages_total Messages received over SMTP, and recipients delivered, bounced or deferred by the outbound queue.
+# TYPE yubin_messages_total counter
+yubin_messages_total{outcome="bounced"} 0
+yubin_messages_total{outcome="deferred"} 0
+yubin_messages_total{outcome="delivered"} 0
+yubin_messages_total{outcome="received"} 1
+`
+	if err := testutil.GatherAndCompare(e.metrics, strings.NewReader(want), "yubin_sender_checks_total", "yubin_messages_total"); err != nil {
+		t.Error(err)
 	}
 }
 
