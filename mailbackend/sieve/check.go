@@ -55,6 +55,9 @@ func merge(ms ...map[string]tagSpec) map[string]tagSpec {
 	return out
 }
 
+// indexTags select one occurrence of a header field (RFC 5260 section 6).
+var indexTags = map[string]tagSpec{"index": {param: argNumber, ext: "index"}, "last": {ext: "index"}}
+
 var zoneTags = map[string]tagSpec{"zone": {param: argString, group: "zone"}, "originalzone": {group: "zone"}}
 
 var flagsTag = map[string]tagSpec{"flags": {param: argStrings, ext: "imap4flags"}}
@@ -83,9 +86,9 @@ var commands = map[string]spec{
 }
 
 var tests = map[string]spec{
-	"address":  {isTest: true, pos: []argType{argStrings, argStrings}, tags: merge(comparatorTag, matchTags, partTags)},
+	"address":  {isTest: true, pos: []argType{argStrings, argStrings}, tags: merge(comparatorTag, matchTags, partTags, indexTags)},
 	"envelope": {isTest: true, ext: "envelope", pos: []argType{argStrings, argStrings}, tags: merge(comparatorTag, matchTags, partTags)},
-	"header":   {isTest: true, pos: []argType{argStrings, argStrings}, tags: merge(comparatorTag, matchTags)},
+	"header":   {isTest: true, pos: []argType{argStrings, argStrings}, tags: merge(comparatorTag, matchTags, indexTags)},
 	"exists":   {isTest: true, pos: []argType{argStrings}},
 	"size":     {isTest: true, pos: []argType{argNumber}, tags: map[string]tagSpec{"over": {group: "size"}, "under": {group: "size"}}, needTag: "size"},
 	"allof":    {isTest: true, tests: 2},
@@ -95,7 +98,7 @@ var tests = map[string]spec{
 	"false":    {isTest: true},
 	"hasflag":  {isTest: true, ext: "imap4flags", pos: []argType{argStrings, argStrings}, minPos: 1, tags: merge(comparatorTag, matchTags)},
 	"date": {isTest: true, ext: "date", pos: []argType{argString, argString, argStrings},
-		tags: merge(comparatorTag, matchTags, zoneTags)},
+		tags: merge(comparatorTag, matchTags, zoneTags, indexTags)},
 	"currentdate": {isTest: true, ext: "date", pos: []argType{argString, argStrings},
 		tags: merge(comparatorTag, matchTags, map[string]tagSpec{"zone": {param: argString, group: "zone"}})},
 	"body": {isTest: true, ext: "body", pos: []argType{argStrings},
@@ -106,7 +109,7 @@ var tests = map[string]spec{
 // Extensions are the capabilities this interpreter implements, as ManageSieve
 // announces them (RFC 5804 section 1.7) and require accepts them.
 var Extensions = []string{"fileinto", "reject", "ereject", "envelope", "encoded-character",
-	"imap4flags", "copy", "mailbox", "vacation", "variables", "relational", "date", "body",
+	"imap4flags", "copy", "mailbox", "vacation", "variables", "relational", "date", "index", "body",
 	"comparator-i;ascii-numeric"}
 
 var comparators = map[string]string{"i;octet": "", "i;ascii-casemap": "", "i;ascii-numeric": "comparator-i;ascii-numeric"}
@@ -291,6 +294,14 @@ func (ck *checker) values(c *command, ch checked) error {
 		if a, ok := ch.tags[rel]; ok && !relations[strings.ToLower(a.strs[0])] {
 			return a.at.errorf("unknown relation %q", a.strs[0])
 		}
+	}
+	if _, last := ch.tags["last"]; last {
+		if _, idx := ch.tags["index"]; !idx {
+			return c.at.errorf(":last needs :index") // RFC 5260 section 6
+		}
+	}
+	if a, ok := ch.tags["index"]; ok && a.num < 1 {
+		return a.at.errorf(":index counts from 1")
 	}
 	if c.name == "set" && !validVariableName(ch.pos[0].strs[0]) {
 		return ch.pos[0].at.errorf("invalid variable name %q", ch.pos[0].strs[0])

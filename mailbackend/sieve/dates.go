@@ -90,8 +90,16 @@ func (r *run) dateTest(t *command) (bool, error) {
 		if len(values) == 0 {
 			return false, nil
 		}
-		// RFC 5260 section 4: the first occurrence of the field.
-		d, err := mail.ParseDate(strings.TrimSpace(values[0]))
+		// RFC 5260 section 4: the first occurrence of the field, or the one
+		// :index names.
+		i, ok := pick(ch, len(values))
+		if i < 0 {
+			i, ok = 0, true
+		}
+		if !ok {
+			return false, nil
+		}
+		d, err := mail.ParseDate(strings.TrimSpace(values[i]))
 		if err != nil {
 			return false, nil // an unparsable date matches nothing
 		}
@@ -103,6 +111,23 @@ func (r *run) dateTest(t *command) (bool, error) {
 		return false, nil
 	}
 	return r.match(ch, []string{v}, keys)
+}
+
+// pick applies :index and :last (RFC 5260 section 6) to n occurrences of a
+// field: the 0-based occurrence and true; -1 when the test has no :index; an
+// index past the occurrences gives false (the test sees no value).
+func pick(ch checked, n int) (int, bool) {
+	a, ok := ch.tags["index"]
+	if !ok {
+		return -1, false
+	}
+	if a.num > int64(n) {
+		return n, false
+	}
+	if _, last := ch.tags["last"]; last {
+		return n - int(a.num), true
+	}
+	return int(a.num) - 1, true
 }
 
 // maxBodyBytes bounds how much of a body the body test looks at.

@@ -14,8 +14,8 @@
 // i;ascii-casemap) and the extensions named in Extensions: fileinto, envelope,
 // encoded-character, mailbox (fileinto :create), imap4flags, copy, reject and
 // ereject, vacation (RFC 5230), variables (RFC 5229), relational (RFC 5231),
-// date and currentdate (RFC 5260), body with :raw and :text (RFC 5173) and
-// comparator-i;ascii-numeric. Not supported: body :content, index, regex, include.
+// date, currentdate and index (RFC 5260), body with :raw and :text (RFC 5173)
+// and comparator-i;ascii-numeric. Not supported: body :content, regex, include.
 //
 // Header tests see decoded text: RFC 2047 words and raw 8-bit Japanese headers
 // are decoded with internal/mailformat, so `header :contains "subject" "請求書"`
@@ -23,7 +23,7 @@
 //
 // Files: lex.go (tokens, positions), parse.go (grammar, size and depth bounds),
 // check.go (what each command and test accepts, require), eval.go (running a
-// script, actions, tests), dates.go (date, currentdate, body), match.go (comparators, match types), variables.go
+// script, actions, tests), dates.go (date, currentdate, index, body), match.go (comparators, match types), variables.go
 // (variables, encoded characters, flag lists), vacation.go (when a reply is
 // allowed and what it says), message.go (the message as tests see it).
 //

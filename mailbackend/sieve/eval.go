@@ -300,13 +300,24 @@ func (r *run) test(t *command) (bool, error) {
 	case "header":
 		var values []string
 		for _, name := range r.strs(ch.pos[0]) {
-			values = append(values, r.msg.Header(name)...)
+			all := r.msg.Header(name)
+			if i, ok := pick(ch, len(all)); ok {
+				values = append(values, all[i])
+			} else if i < 0 {
+				values = append(values, all...)
+			}
 		}
 		return r.match(ch, values, r.strs(ch.pos[1]))
 	case "address":
 		var values []string
 		for _, name := range r.strs(ch.pos[0]) {
-			for _, a := range r.msg.addresses(name) {
+			addrs := r.msg.addresses(name)
+			if i, ok := pick(ch, len(r.msg.Field(name))); ok {
+				addrs = addressesIn(r.msg.Field(name)[i])
+			} else if i >= 0 {
+				addrs = nil
+			}
+			for _, a := range addrs {
 				values = append(values, addressPart(ch, a[0], a[1]))
 			}
 		}

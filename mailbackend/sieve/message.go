@@ -82,12 +82,7 @@ func (m *Message) addresses(name string) [][2]string {
 	}
 	var out [][2]string
 	for _, v := range m.Field(name) {
-		for _, a := range mailformat.ParseAddressList(v) {
-			if a.Host == "" && a.Mailbox == "" {
-				continue // group start or end marker
-			}
-			out = append(out, [2]string{a.Mailbox, a.Host})
-		}
+		out = append(out, addressesIn(v)...)
 	}
 	m.addrs[key] = out
 	return out
@@ -99,4 +94,16 @@ func (m *Message) For(envelopeTo string) *Message {
 	c := *m
 	c.EnvelopeTo = envelopeTo
 	return &c
+}
+
+// addressesIn returns the addresses of one address-list field value.
+func addressesIn(v string) [][2]string {
+	var out [][2]string
+	for _, a := range mailformat.ParseAddressList(v) {
+		if a.Host == "" {
+			continue // group start or end marker
+		}
+		out = append(out, [2]string{a.Mailbox, a.Host})
+	}
+	return out
 }

@@ -271,3 +271,42 @@ func mustJIS(t *testing.T, s string) string {
 	}
 	return b
 }
+
+func TestIndex(t *testing.T) {
+	raw := msg("Received: from c.test by mx.example.com\nReceived: from b.test by c.test\nReceived: from a.test by b.test\n"+
+		"To: one@x.test\nTo: two@y.test\nDate: Thu, 24 Dec 2026 09:00:00 +0900\nSubject: s\n", "x\r\n")
+	cases := []struct {
+		script string
+		want   bool
+	}{
+		{`require "index"; if header :index 1 :contains "received" "c.test" { discard; }`, true},
+		{`require "index"; if header :index 1 :contains "received" "a.test" { discard; }`, false},
+		{`require "index"; if header :index 1 :last :contains "received" "from a.test" { discard; }`, true},
+		{`require "index"; if header :index 4 :contains "received" "test" { discard; }`, false},
+		{`require "index"; if address :index 2 :domain :is "to" "y.test" { discard; }`, true},
+		{`require "index"; if address :index 2 :domain :is "to" "x.test" { discard; }`, false},
+		{`require ["index", "date"]; if date :index 1 :originalzone :is "date" "hour" "09" { discard; }`, true},
+	}
+	for _, c := range cases {
+		s, err := Parse(c.script)
+		if err != nil {
+			t.Fatalf("%s: %v", c.script, err)
+		}
+		res, err := s.Run(NewMessage(raw, "a@b.test", "me@example.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := !res.Keep; got != c.want {
+			t.Errorf("%s: matched %v, want %v", c.script, got, c.want)
+		}
+	}
+	for _, bad := range []string{
+		`require "index"; if header :last :is "a" "b" { keep; }`,
+		`require "index"; if header :index 0 :is "a" "b" { keep; }`,
+		`if header :index 1 :is "a" "b" { keep; }`,
+	} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+}
