@@ -170,7 +170,7 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		Hostname: cfg.Hostname,
 		Metrics:  stats,
 	}, st, r.Auth, log.With("component", "pop3d"))
-	sieveSrv := managesieve.New(managesieve.Config{TLS: r.TLS}, st, r.Auth, log.With("component", "managesieve"))
+	sieveSrv := managesieve.New(managesieve.Config{TLS: r.TLS, Metrics: stats}, st, r.Auth, log.With("component", "managesieve"))
 	// Servers close before the store (closers run in reverse).
 	r.closers = append(r.closers, smtp.Close, imap.Close, pop.Close, sieveSrv.Close)
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -149,6 +150,26 @@ func TestE2EMetrics(t *testing.T) {
 		t.Fatalf("webmail inbox: %s", resp.Status)
 	}
 
+	// A mail program looking at ManageSieve: greeting, then LOGOUT.
+	ms, err := net.DialTimeout("tcp", srv.addr(t, "ManageSieve"), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms.SetDeadline(time.Now().Add(10 * time.Second))
+	msr := bufio.NewReader(ms)
+	for {
+		l, err := msr.ReadString('\n')
+		if err != nil {
+			t.Fatalf("ManageSieve greeting: %v", err)
+		}
+		if strings.HasPrefix(l, "OK") {
+			break
+		}
+	}
+	fmt.Fprintf(ms, "LOGOUT\r\n")
+	msr.ReadString('\n')
+	ms.Close()
+
 	after := scrape(t, base)
 	moved := func(series string) float64 { return after[series] - before[series] }
 	want := map[string]float64{
@@ -158,6 +179,7 @@ func TestE2EMetrics(t *testing.T) {
 		// (web/mailclient, once per process) and alice's session.
 		`yubin_connections_total{protocol="imap"}`:                          4,
 		`yubin_connections_total{protocol="pop3"}`:                          0,
+		`yubin_connections_total{protocol="managesieve"}`:                   1,
 		`yubin_logins_total{protocol="imap",result="failed"}`:               1,
 		`yubin_logins_total{protocol="imap",result="ok"}`:                   2,
 		`yubin_logins_total{protocol="submission",result="ok"}`:             1,

@@ -13,6 +13,8 @@ const (
 	Submission = "submission" // 587 and 465, and SMTP AUTH
 	IMAP       = "imap"       // 143 and 993
 	POP3       = "pop3"       // 110 and 995
+	// ManageSieve is 4190; its logins come from the Authenticator's service name.
+	ManageSieve = "managesieve"
 )
 
 // Login results.
@@ -84,7 +86,7 @@ func New(reg prometheus.Registerer) *Mail {
 	reg.MustRegister(m.connections, m.logins, m.messages, m.checks, m.commit, m.search)
 	// Pre-create the series people alert on, so a rate() over a fresh server is 0,
 	// not "no data".
-	for _, p := range []string{SMTP, Submission, IMAP, POP3} {
+	for _, p := range []string{SMTP, Submission, IMAP, POP3, ManageSieve} {
 		m.connections.WithLabelValues(p)
 		m.logins.WithLabelValues(p, LoginOK)
 		m.logins.WithLabelValues(p, LoginFailed)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/sieve"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -22,6 +23,9 @@ import (
 // Config is what the server needs besides the store and the authenticator.
 type Config struct {
 	TLS *tls.Config // STARTTLS; nil leaves it out (and logins to loopback)
+	// Metrics counts accepted connections (nil = not counted); logins are
+	// counted by the Authenticator.
+	Metrics *metrics.Mail
 }
 
 // Timeouts: a client that says nothing is dropped (RFC 5804 leaves the value to us).
@@ -74,6 +78,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		if err != nil {
 			return err
 		}
+		s.cfg.Metrics.Connection(metrics.ManageSieve)
 		ip := auth.IPOf(c.RemoteAddr())
 		exempt := auth.IsLoopback(c.RemoteAddr())
 		if !exempt && !s.perIP.Acquire(ip) {
