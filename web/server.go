@@ -17,6 +17,7 @@ import (
 	"github.com/yubinmail/yubin/internal/loginguard"
 	"github.com/yubinmail/yubin/internal/mtasts"
 	"github.com/yubinmail/yubin/static"
+	"github.com/yubinmail/yubin/web/autoconfig"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
 )
@@ -40,6 +41,9 @@ type Config struct {
 	TrustProxy bool
 	// Metrics is where the webmail registers its metrics (metrics.go); nil = none.
 	Metrics prometheus.Registerer
+	// Autoconfig is what mail programs are told when they set themselves up
+	// (Thunderbird autoconfig, Outlook autodiscover); the zero value answers 404.
+	Autoconfig autoconfig.Settings
 }
 
 // Server is the webmail.
@@ -137,6 +141,10 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// autodiscoverPaths are the spellings Outlook uses for the POX endpoint (the
+// capitalised one is what Exchange documents; paths are case-sensitive here).
+var autodiscoverPaths = []string{autoconfig.AutodiscoverPath, "/Autodiscover/Autodiscover.xml"}
+
 func (s *Server) routes() http.Handler {
 	h := s.h
 	r := chi.NewRouter()
@@ -154,6 +162,16 @@ func (s *Server) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, policy)
 	})
+
+	// Public, unauthenticated and read-only: mail programs setting themselves up.
+	ac := s.cfg.Autoconfig
+	r.Get(autoconfig.ThunderbirdPath, ac.Thunderbird)
+	r.Get(autoconfig.ThunderbirdWellKnownPath, ac.Thunderbird)
+	for _, p := range autodiscoverPaths {
+		r.Post(p, ac.Autodiscover)
+	}
+	r.Get(autoconfig.AutodiscoverJSONPath, ac.AutodiscoverJSON)
+	r.Get(autoconfig.AutodiscoverJSONPath+"/*", ac.AutodiscoverJSON)
 
 	// Public: the sign-in form. Cross-origin protection still applies to the POST
 	// (login CSRF), through the outer handler below.
@@ -190,6 +208,11 @@ func (s *Server) routes() http.Handler {
 	// Go 1.25 cross-origin protection: refuses non-safe requests whose
 	// Sec-Fetch-Site or Origin says they come from another site.
 	cop := http.NewCrossOriginProtection()
+	// Autodiscover is a POST that needs no cookie and changes nothing, so a
+	// cross-site one can do no harm; some clients send an Origin of their own.
+	for _, p := range autodiscoverPaths {
+		cop.AddInsecureBypassPattern("POST " + p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("webmail cross-origin request refused", "ip", handlers.ClientIP(r), "path", r.URL.Path,
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))

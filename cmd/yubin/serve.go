@@ -11,17 +11,20 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/yubinmail/yubin/internal/mailaddr"
 	"github.com/yubinmail/yubin/mailbackend"
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/config"
 	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 	"github.com/yubinmail/yubin/web"
+	"github.com/yubinmail/yubin/web/autoconfig"
 )
 
 // Demo account of --dev.
@@ -203,6 +206,7 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 		Hostname:        cfg.Hostname,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 		TrustProxy:      cfg.Webmail.TrustProxy,
+		Autoconfig:      autoconfigSettings(cfg, mail),
 	}
 	if wc.IMAPAddr == "" && mail != nil {
 		wc.IMAPAddr = loopbackAddr(firstNonEmpty(mail.Addr(mailbackend.ListenIMAP), mail.Addr(mailbackend.ListenIMAPS)))
@@ -220,6 +224,43 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 	// traffic never leaves the machine, so it need not be verified there.
 	wc.InsecureSkipVerify = isLoopbackHostPort(wc.IMAPAddr) && isLoopbackHostPort(wc.SMTPAddr)
 	return wc, nil
+}
+
+// autoconfigSettings tells mail programs that set themselves up the server's public
+// name and the ports of its listeners: the bound ones when the mail server runs in
+// this process (the same as configured, unless a port was 0), else the configured
+// ones. Local domains come from the store when the mail server runs here (domains
+// added while it runs count), else from the configuration's domains list.
+func autoconfigSettings(cfg *config.Config, mail *mailbackend.Running) autoconfig.Settings {
+	port := func(name, configured string) int {
+		if mail != nil {
+			return listenPort(mail.Addr(name))
+		}
+		return listenPort(configured)
+	}
+	s := autoconfig.Settings{
+		Hostname:    cfg.Hostname,
+		IMAPS:       port(mailbackend.ListenIMAPS, cfg.Listen.IMAPS),
+		IMAP:        port(mailbackend.ListenIMAP, cfg.Listen.IMAP),
+		POP3S:       port(mailbackend.ListenPOP3S, cfg.Listen.POP3S),
+		POP3:        port(mailbackend.ListenPOP3, cfg.Listen.POP3),
+		Submissions: port(mailbackend.ListenSubmissions, cfg.Listen.Submissions),
+		Submission:  port(mailbackend.ListenSubmission, cfg.Listen.Submission),
+	}
+	if mail != nil {
+		s.IsLocalDomain = mail.Store.IsLocalDomain
+		return s
+	}
+	domains := map[string]bool{}
+	for _, d := range cfg.Domains {
+		if parsed, err := mailaddr.ParseDomain(strings.ToLower(strings.TrimSuffix(d, "."))); err == nil {
+			for _, form := range parsed.Forms() {
+				domains[form] = true
+			}
+		}
+	}
+	s.IsLocalDomain = func(d string) bool { return domains[d] }
+	return s
 }
 
 func firstNonEmpty(s ...string) string {

@@ -1,0 +1,315 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yubinmail/yubin/web"
+	"github.com/yubinmail/yubin/web/autoconfig"
+)
+
+// tbConfig is what Thunderbird's parser reads of config-v1.1.xml (the
+// clientConfig/emailProvider elements its account wizard takes the servers from),
+// declared here apart from the package's own types so a renamed field shows.
+type tbConfig struct {
+	XMLName   xml.Name `xml:"clientConfig"`
+	Version   string   `xml:"version,attr"`
+	Providers []struct {
+		ID       string     `xml:"id,attr"`
+		Domains  []string   `xml:"domain"`
+		Incoming []tbServer `xml:"incomingServer"`
+		Outgoing []tbServer `xml:"outgoingServer"`
+	} `xml:"emailProvider"`
+}
+
+type tbServer struct {
+	Type           string `xml:"type,attr"`
+	Hostname       string `xml:"hostname"`
+	Port           int    `xml:"port"`
+	SocketType     string `xml:"socketType"`
+	Username       string `xml:"username"`
+	Authentication string `xml:"authentication"`
+}
+
+// adResponse is what Outlook reads of a 2006a autodiscover answer.
+type adResponse struct {
+	XMLName  xml.Name `xml:"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006 Autodiscover"`
+	Response struct {
+		XMLName xml.Name
+		Account struct {
+			AccountType string
+			Action      string
+			Protocol    []adProtocol
+		}
+		Error struct {
+			ErrorCode int
+		}
+	}
+}
+
+type adProtocol struct {
+	Type, Server                    string
+	Port                            int
+	LoginName, SSL, Encryption, SPA string
+	AuthRequired, DomainRequired    string
+}
+
+// autoconfigEnv is the webmail in front of the real mail server, its local domains
+// those of the server's store (example.test added besides the dev "localhost"), on
+// a loopback port; the ports are production ones, as cmd/yubin passes them.
+func autoconfigEnv(t *testing.T, s autoconfig.Settings) (*env, string) {
+	t.Helper()
+	e := newEnv(t)
+	if err := e.run.Store.AddDomain(context.Background(), "example.test"); err != nil {
+		t.Fatal(err)
+	}
+	s.Hostname = "mail.example.test"
+	s.IsLocalDomain = e.run.Store.IsLocalDomain
+	srv, err := web.New(web.Config{
+		IMAPAddr: e.run.Addr("imap"), SMTPAddr: e.run.Addr("submission"), InsecureSkipVerify: true,
+		DataDir: t.TempDir(), Hostname: "mail.example.test", Log: e.log, Autoconfig: s,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	return e, ts.URL
+}
+
+var allPorts = autoconfig.Settings{IMAPS: 993, IMAP: 143, POP3S: 995, POP3: 110, Submissions: 465, Submission: 587}
+
+// fetch sends a request with a plain HTTP client (no cookies) and returns the
+// status and body.
+func fetch(t *testing.T, method, u, host, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	c := &http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestThunderbirdAutoconfig(t *testing.T) {
+	_, base := autoconfigEnv(t, allPorts)
+	wantIn := []tbServer{
+		{"imap", "mail.example.test", 993, "SSL", "%EMAILADDRESS%", "password-cleartext"},
+		{"imap", "mail.example.test", 143, "STARTTLS", "%EMAILADDRESS%", "password-cleartext"},
+		{"pop3", "mail.example.test", 995, "SSL", "%EMAILADDRESS%", "password-cleartext"},
+		{"pop3", "mail.example.test", 110, "STARTTLS", "%EMAILADDRESS%", "password-cleartext"},
+	}
+	wantOut := []tbServer{
+		{"smtp", "mail.example.test", 465, "SSL", "%EMAILADDRESS%", "password-cleartext"},
+		{"smtp", "mail.example.test", 587, "STARTTLS", "%EMAILADDRESS%", "password-cleartext"},
+	}
+	for _, tc := range []struct{ name, path, host string }{
+		{"well-known with address", "/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=" + url.QueryEscape("Bob@Example.test"), ""},
+		{"autoconfig host with address", "/mail/config-v1.1.xml?emailaddress=bob%40example.test", "autoconfig.example.test"},
+		{"autoconfig host alone", "/mail/config-v1.1.xml", "autoconfig.example.test:8080"},
+		{"well-known on the domain", "/.well-known/autoconfig/mail/config-v1.1.xml", "example.test"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := fetch(t, "GET", base+tc.path, tc.host, "")
+			if status != http.StatusOK {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			var got tbConfig
+			if err := xml.Unmarshal([]byte(body), &got); err != nil {
+				t.Fatalf("Thunderbird could not parse it: %v\n%s", err, body)
+			}
+			if got.Version != "1.1" || len(got.Providers) != 1 {
+				t.Fatalf("want one emailProvider of version 1.1, got %+v", got)
+			}
+			p := got.Providers[0]
+			if p.ID != "example.test" || !reflect.DeepEqual(p.Domains, []string{"example.test"}) {
+				t.Errorf("provider %q domains %q, want example.test", p.ID, p.Domains)
+			}
+			if !reflect.DeepEqual(p.Incoming, wantIn) {
+				t.Errorf("incoming servers\n got %+v\nwant %+v", p.Incoming, wantIn)
+			}
+			if !reflect.DeepEqual(p.Outgoing, wantOut) {
+				t.Errorf("outgoing servers\n got %+v\nwant %+v", p.Outgoing, wantOut)
+			}
+		})
+	}
+}
+
+// TestThunderbirdAutoconfigOffersOnlyListenersThatAreOn: a listener switched off in
+// the configuration is not offered.
+func TestThunderbirdAutoconfigOffersOnlyListenersThatAreOn(t *testing.T) {
+	_, base := autoconfigEnv(t, autoconfig.Settings{IMAPS: 993, Submission: 587})
+	status, body := fetch(t, "GET", base+"/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=a%40localhost", "", "")
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var got tbConfig
+	if err := xml.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	in, out := got.Providers[0].Incoming, got.Providers[0].Outgoing
+	if len(in) != 1 || in[0].Port != 993 || in[0].SocketType != "SSL" || len(out) != 1 || out[0].Port != 587 || out[0].SocketType != "STARTTLS" {
+		t.Errorf("want IMAPS 993 and submission 587 only, got %+v / %+v", in, out)
+	}
+}
+
+func TestAutoconfigUnknownDomainIsNotFound(t *testing.T) {
+	e, base := autoconfigEnv(t, allPorts)
+	for _, tc := range []struct{ path, host string }{
+		{"/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=bob%40stranger.test", ""},
+		{"/mail/config-v1.1.xml?emailaddress=bob%40example.test.evil.test", "autoconfig.example.test"},
+		{"/mail/config-v1.1.xml", "autoconfig.stranger.test"},
+		{"/mail/config-v1.1.xml?emailaddress=not-an-address", "autoconfig.example.test"},
+		{"/.well-known/autoconfig/mail/config-v1.1.xml", "127.0.0.1"},
+		{"/autodiscover/autodiscover.json?Email=bob%40stranger.test&Protocol=AutodiscoverV1", ""},
+	} {
+		if status, body := fetch(t, "GET", base+tc.path, tc.host, ""); status != http.StatusNotFound {
+			t.Errorf("GET %s (Host %q): status %d, want 404: %.200s", tc.path, tc.host, status, body)
+		}
+	}
+	// A domain added while the server runs is local from then on.
+	if err := e.run.Store.AddDomain(context.Background(), "later.test"); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := fetch(t, "GET", base+"/mail/config-v1.1.xml", "autoconfig.later.test", ""); status != http.StatusOK {
+		t.Errorf("domain added at run time: status %d, want 200", status)
+	}
+}
+
+func autodiscoverBody(addr, schema string) string {
+	return `<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
+  <Request>
+    <EMailAddress>` + addr + `</EMailAddress>
+    <AcceptableResponseSchema>` + schema + `</AcceptableResponseSchema>
+  </Request>
+</Autodiscover>`
+}
+
+const outlookSchema = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+
+func TestOutlookAutodiscover(t *testing.T) {
+	_, base := autoconfigEnv(t, allPorts)
+	want := []adProtocol{
+		{Type: "IMAP", Server: "mail.example.test", Port: 993, LoginName: "bob@example.test", SSL: "on", Encryption: "SSL", SPA: "off", AuthRequired: "on", DomainRequired: "off"},
+		{Type: "SMTP", Server: "mail.example.test", Port: 465, LoginName: "bob@example.test", SSL: "on", Encryption: "SSL", SPA: "off", AuthRequired: "on", DomainRequired: "off"},
+	}
+	for _, tc := range []struct {
+		name, path string
+		header     []string
+	}{
+		{"POX", "/autodiscover/autodiscover.xml", []string{"Content-Type", "text/xml"}},
+		{"Exchange spelling", "/Autodiscover/Autodiscover.xml", nil},
+		// No cookie, no CSRF token, and an Origin of its own: still answered.
+		{"with a foreign Origin", "/autodiscover/autodiscover.xml", []string{"Origin", "https://elsewhere.test", "Sec-Fetch-Site", "cross-site"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := fetch(t, "POST", base+tc.path, "", autodiscoverBody("Bob@example.test", outlookSchema), tc.header...)
+			if status != http.StatusOK {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			var got adResponse
+			if err := xml.Unmarshal([]byte(body), &got); err != nil {
+				t.Fatalf("unparsable answer: %v\n%s", err, body)
+			}
+			if got.Response.XMLName.Space != outlookSchema {
+				t.Errorf("Response in namespace %q, want %q", got.Response.XMLName.Space, outlookSchema)
+			}
+			a := got.Response.Account
+			if a.AccountType != "email" || a.Action != "settings" {
+				t.Errorf("AccountType %q Action %q, want email/settings", a.AccountType, a.Action)
+			}
+			if !reflect.DeepEqual(a.Protocol, want) {
+				t.Errorf("protocols\n got %+v\nwant %+v", a.Protocol, want)
+			}
+		})
+	}
+}
+
+// TestOutlookAutodiscoverSTARTTLSOnly: with only the STARTTLS listeners on, Outlook
+// is told to use TLS (STARTTLS) on 143 and 587.
+func TestOutlookAutodiscoverSTARTTLSOnly(t *testing.T) {
+	_, base := autoconfigEnv(t, autoconfig.Settings{IMAP: 143, Submission: 587})
+	status, body := fetch(t, "POST", base+"/autodiscover/autodiscover.xml", "", autodiscoverBody("bob@example.test", outlookSchema))
+	var got adResponse
+	if err := xml.Unmarshal([]byte(body), &got); status != http.StatusOK || err != nil {
+		t.Fatalf("status %d, %v: %s", status, err, body)
+	}
+	p := got.Response.Account.Protocol
+	if len(p) != 2 || p[0].Port != 143 || p[0].Encryption != "TLS" || p[1].Port != 587 || p[1].Encryption != "TLS" {
+		t.Errorf("want IMAP 143 and SMTP 587 with Encryption TLS, got %+v", p)
+	}
+}
+
+func TestOutlookAutodiscoverRefusals(t *testing.T) {
+	_, base := autoconfigEnv(t, allPorts)
+	big := autodiscoverBody("bob@example.test", outlookSchema) + "<!--" + strings.Repeat("x", autoconfig.MaxAutodiscoverBytes) + "-->"
+	for _, tc := range []struct {
+		name, body string
+		want       int
+	}{
+		{"stranger's domain", autodiscoverBody("bob@stranger.test", outlookSchema), http.StatusNotFound},
+		{"not XML", "EMailAddress=bob@example.test", http.StatusBadRequest},
+		{"empty", "", http.StatusBadRequest},
+		{"no address", autodiscoverBody("", outlookSchema), http.StatusBadRequest},
+		{"unclosed", `<Autodiscover><Request><EMailAddress>bob@example.test`, http.StatusBadRequest},
+		{"deep nesting", strings.Repeat("<a>", 5000), http.StatusBadRequest},
+		{"too large", big, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if status, body := fetch(t, "POST", base+"/autodiscover/autodiscover.xml", "", tc.body); status != tc.want {
+				t.Errorf("status %d, want %d: %.200s", status, tc.want, body)
+			}
+		})
+	}
+	// ActiveSync's schema is not served: the protocol's error 601, not settings.
+	status, body := fetch(t, "POST", base+"/autodiscover/autodiscover.xml", "",
+		autodiscoverBody("bob@example.test", "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"))
+	var got adResponse
+	if err := xml.Unmarshal([]byte(body), &got); status != http.StatusOK || err != nil || got.Response.Error.ErrorCode != 601 || len(got.Response.Account.Protocol) != 0 {
+		t.Errorf("mobilesync schema: status %d, err %v, answer %s", status, err, body)
+	}
+}
+
+func TestOutlookAutodiscoverJSON(t *testing.T) {
+	_, base := autoconfigEnv(t, allPorts)
+	for _, path := range []string{
+		"/autodiscover/autodiscover.json?Email=bob%40example.test&Protocol=AutodiscoverV1",
+		"/autodiscover/autodiscover.json/v1.0/bob@example.test?Protocol=autodiscoverv1",
+	} {
+		status, body := fetch(t, "GET", base+path, "", "")
+		var got map[string]string
+		if err := json.Unmarshal([]byte(body), &got); status != http.StatusOK || err != nil {
+			t.Fatalf("GET %s: status %d, %v: %s", path, status, err, body)
+		}
+		want := map[string]string{"Protocol": "AutodiscoverV1", "Url": "https://mail.example.test/autodiscover/autodiscover.xml"}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("GET %s: %v, want %v", path, got, want)
+		}
+	}
+	status, body := fetch(t, "GET", base+"/autodiscover/autodiscover.json?Email=bob%40example.test&Protocol=ActiveSync", "", "")
+	if status != http.StatusBadRequest || !strings.Contains(body, "InvalidProtocol") {
+		t.Errorf("ActiveSync: status %d, want 400 InvalidProtocol: %s", status, body)
+	}
+}
