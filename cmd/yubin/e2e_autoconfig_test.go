@@ -136,7 +136,7 @@ func pop3Login(addr string, implicitTLS bool, user, pw string) error {
 			return err
 		}
 		if !strings.HasPrefix(reply, "+OK") {
-			return fmt.Errorf("%q: %s", strings.Fields(line+" x")[0], reply)
+			return fmt.Errorf("%q: %s", strings.Fields(line + " x")[0], reply)
 		}
 		return nil
 	}
