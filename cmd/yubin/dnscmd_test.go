@@ -47,16 +47,18 @@ func TestDNSRecordsAndCheck(t *testing.T) {
 		byType[dns.TypeToString[rr.Header().Rrtype]]++
 	}
 	// MX, A, SPF for the domain and the host, two DKIM keys, DMARC, TLS-RPT; six
-	// SRV; the autoconfig and autodiscover names; the PTR. (The MTA-STS records
+	// SRV for the mail services and Outlook's autodiscover SRV; the autoconfig and
+	// autodiscover names; the PTR. (The MTA-STS records
 	// are printed as comments until the policy is served.)
-	want := map[string]int{"MX": 1, "A": 1, "TXT": 6, "SRV": 6, "CNAME": 2, "PTR": 1}
+	want := map[string]int{"MX": 1, "A": 1, "TXT": 6, "SRV": 7, "CNAME": 2, "PTR": 1}
 	for typ, n := range want {
 		if byType[typ] != n {
 			t.Errorf("%d %s records, want %d:\n%s", byType[typ], typ, n, out)
 		}
 	}
 	for _, s := range []string{"v=spf1 mx -all", "k=ed25519", "k=rsa", "v=DMARC1; p=reject; rua=mailto:postmaster@example.test",
-		"1.0.0.127.in-addr.arpa.", "_submissions._tcp.example.test.", "; _mta-sts.example.test. 3600 IN TXT \"v=STSv1; id=", "v=TLSRPTv1"} {
+		"1.0.0.127.in-addr.arpa.", "_submissions._tcp.example.test.",
+		"autoconfig.example.test. 3600 IN CNAME mail.example.test.", "_autodiscover._tcp.example.test. 3600 IN SRV 0 0 443 mail.example.test.", "; _mta-sts.example.test. 3600 IN TXT \"v=STSv1; id=", "v=TLSRPTv1"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("records lack %q:\n%s", s, out)
 		}

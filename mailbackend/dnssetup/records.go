@@ -132,6 +132,10 @@ func Records(s Setup) []Record {
 	srv("pop3", s.POP3, "mail programs find POP3 with STLS (RFC 6186)")
 	add(Record{Name: "autoconfig." + d, Type: "CNAME", Value: host, Why: "Thunderbird's autoconfig name"})
 	add(Record{Name: "autodiscover." + d, Type: "CNAME", Value: host, Why: "Outlook's autodiscover name"})
+	// Outlook's last resort before asking the user ([MS-OXDISCO] section 3.1.5.2):
+	// an SRV naming the HTTPS host that answers POST /autodiscover/autodiscover.xml.
+	add(Record{Name: "_autodiscover._tcp." + d, Type: "SRV", Value: "0 0 443 " + host,
+		Why: "Outlook finds autodiscover on the HTTPS front (port 443) that passes /autodiscover/ to the webmail listener"})
 
 	if len(s.Addrs) == 0 {
 		add(Record{Name: "1.2.0.192.in-addr.arpa.", Type: "PTR", Value: host, Hint: true,
