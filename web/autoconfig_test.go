@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -312,4 +314,143 @@ func TestOutlookAutodiscoverJSON(t *testing.T) {
 	if status != http.StatusBadRequest || !strings.Contains(body, "InvalidProtocol") {
 		t.Errorf("ActiveSync: status %d, want 400 InvalidProtocol: %s", status, body)
 	}
+}
+
+// TestAppleProfileForTheSignedInUser: the signed-in user downloads a .mobileconfig
+// that parses as a plist with one com.apple.mail.managed payload for their own
+// address and this server's IMAP and SMTP ports; signed out, the sign-in page.
+func TestAppleProfileForTheSignedInUser(t *testing.T) {
+	e, base := autoconfigEnv(t, allPorts)
+	b := e.browser(t)
+	b.base = base
+	if r := b.get(autoconfig.MobileConfigPath); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Fatalf("signed out: status %d Location %q, want a redirect to /login", r.StatusCode, r.Header.Get("Location"))
+	}
+	b.mustLogin("alice@localhost")
+	r := b.get(autoconfig.MobileConfigPath)
+	if r.StatusCode != http.StatusOK || r.Header.Get("Content-Type") != "application/x-apple-aspen-config" {
+		t.Fatalf("status %d, Content-Type %q: %.300s", r.StatusCode, r.Header.Get("Content-Type"), r.body)
+	}
+	v, err := parsePlist(r.body)
+	if err != nil {
+		t.Fatalf("not a plist: %v\n%s", err, r.body)
+	}
+	top, _ := v.(map[string]any)
+	if top["PayloadType"] != "Configuration" || top["PayloadVersion"] != 1 || top["PayloadUUID"] == "" {
+		t.Errorf("profile: %v", top)
+	}
+	content, _ := top["PayloadContent"].([]any)
+	if len(content) != 1 {
+		t.Fatalf("want one payload, got %v", top["PayloadContent"])
+	}
+	mail, _ := content[0].(map[string]any)
+	want := map[string]any{
+		"PayloadType":                "com.apple.mail.managed",
+		"EmailAccountType":           "EmailTypeIMAP",
+		"EmailAddress":               "alice@localhost",
+		"IncomingMailServerHostName": "mail.example.test", "IncomingMailServerPortNumber": 993, "IncomingMailServerUseSSL": true,
+		"IncomingMailServerUsername": "alice@localhost", "IncomingMailServerAuthentication": "EmailAuthPassword",
+		"OutgoingMailServerHostName": "mail.example.test", "OutgoingMailServerPortNumber": 465, "OutgoingMailServerUseSSL": true,
+		"OutgoingMailServerUsername": "alice@localhost", "OutgoingPasswordSameAsIncomingPassword": true,
+	}
+	for k, w := range want {
+		if mail[k] != w {
+			t.Errorf("%s = %#v, want %#v", k, mail[k], w)
+		}
+	}
+	if _, ok := mail["IncomingPassword"]; ok {
+		t.Error("the profile carries a password")
+	}
+	// Downloaded again: the same UUIDs, so installing it replaces the account.
+	again, err := parsePlist(b.get(autoconfig.MobileConfigPath).body)
+	if err != nil || again.(map[string]any)["PayloadUUID"] != top["PayloadUUID"] {
+		t.Errorf("second download: UUID %v, first %v (%v)", again, top["PayloadUUID"], err)
+	}
+}
+
+// parsePlist reads an XML property list (Apple's PropertyList-1.0 DTD) into maps,
+// slices, strings, ints and bools with encoding/xml.
+func parsePlist(doc string) (any, error) {
+	d := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "plist" {
+			return plistValue(d, nil)
+		}
+	}
+}
+
+// plistValue reads the next value element (start is it when already read).
+func plistValue(d *xml.Decoder, start *xml.StartElement) (any, error) {
+	for start == nil {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			start = &se
+		} else if _, ok := tok.(xml.EndElement); ok {
+			return nil, io.EOF // end of the enclosing array or dict
+		}
+	}
+	switch start.Name.Local {
+	case "dict":
+		m := map[string]any{}
+		for {
+			var key string
+			tok, err := d.Token()
+			for ; err == nil; tok, err = d.Token() {
+				if se, ok := tok.(xml.StartElement); ok {
+					if se.Name.Local != "key" {
+						return nil, fmt.Errorf("<%s> where a <key> belongs", se.Name.Local)
+					}
+					if err := d.DecodeElement(&key, &se); err != nil {
+						return nil, err
+					}
+					break
+				}
+				if _, ok := tok.(xml.EndElement); ok {
+					return m, nil
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+			v, err := plistValue(d, nil)
+			if err != nil {
+				return nil, fmt.Errorf("value of %s: %w", key, err)
+			}
+			m[key] = v
+		}
+	case "array":
+		var a []any
+		for {
+			v, err := plistValue(d, nil)
+			if err == io.EOF {
+				return a, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+	case "string", "integer":
+		var s string
+		if err := d.DecodeElement(&s, start); err != nil {
+			return nil, err
+		}
+		if start.Name.Local == "integer" {
+			return strconv.Atoi(s)
+		}
+		return s, nil
+	case "true", "false":
+		if err := d.Skip(); err != nil {
+			return nil, err
+		}
+		return start.Name.Local == "true", nil
+	}
+	return nil, fmt.Errorf("unexpected <%s>", start.Name.Local)
 }

@@ -203,6 +203,9 @@ func (s *Server) routes() http.Handler {
 		r.Post("/folders/rename", h.FolderRename)
 		r.Post("/folders/delete", h.FolderDelete)
 		r.Post("/logout", h.Logout)
+		r.Get(autoconfig.MobileConfigPath, func(w http.ResponseWriter, r *http.Request) {
+			s.cfg.Autoconfig.ServeAppleProfile(w, r, session.FromContext(r.Context()).User)
+		})
 	})
 
 	// Go 1.25 cross-origin protection: refuses non-safe requests whose

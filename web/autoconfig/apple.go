@@ -1,0 +1,130 @@
+package autoconfig
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"howett.net/plist"
+)
+
+// An Apple configuration profile (.mobileconfig) with one com.apple.mail.managed
+// payload: the IMAP and SMTP servers for one address, password asked on install.
+// Keys are those of Apple's "Mail" payload reference (Device Management,
+// com.apple.mail.managed); the profile is unsigned, so iOS shows it as such.
+type appleProfile struct {
+	PayloadContent           []appleMailPayload
+	PayloadDisplayName       string
+	PayloadDescription       string
+	PayloadIdentifier        string
+	PayloadRemovalDisallowed bool
+	PayloadType              string
+	PayloadUUID              string
+	PayloadVersion           int
+}
+
+type appleMailPayload struct {
+	EmailAccountDescription                string
+	EmailAccountType                       string // EmailTypeIMAP or EmailTypePOP
+	EmailAddress                           string
+	IncomingMailServerAuthentication       string
+	IncomingMailServerHostName             string
+	IncomingMailServerPortNumber           int
+	IncomingMailServerUseSSL               bool
+	IncomingMailServerUsername             string
+	OutgoingMailServerAuthentication       string
+	OutgoingMailServerHostName             string
+	OutgoingMailServerPortNumber           int
+	OutgoingMailServerUseSSL               bool
+	OutgoingMailServerUsername             string
+	OutgoingPasswordSameAsIncomingPassword bool
+	PayloadDisplayName                     string
+	PayloadIdentifier                      string
+	PayloadType                            string
+	PayloadUUID                            string
+	PayloadVersion                         int
+}
+
+// profileNamespace seeds the profile's UUIDs: name-based (RFC 9562 section 5.5), so
+// the profile downloaded again for the same address and server has the same UUIDs
+// and replaces the installed one instead of adding a second account.
+var profileNamespace = uuid.NewSHA1(uuid.NameSpaceDNS, []byte("mobileconfig.yubin"))
+
+// appleProfile is the profile for address, or ok false when no incoming or no
+// outgoing service is on.
+func (s Settings) appleProfile(address string) (appleProfile, bool) {
+	in, okIn := first(s.incoming(), "imap")
+	accountType := "EmailTypeIMAP"
+	if !okIn {
+		in, okIn = first(s.incoming(), "pop3")
+		accountType = "EmailTypePOP"
+	}
+	out, okOut := first(s.outgoing(), "smtp")
+	if !okIn || !okOut || s.Hostname == "" {
+		return appleProfile{}, false
+	}
+	// Reverse-DNS identifiers, unique per server and address.
+	id := reverseDNS(s.Hostname) + ".yubin.mail." + strings.ReplaceAll(address, "@", ".at.")
+	uuidOf := func(name string) string {
+		return strings.ToUpper(uuid.NewSHA1(profileNamespace, []byte(name)).String())
+	}
+	mail := appleMailPayload{
+		EmailAccountDescription:                address,
+		EmailAccountType:                       accountType,
+		EmailAddress:                           address,
+		IncomingMailServerAuthentication:       "EmailAuthPassword",
+		IncomingMailServerHostName:             s.Hostname,
+		IncomingMailServerPortNumber:           in.Port,
+		IncomingMailServerUseSSL:               true, // on a STARTTLS port, iOS upgrades with STARTTLS
+		IncomingMailServerUsername:             address,
+		OutgoingMailServerAuthentication:       "EmailAuthPassword",
+		OutgoingMailServerHostName:             s.Hostname,
+		OutgoingMailServerPortNumber:           out.Port,
+		OutgoingMailServerUseSSL:               true,
+		OutgoingMailServerUsername:             address,
+		OutgoingPasswordSameAsIncomingPassword: true,
+		PayloadDisplayName:                     address,
+		PayloadIdentifier:                      id + ".account",
+		PayloadType:                            "com.apple.mail.managed",
+		PayloadUUID:                            uuidOf(id + ".account"),
+		PayloadVersion:                         1,
+	}
+	return appleProfile{
+		PayloadContent:     []appleMailPayload{mail},
+		PayloadDisplayName: "Mail: " + address,
+		PayloadDescription: "IMAP and SMTP settings for " + address + " on " + s.Hostname,
+		PayloadIdentifier:  id,
+		PayloadType:        "Configuration",
+		PayloadUUID:        uuidOf(id),
+		PayloadVersion:     1,
+	}, true
+}
+
+// reverseDNS turns mail.example.com into com.example.mail.
+func reverseDNS(host string) string {
+	labels := strings.Split(strings.ToLower(host), ".")
+	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
+		labels[i], labels[j] = labels[j], labels[i]
+	}
+	return strings.Join(labels, ".")
+}
+
+// MobileConfigPath is where a signed-in user downloads the profile.
+const MobileConfigPath = "/settings/mobileconfig"
+
+// ServeAppleProfile sends the profile for address, the signed-in user's (the caller
+// checked the session). Nothing secret is in it: the password is asked on install.
+func (s Settings) ServeAppleProfile(w http.ResponseWriter, r *http.Request, address string) {
+	p, ok := s.appleProfile(address)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	out, err := plist.MarshalIndent(p, plist.XMLFormat, "\t")
+	if err != nil {
+		panic(err) // our own struct: a programming error, turned into a 500
+	}
+	w.Header().Set("Content-Type", "application/x-apple-aspen-config")
+	w.Header().Set("Content-Disposition", `attachment; filename="mail.mobileconfig"`)
+	w.Write(out)
+}
