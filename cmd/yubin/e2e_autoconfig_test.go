@@ -8,6 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,4 +158,90 @@ func pop3Login(addr string, implicitTLS bool, user, pw string) error {
 		return err
 	}
 	return cmd("PASS " + pw)
+}
+
+// TestE2EWebmailOnlyAutoconfig: `yubin webmail` in front of another server has no
+// store to ask, so the configuration's domains are local (in either IDNA form) and
+// the configured listener ports are what it tells Thunderbird.
+func TestE2EWebmailOnlyAutoconfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "yubin.toml")
+	body := fmt.Sprintf(`hostname = "mail.example.test"
+data_dir = %q
+domains = ["例え.test"]
+[listen]
+smtp = ""
+managesieve = ""
+imaps = "127.0.0.1:1993"
+imap = ""
+pop3 = ""
+pop3s = ""
+submissions = ""
+submission = "127.0.0.1:1587"
+http = "127.0.0.1:0"
+metrics = ""
+[webmail]
+imap = "127.0.0.1:1"
+smtp = "127.0.0.1:1"
+`, filepath.Join(dir, "data"))
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(yubinBin, "webmail", "--config", cfg)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuf
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	webAddr := make(chan string, 1)
+	go func() {
+		defer close(webAddr)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "webmail" {
+				webAddr <- strings.TrimSuffix(strings.TrimPrefix(f[1], "http://"), "/")
+			}
+		}
+	}()
+	var base string
+	select {
+	case a, ok := <-webAddr:
+		if !ok {
+			t.Fatalf("yubin webmail exited; stderr:\n%s", stderr.String())
+		}
+		base = "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatalf("yubin webmail printed no address; stderr:\n%s", stderr.String())
+	}
+	get := func(addr string) (int, []byte) {
+		resp, err := http.Get(base + "/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=" + addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	for _, addr := range []string{"bob@xn--r8jz45g.test", "bob@%E4%BE%8B%E3%81%88.test"} {
+		status, body := get(addr)
+		var doc struct {
+			Incoming []acServer `xml:"emailProvider>incomingServer"`
+			Outgoing []acServer `xml:"emailProvider>outgoingServer"`
+		}
+		if err := xml.Unmarshal(body, &doc); status != http.StatusOK || err != nil {
+			t.Fatalf("%s: status %d, %v: %s", addr, status, err, body)
+		}
+		if len(doc.Incoming) != 1 || doc.Incoming[0].Port != 1993 || doc.Incoming[0].SocketType != "SSL" ||
+			len(doc.Outgoing) != 1 || doc.Outgoing[0].Port != 1587 || doc.Outgoing[0].SocketType != "STARTTLS" {
+			t.Errorf("%s: want IMAPS 1993 and submission 1587, got %+v / %+v", addr, doc.Incoming, doc.Outgoing)
+		}
+	}
+	if status, _ := get("bob@example.test"); status != http.StatusNotFound {
+		t.Errorf("a domain not in the configuration: status %d, want 404", status)
+	}
 }
