@@ -18,6 +18,7 @@ import (
 	"github.com/yubinmail/yubin/internal/connlimit"
 	"github.com/yubinmail/yubin/internal/loginguard"
 	"github.com/yubinmail/yubin/templates"
+	"github.com/yubinmail/yubin/web/autoconfig"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
 )
@@ -46,6 +47,8 @@ type Deps struct {
 	// CountLogin counts one sign-in by its result: LoginOK, LoginFailed,
 	// LoginThrottled, LoginBusy or LoginError (the webmail's metrics).
 	CountLogin func(result string)
+	// Autoconfig is the server's name and listeners, for the setup page.
+	Autoconfig autoconfig.Settings
 }
 
 // Sign-in results for Deps.CountLogin: the same words as the mail server's

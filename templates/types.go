@@ -152,3 +152,20 @@ type ErrorData struct {
 	Status  int
 	Message string
 }
+
+// SetupData is the "set up your phone or mail app" page: the server's name, the
+// listeners that are on, and the profile link with its QR code.
+type SetupData struct {
+	Shell
+	Hostname   string
+	Services   []SetupService
+	ProfileURL string // absolute URL of the .mobileconfig download
+	QR         string // data: URL of a PNG QR code of ProfileURL; "" when none
+}
+
+// SetupService is one row of the setup page's table.
+type SetupService struct {
+	Protocol string // "IMAP", "POP3", "SMTP"
+	Port     int
+	Security string // "SSL/TLS" or "STARTTLS"
+}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -9,12 +10,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/yubinmail/yubin/internal/testtool"
 	"github.com/yubinmail/yubin/web"
 	"github.com/yubinmail/yubin/web/autoconfig"
 )
@@ -453,4 +459,56 @@ func plistValue(d *xml.Decoder, start *xml.StartElement) (any, error) {
 		return start.Name.Local == "true", nil
 	}
 	return nil, fmt.Errorf("unexpected <%s>", start.Name.Local)
+}
+
+// TestSetupPage: the signed-in user's setup page lists the server and its ports,
+// and its QR code, read back by zbarimg as a phone's camera would, opens the
+// profile download on this webmail.
+func TestSetupPage(t *testing.T) {
+	e, base := autoconfigEnv(t, autoconfig.Settings{IMAPS: 993, Submissions: 465, Submission: 587})
+	b := e.browser(t)
+	b.base = base
+	b.mustLogin("alice@localhost")
+	r := b.get("/mail?f=INBOX")
+	mustContain(t, r.body, `href="/setup"`)
+	r = b.get("/setup")
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", r.StatusCode)
+	}
+	cell := regexp.MustCompile(`<tr><td>([A-Z0-9]+)</td><td>([^<]+)</td><td>(\d+)</td><td>([^<]+)</td></tr>`)
+	var rows []string
+	for _, m := range cell.FindAllStringSubmatch(r.body, -1) {
+		rows = append(rows, strings.Join(m[1:], " "))
+	}
+	want := []string{"IMAP mail.example.test 993 SSL/TLS", "SMTP mail.example.test 465 SSL/TLS", "SMTP mail.example.test 587 STARTTLS"}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("server rows %q, want %q", rows, want)
+	}
+	profile := base + autoconfig.MobileConfigPath
+	mustContain(t, r.body, `href="`+profile+`"`)
+
+	m := regexp.MustCompile(`src="data:image/png;base64,([A-Za-z0-9+/=]+)"`).FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no QR code image:\n%s", r.body)
+	}
+	png, err := base64.StdEncoding.DecodeString(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	zbar := testtool.Path(t, "zbarimg")
+	f := filepath.Join(t.TempDir(), "qr.png")
+	if err := os.WriteFile(f, png, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(zbar, "--quiet", "--raw", f).Output()
+	if err != nil {
+		t.Fatalf("zbarimg could not read the QR code: %v", err)
+	}
+	if got := strings.TrimSpace(string(out)); got != profile {
+		t.Errorf("QR code says %q, want %q", got, profile)
+	}
+	// What it points at: the profile, for this user.
+	if r := b.get(autoconfig.MobileConfigPath); r.StatusCode != http.StatusOK || !strings.Contains(r.body, "<string>alice@localhost</string>") {
+		t.Errorf("profile link: status %d", r.StatusCode)
+	}
 }

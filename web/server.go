@@ -97,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		Log:             cfg.Log,
 		CountLogin:      s.metrics.countLogin,
+		Autoconfig:      cfg.Autoconfig,
 	})
 	s.handler = s.routes()
 	go s.sweep()
@@ -203,6 +204,7 @@ func (s *Server) routes() http.Handler {
 		r.Post("/folders/rename", h.FolderRename)
 		r.Post("/folders/delete", h.FolderDelete)
 		r.Post("/logout", h.Logout)
+		r.Get("/setup", h.SetupPage)
 		r.Get(autoconfig.MobileConfigPath, func(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Autoconfig.ServeAppleProfile(w, r, session.FromContext(r.Context()).User)
 		})

@@ -110,3 +110,20 @@ func requestHost(hostport string) string {
 	}
 	return hostport
 }
+
+// Service is one listener as people are shown it (the webmail's setup page).
+type Service struct {
+	Protocol    string // "IMAP", "POP3", "SMTP"
+	Port        int
+	ImplicitTLS bool // TLS from the first byte; else STARTTLS
+}
+
+// Services lists the listeners that are on: mailbox services first, then submission,
+// each in order of preference.
+func (s Settings) Services() []Service {
+	var out []Service
+	for _, sv := range append(s.incoming(), s.outgoing()...) {
+		out = append(out, Service{Protocol: strings.ToUpper(sv.Protocol), Port: sv.Port, ImplicitTLS: sv.Socket == implicitTLS})
+	}
+	return out
+}
