@@ -7,6 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -239,5 +242,79 @@ func TestLogFormat(t *testing.T) {
 	}
 	if !strings.Contains(text.String(), `msg="authentication failed" service=imap ip=192.0.2.7`) {
 		t.Errorf("text log line: %q", text.String())
+	}
+}
+
+// A metrics port someone else holds does not keep mail from flowing: serve starts
+// every mail listener, says on stderr (here as JSON, log_format = "json") that the
+// metrics listener did not start, and prints no metrics line.
+func TestMetricsPortTakenServesMailAnyway(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "yubin.toml")
+	body := fmt.Sprintf(`hostname = "mail.example.test"
+data_dir = %q
+domains = ["example.test"]
+log_format = "json"
+[listen]
+smtp = "127.0.0.1:0"
+submission = ""
+submissions = ""
+imap = "127.0.0.1:0"
+imaps = ""
+pop3 = ""
+pop3s = ""
+managesieve = ""
+http = ""
+metrics = %q
+`, filepath.Join(dir, "data"), taken.Addr().String())
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(yubinBin, "serve", "--config", cfg)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuf
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	sc := bufio.NewScanner(stdout)
+	var out []string
+	for len(out) < 3 && sc.Scan() { // the banner, SMTP and IMAP
+		out = append(out, sc.Text())
+	}
+	if len(out) < 3 || !strings.Contains(out[1], "SMTP (MX)") || !strings.Contains(out[2], "IMAP") {
+		t.Fatalf("serve printed %q; stderr:\n%s", out, stderr.String())
+	}
+	if err := dialBanner(strings.Fields(out[1])[2], "SMTP (MX)"); err != nil {
+		t.Errorf("SMTP with the metrics port taken: %v", err)
+	}
+	// The error is logged before the listeners are printed, but stderr reaches us
+	// through its own copier.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) &&
+		!strings.Contains(stderr.String(), "metrics listener not started"); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var logged map[string]any
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "metrics listener not started") {
+			if err := json.Unmarshal([]byte(l), &logged); err != nil {
+				t.Errorf("log line is not JSON: %q", l)
+			}
+		}
+	}
+	if logged["level"] != "ERROR" || logged["addr"] != taken.Addr().String() {
+		t.Errorf("metrics failure logged as %v; stderr:\n%s", logged, stderr.String())
 	}
 }
