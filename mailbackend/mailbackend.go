@@ -37,6 +37,12 @@ type Running struct {
 	// Directory is the LDAP account source ([ldap]); nil when url is empty.
 	Directory *directory.Directory
 
+	// What Reload swaps, and the configuration the server started with (to tell
+	// which changed settings need a restart).
+	cert     *tlsconf.Certificate
+	verifier *checks.Verifier
+	started  *config.Config
+
 	addrs   map[string]string
 	closed  atomic.Bool
 	closers []func() error
@@ -75,7 +81,7 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.DataDir, err)
 	}
-	st.SetLimits(store.Limits{QuotaBytes: cfg.Limits.QuotaBytes, MaxMailboxes: cfg.Limits.MaxMailboxes})
+	st.SetLimits(storeLimits(cfg))
 	r := &Running{Store: st, addrs: make(map[string]string), log: log}
 	var stats *metrics.Mail
 	if reg != nil {
@@ -100,10 +106,13 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 			return nil, fmt.Errorf("domain %s: %w", d, err)
 		}
 	}
-	r.TLS, err = tlsconf.Load(cfg.TLS.Cert, cfg.TLS.Key, cfg.DataDir, cfg.Hostname)
-	if err != nil {
+	// One tls.Config for every listener, asking r.cert at each handshake so that
+	// Reload can swap the certificate under running listeners.
+	if r.cert, err = tlsconf.Open(cfg.TLS.Cert, cfg.TLS.Key, cfg.DataDir, cfg.Hostname); err != nil {
 		return nil, err
 	}
+	r.TLS = r.cert.Config()
+	r.started = cfg
 	r.Auth = auth.New(st, log, cfg.SMTP.PopBeforeSMTPMinutes)
 	r.Auth.SetMetrics(stats)
 	if r.Directory, err = OpenDirectory(cfg, st, log); err != nil {
@@ -123,12 +132,7 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		return nil, fmt.Errorf("delivery.resolver: %w", err)
 	}
 	// The checks ask the same names for every message of a sender: cache them.
-	verifier := checks.New(cfg.Hostname, res.WithCache(10000), checks.Policy{
-		DMARCReject: cfg.Checks.DMARCReject,
-		SPFFail:     cfg.Checks.SPFFail,
-		IPRevFail:   cfg.Checks.IPRevFail,
-		DNSBL:       cfg.Checks.DNSBL,
-	}, st.IsLocalDomain, keys)
+	r.verifier = checks.New(cfg.Hostname, res.WithCache(10000), checksPolicy(cfg), st.IsLocalDomain, keys)
 
 	r.Queue = queue.New(queue.Config{
 		Hostname:          cfg.Hostname,
@@ -155,7 +159,7 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		MaxRecipients:       cfg.SMTP.MaxRecipients,
 		InboundPerIPPerHour: cfg.Limits.InboundPerIPPerHour,
 		TLS:                 r.TLS,
-		Checks:              verifier,
+		Checks:              r.verifier,
 		DKIM:                keys,
 		Directory:           r.Directory,
 		Metrics:             stats,

@@ -52,6 +52,11 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 	log := newLogger(cfg.LogFormat, os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP (systemctl reload) re-reads what can change under running listeners;
+	// registered now so that an early one does not kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data_dir: %w", err)
@@ -139,11 +144,18 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		fmt.Fprintf(stdout, "  %-22s http://%s/\n", "metrics", metricsAddr)
 	}
 
-	select {
-	case <-ctx.Done():
-	case err := <-httpErr:
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("webmail: %w", err)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case <-hup:
+			reload(f, mail, log)
+		case err := <-httpErr:
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("webmail: %w", err)
+			}
+			break wait
 		}
 	}
 	fmt.Fprintln(stdout, "yubin: shutting down")
@@ -153,6 +165,31 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		httpSrv.Shutdown(shutdownCtx)
 	}
 	return nil
+}
+
+// reload answers SIGHUP: the configuration file is read again and what can change
+// while connections stay open is applied (mailbackend.Running.Reload). A file that
+// does not load is logged with the error a start would print, and the running
+// configuration stays in force.
+func reload(f *commonFlags, mail *mailbackend.Running, log *slog.Logger) {
+	cfg, err := f.load()
+	if err != nil {
+		log.Error("reload refused, running configuration kept", "err", oneLine(err.Error()))
+		return
+	}
+	if mail == nil {
+		log.Info("reload: nothing to reload in the webmail alone (restart it to apply changes)")
+		return
+	}
+	reloaded, restart, err := mail.Reload(cfg)
+	if err != nil {
+		log.Error("reload refused, running configuration kept", "err", oneLine(err.Error()))
+		return
+	}
+	log.Info("reloaded", "applied", strings.Join(reloaded, ","))
+	if len(restart) > 0 {
+		log.Warn("changed settings need a restart", "settings", strings.Join(restart, ","))
+	}
 }
 
 // newLogger writes slog lines to w: key=value text, or one JSON object per line

@@ -60,7 +60,8 @@ func (v *Verifier) IPRev(ctx context.Context, ip netip.Addr) IPRevResult {
 // record under the reversed address means listed). A zone that fails to answer is
 // skipped: an outage of someone's blocklist must not stop our mail.
 func (v *Verifier) dnsblListed(ctx context.Context, ip netip.Addr) (bool, string) {
-	if len(v.policy.DNSBL) == 0 {
+	zones := v.policy.Load().DNSBL
+	if len(zones) == 0 {
 		return false, ""
 	}
 	rev, err := dns.ReverseAddr(ip.Unmap().String())
@@ -69,7 +70,7 @@ func (v *Verifier) dnsblListed(ctx context.Context, ip netip.Addr) (bool, string
 	}
 	// ReverseAddr ends in in-addr.arpa. or ip6.arpa.; keep only the reversed labels.
 	rev = strings.TrimSuffix(strings.TrimSuffix(rev, "in-addr.arpa."), "ip6.arpa.")
-	for _, zone := range v.policy.DNSBL {
+	for _, zone := range zones {
 		rrs, err := v.res.Query(ctx, rev+strings.TrimSuffix(zone, "."), dns.TypeA)
 		if err != nil {
 			continue

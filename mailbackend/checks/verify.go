@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-msgauth/authres"
@@ -70,7 +71,7 @@ const lookupTimeout = 20 * time.Second
 type Verifier struct {
 	authservID string
 	res        *dnsresolve.Resolver
-	policy     Policy
+	policy     atomic.Pointer[Policy] // swapped by SetPolicy on a reload
 	ours       func(domain string) bool
 	keys       *Keys
 }
@@ -80,13 +81,21 @@ type Verifier struct {
 // their DKIM keys (keys, nil if none), so our own signatures verify before their
 // DNS records are published.
 func New(authservID string, res *dnsresolve.Resolver, p Policy, ours func(string) bool, keys *Keys) *Verifier {
+	v := &Verifier{authservID: authservID, res: res, ours: ours, keys: keys}
+	v.SetPolicy(p)
+	return v
+}
+
+// SetPolicy replaces the policy for the messages checked from now on (a reload of
+// the [checks] section): it applies to the messages checked after it returns.
+func (v *Verifier) SetPolicy(p Policy) {
 	if p.SPFFail == "" {
 		p.SPFFail = "junk"
 	}
 	if p.IPRevFail == "" {
 		p.IPRevFail = "count"
 	}
-	return &Verifier{authservID: authservID, res: res, policy: p, ours: ours, keys: keys}
+	v.policy.Store(&p)
 }
 
 // Check verifies in and decides.
@@ -184,7 +193,7 @@ func (v *Verifier) decide(ipr *IPRevResult, spfRes spfResult, dkims []dkimResult
 	}
 	if dm.value == authres.ResultFail {
 		switch {
-		case dm.policy == "reject" && v.policy.DMARCReject:
+		case dm.policy == "reject" && v.policy.Load().DMARCReject:
 			return Verdict{Action: Reject, Reason: "DMARC policy of " + dm.domain + " rejects it"}
 		case dm.policy == "reject" || dm.policy == "quarantine":
 			return Verdict{Action: Junk, Reason: "DMARC policy of " + dm.domain + " quarantines it"}
@@ -192,7 +201,7 @@ func (v *Verifier) decide(ipr *IPRevResult, spfRes spfResult, dkims []dkimResult
 	}
 	failures := 0
 	if spfRes.value == authres.ResultFail && !alignedDKIM {
-		switch v.policy.SPFFail {
+		switch v.policy.Load().SPFFail {
 		case "reject":
 			return Verdict{Action: Reject, Reason: "SPF fail for " + spfRes.domain}
 		case "junk":
@@ -213,7 +222,7 @@ func (v *Verifier) decide(ipr *IPRevResult, spfRes spfResult, dkims []dkimResult
 		}
 	}
 	if ipr.Value != authres.ResultPass {
-		switch v.policy.IPRevFail {
+		switch v.policy.Load().IPRevFail {
 		case "reject":
 			return Verdict{Action: Reject, Reason: "client address has no forward-confirmed reverse DNS"}
 		case "junk":

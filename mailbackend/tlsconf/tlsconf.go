@@ -22,12 +22,10 @@ import (
 func Load(certFile, keyFile, dataDir, hostname string) (*tls.Config, error) {
 	if certFile == "" && keyFile == "" {
 		dir := filepath.Join(dataDir, "tls")
-		certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-		if _, err := os.Stat(certFile); errors.Is(err, os.ErrNotExist) {
-			if err := generate(dir, certFile, keyFile, hostname); err != nil {
-				return nil, fmt.Errorf("self-signed certificate: %w", err)
-			}
+		if err := ensureSelfSigned(dir, hostname); err != nil {
+			return nil, err
 		}
+		certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
@@ -37,6 +35,17 @@ func Load(certFile, keyFile, dataDir, hostname string) (*tls.Config, error) {
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
 	}, nil
+}
+
+// ensureSelfSigned makes dir/cert.pem and key.pem for hostname unless they exist.
+func ensureSelfSigned(dir, hostname string) error {
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if _, err := os.Stat(certFile); errors.Is(err, os.ErrNotExist) {
+		if err := generate(dir, certFile, keyFile, hostname); err != nil {
+			return fmt.Errorf("self-signed certificate: %w", err)
+		}
+	}
+	return nil
 }
 
 func generate(dir, certFile, keyFile, hostname string) error {
