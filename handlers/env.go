@@ -21,6 +21,7 @@ import (
 	"github.com/yubinmail/yubin/web/autoconfig"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
+	"github.com/yubinmail/yubin/web/sieveclient"
 )
 
 // PerPage is the message list's page size.
@@ -40,9 +41,10 @@ type Deps struct {
 	// LoginsInFlight counts, per client address, sign-ins waiting on the mail
 	// server (at most MaxLoginsInFlightPerIP).
 	LoginsInFlight  *connlimit.Counter
-	Mail            mailclient.Server // where IMAP and submission are
-	Hostname        string            // Message-ID domain
-	MaxMessageBytes int64             // the largest message a user may send
+	Mail            mailclient.Server  // where IMAP and submission are
+	Sieve           sieveclient.Server // where ManageSieve is; Addr "" = no Out-of-office page
+	Hostname        string             // Message-ID domain
+	MaxMessageBytes int64              // the largest message a user may send
 	Log             *slog.Logger
 	// CountLogin counts one sign-in by its result: LoginOK, LoginFailed,
 	// LoginThrottled, LoginBusy or LoginError (the webmail's metrics).

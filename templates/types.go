@@ -169,3 +169,18 @@ type SetupService struct {
 	Port     int
 	Security string // "SSL/TLS" or "STARTTLS"
 }
+
+// VacationData is the Out-of-office page: the form as saved (or as posted, when a
+// field needs fixing) and what the user should know before saving.
+type VacationData struct {
+	Shell
+	Available   bool // a ManageSieve server is configured
+	On          bool
+	Start, End  string // YYYY-MM-DD or ""
+	Days        int
+	Subject     string
+	Message     string
+	Problem     string // i18n key of what to fix, or ""
+	Foreign     bool   // the webmail's script was edited elsewhere and will be replaced
+	OtherActive string // name of another active script that saving "on" replaces
+}

@@ -59,7 +59,7 @@ func newEnv(t testing.TB, users ...string) *env {
 	ctx := context.Background()
 	cfg := config.Dev()
 	cfg.DataDir = t.TempDir()
-	cfg.Listen = config.Listen{SMTP: "127.0.0.1:0", Submission: "127.0.0.1:0", IMAP: "127.0.0.1:0"}
+	cfg.Listen = config.Listen{SMTP: "127.0.0.1:0", Submission: "127.0.0.1:0", IMAP: "127.0.0.1:0", ManageSieve: "127.0.0.1:0"}
 	log := testLogger(t)
 	run, err := mailbackend.Start(ctx, &cfg, log)
 	if err != nil {
@@ -97,6 +97,7 @@ func newEnv(t testing.TB, users ...string) *env {
 func (e *env) newServer(t testing.TB) *web.Server {
 	srv, err := web.New(web.Config{
 		IMAPAddr: e.run.Addr("imap"), SMTPAddr: e.run.Addr("submission"), InsecureSkipVerify: true,
+		ManageSieveAddr: e.run.Addr("managesieve"), ManageSieveSkipVerify: true,
 		DataDir: e.webDir, Hostname: "localhost", MaxMessageBytes: 10 << 20, Log: e.log,
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/yubinmail/yubin/web/autoconfig"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
+	"github.com/yubinmail/yubin/web/sieveclient"
 )
 
 // IdleTimeout ends a session (and closes its IMAP connection) after this long unused.
@@ -30,10 +31,14 @@ type Config struct {
 	IMAPAddr           string // host:port of the IMAP server (STARTTLS when offered; implicit TLS when the port is 993)
 	SMTPAddr           string // host:port of submission (STARTTLS when offered; implicit TLS when the port is 465)
 	InsecureSkipVerify bool   // accept the bundled server's self-signed certificate
-	DataDir            string // where server-side sessions live (survive restarts), e.g. data_dir/webmail
-	Hostname           string // Message-ID domain
-	MaxMessageBytes    int64  // upload limit shown in compose
-	Log                *slog.Logger
+	// ManageSieveAddr is host:port of the ManageSieve server (RFC 5804; STARTTLS
+	// when offered) where the Out-of-office page keeps its script; "" = no page.
+	ManageSieveAddr       string
+	ManageSieveSkipVerify bool   // accept its self-signed certificate (the bundled server over loopback)
+	DataDir               string // where server-side sessions live (survive restarts), e.g. data_dir/webmail
+	Hostname              string // Message-ID domain
+	MaxMessageBytes       int64  // upload limit shown in compose
+	Log                   *slog.Logger
 	// TrustProxy says the webmail runs behind a reverse proxy on the same machine:
 	// for requests from a loopback address only, the client IP (login throttle, logs)
 	// comes from X-Forwarded-For and HTTPS from X-Forwarded-Proto (Secure cookies).
@@ -93,6 +98,7 @@ func New(cfg Config) (*Server, error) {
 		Guard:           loginguard.New(loginguard.Default),
 		LoginsInFlight:  connlimit.New(handlers.MaxLoginsInFlightPerIP),
 		Mail:            mailclient.Server{IMAPAddr: cfg.IMAPAddr, SMTPAddr: cfg.SMTPAddr, InsecureSkipVerify: cfg.InsecureSkipVerify},
+		Sieve:           sieveclient.Server{Addr: cfg.ManageSieveAddr, InsecureSkipVerify: cfg.ManageSieveSkipVerify},
 		Hostname:        cfg.Hostname,
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		Log:             cfg.Log,
@@ -205,6 +211,8 @@ func (s *Server) routes() http.Handler {
 		r.Post("/folders/delete", h.FolderDelete)
 		r.Post("/logout", h.Logout)
 		r.Get("/setup", h.SetupPage)
+		r.Get("/settings/vacation", h.VacationPage)
+		r.Post("/settings/vacation", h.VacationSave)
 		r.Get(autoconfig.MobileConfigPath, func(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Autoconfig.ServeAppleProfile(w, r, session.FromContext(r.Context()).User)
 		})

@@ -239,6 +239,7 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 	wc := web.Config{
 		IMAPAddr:        cfg.Webmail.IMAP,
 		SMTPAddr:        cfg.Webmail.SMTP,
+		ManageSieveAddr: cfg.Webmail.ManageSieve,
 		DataDir:         filepath.Join(cfg.DataDir, "webmail"),
 		Hostname:        cfg.Hostname,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
@@ -251,6 +252,10 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 	if wc.SMTPAddr == "" && mail != nil {
 		wc.SMTPAddr = loopbackAddr(firstNonEmpty(mail.Addr(mailbackend.ListenSubmission), mail.Addr(mailbackend.ListenSubmissions)))
 	}
+	if wc.ManageSieveAddr == "" && mail != nil {
+		// Without a ManageSieve server the Out-of-office page says it is unavailable.
+		wc.ManageSieveAddr = loopbackAddr(mail.Addr(mailbackend.ListenManageSieve))
+	}
 	if wc.IMAPAddr == "" {
 		return wc, errors.New("webmail.imap: no IMAP server to use (set [webmail] imap or listen.imap)")
 	}
@@ -260,6 +265,7 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 	// The bundled server's certificate is self-signed unless configured; loopback
 	// traffic never leaves the machine, so it need not be verified there.
 	wc.InsecureSkipVerify = isLoopbackHostPort(wc.IMAPAddr) && isLoopbackHostPort(wc.SMTPAddr)
+	wc.ManageSieveSkipVerify = isLoopbackHostPort(wc.ManageSieveAddr)
 	return wc, nil
 }
 

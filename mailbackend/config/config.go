@@ -132,6 +132,8 @@ type Checks struct {
 type Webmail struct {
 	IMAP string `toml:"imap"`
 	SMTP string `toml:"smtp"`
+	// ManageSieve (RFC 5804) is where the Out-of-office page keeps its script.
+	ManageSieve string `toml:"managesieve"`
 	// TrustProxy believes X-Forwarded-For and X-Forwarded-Proto from a reverse proxy
 	// on loopback (for the login throttle's client IP and Secure cookies).
 	TrustProxy bool `toml:"trust_proxy"`
@@ -289,6 +291,7 @@ func (c *Config) Validate() error {
 		{"delivery.smarthost", c.Delivery.Smarthost},
 		{"webmail.imap", c.Webmail.IMAP},
 		{"webmail.smtp", c.Webmail.SMTP},
+		{"webmail.managesieve", c.Webmail.ManageSieve},
 	} {
 		if hp.addr == "" {
 			continue
