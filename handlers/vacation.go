@@ -2,15 +2,12 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/yubinmail/yubin/templates"
-	"github.com/yubinmail/yubin/web/mailclient"
-	"github.com/yubinmail/yubin/web/outofoffice"
 	"github.com/yubinmail/yubin/web/session"
-	"github.com/yubinmail/yubin/web/sieveclient"
+	"github.com/yubinmail/yubin/web/sieveform"
 )
 
 // VacationPage shows the Out-of-office form with the settings saved on the
@@ -23,37 +20,31 @@ func (h *Handlers) VacationPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("ok") == "ooo" {
 		d.Flash = d.Lang.T("ooo.saved")
 	}
-	d.Days = outofoffice.DefaultDays
+	d.Days = sieveform.DefaultDays
 	if d.Available {
-		sc, err := h.sieve(r)
+		st, err := h.readSettings(r)
 		if err != nil {
 			h.failSieve(w, r, err)
 			return
 		}
-		defer sc.Close()
-		saved, foreign, other, err := readVacation(sc)
-		if err != nil {
-			h.failSieve(w, r, err)
-			return
-		}
-		setForm(&d, saved)
-		d.Foreign, d.OtherActive = foreign, other
+		setVacationForm(&d, st.form.Vacation)
+		d.Foreign, d.OtherActive = st.foreign, st.otherActive
 	}
 	h.render(w, r, http.StatusOK, templates.Vacation(d))
 }
 
-// VacationSave writes the form as the webmail's Sieve script and, when the reply
-// is on, makes that script the active one.
+// VacationSave writes the form into the webmail's Sieve script, keeping its
+// filter rules, and makes the script the active one when it does anything.
 func (h *Handlers) VacationSave(w http.ResponseWriter, r *http.Request) {
 	days, _ := strconv.Atoi(r.PostFormValue("days"))
-	s := outofoffice.Settings{On: r.PostFormValue("on") != "", Start: r.PostFormValue("start"), End: r.PostFormValue("end"),
+	v := sieveform.Vacation{On: r.PostFormValue("on") != "", Start: r.PostFormValue("start"), End: r.PostFormValue("end"),
 		Days: days, Subject: r.PostFormValue("subject"), Message: r.PostFormValue("message")}
 	if !h.Sieve.Available() {
 		h.Error(w, r, http.StatusServiceUnavailable, "ooo.unavailable")
 		return
 	}
-	if err := s.Normalize(); err != nil {
-		var p *outofoffice.Problem
+	if err := v.Normalize(); err != nil {
+		var p *sieveform.Problem
 		if !errors.As(err, &p) {
 			h.fail(w, r, err)
 			return
@@ -62,29 +53,20 @@ func (h *Handlers) VacationSave(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		setForm(&d, s)
+		setVacationForm(&d, v)
 		d.Problem = p.Key
 		h.render(w, r, http.StatusBadRequest, templates.Vacation(d))
 		return
 	}
-	sc, err := h.sieve(r)
+	err := h.updateSettings(r, func(f *sieveform.Form) error {
+		f.Vacation = v
+		return nil
+	})
 	if err != nil {
 		h.failSieve(w, r, err)
 		return
 	}
-	defer sc.Close()
-	if err := sc.PutScript(outofoffice.ScriptName, outofoffice.Script(s)); err != nil {
-		h.failSieve(w, r, err)
-		return
-	}
-	if s.On {
-		// ManageSieve has one active script per user (RFC 5804 section 2.8).
-		if err := sc.SetActive(outofoffice.ScriptName); err != nil {
-			h.failSieve(w, r, err)
-			return
-		}
-	}
-	h.Log.Info("webmail out-of-office saved", "ip", ClientIP(r), "user", session.FromContext(r.Context()).User, "on", s.On)
+	h.Log.Info("webmail out-of-office saved", "ip", ClientIP(r), "user", session.FromContext(r.Context()).User, "on", v.On)
 	http.Redirect(w, r, "/settings/vacation?ok=ooo", http.StatusSeeOther)
 }
 
@@ -103,58 +85,9 @@ func (h *Handlers) vacationShell(w http.ResponseWriter, r *http.Request) (templa
 	return templates.VacationData{Shell: sh, Available: h.Sieve.Available()}, true
 }
 
-func setForm(d *templates.VacationData, s outofoffice.Settings) {
-	d.On, d.Start, d.End, d.Subject, d.Message = s.On, s.Start, s.End, s.Subject, s.Message
-	if s.Days > 0 {
-		d.Days = s.Days
+func setVacationForm(d *templates.VacationData, v sieveform.Vacation) {
+	d.On, d.Start, d.End, d.Subject, d.Message = v.On, v.Start, v.End, v.Subject, v.Message
+	if v.Days > 0 {
+		d.Days = v.Days
 	}
-}
-
-// readVacation reads the webmail's script back: its settings, whether it was
-// edited elsewhere (foreign), and the name of another script that is active.
-func readVacation(sc *sieveclient.Client) (s outofoffice.Settings, foreign bool, otherActive string, err error) {
-	scripts, err := sc.ListScripts()
-	if err != nil {
-		return s, false, "", err
-	}
-	exists := false
-	for _, x := range scripts {
-		if x.Name == outofoffice.ScriptName {
-			exists = true
-		} else if x.Active {
-			otherActive = x.Name
-		}
-	}
-	if !exists {
-		return s, false, otherActive, nil
-	}
-	text, err := sc.GetScript(outofoffice.ScriptName)
-	if err != nil {
-		return s, false, otherActive, err
-	}
-	s, ok := outofoffice.Parse(text)
-	return s, !ok, otherActive, nil
-}
-
-// sieve signs in to ManageSieve as the session's user, with the password the
-// session keeps for its IMAP connection.
-func (h *Handlers) sieve(r *http.Request) (*sieveclient.Client, error) {
-	s := session.FromContext(r.Context())
-	if s == nil {
-		return nil, errNoSession
-	}
-	pw, err := s.Password()
-	if err != nil {
-		return nil, err
-	}
-	return h.Sieve.Dial(r.Context(), s.User, pw)
-}
-
-// failSieve maps a ManageSieve failure onto the webmail's error pages: a refused
-// password ends the session like a refused IMAP login.
-func (h *Handlers) failSieve(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, sieveclient.ErrAuth) {
-		err = fmt.Errorf("%w: managesieve", mailclient.ErrAuth)
-	}
-	h.fail(w, r, err)
 }

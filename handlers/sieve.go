@@ -1,0 +1,110 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/session"
+	"github.com/yubinmail/yubin/web/sieveclient"
+	"github.com/yubinmail/yubin/web/sieveform"
+)
+
+// sieveSettings is what the settings pages read from ManageSieve: the form kept
+// in the webmail's script, whether that script was edited elsewhere (foreign),
+// and the name of another script that is active.
+type sieveSettings struct {
+	form        sieveform.Form
+	foreign     bool
+	otherActive string
+}
+
+// readSettings signs in to ManageSieve and reads the webmail's script back.
+func (h *Handlers) readSettings(r *http.Request) (sieveSettings, error) {
+	sc, err := h.sieve(r)
+	if err != nil {
+		return sieveSettings{}, err
+	}
+	defer sc.Close()
+	return readScript(sc)
+}
+
+func readScript(sc *sieveclient.Client) (st sieveSettings, err error) {
+	scripts, err := sc.ListScripts()
+	if err != nil {
+		return st, err
+	}
+	exists := false
+	for _, x := range scripts {
+		if x.Name == sieveform.ScriptName {
+			exists = true
+		} else if x.Active {
+			st.otherActive = x.Name
+		}
+	}
+	if !exists {
+		return st, nil
+	}
+	text, err := sc.GetScript(sieveform.ScriptName)
+	if err != nil {
+		return st, err
+	}
+	var ok bool
+	st.form, ok = sieveform.Parse(text)
+	st.foreign = !ok
+	return st, nil
+}
+
+// updateSettings reads the form, lets change edit it, and writes the script
+// back, active when it does anything (ManageSieve has one active script per
+// user, RFC 5804 section 2.8). A script edited elsewhere is replaced, as the
+// pages warn.
+func (h *Handlers) updateSettings(r *http.Request, change func(*sieveform.Form) error) error {
+	sc, err := h.sieve(r)
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
+	st, err := readScript(sc)
+	if err != nil {
+		return err
+	}
+	f := st.form
+	if err := change(&f); err != nil {
+		return err
+	}
+	if err := f.Normalize(); err != nil {
+		return err
+	}
+	if err := sc.PutScript(sieveform.ScriptName, sieveform.Script(f)); err != nil {
+		return err
+	}
+	if f.Active() {
+		return sc.SetActive(sieveform.ScriptName)
+	}
+	return nil
+}
+
+// sieve signs in to ManageSieve as the session's user, with the password the
+// session keeps for its IMAP connection.
+func (h *Handlers) sieve(r *http.Request) (*sieveclient.Client, error) {
+	s := session.FromContext(r.Context())
+	if s == nil {
+		return nil, errNoSession
+	}
+	pw, err := s.Password()
+	if err != nil {
+		return nil, err
+	}
+	return h.Sieve.Dial(r.Context(), s.User, pw)
+}
+
+// failSieve maps a ManageSieve failure onto the webmail's error pages: a refused
+// password ends the session like a refused IMAP login.
+func (h *Handlers) failSieve(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, sieveclient.ErrAuth) {
+		err = fmt.Errorf("%w: managesieve", mailclient.ErrAuth)
+	}
+	h.fail(w, r, err)
+}

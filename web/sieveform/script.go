@@ -1,0 +1,141 @@
+package sieveform
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// ScriptName is the script the webmail keeps its settings in.
+const ScriptName = "yubin"
+
+const (
+	settingsMark  = "# yubin-settings: "
+	generatedNote = "# Written by the yubin webmail (Out of office, Filters). Changes made here\n# are replaced when one of those pages is saved.\n"
+)
+
+// Form is everything the settings pages keep in the script.
+type Form struct {
+	Vacation Vacation `json:"vacation"`
+	Rules    []Rule   `json:"rules,omitempty"`
+}
+
+// Normalize checks the whole form (see Vacation.Normalize and Rule.Normalize).
+func (f *Form) Normalize() error {
+	if err := f.Vacation.Normalize(); err != nil {
+		return err
+	}
+	if len(f.Rules) > MaxRules {
+		return &Problem{"rules", "flt.err.many"}
+	}
+	for i := range f.Rules {
+		if err := f.Rules[i].Normalize(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Active says whether the script does anything, so should be the active one.
+func (f Form) Active() bool { return f.Vacation.On || len(f.Rules) > 0 }
+
+// Script is the Sieve script for f, which Normalize accepted. It starts with the
+// form as one JSON comment line (JSON escapes line breaks, so the comment cannot
+// end early), which Parse reads back. The reply comes first so that mail a rule
+// files away is answered too; each rule then files and stops.
+func Script(f Form) string {
+	state, _ := json.Marshal(f)
+	var b strings.Builder
+	b.WriteString(generatedNote)
+	b.WriteString(settingsMark + string(state) + "\n")
+	var req []string
+	v := f.Vacation
+	var conds []string
+	if v.On {
+		req = append(req, "vacation")
+		// RFC 5260 section 5: currentdate in the server's time zone; RFC 5231 :value.
+		if v.Start != "" {
+			conds = append(conds, "currentdate :value \"ge\" \"date\" "+quote(v.Start))
+		}
+		if v.End != "" {
+			conds = append(conds, "currentdate :value \"le\" \"date\" "+quote(v.End))
+		}
+		if len(conds) > 0 {
+			req = append(req, "date", "relational")
+		}
+	}
+	if len(f.Rules) > 0 {
+		req = append(req, "fileinto", "mailbox")
+	}
+	if len(req) == 0 {
+		b.WriteString("# Nothing is on: mail is delivered as usual.\nkeep;\n")
+		return b.String()
+	}
+	b.WriteString("require [" + strings.Join(quoteAll(req), ", ") + "];\n")
+	if v.On {
+		b.WriteString("\n# Out of office\n")
+		vacation := fmt.Sprintf("vacation :days %d", v.Days)
+		if v.Subject != "" {
+			vacation += " :subject " + quote(v.Subject)
+		}
+		vacation += " " + multiline(v.Message) + ";\n"
+		switch len(conds) {
+		case 0:
+			b.WriteString(vacation)
+		case 1:
+			b.WriteString("if " + conds[0] + " {\n  " + vacation + "}\n")
+		default:
+			b.WriteString("if allof (" + strings.Join(conds, ",\n          ") + ") {\n  " + vacation + "}\n")
+		}
+	}
+	for i, r := range f.Rules {
+		fmt.Fprintf(&b, "\n# Filter %d\nif header :contains %s %s {\n  fileinto :create %s;\n  stop;\n}\n",
+			i+1, quote(r.Field), quote(r.Contains), quote(r.Folder))
+	}
+	return b.String()
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = quote(s)
+	}
+	return out
+}
+
+// quote is a Sieve quoted string (RFC 5228 section 2.4.2): backslash and double
+// quote are escaped; nothing else is special (no variables or encoded-character
+// extension is required, so "${" stays literal text).
+func quote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// multiline is a Sieve multi-line string (RFC 5228 section 2.4.2): "text:", the
+// lines with a leading "." doubled, and a line holding only ".".
+func multiline(s string) string {
+	var b strings.Builder
+	b.WriteString("text:\n")
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, ".") {
+			b.WriteByte('.')
+		}
+		b.WriteString(line + "\n")
+	}
+	b.WriteString(".\n")
+	return b.String()
+}
+
+// Parse reads the form back from a script Script wrote; ok is false for any
+// other script.
+func Parse(script string) (f Form, ok bool) {
+	script = strings.ReplaceAll(script, "\r\n", "\n")
+	for _, line := range strings.SplitN(script, "\n", 8) {
+		if rest, found := strings.CutPrefix(line, settingsMark); found {
+			if json.Unmarshal([]byte(rest), &f) != nil || f.Normalize() != nil {
+				return Form{}, false
+			}
+			return f, true
+		}
+	}
+	return Form{}, false
+}
