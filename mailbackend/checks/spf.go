@@ -8,6 +8,8 @@ import (
 
 	"blitiri.com.ar/go/spf"
 	"github.com/emersion/go-msgauth/authres"
+
+	"github.com/yubinmail/yubin/internal/mailaddr"
 )
 
 // spfResult is the SPF check of the envelope sender (or, for the null sender, of
@@ -28,8 +30,8 @@ func (v *Verifier) spf(ctx context.Context, ip netip.Addr, helo, mailFrom string
 		sender = "postmaster@" + helo
 		r.from = ""
 	}
-	at := strings.LastIndexByte(sender, '@')
-	r.domain = strings.ToLower(strings.TrimSuffix(sender[at+1:], "."))
+	_, domain, _ := mailaddr.SplitAddress(sender)
+	r.domain = strings.TrimSuffix(domain, ".")
 	if r.domain == "" || strings.HasPrefix(r.domain, "[") {
 		r.value, r.reason = authres.ResultNone, "no domain to check"
 		return r

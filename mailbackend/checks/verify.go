@@ -14,6 +14,7 @@ import (
 
 	"github.com/emersion/go-msgauth/authres"
 
+	"github.com/yubinmail/yubin/internal/mailaddr"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 )
 
@@ -287,11 +288,11 @@ func fromDomains(msg []byte) fromInfo {
 			return
 		}
 		for _, a := range addrs {
-			at := strings.LastIndexByte(a.Address, '@')
-			if at < 0 {
+			_, domain, ok := mailaddr.SplitAddress(a.Address)
+			if !ok {
 				continue
 			}
-			d := strings.ToLower(strings.TrimSuffix(a.Address[at+1:], "."))
+			d := strings.TrimSuffix(domain, ".")
 			if !seen[d] {
 				seen[d] = true
 				fi.domains = append(fi.domains, d)
