@@ -184,3 +184,28 @@ type VacationData struct {
 	Foreign     bool   // the webmail's script was edited elsewhere and will be replaced
 	OtherActive string // name of another active script that saving "on" replaces
 }
+
+// FiltersData is the Filters page: the rules in order, the add form (as posted,
+// when a field needs fixing) and what the user should know before saving.
+type FiltersData struct {
+	Shell
+	Available   bool
+	Rules       []FilterRule
+	Fields      []FilterField // what a rule may look at
+	Folders     []string      // suggestions for the folder field
+	Field       string        // the add form
+	Contains    string
+	Folder      string
+	Problem     string // i18n key of what to fix, or ""
+	Foreign     bool
+	OtherActive string
+}
+
+// FilterRule is one rule as listed: Index is its place, for the delete form.
+type FilterRule struct {
+	Index                   int
+	Field, Contains, Folder string
+}
+
+// FilterField is one choice of what a rule looks at.
+type FilterField struct{ Value, Label string }

@@ -213,6 +213,9 @@ func (s *Server) routes() http.Handler {
 		r.Get("/setup", h.SetupPage)
 		r.Get("/settings/vacation", h.VacationPage)
 		r.Post("/settings/vacation", h.VacationSave)
+		r.Get("/settings/filters", h.FiltersPage)
+		r.Post("/settings/filters/add", h.FilterAdd)
+		r.Post("/settings/filters/delete", h.FilterDelete)
 		r.Get(autoconfig.MobileConfigPath, func(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Autoconfig.ServeAppleProfile(w, r, session.FromContext(r.Context()).User)
 		})

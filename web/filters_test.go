@@ -1,0 +1,84 @@
+package web_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// Rules added on the Filters page run on the server: mail arriving over SMTP
+// (an ISO-2022-JP subject included) lands in the rule's folder, seen over IMAP
+// by any client; other mail stays in INBOX; a deleted rule stops filing.
+func TestFiltersFileArrivingMail(t *testing.T) {
+	e := newEnv(t, "alice@localhost")
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	if list := b.get("/mail?f=INBOX"); !strings.Contains(list.body, `href="/settings/filters"`) {
+		t.Fatal("no Filters link beside the folders")
+	}
+	mustContain(t, b.get("/settings/filters").body, "No filters yet.")
+	hostile := `x"; discard; #`
+	for _, rule := range []url.Values{
+		{"field": {"list-id"}, "contains": {hostile}, "folder": {"Never"}},
+		{"field": {"subject"}, "contains": {"請求書"}, "folder": {"請求書"}},
+		{"field": {"from"}, "contains": {"news@example.jp"}, "folder": {"Lists"}},
+	} {
+		rule.Set("csrf", b.csrf())
+		if r := b.post("/settings/filters/add", rule); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("add %v: %d: %s", rule, r.StatusCode, r.body)
+		}
+	}
+	page := b.get("/settings/filters?ok=flt")
+	mustContain(t, page.body, "Filters saved.", html.EscapeString(hostile), "請求書", "news@example.jp", "Lists")
+
+	mx := e.run.Addr("smtp")
+	// 「請求書の送付」 in ISO-2022-JP, as Japanese mail programs send it.
+	sendSMTP(t, mx, "alice@localhost", []byte("From: keiri@example.jp\r\nTo: alice@localhost\r\nSubject: =?ISO-2022-JP?B?GyRCQEE1YT1xJE5Bd0lVGyhC?=\r\n\r\nx\r\n"))
+	sendSMTP(t, mx, "alice@localhost", []byte("From: News <news@example.jp>\r\nTo: alice@localhost\r\nSubject: weekly\r\n\r\nx\r\n"))
+	sendSMTP(t, mx, "alice@localhost", []byte("From: friend@example.jp\r\nTo: alice@localhost\r\nSubject: hello\r\n\r\nx\r\n"))
+	c := e.imapOf(t, "alice@localhost")
+	subjects := func(mailbox string) string {
+		var s []string
+		for _, m := range imapList(t, c, mailbox) {
+			s = append(s, m.Subject)
+		}
+		return strings.Join(s, "|")
+	}
+	// go-imap leaves the ISO-2022-JP word encoded; the webmail decodes it.
+	if got := subjects("請求書"); got != "=?ISO-2022-JP?B?GyRCQEE1YT1xJE5Bd0lVGyhC?=" {
+		t.Errorf("請求書 folder: %q", got)
+	}
+	mustContain(t, b.get("/mail?"+url.Values{"f": {"請求書"}}.Encode()).body, "請求書の送付")
+	if got := subjects("Lists"); got != "weekly" {
+		t.Errorf("Lists folder: %q", got)
+	}
+	if got := subjects("INBOX"); got != "hello" {
+		t.Errorf("INBOX: %q", got)
+	}
+
+	// Deleting the subject rule (the second) leaves the other two in order.
+	if r := b.post("/settings/filters/delete", url.Values{"csrf": {b.csrf()}, "index": {"1"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d: %s", r.StatusCode, r.body)
+	}
+	page = b.get("/settings/filters")
+	if strings.Contains(page.body, "<q>請求書</q>") || !strings.Contains(page.body, "news@example.jp") {
+		t.Errorf("after delete: %s", page.body)
+	}
+	sendSMTP(t, mx, "alice@localhost", []byte("From: keiri@example.jp\r\nTo: alice@localhost\r\nSubject: =?UTF-8?B?6KuL5rGC5pu4?= 2\r\n\r\nx\r\n"))
+	if got := subjects("INBOX"); got != "hello|請求書 2" {
+		t.Errorf("INBOX after the rule was deleted: %q", got)
+	}
+
+	// A rule that needs fixing comes back with the problem; nothing is saved.
+	r := b.post("/settings/filters/add", url.Values{"csrf": {b.csrf()}, "field": {"body"}, "contains": {"x"}, "folder": {"y"}})
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "Choose what the rule looks at.") {
+		t.Errorf("bad field: %d", r.StatusCode)
+	}
+	// The Out-of-office page saves its reply without losing the rules.
+	if r := b.post("/settings/vacation", url.Values{"csrf": {b.csrf()}, "on": {"1"}, "message": {"away"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("vacation save: %d", r.StatusCode)
+	}
+	mustContain(t, b.get("/settings/filters").body, "news@example.jp", html.EscapeString(hostile))
+}
