@@ -40,6 +40,7 @@ type Running struct {
 	// What Reload swaps, and the configuration the server started with (to tell
 	// which changed settings need a restart).
 	cert     *tlsconf.Certificate
+	smtp     *smtpd.Server // for Shutdown
 	verifier *checks.Verifier
 	started  *config.Config
 
@@ -164,6 +165,7 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		Directory:           r.Directory,
 		Metrics:             stats,
 	}, st, r.Auth, r.Queue, log.With("component", "smtpd"))
+	r.smtp = smtp
 	imap := imapd.New(imapd.Config{
 		TLS:             r.TLS,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
@@ -253,6 +255,19 @@ func (r *Running) Ready(ctx context.Context) error {
 		return errors.New("mail server stopped")
 	}
 	return r.Store.Ping(ctx)
+}
+
+// Shutdown is Close after a grace period for SMTP: its listeners stop accepting,
+// sessions without an open transaction are told 421 and closed, and one with a
+// transaction under way may finish it and get its reply until ctx ends
+// (smtpd.Server.Shutdown). Then everything closes as in Close: IMAP sessions get
+// BYE, POP3 sessions end without applying their deletions (they never reach UPDATE).
+func (r *Running) Shutdown(ctx context.Context) error {
+	r.closed.Store(true) // /readyz: not ready from now on
+	if r.smtp != nil {
+		r.smtp.Shutdown(ctx)
+	}
+	return r.Close()
 }
 
 // Close stops the listeners and the queue, then closes the store.

@@ -159,13 +159,37 @@ wait:
 		}
 	}
 	fmt.Fprintln(stdout, "yubin: shutting down")
+	// The webmail and the mail server wind down side by side (a message the
+	// webmail is submitting needs the submission listener to finish), each with a
+	// fixed bound, so idle connections never hold up the exit.
+	var webDone chan struct{}
 	if httpSrv != nil {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		webDone = make(chan struct{})
+		go func() {
+			defer close(webDone)
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), webShutdownGrace)
+			defer cancel()
+			httpSrv.Shutdown(shutdownCtx)
+		}()
+	}
+	if mail != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), mailShutdownGrace)
 		defer cancel()
-		httpSrv.Shutdown(shutdownCtx)
+		mail.Shutdown(shutdownCtx)
+	}
+	if webDone != nil {
+		<-webDone
 	}
 	return nil
 }
+
+// How long a shutdown waits: for SMTP messages whose DATA is under way to be stored
+// and answered, and for webmail requests to complete. systemd's TimeoutStopSec (30 s
+// in contrib/yubin.service) must stay above both.
+const (
+	mailShutdownGrace = 10 * time.Second
+	webShutdownGrace  = 5 * time.Second
+)
 
 // reload answers SIGHUP: the configuration file is read again and what can change
 // while connections stay open is applied (mailbackend.Running.Reload). A file that

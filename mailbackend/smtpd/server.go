@@ -88,9 +88,13 @@ type Server struct {
 	ctx    context.Context // cancelled by Close: bounds store calls of open sessions
 	cancel context.CancelFunc
 	closed atomic.Bool
+	// draining is set by Shutdown: nothing more is read from a connection, except
+	// to finish a transaction under way (shutdown.go).
+	draining atomic.Bool
 
 	mu        sync.Mutex
 	listeners []net.Listener
+	conns     map[*connInfo]struct{} // open client connections, for Shutdown
 
 	// loopbackIsRemote makes loopback clients count as remote for the plaintext-AUTH
 	// rule, so tests on 127.0.0.1 can check the refusal real remote clients get.
@@ -129,7 +133,8 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, q *queue.Queue, log
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: st, auth: a, queue: q, log: log.With("component", "smtpd"), perIP: connlimit.New(auth.MaxConnsPerIP)}
+	s := &Server{cfg: cfg, store: st, auth: a, queue: q, log: log.With("component", "smtpd"), perIP: connlimit.New(auth.MaxConnsPerIP),
+		conns: make(map[*connInfo]struct{})}
 	s.inbound = newInboundRate(cfg.InboundPerIPPerHour)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, r := range []role{roleMX, roleSubmission, roleSubmissions} {
@@ -175,7 +180,7 @@ func (s *Server) ServeSubmissions(ln net.Listener) error {
 func (s *Server) serve(r role, ln net.Listener) error {
 	// Remember ln so Close closes it even if it races with go-smtp's own bookkeeping.
 	s.mu.Lock()
-	if s.closed.Load() {
+	if s.closed.Load() || s.draining.Load() {
 		s.mu.Unlock()
 		ln.Close()
 		return nil
@@ -187,7 +192,7 @@ func (s *Server) serve(r role, ln net.Listener) error {
 		// The tracked conn sits under TLS so go-smtp still sees a *tls.Conn.
 		l = tls.NewListener(l, s.cfg.TLS)
 	}
-	if err := s.servers[r].Serve(l); err != nil && !s.closed.Load() {
+	if err := s.servers[r].Serve(l); err != nil && !s.closed.Load() && !s.draining.Load() {
 		return fmt.Errorf("smtpd %s: %w", r, err)
 	}
 	return nil
@@ -255,6 +260,9 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	ci := &connInfo{Conn: c, srv: l.srv, role: l.role, start: time.Now(), ip: auth.IPOf(c.RemoteAddr()), readTimeout: l.srv.cfg.ReadTimeout, counted: counted}
 	// Under implicit TLS this layer only ever sees ciphertext.
 	ci.scanOff.Store(l.role == roleSubmissions)
+	l.srv.mu.Lock()
+	l.srv.conns[ci] = struct{}{}
+	l.srv.mu.Unlock()
 	return ci, nil
 }
 
@@ -304,6 +312,10 @@ type connInfo struct {
 	dotCRSeen atomic.Bool
 	scanOff   atomic.Bool
 
+	// inTransaction is set from the first accepted recipient until the
+	// transaction ends (its reply to DATA sent, RSET): a shutdown waits for it.
+	inTransaction atomic.Bool
+
 	mu       sync.Mutex
 	helo     string
 	user     string
@@ -318,6 +330,9 @@ type connInfo struct {
 // idle timeout and a large message over a slow link is not cut off (go-smtp sets the
 // deadline once per command line, and not again during DATA).
 func (c *connInfo) Read(b []byte) (int, error) {
+	if c.srv.draining.Load() && !c.inTransaction.Load() {
+		return 0, errShuttingDown
+	}
 	n, err := c.Conn.Read(b)
 	if n > 0 && !c.scanOff.Load() && !c.dotCRSeen.Load() {
 		c.scanDotCR(b[:n])
@@ -365,6 +380,11 @@ func (c *connInfo) Close() error {
 	c.mu.Unlock()
 	if first && c.counted {
 		c.srv.perIP.Release(c.ip)
+	}
+	if first {
+		c.srv.mu.Lock()
+		delete(c.srv.conns, c)
+		c.srv.mu.Unlock()
 	}
 	if first {
 		c.srv.log.Info("smtp connection closed", "role", c.role.String(), "ip", c.ip, "helo", helo,

@@ -116,6 +116,9 @@ func (s *session) Reset() {
 	s.remoteRcpts = nil
 	s.rcptCount = 0
 	s.firstRcpt = ""
+	if s.conn != nil {
+		s.conn.inTransaction.Store(false)
+	}
 }
 
 // Logout ends the session. The connection's own line is logged when it closes.
@@ -360,6 +363,11 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		s.firstRcpt = to
 	}
 	s.rcptCount++
+	if s.conn != nil {
+		// A transaction is open: a shutdown lets it reach DATA, finish and be
+		// answered (shutdown.go).
+		s.conn.inTransaction.Store(true)
+	}
 	return nil
 }
 
