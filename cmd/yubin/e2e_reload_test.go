@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/pem"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/yubinmail/yubin/mailbackend/tlsconf"
 )
@@ -72,6 +75,33 @@ func pemFingerprint(t *testing.T, certPEM []byte) [32]byte {
 	return sha256.Sum256(block.Bytes)
 }
 
+// e2eSendMX delivers body to rcpt over port 25 in plaintext, as a loopback
+// neighbour (no certificate to verify).
+func e2eSendMX(addr, rcpt, body string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Hello("client.remote.test"); err != nil {
+		return err
+	}
+	if err := c.Mail("bob@remote.test", nil); err != nil {
+		return err
+	}
+	if err := c.Rcpt(rcpt, nil); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, body); err != nil {
+		return err
+	}
+	return w.Close()
+}
+
 // e2eWaitLog waits until the server's log holds want n times.
 func e2eWaitLog(t *testing.T, srv *e2eServer, want string, n int) {
 	t.Helper()
@@ -95,6 +125,12 @@ func TestE2EReloadOnSIGHUP(t *testing.T) {
 	e2eWriteAtomic(t, keyFile, oldKey)
 	tlsSection := "[tls]\ncert = \"" + certFile + "\"\nkey = \"" + keyFile + "\"\n"
 	cfg := testConfig(t, tlsSection)
+	base, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const alice = "alice@example.test"
+	e2eUser(t, cfg, alice, "reload-pw-1")
 	srv := e2eStartServe(t, cfg)
 	imaps, submissions := srv.addr(t, "IMAPS"), srv.addr(t, "submissions (TLS)")
 	if e2eFingerprint(t, imaps) != oldFP || e2eFingerprint(t, submissions) != oldFP {
@@ -138,14 +174,27 @@ func TestE2EReloadOnSIGHUP(t *testing.T) {
 		t.Error("a broken certificate on SIGHUP replaced the one in use")
 	}
 
+	// [limits] apply to the next message; a changed [smtp] is named as needing a
+	// restart.
+	e2eWriteAtomic(t, certFile, newCert)
+	body := "Subject: big\r\n\r\n" + strings.Repeat("0123456789abcdef0123456789abcdef\r\n", 200)
+	if err := e2eSendMX(srv.addr(t, "SMTP (MX)"), alice, body); err != nil {
+		t.Fatalf("a 7 kB message before the reload: %v", err)
+	}
+	e2eWriteAtomic(t, cfg, append(append([]byte{}, base...), "\n[limits]\nquota_bytes = 4000\n[smtp]\nmax_recipients = 5\n"...))
+	srv.cmd.Process.Signal(syscall.SIGHUP)
+	e2eWaitLog(t, srv, "msg=reloaded", 2)
+	err = e2eSendMX(srv.addr(t, "SMTP (MX)"), alice, body)
+	if err == nil || !strings.Contains(err.Error(), "452") {
+		t.Errorf("after reloading quota_bytes = 4000 another 7 kB message got %v, want 452", err)
+	}
+	if log := srv.stderr.String(); !strings.Contains(log, "need a restart") || !strings.Contains(log, "settings=smtp") {
+		t.Error("the log does not say that the changed [smtp] section needs a restart")
+	}
+
 	// A broken configuration file: the same one-line error a start prints, and the
 	// server keeps serving.
-	e2eWriteAtomic(t, certFile, newCert)
-	good, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2eWriteAtomic(t, cfg, append(append([]byte{}, good...), []byte("\n[limits]\nquota_bytes = -5\n")...))
+	e2eWriteAtomic(t, cfg, append(append([]byte{}, base...), "\n[limits]\nquota_bytes = -5\n"...))
 	_, startErr, code := yubin(t, "", "serve", "--config", cfg)
 	if code == 0 {
 		t.Fatal("yubin serve started on a configuration with a negative quota")

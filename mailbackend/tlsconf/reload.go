@@ -38,7 +38,7 @@ func Open(certFile, keyFile, dataDir, hostname string) (*Certificate, error) {
 func (c *Certificate) Reload() error {
 	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
 	if err != nil {
-		return fmt.Errorf("tls: %w", err)
+		return fmt.Errorf("tls: certificate %s with key %s: %w", c.certFile, c.keyFile, err)
 	}
 	c.current.Store(&cert)
 	return nil
