@@ -47,7 +47,7 @@ func newStack(t *testing.T, name, lang string) *stack {
 	}
 	cfg := config.Dev()
 	cfg.DataDir = t.TempDir()
-	cfg.Listen = config.Listen{SMTP: "127.0.0.1:0", Submission: "127.0.0.1:0", IMAP: "127.0.0.1:0"}
+	cfg.Listen = config.Listen{SMTP: "127.0.0.1:0", Submission: "127.0.0.1:0", IMAP: "127.0.0.1:0", ManageSieve: "127.0.0.1:0"}
 	run, err := mailbackend.Start(context.Background(), &cfg, log)
 	if err != nil {
 		t.Fatalf("start mail server: %v", err)
@@ -60,6 +60,7 @@ func newStack(t *testing.T, name, lang string) *stack {
 	}
 	srv, err := web.New(web.Config{
 		IMAPAddr: run.Addr("imap"), SMTPAddr: run.Addr("submission"), InsecureSkipVerify: true,
+		ManageSieveAddr: run.Addr("managesieve"), ManageSieveSkipVerify: true,
 		DataDir: t.TempDir(), Hostname: "localhost", MaxMessageBytes: 10 << 20, Log: log,
 	})
 	if err != nil {
