@@ -2,6 +2,7 @@ package checks
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -316,4 +317,22 @@ func TestStripOwnResults(t *testing.T) {
 func pubB64(e *env) string {
 	_, p, _ := strings.Cut((&Key{Signer: e.ed}).TXT(), "p=")
 	return p
+}
+
+// SetPolicy (a SIGHUP reload of [checks]) changes the verdict of the next message
+// checked by the same Verifier, with its resolver and caches kept.
+func TestSetPolicyAppliesToTheNextMessage(t *testing.T) {
+	e := newEnv(t)
+	e.dns.Remove("1.0.0.127.in-addr.arpa", dns.TypePTR)
+	v := e.verifier()
+	in := Input{IP: clientIP, HELO: "mx.sender.test", MailFrom: "carol@sender.test", Message: message("carol@sender.test")}
+	if got := v.Check(context.Background(), in); got.Action != Accept {
+		t.Fatalf("iprev_fail=count alone: verdict %v (%s), want accept", got.Action, got.Reason)
+	}
+	p := DefaultPolicy()
+	p.IPRevFail = "reject"
+	v.SetPolicy(p)
+	if got := v.Check(context.Background(), in); got.Action != Reject {
+		t.Fatalf("after SetPolicy(iprev_fail=reject): verdict %v (%s), want reject", got.Action, got.Reason)
+	}
 }

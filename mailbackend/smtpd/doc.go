@@ -22,7 +22,9 @@
 // make us store: messages per IP per hour on the MX port (inboundrate.go, 451) and
 // each recipient's storage quota (quota.go, 452 4.2.2 at RCPT or, all or nothing,
 // at DATA). On submission the From, Sender, Resent-From and Resent-Sender headers
-// must name the authenticated user (data.go).
+// must name the authenticated user (data.go). Shutdown (shutdown.go) stops it
+// gracefully: 421 to sessions between transactions, open transactions let finish
+// and be answered, all within the caller's bound.
 //
 // It must never relay for an unauthenticated client, never answer 250 to a message
 // before the store (or the queue) made it durable, never accept a message with a
