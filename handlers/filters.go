@@ -85,6 +85,36 @@ func (h *Handlers) FilterDelete(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/settings/filters?ok=flt", http.StatusSeeOther)
 }
 
+// FilterChange moves a rule up or down, or turns it off or on again; an index
+// or move past the ends changes nothing.
+func (h *Handlers) FilterChange(w http.ResponseWriter, r *http.Request) {
+	i, err := strconv.Atoi(r.PostFormValue("index"))
+	op := r.PostFormValue("op")
+	if err != nil || !h.Sieve.Available() || (op != "up" && op != "down" && op != "toggle") {
+		h.Error(w, r, http.StatusBadRequest, "err.notfound")
+		return
+	}
+	err = h.updateSettings(r, func(f *sieveform.Form) error {
+		if i < 0 || i >= len(f.Rules) {
+			return nil
+		}
+		switch j := i - 1; {
+		case op == "toggle":
+			f.Rules[i].Off = !f.Rules[i].Off
+		case op == "up" && j >= 0:
+			f.Rules[i], f.Rules[j] = f.Rules[j], f.Rules[i]
+		case op == "down" && i+1 < len(f.Rules):
+			f.Rules[i], f.Rules[i+1] = f.Rules[i+1], f.Rules[i]
+		}
+		return nil
+	})
+	if err != nil {
+		h.failSieve(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/settings/filters?ok=flt", http.StatusSeeOther)
+}
+
 // filtersShell is the page's frame with the folder names for suggestions, or
 // false after an error page was written.
 func (h *Handlers) filtersShell(w http.ResponseWriter, r *http.Request) (templates.FiltersData, bool) {
@@ -113,7 +143,7 @@ func (h *Handlers) filtersShell(w http.ResponseWriter, r *http.Request) (templat
 
 func setRules(d *templates.FiltersData, st sieveSettings) {
 	for i, r := range st.form.Rules {
-		d.Rules = append(d.Rules, templates.FilterRule{Index: i, Field: r.Field, Contains: r.Contains, Folder: r.Folder})
+		d.Rules = append(d.Rules, templates.FilterRule{Index: i, Field: r.Field, Contains: r.Contains, Folder: r.Folder, Off: r.Off})
 	}
 	d.Foreign, d.OtherActive = st.foreign, st.otherActive
 }

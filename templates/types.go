@@ -205,6 +205,7 @@ type FiltersData struct {
 type FilterRule struct {
 	Index                   int
 	Field, Contains, Folder string
+	Off                     bool // turned off: listed, not applied
 }
 
 // FilterField is one choice of what a rule looks at.

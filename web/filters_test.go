@@ -71,6 +71,29 @@ func TestFiltersFileArrivingMail(t *testing.T) {
 		t.Errorf("INBOX after the rule was deleted: %q", got)
 	}
 
+	// Turned off, the From rule no longer files; moved up, it is listed first.
+	change := func(index, op string) {
+		t.Helper()
+		if r := b.post("/settings/filters/change", url.Values{"csrf": {b.csrf()}, "index": {index}, "op": {op}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s %s: %d: %s", op, index, r.StatusCode, r.body)
+		}
+	}
+	change("1", "toggle")
+	sendSMTP(t, mx, "alice@localhost", []byte("From: News <news@example.jp>\r\nTo: alice@localhost\r\nSubject: weekly 2\r\n\r\nx\r\n"))
+	if got := subjects("INBOX"); got != "hello|請求書 2|weekly 2" {
+		t.Errorf("INBOX with the From rule off: %q", got)
+	}
+	change("1", "up")
+	page = b.get("/settings/filters")
+	if i, j := strings.Index(page.body, "news@example.jp"), strings.Index(page.body, html.EscapeString(hostile)); i < 0 || j < 0 || i > j || !strings.Contains(page.body, "(off)") {
+		t.Errorf("after turning off and moving up, the From rule should be first and marked off: %s", page.body)
+	}
+	change("0", "toggle")
+	sendSMTP(t, mx, "alice@localhost", []byte("From: News <news@example.jp>\r\nTo: alice@localhost\r\nSubject: weekly 3\r\n\r\nx\r\n"))
+	if got := subjects("Lists"); got != "weekly|weekly 3" {
+		t.Errorf("Lists after turning the rule on again: %q", got)
+	}
+
 	// A rule that needs fixing comes back with the problem; nothing is saved.
 	r := b.post("/settings/filters/add", url.Values{"csrf": {b.csrf()}, "field": {"body"}, "contains": {"x"}, "folder": {"y"}})
 	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "Choose what the rule looks at.") {

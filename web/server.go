@@ -216,6 +216,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/settings/filters", h.FiltersPage)
 		r.Post("/settings/filters/add", h.FilterAdd)
 		r.Post("/settings/filters/delete", h.FilterDelete)
+		r.Post("/settings/filters/change", h.FilterChange)
 		r.Get(autoconfig.MobileConfigPath, func(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Autoconfig.ServeAppleProfile(w, r, session.FromContext(r.Context()).User)
 		})

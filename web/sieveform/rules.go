@@ -19,6 +19,7 @@ type Rule struct {
 	Field    string `json:"field"`
 	Contains string `json:"contains"`
 	Folder   string `json:"folder"`
+	Off      bool   `json:"off,omitempty"` // kept on the page, left out of the script
 }
 
 // Normalize trims the rule and checks it.

@@ -37,7 +37,16 @@ func (f *Form) Normalize() error {
 }
 
 // Active says whether the script does anything, so should be the active one.
-func (f Form) Active() bool { return f.Vacation.On || len(f.Rules) > 0 }
+func (f Form) Active() bool { return f.Vacation.On || f.rulesOn() }
+
+func (f Form) rulesOn() bool {
+	for _, r := range f.Rules {
+		if !r.Off {
+			return true
+		}
+	}
+	return false
+}
 
 // Script is the Sieve script for f, which Normalize accepted. It starts with the
 // form as one JSON comment line (JSON escapes line breaks, so the comment cannot
@@ -64,7 +73,7 @@ func Script(f Form) string {
 			req = append(req, "date", "relational")
 		}
 	}
-	if len(f.Rules) > 0 {
+	if f.rulesOn() {
 		req = append(req, "fileinto", "mailbox")
 	}
 	if len(req) == 0 {
@@ -89,6 +98,10 @@ func Script(f Form) string {
 		}
 	}
 	for i, r := range f.Rules {
+		if r.Off {
+			fmt.Fprintf(&b, "\n# Filter %d is turned off.\n", i+1)
+			continue
+		}
 		fmt.Fprintf(&b, "\n# Filter %d\nif header :contains %s %s {\n  fileinto :create %s;\n  stop;\n}\n",
 			i+1, quote(r.Field), quote(r.Contains), quote(r.Folder))
 	}

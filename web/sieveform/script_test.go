@@ -95,6 +95,21 @@ func TestRulesFileAndStop(t *testing.T) {
 	if len(res.FileInto) != 1 || res.FileInto[0].Mailbox != "請求書" || !res.FileInto[0].Create || res.Keep || res.Vacation == nil {
 		t.Errorf("result %+v, want filed into 請求書 only, with a reply", res)
 	}
+	// Turned off, the rule is skipped and the next one matches.
+	f.Rules[1].Off = true
+	res = run(t, Script(f), time.Now())
+	if len(res.FileInto) != 1 || res.FileInto[0].Mailbox != "Bob" {
+		t.Errorf("with the subject rule off: %+v, want filed into Bob", res)
+	}
+	if back, ok := Parse(Script(f)); !ok || !back.Rules[1].Off {
+		t.Errorf("off rule read back as %+v", back.Rules)
+	}
+	// Only turned-off rules and no reply: the script need not be active.
+	f.Vacation.On = false
+	f.Rules = f.Rules[1:2]
+	if f.Active() || run(t, Script(f), time.Now()).Keep != true {
+		t.Error("a script with every rule off should keep mail and need not be active")
+	}
 }
 
 func TestFormProblems(t *testing.T) {
