@@ -210,3 +210,21 @@ type FilterRule struct {
 
 // FilterField is one choice of what a rule looks at.
 type FilterField struct{ Value, Label string }
+
+// ScriptData is the raw Sieve editor for experts: one script's text, the
+// server's complaint about it (line and column), and the other scripts.
+type ScriptData struct {
+	Shell
+	Available bool
+	Name      string
+	Text      string
+	Active    bool   // Name is the active script
+	Problem   string // the server's error text, shown as is
+	Scripts   []ScriptLink
+}
+
+// ScriptLink is one of the user's scripts on the editor page.
+type ScriptLink struct {
+	Name, URL string
+	Active    bool
+}

@@ -217,6 +217,8 @@ func (s *Server) routes() http.Handler {
 		r.Post("/settings/filters/add", h.FilterAdd)
 		r.Post("/settings/filters/delete", h.FilterDelete)
 		r.Post("/settings/filters/change", h.FilterChange)
+		r.Get("/settings/script", h.ScriptPage)
+		r.Post("/settings/script", h.ScriptSave)
 		r.Get(autoconfig.MobileConfigPath, func(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Autoconfig.ServeAppleProfile(w, r, session.FromContext(r.Context()).User)
 		})
