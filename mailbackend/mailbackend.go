@@ -257,17 +257,18 @@ func (r *Running) Ready(ctx context.Context) error {
 	return r.Store.Ping(ctx)
 }
 
-// Shutdown is Close after a grace period for SMTP: its listeners stop accepting,
-// sessions without an open transaction are told 421 and closed, and one with a
-// transaction under way may finish it and get its reply until ctx ends
-// (smtpd.Server.Shutdown). Then everything closes as in Close: IMAP sessions get
-// BYE, POP3 sessions end without applying their deletions (they never reach UPDATE).
-func (r *Running) Shutdown(ctx context.Context) error {
+// DrainSMTP begins a graceful shutdown; Close ends it. SMTP's listeners stop
+// accepting, sessions without an open transaction are told 421 and closed, and one
+// with a transaction under way may finish it and get its reply until ctx ends
+// (smtpd.Server.Shutdown). IMAP, POP3 and ManageSieve keep serving until Close (the
+// webmail in the same process may still be finishing requests over IMAP), which
+// then sends IMAP sessions BYE and ends POP3 sessions without applying their
+// deletions (they never reach UPDATE).
+func (r *Running) DrainSMTP(ctx context.Context) {
 	r.closed.Store(true) // /readyz: not ready from now on
 	if r.smtp != nil {
 		r.smtp.Shutdown(ctx)
 	}
-	return r.Close()
 }
 
 // Close stops the listeners and the queue, then closes the store.

@@ -38,6 +38,7 @@ func (r *Running) Reload(cfg *config.Config) (reloaded, restart []string, err er
 	}{
 		{"hostname", old.Hostname, cfg.Hostname},
 		{"data_dir", old.DataDir, cfg.DataDir},
+		{"log_format", old.LogFormat, cfg.LogFormat},
 		{"domains", old.Domains, cfg.Domains},
 		{"listen", old.Listen, cfg.Listen},
 		{"smtp", old.SMTP, cfg.SMTP},

@@ -159,9 +159,10 @@ wait:
 		}
 	}
 	fmt.Fprintln(stdout, "yubin: shutting down")
-	// The webmail and the mail server wind down side by side (a message the
-	// webmail is submitting needs the submission listener to finish), each with a
-	// fixed bound, so idle connections never hold up the exit.
+	// The webmail and SMTP wind down side by side (a message the webmail is
+	// submitting needs the submission listener to finish), each with a fixed bound,
+	// so idle connections never hold up the exit; IMAP closes (with BYE) only after
+	// the webmail's last requests, which may need it, are done.
 	var webDone chan struct{}
 	if httpSrv != nil {
 		webDone = make(chan struct{})
@@ -175,10 +176,13 @@ wait:
 	if mail != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), mailShutdownGrace)
 		defer cancel()
-		mail.Shutdown(shutdownCtx)
+		mail.DrainSMTP(shutdownCtx)
 	}
 	if webDone != nil {
 		<-webDone
+	}
+	if mail != nil {
+		mail.Close()
 	}
 	return nil
 }
