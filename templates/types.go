@@ -192,6 +192,8 @@ type FiltersData struct {
 	Available   bool
 	Rules       []FilterRule
 	Fields      []FilterField // what a rule may look at
+	Actions     []FilterField // what a rule may do
+	Action      string        // the add form's choice
 	Folders     []string      // suggestions for the folder field
 	Field       string        // the add form
 	Contains    string
@@ -205,7 +207,8 @@ type FiltersData struct {
 type FilterRule struct {
 	Index                   int
 	Field, Contains, Folder string
-	Off                     bool // turned off: listed, not applied
+	Action                  string // sieveform.Actions
+	Off                     bool   // turned off: listed, not applied
 }
 
 // FilterField is one choice of what a rule looks at.

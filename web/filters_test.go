@@ -6,13 +6,15 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 // Rules added on the Filters page run on the server: mail arriving over SMTP
 // (an ISO-2022-JP subject included) lands in the rule's folder, seen over IMAP
 // by any client; other mail stays in INBOX; a deleted rule stops filing.
 func TestFiltersFileArrivingMail(t *testing.T) {
-	e := newEnv(t, "alice@localhost")
+	e := newEnv(t, "alice@localhost", "bob@localhost")
 	b := e.browser(t)
 	b.mustLogin("alice@localhost")
 	if list := b.get("/mail?f=INBOX"); !strings.Contains(list.body, `href="/settings/filters"`) {
@@ -92,6 +94,31 @@ func TestFiltersFileArrivingMail(t *testing.T) {
 	sendSMTP(t, mx, "alice@localhost", []byte("From: News <news@example.jp>\r\nTo: alice@localhost\r\nSubject: weekly 3\r\n\r\nx\r\n"))
 	if got := subjects("Lists"); got != "weekly|weekly 3" {
 		t.Errorf("Lists after turning the rule on again: %q", got)
+	}
+
+	// Forward a copy and flag: both act, and the mail stays in INBOX.
+	for _, rule := range []url.Values{
+		{"field": {"from"}, "contains": {"boss@example.jp"}, "action": {"forward"}, "folder": {"bob@localhost"}},
+		{"field": {"subject"}, "contains": {"至急"}, "action": {"flag"}},
+	} {
+		rule.Set("csrf", b.csrf())
+		if r := b.post("/settings/filters/add", rule); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("add %v: %d: %s", rule, r.StatusCode, r.body)
+		}
+	}
+	mustContain(t, b.get("/settings/filters").body, "forward a copy to", "flag it")
+	sendSMTP(t, mx, "alice@localhost", []byte("From: boss@example.jp\r\nTo: alice@localhost\r\nSubject: =?UTF-8?B?6Iez5oCl?= urgent\r\n\r\nx\r\n"))
+	var flagged bool
+	for _, m := range imapList(t, c, "INBOX") {
+		if strings.HasSuffix(m.Subject, "urgent") {
+			flagged = hasFlag(m.Flags, imap.FlagFlagged)
+		}
+	}
+	if !flagged {
+		t.Error("the flag rule did not flag the message in INBOX")
+	}
+	if got := imapList(t, e.imapOf(t, "bob@localhost"), "INBOX"); len(got) != 1 || !strings.HasSuffix(got[0].Subject, "urgent") {
+		t.Errorf("bob's INBOX after the forward rule: %+v", got)
 	}
 
 	// A rule that needs fixing comes back with the problem; nothing is saved.

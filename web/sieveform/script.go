@@ -73,14 +73,22 @@ func Script(f Form) string {
 			req = append(req, "date", "relational")
 		}
 	}
-	if f.rulesOn() {
-		req = append(req, "fileinto", "mailbox")
+	for _, r := range f.Rules {
+		if !r.Off {
+			for _, ext := range r.extensions() {
+				if !oneOf(ext, req) {
+					req = append(req, ext)
+				}
+			}
+		}
 	}
-	if len(req) == 0 {
+	if !f.Active() {
 		b.WriteString("# Nothing is on: mail is delivered as usual.\nkeep;\n")
 		return b.String()
 	}
-	b.WriteString("require [" + strings.Join(quoteAll(req), ", ") + "];\n")
+	if len(req) > 0 {
+		b.WriteString("require [" + strings.Join(quoteAll(req), ", ") + "];\n")
+	}
 	if v.On {
 		b.WriteString("\n# Out of office\n")
 		vacation := fmt.Sprintf("vacation :days %d", v.Days)
@@ -102,8 +110,7 @@ func Script(f Form) string {
 			fmt.Fprintf(&b, "\n# Filter %d is turned off.\n", i+1)
 			continue
 		}
-		fmt.Fprintf(&b, "\n# Filter %d\nif header :contains %s %s {\n  fileinto :create %s;\n  stop;\n}\n",
-			i+1, quote(r.Field), quote(r.Contains), quote(r.Folder))
+		fmt.Fprintf(&b, "\n# Filter %d\n%s", i+1, r.sieve())
 	}
 	return b.String()
 }

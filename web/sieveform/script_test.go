@@ -136,3 +136,29 @@ func TestFormProblems(t *testing.T) {
 		t.Error("a script the webmail did not write was read as settings")
 	}
 }
+
+// Each action does what the Filters page says, through the server's interpreter.
+func TestRuleActions(t *testing.T) {
+	for _, c := range []struct {
+		action, target string
+		check          func(*sieve.Result) bool
+	}{
+		{"copy", "控え", func(r *sieve.Result) bool {
+			return r.Keep && len(r.FileInto) == 1 && r.FileInto[0].Mailbox == "控え"
+		}},
+		{"flag", "", func(r *sieve.Result) bool { return r.Keep && len(r.KeepFlags) == 1 && r.KeepFlags[0] == `\Flagged` }},
+		{"forward", "boss@example.test", func(r *sieve.Result) bool {
+			return r.Keep && len(r.Redirect) == 1 && r.Redirect[0] == "boss@example.test"
+		}},
+		{"discard", "", func(r *sieve.Result) bool { return !r.Keep && len(r.FileInto) == 0 }},
+	} {
+		f := normalized(t, Form{Rules: []Rule{{Field: "from", Contains: "bob@", Action: c.action, Folder: c.target}}})
+		if res := run(t, Script(f), time.Now()); !c.check(res) {
+			t.Errorf("%s: %+v\n%s", c.action, res, Script(f))
+		}
+	}
+	bad := Form{Rules: []Rule{{Field: "from", Contains: "x", Action: "forward", Folder: `"Boss" <boss@example.test>`}}}
+	if err := bad.Normalize(); err == nil {
+		t.Error("forward to a name and address was accepted")
+	}
+}
