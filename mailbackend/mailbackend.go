@@ -145,7 +145,7 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		RetryFor:          time.Duration(cfg.Delivery.RetryDays) * 24 * time.Hour,
 		DKIM:              keys,
 		Metrics:           stats,
-	}, st, log.With("component", "queue"))
+	}, st, log)
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	r.wg.Add(1)
@@ -164,7 +164,7 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		DKIM:                keys,
 		Directory:           r.Directory,
 		Metrics:             stats,
-	}, st, r.Auth, r.Queue, log.With("component", "smtpd"))
+	}, st, r.Auth, r.Queue, log)
 	r.smtp = smtp
 	imap := imapd.New(imapd.Config{
 		TLS:             r.TLS,
