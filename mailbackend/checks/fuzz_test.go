@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/yubinmail/yubin/internal/fuzzbudget"
+	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 )
 
@@ -33,7 +34,7 @@ func FuzzStripOwnResults(f *testing.F) {
 		if len(out) > len(msg) {
 			t.Fatalf("output grew: %q -> %q", msg, out)
 		}
-		eachField(out[:len(out)-len(body)], func(name, value string) {
+		mailformat.EachHeaderField(out[:len(out)-len(body)], func(name, value string) {
 			if strings.EqualFold(name, "authentication-results") && claimsUs([]byte(name+":"+value), ourHost) {
 				t.Fatalf("a field claiming %s survived: %q", ourHost, out)
 			}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/yubinmail/yubin/internal/mailformat"
 )
 
 // signedFields are the fields RFC 6376 section 5.4.1 recommends signing.
@@ -24,7 +26,7 @@ var overSigned = map[string]bool{"from": true, "to": true, "subject": true}
 // the oversigned ones.
 func headerKeys(msg []byte) []string {
 	count := map[string]int{}
-	eachField(msg, func(name, _ string) { count[strings.ToLower(name)]++ })
+	mailformat.EachHeaderField(msg, func(name, _ string) { count[strings.ToLower(name)]++ })
 	var keys []string
 	for _, f := range signedFields {
 		n := count[strings.ToLower(f)]

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-msgauth/authres"
 
 	"github.com/yubinmail/yubin/internal/mailaddr"
+	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 )
 
@@ -279,7 +280,7 @@ func fromDomains(msg []byte) fromInfo {
 	}}
 	var fi fromInfo
 	seen := map[string]bool{}
-	eachField(msg, func(name, value string) {
+	mailformat.EachHeaderField(msg, func(name, value string) {
 		if !strings.EqualFold(name, "from") {
 			return
 		}
@@ -300,42 +301,6 @@ func fromDomains(msg []byte) fromInfo {
 		}
 	})
 	return fi
-}
-
-// eachField calls fn with the name and unfolded value of each field of msg's header.
-func eachField(msg []byte, fn func(name, value string)) {
-	end := bytes.Index(msg, []byte("\r\n\r\n"))
-	if end < 0 {
-		end = len(msg)
-	}
-	header := msg[:end]
-	var name string
-	var value []byte
-	flush := func() {
-		if name != "" {
-			fn(name, string(bytes.TrimSpace(value)))
-		}
-		name, value = "", nil
-	}
-	for len(header) > 0 {
-		line := header
-		if i := bytes.Index(header, []byte("\r\n")); i >= 0 {
-			line, header = header[:i], header[i+2:]
-		} else {
-			header = nil
-		}
-		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
-			if name != "" {
-				value = append(value, line...)
-			}
-			continue
-		}
-		flush()
-		if n, val, ok := bytes.Cut(line, []byte(":")); ok {
-			name, value = string(bytes.TrimSpace(n)), append([]byte(nil), val...)
-		}
-	}
-	flush()
 }
 
 // StripOwnResults removes every Authentication-Results field that claims our

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
@@ -276,7 +277,7 @@ func returnPath(from string) []byte {
 // missingHeaders returns a Message-ID and a Date field for those the header lacks.
 func missingHeaders(msg []byte, hostname string, now time.Time) []byte {
 	hasID, hasDate := false, false
-	eachHeaderField(msg, func(name, _ string) {
+	mailformat.EachHeaderField(msg, func(name, _ string) {
 		switch name {
 		case "message-id":
 			hasID = true
@@ -294,54 +295,6 @@ func missingHeaders(msg []byte, hostname string, now time.Time) []byte {
 	return b
 }
 
-// eachHeaderField calls fn with the lower-case name and the unfolded value of every
-// field of msg's header, in order. Lines that are not fields are skipped.
-func eachHeaderField(msg []byte, fn func(name, value string)) {
-	header := msg[:headerEnd(msg)]
-	var name string
-	var value []byte
-	flush := func() {
-		if name != "" {
-			fn(name, string(bytes.TrimSpace(value)))
-		}
-		name, value = "", nil
-	}
-	for len(header) > 0 {
-		line := header
-		if i := bytes.Index(header, []byte("\r\n")); i >= 0 {
-			line, header = header[:i], header[i+2:]
-		} else {
-			header = nil
-		}
-		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
-			if name != "" {
-				value = append(value, line...) // folded: RFC 5322 section 2.2.3
-			}
-			continue
-		}
-		flush()
-		if n, v, ok := bytes.Cut(line, []byte(":")); ok {
-			name, value = strings.ToLower(string(bytes.TrimSpace(n))), append([]byte(nil), v...)
-		}
-	}
-	flush()
-}
-
-// headerEnd returns the offset of the empty line that ends the header (or len(msg)
-// when there is no body), i.e. where fields can be appended to the header.
-func headerEnd(msg []byte) int {
-	if bytes.HasPrefix(msg, []byte("\r\n")) {
-		return 0
-	}
-	if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
-		return i + 2
-	}
-	if bytes.HasSuffix(msg, []byte("\r\n")) || len(msg) == 0 {
-		return len(msg)
-	}
-	return len(msg) // a header without a final CRLF: handled by assemble
-}
-
 // assemble puts the prepended trace fields, the message's header, the appended
 // fields and the body together.
 func assemble(returnPath, received, msg, extra []byte) []byte {
@@ -351,7 +304,7 @@ func assemble(returnPath, received, msg, extra []byte) []byte {
 	if len(extra) == 0 {
 		return append(out, msg...)
 	}
-	end := headerEnd(msg)
+	end := mailformat.HeaderEnd(msg)
 	out = append(out, msg[:end]...)
 	if end > 0 && !bytes.HasSuffix(msg[:end], []byte("\r\n")) {
 		out = append(out, "\r\n"...)
@@ -397,7 +350,7 @@ func (s *session) checkAuthorHeaders(msg []byte) error {
 		CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
 	}}
 	var refused error
-	eachHeaderField(msg, func(name, value string) {
+	mailformat.EachHeaderField(msg, func(name, value string) {
 		notOwned, ok := authorFields[name]
 		if !ok || refused != nil {
 			return

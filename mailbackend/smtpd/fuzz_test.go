@@ -290,15 +290,15 @@ func FuzzMissingHeaders(f *testing.F) {
 			out = assemble(nil, nil, msg, missingHeaders(msg, "mail.example.test", now))
 		})
 		count := map[string]int{}
-		eachHeaderField(out, func(name, _ string) { count[name]++ })
+		mailformat.EachHeaderField(out, func(name, _ string) { count[name]++ })
 		before := map[string]int{}
-		eachHeaderField(msg, func(name, _ string) { before[name]++ })
+		mailformat.EachHeaderField(msg, func(name, _ string) { before[name]++ })
 		for _, name := range []string{"message-id", "date"} {
 			if want := max(before[name], 1); count[name] != want {
 				t.Fatalf("%d %s fields in the header, want %d:\n%q", count[name], name, want, out)
 			}
 		}
-		end := headerEnd(msg)
+		end := mailformat.HeaderEnd(msg)
 		if !bytes.HasPrefix(out, msg[:end]) {
 			t.Fatalf("the header changed:\n%q\n%q", msg, out)
 		}
