@@ -170,9 +170,11 @@ func TestPendingIndexSurvivesRestartAndExpunge(t *testing.T) {
 	}
 	// Close while the indexer is held: it may go on only once Close stopped it, so
 	// what is pending stays pending on disk.
+	// The goroutine keeps its own reference: s is reassigned below by the reopen.
+	closing := s
 	go func() {
-		<-s.stop
-		s.index.writer.hold.Unlock()
+		<-closing.stop
+		closing.index.writer.hold.Unlock()
 	}()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
