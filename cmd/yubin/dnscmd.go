@@ -21,22 +21,9 @@ func dnsCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, pos, err := parseArgs("dns "+verb, rest)
+	cfg, domain, err := localDomainArg("dns "+verb, rest)
 	if err != nil {
 		return err
-	}
-	if err := wantArgs("dns "+verb, pos, 1, "one DOMAIN"); err != nil {
-		return err
-	}
-	st, cfg, err := openStore(f)
-	if err != nil {
-		return err
-	}
-	domain := strings.ToLower(strings.TrimSuffix(pos[0], "."))
-	local := st.IsLocalDomain(domain)
-	st.Close()
-	if !local {
-		return fmt.Errorf("dns %s: %s is not a local domain (see yubin domain list)", verb, domain)
 	}
 	keys := checks.OpenKeys(cfg.DataDir)
 	if err := keys.Ensure(domain); err != nil {
@@ -95,6 +82,30 @@ func listenPort(addr string) int {
 	return n
 }
 
+// localDomainArg reads the one DOMAIN argument (and the flags) of the command named
+// cmd, and returns the loaded configuration and the domain once the spool knows it
+// as local.
+func localDomainArg(cmd string, args []string) (*config.Config, string, error) {
+	f, pos, err := parseArgs(cmd, args)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := wantArgs(cmd, pos, 1, "one DOMAIN"); err != nil {
+		return nil, "", err
+	}
+	st, cfg, err := openStore(f)
+	if err != nil {
+		return nil, "", err
+	}
+	domain := strings.ToLower(strings.TrimSuffix(pos[0], "."))
+	local := st.IsLocalDomain(domain)
+	st.Close()
+	if !local {
+		return nil, "", fmt.Errorf("%s: %s is not a local domain (see yubin domain list)", cmd, domain)
+	}
+	return cfg, domain, nil
+}
+
 // dkimCommand is `yubin dkim rotate DOMAIN`: a new key pair under new selectors;
 // the old keys stay published (and verify old mail) until their files are removed.
 func dkimCommand(args []string, stdout io.Writer) error {
@@ -102,22 +113,9 @@ func dkimCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, pos, err := parseArgs("dkim "+verb, rest)
+	cfg, domain, err := localDomainArg("dkim "+verb, rest)
 	if err != nil {
 		return err
-	}
-	if err := wantArgs("dkim "+verb, pos, 1, "one DOMAIN"); err != nil {
-		return err
-	}
-	st, cfg, err := openStore(f)
-	if err != nil {
-		return err
-	}
-	domain := strings.ToLower(strings.TrimSuffix(pos[0], "."))
-	local := st.IsLocalDomain(domain)
-	st.Close()
-	if !local {
-		return fmt.Errorf("dkim rotate: %s is not a local domain (see yubin domain list)", domain)
 	}
 	keys := checks.OpenKeys(cfg.DataDir)
 	old, err := keys.All(domain)

@@ -70,8 +70,14 @@ func (s *session) sign(msg []byte) []byte {
 	if s.srv.cfg.DKIM == nil {
 		return nil
 	}
-	domain := checks.SignerDomain(msg, s.srv.store.IsLocalDomain)
-	if domain == "" {
+	return s.signAs(checks.SignerDomain(msg, s.srv.store.IsLocalDomain), msg)
+}
+
+// signAs returns the DKIM-Signature fields of msg for domain, or nil when there is
+// no domain or no signer. A signing failure is logged and the message goes out
+// unsigned rather than not at all.
+func (s *session) signAs(domain string, msg []byte) []byte {
+	if s.srv.cfg.DKIM == nil || domain == "" {
 		return nil
 	}
 	sig, err := s.srv.cfg.DKIM.Sign(domain, msg)

@@ -271,19 +271,8 @@ func (s *session) sendOut(ctx context.Context, from, to string, raw []byte) erro
 
 // signFor DKIM-signs msg for the domain of the local address account.
 func (s *session) signFor(account string, msg []byte) []byte {
-	if s.srv.cfg.DKIM == nil {
-		return nil
-	}
-	_, domain, ok := mailaddr.SplitAddress(account)
-	if !ok {
-		return nil
-	}
-	sig, err := s.srv.cfg.DKIM.Sign(domain, msg)
-	if err != nil {
-		s.log.Error("smtp dkim signing failed", "domain", domain, "err", err)
-		return nil
-	}
-	return sig
+	_, domain, _ := mailaddr.SplitAddress(account)
+	return s.signAs(domain, msg)
 }
 
 // imapFlags keeps the flags a script set that IMAP can show: system flags and
