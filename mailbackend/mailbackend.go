@@ -14,8 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/cardstore"
 	"github.com/yubinmail/yubin/mailbackend/checks"
 	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/dav"
 	"github.com/yubinmail/yubin/mailbackend/directory"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
 	"github.com/yubinmail/yubin/mailbackend/imapd"
@@ -36,6 +38,10 @@ type Running struct {
 	TLS   *tls.Config
 	// Directory is the LDAP account source ([ldap]); nil when url is empty.
 	Directory *directory.Directory
+	// Cards holds the accounts' address books (data_dir/contacts.db), and DAV
+	// serves them over CardDAV; the caller mounts DAV on the web listener.
+	Cards *cardstore.Store
+	DAV   *dav.Server
 
 	// What Reload swaps, and the configuration the server started with (to tell
 	// which changed settings need a restart).
@@ -123,6 +129,12 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		r.Auth.UseDirectory(r.Directory)
 		r.closers = append(r.closers, r.Directory.Close)
 	}
+	if r.Cards, err = cardstore.Open(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	r.closers = append(r.closers, r.Cards.Close)
+	r.DAV = dav.New(dav.Config{Auth: r.Auth, Cards: r.Cards, TrustProxy: cfg.Webmail.TrustProxy,
+		Log: log.With("component", "carddav")})
 
 	// Every local domain signs with its own DKIM keys: made by `yubin domain add`
 	// or `yubin dns records`, else at the domain's first signed message (an

@@ -103,8 +103,13 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 			return fmt.Errorf("listen.http: %w", err)
 		}
 		webAddr = ln.Addr().String()
+		handler := webSrv.Handler()
+		if mail != nil {
+			// CardDAV (/dav/, /.well-known/carddav) shares the web listener.
+			handler = mail.DAV.Mount(handler)
+		}
 		httpSrv = &http.Server{
-			Handler:           webSrv.Handler(),
+			Handler:           handler,
 			ReadHeaderTimeout: 10 * time.Second,
 			// Whole-request bounds against slow clients: generous enough for a large
 			// upload or download on a phone link. Live-update streams set their own

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/yubinmail/yubin/mailbackend/cardstore"
 	"github.com/yubinmail/yubin/mailbackend/store"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
@@ -26,12 +27,14 @@ const dkimDir = "dkim"
 
 // Manifest describes one backup.
 type Manifest struct {
-	Format    string    `json:"format"`
-	Created   time.Time `json:"created"`
-	Source    string    `json:"source"`
-	Database  FileSum   `json:"database"`
-	Blobs     int       `json:"blobs"`
-	BlobBytes int64     `json:"blob_bytes"`
+	Format   string    `json:"format"`
+	Created  time.Time `json:"created"`
+	Source   string    `json:"source"`
+	Database FileSum   `json:"database"`
+	// Contacts is the address books' database (cardstore), when the spool has one.
+	Contacts  *FileSum `json:"contacts,omitempty"`
+	Blobs     int      `json:"blobs"`
+	BlobBytes int64    `json:"blob_bytes"`
 }
 
 // FileSum is a file's size and SHA-256.
@@ -132,6 +135,10 @@ func Backup(ctx context.Context, dataDir, dest string, opt Options) (Report, err
 	if err := copyDKIM(dataDir, dest); err != nil {
 		return rep, err
 	}
+	// A spool without messages has no blob yet; its backup still has blobs/.
+	if err := os.MkdirAll(filepath.Join(dest, store.BlobsDir), 0o700); err != nil {
+		return rep, fmt.Errorf("backup: %w", err)
+	}
 	dirs[filepath.Join(dest, store.BlobsDir)] = true
 	for d := range dirs {
 		if err := syncDir(d); err != nil {
@@ -146,9 +153,13 @@ func Backup(ctx context.Context, dataDir, dest string, opt Options) (Report, err
 	if err := os.Rename(snap, filepath.Join(dest, store.DBFile)); err != nil {
 		return rep, fmt.Errorf("backup: %w", err)
 	}
+	contacts, err := snapshotContacts(ctx, dataDir, dest)
+	if err != nil {
+		return rep, err
+	}
 	abs, _ := filepath.Abs(dataDir)
 	m := Manifest{Format: manifestFormat, Created: time.Now().UTC(), Source: abs,
-		Database: sum, Blobs: rep.Blobs, BlobBytes: rep.Bytes}
+		Database: sum, Contacts: contacts, Blobs: rep.Blobs, BlobBytes: rep.Bytes}
 	if err := writeManifest(dest, m); err != nil {
 		return rep, err
 	}
@@ -209,6 +220,32 @@ func snapshot(ctx context.Context, src, dst string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// snapshotContacts copies the address books' database (its own file, taken with
+// VACUUM INTO like yubin.db; contacts refer to no blob) into dest, and returns its
+// sum for the manifest; nil when the spool has none yet.
+func snapshotContacts(ctx context.Context, dataDir, dest string) (*FileSum, error) {
+	src := filepath.Join(dataDir, cardstore.FileName)
+	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+		os.Remove(filepath.Join(dest, cardstore.FileName))
+		return nil, nil
+	}
+	tmp := filepath.Join(dest, ".contacts.db.tmp")
+	os.Remove(tmp)
+	defer os.Remove(tmp)
+	if err := snapshot(ctx, src, tmp); err != nil {
+		return nil, err
+	}
+	sum, err := sumFile(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	sum.File = cardstore.FileName
+	if err := os.Rename(tmp, filepath.Join(dest, cardstore.FileName)); err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	return &sum, nil
 }
 
 // referencedBlobs lists the blob IDs the messages and queue items of the database at

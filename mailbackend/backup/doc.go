@@ -4,7 +4,9 @@
 // A backup directory has the layout of a spool: yubin.db (a snapshot taken with
 // SQLite's VACUUM INTO, so one consistent point in time), blobs/ab/cdef… (exactly the
 // message files that snapshot refers to, hard-linked from the spool when DEST is on
-// the same filesystem, otherwise copied and fsynced), dkim/ (the signing keys), and
+// the same filesystem, otherwise copied and fsynced), dkim/ (the signing keys),
+// contacts.db (the address books of mailbackend/cardstore, its own VACUUM INTO
+// snapshot, when the spool has one), and
 // manifest.json (written last: the database's size and SHA-256, the blob count). A
 // blob's name is its SHA-256, so the blobs need no checksum list of their own.
 // search.db is not copied: it is derived from the blobs and rebuilt when the server

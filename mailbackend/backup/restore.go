@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/yubinmail/yubin/mailbackend/cardstore"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -43,6 +44,11 @@ func Restore(ctx context.Context, src, dataDir string) (Summary, error) {
 	}
 	if _, err := os.Stat(filepath.Join(src, dkimDir)); err == nil {
 		if err := copyTree(filepath.Join(src, dkimDir), filepath.Join(dataDir, dkimDir)); err != nil {
+			return sum, fmt.Errorf("restore: %w", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(src, cardstore.FileName)); err == nil {
+		if err := copyFile(filepath.Join(src, cardstore.FileName), filepath.Join(dataDir, cardstore.FileName)); err != nil {
 			return sum, fmt.Errorf("restore: %w", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/yubinmail/yubin/mailbackend/cardstore"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -44,6 +45,12 @@ func Verify(ctx context.Context, dir string) (Summary, error) {
 		}
 		if got.SHA256 != m.Database.SHA256 || got.Size != m.Database.Size {
 			sum.Problems = append(sum.Problems, fmt.Sprintf("%s: checksum or size differs from %s (the snapshot is damaged)", store.DBFile, ManifestFile))
+		}
+		if m.Contacts != nil {
+			got, err := sumFile(filepath.Join(dir, cardstore.FileName))
+			if err != nil || got.SHA256 != m.Contacts.SHA256 || got.Size != m.Contacts.Size {
+				sum.Problems = append(sum.Problems, fmt.Sprintf("%s: missing, or checksum or size differs from %s", cardstore.FileName, ManifestFile))
+			}
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		// A live spool: keep the server from deleting files while they are checked.
@@ -83,6 +90,7 @@ func Verify(ctx context.Context, dir string) (Summary, error) {
 	}); err != nil {
 		return sum, fmt.Errorf("verify: %w", err)
 	}
+	sum.Problems = append(sum.Problems, checkContacts(ctx, dir)...)
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages`).Scan(&sum.Messages); err != nil {
 		return sum, fmt.Errorf("verify: %w", err)
 	}
@@ -173,4 +181,37 @@ func eachRow(ctx context.Context, tx *sql.Tx, query string, fn func(scanner) err
 		}
 	}
 	return rows.Err()
+}
+
+// checkContacts runs SQLite's quick_check on the address books' database, when
+// the spool or backup has one.
+func checkContacts(ctx context.Context, dir string) []string {
+	path := filepath.Join(dir, cardstore.FileName)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		return []string{fmt.Sprintf("%s: %v", cardstore.FileName, err)}
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `PRAGMA quick_check`)
+	if err != nil {
+		return []string{fmt.Sprintf("%s: %v", cardstore.FileName, err)}
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return append(problems, fmt.Sprintf("%s: %v", cardstore.FileName, err))
+		}
+		if line != "ok" {
+			problems = append(problems, fmt.Sprintf("%s: %s", cardstore.FileName, line))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		problems = append(problems, fmt.Sprintf("%s: %v", cardstore.FileName, err))
+	}
+	return problems
 }
