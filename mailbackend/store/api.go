@@ -76,6 +76,9 @@ type Mailbox struct {
 	UIDNext     uint32
 	Subscribed  bool
 	SpecialUse  string // one of the Special* constants or ""
+	// ObjectID is the MAILBOXID (RFC 8474 section 4): fixed at creation, kept by
+	// RENAME, never reused.
+	ObjectID string
 }
 
 // MailboxStatus are the counts STATUS, SELECT and the webmail's folder list need.
@@ -86,6 +89,9 @@ type MailboxStatus struct {
 	Size        int64 // sum of message sizes
 	UIDNext     uint32
 	UIDValidity uint32
+	// HighestModSeq is the mailbox's HIGHESTMODSEQ (RFC 7162 section 3.1.2): the
+	// modseq of its last change, expunges included.
+	HighestModSeq uint64
 }
 
 // UIDRange is an inclusive range of UIDs. Stop 0 means "to the end" (IMAP's "*").
@@ -108,12 +114,20 @@ type Message struct {
 	HasAttachments bool
 	Envelope       *mailformat.Envelope
 	Structure      *mailformat.Part
+	ModSeq         uint64    // RFC 7162: the mailbox's modseq at the message's last change
+	SavedAt        time.Time // RFC 8514 save date; zero when unknown (stored before schema 6)
+	// MessageID and References (FetchOptions.Threading; threading.go): msg-ids
+	// without brackets, References as RFC 5256 takes them (In-Reply-To's first
+	// id when the message has no References).
+	MessageID  string
+	References []string
 }
 
 // FetchOptions says which stored parts of the metadata to load.
 type FetchOptions struct {
 	Envelope  bool
 	Structure bool
+	Threading bool // MessageID and References
 }
 
 // Recipient is one local delivery target.
@@ -133,6 +147,7 @@ type Delivered struct {
 	MailboxID   int64
 	UID         uint32
 	UIDValidity uint32
+	ModSeq      uint64 // the new message's modseq (RFC 7162)
 }
 
 // FlagOp says how StoreFlags combines the given flags with the current ones.
@@ -144,10 +159,11 @@ const (
 	FlagsRemove
 )
 
-// FlagUpdate is a message's flags after a change.
+// FlagUpdate is a message's flags after a change, and its modseq since.
 type FlagUpdate struct {
-	UID   uint32
-	Flags []string
+	UID    uint32
+	Flags  []string
+	ModSeq uint64
 }
 
 // CopyResult maps source UIDs to the UIDs of the copies (UIDPLUS COPYUID).
@@ -187,6 +203,10 @@ type Event struct {
 	MailboxID int64
 	UIDs      []uint32     // EventNew, EventExpunge: ascending
 	Flags     []FlagUpdate // EventFlags
+	// ModSeq is the mailbox's HIGHESTMODSEQ after the change (RFC 7162): the modseq
+	// of every message an EventFlags changed, of the expunge of EventExpunge, of the
+	// last message of EventNew; 0 for EventMailboxes.
+	ModSeq uint64
 }
 
 // QueueItem is one outbound message waiting for delivery to one or more recipients

@@ -64,16 +64,23 @@ type Store struct {
 	limits  atomic.Pointer[Limits]       // server-wide defaults (quota.go)
 	metrics atomic.Pointer[metrics.Mail] // commit and search latencies (health.go); nil = none
 
+	// vanishedKeep is how many expunged UIDs each mailbox remembers (vanishedCap;
+	// tests lower it to see the history trimmed).
+	vanishedKeep int
+
 	domains domainCache
 	scripts scriptCache // active Sieve script per account (sieve.go)
 	events  eventHub
 }
 
-// schemaVersion 5 added sieve_scripts and sieve_vacation (sieve.go); 4 added account_limits (quota.go); 3 moved the full-text index to its own file (searchdb.go) and made
-// blob rowids AUTOINCREMENT; 2 had added blobs_pending. Every statement below is
-// idempotent, so after migrate an older database is brought up to date by running
-// them all.
-const schemaVersion = 5
+// schemaVersion 6 added CONDSTORE/QRESYNC, SAVEDATE, OBJECTID and threading
+// (modseq.go, objectid.go, threading.go): per-message modseq, saved_at, message_id
+// and refs, per-mailbox highest_modseq, object_id and the vanished table; 5 added
+// sieve_scripts and sieve_vacation (sieve.go); 4 added account_limits (quota.go); 3
+// moved the full-text index to its own file (searchdb.go) and made blob rowids
+// AUTOINCREMENT; 2 had added blobs_pending. Every statement below is idempotent, so
+// after migrate an older database is brought up to date by running them all.
+const schemaVersion = 6
 
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -106,6 +113,10 @@ var schema = []string{
 		n_unseen INTEGER NOT NULL DEFAULT 0,
 		n_deleted INTEGER NOT NULL DEFAULT 0,
 		total_size INTEGER NOT NULL DEFAULT 0,
+		highest_modseq INTEGER NOT NULL DEFAULT 1,
+		vanished_floor INTEGER NOT NULL DEFAULT 1,
+		n_vanished INTEGER NOT NULL DEFAULT 0,
+		object_id TEXT NOT NULL DEFAULT '',
 		UNIQUE (account_id, name))`,
 	// An account's own storage quota (quota.go): bytes, or -1 for unlimited; no row
 	// means the server default.
@@ -154,8 +165,21 @@ var schema = []string{
 		blob_id TEXT NOT NULL,
 		has_attachments INTEGER NOT NULL,
 		envelope BLOB,
-		structure BLOB)`,
+		structure BLOB,
+		modseq INTEGER NOT NULL DEFAULT 1,
+		saved_at INTEGER NOT NULL DEFAULT 0,
+		message_id TEXT,
+		refs TEXT)`,
 	`CREATE UNIQUE INDEX IF NOT EXISTS messages_uid ON messages(mailbox_id, uid)`,
+	`CREATE INDEX IF NOT EXISTS messages_modseq ON messages(mailbox_id, modseq)`,
+	// UIDs expunged from a mailbox with the modseq of their expunge (modseq.go),
+	// for QRESYNC's VANISHED; trimmed to the newest vanishedCap per mailbox.
+	`CREATE TABLE IF NOT EXISTS vanished (
+		mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+		uid INTEGER NOT NULL,
+		modseq INTEGER NOT NULL,
+		PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID`,
+	`CREATE INDEX IF NOT EXISTS vanished_modseq ON vanished(mailbox_id, modseq)`,
 	`CREATE INDEX IF NOT EXISTS messages_blob ON messages(blob_id, mailbox_id, uid)`,
 	// Per-mailbox counters kept by triggers so STATUS never scans a mailbox.
 	`CREATE TRIGGER IF NOT EXISTS messages_ins AFTER INSERT ON messages BEGIN
@@ -229,6 +253,8 @@ func Open(dataDir string) (*Store, error) {
 		commits: make(chan *commitReq, 1024),
 		nudge:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
+
+		vanishedKeep: vanishedCap,
 	}
 	if err := os.MkdirAll(s.blobs.tmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -392,6 +418,9 @@ func migrate(ctx context.Context, tx *sql.Tx, v int) error {
 				return err
 			}
 		}
+	}
+	if v < 6 {
+		return migrateTo6(ctx, tx)
 	}
 	return nil
 }

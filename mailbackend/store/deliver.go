@@ -46,6 +46,7 @@ type commitReq struct {
 	structure []byte
 	hasAtt    bool
 	text      mailformat.SearchText
+	thread    threadHeaders // threading.go
 	targets   []target
 	needSync  bool // the blob file was written without fsync: syncBatch must cover it
 
@@ -63,6 +64,7 @@ func (s *Store) prepare(raw []byte) (*commitReq, error) {
 	// Parse fails only on input that is not a message at all (empty); keep the bytes
 	// and index them as they are rather than refuse a delivery.
 	r.text = searchText(raw, p, err)
+	r.thread = readThreadHeaders(raw)
 	if err != nil {
 		slog.Warn("store: message not parseable, stored without envelope", "blob", r.blobID, "err", err)
 	} else {
@@ -265,10 +267,12 @@ func (s *Store) commitBatch(batch []*commitReq) {
 		for _, d := range r.delivered {
 			if i, ok := newUIDs[d.MailboxID]; ok {
 				evs[i].UIDs = append(evs[i].UIDs, d.UID)
+				evs[i].ModSeq = d.ModSeq
 				continue
 			}
 			newUIDs[d.MailboxID] = len(evs)
-			evs = append(evs, Event{Kind: EventNew, AccountID: d.AccountID, MailboxID: d.MailboxID, UIDs: []uint32{d.UID}})
+			evs = append(evs, Event{Kind: EventNew, AccountID: d.AccountID, MailboxID: d.MailboxID,
+				UIDs: []uint32{d.UID}, ModSeq: d.ModSeq})
 		}
 	}
 	s.events.publish(evs)
@@ -340,22 +344,26 @@ func (s *Store) lookupMailbox(w *wtx, accountID int64, name string) (int64, erro
 
 // applyReq stores one request's blob row, index entry and message rows.
 func (s *Store) applyReq(w *wtx, r *commitReq) error {
+	saved := time.Now() // the save date (RFC 8514): when it lands in the mailbox
 	if err := s.ensureBlob(w, r.blobID, r.raw, &r.text); err != nil {
 		return err
 	}
 	for _, t := range r.targets {
 		var uid, uv uint32
-		if err := w.StmtContext(w.ctx, s.st.nextUID).QueryRowContext(w.ctx, t.mailboxID).Scan(&uid, &uv); err != nil {
+		var modseq int64
+		if err := w.StmtContext(w.ctx, s.st.nextUID).QueryRowContext(w.ctx, t.mailboxID).Scan(&uid, &uv, &modseq); err != nil {
 			return fmt.Errorf("mailbox %d: next uid: %w", t.mailboxID, err)
 		}
 		_, off := t.date.Zone()
 		if _, err := w.StmtContext(w.ctx, s.st.insertMessage).ExecContext(w.ctx,
 			t.mailboxID, uid, b2i(hasFlag(t.flags, FlagSeen)), b2i(hasFlag(t.flags, FlagDeleted)),
 			joinFlags(t.flags), t.date.Unix(), off, len(r.raw), r.blobID, b2i(r.hasAtt),
-			nullBytes(r.envelope), nullBytes(r.structure)); err != nil {
+			nullBytes(r.envelope), nullBytes(r.structure), modseq, saved.Unix(),
+			r.thread.messageID, r.thread.refs); err != nil {
 			return fmt.Errorf("mailbox %d: insert message: %w", t.mailboxID, err)
 		}
-		r.delivered = append(r.delivered, Delivered{AccountID: t.accountID, MailboxID: t.mailboxID, UID: uid, UIDValidity: uv})
+		r.delivered = append(r.delivered, Delivered{AccountID: t.accountID, MailboxID: t.mailboxID, UID: uid,
+			UIDValidity: uv, ModSeq: uint64(modseq)})
 	}
 	return nil
 }

@@ -41,11 +41,19 @@
 // transaction, so a delivery, append or copy that does not fit fails whole, with
 // nothing of it stored.
 //
+// For IMAP's extensions the store keeps (schema 6): a modseq per message and a
+// HIGHESTMODSEQ per mailbox, taken in the transaction of every change, and the UIDs
+// expunged with the modseq of their expunge, a bounded history (CONDSTORE/QRESYNC,
+// modseq.go); the save date of each message (SAVEDATE); MAILBOXID, EMAILID and
+// THREADID (OBJECTID, objectid.go); each message's Message-ID and references for
+// threading (threading.go). Change events carry the modseq they made.
+//
 // health.go answers /readyz (Ping) and, once given a metrics.Mail, times each
 // durable write (a group commit from its blob sync to its commit; any other write
 // transaction's commit) and each search; nothing is timed without one.
 //
 // It must never speak a protocol or format replies: SMTP, IMAP and POP3 semantics
 // beyond storage belong to their servers. It deals in UIDs, never sequence numbers,
-// and never reads a blob to answer a metadata question.
+// and never reads a blob to answer a metadata question (one exception, once per
+// message: the threading headers of messages stored before schema 6, threading.go).
 package store

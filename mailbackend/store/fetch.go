@@ -46,7 +46,10 @@ func scanUIDs(rows *sql.Rows) ([]uint32, error) {
 }
 
 func messageCols(opts FetchOptions) string {
-	c := `mailbox_id, uid, flags, internal_date, date_offset, size, blob_id, has_attachments`
+	c := `mailbox_id, uid, flags, internal_date, date_offset, size, blob_id, has_attachments, modseq, saved_at`
+	if opts.Threading {
+		c += `, message_id, refs`
+	}
 	if opts.Envelope {
 		c += `, envelope`
 	}
@@ -56,12 +59,17 @@ func messageCols(opts FetchOptions) string {
 	return c
 }
 
-func scanMessage(rows *sql.Rows, opts FetchOptions) (Message, error) {
-	var m Message
+// scanMessage reads one row of messageCols(opts). missingThreading reports a
+// message stored before schema 6 whose threading headers are not known yet.
+func scanMessage(rows *sql.Rows, opts FetchOptions) (m Message, missingThreading bool, err error) {
 	var flags string
-	var date, off int64
+	var date, off, saved int64
 	var env, st []byte
-	dest := []any{&m.MailboxID, &m.UID, &flags, &date, &off, &m.Size, &m.BlobID, &m.HasAttachments}
+	var msgID, refs sql.NullString
+	dest := []any{&m.MailboxID, &m.UID, &flags, &date, &off, &m.Size, &m.BlobID, &m.HasAttachments, &m.ModSeq, &saved}
+	if opts.Threading {
+		dest = append(dest, &msgID, &refs)
+	}
 	if opts.Envelope {
 		dest = append(dest, &env)
 	}
@@ -69,23 +77,30 @@ func scanMessage(rows *sql.Rows, opts FetchOptions) (Message, error) {
 		dest = append(dest, &st)
 	}
 	if err := rows.Scan(dest...); err != nil {
-		return m, err
+		return m, false, err
 	}
 	m.Flags = splitFlags(flags)
 	m.InternalDate = time.Unix(date, 0).In(time.FixedZone("", int(off)))
+	if saved != 0 {
+		m.SavedAt = time.Unix(saved, 0)
+	}
+	if opts.Threading {
+		missingThreading = !refs.Valid
+		m.MessageID, m.References = msgID.String, splitRefs(refs.String)
+	}
 	if len(env) > 0 {
 		m.Envelope = new(mailformat.Envelope)
 		if err := json.Unmarshal(env, m.Envelope); err != nil {
-			return m, fmt.Errorf("decode envelope of uid %d: %w", m.UID, err)
+			return m, false, fmt.Errorf("decode envelope of uid %d: %w", m.UID, err)
 		}
 	}
 	if len(st) > 0 {
 		m.Structure = new(mailformat.Part)
 		if err := json.Unmarshal(st, m.Structure); err != nil {
-			return m, fmt.Errorf("decode structure of uid %d: %w", m.UID, err)
+			return m, false, fmt.Errorf("decode structure of uid %d: %w", m.UID, err)
 		}
 	}
-	return m, nil
+	return m, missingThreading, nil
 }
 
 // rangeBounds turns a UIDRange into inclusive SQL bounds. RFC 9051 section 9: "*" is
@@ -166,6 +181,11 @@ func normRanges(ctx context.Context, q querier, mailboxID int64, set []UIDRange)
 			out = append(out, [2]uint32{lo, hi})
 		}
 	}
+	return mergeBounds(out), nil
+}
+
+// mergeBounds sorts inclusive bounds and merges the ones that overlap or touch.
+func mergeBounds(out [][2]uint32) [][2]uint32 {
 	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	merged := out[:0]
 	for _, r := range out {
@@ -175,7 +195,7 @@ func normRanges(ctx context.Context, q querier, mailboxID int64, set []UIDRange)
 		}
 		merged = append(merged, r)
 	}
-	return merged, nil
+	return merged
 }
 
 // Messages returns metadata for the messages whose UIDs fall in set, ascending by UID,
@@ -214,16 +234,20 @@ func (s *Store) Messages(ctx context.Context, mailboxID int64, set []UIDRange, o
 	}
 	defer stmt.Close()
 	out := []Message{}
+	var missing []int
 	for _, r := range ranges {
 		rows, err := stmt.QueryContext(ctx, mailboxID, r[0], r[1])
 		if err != nil {
 			return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
 		}
 		for rows.Next() {
-			m, err := scanMessage(rows, opts)
+			m, miss, err := scanMessage(rows, opts)
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
+			}
+			if miss {
+				missing = append(missing, len(out))
 			}
 			out = append(out, m)
 		}
@@ -232,6 +256,9 @@ func (s *Store) Messages(ctx context.Context, mailboxID int64, set []UIDRange, o
 			return nil, fmt.Errorf("messages of mailbox %d: %w", mailboxID, err)
 		}
 	}
+	// After the read transaction: completing writes.
+	tx.Rollback()
+	s.completeThreading(ctx, out, missing)
 	return out, nil
 }
 
@@ -253,15 +280,21 @@ func (s *Store) LatestMessages(ctx context.Context, mailboxID int64, beforeUID u
 	}
 	defer rows.Close()
 	out := make([]Message, 0, min(limit, 1000))
+	var missing []int
 	for rows.Next() {
-		m, err := scanMessage(rows, opts)
+		m, miss, err := scanMessage(rows, opts)
 		if err != nil {
 			return nil, fmt.Errorf("latest messages of mailbox %d: %w", mailboxID, err)
+		}
+		if miss {
+			missing = append(missing, len(out))
 		}
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("latest messages of mailbox %d: %w", mailboxID, err)
 	}
+	rows.Close()
+	s.completeThreading(ctx, out, missing)
 	return out, nil
 }

@@ -87,21 +87,23 @@ func (s *Store) insertMailbox(w *wtx, accountID int64, name, specialUse string) 
 	if err != nil {
 		return nil, err
 	}
-	res, err := w.exec(`INSERT INTO mailboxes(account_id, name, uidvalidity, uidnext, special_use)
-		VALUES (?, ?, ?, 1, ?)`, accountID, name, uv, specialUse)
+	oid := newObjectID('F')
+	res, err := w.exec(`INSERT INTO mailboxes(account_id, name, uidvalidity, uidnext, special_use, object_id)
+		VALUES (?, ?, ?, 1, ?, ?)`, accountID, name, uv, specialUse, oid)
 	if err != nil {
 		return nil, err
 	}
 	id, _ := res.LastInsertId()
-	return &Mailbox{ID: id, AccountID: accountID, Name: name, UIDValidity: uv, UIDNext: 1, SpecialUse: specialUse}, nil
+	return &Mailbox{ID: id, AccountID: accountID, Name: name, UIDValidity: uv, UIDNext: 1, SpecialUse: specialUse,
+		ObjectID: oid}, nil
 }
 
 const mailboxCols = `m.id, m.account_id, m.name, m.uidvalidity, m.uidnext, m.special_use,
-	EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name)`
+	EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name), m.object_id`
 
 func scanMailbox(sc interface{ Scan(...any) error }) (*Mailbox, error) {
 	var m Mailbox
-	if err := sc.Scan(&m.ID, &m.AccountID, &m.Name, &m.UIDValidity, &m.UIDNext, &m.SpecialUse, &m.Subscribed); err != nil {
+	if err := sc.Scan(&m.ID, &m.AccountID, &m.Name, &m.UIDValidity, &m.UIDNext, &m.SpecialUse, &m.Subscribed, &m.ObjectID); err != nil {
 		return nil, err
 	}
 	return &m, nil
@@ -318,8 +320,10 @@ func (s *Store) renameInbox(w *wtx, accountID, inboxID int64, to string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.exec(`UPDATE mailboxes SET uidnext = (SELECT uidnext FROM mailboxes WHERE id = ?)
-		WHERE id = ?`, inboxID, mb.ID); err != nil {
+	// The new mailbox starts at INBOX's modseq, which is at least that of every
+	// message it takes over (RFC 7162 section 3.1.2).
+	if _, err := w.exec(`UPDATE mailboxes SET (uidnext, highest_modseq) =
+		(SELECT uidnext, highest_modseq FROM mailboxes WHERE id = ?) WHERE id = ?`, inboxID, mb.ID); err != nil {
 		return err
 	}
 	if _, err := w.exec(`UPDATE messages SET mailbox_id = ? WHERE mailbox_id = ?`, mb.ID, inboxID); err != nil {
@@ -338,7 +342,16 @@ func (s *Store) renameInbox(w *wtx, accountID, inboxID int64, to string) error {
 		}
 	}
 	if len(uids) > 0 {
-		w.events = append(w.events, Event{Kind: EventExpunge, AccountID: accountID, MailboxID: inboxID, UIDs: uids})
+		// For INBOX's sessions the messages were expunged.
+		modseq, err := bumpModSeq(w, inboxID)
+		if err != nil {
+			return err
+		}
+		if err := s.recordVanished(w, inboxID, uids, modseq); err != nil {
+			return err
+		}
+		w.events = append(w.events, Event{Kind: EventExpunge, AccountID: accountID, MailboxID: inboxID,
+			ModSeq: modseq, UIDs: uids})
 	}
 	w.events = append(w.events, Event{Kind: EventMailboxes, AccountID: accountID, MailboxID: mb.ID})
 	return nil
@@ -467,8 +480,9 @@ func (s *Store) Subscriptions(ctx context.Context, accountID int64) ([]string, e
 // date by triggers on the messages table.
 func (s *Store) Status(ctx context.Context, mailboxID int64) (*MailboxStatus, error) {
 	var st MailboxStatus
-	err := s.rrow(ctx, `SELECT n_messages, n_unseen, n_deleted, total_size, uidnext, uidvalidity
-		FROM mailboxes WHERE id = ?`, mailboxID).Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.UIDNext, &st.UIDValidity)
+	err := s.rrow(ctx, `SELECT n_messages, n_unseen, n_deleted, total_size, uidnext, uidvalidity, highest_modseq
+		FROM mailboxes WHERE id = ?`, mailboxID).Scan(&st.Messages, &st.Unseen, &st.Deleted, &st.Size, &st.UIDNext,
+		&st.UIDValidity, &st.HighestModSeq)
 	if errors.Is(err, errNoRows) {
 		return nil, fmt.Errorf("status of mailbox %d: %w", mailboxID, ErrNotFound)
 	}

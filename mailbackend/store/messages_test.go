@@ -198,8 +198,9 @@ func TestFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []FlagUpdate{{1, []string{FlagSeen, "Work"}}, {2, []string{FlagSeen, "Work"}}}
-	if !reflect.DeepEqual(up, []FlagUpdate{{1, []string{"Work", FlagSeen}}, {2, []string{"Work", FlagSeen}}}) {
+	// Three deliveries took modseqs 2 to 4; this change is the next.
+	want := []FlagUpdate{{1, []string{FlagSeen, "Work"}, 5}, {2, []string{FlagSeen, "Work"}, 5}}
+	if !reflect.DeepEqual(up, []FlagUpdate{{1, []string{"Work", FlagSeen}, 5}, {2, []string{"Work", FlagSeen}, 5}}) {
 		t.Fatalf("StoreFlags add = %+v, want %+v (sorted)", up, want)
 	}
 	up, _ = s.StoreFlags(ctx, mb.ID, AllUIDs, FlagsAdd, []string{`\seen`})

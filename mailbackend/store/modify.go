@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 )
 
 func mailboxAccount(w *wtx, mailboxID int64) (int64, error) {
@@ -21,9 +22,12 @@ type flagRow struct {
 	flags []string
 	blob  string
 	size  int64 // selectSet only: what a copy adds to the quota (quota.go)
+	// modseq: selectSet only, for UNCHANGEDSINCE (modseq.go)
+	modseq uint64
 }
 
-// selectSet lists uid, flags, blob and size of the messages in set (nil = all), ascending.
+// selectSet lists uid, flags, blob, size and modseq of the messages in set (nil =
+// all), ascending.
 func selectSet(w *wtx, mailboxID int64, set []UIDRange, extra string) ([]flagRow, error) {
 	if set == nil {
 		set = AllUIDs
@@ -34,7 +38,7 @@ func selectSet(w *wtx, mailboxID int64, set []UIDRange, extra string) ([]flagRow
 	}
 	var out []flagRow
 	for _, r := range ranges {
-		rows, err := w.query(`SELECT uid, flags, blob_id, size FROM messages
+		rows, err := w.query(`SELECT uid, flags, blob_id, size, modseq FROM messages
 			WHERE mailbox_id = ? AND uid BETWEEN ? AND ?`+extra+` ORDER BY uid`, mailboxID, r[0], r[1])
 		if err != nil {
 			return nil, err
@@ -42,7 +46,7 @@ func selectSet(w *wtx, mailboxID int64, set []UIDRange, extra string) ([]flagRow
 		for rows.Next() {
 			var fr flagRow
 			var flags string
-			if err := rows.Scan(&fr.uid, &flags, &fr.blob, &fr.size); err != nil {
+			if err := rows.Scan(&fr.uid, &flags, &fr.blob, &fr.size, &fr.modseq); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -59,11 +63,19 @@ func selectSet(w *wtx, mailboxID int64, set []UIDRange, extra string) ([]flagRow
 
 // StoreFlags changes the flags of the messages in set and returns the new flags of
 // each message that changed. Flags are case-insensitive for system flags, kept as
-// given for keywords.
+// given for keywords. The messages changed get the mailbox's next modseq.
 func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, set []UIDRange, op FlagOp, flags []string) ([]FlagUpdate, error) {
+	out, _, err := s.storeFlags(ctx, mailboxID, set, op, flags, nil)
+	return out, err
+}
+
+// storeFlags is StoreFlags, and with unchangedSince StoreFlagsUnchangedSince.
+func (s *Store) storeFlags(ctx context.Context, mailboxID int64, set []UIDRange, op FlagOp, flags []string, unchangedSince *uint64) ([]FlagUpdate, []uint32, error) {
 	given := normFlags(flags)
 	out := []FlagUpdate{}
+	failed := []uint32{}
 	err := s.update(ctx, func(w *wtx) error {
+		out, failed = out[:0], failed[:0]
 		acct, err := mailboxAccount(w, mailboxID)
 		if err != nil {
 			return err
@@ -72,28 +84,38 @@ func (s *Store) StoreFlags(ctx context.Context, mailboxID int64, set []UIDRange,
 		if err != nil {
 			return err
 		}
+		var modseq uint64
 		for _, m := range msgs {
+			if unchangedSince != nil && m.modseq > *unchangedSince {
+				failed = append(failed, m.uid)
+				continue
+			}
 			nf := applyFlags(m.flags, op, given)
 			if sameFlags(nf, m.flags) {
 				continue
 			}
-			if _, err := w.exec(`UPDATE messages SET flags = ?, seen = ?, deleted = ?
+			if modseq == 0 {
+				if modseq, err = bumpModSeq(w, mailboxID); err != nil {
+					return err
+				}
+			}
+			if _, err := w.exec(`UPDATE messages SET flags = ?, seen = ?, deleted = ?, modseq = ?
 				WHERE mailbox_id = ? AND uid = ?`, joinFlags(nf), b2i(hasFlag(nf, FlagSeen)),
-				b2i(hasFlag(nf, FlagDeleted)), mailboxID, m.uid); err != nil {
+				b2i(hasFlag(nf, FlagDeleted)), int64(modseq), mailboxID, m.uid); err != nil {
 				return err
 			}
-			out = append(out, FlagUpdate{UID: m.uid, Flags: nf})
+			out = append(out, FlagUpdate{UID: m.uid, Flags: nf, ModSeq: modseq})
 		}
 		if len(out) > 0 {
 			w.events = append(w.events, Event{Kind: EventFlags, AccountID: acct, MailboxID: mailboxID,
-				Flags: append([]FlagUpdate(nil), out...)})
+				ModSeq: modseq, Flags: append([]FlagUpdate(nil), out...)})
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store flags in mailbox %d: %w", mailboxID, err)
+		return nil, nil, fmt.Errorf("store flags in mailbox %d: %w", mailboxID, err)
 	}
-	return out, nil
+	return out, failed, nil
 }
 
 // copyTx copies msgs into dest with fresh UIDs, keeping flags, date and metadata.
@@ -103,19 +125,27 @@ func copyTx(w *wtx, mailboxID int64, msgs []flagRow, destID int64) (*CopyResult,
 		return nil, err
 	}
 	res := &CopyResult{SourceUIDs: []uint32{}, DestUIDs: []uint32{}}
+	if len(msgs) == 0 {
+		err := w.row(`SELECT uidvalidity FROM mailboxes WHERE id = ?`, destID).Scan(&res.UIDValidity)
+		return res, err
+	}
 	var first uint32
-	err = w.row(`UPDATE mailboxes SET uidnext = uidnext + ? WHERE id = ?
-		RETURNING uidnext - ?, uidvalidity`, len(msgs), destID, len(msgs)).Scan(&first, &res.UIDValidity)
+	var modseq uint64
+	err = w.row(`UPDATE mailboxes SET uidnext = uidnext + ?, highest_modseq = highest_modseq + 1 WHERE id = ?
+		RETURNING uidnext - ?, uidvalidity, highest_modseq`, len(msgs), destID, len(msgs)).Scan(&first, &res.UIDValidity, &modseq)
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now().Unix()
 	for i, m := range msgs {
 		uid := first + uint32(i)
+		// The copy keeps the internal date (RFC 9051 section 6.4.7) and gets its own
+		// save date (RFC 8514 section 3) and modseq.
 		if _, err := w.exec(`INSERT INTO messages(mailbox_id, uid, seen, deleted, flags, internal_date,
-			date_offset, size, blob_id, has_attachments, envelope, structure)
+			date_offset, size, blob_id, has_attachments, envelope, structure, modseq, saved_at, message_id, refs)
 			SELECT ?, ?, seen, deleted, flags, internal_date, date_offset, size, blob_id, has_attachments,
-			envelope, structure FROM messages WHERE mailbox_id = ? AND uid = ?`,
-			destID, uid, mailboxID, m.uid); err != nil {
+			envelope, structure, ?, ?, message_id, refs FROM messages WHERE mailbox_id = ? AND uid = ?`,
+			destID, uid, int64(modseq), now, mailboxID, m.uid); err != nil {
 			return nil, err
 		}
 		res.SourceUIDs = append(res.SourceUIDs, m.uid)
@@ -123,12 +153,13 @@ func copyTx(w *wtx, mailboxID int64, msgs []flagRow, destID int64) (*CopyResult,
 	}
 	if len(msgs) > 0 {
 		w.events = append(w.events, Event{Kind: EventNew, AccountID: destAcct, MailboxID: destID,
-			UIDs: append([]uint32(nil), res.DestUIDs...)})
+			ModSeq: modseq, UIDs: append([]uint32(nil), res.DestUIDs...)})
 	}
 	return res, nil
 }
 
-// removeTx deletes msgs from a mailbox and queues their blobs for collection.
+// removeTx deletes msgs from a mailbox, remembers their UIDs as vanished at the
+// mailbox's next modseq, and queues their blobs for collection.
 func removeTx(w *wtx, mailboxID int64, msgs []flagRow) ([]uint32, error) {
 	acct, err := mailboxAccount(w, mailboxID)
 	if err != nil {
@@ -147,8 +178,15 @@ func removeTx(w *wtx, mailboxID int64, msgs []flagRow) ([]uint32, error) {
 		w.freed = append(w.freed, m.blob)
 	}
 	if len(uids) > 0 {
+		modseq, err := bumpModSeq(w, mailboxID)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.s.recordVanished(w, mailboxID, uids, modseq); err != nil {
+			return nil, err
+		}
 		w.events = append(w.events, Event{Kind: EventExpunge, AccountID: acct, MailboxID: mailboxID,
-			UIDs: append([]uint32(nil), uids...)})
+			ModSeq: modseq, UIDs: append([]uint32(nil), uids...)})
 	}
 	return uids, nil
 }
