@@ -113,7 +113,7 @@ func (h *Handlers) attachLimit() int64 { return h.MaxMessageBytes * 3 / 4 }
 func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailclient.Client, user string) (compose.Draft, templates.ComposeData, error) {
 	f := r.PostFormValue
 	d := compose.Draft{
-		From: compose.Address{Email: user},
+		From: compose.Address{Name: h.displayName(r), Email: user},
 		To:   f("to"), Cc: f("cc"), Bcc: f("bcc"), Subject: f("subject"),
 		Body:      strings.ReplaceAll(f("body"), "\r\n", "\n"),
 		InReplyTo: f("in_reply_to"), References: strings.Fields(f("references")),

@@ -21,6 +21,7 @@ import (
 	"github.com/yubinmail/yubin/web/autoconfig"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
+	"github.com/yubinmail/yubin/web/settings"
 	"github.com/yubinmail/yubin/web/sieveclient"
 )
 
@@ -51,6 +52,11 @@ type Deps struct {
 	CountLogin func(result string)
 	// Autoconfig is the server's name and listeners, for the setup page.
 	Autoconfig autoconfig.Settings
+	// Settings is the webmail's own store of each account's preferences.
+	Settings *settings.Store
+	// Directory is what the mail server knows of an account (name, the addresses
+	// it may send as); nil when the webmail runs against another server.
+	Directory settings.Directory
 }
 
 // Sign-in results for Deps.CountLogin: the same words as the mail server's
@@ -83,8 +89,14 @@ func New(d Deps) *Handlers {
 // MaxRequestBytes bounds a request body: the largest message plus form overhead.
 func (h *Handlers) MaxRequestBytes() int64 { return h.MaxMessageBytes + 1<<20 }
 
-// Lang picks the UI language of a request.
-func Lang(r *http.Request) templates.Lang { return templates.PickLang(r.Header.Get("Accept-Language")) }
+// Lang picks the UI language of a request: the one chosen in the settings, else
+// the browser's.
+func Lang(r *http.Request) templates.Lang {
+	if l := settings.FromContext(r.Context()).Lang; l != "" {
+		return templates.Lang(l)
+	}
+	return templates.PickLang(r.Header.Get("Accept-Language"))
+}
 
 // ClientIP is the peer's address without the port.
 func ClientIP(r *http.Request) string {

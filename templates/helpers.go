@@ -1,6 +1,9 @@
 package templates
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 func itoa[T ~uint32 | ~int | ~int64](n T) string { return strconv.FormatInt(int64(n), 10) }
 
@@ -17,3 +20,5 @@ func pageTitle(p Page) string {
 	}
 	return p.Title + " · " + p.Lang.T("app")
 }
+
+func joinComma(s []string) string { return strings.Join(s, ", ") }

@@ -231,3 +231,26 @@ type ScriptLink struct {
 	Name, URL string
 	Active    bool
 }
+
+// SettingsData is the preferences page (handlers/settings.go fills it from
+// web/settings).
+type SettingsData struct {
+	Shell
+	Problem        string // why the posted form was not saved
+	DisplayName    string
+	Signature      string
+	SignatureAbove bool
+	Identities     []Identity // the saved ones, then one empty row to add another
+	Senders        []string   // the addresses the server lets the user send as; nil = unknown
+	UILang         string     // "", "en" or "ja"
+	TimeZone       string
+	Zones          []string // suggestions for the time zone field
+	PerPage        int
+	PageSizes      []int
+	UndoSeconds    int
+}
+
+// Identity is one "send as" address on the settings page.
+type Identity struct {
+	Address, Name, ReplyTo, Signature string
+}

@@ -139,7 +139,7 @@ func TestEveryStateChangingRouteRefusesCSRF(t *testing.T) {
 	form := url.Values{
 		"csrf": {token}, "f": {"INBOX"}, "uid": {uid}, "action": {"delete"},
 		"name": {"Keep"}, "newname": {"Gone"}, "to": {"alice@localhost"}, "subject": {"forged"}, "body": {"x"},
-		"email": {"alice@localhost"}, "password": {testPassword},
+		"email": {"alice@localhost"}, "password": {testPassword}, "display_name": {"forged"},
 	}
 	noToken := url.Values{}
 	for k, v := range form {
@@ -209,6 +209,9 @@ func TestEveryStateChangingRouteRefusesCSRF(t *testing.T) {
 	mustContain(t, r.body, "Keep me", `href="/mail?f=Keep"`)
 	if strings.Contains(r.body, "forged") || strings.Contains(r.body, "Gone") {
 		t.Error("a refused request changed something")
+	}
+	if strings.Contains(b.get("/settings").body, "forged") {
+		t.Error("a refused request changed the settings")
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/yubinmail/yubin/mailbackend/config"
 	"github.com/yubinmail/yubin/mailbackend/store"
 	"github.com/yubinmail/yubin/web"
+	"github.com/yubinmail/yubin/web/settings"
 )
 
 const testPassword = "correct horse battery"
@@ -99,11 +100,21 @@ func (e *env) newServer(t testing.TB) *web.Server {
 		IMAPAddr: e.run.Addr("imap"), SMTPAddr: e.run.Addr("submission"), InsecureSkipVerify: true,
 		ManageSieveAddr: e.run.Addr("managesieve"), ManageSieveSkipVerify: true,
 		DataDir: e.webDir, Hostname: "localhost", MaxMessageBytes: 10 << 20, Log: e.log,
+		Directory: serverDirectory{e.run},
 	})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
 	return srv
+}
+
+// serverDirectory is the bundled server's account names and sender addresses, as
+// cmd/yubin wires them.
+type serverDirectory struct{ run *mailbackend.Running }
+
+func (d serverDirectory) Account(ctx context.Context, login string) (settings.Account, error) {
+	name, senders, err := d.run.AccountInfo(ctx, login)
+	return settings.Account{Name: name, Senders: senders}, err
 }
 
 // deliver puts a raw message (LF or CRLF) into user's mailbox ("" = INBOX).

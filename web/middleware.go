@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"mime"
 	"net"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/yubinmail/yubin/handlers"
 	"github.com/yubinmail/yubin/web/session"
+	"github.com/yubinmail/yubin/web/settings"
 )
 
 // AppCSP is the app's policy: only its own script and style, no inline code, no
@@ -126,7 +128,7 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 			return
 		}
 		s.sessions.Touch(w, r, sess)
-		next.ServeHTTP(w, r.WithContext(session.WithSession(r.Context(), sess)))
+		next.ServeHTTP(w, r.WithContext(s.withUser(r, sess)))
 	})
 }
 
@@ -139,8 +141,19 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 			http.Error(w, "not signed in", http.StatusUnauthorized)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(session.WithSession(r.Context(), sess)))
+		next.ServeHTTP(w, r.WithContext(s.withUser(r, sess)))
 	})
+}
+
+// withUser is the request's context with its session and the account's settings
+// (web/settings; the defaults when the store cannot be read, which is logged).
+func (s *Server) withUser(r *http.Request, sess *session.Session) context.Context {
+	ctx := session.WithSession(r.Context(), sess)
+	prefs, err := s.settings.Get(ctx, sess.User)
+	if err != nil {
+		s.log.Warn("webmail settings unreadable", "user", sess.User, "err", err)
+	}
+	return settings.NewContext(ctx, prefs)
 }
 
 // maxLoginBytes bounds the sign-in form (an address, a password, a local path): the

@@ -20,6 +20,7 @@ import (
 	"github.com/yubinmail/yubin/web/autoconfig"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
+	"github.com/yubinmail/yubin/web/settings"
 	"github.com/yubinmail/yubin/web/sieveclient"
 )
 
@@ -49,6 +50,9 @@ type Config struct {
 	// Autoconfig is what mail programs are told when they set themselves up
 	// (Thunderbird autoconfig, Outlook autodiscover); the zero value answers 404.
 	Autoconfig autoconfig.Settings
+	// Directory is what the bundled mail server knows of an account (its name,
+	// the addresses it may send as); nil against another IMAP server.
+	Directory settings.Directory
 }
 
 // Server is the webmail.
@@ -56,6 +60,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	sessions *session.Store
+	settings *settings.Store // DataDir/settings.db: each account's preferences
 	pool     *mailclient.Pool
 	streams  *handlers.Streams
 	perIP    *connlimit.Counter // open HTTP connections per client address (listener.go)
@@ -90,7 +95,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, pool: mailclient.NewPool(IdleTimeout),
+	prefs, err := settings.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, settings: prefs, pool: mailclient.NewPool(IdleTimeout),
 		streams: handlers.NewStreams(), perIP: connlimit.New(MaxConnsPerIP),
 		stop: make(chan struct{}), done: make(chan struct{}), metrics: newWebMetrics(cfg.Metrics)}
 	s.h = handlers.New(handlers.Deps{
@@ -104,6 +113,8 @@ func New(cfg Config) (*Server, error) {
 		Log:             cfg.Log,
 		CountLogin:      s.metrics.countLogin,
 		Autoconfig:      cfg.Autoconfig,
+		Settings:        prefs,
+		Directory:       cfg.Directory,
 	})
 	s.handler = s.routes()
 	go s.sweep()
@@ -144,6 +155,7 @@ func (s *Server) Close() error {
 		<-s.done
 		s.streams.StopAll()
 		s.pool.Close()
+		s.settings.Close()
 	})
 	return nil
 }
@@ -211,6 +223,8 @@ func (s *Server) routes() http.Handler {
 		r.Post("/folders/delete", h.FolderDelete)
 		r.Post("/logout", h.Logout)
 		r.Get("/setup", h.SetupPage)
+		r.Get("/settings", h.SettingsPage)
+		r.Post("/settings", h.SettingsSave)
 		r.Get("/settings/vacation", h.VacationPage)
 		r.Post("/settings/vacation", h.VacationSave)
 		r.Get("/settings/filters", h.FiltersPage)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/yubinmail/yubin/mailbackend/backup"
+	"github.com/yubinmail/yubin/web/settings"
 )
 
 // backupCommand is yubin backup DEST: a consistent copy of the running spool.
@@ -21,7 +23,10 @@ func backupCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := backup.Backup(context.Background(), cfg.DataDir, pos[0], backup.Options{Copy: f.copy})
+	rep, err := backup.Backup(context.Background(), cfg.DataDir, pos[0], backup.Options{Copy: f.copy,
+		// The webmail's preferences and pending sends (web/settings), when it runs on
+		// this data_dir.
+		Databases: []string{filepath.Join(webmailDir, settings.File)}})
 	if err != nil {
 		return err
 	}

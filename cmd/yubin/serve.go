@@ -266,6 +266,10 @@ func serveMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, 
 	return srv, ln.Addr().String(), nil
 }
 
+// webmailDir is the webmail's data directory under data_dir: sessions and its own
+// store (web/settings).
+const webmailDir = "webmail"
+
 // webmailConfig points the webmail at [webmail] imap/smtp, or at the bundled
 // listeners over loopback when those are empty.
 func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, error) {
@@ -273,11 +277,15 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 		IMAPAddr:        cfg.Webmail.IMAP,
 		SMTPAddr:        cfg.Webmail.SMTP,
 		ManageSieveAddr: cfg.Webmail.ManageSieve,
-		DataDir:         filepath.Join(cfg.DataDir, "webmail"),
+		DataDir:         filepath.Join(cfg.DataDir, webmailDir),
 		Hostname:        cfg.Hostname,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 		TrustProxy:      cfg.Webmail.TrustProxy,
 		Autoconfig:      autoconfigSettings(cfg, mail),
+	}
+	if mail != nil && cfg.Webmail.IMAP == "" {
+		// The webmail uses the bundled server: it may ask it for account names.
+		wc.Directory = serverDirectory{mail}
 	}
 	if wc.IMAPAddr == "" && mail != nil {
 		wc.IMAPAddr = loopbackAddr(firstNonEmpty(mail.Addr(mailbackend.ListenIMAP), mail.Addr(mailbackend.ListenIMAPS)))

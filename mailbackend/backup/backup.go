@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/yubinmail/yubin/mailbackend/cardstore"
@@ -35,6 +36,9 @@ type Manifest struct {
 	Contacts  *FileSum `json:"contacts,omitempty"`
 	Blobs     int      `json:"blobs"`
 	BlobBytes int64    `json:"blob_bytes"`
+	// Extra are the other SQLite databases snapshotted (Options.Databases), by
+	// their path relative to the spool.
+	Extra []FileSum `json:"extra,omitempty"`
 }
 
 // FileSum is a file's size and SHA-256.
@@ -52,6 +56,10 @@ type Options struct {
 	// A hard link shares the spool's disk: it protects against deletion, not against
 	// losing the disk.
 	Copy bool
+	// Databases are other SQLite files under the spool's directory to snapshot
+	// beside yubin.db, by relative path (the webmail's webmail/settings.db); one
+	// that does not exist is skipped.
+	Databases []string
 }
 
 // Report says what a backup did.
@@ -157,9 +165,13 @@ func Backup(ctx context.Context, dataDir, dest string, opt Options) (Report, err
 	if err != nil {
 		return rep, err
 	}
+	extra, err := snapshotExtra(ctx, dataDir, dest, opt.Databases)
+	if err != nil {
+		return rep, err
+	}
 	abs, _ := filepath.Abs(dataDir)
 	m := Manifest{Format: manifestFormat, Created: time.Now().UTC(), Source: abs,
-		Database: sum, Contacts: contacts, Blobs: rep.Blobs, BlobBytes: rep.Bytes}
+		Database: sum, Contacts: contacts, Blobs: rep.Blobs, BlobBytes: rep.Bytes, Extra: extra}
 	if err := writeManifest(dest, m); err != nil {
 		return rep, err
 	}
@@ -220,6 +232,45 @@ func snapshot(ctx context.Context, src, dst string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// snapshotExtra snapshots each of the databases (relative to dataDir) that exists
+// into the same relative path under dest, and returns their sums.
+func snapshotExtra(ctx context.Context, dataDir, dest string, dbs []string) ([]FileSum, error) {
+	var out []FileSum
+	for _, rel := range dbs {
+		rel = filepath.Clean(rel)
+		if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil, fmt.Errorf("backup: database %s is outside the spool", rel)
+		}
+		src := filepath.Join(dataDir, rel)
+		if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		to := filepath.Join(dest, rel)
+		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		tmp := to + ".tmp"
+		os.Remove(tmp)
+		if err := snapshot(ctx, src, tmp); err != nil {
+			os.Remove(tmp)
+			return nil, err
+		}
+		sum, err := sumFile(tmp)
+		if err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		sum.File = filepath.ToSlash(rel)
+		if err := os.Rename(tmp, to); err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		if err := syncDir(filepath.Dir(to)); err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		out = append(out, sum)
+	}
+	return out, nil
 }
 
 // snapshotContacts copies the address books' database (its own file, taken with

@@ -6,7 +6,9 @@
 // message files that snapshot refers to, hard-linked from the spool when DEST is on
 // the same filesystem, otherwise copied and fsynced), dkim/ (the signing keys),
 // contacts.db (the address books of mailbackend/cardstore, its own VACUUM INTO
-// snapshot, when the spool has one), and
+// snapshot, when the spool has one), the other SQLite databases the caller names
+// (Options.Databases: the webmail's webmail/settings.db) at the same relative path,
+// each its own snapshot, and
 // manifest.json (written last: the database's size and SHA-256, the blob count). A
 // blob's name is its SHA-256, so the blobs need no checksum list of their own.
 // search.db is not copied: it is derived from the blobs and rebuilt when the server

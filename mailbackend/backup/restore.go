@@ -52,6 +52,19 @@ func Restore(ctx context.Context, src, dataDir string) (Summary, error) {
 			return sum, fmt.Errorf("restore: %w", err)
 		}
 	}
+	m, err := ReadManifest(src)
+	if err != nil {
+		return sum, fmt.Errorf("restore: %w", err)
+	}
+	for _, x := range m.Extra {
+		to := filepath.Join(dataDir, filepath.FromSlash(x.File))
+		if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
+			return sum, fmt.Errorf("restore: %w", err)
+		}
+		if err := copyFile(filepath.Join(src, filepath.FromSlash(x.File)), to); err != nil {
+			return sum, fmt.Errorf("restore: %w", err)
+		}
+	}
 	// The database last: a spool with blobs but no yubin.db is visibly incomplete.
 	if err := copyFile(filepath.Join(src, store.DBFile), filepath.Join(dataDir, store.DBFile)); err != nil {
 		return sum, fmt.Errorf("restore: %w", err)

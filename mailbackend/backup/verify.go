@@ -52,6 +52,12 @@ func Verify(ctx context.Context, dir string) (Summary, error) {
 				sum.Problems = append(sum.Problems, fmt.Sprintf("%s: missing, or checksum or size differs from %s", cardstore.FileName, ManifestFile))
 			}
 		}
+		for _, x := range m.Extra {
+			got, err := sumFile(filepath.Join(dir, filepath.FromSlash(x.File)))
+			if err != nil || got.SHA256 != x.SHA256 || got.Size != x.Size {
+				sum.Problems = append(sum.Problems, fmt.Sprintf("%s: missing, or its checksum or size differs from %s", x.File, ManifestFile))
+			}
+		}
 	case errors.Is(err, fs.ErrNotExist):
 		// A live spool: keep the server from deleting files while they are checked.
 		release, err := store.HoldBlobs(dir)
