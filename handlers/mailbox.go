@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/mailview"
+	"github.com/yubinmail/yubin/web/searchquery"
 )
 
 // Mailbox shows one page of a mailbox, newest first.
@@ -18,12 +20,8 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	mailbox := mailboxParam(r)
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	if page < 0 || page > 1<<20 {
-		page = 0
-	}
-	query := mailclient.NormalizeQuery(r.URL.Query().Get("q"))
+	place := placeFrom(r)
+	mailbox, page, query := place.Mailbox, place.Page, place.Query
 	ctx := r.Context()
 	sh, folders, err := h.shell(ctx, r, cl, "", mailbox)
 	if err != nil {
@@ -31,8 +29,9 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var mp *mailclient.MessagePage
+	var sq searchquery.Query
 	if query != "" {
-		mp, err = cl.Search(ctx, mailbox, query, page, PerPage)
+		mp, sq, err = searchMessages(ctx, cl, place, folders, sh.Lang, userZone(r), PerPage)
 	} else {
 		mp, err = cl.ListMessages(ctx, mailbox, page, PerPage)
 	}
@@ -40,7 +39,11 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := templates.MailboxData{Shell: sh, Mailbox: mailbox, Label: mailbox, Page: page, Query: query}
+	d := templates.MailboxData{Shell: sh, Mailbox: mailbox, Label: mailbox, Page: page, Query: query, AllFolders: place.All}
+	labels := map[string]string{}
+	for i, f := range folders {
+		labels[f.Name] = sh.Folders[i].Label
+	}
 	var use string
 	for i, f := range folders {
 		if f.Name == mailbox {
@@ -55,7 +58,8 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 	for _, m := range mp.Messages {
 		row := templates.Row{
 			UID: m.UID, Subject: m.Subject, Date: sh.Lang.Date(m.Date, now), FullDate: sh.Lang.LongDate(m.Date),
-			Size: templates.Size(m.Size), URL: messageURL(mailbox, m.UID),
+			Size: templates.Size(m.Size), URL: place.messageURL(cmp.Or(m.Mailbox, mailbox), m.UID),
+			Ref:    rowRef(mailbox, m.Mailbox, m.UID),
 			Unread: !m.Seen, Flagged: m.Flagged, Answered: m.Answered, Attachment: m.HasAttachment, Draft: m.Draft,
 		}
 		people := m.From
@@ -63,6 +67,13 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 			people = m.To
 		}
 		row.From = listNames(people)
+		if query != "" {
+			row.SubjectMarks = marks(row.Subject, sq.Needles(searchquery.Subject))
+			row.FromMarks = marks(row.From, sq.Needles(searchquery.From, searchquery.To))
+			if m.Mailbox != "" && m.Mailbox != mailbox {
+				row.Folder = labels[m.Mailbox]
+			}
+		}
 		if isDrafts {
 			row.URL = "/compose?" + "draft=" + strconv.FormatUint(uint64(m.UID), 10)
 		}
@@ -82,10 +93,10 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 		d.ClearURL = mailboxURL(mailbox, 0)
 	}
 	if page > 0 {
-		d.NewerURL = listURL(mailbox, query, page-1)
+		d.NewerURL = place.atPage(page - 1).URL()
 	}
 	if page+1 < mp.Pages {
-		d.OlderURL = listURL(mailbox, query, page+1)
+		d.OlderURL = place.atPage(page + 1).URL()
 	}
 	h.render(w, r, http.StatusOK, templates.Mailbox(d))
 }
@@ -152,46 +163,44 @@ func (h *Handlers) Actions(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	mailbox := mailboxParam(r)
-	var uids []uint32
-	for _, v := range r.PostForm["uid"] {
-		if u := parseUID(v); u != 0 {
-			uids = append(uids, u)
-		}
-	}
+	byBox, boxes := parseRefs(mailbox, r.PostForm["uid"])
 	action := r.PostFormValue("action")
-	p, _ := strconv.Atoi(r.PostFormValue("page"))
-	back := listURL(mailbox, mailclient.NormalizeQuery(r.PostFormValue("q")), max(p, 0))
-	fromMessage := r.PostFormValue("from") == "message" && len(uids) == 1
-	if len(uids) == 0 {
+	list := backPlace(r)
+	back := list.URL()
+	fromMessage := r.PostFormValue("from") == "message" && len(boxes) == 1 && len(byBox[boxes[0]]) == 1
+	if len(boxes) == 0 {
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	switch action {
-	case "read", "unread":
-		err = cl.SetFlag(ctx, mailbox, uids, `\Seen`, action == "read")
-	case "flag", "unflag":
-		err = cl.SetFlag(ctx, mailbox, uids, `\Flagged`, action == "flag")
-		if fromMessage {
-			back = messageURL(mailbox, uids[0])
-		}
-	case "delete":
-		err = cl.Delete(ctx, mailbox, uids)
-	case "archive":
-		err = cl.Archive(ctx, mailbox, uids)
-	case "move":
-		dest := r.PostFormValue("dest")
-		if dest == "" {
-			http.Redirect(w, r, back, http.StatusSeeOther)
+	for _, box := range boxes {
+		uids := byBox[box]
+		switch action {
+		case "read", "unread":
+			err = cl.SetFlag(ctx, box, uids, `\Seen`, action == "read")
+		case "flag", "unflag":
+			err = cl.SetFlag(ctx, box, uids, `\Flagged`, action == "flag")
+			if fromMessage {
+				back = list.messageURL(box, uids[0])
+			}
+		case "delete":
+			err = cl.Delete(ctx, box, uids)
+		case "archive":
+			err = cl.Archive(ctx, box, uids)
+		case "move":
+			dest := r.PostFormValue("dest")
+			if dest == "" {
+				http.Redirect(w, r, back, http.StatusSeeOther)
+				return
+			}
+			err = cl.Move(ctx, box, uids, dest)
+		default:
+			h.Error(w, r, http.StatusBadRequest, "err.badrequest")
 			return
 		}
-		err = cl.Move(ctx, mailbox, uids, dest)
-	default:
-		h.Error(w, r, http.StatusBadRequest, "err.badrequest")
-		return
-	}
-	if err != nil {
-		h.fail(w, r, fmt.Errorf("action %s: %w", action, err))
-		return
+		if err != nil {
+			h.fail(w, r, fmt.Errorf("action %s: %w", action, err))
+			return
+		}
 	}
 	sep := "?"
 	if strings.Contains(back, "?") {

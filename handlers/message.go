@@ -11,6 +11,7 @@ import (
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/mailview"
+	"github.com/yubinmail/yubin/web/searchquery"
 )
 
 // HTMLSandbox is what the HTML body may do, for both the iframe's sandbox attribute
@@ -96,6 +97,15 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.MoveTargets = moveTargets(sh.Folders, mailbox)
+	// Opened from a search: back goes to the same results page, and the matches are
+	// marked in the subject and the text.
+	var needles []string
+	if back := backPlace(r); back.Query != "" {
+		d.BackURL, d.BackLabel = back.URL(), sh.Lang.T("search.back")
+		d.ListQuery, d.ListAll, d.ListPage, d.ListMailbox = back.Query, back.All, back.Page, back.Mailbox
+		needles = searchquery.Parse(back.Query).Needles(searchquery.Subject, searchquery.From, searchquery.Filename)
+		d.SubjectMarks = marks(v.Subject, needles)
+	}
 	for _, a := range v.Attachments {
 		if a.Inline {
 			continue
@@ -119,7 +129,13 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		for _, s := range mailview.Linkify(v.Text) {
-			d.Text = append(d.Text, templates.Segment{Text: s.Text, URL: s.URL})
+			if s.URL != "" || len(needles) == 0 {
+				d.Text = append(d.Text, templates.Segment{Text: s.Text, URL: s.URL})
+				continue
+			}
+			for _, sp := range searchquery.Highlight(s.Text, needles) {
+				d.Text = append(d.Text, templates.Segment{Text: sp.Text, Mark: sp.Mark})
+			}
 		}
 	}
 	h.render(w, r, http.StatusOK, templates.Message(d))

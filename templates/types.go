@@ -53,6 +53,20 @@ type Row struct {
 	Answered   bool
 	Attachment bool
 	Draft      bool
+	// Ref names the message in the actions form (handlers.rowRef): the UID, or
+	// "UID:mailbox" for a search result from another folder.
+	Ref string
+	// SubjectMarks and FromMarks are Subject and From split at the search's matches
+	// (nil outside a search); Folder is the folder of a result from another one.
+	SubjectMarks []Span
+	FromMarks    []Span
+	Folder       string
+}
+
+// Span is a run of text; Mark says it matched the search.
+type Span struct {
+	Text string
+	Mark bool
 }
 
 // MailboxData is the message list screen.
@@ -68,11 +82,15 @@ type MailboxData struct {
 	MoveTargets []Folder
 	IsTrash     bool
 	Query       string // the search, "" when listing the whole mailbox
+	AllFolders  bool   // the search covers every folder
 	ClearURL    string // back to the whole mailbox from a search
 }
 
 // Segment is a run of text, a link when URL is set.
-type Segment struct{ Text, URL string }
+type Segment struct {
+	Text, URL string
+	Mark      bool // a search match
+}
 
 // Attachment is one attachment line.
 type Attachment struct {
@@ -106,13 +124,21 @@ type MessageData struct {
 	HasHTML       bool
 	Attachments   []Attachment
 	BackURL       string
-	ReplyURL      string
-	ReplyAllURL   string
-	ForwardURL    string
-	EditDraftURL  string
-	Flagged       bool
-	MoveTargets   []Folder
-	IsTrash       bool
+	BackLabel     string // "" for the plain "Back to list"
+	// The search the message was opened from, carried through its actions; and
+	// the subject split at the search's matches (nil outside a search).
+	ListQuery    string
+	ListAll      bool
+	ListPage     int
+	ListMailbox  string
+	SubjectMarks []Span
+	ReplyURL     string
+	ReplyAllURL  string
+	ForwardURL   string
+	EditDraftURL string
+	Flagged      bool
+	MoveTargets  []Folder
+	IsTrash      bool
 }
 
 // ComposeData is the compose form, fresh or refilled after an error.

@@ -285,7 +285,13 @@ func hasFlag(fs []imap.Flag, f imap.Flag) bool {
 	return false
 }
 
-var uidLinkRe = regexp.MustCompile(`href="/msg\?f=([^&"]+)&amp;uid=(\d+)"`)
+var uidLinkRe = regexp.MustCompile(`href="/msg\?f=([^&"]+)&amp;(?:[^"]*&amp;)?uid=(\d+)"`)
+
+// unmarked is a page without the <mark> elements of search highlights, to read its
+// text as the user does.
+func unmarked(body string) string {
+	return strings.NewReplacer("<mark>", "", "</mark>", "").Replace(body)
+}
 
 // firstUID finds the first message link on a list page.
 func firstUID(t testing.TB, page string) string {

@@ -558,3 +558,22 @@ func TestNonMIMEMessageIgnoresContentFields(t *testing.T) {
 		t.Errorf("MIME message: enc %q body %q", s.Encoding, p.Text.Body)
 	}
 }
+
+// Attachment file names are in the searchable text (SEARCH BODY finds "the mail with
+// 見積書.pdf"), decoded whether RFC 2231 or RFC 2047 wrote them, and a message without
+// attachments has none.
+func TestSearchTextHasFileNames(t *testing.T) {
+	raw := strings.ReplaceAll("From: a@example.test\nSubject: files\nMIME-Version: 1.0\n"+
+		"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee attached\n"+
+		"--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename*=UTF-8''%E8%A6%8B%E7%A9%8D%E6%9B%B8.pdf\n\nJVBERi0=\n"+
+		"--b\nContent-Type: image/png; name=\"=?UTF-8?B?5Zyw5Zuz?=.png\"\n\niVBORw==\n--b--\n", "\n", "\r\n")
+	p, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"見積書.pdf", "地図.png", "see attached"} {
+		if !strings.Contains(p.Text.Body, want) {
+			t.Errorf("search text lacks %q: %q", want, p.Text.Body)
+		}
+	}
+}

@@ -24,10 +24,38 @@ func (p *parser) searchText(env *Envelope, root *Part) SearchText {
 	}
 	var b strings.Builder
 	b.Grow(min(int(root.Size), MaxBodyText))
+	fileNames(&b, root) // first: a long body must not push them past the cap
 	p.bodyText(&b, root)
 	st.Body = truncateUTF8(b.String(), MaxBodyText)
 	return st
 }
+
+// fileNames appends the decoded file names of the message's parts, one a line: people
+// search for "the mail with 見積書.pdf", and IMAP has no key for it, so the names are
+// part of the body text that SEARCH BODY and TEXT look in (the webmail's filename:).
+// Enclosed messages' attachments count too. At most maxFileNames names are added.
+func fileNames(b *strings.Builder, part *Part) {
+	n := 0
+	var walk func(*Part)
+	walk = func(p *Part) {
+		if p == nil || n >= maxFileNames {
+			return
+		}
+		if name := p.FileName(); name != "" && p.Type != "multipart" {
+			b.WriteString(name)
+			b.WriteByte('\n')
+			n++
+		}
+		for _, c := range p.Parts {
+			walk(c)
+		}
+		walk(p.Message)
+	}
+	walk(part)
+}
+
+// maxFileNames bounds the names indexed per message.
+const maxFileNames = 100
 
 // addressText renders an address list as "Name <mailbox@host>, ..." with names decoded.
 func addressText(list []Address) string {

@@ -40,6 +40,7 @@ type Folder struct {
 
 // Summary is one row of the message list.
 type Summary struct {
+	Mailbox       string // set by SearchMessages, whose results may come from several
 	UID           uint32
 	SeqNum        uint32
 	From          []Address

@@ -1,72 +1,77 @@
 package mailclient
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 )
 
-// MaxQueryLen bounds a search string: longer input is cut (at a rune boundary) so
-// a pasted page of text cannot become a pathological server query.
-const MaxQueryLen = 200
+// SearchRequest is one search: what to send, where, and which result page to show.
+type SearchRequest struct {
+	// Mailboxes are searched in this order; their order also breaks ties between
+	// messages that arrived at the same second.
+	Mailboxes []string
+	Criteria  *imap.SearchCriteria
+	// Within, when set, keeps only the hits whose INTERNALDATE it accepts: the exact
+	// date window in the user's zone, which IMAP's date-only SINCE/BEFORE cannot say.
+	Within  func(time.Time) bool
+	Page    int // 0-based
+	PerPage int
+}
 
-// Search returns page (0-based) of the messages in mailbox that match query, newest
-// first, perPage at a time. The server does the matching: one UID SEARCH
-// (RFC 9051 section 6.4.4; imapclient adds CHARSET UTF-8 for an IMAP4rev1 server
-// when the query is not ASCII) for subject OR from OR body text, then one UID FETCH of
-// just this page's UIDs, so a search in a large mailbox costs what the list does.
-// Each whitespace-separated word must match (AND), in any of those fields.
-func (cl *Client) Search(ctx context.Context, mailbox, query string, page, perPage int) (*MessagePage, error) {
-	if perPage <= 0 {
-		perPage = 50
+// hit is one message found, before its summary is fetched.
+type hit struct {
+	box  int // index into Mailboxes
+	uid  imap.UID
+	date time.Time
+}
+
+// SearchMessages returns one page of the messages in req.Mailboxes matching
+// req.Criteria, newest first. The server does the matching: per mailbox one UID SEARCH
+// (RFC 9051 section 6.4.4; with RETURN (ALL) when the server offers ESEARCH, RFC 4731,
+// so the answer is a compact sequence set; imapclient adds CHARSET UTF-8 for an
+// IMAP4rev1 server when the query is not ASCII). The page is then chosen without
+// fetching every hit: within a mailbox descending UID is arrival order, so only the
+// newest (page+1)×perPage UIDs of each mailbox can be on the page, and only their
+// INTERNALDATEs are fetched to merge the mailboxes. Last, one UID FETCH per mailbox of
+// the page's messages. Each Summary carries its Mailbox.
+func (cl *Client) SearchMessages(ctx context.Context, req SearchRequest) (*MessagePage, error) {
+	if req.PerPage <= 0 {
+		req.PerPage = 50
 	}
-	if page < 0 {
-		page = 0
+	req.Page = max(req.Page, 0)
+	res := &MessagePage{Page: req.Page}
+	if len(req.Mailboxes) == 1 {
+		res.Mailbox = req.Mailboxes[0]
 	}
-	criteria := searchCriteria(query)
-	res := &MessagePage{Mailbox: mailbox, Page: page}
 	err := cl.DoIMAP(ctx, func(s *Session) error {
 		res.Messages = res.Messages[:0]
-		if _, err := s.Select(mailbox); err != nil {
-			return err
+		perBox := make([][]hit, len(req.Mailboxes))
+		total := 0
+		for i, mb := range req.Mailboxes {
+			hits, err := s.searchOne(mb, i, req)
+			if err != nil {
+				return err
+			}
+			perBox[i] = hits
+			total += len(hits)
 		}
-		data, err := s.C.UIDSearch(criteria, nil).Wait()
-		if err != nil {
-			return fmt.Errorf("search %s: %w", mailbox, err)
-		}
-		all := data.AllUIDs()
-		// UIDs grow with arrival: descending UID is newest first.
-		slices.SortFunc(all, func(a, b imap.UID) int { return int(int64(b) - int64(a)) })
-		all = slices.Compact(all)
-		res.Total = uint32(len(all))
-		res.Pages = max(1, (len(all)+perPage-1)/perPage)
-		lo := page * perPage
-		if lo >= len(all) {
+		res.Total = uint32(total)
+		res.Pages = max(1, (total+req.PerPage-1)/req.PerPage)
+		lo := req.Page * req.PerPage
+		if lo >= total {
 			return nil
 		}
-		want := all[lo:min(len(all), lo+perPage)]
-		var set imap.UIDSet
-		for _, u := range want {
-			set.AddNum(u)
-		}
-		msgs, err := s.C.Fetch(set, listFetch()).Collect()
+		page, err := s.pickPage(req, perBox, lo)
 		if err != nil {
-			return fmt.Errorf("fetch search results in %s: %w", mailbox, err)
+			return err
 		}
-		byUID := make(map[imap.UID]Summary, len(msgs))
-		for _, m := range msgs {
-			byUID[m.UID] = summarize(m)
-		}
-		// Keep the search order; a message expunged meanwhile is simply missing.
-		for _, u := range want {
-			if m, ok := byUID[u]; ok {
-				res.Messages = append(res.Messages, m)
-			}
-		}
-		return nil
+		res.Messages, err = s.summaries(req.Mailboxes, page)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -74,31 +79,137 @@ func (cl *Client) Search(ctx context.Context, mailbox, query string, page, perPa
 	return res, nil
 }
 
-// searchCriteria turns the search box into IMAP criteria: every word must appear
-// somewhere in the message. An empty query matches everything.
-func searchCriteria(query string) *imap.SearchCriteria {
-	c := &imap.SearchCriteria{}
-	c.Text = append(c.Text, strings.Fields(NormalizeQuery(query))...)
-	return c
-}
-
-// NormalizeQuery trims the query, drops control characters and bounds its length.
-func NormalizeQuery(q string) string {
-	q = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, q)
-	q = strings.TrimSpace(q)
-	if len(q) > MaxQueryLen {
-		cut := MaxQueryLen
-		for cut > 0 && !utf8RuneStart(q[cut]) {
-			cut--
-		}
-		q = strings.TrimSpace(q[:cut])
+// searchOne runs the search in one mailbox and returns its hits, newest (highest UID)
+// first; with req.Within set, each hit carries its INTERNALDATE and those outside are
+// gone.
+func (s *Session) searchOne(mailbox string, box int, req SearchRequest) ([]hit, error) {
+	if _, err := s.Select(mailbox); err != nil {
+		return nil, err
 	}
-	return q
+	var opts *imap.SearchOptions
+	if caps := s.C.Caps(); caps.Has(imap.CapESearch) || caps.Has(imap.CapIMAP4rev2) {
+		opts = &imap.SearchOptions{ReturnAll: true}
+	}
+	data, err := s.C.UIDSearch(req.Criteria, opts).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("search %s: %w", mailbox, err)
+	}
+	uids := data.AllUIDs()
+	slices.SortFunc(uids, func(a, b imap.UID) int { return cmp.Compare(b, a) })
+	uids = slices.Compact(uids)
+	hits := make([]hit, len(uids))
+	for i, u := range uids {
+		hits[i] = hit{box: box, uid: u}
+	}
+	if req.Within == nil || len(hits) == 0 {
+		return hits, nil
+	}
+	if err := s.fillDates(hits); err != nil {
+		return nil, fmt.Errorf("search %s: %w", mailbox, err)
+	}
+	return slices.DeleteFunc(hits, func(h hit) bool { return !req.Within(h.date) }), nil
 }
 
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+// fillDates fetches the INTERNALDATE of hits, all in the selected mailbox. A message
+// expunged meanwhile keeps a zero date (and sorts last).
+func (s *Session) fillDates(hits []hit) error {
+	var set imap.UIDSet
+	for _, h := range hits {
+		set.AddNum(h.uid)
+	}
+	msgs, err := s.C.Fetch(set, &imap.FetchOptions{UID: true, InternalDate: true}).Collect()
+	if err != nil {
+		return fmt.Errorf("fetch dates: %w", err)
+	}
+	dates := make(map[imap.UID]time.Time, len(msgs))
+	for _, m := range msgs {
+		dates[m.UID] = m.InternalDate
+	}
+	for i := range hits {
+		hits[i].date = dates[hits[i].uid]
+	}
+	return nil
+}
+
+// pickPage returns the hits at positions lo… of the merged, newest-first list.
+func (s *Session) pickPage(req SearchRequest, perBox [][]hit, lo int) ([]hit, error) {
+	var nonEmpty int
+	for _, hs := range perBox {
+		if len(hs) > 0 {
+			nonEmpty++
+		}
+	}
+	var merged []hit
+	if nonEmpty == 1 && req.Within == nil {
+		for _, hs := range perBox {
+			merged = append(merged, hs...)
+		}
+	} else {
+		need := lo + req.PerPage
+		for i, hs := range perBox {
+			top := hs[:min(len(hs), need)]
+			if len(top) > 0 && req.Within == nil {
+				if _, err := s.Select(req.Mailboxes[i]); err != nil {
+					return nil, err
+				}
+				if err := s.fillDates(top); err != nil {
+					return nil, err
+				}
+			}
+			merged = append(merged, top...)
+		}
+		slices.SortStableFunc(merged, func(a, b hit) int {
+			if c := b.date.Compare(a.date); c != 0 {
+				return c
+			}
+			if a.box != b.box {
+				return cmp.Compare(a.box, b.box)
+			}
+			return cmp.Compare(b.uid, a.uid)
+		})
+	}
+	return merged[lo:min(len(merged), lo+req.PerPage)], nil
+}
+
+// summaries fetches the list rows of page, one UID FETCH per mailbox, in page order; a
+// message expunged meanwhile is simply missing.
+func (s *Session) summaries(mailboxes []string, page []hit) ([]Summary, error) {
+	byBox := map[int][]imap.UID{}
+	var order []int
+	for _, h := range page {
+		if _, ok := byBox[h.box]; !ok {
+			order = append(order, h.box)
+		}
+		byBox[h.box] = append(byBox[h.box], h.uid)
+	}
+	type key struct {
+		box int
+		uid imap.UID
+	}
+	found := map[key]Summary{}
+	for _, box := range order {
+		if _, err := s.Select(mailboxes[box]); err != nil {
+			return nil, err
+		}
+		var set imap.UIDSet
+		for _, u := range byBox[box] {
+			set.AddNum(u)
+		}
+		msgs, err := s.C.Fetch(set, listFetch()).Collect()
+		if err != nil {
+			return nil, fmt.Errorf("fetch search results in %s: %w", mailboxes[box], err)
+		}
+		for _, m := range msgs {
+			sum := summarize(m)
+			sum.Mailbox = mailboxes[box]
+			found[key{box, m.UID}] = sum
+		}
+	}
+	out := make([]Summary, 0, len(page))
+	for _, h := range page {
+		if m, ok := found[key{h.box, h.uid}]; ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
