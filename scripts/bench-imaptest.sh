@@ -40,46 +40,9 @@ DOVECOT_USERS=$names DOVECOT_PASS=$PASS DOVECOT_TAG=bench-imaptest
 . scripts/dovecot-instance.sh # (the cd above made the repository root the working directory)
 
 # --- yubin ----------------------------------------------------------------------
-YUBIN_PID=
-stop_yubin() {
-	if [ -n "$YUBIN_PID" ]; then
-		kill "$YUBIN_PID" 2>/dev/null || true
-		wait "$YUBIN_PID" 2>/dev/null || true
-	fi
-	YUBIN_PID=
-}
-trap 'stop_yubin; cleanup' EXIT
-echo "bench-imaptest: building yubin" >&2
-"$GO" build -o "$T/yubin" ./cmd/yubin || die "go build failed"
-cat >"$T/yubin.toml" <<EOF
-hostname = "mail.example.test"
-data_dir = "$T/yubin-data"
-domains = ["example.test"]
-[listen]
-smtp = ""
-submission = ""
-submissions = ""
-imap = "127.0.0.1:$YUBIN_PORT"
-imaps = ""
-pop3 = ""
-pop3s = ""
-managesieve = ""
-http = ""
-EOF
-echo "bench-imaptest: adding $USERS accounts to yubin" >&2
-for u in $names; do
-	printf '%s\n' "$PASS" | "$T/yubin" user add "$u" --password-stdin --config "$T/yubin.toml" >/dev/null ||
-		die "yubin user add $u failed"
-done
-"$T/yubin" serve --config "$T/yubin.toml" >"$T/yubin.log" 2>&1 &
-YUBIN_PID=$!
-ready=no
-for _ in $(seq 100); do
-	greeting=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && IFS= read -r -t 2 l <&3 && printf %s "$l"' _ "$YUBIN_PORT" 2>/dev/null || true)
-	case $greeting in "* OK"*) ready=yes; break ;; esac
-	sleep 0.2
-done
-[ "$ready" = yes ] || { tail -20 "$T/yubin.log" >&2; die "yubin does not answer on 127.0.0.1:$YUBIN_PORT"; }
+YUBIN_USERS=$names YUBIN_PASS=$PASS
+# shellcheck source=scripts/yubin-instance.sh
+. scripts/yubin-instance.sh
 
 # --- measure ----------------------------------------------------------------------
 # imaptest prints a table of commands per second and, at the end, a "Totals:" header
