@@ -54,7 +54,7 @@ func extractSpool(t *testing.T, name string) string {
 }
 
 // spool-schema5.tar.gz was written by the store at schema 5 (before modseqs): bob's
-// INBOX holds a thread of three messages (UIDs 1, 2, 4: a Japanese subject "会議"
+// INBOX holds a thread of three messages (UIDs 1, 2, 4: a Japanese subject "会綴"
 // in ISO-2022-JP, its reply, and a reply to the reply whose References is folded),
 // UID 3 was expunged, and Work holds a copy of UID 1. Opening it upgrades it in
 // place: every message at modseq 1, MAILBOXIDs made, save dates unknown, and the
