@@ -54,6 +54,8 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 			v.Date = m.InternalDate
 		}
 		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, v)
+	} else if to := q.Get("to"); to != "" && !strings.ContainsAny(to, "\r\n") {
+		d.To = to // "write to" from the contacts page
 	}
 	h.render(w, r, http.StatusOK, templates.Compose(d))
 }
@@ -261,6 +263,7 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Log.Info("webmail sent", "ip", ClientIP(r), "user", s.User, "message_id", msg.MessageID, "recipients", len(msg.Recipients))
+	h.collectRecipients(r, d.To, d.Cc, d.Bcc)
 	flash := "sent"
 	if followUp != nil {
 		// The message is out: logged, not shown as a failure (re-sending would

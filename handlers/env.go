@@ -19,6 +19,7 @@ import (
 	"github.com/yubinmail/yubin/internal/loginguard"
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/autoconfig"
+	"github.com/yubinmail/yubin/web/cardclient"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/settings"
@@ -44,6 +45,8 @@ type Deps struct {
 	LoginsInFlight  *connlimit.Counter
 	Mail            mailclient.Server  // where IMAP and submission are
 	Sieve           sieveclient.Server // where ManageSieve is; Addr "" = no Out-of-office page
+	Contacts        cardclient.Server  // where CardDAV is; URL "" = no contacts page
+	ContactCache    *cardclient.Cache  // each account's contacts, briefly (autocomplete)
 	Hostname        string             // Message-ID domain
 	MaxMessageBytes int64              // the largest message a user may send
 	Log             *slog.Logger

@@ -18,6 +18,7 @@ import (
 	"github.com/yubinmail/yubin/internal/mtasts"
 	"github.com/yubinmail/yubin/static"
 	"github.com/yubinmail/yubin/web/autoconfig"
+	"github.com/yubinmail/yubin/web/cardclient"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/settings"
@@ -35,11 +36,15 @@ type Config struct {
 	// ManageSieveAddr is host:port of the ManageSieve server (RFC 5804; STARTTLS
 	// when offered) where the Out-of-office page keeps its script; "" = no page.
 	ManageSieveAddr       string
-	ManageSieveSkipVerify bool   // accept its self-signed certificate (the bundled server over loopback)
-	DataDir               string // where server-side sessions live (survive restarts), e.g. data_dir/webmail
-	Hostname              string // Message-ID domain
-	MaxMessageBytes       int64  // upload limit shown in compose
-	Log                   *slog.Logger
+	ManageSieveSkipVerify bool // accept its self-signed certificate (the bundled server over loopback)
+	// CardDAVURL is the context URL of the CardDAV server of the contacts page and
+	// the compose form's autocomplete (web/cardclient); "" = no contacts.
+	CardDAVURL        string
+	CardDAVSkipVerify bool   // accept its self-signed certificate
+	DataDir           string // where server-side sessions live (survive restarts), e.g. data_dir/webmail
+	Hostname          string // Message-ID domain
+	MaxMessageBytes   int64  // upload limit shown in compose
+	Log               *slog.Logger
 	// TrustProxy says the webmail runs behind a reverse proxy on the same machine:
 	// for requests from a loopback address only, the client IP (login throttle, logs)
 	// comes from X-Forwarded-For and HTTPS from X-Forwarded-Proto (Secure cookies).
@@ -85,6 +90,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.CardDAVURL != "" {
+		if err := (cardclient.Server{URL: cfg.CardDAVURL}).Check(); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = "localhost"
 	}
@@ -108,6 +118,8 @@ func New(cfg Config) (*Server, error) {
 		LoginsInFlight:  connlimit.New(handlers.MaxLoginsInFlightPerIP),
 		Mail:            mailclient.Server{IMAPAddr: cfg.IMAPAddr, SMTPAddr: cfg.SMTPAddr, InsecureSkipVerify: cfg.InsecureSkipVerify},
 		Sieve:           sieveclient.Server{Addr: cfg.ManageSieveAddr, InsecureSkipVerify: cfg.ManageSieveSkipVerify},
+		Contacts:        cardclient.Server{URL: cfg.CardDAVURL, InsecureSkipVerify: cfg.CardDAVSkipVerify},
+		ContactCache:    cardclient.NewCache(),
 		Hostname:        cfg.Hostname,
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		Log:             cfg.Log,
@@ -225,6 +237,13 @@ func (s *Server) routes() http.Handler {
 		r.Get("/setup", h.SetupPage)
 		r.Get("/settings", h.SettingsPage)
 		r.Post("/settings", h.SettingsSave)
+		r.Get("/contacts", h.ContactsPage)
+		r.Get("/contacts/edit", h.ContactEditPage)
+		r.Post("/contacts/save", h.ContactSave)
+		r.Post("/contacts/delete", h.ContactDelete)
+		r.Post("/contacts/import", h.ContactImport)
+		r.Get("/contacts/export", h.ContactExport)
+		r.Get("/contacts/suggest", h.ContactSuggest)
 		r.Get("/settings/vacation", h.VacationPage)
 		r.Post("/settings/vacation", h.VacationSave)
 		r.Get("/settings/filters", h.FiltersPage)

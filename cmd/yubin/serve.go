@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -93,16 +94,21 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		}
 		wcfg.Log = log.With("component", "webmail")
 		wcfg.Metrics = registerer(reg)
-		webSrv, err = web.New(wcfg)
-		if err != nil {
-			return fmt.Errorf("webmail: %w", err)
-		}
-		defer webSrv.Close()
 		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
 		if err != nil {
 			return fmt.Errorf("listen.http: %w", err)
 		}
 		webAddr = ln.Addr().String()
+		if wcfg.CardDAVURL == "" && mail != nil {
+			// The bundled CardDAV server shares this listener (mounted below).
+			wcfg.CardDAVURL = "http://" + loopbackAddr(webAddr) + "/dav/"
+		}
+		webSrv, err = web.New(wcfg)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("webmail: %w", err)
+		}
+		defer webSrv.Close()
 		handler := webSrv.Handler()
 		if mail != nil {
 			// CardDAV (/dav/, /.well-known/carddav) shares the web listener.
@@ -277,6 +283,7 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 		IMAPAddr:        cfg.Webmail.IMAP,
 		SMTPAddr:        cfg.Webmail.SMTP,
 		ManageSieveAddr: cfg.Webmail.ManageSieve,
+		CardDAVURL:      cfg.Webmail.CardDAV,
 		DataDir:         filepath.Join(cfg.DataDir, webmailDir),
 		Hostname:        cfg.Hostname,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
@@ -307,6 +314,9 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 	// traffic never leaves the machine, so it need not be verified there.
 	wc.InsecureSkipVerify = isLoopbackHostPort(wc.IMAPAddr) && isLoopbackHostPort(wc.SMTPAddr)
 	wc.ManageSieveSkipVerify = isLoopbackHostPort(wc.ManageSieveAddr)
+	if u, err := url.Parse(wc.CardDAVURL); err == nil {
+		wc.CardDAVSkipVerify = isLoopbackHostPort(u.Host)
+	}
 	return wc, nil
 }
 

@@ -134,6 +134,9 @@ type Webmail struct {
 	SMTP string `toml:"smtp"`
 	// ManageSieve (RFC 5804) is where the Out-of-office page keeps its script.
 	ManageSieve string `toml:"managesieve"`
+	// CardDAV is the context URL of the CardDAV server the contacts page uses
+	// (http:// only to loopback); "" = the bundled server on the web listener.
+	CardDAV string `toml:"carddav"`
 	// TrustProxy believes X-Forwarded-For and X-Forwarded-Proto from a reverse proxy
 	// on loopback (for the login throttle's client IP and Secure cookies).
 	TrustProxy bool `toml:"trust_proxy"`
