@@ -108,6 +108,17 @@ func attackCorpus(T string) string {
 		`<marquee onstart="` + p("marquee") + `">m</marquee>`,
 		`<isindex type=image src="` + T + `/isindex">`,
 		`<div id="x" style="width:expression(alert(1))">ie</div>`,
+		// The mail's own <style> rules are kept through the CSS sanitizer: every
+		// way to load from the tracker through them must still fail.
+		`<style>.ovl{position:fixed;top:0;left:0;width:100%;height:100%;background:url(` + T + `/css-overlay.png)}` +
+			`.b1{background-image:image-set("` + T + `/css-image-set.png" 1x)}.b2{background-image:-webkit-image-set(url(` + T + `/css-webkit-image-set.png) 1x)}` +
+			`.b3{-webkit-mask-image:url(` + T + `/css-mask.png);border-image:url(` + T + `/css-border-image.png) 30;list-style:url(` + T + `/css-list.png)}` +
+			`.b4{cursor:url(` + T + `/css-cursor.cur),auto}.b4::before{content:url(` + T + `/css-content.png)}` +
+			`.b5{background:u\72l(` + T + `/css-escaped.png)}@media screen{.b6{background:url(` + T + `/css-media.png)}}` +
+			`@font-face{font-family:remote;src:url(` + T + `/css-font.woff)}.b7{font-family:remote}` +
+			`@import url(` + T + `/css-late-import.css);</style>`,
+		`<div class="ovl">Your session has expired. Sign in again.</div>`,
+		`<ul class="b1 b2 b3 b4 b5 b6 b7"><li>css beacons</li></ul>`,
 		`</body></html>`,
 	}, "\n")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/settings"
 	"github.com/yubinmail/yubin/web/searchquery"
 )
 
@@ -79,10 +80,11 @@ func backPlace(r *http.Request) listPlace {
 	return p
 }
 
-// userZone is the time zone the user's dates are in: before:/after: days start at its
-// midnight.
-// TODO(webread): the browser's zone, overridable in settings, once it is kept.
-func userZone(*http.Request) *time.Location { return time.Local }
+// userZone is the time zone the user's dates are in (their setting, else the
+// server's): before:/after: days start at its midnight.
+func userZone(r *http.Request) *time.Location {
+	return settings.FromContext(r.Context()).Location(time.Local)
+}
 
 // searchMessages runs a search from the list screen: in the current folder, in every
 // folder (all=1 or in:all), or in the folder an in: term names.

@@ -42,7 +42,7 @@ var allowed = map[string][]string{
 	"section": nil, "article": nil, "header": nil, "footer": nil, "main": nil, "aside": nil, "nav": nil,
 }
 
-var globalAttrs = []string{"style", "dir", "lang", "title"}
+var globalAttrs = []string{"style", "dir", "lang", "title", "class", "id"}
 
 // allowedStyles are the CSS properties kept in style attributes. None of
 // them can load anything once url() and image functions are refused.
@@ -107,6 +107,9 @@ func sanitizerPolicy() *bluemonday.Policy {
 		p.AllowAttrs("dir").Matching(dirRe).Globally()
 		p.AllowAttrs("lang").Matching(regexp.MustCompile(`^[A-Za-z0-9-]{1,20}$`)).Globally()
 		p.AllowAttrs("title").Globally()
+		// class and id are what the mail's own <style> rules select on (css.go).
+		p.AllowAttrs("class").Matching(regexp.MustCompile(`^[\p{L}\p{N}_ -]{1,500}$`)).Globally()
+		p.AllowAttrs("id").Matching(regexp.MustCompile(`^[\p{L}\p{N}_-]{1,100}$`)).Globally()
 		p.AllowStyles(allowedStyles...).MatchingHandler(safeCSSValue).Globally()
 		p.AllowURLSchemes("http", "https", "mailto", "cid")
 		p.AllowDataURIImages()
@@ -180,7 +183,7 @@ func safeStyleAttr(v string) bool {
 }
 
 // baseStyle is our own stylesheet for the mail document; the mail's own
-// <style> elements are dropped.
+// <style> rules follow it, sanitized (css.go).
 const baseStyle = `html{background:#fff;color:#111;color-scheme:light}` +
 	`body{margin:12px;font:15px/1.5 system-ui,-apple-system,"Segoe UI","Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans CJK JP","Yu Gothic",Meiryo,sans-serif;overflow-wrap:anywhere;word-break:normal}` +
 	`img{max-width:100%;height:auto}table{max-width:100%}pre{white-space:pre-wrap}` +
@@ -207,8 +210,38 @@ func (m *Message) SanitizedHTML(allowRemote bool, cidURL func(cid string) string
 	if err != nil {
 		return "", false, err
 	}
+	var sheet string
+	if len(b.htmls) > 0 {
+		var cssBlocked bool
+		sheet, cssBlocked = sanitizeCSS(styleText(src), allowRemote, cidURL, nil)
+		blocked = blocked || cssBlocked
+	}
 	return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><style>` +
-		baseStyle + `</style></head><body` + bodyColors(src) + `>` + body + `</body></html>`, blocked, nil
+		baseStyle + sheet + `</style></head><body` + bodyColors(src) + `>` + body + `</body></html>`, blocked, nil
+}
+
+// styleText is the text of every <style> element of an HTML source, in order.
+func styleText(src string) string {
+	var b strings.Builder
+	z := html.NewTokenizer(strings.NewReader(src))
+	in := false
+	for b.Len() < maxStyleBytes {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			in = string(name) == "style"
+		case html.EndTagToken:
+			in = false
+		case html.TextToken:
+			if in {
+				b.Write(z.Text())
+				b.WriteByte('\n')
+			}
+		}
+	}
+	return b.String()
 }
 
 // bodyColors carries the colours of the mail's own <body> (bgcolor, text,
@@ -272,7 +305,12 @@ func (m *Message) RemoteImages() bool {
 	if len(m.body.htmls) == 0 {
 		return false
 	}
-	return hasRemoteImages(m.body.htmlSource())
+	src := m.body.htmlSource()
+	if hasRemoteImages(src) {
+		return true
+	}
+	_, blocked := sanitizeCSS(styleText(src), false, nil, nil)
+	return blocked
 }
 
 // SanitizedHTML is Message.SanitizedHTML for a message parsed just for this.

