@@ -10,8 +10,8 @@ import (
 
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/mailclient"
-	"github.com/yubinmail/yubin/web/settings"
 	"github.com/yubinmail/yubin/web/searchquery"
+	"github.com/yubinmail/yubin/web/settings"
 )
 
 // listPlace is where a list screen is: a mailbox page, or a search (in one folder or
