@@ -333,10 +333,13 @@ func (h *Handlers) ContactSuggest(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(out)
 }
 
+// forgetContacts follows a change the webmail made to the user's contacts: the
+// cache is emptied and an out-of-office reply for contacts only is rewritten.
 func (h *Handlers) forgetContacts(r *http.Request) {
 	if s := session.FromContext(r.Context()); s != nil {
 		h.ContactCache.Forget(s.User)
 	}
+	h.refreshSenders(r)
 }
 
 // contactsFailed maps a CardDAV failure to an error page; details go to the log.
@@ -398,6 +401,7 @@ func (h *Handlers) collectRecipients(r *http.Request, lists ...string) {
 		added = true
 	}
 	if added {
-		h.forgetContacts(r)
+		// Collected addresses are not contacts: the out-of-office list stays as it is.
+		h.ContactCache.Forget(session.FromContext(r.Context()).User)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/yubinmail/yubin/web/cardclient"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/sieveclient"
@@ -74,6 +75,9 @@ func (h *Handlers) updateSettings(r *http.Request, change func(*sieveform.Form) 
 	if err := change(&f); err != nil {
 		return err
 	}
+	if err := h.fillSenders(r, &f.Vacation); err != nil {
+		return err
+	}
 	if err := f.Normalize(); err != nil {
 		return err
 	}
@@ -107,4 +111,50 @@ func (h *Handlers) failSieve(w http.ResponseWriter, r *http.Request, err error) 
 		err = fmt.Errorf("%w: managesieve", mailclient.ErrAuth)
 	}
 	h.fail(w, r, err)
+}
+
+// fillSenders puts the addresses of the user's contacts (the "Contacts" book, read
+// anew over CardDAV) into a reply that answers contacts only; every save of the
+// script does, so a rule saved on the Filters page keeps the list current too.
+func (h *Handlers) fillSenders(r *http.Request, v *sieveform.Vacation) error {
+	if !v.On || !v.ContactsOnly {
+		return nil
+	}
+	s := session.FromContext(r.Context())
+	if s == nil {
+		return errNoSession
+	}
+	all, err := h.ContactCache.Refresh(r.Context(), s.User, func() (*cardclient.Client, error) { return h.cardClient(r) })
+	if err != nil {
+		return fmt.Errorf("contacts for the out-of-office reply: %w", err)
+	}
+	v.Senders = nil
+	for _, c := range all {
+		if c.Book == cardclient.KindContacts {
+			v.Senders = append(v.Senders, c.Emails...)
+		}
+	}
+	return nil
+}
+
+// refreshSenders rewrites the script after the webmail changed the user's contacts,
+// when its reply answers contacts only (a contact added in the webmail is answered
+// from then on; one added on a phone, from the next save of either settings page).
+func (h *Handlers) refreshSenders(r *http.Request) {
+	if !h.Sieve.Available() {
+		return
+	}
+	sc, err := h.sieve(r)
+	if err != nil {
+		h.Log.Warn("webmail: out-of-office contacts not refreshed", "ip", ClientIP(r), "err", err)
+		return
+	}
+	st, err := readScript(sc)
+	sc.Close()
+	if err != nil || st.foreign || !st.form.Vacation.On || !st.form.Vacation.ContactsOnly {
+		return
+	}
+	if err := h.updateSettings(r, func(*sieveform.Form) error { return nil }); err != nil {
+		h.Log.Warn("webmail: out-of-office contacts not refreshed", "ip", ClientIP(r), "err", err)
+	}
 }

@@ -38,7 +38,8 @@ func (h *Handlers) VacationPage(w http.ResponseWriter, r *http.Request) {
 func (h *Handlers) VacationSave(w http.ResponseWriter, r *http.Request) {
 	days, _ := strconv.Atoi(r.PostFormValue("days"))
 	v := sieveform.Vacation{On: r.PostFormValue("on") != "", Start: r.PostFormValue("start"), End: r.PostFormValue("end"),
-		Days: days, Subject: r.PostFormValue("subject"), Message: r.PostFormValue("message")}
+		Days: days, Subject: r.PostFormValue("subject"), Message: r.PostFormValue("message"),
+		ContactsOnly: r.PostFormValue("contacts_only") != "" && h.Contacts.Available()}
 	if !h.Sieve.Available() {
 		h.Error(w, r, http.StatusServiceUnavailable, "ooo.unavailable")
 		return
@@ -82,11 +83,11 @@ func (h *Handlers) vacationShell(w http.ResponseWriter, r *http.Request) (templa
 		h.fail(w, r, err)
 		return templates.VacationData{}, false
 	}
-	return templates.VacationData{Shell: sh, Available: h.Sieve.Available()}, true
+	return templates.VacationData{Shell: sh, Available: h.Sieve.Available(), ContactsAvailable: h.Contacts.Available()}, true
 }
 
 func setVacationForm(d *templates.VacationData, v sieveform.Vacation) {
-	d.On, d.Start, d.End, d.Subject, d.Message = v.On, v.Start, v.End, v.Subject, v.Message
+	d.On, d.Start, d.End, d.Subject, d.Message, d.ContactsOnly = v.On, v.Start, v.End, v.Subject, v.Message, v.ContactsOnly
 	if v.Days > 0 {
 		d.Days = v.Days
 	}

@@ -209,6 +209,9 @@ type VacationData struct {
 	Problem     string // i18n key of what to fix, or ""
 	Foreign     bool   // the webmail's script was edited elsewhere and will be replaced
 	OtherActive string // name of another active script that saving "on" replaces
+	// ContactsOnly answers only senders in the user's contacts; ContactsAvailable
+	// says the webmail has a CardDAV server to take them from.
+	ContactsOnly, ContactsAvailable bool
 }
 
 // FiltersData is the Filters page: the rules in order, the add form (as posted,

@@ -96,6 +96,15 @@ func Script(f Form) string {
 			vacation += " :subject " + quote(v.Subject)
 		}
 		vacation += " " + multiline(v.Message) + ";\n"
+		if v.ContactsOnly {
+			// RFC 5228 section 5.1: the From address compared whole, case-insensitively
+			// (i;ascii-casemap is the default comparator).
+			if len(v.Senders) == 0 {
+				vacation = "# Only contacts get the reply, and there are none yet.\n"
+			} else {
+				conds = append(conds, "address :is :all \"from\" "+stringList(v.Senders))
+			}
+		}
 		switch len(conds) {
 		case 0:
 			b.WriteString(vacation)
@@ -113,6 +122,15 @@ func Script(f Form) string {
 		fmt.Fprintf(&b, "\n# Filter %d\n%s", i+1, r.sieve())
 	}
 	return b.String()
+}
+
+// stringList is a Sieve string list, one string per line past the first few.
+func stringList(ss []string) string {
+	q := quoteAll(ss)
+	if len(q) <= 3 {
+		return "[" + strings.Join(q, ", ") + "]"
+	}
+	return "[\n    " + strings.Join(q, ",\n    ") + "\n  ]"
 }
 
 func quoteAll(ss []string) []string {

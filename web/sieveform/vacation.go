@@ -23,7 +23,16 @@ type Vacation struct {
 	Days    int    `json:"days"`            // at most one reply per sender per this many days
 	Subject string `json:"subject,omitempty"`
 	Message string `json:"message"`
+	// ContactsOnly answers only senders whose From address is one of Senders: the
+	// addresses of the user's contacts, which the webmail fills in from its CardDAV
+	// server each time it writes the script (they are not part of the saved form).
+	ContactsOnly bool     `json:"contacts_only,omitempty"`
+	Senders      []string `json:"-"`
 }
+
+// MaxSenders bounds the contact addresses written into the script (the server
+// takes scripts up to 256 KiB; 5,000 addresses of 40 bytes fit).
+const MaxSenders = 5000
 
 // Problem is a form field the user must fix: Field is its name, Key an i18n key.
 type Problem struct{ Field, Key string }
@@ -50,7 +59,17 @@ func (s *Vacation) Normalize() error {
 		return &Problem{"message", "ooo.err.message"}
 	case s.On && strings.TrimSpace(s.Message) == "":
 		return &Problem{"message", "ooo.err.nomessage"}
+	case len(s.Senders) > MaxSenders:
+		return &Problem{"contacts_only", "ooo.err.senders"}
 	}
+	var senders []string
+	for _, a := range s.Senders {
+		// One address each, no line breaks: anything else is not a contact's address.
+		if a = strings.ToLower(strings.TrimSpace(a)); a != "" && strings.Contains(a, "@") && !strings.ContainsAny(a, "\r\n\"\\") && !oneOf(a, senders) {
+			senders = append(senders, a)
+		}
+	}
+	s.Senders = senders
 	if s.Start != "" {
 		if start, err = time.Parse(dateLayout, s.Start); err != nil {
 			return &Problem{"start", "ooo.err.date"}
