@@ -1,26 +1,61 @@
-// Package imapd is yubin's IMAP4rev2 server (RFC 9051, with IMAP4rev1 compatibility)
-// over the spool in mailbackend/store, built on go-imap/v2's imapserver.
+// Package imapd is yubin's IMAP4rev2 server (RFC 9051, with IMAP4rev1
+// compatibility, RFC 3501) over the spool in mailbackend/store. The protocol
+// layer is our own: imapwire reads the tokens of commands and writes those of
+// responses; this package owns the command grammar, the session and the answers.
 //
-// It owns: the imap (STARTTLS) and imaps (implicit TLS) listeners, the rule that
-// credentials travel only over TLS (loopback excepted), per-session mailbox views
-// (sequence numbers to UIDs, kept consistent with the store's change events so that
-// numbers never shift without an EXPUNGE), FETCH answered from the stored envelope and
-// body structure with sections served by seeking into the message blob, and SEARCH
-// evaluated over stored metadata and the store's full-text index.
+// It owns: the imap (STARTTLS) and imaps (implicit TLS) listeners, one goroutine
+// per connection (conn.go: read a command, run it, write its answer in one
+// write), the connection states of RFC 9051 section 3, the rule that credentials
+// travel only over TLS (LOGINDISABLED, loopback excepted), per-session mailbox
+// views (sequence numbers to UIDs, kept consistent with the store's change events
+// so that numbers never shift without an EXPUNGE, RFC 9051 section 7.5.1), FETCH
+// answered from the stored envelope and body structure with sections served by
+// seeking into the message blob, and SEARCH evaluated over stored metadata and
+// the store's full-text index.
 //
-// Hot paths stay in memory: per account, one store subscription feeds an accountCache
-// (mailbox records, UID lists, flags, sizes, dates) that SELECT, FETCH, STORE replies
-// and flag searches read; converted envelopes and body structures are cached by blob
-// ID (blobs are content-addressed, so entries never go stale). Responses are written
-// in one write(2) per command (see countedConn).
+// Errors: a command that breaks the grammar of RFC 9051 section 9 is BAD; a
+// refusal (no such mailbox, over quota, read-only) is NO with its RFC 5530
+// response code; only a real server fault is NO [SERVERBUG], and it is logged.
+// After a rejected command, any non-synchronizing literal it announced is read
+// as data and dropped, never parsed as commands (imapwire.SkipCommand).
 //
-// Every command's work is bounded whatever a client sends: FETCH streams each section
-// from the blob as it writes it (BINARY decoded and HEADER.FIELDS filtered on the fly,
-// see sectionstream.go), SEARCH reads one header at a time and stops at the command's
+// Hot paths stay in memory: per account, one store subscription feeds an
+// accountCache (mailbox records, UID lists, flags, sizes, dates) that SELECT,
+// FETCH, STORE replies and flag searches read; envelopes and body structures are
+// cached by blob ID (blobs are content-addressed, so entries never go stale) and
+// written straight from the store's parse: the Date header as sent, parameters in
+// the order written.
+//
+// Every command's work is bounded whatever a client sends: a command line is at
+// most 64 KiB outside its literals, literals are refused past their limit before
+// the client sends them (no "+"), FETCH streams each section from the blob as it
+// writes it (BINARY decoded and HEADER.FIELDS filtered on the fly, see
+// sectionstream.go), SEARCH reads one header at a time and stops at the command's
 // deadline (NO [LIMIT]), LIST builds its parent sets once.
 //
-// It must never: parse a whole message to answer FETCH (the store parsed it once at
-// delivery), hold a whole section in memory, touch blob files or SQLite directly (the store owns them), check a
-// password itself (auth.Authenticator does, with throttling), or advertise a capability
-// it does not implement (CONDSTORE, QRESYNC, SORT and THREAD are not).
+// # Extending the server
+//
+// Every piece of the grammar an extension touches is a table filled from init,
+// so CONDSTORE, QRESYNC, SORT, THREAD, QUOTA, OBJECTID, SAVEDATE and PREVIEW each
+// live in their own file:
+//
+//   - a command: register("SORT", stateSelected, cmdSort) (and "UID SORT"); the
+//     handler reads its arguments from c.r, calls c.end(), writes untagged
+//     responses to c.sess.w and returns nil, an *imap.Error or a syntax error.
+//   - a capability: append to extraCapabilities; something ENABLE turns on: add
+//     to enableable.
+//   - a FETCH item: fetchAtts["MODSEQ"] adds a fetchItem to the request, whose
+//     write(fc) appends " MODSEQ (n)" for the message fc.msg; a FETCH modifier
+//     (CHANGEDSINCE, VANISHED): fetchModifiers.
+//   - a SEARCH key: searchKeys["MODSEQ"] reads its arguments and appends a
+//     searchPredicate to the key; a STORE modifier (UNCHANGEDSINCE):
+//     storeModifiers; a SELECT/EXAMINE parameter (CONDSTORE, QRESYNC):
+//     selectParams, whose returned function runs once the mailbox is selected;
+//     a STATUS item (HIGHESTMODSEQ): statusAtts.
+//
+// It must never: parse a whole message to answer FETCH (the store parsed it once
+// at delivery), hold a whole section in memory, touch blob files or SQLite
+// directly (the store owns them), check a password itself (auth.Authenticator
+// does, with throttling), read a command's text past its bounds, or advertise a
+// capability it does not implement.
 package imapd

@@ -1,20 +1,36 @@
 package imapd
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/yubinmail/yubin/mailbackend/imapd/imapwire"
 
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
-// Fetch answers FETCH (RFC 9051 section 6.4.5) from stored metadata; body sections
+func init() {
+	register("FETCH", stateSelected, cmdFetch).noExpunge = true
+	register("UID FETCH", stateSelected, cmdFetch)
+}
+
+func cmdFetch(c *cmd) error {
+	set, req, err := c.parseFetch()
+	if err != nil {
+		return err
+	}
+	return c.sess.fetch(set, req)
+}
+
+// fetch answers FETCH (RFC 9051 section 6.4.5) from stored metadata; body sections
 // are read from the blob at the offsets mailformat recorded at delivery.
-func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+func (sess *session) fetch(numSet imap.NumSet, req *fetchRequest) error {
 	sel := sess.sel
 	idxs, err := sel.resolve(numSet)
 	if err != nil || len(idxs) == 0 {
@@ -23,6 +39,7 @@ func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	ranges := sel.ranges(idxs)
+	options := &req.FetchOptions
 
 	// Fetching a body section without .PEEK sets \Seen (RFC 9051 section 6.4.5);
 	// the new flags are then part of the response.
@@ -67,7 +84,7 @@ func (sess *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, option
 			if metas != nil {
 				meta = metas[i]
 			}
-			if err := sess.fetchOne(w, sel, uint32(idx+1), m, meta, options, seenChanged[m.uid]); err != nil {
+			if err := sess.fetchOne(sel, uint32(idx+1), m, meta, req, seenChanged[m.uid]); err != nil {
 				return err
 			}
 		}
@@ -135,7 +152,12 @@ func (sess *session) metas(mailboxID int64, msgs []msgMeta) ([]*cachedMeta, erro
 	return out, nil
 }
 
-func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint32, m *msgMeta, meta *cachedMeta, options *imap.FetchOptions, seenChanged bool) error {
+// fetchOne writes one message's FETCH response. A message whose data another
+// session expunged meanwhile (its blob already gone) is left out: the client
+// learns of the expunge with the next command that may carry it (RFC 2180
+// section 4.1.2; RFC 9051 section 7.5.1), and the other messages are answered.
+func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cachedMeta, req *fetchRequest, seenChanged bool) error {
+	options := &req.FetchOptions
 	// Every section is located, checked and sized before the response starts, so an
 	// error (unknown transfer encoding, unreadable blob) never leaves a half-written
 	// FETCH; the bytes themselves are streamed from the blob as they are written.
@@ -149,8 +171,11 @@ func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint
 		var err error
 		blob, err = sess.srv.store.OpenBlob(m.blobID)
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // expunged by another session: see above
+			}
 			sess.srv.log.Error("imap fetch: open blob", "account", sess.account(), "blob", m.blobID, "err", err)
-			return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug, Text: "Message data unavailable"}
+			return noErr(imap.ResponseCodeServerBug, "Message data unavailable")
 		}
 		defer blob.Close()
 		if bodies, binaries, binSizes, err = sess.planSections(blob, meta.root, options); err != nil {
@@ -158,44 +183,80 @@ func (sess *session) fetchOne(w *imapserver.FetchWriter, sel *selected, seq uint
 		}
 	}
 
-	rw := w.CreateMessage(seq)
+	w := sess.w
+	w.Raw("* ").Number32(seq).Raw(" FETCH (")
+	sep := func() {}
+	first := true
+	sep = func() {
+		if !first {
+			w.SP()
+		}
+		first = false
+	}
 	if options.UID {
-		rw.WriteUID(imap.UID(m.uid))
+		sep()
+		w.Raw("UID ").Number32(m.uid)
 	}
 	if options.Flags || seenChanged {
-		rw.WriteFlags(sel.imapFlags(m.uid, m.flags))
+		sep()
+		w.Raw("FLAGS ")
+		writeFlagList(w, sel.imapFlags(m.uid, m.flags))
 	}
 	if options.InternalDate {
-		rw.WriteInternalDate(m.date)
+		sep()
+		w.Raw("INTERNALDATE ").DateTime(m.date)
 	}
 	if options.RFC822Size {
-		rw.WriteRFC822Size(m.size)
+		sep()
+		w.Raw("RFC822.SIZE ").Number(uint64(max(m.size, 0)))
 	}
 	if options.Envelope {
-		rw.WriteEnvelope(meta.env)
+		sep()
+		w.Raw("ENVELOPE ")
+		writeEnvelope(w, meta.env)
 	}
 	if options.BodyStructure != nil {
-		rw.WriteBodyStructure(meta.bs)
+		sep()
+		if options.BodyStructure.Extended {
+			w.Raw("BODYSTRUCTURE ")
+		} else {
+			w.Raw("BODY ")
+		}
+		writeBodyStructure(w, meta.root, options.BodyStructure.Extended)
 	}
-	// On a failed write (a client that stopped reading) the response writer must
-	// still be closed: it holds imapserver's encoder lock, and the tagged reply
-	// after our error would wait for that lock for ever, leaking the connection.
 	for i, bs := range options.BodySection {
-		if err := writeSection(rw.WriteBodySection(bs, bodies[i].size), blob, &bodies[i]); err != nil {
-			rw.Close()
-			return err
+		sep()
+		name := req.bodyNames[i]
+		if name == "" {
+			name = sectionName(bs)
+		}
+		w.Raw(name).SP()
+		if err := writeSection(w, blob, &bodies[i], false); err != nil {
+			return connBroken(err)
 		}
 	}
 	for i, bs := range options.BinarySection {
-		if err := writeSection(rw.WriteBinarySection(bs, binaries[i].size), blob, &binaries[i]); err != nil {
-			rw.Close()
-			return err
+		sep()
+		w.Raw(binaryName("BINARY", bs.Part, bs.Partial)).SP()
+		if err := writeSection(w, blob, &binaries[i], true); err != nil {
+			return connBroken(err)
 		}
 	}
 	for i, bs := range options.BinarySectionSize {
-		rw.WriteBinarySectionSize(bs, binSizes[i])
+		sep()
+		w.Raw(binaryName("BINARY.SIZE", bs.Part, nil)).SP().Number32(binSizes[i])
 	}
-	return rw.Close()
+	if len(req.extra) > 0 {
+		fc := &fetchContext{sess: sess, sel: sel, seq: seq, msg: m, w: w}
+		for _, it := range req.extra {
+			sep()
+			if err := it.write(fc); err != nil {
+				return err
+			}
+		}
+	}
+	w.Raw(")").CRLF()
+	return w.Err()
 }
 
 // planSections locates and sizes the body and binary sections of one message.
@@ -230,6 +291,12 @@ func (sess *session) planSections(blob *os.File, root *rootPart, options *imap.F
 		if err == nil {
 			s, err = plan(s, bs.Partial)
 		}
+		if err == nil {
+			if s.nul, err = z.hasNUL(&s); err != nil {
+				sess.srv.log.Error("imap fetch: read blob", "account", sess.account(), "err", err)
+				err = noErr(imap.ResponseCodeServerBug, "Message data unavailable")
+			}
+		}
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -248,17 +315,17 @@ func (sess *session) planSections(blob *os.File, root *rootPart, options *imap.F
 	return bodies, binaries, binSizes, nil
 }
 
-func writeSection(wc io.WriteCloser, blob *os.File, s *section) error {
+// writeSection writes a section as a literal, streamed from the blob. BINARY
+// content that holds NUL goes as a literal8 (RFC 3516 section 4.3).
+func writeSection(w *imapwire.Writer, blob *os.File, s *section, binary bool) error {
 	r, err := s.reader(blob)
-	var n int64
-	if err == nil {
-		n, err = io.Copy(wc, r)
+	if err != nil {
+		return err
 	}
+	w.LiteralHeader(s.size, binary && s.nul)
+	n, err := io.Copy(w, r)
 	if err == nil && n != s.size {
 		err = fmt.Errorf("imapd: section is %d bytes, expected %d", n, s.size)
-	}
-	if cerr := wc.Close(); err == nil {
-		err = cerr
 	}
 	return err
 }

@@ -56,7 +56,7 @@ func BenchmarkFetchFlood(b *testing.B) {
 	}{
 		{"3000items-50MiB", 1 << 10, 37 << 20, func() string {
 			var items []string
-			// Short items, to fit 3,000 in imapserver's 50 KiB command limit.
+			// Short items, to fit 3,000 in the 64 KiB command line limit.
 			for k := range 1000 {
 				items = append(items, fmt.Sprintf("BINARY[]<%d.9>", k*1000),
 					fmt.Sprintf("BINARY[2]<%d.9>", k), "BINARY.SIZE[2]")

@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-imap/v2"
 )
 
 // floodMessage is a message with a large header (pad fields) and a base64
@@ -83,53 +83,111 @@ func TestFetchFloodMemory(t *testing.T) {
 	raw, attachment, headerNot := floodMessage(400<<10, 1200<<10)
 	e.deliver(raw)
 	msg := []byte(strings.ReplaceAll(strings.ReplaceAll(raw, "\r\n", "\n"), "\n", "\r\n"))
-	c := e.client(nil)
-	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
-		t.Fatal(err)
-	}
+	r := e.raw(true)
+	r.ok("SELECT INBOX")
 	const items = 100
-	opts := &imap.FetchOptions{}
+	var cmd strings.Builder
+	cmd.WriteString("FETCH 1 (")
 	for i := range items {
-		p := &imap.SectionPartial{Offset: int64(i) * 1000, Size: 1000}
-		opts.BinarySection = append(opts.BinarySection,
-			&imap.FetchItemBinarySection{Peek: true, Partial: p},
-			&imap.FetchItemBinarySection{Peek: true, Part: []int{2}, Partial: p})
-		opts.BodySection = append(opts.BodySection, &imap.FetchItemBodySection{Peek: true,
-			Specifier: imap.PartSpecifierHeader, HeaderFieldsNot: []string{"Subject"}, Partial: p})
+		fmt.Fprintf(&cmd, "BINARY.PEEK[]<%d.1000> BINARY.PEEK[2]<%d.1000> BODY.PEEK[HEADER.FIELDS.NOT (Subject)]<%d.1000> ", i*1000, i*1000, i*1000)
 	}
-	opts.BinarySectionSize = []*imap.FetchItemBinarySectionSize{{Part: []int{2}}}
+	cmd.WriteString("BINARY.SIZE[2])")
 
 	stop := heapPeak()
-	msgs, err := c.Fetch(imap.SeqSetNum(1), opts).Collect()
+	got, tail := r.fetchLiterals(cmd.String())
 	peak := stop()
-	if err != nil || len(msgs) != 1 {
-		t.Fatalf("fetch: %v, %d messages", err, len(msgs))
-	}
 	t.Logf("heap peak during the FETCH: %.1f MiB above its start", float64(peak)/(1<<20))
 	if peak > 48<<20 {
 		t.Errorf("heap grew by %.0f MiB during one FETCH of %d small items: sections are held, not streamed", float64(peak)/(1<<20), 3*items)
 	}
 	part := func(b []byte, i int) []byte { return b[min(i*1000, len(b)):min(i*1000+1000, len(b))] }
-	m := msgs[0]
-	// The items come back in the order asked (imapclient's Find* ignores the
-	// partial of BINARY items).
-	if len(m.BinarySection) != 2*items || len(m.BodySection) != items {
-		t.Fatalf("%d BINARY and %d BODY items, want %d and %d", len(m.BinarySection), len(m.BodySection), 2*items, items)
+	// Each item comes back once, named with its origin (RFC 3516 section 4.2,
+	// RFC 9051 section 7.5.2), with its own bytes.
+	if len(got) != 3*items {
+		t.Fatalf("%d items with data, want %d", len(got), 3*items)
+	}
+	byName := map[string][]byte{}
+	for _, it := range got {
+		byName[it.name] = it.data
 	}
 	for i := range items {
-		if got := m.BinarySection[2*i].Bytes; !bytes.Equal(got, part(msg, i)) {
-			t.Fatalf("BINARY[]<%d.1000>: %d bytes, not the message's", i*1000, len(got))
+		check := func(name string, want []byte) {
+			t.Helper()
+			data, ok := byName[name]
+			if !ok || !bytes.Equal(data, want) {
+				t.Fatalf("item %q: present %v, %d bytes, want the message's %d bytes", name, ok, len(data), len(want))
+			}
 		}
-		if got := m.BinarySection[2*i+1].Bytes; !bytes.Equal(got, part(attachment, i)) {
-			t.Fatalf("BINARY[2]<%d.1000>: %d bytes, not the decoded attachment's", i*1000, len(got))
-		}
-		if got := m.BodySection[i].Bytes; !bytes.Equal(got, part([]byte(headerNot), i)) {
-			t.Fatalf("BODY[HEADER.FIELDS.NOT (Subject)]<%d.1000>: %q…", i*1000, got[:min(len(got), 40)])
-		}
+		check(fmt.Sprintf("BINARY[]<%d>", i*1000), part(msg, i))
+		check(fmt.Sprintf("BINARY[2]<%d>", i*1000), part(attachment, i))
+		check(fmt.Sprintf("BODY[HEADER.FIELDS.NOT (Subject)]<%d>", i*1000), part([]byte(headerNot), i))
 	}
-	if got := m.BinarySectionSize; len(got) != 1 || got[0].Size != uint32(len(attachment)) {
-		t.Errorf("BINARY.SIZE[2] = %+v, want %d", got, len(attachment))
+	if want := fmt.Sprintf("BINARY.SIZE[2] %d)", len(attachment)); !strings.Contains(tail, want) {
+		t.Errorf("response ends %q, want %q", tail, want)
 	}
+}
+
+// rawItem is one FETCH item that came as a literal: its name and its bytes.
+type rawItem struct {
+	name string
+	data []byte
+}
+
+// fetchLiterals sends a FETCH of one message and returns its literal items in
+// order, and the text after the last literal.
+func (r *raw) fetchLiterals(command string) ([]rawItem, string) {
+	r.t.Helper()
+	r.tag++
+	tag := "T" + strconv.Itoa(r.tag)
+	r.last = command
+	if _, err := io.WriteString(r.conn, tag+" "+command+"\r\n"); err != nil {
+		r.t.Fatal(err)
+	}
+	var items []rawItem
+	for {
+		line := r.readLine()
+		if strings.HasPrefix(line, tag+" ") {
+			if !strings.Contains(line, " OK") {
+				r.t.Fatalf("%s: %s", command, line)
+			}
+			return items, ""
+		}
+		open := strings.LastIndex(line, "{")
+		if open < 0 || !strings.HasSuffix(line, "}") {
+			tagged := r.readLine()
+			if !strings.HasPrefix(tagged, tag+" OK") {
+				r.t.Fatalf("%s: %s", command, tagged)
+			}
+			return items, line
+		}
+		n, err := strconv.Atoi(line[open+1 : len(line)-1])
+		if err != nil {
+			r.t.Fatalf("bad literal in %q", line)
+		}
+		name := strings.TrimPrefix(strings.TrimSpace(strings.TrimSuffix(line[:open], "~")), "* 1 FETCH (")
+		if k := strings.LastIndex(name, ")"); k >= 0 && !strings.Contains(name[k:], "]") {
+			name = name[k+1:]
+		}
+		items = append(items, rawItem{name: strings.TrimSpace(name), data: r.readN(n)})
+		// readLine goes on with the text after the literal.
+	}
+}
+
+// readN reads exactly n bytes.
+func (r *raw) readN(n int) []byte {
+	r.t.Helper()
+	r.conn.SetReadDeadline(time.Now().Add(replyDeadline))
+	for len(r.buf) < n {
+		b := make([]byte, 64<<10)
+		k, err := r.conn.Read(b)
+		if err != nil {
+			r.t.Fatalf("read literal: %v", err)
+		}
+		r.buf = append(r.buf, b[:k]...)
+	}
+	out := r.buf[:n:n]
+	r.buf = r.buf[n:]
+	return out
 }
 
 // TestFetchPartialSkipLimit: partial items whose offsets would make the server decode

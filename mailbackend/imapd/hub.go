@@ -125,22 +125,24 @@ func (r *recentTracker) unclaimed(mailboxID int64, uids []uint32) uint32 {
 	return uint32(len(uids) - i)
 }
 
-// byeAll ends every logged-in session with an untagged BYE (RFC 9051 section 7.1.5),
-// so that on a shutdown clients learn the server is going away rather than seeing a
-// broken connection. The sessions are collected first: Bye closes the connection,
-// and the session's logout then leaves its hub under hubsMu.
+// byeAll ends every session with an untagged BYE (RFC 9051 section 7.1.5), so that
+// on a shutdown clients learn the server is going away rather than seeing a broken
+// connection. The sessions are collected first: bye closes the connection, and the
+// session's goroutine then leaves its hub.
 func (s *Server) byeAll(text string) {
-	var all []*session
-	s.hubsMu.Lock()
-	for _, h := range s.hubs {
-		h.mu.Lock()
-		for sess := range h.sessions {
-			all = append(all, sess)
-		}
-		h.mu.Unlock()
+	s.mu.Lock()
+	all := make([]*session, 0, len(s.conns))
+	for sess := range s.conns {
+		all = append(all, sess)
 	}
-	s.hubsMu.Unlock()
+	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, sess := range all {
-		sess.conn.Bye(text)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess.bye(text)
+		}()
 	}
+	wg.Wait()
 }

@@ -2,7 +2,7 @@ package imapd
 
 import "strings"
 
-// matchList is imapserver.MatchList (RFC 9051 section 6.3.9: reference and
+// matchList applies a LIST reference and pattern (RFC 9051 section 6.3.9: reference and
 // pattern, "*" matching anything and "%" anything but the delimiter) with a
 // matcher that cannot be made to backtrack: go-imap v2.0.0-beta.8's matchList
 // recurses at every wildcard, so LIST "" "*a*a*a…" against a long mailbox name runs

@@ -1,14 +1,10 @@
 package imapd
 
 import (
-	"bytes"
 	"errors"
-	"io"
-	"reflect"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
@@ -27,8 +23,8 @@ var specialUses = map[string]string{
 	`\flagged`: store.SpecialFlagged,
 }
 
-// Create makes a mailbox, with CREATE-SPECIAL-USE's USE option (RFC 6154 section 3).
-func (sess *session) Create(name string, options *imap.CreateOptions) error {
+// create makes a mailbox, with CREATE-SPECIAL-USE's USE option (RFC 6154 section 3).
+func (sess *session) create(name string, specialUse []imap.MailboxAttr) error {
 	// RFC 9051 section 6.3.4: a trailing delimiter declares intent to create
 	// inferiors; the name itself is without it.
 	name = strings.TrimSuffix(name, string(store.Delimiter))
@@ -39,12 +35,12 @@ func (sess *session) Create(name string, options *imap.CreateOptions) error {
 		return err
 	}
 	use := ""
-	if options != nil && len(options.SpecialUse) > 0 {
-		if len(options.SpecialUse) > 1 {
+	if len(specialUse) > 0 {
+		if len(specialUse) > 1 {
 			return noErr("USEATTR", "Only one special-use attribute per mailbox")
 		}
 		var ok bool
-		if use, ok = specialUses[strings.ToLower(string(options.SpecialUse[0]))]; !ok {
+		if use, ok = specialUses[strings.ToLower(string(specialUse[0]))]; !ok {
 			return noErr("USEATTR", "Unsupported special-use attribute")
 		}
 	}
@@ -69,15 +65,15 @@ func checkNameSize(name string) error {
 	return nil
 }
 
-// Delete removes a mailbox (RFC 9051 section 6.3.5).
-func (sess *session) Delete(name string) error {
+// deleteMailbox removes a mailbox (RFC 9051 section 6.3.5).
+func (sess *session) deleteMailbox(name string) error {
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	return storeErr("delete", sess.srv.store.DeleteMailbox(ctx, sess.acct.ID, name))
 }
 
-// Rename renames a mailbox; INBOX's messages move to the new name (RFC 9051 6.3.6).
-func (sess *session) Rename(name, newName string, options *imap.RenameOptions) error {
+// rename renames a mailbox; INBOX's messages move to the new name (RFC 9051 6.3.6).
+func (sess *session) rename(name, newName string) error {
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	newName = strings.TrimSuffix(newName, string(store.Delimiter))
@@ -90,7 +86,7 @@ func (sess *session) Rename(name, newName string, options *imap.RenameOptions) e
 	return storeErr("rename", sess.srv.store.RenameMailbox(ctx, sess.acct.ID, name, newName))
 }
 
-func (sess *session) Subscribe(name string) error {
+func (sess *session) subscribe(name string) error {
 	// The same bound as for mailbox names: LIST walks every subscribed name's
 	// ancestors.
 	if err := checkNameSize(name); err != nil {
@@ -101,103 +97,20 @@ func (sess *session) Subscribe(name string) error {
 	return storeErr("subscribe", sess.srv.store.SetSubscribed(ctx, sess.acct.ID, name, true))
 }
 
-func (sess *session) Unsubscribe(name string) error {
+func (sess *session) unsubscribe(name string) error {
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	return storeErr("unsubscribe", sess.srv.store.SetSubscribed(ctx, sess.acct.ID, name, false))
 }
 
-// Status answers STATUS without selecting (RFC 9051 section 6.3.11).
-func (sess *session) Status(name string, options *imap.StatusOptions) (*imap.StatusData, error) {
-	ctx, cancel := sess.ctx()
-	defer cancel()
-	mbox, err := sess.hub.cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
-	if err != nil {
-		return nil, storeErr("status", err)
-	}
-	return sess.statusData(mbox, options)
-}
-
-func (sess *session) statusData(mbox *store.Mailbox, options *imap.StatusOptions) (*imap.StatusData, error) {
-	ctx, cancel := sess.ctx()
-	defer cancel()
-	st, err := sess.srv.store.Status(ctx, mbox.ID)
-	if err != nil {
-		return nil, storeErr("status", err)
-	}
-	// imapserver dereferences every requested pointer, so each must be set.
-	data := &imap.StatusData{
-		Mailbox:        mbox.Name,
-		NumMessages:    ptr(st.Messages),
-		NumUnseen:      ptr(st.Unseen),
-		NumDeleted:     ptr(st.Deleted),
-		Size:           ptr(st.Size),
-		UIDNext:        imap.UID(st.UIDNext),
-		UIDValidity:    st.UIDValidity,
-		AppendLimit:    ptr(sess.srv.appendLimit()),
-		DeletedStorage: ptr(int64(0)),
-		NumRecent:      ptr(uint32(0)),
-	}
-	if options.NumRecent && st.Messages > 0 {
-		if uids, err := sess.srv.store.UIDs(ctx, mbox.ID); err == nil {
-			*data.NumRecent = sess.srv.recent.unclaimed(mbox.ID, uids)
-		}
-	}
-	return data, nil
-}
-
-func ptr[T any](v T) *T { return &v }
-
-// Append stores a message (RFC 9051 section 6.3.12) and reports APPENDUID (RFC 4315).
-func (sess *session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
-	if r.Size() > sess.srv.cfg.MaxMessageBytes {
-		return nil, noErr(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
-	}
-	ctx, cancel := sess.ctx()
-	defer cancel()
-	mbox, err := sess.hub.cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
-	if err != nil {
-		if isNotFound(err) {
-			return nil, noErr(imap.ResponseCodeTryCreate, "No such mailbox")
-		}
-		return nil, storeErr("append", err)
-	}
-	// Grow the buffer as the literal arrives instead of allocating the announced
-	// size up front: a client could otherwise announce APPENDLIMIT bytes (LITERAL+
-	// needs no go-ahead), send nothing and pin that much memory per connection
-	// until the literal read timeout.
-	buf := bytes.NewBuffer(make([]byte, 0, min(r.Size(), 64<<10)))
-	if _, err := io.CopyN(buf, r, r.Size()); err != nil {
-		return nil, err
-	}
-	raw := buf.Bytes()
-	if len(raw) == 0 {
-		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Empty message"}
-	}
-	var flags []string
-	if options != nil {
-		if flags, err = storableFlags(options.Flags); err != nil {
-			return nil, err
-		}
-	}
-	var date = options.Time
-	uid, validity, err := sess.srv.store.Append(ctx, mbox.ID, raw, flags, date)
-	if err != nil {
-		return nil, storeErr("append", err)
-	}
-	if sel := sess.sel; sel != nil && sel.id == mbox.ID {
-		sess.waitForUID(mbox.ID, uid)
-	}
-	return &imap.AppendData{UID: imap.UID(uid), UIDValidity: validity}, nil
-}
-
-// List answers LIST and LSUB with RFC 5258 (LIST-EXTENDED), RFC 6154 (SPECIAL-USE),
+// list answers LIST and LSUB with RFC 5258 (LIST-EXTENDED), RFC 6154 (SPECIAL-USE),
 // RFC 3348 (CHILDREN) and RFC 5819 (LIST-STATUS).
-func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []string, options *imap.ListOptions) error {
-	if len(patterns) == 0 {
+func (sess *session) list(ref string, patterns []string, options *listOptions, lsub bool) error {
+	w := &listWriter{sess: sess, lsub: lsub}
+	if len(patterns) == 1 && patterns[0] == "" {
 		// RFC 9051 section 6.3.9: an empty pattern asks for the delimiter and the
 		// root of the reference.
-		return w.WriteList(&imap.ListData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Delim: store.Delimiter, Mailbox: ""})
+		return w.WriteList(&listData{Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}, Mailbox: ""})
 	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
@@ -254,14 +167,13 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 	for _, m := range mboxes {
 		names = append(names, m.Name)
 	}
-	if options.SelectSubscribed {
+	if options.selectSubscribed {
 		for _, n := range subs {
 			if exists[canonicalName(n)] == nil {
 				names = append(names, canonicalName(n))
 			}
 		}
 	}
-	lsub := isLSub(w)
 	lsubParent := map[string]bool{}
 	if lsub {
 		for _, p := range lsubParents(subs, match, subscribed) {
@@ -274,11 +186,11 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 	for _, name := range names {
 		mbox := exists[name]
 		sub := subscribed[name]
-		data := &imap.ListData{Delim: store.Delimiter, Mailbox: name}
+		data := &listData{Mailbox: name}
 		if !match(name) {
 			continue
 		}
-		if options.SelectSubscribed && !sub {
+		if options.selectSubscribed && !sub {
 			if lsubParent[name] {
 				// from lsubParents: reported as \Noselect below
 				data.Attrs = append(data.Attrs, imap.MailboxAttrNoSelect)
@@ -287,13 +199,13 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 				}
 				continue
 			}
-			if options.SelectRecursiveMatch && hasHiddenSubscribedChild(name) {
-				data.ChildInfo = &imap.ListDataChildInfo{Subscribed: true}
+			if options.selectRecursiveMatch && hasHiddenSubscribedChild(name) {
+				data.childSubscribed = true
 			} else {
 				continue
 			}
 		}
-		if options.SelectSpecialUse && (mbox == nil || mbox.SpecialUse == "") {
+		if options.selectSpecialUse && (mbox == nil || mbox.SpecialUse == "") {
 			continue
 		}
 		if mbox == nil && lsub {
@@ -307,7 +219,7 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 				data.Attrs = append(data.Attrs, imap.MailboxAttrHasNoChildren)
 			}
 		}
-		if sub && (options.SelectSubscribed || options.ReturnSubscribed) && !lsub {
+		if sub && (options.selectSubscribed || options.returnSubscribed) && !lsub {
 			data.Attrs = append(data.Attrs, imap.MailboxAttrSubscribed)
 		}
 		if mbox != nil && mbox.SpecialUse != "" && !lsub {
@@ -315,10 +227,9 @@ func (sess *session) List(w *imapserver.ListWriter, ref string, patterns []strin
 			// responses whether or not RETURN (SPECIAL-USE) is given.
 			data.Attrs = append(data.Attrs, imap.MailboxAttr(mbox.SpecialUse))
 		}
-		if options.ReturnStatus != nil && mbox != nil {
-			if st, err := sess.statusData(mbox, options.ReturnStatus); err == nil {
-				data.Status = st
-			}
+		if options.returnStatus != nil && mbox != nil {
+			data.status = mbox
+			data.items = options.returnStatus
 		}
 		if err := w.WriteList(data); err != nil {
 			return err
@@ -362,13 +273,52 @@ func lsubParents(subs []string, match func(string) bool, subscribed map[string]b
 	return out
 }
 
-// isLSub tells an LSUB from a LIST (SUBSCRIBED): imapserver passes both to
-// Session.List with the same options and keeps the difference in an unexported
-// ListWriter field (go-imap v2.0.0-beta.8 list.go), while RFC 9051 appendix B wants
-// LSUB without LIST-EXTENDED attributes.
-func isLSub(w *imapserver.ListWriter) bool {
-	f := reflect.ValueOf(w).Elem().FieldByName("lsub")
-	return f.IsValid() && f.Bool()
+// listData is one LIST or LSUB response.
+type listData struct {
+	Attrs           []imap.MailboxAttr
+	Mailbox         string
+	childSubscribed bool           // CHILDINFO ("SUBSCRIBED"), RFC 5258 section 3.5
+	status          *store.Mailbox // LIST-STATUS: followed by its STATUS (RFC 5819)
+	items           []string
+}
+
+type listWriter struct {
+	sess *session
+	lsub bool // LSUB: no LIST-EXTENDED attributes (RFC 9051 appendix B)
+}
+
+// WriteList writes "* LIST (attrs) "/" name [extended]" and the STATUS that
+// LIST-STATUS asks for.
+func (lw *listWriter) WriteList(d *listData) error {
+	sess := lw.sess
+	w := sess.w
+	if lw.lsub {
+		w.Raw("* LSUB (")
+	} else {
+		w.Raw("* LIST (")
+	}
+	for i, a := range d.Attrs {
+		if i > 0 {
+			w.SP()
+		}
+		w.Raw(string(a))
+	}
+	w.Raw(`) "` + string(store.Delimiter) + `" `)
+	if d.Mailbox == "" {
+		w.Raw(`""`)
+	} else {
+		sess.writeName(d.Mailbox)
+	}
+	if d.childSubscribed {
+		w.Raw(` (CHILDINFO ("SUBSCRIBED"))`)
+	}
+	w.CRLF()
+	if d.status != nil {
+		// RFC 5819 section 2: a mailbox that cannot be read is listed without
+		// its STATUS.
+		sess.writeStatus(d.status, d.items)
+	}
+	return w.Err()
 }
 
 // canonicalName upper-cases INBOX (any case) so it compares equal to the store's name.

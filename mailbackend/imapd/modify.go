@@ -1,17 +1,122 @@
 package imapd
 
 import (
-	"reflect"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
-// Store changes flags (RFC 9051 section 6.4.6).
-func (sess *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
+func init() {
+	register("STORE", stateSelected, cmdStore).noExpunge = true
+	register("UID STORE", stateSelected, cmdStore)
+	register("EXPUNGE", stateSelected, cmdExpunge)
+	register("UID EXPUNGE", stateSelected, cmdExpunge)
+	register("COPY", stateSelected, func(c *cmd) error { return cmdCopyMove(c, false) })
+	register("UID COPY", stateSelected, func(c *cmd) error { return cmdCopyMove(c, false) })
+	register("MOVE", stateSelected, func(c *cmd) error { return cmdCopyMove(c, true) })
+	register("UID MOVE", stateSelected, func(c *cmd) error { return cmdCopyMove(c, true) })
+}
+
+// storeRequest is a parsed STORE (RFC 9051 section 6.4.6).
+type storeRequest struct {
+	op     imap.StoreFlagsOp
+	silent bool
+	flags  []imap.Flag
+	// modifiers set by extensions (storeModifiers), e.g. UNCHANGEDSINCE
+	modifiers map[string]any
+}
+
+// storeModifiers are STORE modifiers (RFC 4466 store-modifier), by upper-case
+// name: UNCHANGEDSINCE (RFC 7162) is added by its extension.
+var storeModifiers = map[string]func(c *cmd, req *storeRequest) error{}
+
+// cmdStore parses STORE sequence-set [modifiers] SP store-att-flags.
+func cmdStore(c *cmd) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	set, err := c.numSet()
+	if err != nil {
+		return err
+	}
+	if err := c.sp(); err != nil {
+		return err
+	}
+	req := &storeRequest{}
+	if p, err := c.r.Peek(); err != nil {
+		return err
+	} else if p == '(' {
+		err := c.r.List(false, func() error {
+			name, err := c.atomUpper()
+			if err != nil {
+				return err
+			}
+			mod := storeModifiers[name]
+			if mod == nil {
+				return badf("Unknown STORE modifier " + name)
+			}
+			return mod(c, req)
+		})
+		if err == nil {
+			err = c.sp()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	item, err := c.r.Chars(func(b byte) bool { return isFetchNameChar(b) || b == '+' }, "store item")
+	if err != nil {
+		return err
+	}
+	item = strings.ToUpper(item)
+	switch strings.TrimSuffix(item, ".SILENT") {
+	case "FLAGS":
+		req.op = imap.StoreFlagsSet
+	case "+FLAGS":
+		req.op = imap.StoreFlagsAdd
+	case "-FLAGS":
+		req.op = imap.StoreFlagsDel
+	default:
+		return badf("Unknown STORE item " + item)
+	}
+	req.silent = strings.HasSuffix(item, ".SILENT")
+	if err := c.sp(); err != nil {
+		return err
+	}
+	// store-att-flags: flag-list, or flags separated by spaces without parens.
+	if p, err := c.r.Peek(); err != nil {
+		return err
+	} else if p == '(' {
+		if req.flags, err = c.flagList(); err != nil {
+			return err
+		}
+	} else {
+		for {
+			f, err := c.flag()
+			if err != nil {
+				return err
+			}
+			req.flags = append(req.flags, f)
+			if len(req.flags) > maxFlagsPerCommand {
+				return &imap.Error{Type: imap.StatusResponseTypeBad, Code: imap.ResponseCodeLimit, Text: "Too many flags"}
+			}
+			if ok, err := c.r.Maybe(' '); err != nil {
+				return err
+			} else if !ok {
+				break
+			}
+		}
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	return c.sess.store(set, req)
+}
+
+// store changes flags (RFC 9051 section 6.4.6).
+func (sess *session) store(numSet imap.NumSet, req *storeRequest) error {
 	sel := sess.sel
 	if sel.readOnly {
 		return errReadOnly
@@ -20,12 +125,12 @@ func (sess *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags 
 	if err != nil || len(idxs) == 0 {
 		return err
 	}
-	fl, err := storableFlags(flags.Flags)
+	fl, err := storableFlags(req.flags)
 	if err != nil {
 		return err
 	}
 	op := store.FlagsSet
-	switch flags.Op {
+	switch req.op {
 	case imap.StoreFlagsAdd:
 		op = store.FlagsAdd
 	case imap.StoreFlagsDel:
@@ -44,16 +149,16 @@ func (sess *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags 
 		}
 		sess.hub.cache.ownFlags(sel.id, updates)
 	}
-	if flags.Silent {
+	if req.silent {
 		return nil
 	}
 	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, ranges)
 	if err != nil {
 		return storeErr("store", err)
 	}
-	// The FETCH replies go out through poll, which imapserver runs right after this
-	// command: only there can a FLAGS response announcing a new keyword precede them
-	// (a FetchWriter cannot write FLAGS). They carry the UID, as UID STORE needs.
+	// The FETCH replies go out through poll, which finish runs right after this
+	// command, so that a FLAGS response announcing a new keyword precedes them
+	// (RFC 9051 section 7.3.5). They carry the UID, as UID STORE needs.
 	ev := store.Event{Kind: store.EventFlags, AccountID: ownResponse, MailboxID: sel.id}
 	for _, m := range msgs {
 		ev.Flags = append(ev.Flags, store.FlagUpdate{UID: m.uid, Flags: m.flags})
@@ -86,22 +191,57 @@ func storableFlags(in []imap.Flag) ([]string, error) {
 			}
 		}
 		if !ok {
-			return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Invalid system flag " + s}
+			return nil, badf("Invalid system flag " + s)
 		}
 	}
 	return out, nil
 }
 
-// Expunge removes \Deleted messages (RFC 9051 sections 6.4.3, 6.4.9 UID EXPUNGE).
-// imapserver also calls it for CLOSE, with a writer that writes nothing.
-func (sess *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
-	sel := sess.sel
-	if sel.readOnly {
-		if isCloseWriter(w) {
-			return nil // CLOSE on an EXAMINEd mailbox expunges nothing (RFC 9051 6.4.1)
+// cmdExpunge: EXPUNGE (RFC 9051 section 6.4.3) and UID EXPUNGE (section 6.4.9).
+func cmdExpunge(c *cmd) error {
+	var set imap.NumSet
+	if c.uid {
+		if err := c.sp(); err != nil {
+			return err
 		}
+		var err error
+		if set, err = c.numSet(); err != nil {
+			return err
+		}
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	sess := c.sess
+	if sess.sel.readOnly {
 		return errReadOnly
 	}
+	var uids *imap.UIDSet
+	if set != nil {
+		u, ok := set.(imap.UIDSet)
+		if !ok {
+			u = imap.SearchRes()
+		}
+		uids = &u
+	}
+	gone, err := sess.expunge(uids)
+	if err != nil {
+		return err
+	}
+	sel := sess.sel
+	for _, uid := range gone {
+		if i := sel.index(uid); i >= 0 {
+			sel.remove(i)
+			sess.w.Raw("* ").Number(uint64(i + 1)).Raw(" EXPUNGE").CRLF()
+		}
+	}
+	return nil
+}
+
+// expunge removes the \Deleted messages (of uids, if given) and returns their
+// UIDs; the caller tells the client (or not, for CLOSE).
+func (sess *session) expunge(uids *imap.UIDSet) ([]uint32, error) {
+	sel := sess.sel
 	var set []store.UIDRange
 	if uids != nil {
 		if imap.IsSearchRes(*uids) {
@@ -112,35 +252,43 @@ func (sess *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) err
 			set = mergeRanges(staticUIDSet(*uids, lastUID(sel.uids)))
 		}
 		if len(set) == 0 {
-			return nil
+			return nil, nil
 		}
 	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	gone, err := sess.srv.store.Expunge(ctx, sel.id, set)
 	if err != nil {
-		return storeErr("expunge", err)
+		return nil, storeErr("expunge", err)
 	}
 	sess.hub.cache.ownExpunge(sel.id, gone)
-	for _, uid := range gone {
-		if i := sel.index(uid); i >= 0 {
-			sel.remove(i)
-			if err := w.WriteExpunge(uint32(i + 1)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return gone, nil
 }
 
-// isCloseWriter recognises the ExpungeWriter imapserver passes for CLOSE: it has no
-// connection. imapserver gives the backend no other way to tell CLOSE from EXPUNGE
-// (go-imap v2.0.0-beta.8 select.go handleUnselect), and "TODO: forbid write commands
-// in read-only mode" means read-only enforcement is ours.
-func isCloseWriter(w *imapserver.ExpungeWriter) bool {
-	v := reflect.ValueOf(w).Elem()
-	f := v.FieldByName("conn")
-	return f.IsValid() && f.IsNil()
+// cmdCopyMove: COPY (RFC 9051 section 6.4.7) and MOVE (RFC 6851), with their
+// UID forms.
+func cmdCopyMove(c *cmd, move bool) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	set, err := c.numSet()
+	if err != nil {
+		return err
+	}
+	if err := c.sp(); err != nil {
+		return err
+	}
+	dest, err := c.mailbox()
+	if err != nil {
+		return err
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	if move {
+		return c.sess.move(c, set, dest)
+	}
+	return c.sess.copy(c, set, dest)
 }
 
 // destMailbox looks up a COPY/MOVE target; a missing one is NO [TRYCREATE].
@@ -157,33 +305,36 @@ func (sess *session) destMailbox(name string) (*store.Mailbox, error) {
 	return mbox, nil
 }
 
-// Copy copies messages and reports COPYUID (RFC 4315).
-func (sess *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error) {
+// copy copies messages and reports COPYUID (RFC 4315).
+func (sess *session) copy(c *cmd, numSet imap.NumSet, dest string) error {
 	sel := sess.sel
 	idxs, err := sel.resolve(numSet)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	mbox, err := sess.destMailbox(dest)
 	if err != nil || len(idxs) == 0 {
-		return nil, err
+		return err
 	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	res, err := sess.srv.store.Copy(ctx, sel.id, sel.ranges(idxs), mbox.ID)
 	if err != nil {
-		return nil, storeErr("copy", err)
+		return storeErr("copy", err)
 	}
 	if len(res.DestUIDs) == 0 {
-		return nil, nil
+		return nil
 	}
 	if mbox.ID == sel.id {
 		sess.waitForUID(sel.id, res.DestUIDs[len(res.DestUIDs)-1])
 	}
-	return copyData(res), nil
+	c.okCode = copyUID(res)
+	c.okText = c.name + " completed"
+	return nil
 }
 
-func copyData(res *store.CopyResult) *imap.CopyData {
+// copyUID is the COPYUID response code (RFC 4315 section 3).
+func copyUID(res *store.CopyResult) string {
 	var src, dst imap.UIDSet
 	for _, u := range res.SourceUIDs {
 		src.AddNum(imap.UID(u))
@@ -191,11 +342,12 @@ func copyData(res *store.CopyResult) *imap.CopyData {
 	for _, u := range res.DestUIDs {
 		dst.AddNum(imap.UID(u))
 	}
-	return &imap.CopyData{UIDValidity: res.UIDValidity, SourceUIDs: src, DestUIDs: dst}
+	return "COPYUID " + itoa(uint64(res.UIDValidity)) + " " + src.String() + " " + dst.String()
 }
 
-// Move moves messages (RFC 6851): COPYUID first, then the EXPUNGEs.
-func (sess *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+// move moves messages (RFC 6851 section 4.3): COPYUID in an untagged OK first,
+// then the EXPUNGEs.
+func (sess *session) move(c *cmd, numSet imap.NumSet, dest string) error {
 	sel := sess.sel
 	if sel.readOnly {
 		return errReadOnly
@@ -218,15 +370,12 @@ func (sess *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest str
 		return nil
 	}
 	sess.hub.cache.ownExpunge(sel.id, res.SourceUIDs)
-	if err := w.WriteCopyData(copyData(res)); err != nil {
-		return err
-	}
+	w := sess.w
+	w.Raw("* OK [").Raw(copyUID(res)).Raw("] Moved").CRLF()
 	for _, uid := range res.SourceUIDs {
 		if i := sel.index(uid); i >= 0 {
 			sel.remove(i)
-			if err := w.WriteExpunge(uint32(i + 1)); err != nil {
-				return err
-			}
+			w.Raw("* ").Number(uint64(i + 1)).Raw(" EXPUNGE").CRLF()
 		}
 	}
 	if mbox.ID == sel.id {

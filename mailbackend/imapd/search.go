@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/store"
@@ -50,18 +49,18 @@ type searcher struct {
 	headerReader *bufio.Reader
 }
 
-// Search implements every RFC 9051 section 6.4.4 key. Flags, dates and sizes come
+// search implements every RFC 9051 section 6.4.4 key. Flags, dates and sizes come
 // from stored metadata; TEXT, BODY, SUBJECT, FROM, TO, CC and BCC from the store's
 // full-text index; other HEADER keys from the message header in the blob.
-func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
+func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error {
 	sel := sess.sel
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	s := &searcher{sess: sess, sel: sel, ctx: ctx, fts: map[ftsKey][]uint32{}}
 
 	needMeta, needEnv := false, false
-	walkCriteria(criteria, func(c *imap.SearchCriteria) {
-		if !c.Since.IsZero() || !c.Before.IsZero() || c.Larger > 0 || c.Smaller > 0 ||
+	walkCriteria(criteria, func(c *searchKey) {
+		if !c.Since.IsZero() || !c.Before.IsZero() || c.hasLarger || c.hasSmaller ||
 			len(c.Flag) > 0 || len(c.NotFlag) > 0 {
 			needMeta = true
 		}
@@ -73,13 +72,16 @@ func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 				needMeta = true // header scans need the blob ID
 			}
 		}
+		for _, e := range c.ext {
+			needMeta = needMeta || e.needMeta
+		}
 	})
 	// Normalise every sequence and UID set once ("*" resolved, ranges sorted and
 	// merged), so matching a message is a binary search: a client may send thousands
 	// of ranges, which matched one by one against every message would cost
 	// ranges × messages.
 	n, maxUID := uint32(len(sel.uids)), lastUID(sel.uids)
-	walkCriteria(criteria, func(c *imap.SearchCriteria) {
+	walkCriteria(criteria, func(c *searchKey) {
 		for i, set := range c.SeqNum {
 			c.SeqNum[i] = normalizeSeqSet(set, n)
 		}
@@ -93,7 +95,7 @@ func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 		all := []store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}}
 		msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, all)
 		if err != nil {
-			return nil, storeErr("search", err)
+			return storeErr("search", err)
 		}
 		s.meta = make(map[uint32]*msgMeta, len(msgs))
 		for i := range msgs {
@@ -102,7 +104,7 @@ func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 		if needEnv {
 			full, err := sess.srv.store.Messages(ctx, sel.id, all, store.FetchOptions{Envelope: true})
 			if err != nil {
-				return nil, storeErr("search", err)
+				return storeErr("search", err)
 			}
 			s.sent = make(map[uint32]time.Time, len(full))
 			for _, m := range full {
@@ -113,77 +115,100 @@ func (sess *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriter
 		}
 	}
 
-	var (
-		data   imap.SearchData
-		seqs   imap.SeqSet
-		uidSet imap.UIDSet
-		hits   []uint32
-	)
+	var hits []uint32 // UIDs, ascending
+	var nums []uint32 // what the client is told: sequence numbers or UIDs
 	for i, uid := range sel.uids {
 		// The command's deadline holds for the scan too: each message costs at most
 		// one bounded header read, so checking between messages is enough.
 		if ctx.Err() != nil {
-			return nil, errSearchTimeout
+			return errSearchTimeout
 		}
 		if !s.match(i, uid, criteria) {
 			continue
 		}
 		if s.err != nil {
-			return nil, s.err
+			return s.err
 		}
 		hits = append(hits, uid)
-		num := uid
-		if kind == imapserver.NumKindSeq {
-			num = uint32(i + 1)
-			seqs.AddNum(num)
+		if c.uid {
+			nums = append(nums, uid)
 		} else {
-			uidSet.AddNum(imap.UID(uid))
+			nums = append(nums, uint32(i+1))
 		}
-		if data.Min == 0 || num < data.Min {
-			data.Min = num
-		}
-		data.Max = max(data.Max, num)
-		data.Count++
 	}
 	if s.err != nil {
-		return nil, s.err
+		return s.err
 	}
-	if kind == imapserver.NumKindSeq {
-		data.All = seqs
-	} else {
-		data.All = uidSet
-	}
-	if options.ReturnSave {
+	if ret.save {
 		// RFC 5182 section 2.1: with MIN and/or MAX alone only those are saved.
 		switch {
-		case options.ReturnAll || options.ReturnCount || len(hits) == 0:
+		case ret.all || ret.count || len(hits) == 0:
 			sel.searchRes = hits
-		case options.ReturnMin && options.ReturnMax && len(hits) > 1:
+		case ret.min && ret.max && len(hits) > 1:
 			sel.searchRes = []uint32{hits[0], hits[len(hits)-1]}
-		case options.ReturnMin:
+		case ret.min:
 			sel.searchRes = hits[:1]
 		default:
 			sel.searchRes = hits[len(hits)-1:]
 		}
 	}
-	return &data, nil
+	writeSearchResult(sess, c, nums, ret)
+	return nil
+}
+
+// writeSearchResult answers with SEARCH (IMAP4rev1) or ESEARCH (RFC 4731, and
+// IMAP4rev2: RFC 9051 section 7.3.4).
+func writeSearchResult(sess *session, c *cmd, nums []uint32, ret searchReturn) {
+	w := sess.w
+	if !ret.esearch {
+		w.Raw("* SEARCH")
+		for _, n := range nums {
+			w.SP().Number32(n)
+		}
+		w.CRLF()
+		return
+	}
+	if ret.save && !ret.min && !ret.max && !ret.all && !ret.count {
+		return // RFC 5182 section 2.1: SAVE alone returns no ESEARCH
+	}
+	w.Raw(`* ESEARCH (TAG `).String(c.tag).Raw(")")
+	if c.uid {
+		w.Raw(" UID")
+	}
+	if len(nums) > 0 {
+		if ret.min {
+			w.Raw(" MIN ").Number32(nums[0])
+		}
+		if ret.max {
+			w.Raw(" MAX ").Number32(nums[len(nums)-1])
+		}
+	}
+	if ret.all && len(nums) > 0 {
+		var set imap.SeqSet
+		set.AddNum(nums...)
+		w.Raw(" ALL ").Raw(set.String())
+	}
+	if ret.count {
+		w.Raw(" COUNT ").Number(uint64(len(nums)))
+	}
+	w.CRLF()
 }
 
 // errSearchTimeout is storeErr's answer to a deadline, for the scan's own check.
 var errSearchTimeout = storeErr("search", context.DeadlineExceeded)
 
-func walkCriteria(c *imap.SearchCriteria, f func(*imap.SearchCriteria)) {
+func walkCriteria(c *searchKey, f func(*searchKey)) {
 	f(c)
-	for i := range c.Not {
-		walkCriteria(&c.Not[i], f)
+	for _, n := range c.not {
+		walkCriteria(n, f)
 	}
-	for i := range c.Or {
-		walkCriteria(&c.Or[i][0], f)
-		walkCriteria(&c.Or[i][1], f)
+	for _, o := range c.or {
+		walkCriteria(o[0], f)
+		walkCriteria(o[1], f)
 	}
 }
 
-func (s *searcher) match(i int, uid uint32, c *imap.SearchCriteria) bool {
+func (s *searcher) match(i int, uid uint32, c *searchKey) bool {
 	for _, set := range c.SeqNum {
 		if !seqContains(set, uint32(i+1)) {
 			return false
@@ -228,10 +253,10 @@ func (s *searcher) match(i int, uid uint32, c *imap.SearchCriteria) bool {
 				return false
 			}
 		}
-		if c.Larger > 0 && m.size <= c.Larger {
+		if c.hasLarger && m.size <= c.Larger {
 			return false
 		}
-		if c.Smaller > 0 && m.size >= c.Smaller {
+		if c.hasSmaller && m.size >= c.Smaller {
 			return false
 		}
 		for _, f := range c.Flag {
@@ -264,13 +289,18 @@ func (s *searcher) match(i int, uid uint32, c *imap.SearchCriteria) bool {
 			return false
 		}
 	}
-	for k := range c.Not {
-		if s.match(i, uid, &c.Not[k]) {
+	for _, e := range c.ext {
+		if !e.match(s, i, uid, m) {
 			return false
 		}
 	}
-	for _, or := range c.Or {
-		if !s.match(i, uid, &or[0]) && !s.match(i, uid, &or[1]) {
+	for _, n := range c.not {
+		if s.match(i, uid, n) {
+			return false
+		}
+	}
+	for _, or := range c.or {
+		if !s.match(i, uid, or[0]) && !s.match(i, uid, or[1]) {
 			return false
 		}
 	}

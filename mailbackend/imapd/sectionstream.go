@@ -36,6 +36,7 @@ type section struct {
 	filter      bool     // fields or not apply
 	offset      int64    // of the partial, in the decoded or filtered content
 	size        int64    // bytes sent
+	nul         bool     // BINARY: the content holds NUL (sent as literal8)
 }
 
 // transformed reports whether the bytes sent differ from the blob's (so they can
@@ -70,26 +71,59 @@ func (s *section) reader(blob io.ReaderAt) (io.Reader, error) {
 // distinct one once.
 type sectionSizer struct {
 	blob  io.ReaderAt
-	sizes map[string]int64
+	sizes map[string]scanned
+}
+
+// scanned is what one pass over a section's content learnt.
+type scanned struct {
+	size int64
+	nul  bool
+}
+
+// scan reads a section's whole content once (per distinct section of the
+// message) for its size and whether it holds NUL.
+func (z *sectionSizer) scan(s *section) (scanned, error) {
+	key := fmt.Sprintf("%d %d %q %q %q", s.start, s.end, s.enc, s.fields, s.not)
+	if sc, ok := z.sizes[key]; ok {
+		return sc, nil
+	}
+	var d nulDetector
+	n, err := io.Copy(&d, s.content(z.blob))
+	if err != nil {
+		return scanned{}, fmt.Errorf("read section: %w", err)
+	}
+	if z.sizes == nil {
+		z.sizes = map[string]scanned{}
+	}
+	sc := scanned{size: n, nul: d.nul}
+	z.sizes[key] = sc
+	return sc, nil
+}
+
+type nulDetector struct{ nul bool }
+
+func (d *nulDetector) Write(p []byte) (int, error) {
+	if !d.nul && bytes.IndexByte(p, 0) >= 0 {
+		d.nul = true
+	}
+	return len(p), nil
 }
 
 func (z *sectionSizer) fullSize(s *section) (int64, error) {
 	if !s.transformed() {
 		return s.end - s.start, nil
 	}
-	key := fmt.Sprintf("%d %d %q %q %q", s.start, s.end, s.enc, s.fields, s.not)
-	if n, ok := z.sizes[key]; ok {
-		return n, nil
+	sc, err := z.scan(s)
+	return sc.size, err
+}
+
+// hasNUL reports whether a BINARY section's content holds NUL.
+func (z *sectionSizer) hasNUL(s *section) (bool, error) {
+	if s.end <= s.start {
+		return false, nil
 	}
-	n, err := io.Copy(io.Discard, s.content(z.blob))
-	if err != nil {
-		return 0, fmt.Errorf("read section: %w", err)
-	}
-	if z.sizes == nil {
-		z.sizes = map[string]int64{}
-	}
-	z.sizes[key] = n
-	return n, nil
+	sc, err := z.scan(s)
+	return sc.nul, err
 }
 
 // applyPartial sizes s and narrows it to the partial <offset.size> (RFC 9051

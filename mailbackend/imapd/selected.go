@@ -5,19 +5,14 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/yubinmail/yubin/mailbackend/imapd/imapwire"
 
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
 // selected is a session's view of its selected mailbox.
 //
-// We keep our own per-session UID list instead of imapserver's MailboxTracker: the
-// tracker's EncodeSeqNum does not handle an EXISTS that adds more than one message
-// (go-imap v2.0.0-beta.8, tracker.go "TODO: this doesn't handle increments > 1"), and
-// its Poll writes updates without telling the backend, so a seq→UID map could not be
-// kept in step with what the client has been told. Here uids is exactly the client's
-// view: sequence number n is uids[n-1], and it changes only when we write EXISTS or
+// uids is exactly the client's view: sequence number n is uids[n-1], and it changes only when we write EXISTS or
 // EXPUNGE (RFC 9051 section 7.5.1: numbers never shift without an EXPUNGE).
 type selected struct {
 	id          int64
@@ -47,19 +42,22 @@ const ownResponse = -1
 
 var systemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
 
-// Select opens a mailbox (RFC 9051 section 6.3.2) and loads its UID list.
-func (sess *session) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
+// selectMailbox opens a mailbox (RFC 9051 sections 6.3.2, 6.3.3) and loads its
+// UID list, writing the untagged responses SELECT and EXAMINE owe.
+func (sess *session) selectMailbox(c *cmd, name string, readOnly bool) error {
+	// RFC 9051 section 6.3.2: a SELECT first deselects, even if it then fails.
+	sess.unselect()
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	cache := sess.hub.cache
 	mbox, err := cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
 	if err != nil {
-		return nil, storeErr("select", err)
+		return storeErr("select", err)
 	}
 	sel := &selected{
 		id:          mbox.ID,
 		name:        mbox.Name,
-		readOnly:    options != nil && options.ReadOnly,
+		readOnly:    readOnly,
 		uidValidity: mbox.UIDValidity,
 		ownFlags:    make(map[uint32][]string),
 	}
@@ -70,13 +68,13 @@ func (sess *session) Select(name string, options *imap.SelectOptions) (*imap.Sel
 	sess.mu.Unlock()
 	st, err := sess.srv.store.Status(ctx, mbox.ID)
 	if err != nil {
-		sess.Unselect()
-		return nil, storeErr("select", err)
+		sess.unselect()
+		return storeErr("select", err)
 	}
 	uids, err := cache.uids(ctx, sess.srv.store, mbox.ID, st)
 	if err != nil {
-		sess.Unselect()
-		return nil, storeErr("select", err)
+		sess.unselect()
+		return storeErr("select", err)
 	}
 	sel.uids = uids
 	if sel.readOnly {
@@ -85,35 +83,50 @@ func (sess *session) Select(name string, options *imap.SelectOptions) (*imap.Sel
 	} else {
 		sel.recent = append([]uint32(nil), sess.srv.recent.claim(mbox.ID, uids)...)
 	}
-	data := &imap.SelectData{
-		Flags:          systemFlags,
-		PermanentFlags: []imap.Flag{},
-		NumMessages:    uint32(len(uids)),
-		NumRecent:      uint32(len(sel.recent)),
-		UIDNext:        imap.UID(max(st.UIDNext, lastUID(uids)+1)),
-		UIDValidity:    st.UIDValidity,
-	}
-	if !sel.readOnly {
-		data.PermanentFlags = append(append([]imap.Flag{}, systemFlags...), imap.FlagWildcard)
-	}
 	unseen, keywords, err := cache.selectInfo(ctx, sess.srv.store, sel.id, uids)
 	if err != nil {
-		sess.Unselect()
-		return nil, storeErr("select", err)
+		sess.unselect()
+		return storeErr("select", err)
 	}
 	sel.keywords = make(map[string]string, len(keywords))
 	for _, k := range keywords {
 		sel.keywords[strings.ToLower(k)] = k
 	}
-	data.Flags = sel.flagList()
-	if !sel.readOnly {
-		data.PermanentFlags = append(sel.flagList(), imap.FlagWildcard)
+	w := sess.w
+	w.Raw("* ").Number(uint64(len(uids))).Raw(" EXISTS").CRLF()
+	if !sess.rev2() {
+		w.Raw("* ").Number(uint64(len(sel.recent))).Raw(" RECENT").CRLF()
+		if unseen != 0 {
+			// OK [UNSEEN n] is IMAP4rev1 only (RFC 3501 section 6.3.1).
+			w.Raw("* OK [UNSEEN ").Number(uint64(sel.index(unseen) + 1)).Raw("] First unseen").CRLF()
+		}
 	}
-	if unseen != 0 && !sess.conn.EnabledCaps().Has(imap.CapIMAP4rev2) {
-		// OK [UNSEEN n] is IMAP4rev1 only (RFC 3501 section 6.3.1).
-		data.FirstUnseenSeqNum = uint32(sel.index(unseen) + 1)
+	w.Raw("* OK [UIDVALIDITY ").Number32(st.UIDValidity).Raw("] UIDs valid").CRLF()
+	w.Raw("* OK [UIDNEXT ").Number32(max(st.UIDNext, lastUID(uids)+1)).Raw("] Predicted next UID").CRLF()
+	w.Raw("* FLAGS ")
+	writeFlagList(w, sel.flagList())
+	w.CRLF()
+	w.Raw("* OK [PERMANENTFLAGS ")
+	if sel.readOnly {
+		w.Raw("()")
+	} else {
+		writeFlagList(w, append(sel.flagList(), imap.FlagWildcard))
 	}
-	return data, nil
+	w.Raw("] Flags permitted").CRLF()
+	if sess.rev2() {
+		// RFC 9051 section 6.3.2: the mailbox's name as the server knows it.
+		w.Raw(`* LIST () "/" `)
+		sess.writeName(mbox.Name)
+		w.CRLF()
+	}
+	sess.state = stateSelected
+	if sel.readOnly {
+		c.okCode = "READ-ONLY"
+	} else {
+		c.okCode = "READ-WRITE"
+	}
+	c.okText = c.name + " completed"
+	return nil
 }
 
 // flagList is the FLAGS response: system flags and the keywords in use (RFC 9051
@@ -146,12 +159,14 @@ func (sel *selected) newKeywords(flags []string) bool {
 	return added
 }
 
-// Unselect leaves the selected state.
-func (sess *session) Unselect() error {
+// unselect leaves the selected state.
+func (sess *session) unselect() {
 	sess.mu.Lock()
 	sess.sel = nil
 	sess.mu.Unlock()
-	return nil
+	if sess.state == stateSelected {
+		sess.state = stateAuth
+	}
 }
 
 // knownOrPending reports whether uid is in the view or announced by a pending event.
@@ -202,7 +217,7 @@ func (sel *selected) isRecent(uid uint32) bool {
 // poll applies queued store events to the view and tells the client, in order.
 // When expunges are not allowed (FETCH, STORE, SEARCH: RFC 9051 section 7.5.1) they
 // stay queued; new messages and flag changes still go out.
-func (sel *selected) poll(sess *session, w *imapserver.UpdateWriter, allowExpunge bool) error {
+func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) error {
 	sess.mu.Lock()
 	pending := sel.pending
 	sel.pending = nil
@@ -218,14 +233,14 @@ func (sel *selected) poll(sess *session, w *imapserver.UpdateWriter, allowExpung
 			return nil
 		}
 		existsDirty = false
-		if err := w.WriteNumMessages(uint32(len(sel.uids))); err != nil {
-			return err
+		// EXISTS before RECENT, and RECENT never above EXISTS (RFC 3501 section
+		// 7.3.2: RECENT counts messages in the mailbox).
+		w.Raw("* ").Number(uint64(len(sel.uids))).Raw(" EXISTS").CRLF()
+		if recentDirty && !sess.rev2() {
+			w.Raw("* ").Number(uint64(len(sel.recent))).Raw(" RECENT").CRLF()
 		}
-		if recentDirty {
-			recentDirty = false
-			return w.WriteNumRecent(uint32(len(sel.recent)))
-		}
-		return nil
+		recentDirty = false
+		return w.Err()
 	}
 	for _, ev := range pending {
 		switch ev.Kind {
@@ -266,9 +281,7 @@ func (sel *selected) poll(sess *session, w *imapserver.UpdateWriter, allowExpung
 					return err
 				}
 				sel.remove(i)
-				if err := w.WriteExpunge(uint32(i + 1)); err != nil {
-					return err
-				}
+				w.Raw("* ").Number(uint64(i + 1)).Raw(" EXPUNGE").CRLF()
 			}
 		case store.EventFlags:
 			for _, fu := range ev.Flags {
@@ -285,13 +298,11 @@ func (sel *selected) poll(sess *session, w *imapserver.UpdateWriter, allowExpung
 				}
 				if sel.newKeywords(fu.Flags) {
 					// A keyword must be in FLAGS before a FETCH uses it.
-					if err := w.WriteMailboxFlags(sel.flagList()); err != nil {
-						return err
-					}
+					writeFlagsResponse(w, sel.flagList())
 				}
-				if err := w.WriteMessageFlags(uint32(i+1), imap.UID(fu.UID), sel.imapFlags(fu.UID, fu.Flags)); err != nil {
-					return err
-				}
+				w.Raw("* ").Number(uint64(i + 1)).Raw(" FETCH (UID ").Number32(fu.UID).Raw(" FLAGS ")
+				writeFlagList(w, sel.imapFlags(fu.UID, fu.Flags))
+				w.Raw(")").CRLF()
 			}
 		}
 	}
@@ -307,7 +318,7 @@ func (sel *selected) poll(sess *session, w *imapserver.UpdateWriter, allowExpung
 }
 
 // announceKeywords writes FLAGS if the messages uids carry keywords not announced yet.
-func (sel *selected) announceKeywords(sess *session, w *imapserver.UpdateWriter, uids []uint32) error {
+func (sel *selected) announceKeywords(sess *session, w *imapwire.Writer, uids []uint32) error {
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, []store.UIDRange{{Start: uids[0], Stop: uids[len(uids)-1]}})
@@ -323,7 +334,15 @@ func (sel *selected) announceKeywords(sess *session, w *imapserver.UpdateWriter,
 	if !added {
 		return nil
 	}
-	return w.WriteMailboxFlags(sel.flagList())
+	writeFlagsResponse(w, sel.flagList())
+	return w.Err()
+}
+
+// writeFlagsResponse writes the FLAGS response (RFC 9051 section 7.3.5).
+func writeFlagsResponse(w *imapwire.Writer, flags []imap.Flag) {
+	w.Raw("* FLAGS ")
+	writeFlagList(w, flags)
+	w.CRLF()
 }
 
 // imapFlags converts stored flags, adding \Recent when it applies to this session.
@@ -397,11 +416,11 @@ func (sel *selected) resolve(numSet imap.NumSet) ([]int, error) {
 				if n == 0 && (r.Start == 0 || r.Stop == 0) {
 					continue // "*" in an empty mailbox addresses nothing
 				}
-				return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Invalid message sequence number 0"}
+				return nil, badf("Invalid message sequence number 0")
 			}
 			if stop > uint32(n) {
 				if r.Start != 0 && r.Stop != 0 {
-					return nil, &imap.Error{Type: imap.StatusResponseTypeBad, Text: "Message sequence number out of range"}
+					return nil, badf("Message sequence number out of range")
 				}
 				stop = uint32(n) // "6:*" with five messages is "*:6", that is 5 (RFC 9051 section 9)
 			}

@@ -3,136 +3,217 @@ package imapd
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/yubinmail/yubin/mailbackend/auth"
+	"github.com/yubinmail/yubin/mailbackend/imapd/imapwire"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
-// session is one IMAP connection's state. imapserver calls its methods from the
-// connection's goroutine one command at a time (IDLE runs in a helper goroutine while
-// the reader waits for DONE); the store's events arrive from the hub goroutine and
-// only touch the pending queue under mu.
-type session struct {
-	srv   *Server
-	conn  *imapserver.Conn
-	ip    string
-	start time.Time
-
-	acct *store.Account
-	hub  *accountHub
-	// endWatch stops watching the login's credentials (WatchCredentials).
-	endWatch func()
-
-	mu     sync.Mutex // guards sel (pointer) and sel.pending
-	sel    *selected
-	notify chan struct{} // cap 1: "pending has something" (for Idle)
-	queued chan struct{} // cap 1: the same, for waitForUID
+// The commands valid in any state and those of the not-authenticated state
+// (RFC 9051 sections 6.1, 6.2), plus ENABLE, ID, NAMESPACE and UNAUTHENTICATE.
+func init() {
+	register("CAPABILITY", stateAny, cmdCapability)
+	register("NOOP", stateAny, cmdNoop)
+	register("LOGOUT", stateAny, cmdLogout)
+	register("STARTTLS", stateNotAuth, cmdStartTLS)
+	register("LOGIN", stateNotAuth, cmdLogin)
+	register("AUTHENTICATE", stateNotAuth, cmdAuthenticate)
+	register("ENABLE", stateAuthOrSelect, cmdEnable)
+	register("ID", stateAny, cmdID)
+	register("NAMESPACE", stateAuthOrSelect, cmdNamespace)
+	register("UNAUTHENTICATE", stateAuthOrSelect, cmdUnauthenticate)
+	register("IDLE", stateAuthOrSelect, cmdIdle)
+	register("CHECK", stateSelected, cmdNoop) // RFC 9051 removed CHECK; RFC 3501 6.4.1: a NOOP here
 }
 
-var (
-	_ imapserver.SessionIMAP4rev2      = (*session)(nil)
-	_ imapserver.SessionUnauthenticate = (*session)(nil)
-	_ imapserver.SessionAppendLimit    = (*session)(nil)
-	_ imapserver.SessionNamespace      = (*session)(nil)
-	_ imapserver.SessionMove           = (*session)(nil)
-)
-
-func (s *Server) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-	return &session{
-		srv:    s,
-		conn:   c,
-		ip:     auth.IPOf(c.NetConn().RemoteAddr()),
-		start:  time.Now(),
-		notify: make(chan struct{}, 1),
-		queued: make(chan struct{}, 1),
-	}, nil, nil
-}
-
-// defaultCommandTimeout bounds the work of one command.
-const defaultCommandTimeout = 2 * time.Minute
-
-// ctx bounds one command's store calls and scans: commands must not hang a
-// connection forever. Past it the command answers NO [LIMIT] (storeErr).
-func (sess *session) ctx() (context.Context, context.CancelFunc) {
-	d := time.Duration(sess.srv.commandTimeout.Load())
-	if d == 0 {
-		d = defaultCommandTimeout
+func cmdCapability(c *cmd) error {
+	if err := c.end(); err != nil {
+		return err
 	}
-	return context.WithTimeout(context.Background(), d)
-}
-
-func (sess *session) account() string {
-	if sess.acct == nil {
-		return ""
-	}
-	return sess.acct.Address
-}
-
-// Close is called once when the connection ends.
-func (sess *session) Close() error {
-	account := sess.account()
-	sess.logout()
-	sess.srv.log.Info("imap connection closed", "ip", sess.ip, "account", account,
-		"duration", time.Since(sess.start).Round(time.Millisecond))
+	c.sess.w.Raw("* CAPABILITY ").Raw(c.sess.capabilities()).CRLF()
 	return nil
 }
 
-func (sess *session) logout() {
-	if sess.endWatch != nil {
-		sess.endWatch()
-		sess.endWatch = nil
+// cmdNoop: the unilateral updates go out in finish (RFC 9051 section 6.1.2).
+func cmdNoop(c *cmd) error { return c.end() }
+
+func cmdLogout(c *cmd) error {
+	if err := c.end(); err != nil {
+		return err
 	}
-	sess.mu.Lock()
-	sess.sel = nil
-	sess.mu.Unlock()
-	if sess.hub != nil {
-		sess.srv.leave(sess, sess.hub)
-		sess.hub = nil
-	}
-	sess.acct = nil
+	// RFC 9051 section 6.1.3: BYE, then the tagged OK, then the server closes.
+	w := c.sess.w
+	w.Raw("* BYE Logging out").CRLF()
+	w.Raw(c.tag).Raw(" OK LOGOUT completed").CRLF()
+	c.done = true
+	c.sess.state = stateLogout
+	return nil
 }
 
-// Login checks credentials through auth (which throttles and logs failures).
-// imapserver calls it for LOGIN and for AUTHENTICATE PLAIN, and only after TLS
-// unless the connection is trusted (RFC 9051 section 6.2.3, docs/ARCHITECTURE.md).
-func (sess *session) Login(username, password string) error {
+// cmdStartTLS upgrades the connection (RFC 9051 section 6.2.1). What the client
+// sent after STARTTLS in the same packet is dropped with the old buffer: it was
+// not protected by TLS (command injection, CVE-2011-0411 and kin).
+func cmdStartTLS(c *cmd) error {
+	if err := c.end(); err != nil {
+		return err
+	}
+	sess := c.sess
+	if sess.isTLS() || sess.srv.cfg.TLS == nil {
+		return badf("TLS is not available on this connection")
+	}
+	sess.w.Raw(c.tag).Raw(" OK Begin TLS negotiation now").CRLF()
+	if err := sess.w.Flush(); err != nil {
+		return err
+	}
+	c.done = true
+	tc := tls.Server(sess.netConn, sess.srv.cfg.TLS)
+	tc.SetDeadline(time.Now().Add(30 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		sess.srv.log.Info("imap starttls failed", "ip", sess.ip, "err", err)
+		sess.state = stateLogout
+		return nil
+	}
+	tc.SetDeadline(time.Time{})
+	sess.netConn = tc
+	sess.br.Reset(tc)
+	sess.w.Reset(tc)
+	return nil
+}
+
+func cmdLogin(c *cmd) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	user, err := c.r.AString(maxStringLiteral)
+	if err != nil {
+		return err
+	}
+	if err := c.sp(); err != nil {
+		return err
+	}
+	pass, err := c.r.AString(maxStringLiteral)
+	if err != nil {
+		return err
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	if !c.sess.mayLogin() {
+		return noErr(imap.ResponseCodePrivacyRequired, "LOGIN is disabled until STARTTLS")
+	}
+	return c.sess.login(c, user, pass)
+}
+
+// cmdAuthenticate implements SASL PLAIN (RFC 4616) with the initial response
+// on the command line (SASL-IR, RFC 4959) or after a "+ " continuation.
+func cmdAuthenticate(c *cmd) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	mech, err := c.atomUpper()
+	if err != nil {
+		return err
+	}
+	initial, haveInitial := "", false
+	if end, err := c.peekEnd(); err != nil {
+		return err
+	} else if !end {
+		if err := c.sp(); err != nil {
+			return err
+		}
+		if initial, err = c.r.Chars(isBase64Char, "base64"); err != nil {
+			return err
+		}
+		haveInitial = true
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	sess := c.sess
+	if mech != "PLAIN" {
+		return noErr("", "Unsupported authentication mechanism")
+	}
+	if !sess.mayLogin() {
+		return noErr(imap.ResponseCodePrivacyRequired, "Authentication is disabled until STARTTLS")
+	}
+	if !haveInitial {
+		sess.w.Raw("+ ").CRLF()
+		if err := sess.w.Flush(); err != nil {
+			return err
+		}
+		sess.r.Begin() // the response line counts as part of the command
+		line, err := sess.r.Chars(func(b byte) bool { return isBase64Char(b) || b == '*' }, "base64")
+		if err == nil {
+			err = sess.r.EOL()
+		}
+		if err != nil {
+			return err
+		}
+		initial = line
+	}
+	if initial == "*" {
+		return badf("Authentication cancelled") // RFC 9051 section 6.2.2
+	}
+	if initial == "=" {
+		initial = ""
+	}
+	raw, err := base64.StdEncoding.DecodeString(initial)
+	if err != nil {
+		return badf("Invalid base64")
+	}
+	parts := strings.Split(string(raw), "\x00")
+	if len(parts) != 3 {
+		return badf("Invalid PLAIN response")
+	}
+	authz, user, pass := parts[0], parts[1], parts[2]
+	if authz != "" && authz != user {
+		// Acting as another user is not offered.
+		return noErr(imap.ResponseCodeAuthorizationFailed, "Authorization identity must match")
+	}
+	return sess.login(c, user, pass)
+}
+
+func isBase64Char(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '='
+}
+
+// login checks credentials through auth (which throttles and logs failures).
+func (sess *session) login(c *cmd, username, password string) error {
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	acct, err := sess.srv.auth.Authenticate(ctx, "imap", sess.conn.NetConn().RemoteAddr(), username, password)
+	acct, err := sess.srv.auth.Authenticate(ctx, "imap", sess.raw.RemoteAddr(), username, password)
 	switch {
 	case errors.Is(err, auth.ErrThrottled):
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable,
-			Text: "Too many failed logins, try again later"}
+		return noErr(imap.ResponseCodeUnavailable, "Too many failed logins, try again later")
 	case errors.Is(err, auth.ErrBusy):
 		// RFC 5530 section 3: UNAVAILABLE, a temporary failure; the password was
 		// not checked. The webmail reads "busy" to say "try again in a moment".
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable,
-			Text: "Server busy, try again in a moment"}
+		return noErr(imap.ResponseCodeUnavailable, "Server busy, try again in a moment")
 	case errors.Is(err, auth.ErrInvalidCredentials):
-		return imapserver.ErrAuthFailed
+		return noErr(imap.ResponseCodeAuthenticationFailed, "Authentication failed")
 	case errors.Is(err, auth.ErrUnavailable):
 		// The account directory (LDAP) did not answer: the password was not
-		// checked. The webmail reads "temporarily unavailable" to say so rather
-		// than "too many failed logins" (web/mailclient).
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable,
-			Text: "Authentication temporarily unavailable, try again later"}
+		// checked. The webmail reads "temporarily unavailable" to say so.
+		return noErr(imap.ResponseCodeUnavailable, "Authentication temporarily unavailable, try again later")
 	case err != nil:
 		sess.srv.log.Error("imap login", "ip", sess.ip, "user", username, "err", err)
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable,
-			Text: "Authentication temporarily unavailable"}
+		return noErr(imap.ResponseCodeUnavailable, "Authentication temporarily unavailable")
 	}
 	sess.acct = acct
 	sess.hub = sess.srv.join(sess, acct.ID)
 	sess.watchCredentials(acct)
+	sess.state = stateAuth
 	sess.srv.log.Info("imap login", "ip", sess.ip, "account", acct.Address, "tls", sess.isTLS())
+	// RFC 9051 section 6.2.3: the capabilities may have changed.
+	c.okCode = "CAPABILITY " + sess.capabilities()
+	c.okText = "Logged in"
 	return nil
 }
 
@@ -151,32 +232,196 @@ func (sess *session) watchCredentials(acct *store.Account) {
 		select {
 		case <-revoked:
 			sess.srv.log.Info("imap session ended: credentials changed", "ip", sess.ip, "account", acct.Address)
-			sess.conn.Bye("Credentials changed, log in again")
+			sess.bye("Credentials changed, log in again")
 		case <-done:
 		}
 	}()
 }
 
-func (sess *session) isTLS() bool {
-	_, ok := sess.conn.NetConn().(*tls.Conn)
-	return ok
-}
-
-// Unauthenticate returns to the not-authenticated state (RFC 8437).
-func (sess *session) Unauthenticate() error {
-	sess.srv.log.Info("imap unauthenticate", "ip", sess.ip, "account", sess.account())
-	sess.logout()
+// cmdEnable (RFC 5161): only what we implement is enabled and reported.
+func cmdEnable(c *cmd) error {
+	var names []string
+	for {
+		if end, err := c.peekEnd(); err != nil {
+			return err
+		} else if end {
+			break
+		}
+		if err := c.sp(); err != nil {
+			return err
+		}
+		a, err := c.atomUpper()
+		if err != nil {
+			return err
+		}
+		names = append(names, a)
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return badf("ENABLE needs a capability")
+	}
+	sess := c.sess
+	var done []string
+	for _, n := range names {
+		on, ok := enableable[n]
+		if !ok || sess.enabled[n] {
+			continue
+		}
+		sess.enabled[n] = true
+		if on != nil {
+			on(sess)
+		}
+		done = append(done, n)
+	}
+	sess.w.Raw("* ENABLED")
+	for _, n := range done {
+		sess.w.SP().Raw(enabledName(n))
+	}
+	sess.w.CRLF()
 	return nil
 }
 
-// AppendLimit is advertised as APPENDLIMIT=n (RFC 7889).
-func (sess *session) AppendLimit() uint32 { return sess.srv.appendLimit() }
+func enabledName(n string) string {
+	if n == "IMAP4REV2" {
+		return "IMAP4rev2"
+	}
+	return n
+}
 
-// Namespace: one personal namespace, no others (RFC 2342).
-func (sess *session) Namespace() (*imap.NamespaceData, error) {
-	return &imap.NamespaceData{
-		Personal: []imap.NamespaceDescriptor{{Prefix: "", Delim: store.Delimiter}},
-	}, nil
+// cmdID answers RFC 2971's ID: the client's list is read (at most 30 pairs,
+// section 3.3) and logged; we answer with our name.
+func cmdID(c *cmd) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	var fields []string
+	if ok, err := c.r.Maybe('('); err != nil {
+		return err
+	} else if ok {
+		for {
+			if len(fields) >= 60 {
+				return badf("Too many ID fields")
+			}
+			k, err := c.r.String(1024)
+			if err != nil {
+				return err
+			}
+			if err := c.sp(); err != nil {
+				return err
+			}
+			v, _, err := c.r.NString(1024)
+			if err != nil {
+				return err
+			}
+			fields = append(fields, k, v)
+			if ok, err := c.r.Maybe(')'); err != nil {
+				return err
+			} else if ok {
+				break
+			}
+			if err := c.sp(); err != nil {
+				return err
+			}
+		}
+	} else {
+		a, err := c.r.Atom()
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(a, "NIL") {
+			return badf("ID takes a list or NIL")
+		}
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	if len(fields) > 0 {
+		c.sess.srv.log.Debug("imap client id", "ip", c.sess.ip, "id", fmt.Sprint(fields))
+	}
+	c.sess.w.Raw(`* ID ("name" "yubin")`).CRLF()
+	return nil
+}
+
+// cmdNamespace: one personal namespace, no others (RFC 2342).
+func cmdNamespace(c *cmd) error {
+	if err := c.end(); err != nil {
+		return err
+	}
+	c.sess.w.Raw(`* NAMESPACE (("" "` + string(store.Delimiter) + `")) NIL NIL`).CRLF()
+	return nil
+}
+
+// cmdUnauthenticate returns to the not-authenticated state (RFC 8437).
+func cmdUnauthenticate(c *cmd) error {
+	if err := c.end(); err != nil {
+		return err
+	}
+	sess := c.sess
+	sess.srv.log.Info("imap unauthenticate", "ip", sess.ip, "account", sess.account())
+	sess.logout()
+	sess.state = stateNotAuth
+	return nil
+}
+
+// cmdIdle streams updates until the client sends DONE (RFC 2177, RFC 9051 section
+// 6.3.13). The connection goroutine waits for DONE; a helper goroutine writes the
+// updates under the writer's lock as events arrive.
+func cmdIdle(c *cmd) error {
+	if err := c.end(); err != nil {
+		return err
+	}
+	sess := c.sess
+	w := sess.w
+	w.Raw("+ idling").CRLF()
+	if sess.sel != nil {
+		if err := sess.sel.poll(sess, w, true); err != nil {
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	sess.unlockWriter() // the helper writes while we wait for DONE
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-sess.notify:
+				sess.lockWriter()
+				if sel := sess.sel; sel != nil {
+					sel.poll(sess, w, true)
+				}
+				w.Flush()
+				sess.unlockWriter()
+			}
+		}
+	}()
+	sess.netConn.SetReadDeadline(time.Now().Add(idleTimeoutAuth))
+	sess.r.Begin()
+	line, err := sess.r.Atom()
+	if err == nil {
+		err = sess.r.EOL()
+	}
+	close(stop)
+	<-stopped
+	sess.lockWriter()
+	if err != nil {
+		var se *imapwire.SyntaxError
+		if errors.As(err, &se) {
+			return badf("Expected DONE")
+		}
+		return err
+	}
+	if !strings.EqualFold(line, "DONE") {
+		return badf("Expected DONE")
+	}
+	return nil
 }
 
 // enqueue is called by the hub for every event of the account.
@@ -199,31 +444,6 @@ func (sess *session) enqueue(ev store.Event) {
 		select {
 		case sess.queued <- struct{}{}:
 		default:
-		}
-	}
-}
-
-// Poll writes the updates other sessions caused since the last command.
-func (sess *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
-	if sess.sel == nil {
-		return nil
-	}
-	return sess.sel.poll(sess, w, allowExpunge)
-}
-
-// Idle streams updates until the client sends DONE (RFC 2177).
-func (sess *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	if err := sess.Poll(w, true); err != nil {
-		return err
-	}
-	for {
-		select {
-		case <-stop:
-			return nil
-		case <-sess.notify:
-			if err := sess.Poll(w, true); err != nil {
-				return err
-			}
 		}
 	}
 }
@@ -256,35 +476,27 @@ func storeErr(op string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrNotFound):
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNonExistent, Text: "No such mailbox"}
+		return noErr(imap.ResponseCodeNonExistent, "No such mailbox")
 	case errors.Is(err, store.ErrExists):
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAlreadyExists, Text: "Mailbox already exists"}
+		return noErr(imap.ResponseCodeAlreadyExists, "Mailbox already exists")
 	case errors.Is(err, store.ErrInvalidName):
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "Invalid mailbox name"}
+		return noErr(imap.ResponseCodeCannot, "Invalid mailbox name")
 	case errors.Is(err, store.ErrHasChildren):
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeHasChildren, Text: "Mailbox has inferior mailboxes"}
+		return noErr(imap.ResponseCodeHasChildren, "Mailbox has inferior mailboxes")
 	case errors.Is(err, store.ErrInboxProtected):
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeCannot, Text: "INBOX cannot be deleted"}
+		return noErr(imap.ResponseCodeCannot, "INBOX cannot be deleted")
 	case errors.Is(err, store.ErrOverQuota):
 		// RFC 5530 section 3 OVERQUOTA (RFC 9208 section 5.3): the account's storage
 		// quota would be exceeded; the client may delete mail and try again.
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeOverQuota, Text: "Storage quota exceeded: delete some mail and try again"}
+		return noErr(imap.ResponseCodeOverQuota, "Storage quota exceeded: delete some mail and try again")
 	case errors.Is(err, store.ErrTooManyMailboxes):
 		// RFC 5530 section 3 LIMIT: a server-side limit ([limits] max_mailboxes).
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Too many mailboxes: delete one first"}
+		return noErr(imap.ResponseCodeLimit, "Too many mailboxes: delete one first")
 	case errors.Is(err, store.ErrTooBig):
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeTooBig, Text: "Message too big"}
+		return noErr(imap.ResponseCodeTooBig, "Message too big")
 	case errors.Is(err, context.DeadlineExceeded):
 		// RFC 5530 section 3 LIMIT: the command ran past its time bound.
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Command took too long: narrow it down"}
+		return noErr(imap.ResponseCodeLimit, "Command took too long: narrow it down")
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
-
-func noErr(code imap.ResponseCode, text string) error {
-	return &imap.Error{Type: imap.StatusResponseTypeNo, Code: code, Text: text}
-}
-
-var errReadOnly = noErr("READ-ONLY", "Mailbox is selected read-only")
-
-var _ net.Conn = (*countedConn)(nil)

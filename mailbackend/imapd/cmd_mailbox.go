@@ -1,0 +1,553 @@
+package imapd
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/yubinmail/yubin/mailbackend/imapd/imapwire"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// The authenticated-state commands (RFC 9051 section 6.3), and CLOSE / UNSELECT.
+func init() {
+	register("SELECT", stateAuthOrSelect, func(c *cmd) error { return cmdSelect(c, false) })
+	register("EXAMINE", stateAuthOrSelect, func(c *cmd) error { return cmdSelect(c, true) })
+	register("CREATE", stateAuthOrSelect, cmdCreate)
+	register("DELETE", stateAuthOrSelect, cmdDelete)
+	register("RENAME", stateAuthOrSelect, cmdRename)
+	register("SUBSCRIBE", stateAuthOrSelect, func(c *cmd) error { return cmdSubscribe(c, true) })
+	register("UNSUBSCRIBE", stateAuthOrSelect, func(c *cmd) error { return cmdSubscribe(c, false) })
+	register("LIST", stateAuthOrSelect, func(c *cmd) error { return cmdList(c, false) })
+	register("LSUB", stateAuthOrSelect, func(c *cmd) error { return cmdList(c, true) })
+	register("STATUS", stateAuthOrSelect, cmdStatus)
+	register("APPEND", stateAuthOrSelect, cmdAppend)
+	register("CLOSE", stateSelected, cmdClose)
+	register("UNSELECT", stateSelected, cmdUnselect)
+}
+
+// selectParams are the SELECT/EXAMINE parameters (RFC 4466 section 2.1
+// select-param) an extension understands, by upper-case name: each reads its
+// value (if any) and returns what to run once the mailbox is selected.
+var selectParams = map[string]func(c *cmd) (after func(c *cmd) error, err error){}
+
+func cmdSelect(c *cmd, readOnly bool) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	name, err := c.mailbox()
+	if err != nil {
+		return err
+	}
+	var afters []func(c *cmd) error
+	if ok, err := c.r.Maybe(' '); err != nil {
+		return err
+	} else if ok {
+		err := c.r.List(false, func() error {
+			p, err := c.atomUpper()
+			if err != nil {
+				return err
+			}
+			parse := selectParams[p]
+			if parse == nil {
+				return badf("Unknown SELECT parameter " + p)
+			}
+			after, err := parse(c)
+			if after != nil {
+				afters = append(afters, after)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	if err := c.sess.selectMailbox(c, name, readOnly); err != nil {
+		return err
+	}
+	for _, a := range afters {
+		if err := a(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmdCreate(c *cmd) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	name, err := c.mailbox()
+	if err != nil {
+		return err
+	}
+	var use []imap.MailboxAttr
+	// RFC 6154 section 3 (CREATE-SPECIAL-USE): CREATE name (USE (\Drafts)).
+	if ok, err := c.r.Maybe(' '); err != nil {
+		return err
+	} else if ok {
+		err := c.r.List(false, func() error {
+			p, err := c.atomUpper()
+			if err != nil {
+				return err
+			}
+			if p != "USE" {
+				return badf("Unknown CREATE parameter " + p)
+			}
+			if err := c.sp(); err != nil {
+				return err
+			}
+			return c.r.List(true, func() error {
+				f, err := c.flag()
+				use = append(use, imap.MailboxAttr(f))
+				return err
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	return c.sess.create(name, use)
+}
+
+func cmdDelete(c *cmd) error {
+	name, err := c.oneMailbox()
+	if err != nil {
+		return err
+	}
+	return c.sess.deleteMailbox(name)
+}
+
+func cmdRename(c *cmd) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	from, err := c.mailbox()
+	if err != nil {
+		return err
+	}
+	if err := c.sp(); err != nil {
+		return err
+	}
+	to, err := c.mailbox()
+	if err != nil {
+		return err
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	return c.sess.rename(from, to)
+}
+
+func cmdSubscribe(c *cmd, on bool) error {
+	name, err := c.oneMailbox()
+	if err != nil {
+		return err
+	}
+	if on {
+		return c.sess.subscribe(name)
+	}
+	return c.sess.unsubscribe(name)
+}
+
+// oneMailbox reads " mailbox" CRLF.
+func (c *cmd) oneMailbox() (string, error) {
+	if err := c.sp(); err != nil {
+		return "", err
+	}
+	name, err := c.mailbox()
+	if err == nil {
+		err = c.end()
+	}
+	return name, err
+}
+
+// listOptions are LIST's selection and return options (RFC 5258, RFC 5819,
+// RFC 6154).
+type listOptions struct {
+	selectSubscribed, selectRecursiveMatch, selectSpecialUse bool
+	returnSubscribed, returnChildren, returnSpecialUse       bool
+	returnStatus                                             []string // LIST-STATUS items, nil if none
+}
+
+// cmdList parses LIST (RFC 9051 section 6.3.9 with RFC 5258's extended form) and
+// LSUB (RFC 3501 section 6.3.9).
+func cmdList(c *cmd, lsub bool) error {
+	var opts listOptions
+	if err := c.sp(); err != nil {
+		return err
+	}
+	if p, err := c.r.Peek(); err != nil {
+		return err
+	} else if p == '(' && !lsub {
+		err := c.r.List(true, func() error {
+			o, err := c.atomUpper()
+			switch o {
+			case "SUBSCRIBED":
+				opts.selectSubscribed = true
+			case "RECURSIVEMATCH":
+				opts.selectRecursiveMatch = true
+			case "SPECIAL-USE":
+				opts.selectSpecialUse = true
+			case "REMOTE":
+				// RFC 5258 section 3.1: no remote mailboxes here; nothing to add.
+			default:
+				if err == nil {
+					err = badf("Unknown LIST selection option " + o)
+				}
+			}
+			return err
+		})
+		if err == nil {
+			err = c.sp()
+		}
+		if err != nil {
+			return err
+		}
+		if opts.selectRecursiveMatch && !opts.selectSubscribed {
+			// RFC 5258 section 3.1: RECURSIVEMATCH alone is a syntax error.
+			return badf("RECURSIVEMATCH needs another selection option")
+		}
+	}
+	ref, err := c.mailbox()
+	if err != nil {
+		return err
+	}
+	if err := c.sp(); err != nil {
+		return err
+	}
+	var patterns []string
+	pattern := func() error {
+		p, err := c.r.ListMailbox(maxStringLiteral)
+		if err == nil {
+			if p, err = c.sess.nameFromWire(p); err == nil {
+				patterns = append(patterns, p)
+			}
+		}
+		return err
+	}
+	if p, err := c.r.Peek(); err != nil {
+		return err
+	} else if p == '(' && !lsub {
+		if err := c.r.List(false, pattern); err != nil {
+			return err
+		}
+	} else if err := pattern(); err != nil {
+		return err
+	}
+	if ok, err := c.r.Maybe(' '); err != nil {
+		return err
+	} else if ok && !lsub {
+		kw, err := c.atomUpper()
+		if err != nil {
+			return err
+		}
+		if kw != "RETURN" {
+			return badf("Expected RETURN")
+		}
+		if err := c.sp(); err != nil {
+			return err
+		}
+		err = c.r.List(true, func() error {
+			o, err := c.atomUpper()
+			if err != nil {
+				return err
+			}
+			switch o {
+			case "SUBSCRIBED":
+				opts.returnSubscribed = true
+			case "CHILDREN":
+				opts.returnChildren = true
+			case "SPECIAL-USE":
+				opts.returnSpecialUse = true
+			case "STATUS":
+				if err := c.sp(); err != nil {
+					return err
+				}
+				items, err := c.statusItems()
+				opts.returnStatus = append([]string{}, items...)
+				return err
+			default:
+				return badf("Unknown LIST return option " + o)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	} else if ok {
+		return badf("Unexpected argument")
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	if lsub {
+		opts.selectSubscribed = true
+	}
+	if strings.HasPrefix(ref, "INBOX") || strings.EqualFold(ref, "INBOX") {
+		ref = canonicalName(ref)
+	}
+	return c.sess.list(ref, patterns, &opts, lsub)
+}
+
+// statusAtts are the STATUS items (RFC 9051 section 6.3.11, RFC 7889
+// APPENDLIMIT, RFC 8438 SIZE); an extension adds its own (HIGHESTMODSEQ...).
+var statusAtts = map[string]func(sess *session, mbox *store.Mailbox, st *store.MailboxStatus) uint64{
+	"MESSAGES":    func(_ *session, _ *store.Mailbox, st *store.MailboxStatus) uint64 { return uint64(st.Messages) },
+	"UIDNEXT":     func(_ *session, _ *store.Mailbox, st *store.MailboxStatus) uint64 { return uint64(st.UIDNext) },
+	"UIDVALIDITY": func(_ *session, _ *store.Mailbox, st *store.MailboxStatus) uint64 { return uint64(st.UIDValidity) },
+	"UNSEEN":      func(_ *session, _ *store.Mailbox, st *store.MailboxStatus) uint64 { return uint64(st.Unseen) },
+	"DELETED":     func(_ *session, _ *store.Mailbox, st *store.MailboxStatus) uint64 { return uint64(st.Deleted) },
+	"SIZE":        func(_ *session, _ *store.Mailbox, st *store.MailboxStatus) uint64 { return uint64(st.Size) },
+	"APPENDLIMIT": func(sess *session, _ *store.Mailbox, _ *store.MailboxStatus) uint64 {
+		return uint64(sess.srv.appendLimit())
+	},
+	"RECENT": statusRecent,
+}
+
+// statusItems reads "(" status-att *(SP status-att) ")".
+func (c *cmd) statusItems() ([]string, error) {
+	var items []string
+	err := c.r.List(true, func() error {
+		a, err := c.atomUpper()
+		if err != nil {
+			return err
+		}
+		if statusAtts[a] == nil {
+			return badf("Unknown STATUS item " + a)
+		}
+		items = append(items, a)
+		return nil
+	})
+	return items, err
+}
+
+func cmdStatus(c *cmd) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	name, err := c.mailbox()
+	if err != nil {
+		return err
+	}
+	if err := c.sp(); err != nil {
+		return err
+	}
+	items, err := c.statusItems()
+	if err != nil {
+		return err
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	sess := c.sess
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	mbox, err := sess.hub.cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
+	if err != nil {
+		return storeErr("status", err)
+	}
+	return sess.writeStatus(mbox, items)
+}
+
+// writeStatus writes "* STATUS name (item value ...)".
+func (sess *session) writeStatus(mbox *store.Mailbox, items []string) error {
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	st, err := sess.srv.store.Status(ctx, mbox.ID)
+	if err != nil {
+		return storeErr("status", err)
+	}
+	w := sess.w
+	w.Raw("* STATUS ")
+	sess.writeName(mbox.Name)
+	w.Raw(" (")
+	for i, it := range items {
+		if i > 0 {
+			w.SP()
+		}
+		w.Raw(it).SP().Number(statusAtts[it](sess, mbox, st))
+	}
+	w.Raw(")").CRLF()
+	return nil
+}
+
+func statusRecent(sess *session, mbox *store.Mailbox, st *store.MailboxStatus) uint64 {
+	if st.Messages == 0 {
+		return 0
+	}
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	uids, err := sess.srv.store.UIDs(ctx, mbox.ID)
+	if err != nil {
+		return 0
+	}
+	return uint64(sess.srv.recent.unclaimed(mbox.ID, uids))
+}
+
+// cmdAppend stores a message (RFC 9051 section 6.3.12) and reports APPENDUID
+// (RFC 4315). The literal is read as it arrives (never allocated at its
+// announced size) and may be a literal8 (RFC 3516 section 4.4) or, after ENABLE
+// UTF8=ACCEPT, UTF8 (~{n}) (RFC 6855 section 4).
+func cmdAppend(c *cmd) error {
+	sess := c.sess
+	if err := c.sp(); err != nil {
+		return err
+	}
+	name, err := c.mailbox()
+	if err != nil {
+		return err
+	}
+	if err := c.sp(); err != nil {
+		return err
+	}
+	var flags []imap.Flag
+	if p, err := c.r.Peek(); err != nil {
+		return err
+	} else if p == '(' {
+		if flags, err = c.flagList(); err != nil {
+			return err
+		}
+		if err := c.sp(); err != nil {
+			return err
+		}
+	}
+	var date time.Time
+	if p, err := c.r.Peek(); err != nil {
+		return err
+	} else if p == '"' {
+		s, err := c.r.Quoted()
+		if err != nil {
+			return err
+		}
+		if date, err = parseDateTime(s); err != nil {
+			return err
+		}
+		if err := c.sp(); err != nil {
+			return err
+		}
+	}
+	utf8Wrap := false
+	if p, err := c.r.Peek(); err != nil {
+		return err
+	} else if p == 'U' || p == 'u' {
+		a, err := c.atomUpper()
+		if err != nil {
+			return err
+		}
+		if a != "UTF8" {
+			return badf("Expected a literal")
+		}
+		if err := c.sp(); err != nil {
+			return err
+		}
+		if err := c.r.Byte('('); err != nil {
+			return err
+		}
+		utf8Wrap = true
+	}
+	limit := sess.srv.cfg.MaxMessageBytes
+	lr, h, err := c.r.LiteralStream(limit, true)
+	if err != nil {
+		var tb *imapwire.TooBigError
+		if errors.As(err, &tb) {
+			return noErr(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
+		}
+		return err
+	}
+	// Grow the buffer as the literal arrives instead of allocating the announced
+	// size up front: a client could otherwise announce APPENDLIMIT bytes (LITERAL+
+	// needs no go-ahead), send nothing and pin that much memory.
+	buf := bytes.NewBuffer(make([]byte, 0, min(h.Size, 64<<10)))
+	if _, err := io.Copy(buf, lr); err != nil {
+		return err
+	}
+	if utf8Wrap {
+		if err := c.r.Byte(')'); err != nil {
+			return err
+		}
+	}
+	if end, err := c.peekEnd(); err != nil {
+		return err
+	} else if !end {
+		// MULTIAPPEND (RFC 3502) is not offered: one message per APPEND.
+		return badf("One message per APPEND")
+	}
+	if err := c.end(); err != nil {
+		return err
+	}
+	raw := buf.Bytes()
+	if len(raw) == 0 {
+		return noErr("", "Empty message")
+	}
+	fl, err := storableFlags(flags)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	mbox, err := sess.hub.cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
+	if err != nil {
+		if isNotFound(err) {
+			return noErr(imap.ResponseCodeTryCreate, "No such mailbox")
+		}
+		return storeErr("append", err)
+	}
+	uid, validity, err := sess.srv.store.Append(ctx, mbox.ID, raw, fl, date)
+	if err != nil {
+		return storeErr("append", err)
+	}
+	if sel := sess.sel; sel != nil && sel.id == mbox.ID {
+		sess.waitForUID(mbox.ID, uid)
+	}
+	c.okCode = "APPENDUID " + itoa(uint64(validity)) + " " + itoa(uint64(uid))
+	c.okText = "APPEND completed"
+	return nil
+}
+
+// parseDateTime reads date-time (RFC 9051 section 9): "dd-Mon-yyyy hh:mm:ss +zzzz"
+// with a space-padded or two-digit day.
+func parseDateTime(s string) (time.Time, error) {
+	t, err := time.Parse("_2-Jan-2006 15:04:05 -0700", s)
+	if err != nil {
+		t, err = time.Parse("02-Jan-2006 15:04:05 -0700", s)
+	}
+	if err != nil {
+		return time.Time{}, badf("Invalid date-time")
+	}
+	return t, nil
+}
+
+func cmdClose(c *cmd) error {
+	if err := c.end(); err != nil {
+		return err
+	}
+	sess := c.sess
+	// RFC 9051 section 6.4.1: CLOSE expunges silently, unless the mailbox was
+	// EXAMINEd; then it just leaves.
+	if sel := sess.sel; sel != nil && !sel.readOnly {
+		if _, err := sess.expunge(nil); err != nil {
+			return err
+		}
+	}
+	sess.unselect()
+	return nil
+}
+
+func cmdUnselect(c *cmd) error {
+	if err := c.end(); err != nil {
+		return err
+	}
+	c.sess.unselect()
+	return nil
+}
