@@ -154,7 +154,9 @@ func (sess *session) serve() {
 	sess.w.Raw("* OK [CAPABILITY ").Raw(sess.capabilities()).Raw("] yubin IMAP4rev2 server ready").CRLF()
 	sess.w.Flush()
 	sess.unlockWriter()
-	for !sess.closing.Load() && sess.state != stateLogout {
+	// A BYE from another goroutine (bye) closes the connection, which ends the
+	// loop at its next read.
+	for sess.state != stateLogout {
 		if err := sess.w.Err(); err != nil {
 			return
 		}

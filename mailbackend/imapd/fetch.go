@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 
@@ -171,8 +170,8 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 		var err error
 		blob, err = sess.srv.store.OpenBlob(m.blobID)
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // expunged by another session: see above
+			if errors.Is(err, store.ErrNotFound) && sess.expungedMeanwhile(sel, m.uid) {
+				return nil // see above
 			}
 			sess.srv.log.Error("imap fetch: open blob", "account", sess.account(), "blob", m.blobID, "err", err)
 			return noErr(imap.ResponseCodeServerBug, "Message data unavailable")
@@ -328,4 +327,14 @@ func writeSection(w *imapwire.Writer, blob *os.File, s *section, binary bool) er
 		err = fmt.Errorf("imapd: section is %d bytes, expected %d", n, s.size)
 	}
 	return err
+}
+
+// expungedMeanwhile reports whether the message uid is gone from the store (an
+// expunge this session has not reported yet), as opposed to a message whose data
+// is missing, which is a server fault.
+func (sess *session) expungedMeanwhile(sel *selected, uid uint32) bool {
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	msgs, err := sess.srv.store.Messages(ctx, sel.id, []store.UIDRange{{Start: uid, Stop: uid}}, store.FetchOptions{})
+	return err == nil && len(msgs) == 0
 }
