@@ -512,3 +512,39 @@ func TestSetupPage(t *testing.T) {
 		t.Errorf("profile link: status %d", r.StatusCode)
 	}
 }
+
+// TestAppleProfileCarriesCardDAV: when CardDAV is offered over HTTPS the profile
+// has a com.apple.carddav.account payload beside the mail one, with the user's
+// principal URL on this server and no password; without it, none.
+func TestAppleProfileCarriesCardDAV(t *testing.T) {
+	s := allPorts
+	s.CardDAVPort, s.CardDAVPath = 443, "/dav/"
+	e, base := autoconfigEnv(t, s)
+	b := e.browser(t)
+	b.base = base
+	b.mustLogin("alice@localhost")
+	v, err := parsePlist(b.get(autoconfig.MobileConfigPath).body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, _ := v.(map[string]any)["PayloadContent"].([]any)
+	if len(content) != 2 {
+		t.Fatalf("want mail and CardDAV payloads, got %v", content)
+	}
+	dav, _ := content[1].(map[string]any)
+	want := map[string]any{
+		"PayloadType": "com.apple.carddav.account", "CardDAVHostName": "mail.example.test", "CardDAVPort": 443,
+		"CardDAVUseSSL": true, "CardDAVUsername": "alice@localhost", "CardDAVPrincipalURL": "/dav/alice@localhost/",
+	}
+	for k, w := range want {
+		if dav[k] != w {
+			t.Errorf("%s = %#v, want %#v", k, dav[k], w)
+		}
+	}
+	if _, ok := dav["CardDAVPassword"]; ok {
+		t.Error("the CardDAV payload carries a password")
+	}
+	if content[0].(map[string]any)["PayloadUUID"] == dav["PayloadUUID"] {
+		t.Error("two payloads share a UUID")
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/yubinmail/yubin/mailbackend"
 	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/dav"
 	"github.com/yubinmail/yubin/mailbackend/metrics"
 	"github.com/yubinmail/yubin/mailbackend/store"
 	"github.com/yubinmail/yubin/web"
@@ -343,6 +344,11 @@ func autoconfigSettings(cfg *config.Config, mail *mailbackend.Running) autoconfi
 	}
 	if mail != nil {
 		s.IsLocalDomain = mail.Store.IsLocalDomain
+		// CardDAV shares the web listener; phones are offered it only over HTTPS,
+		// which a trusted reverse proxy in front provides on 443.
+		if cfg.Webmail.TrustProxy {
+			s.CardDAVPort, s.CardDAVPath = 443, dav.Prefix
+		}
 		return s
 	}
 	domains := map[string]bool{}

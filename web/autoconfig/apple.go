@@ -8,12 +8,14 @@ import (
 	"howett.net/plist"
 )
 
-// An Apple configuration profile (.mobileconfig) with one com.apple.mail.managed
-// payload: the IMAP and SMTP servers for one address, password asked on install.
-// Keys are those of Apple's "Mail" payload reference (Device Management,
-// com.apple.mail.managed); the profile is unsigned, so iOS shows it as such.
+// An Apple configuration profile (.mobileconfig) with a com.apple.mail.managed
+// payload: the IMAP and SMTP servers for one address, password asked on install;
+// and, when the server offers CardDAV over HTTPS, a com.apple.carddav.account
+// payload for the address books. Keys are those of Apple's "Mail" and "CardDAV"
+// payload references (Device Management); the profile is unsigned, so iOS shows it
+// as such.
 type appleProfile struct {
-	PayloadContent           []appleMailPayload
+	PayloadContent           []any
 	PayloadDisplayName       string
 	PayloadDescription       string
 	PayloadIdentifier        string
@@ -43,6 +45,22 @@ type appleMailPayload struct {
 	PayloadType                            string
 	PayloadUUID                            string
 	PayloadVersion                         int
+}
+
+// appleCardDAVPayload is Apple's com.apple.carddav.account: the principal URL
+// spares the device the discovery, the password is asked on install.
+type appleCardDAVPayload struct {
+	CardDAVAccountDescription string
+	CardDAVHostName           string
+	CardDAVPort               int
+	CardDAVPrincipalURL       string
+	CardDAVUseSSL             bool
+	CardDAVUsername           string
+	PayloadDisplayName        string
+	PayloadIdentifier         string
+	PayloadType               string
+	PayloadUUID               string
+	PayloadVersion            int
 }
 
 // profileNamespace seeds the profile's UUIDs: name-based (RFC 9562 section 5.5), so
@@ -89,10 +107,30 @@ func (s Settings) appleProfile(address string) (appleProfile, bool) {
 		PayloadUUID:                            uuidOf(id + ".account"),
 		PayloadVersion:                         1,
 	}
+	content := []any{mail}
+	description := "IMAP and SMTP settings for " + address + " on " + s.Hostname
+	// Only over HTTPS: the CardDAV server takes no password over plain HTTP from
+	// anywhere but loopback (mailbackend/dav).
+	if s.CardDAVPort > 0 && s.CardDAVPath != "" {
+		content = append(content, appleCardDAVPayload{
+			CardDAVAccountDescription: "Contacts: " + address,
+			CardDAVHostName:           s.Hostname,
+			CardDAVPort:               s.CardDAVPort,
+			CardDAVPrincipalURL:       s.CardDAVPath + address + "/",
+			CardDAVUseSSL:             true,
+			CardDAVUsername:           address,
+			PayloadDisplayName:        "Contacts: " + address,
+			PayloadIdentifier:         id + ".contacts",
+			PayloadType:               "com.apple.carddav.account",
+			PayloadUUID:               uuidOf(id + ".contacts"),
+			PayloadVersion:            1,
+		})
+		description = "IMAP, SMTP and CardDAV (contacts) settings for " + address + " on " + s.Hostname
+	}
 	return appleProfile{
-		PayloadContent:     []appleMailPayload{mail},
+		PayloadContent:     content,
 		PayloadDisplayName: "Mail: " + address,
-		PayloadDescription: "IMAP and SMTP settings for " + address + " on " + s.Hostname,
+		PayloadDescription: description,
 		PayloadIdentifier:  id,
 		PayloadType:        "Configuration",
 		PayloadUUID:        uuidOf(id),

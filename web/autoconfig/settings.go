@@ -16,6 +16,11 @@ type Settings struct {
 	// Ports of the listeners as clients reach them; 0 means the listener is off
 	// and is not offered.
 	IMAPS, IMAP, POP3S, POP3, Submissions, Submission int
+	// CardDAVPort is the HTTPS port where CardDAV (RFC 6352) is served under
+	// CardDAVPath (e.g. "/dav/"; a principal is CardDAVPath+address+"/"); 0 or an
+	// empty path: not offered (it takes passwords over HTTPS only).
+	CardDAVPort int
+	CardDAVPath string
 	// IsLocalDomain reports whether the server keeps mail for a domain (given in
 	// the form it was asked for: U-label or A-label, lower case). Nil: none.
 	IsLocalDomain func(domain string) bool
