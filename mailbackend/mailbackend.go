@@ -36,6 +36,9 @@ type Running struct {
 	Auth  *auth.Authenticator
 	Queue *queue.Queue
 	TLS   *tls.Config
+	// Certs is what TLS presents: the ACME manager when [tls] acme is on (the
+	// webmail's HTTPS listener and HTTP-01 challenges use it too).
+	Certs *Certificates
 	// Directory is the LDAP account source ([ldap]); nil when url is empty.
 	Directory *directory.Directory
 	// Cards holds the accounts' address books (data_dir/contacts.db), and DAV
@@ -113,12 +116,13 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 			return nil, fmt.Errorf("domain %s: %w", d, err)
 		}
 	}
-	// One tls.Config for every listener, asking r.cert at each handshake so that
-	// Reload can swap the certificate under running listeners.
-	if r.cert, err = tlsconf.Open(cfg.TLS.Cert, cfg.TLS.Key, cfg.DataDir, cfg.Hostname); err != nil {
+	// One tls.Config for every listener, asking r.cert (or the ACME manager) at each
+	// handshake so that Reload and renewals swap certificates under running listeners.
+	if r.Certs, err = OpenCertificates(cfg, log); err != nil {
 		return nil, err
 	}
-	r.TLS = r.cert.Config()
+	r.cert = r.Certs.file
+	r.TLS = r.Certs.TLS
 	r.started = cfg
 	r.Auth = auth.New(st, log, cfg.SMTP.PopBeforeSMTPMinutes)
 	r.Auth.SetMetrics(stats)
@@ -165,6 +169,13 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		defer r.wg.Done()
 		r.Queue.Run(runCtx)
 	}()
+	if r.Certs.ACME != nil {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.Certs.ACME.Run(runCtx)
+		}()
+	}
 
 	smtp := smtpd.New(smtpd.Config{
 		Hostname:            cfg.Hostname,

@@ -29,6 +29,10 @@ func (r *Running) Reload(cfg *config.Config) (reloaded, restart []string, err er
 	if cfg.TLS.Cert != old.TLS.Cert || cfg.TLS.Key != old.TLS.Key {
 		restart = append(restart, "tls.cert/tls.key file names")
 	}
+	if cfg.TLS.ACME != old.TLS.ACME || cfg.TLS.ACMEEmail != old.TLS.ACMEEmail ||
+		cfg.TLS.ACMEDirectory != old.TLS.ACMEDirectory || !reflect.DeepEqual(cfg.TLS.ACMEHosts, old.TLS.ACMEHosts) {
+		restart = append(restart, "tls.acme*")
+	}
 	if cfg.Limits.InboundPerIPPerHour != old.Limits.InboundPerIPPerHour {
 		restart = append(restart, "limits.inbound_per_ip_per_hour")
 	}

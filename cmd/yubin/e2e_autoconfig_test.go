@@ -179,6 +179,7 @@ pop3s = ""
 submissions = ""
 submission = "127.0.0.1:1587"
 http = "127.0.0.1:0"
+https = ""
 metrics = ""
 [webmail]
 imap = "127.0.0.1:1"

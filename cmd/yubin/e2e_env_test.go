@@ -66,8 +66,18 @@ type e2eServer struct {
 // its log is shown when the test failed.
 func e2eStartServe(t testing.TB, cfg string) *e2eServer {
 	t.Helper()
+	return e2eStartServeEnv(t, cfg)
+}
+
+// e2eStartServeEnv is e2eStartServe with extra environment variables for the child
+// ("NAME=value").
+func e2eStartServeEnv(t testing.TB, cfg string, env ...string) *e2eServer {
+	t.Helper()
 	s := &e2eServer{addrs: map[string]string{}, stderr: &syncBuf{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(yubinBin, "serve", "--config", cfg)
+	if len(env) > 0 {
+		s.cmd.Env = append(os.Environ(), env...)
+	}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +121,8 @@ func e2eStartServe(t testing.TB, cfg string) *e2eServer {
 			}
 			f := strings.Fields(l)
 			if len(f) >= 2 && strings.Contains(f[len(f)-1], "127.0.0.1:") {
-				addr := strings.TrimSuffix(strings.TrimPrefix(f[len(f)-1], "http://"), "/")
+				addr := strings.TrimPrefix(f[len(f)-1], "http://")
+				addr = strings.TrimSuffix(strings.TrimPrefix(addr, "https://"), "/")
 				s.addrs[strings.Join(f[:len(f)-1], " ")] = addr
 			}
 		case <-deadline:

@@ -270,6 +270,7 @@ pop3 = ""
 pop3s = ""
 managesieve = ""
 http = ""
+https = ""
 metrics = %q
 `, filepath.Join(dir, "data"), taken.Addr().String())
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {

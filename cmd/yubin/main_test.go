@@ -53,6 +53,7 @@ pop3 = "127.0.0.1:0"
 pop3s = "127.0.0.1:0"
 managesieve = "127.0.0.1:0"
 http = "127.0.0.1:0"
+https = ""
 metrics = "127.0.0.1:0"
 %s`, filepath.Join(dir, "data"), extra)
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {

@@ -84,53 +84,14 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		}
 	}
 
-	var httpSrv *http.Server
-	var webSrv *web.Server
-	httpErr := make(chan error, 1)
-	webAddr := ""
-	if withWeb && cfg.Listen.HTTP != "" {
-		wcfg, err := webmailConfig(cfg, mail)
-		if err != nil {
+	var webLns *webListeners
+	if withWeb {
+		if webLns, err = startWeb(ctx, cfg, mail, registerer(reg), log); err != nil {
 			return err
 		}
-		wcfg.Log = log.With("component", "webmail")
-		wcfg.Metrics = registerer(reg)
-		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
-		if err != nil {
-			return fmt.Errorf("listen.http: %w", err)
-		}
-		webAddr = ln.Addr().String()
-		if wcfg.CardDAVURL == "" && mail != nil {
-			// The bundled CardDAV server shares this listener (mounted below).
-			wcfg.CardDAVURL = "http://" + loopbackAddr(webAddr) + "/dav/"
-		}
-		webSrv, err = web.New(wcfg)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("webmail: %w", err)
-		}
-		defer webSrv.Close()
-		handler := webSrv.Handler()
-		if mail != nil {
-			// CardDAV (/dav/, /.well-known/carddav) shares the web listener.
-			handler = mail.DAV.Mount(handler)
-		}
-		httpSrv = &http.Server{
-			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			// Whole-request bounds against slow clients: generous enough for a large
-			// upload or download on a phone link. Live-update streams set their own
-			// write deadline per event.
-			ReadTimeout:    10 * time.Minute,
-			WriteTimeout:   10 * time.Minute,
-			MaxHeaderBytes: 64 << 10,
-			IdleTimeout:    2 * time.Minute,
-			ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
-		// Live-update streams never end on their own; without this Shutdown would
-		// wait out its whole timeout whenever a browser tab is open.
-		httpSrv.RegisterOnShutdown(webSrv.StopLive)
-		go func() { httpErr <- httpSrv.Serve(webSrv.LimitListener(ln)) }()
+		defer webLns.close()
+	} else {
+		webLns = &webListeners{}
 	}
 
 	metricsAddr := ""
@@ -150,7 +111,7 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		}
 	}
 
-	printSummary(stdout, cfg, mail, webAddr)
+	printSummary(stdout, cfg, mail, webLns.httpAddr, webLns.httpsAddr)
 	if metricsAddr != "" {
 		// Printed last: scripts wait for the mail and webmail lines before it.
 		fmt.Fprintf(stdout, "  %-22s http://%s/\n", "metrics", metricsAddr)
@@ -163,8 +124,8 @@ wait:
 			break wait
 		case <-hup:
 			reload(f, mail, log)
-		case err := <-httpErr:
-			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		case err := <-webLns.failed():
+			if !isServerClosed(err) {
 				return fmt.Errorf("webmail: %w", err)
 			}
 			break wait
@@ -176,13 +137,13 @@ wait:
 	// so idle connections never hold up the exit; IMAP closes (with BYE) only after
 	// the webmail's last requests, which may need it, are done.
 	var webDone chan struct{}
-	if httpSrv != nil {
+	if webLns.running() {
 		webDone = make(chan struct{})
 		go func() {
 			defer close(webDone)
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), webShutdownGrace)
 			defer cancel()
-			httpSrv.Shutdown(shutdownCtx)
+			webLns.shutdown(shutdownCtx)
 		}()
 	}
 	if mail != nil {
@@ -417,7 +378,7 @@ func ensureDemoAccount(ctx context.Context, st *store.Store) error {
 	return nil
 }
 
-func printSummary(w io.Writer, cfg *config.Config, mail *mailbackend.Running, webAddr string) {
+func printSummary(w io.Writer, cfg *config.Config, mail *mailbackend.Running, webAddr, webTLSAddr string) {
 	fmt.Fprintf(w, "yubin %s serving %s (data in %s)\n", version, cfg.Hostname, cfg.DataDir)
 	if mail != nil {
 		rows := []struct{ name, label string }{
@@ -438,6 +399,9 @@ func printSummary(w io.Writer, cfg *config.Config, mail *mailbackend.Running, we
 	}
 	if webAddr != "" {
 		fmt.Fprintf(w, "  %-22s http://%s/\n", "webmail", webAddr)
+	}
+	if webTLSAddr != "" {
+		fmt.Fprintf(w, "  %-22s https://%s/\n", "webmail (HTTPS)", webTLSAddr)
 	}
 	if cfg.Dev && mail != nil {
 		fmt.Fprintf(w, "demo login: %s / %s\n", demoAddress, demoPassword)

@@ -45,6 +45,10 @@ type Listen struct {
 	POP3        string `toml:"pop3"`
 	POP3S       string `toml:"pop3s"`
 	HTTP        string `toml:"http"`
+	// HTTPS serves the webmail over TLS (the ACME or configured certificate). While
+	// it is on, the HTTP listener only redirects to it and answers ACME HTTP-01
+	// challenges (except under --dev, where HTTP keeps serving the webmail).
+	HTTPS string `toml:"https"`
 	// ManageSieve (RFC 5804): users' mail programs edit their filter scripts.
 	ManageSieve string `toml:"managesieve"`
 	// Metrics serves /metrics, /healthz and /readyz. Loopback by default: the
@@ -53,10 +57,18 @@ type Listen struct {
 }
 
 // TLS names a certificate and key; both empty means a self-signed certificate is
-// generated into data_dir once and reused.
+// generated into data_dir once and reused. With ACME on, certificates come from an
+// ACME CA (mailbackend/acmecert) and the self-signed one is only the fallback.
 type TLS struct {
 	Cert string `toml:"cert"`
 	Key  string `toml:"key"`
+	// ACME obtains and renews certificates for hostname and ACMEHosts by itself.
+	ACME      bool   `toml:"acme"`
+	ACMEEmail string `toml:"acme_email"`
+	// ACMEDirectory is the CA's directory URL; "" is Let's Encrypt production.
+	ACMEDirectory string `toml:"acme_directory"`
+	// ACMEHosts are names beyond hostname (mta-sts., autoconfig., the webmail's).
+	ACMEHosts []string `toml:"acme_hosts"`
 }
 
 // Limits bounds what one account or one outside sender may make the server keep.
@@ -161,6 +173,7 @@ func Default() Config {
 			POP3:        ":110",
 			POP3S:       ":995",
 			HTTP:        ":8080",
+			HTTPS:       ":443",
 			ManageSieve: ":4190",
 			Metrics:     "127.0.0.1:9090",
 		},
@@ -203,6 +216,7 @@ func Dev() Config {
 		POP3:        "127.0.0.1:2110",
 		POP3S:       "127.0.0.1:2995",
 		HTTP:        "127.0.0.1:8080",
+		HTTPS:       "127.0.0.1:8443",
 		ManageSieve: "127.0.0.1:24190",
 		Metrics:     "127.0.0.1:9090",
 	}
@@ -263,6 +277,7 @@ func (c *Config) Validate() error {
 		{"listen.pop3", c.Listen.POP3},
 		{"listen.pop3s", c.Listen.POP3S},
 		{"listen.http", c.Listen.HTTP},
+		{"listen.https", c.Listen.HTTPS},
 		{"listen.managesieve", c.Listen.ManageSieve},
 		{"listen.metrics", c.Listen.Metrics},
 	}
@@ -279,6 +294,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return errors.New("tls.cert and tls.key: set both or neither")
+	}
+	if err := c.validateACME(); err != nil {
+		return err
 	}
 	if c.SMTP.MaxMessageBytes < 1024 {
 		return fmt.Errorf("smtp.max_message_bytes: %d is too small (at least 1024)", c.SMTP.MaxMessageBytes)
@@ -390,4 +408,40 @@ func (l LDAP) validate() error {
 		return fmt.Errorf("ldap.timeout_seconds: %d must be at least 1", l.TimeoutSeconds)
 	}
 	return nil
+}
+
+// validateACME checks [tls] acme*: the names must be ones a public CA certifies.
+func (c *Config) validateACME() error {
+	t := c.TLS
+	if !t.ACME {
+		if t.ACMEEmail != "" || t.ACMEDirectory != "" || len(t.ACMEHosts) > 0 {
+			return errors.New("tls.acme_*: set only together with tls.acme = true")
+		}
+		return nil
+	}
+	if t.Cert != "" {
+		return errors.New("tls.acme: set either acme or cert/key, not both")
+	}
+	if !publicName(c.Hostname) {
+		return fmt.Errorf("hostname: %q: tls.acme needs a public DNS name (with a dot, not an IP address)", c.Hostname)
+	}
+	for i, h := range t.ACMEHosts {
+		if !publicName(h) {
+			return fmt.Errorf("tls.acme_hosts[%d]: %q is not a public DNS name", i, h)
+		}
+	}
+	if t.ACMEDirectory != "" && !strings.HasPrefix(t.ACMEDirectory, "https://") {
+		return fmt.Errorf("tls.acme_directory: %q: want an https:// URL (\"\" = Let's Encrypt)", t.ACMEDirectory)
+	}
+	if t.ACMEEmail != "" {
+		if _, err := mailaddr.ParseAddress(t.ACMEEmail); err != nil {
+			return fmt.Errorf("tls.acme_email: %q: %v", t.ACMEEmail, err)
+		}
+	}
+	return nil
+}
+
+func publicName(h string) bool {
+	h = strings.TrimSuffix(h, ".")
+	return strings.Contains(h, ".") && net.ParseIP(h) == nil && mailaddr.ValidDomain(h)
 }

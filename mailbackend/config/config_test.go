@@ -94,6 +94,14 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"ldap without base", "[ldap]\nurl = \"ldaps://dc\"\n", "ldap.base_dn"},
 		{"ldap filter without %s", "[ldap]\nurl = \"ldaps://dc\"\nbase_dn = \"dc=x\"\nuser_filter = \"(mail=*)\"\n", "ldap.user_filter"},
 		{"ldap two passwords", "[ldap]\nurl = \"ldaps://dc\"\nbase_dn = \"dc=x\"\nbind_password = \"a\"\nbind_password_file = \"/f\"\n", "ldap.bind_password"},
+		{"acme with files", "hostname = \"mail.x.test\"\n[tls]\nacme = true\ncert = \"/c\"\nkey = \"/k\"\n", "tls.acme"},
+		{"acme for localhost", "hostname = \"localhost\"\n[tls]\nacme = true\n", "hostname"},
+		{"acme for an IP", "hostname = \"192.0.2.1\"\n[tls]\nacme = true\n", "hostname"},
+		{"acme wildcard host", "hostname = \"mail.x.test\"\n[tls]\nacme = true\nacme_hosts = [\"*.x.test\"]\n", "tls.acme_hosts[0]"},
+		{"acme plain directory", "hostname = \"mail.x.test\"\n[tls]\nacme = true\nacme_directory = \"http://ca.test/dir\"\n", "tls.acme_directory"},
+		{"acme keys without acme", "hostname = \"mail.x.test\"\n[tls]\nacme_email = \"a@x.test\"\n", "tls.acme_"},
+		{"acme bad email", "hostname = \"mail.x.test\"\n[tls]\nacme = true\nacme_email = \"not an address\"\n", "tls.acme_email"},
+		{"bad https", "[listen]\nhttps = \"443\"\n", "listen.https"},
 		{"ldap negative cache", "[ldap]\nurl = \"ldaps://dc\"\nbase_dn = \"dc=x\"\ncache_seconds = -1\n", "ldap.cache_seconds"},
 	}
 	for _, tc := range cases {
@@ -170,5 +178,23 @@ func TestMetricsListenerAndLogFormat(t *testing.T) {
 		if _, err := Load(writeConfig(t, body), false); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%q: %v, want an error naming %s", body, err, key)
 		}
+	}
+}
+
+// The webmail's HTTPS listener is on :443 in production and 8443 on loopback under
+// --dev; an ACME configuration with a public name loads.
+func TestHTTPSAndACMEDefaults(t *testing.T) {
+	if got := Default().Listen.HTTPS; got != ":443" {
+		t.Errorf("production https = %q", got)
+	}
+	if got := Dev().Listen.HTTPS; got != "127.0.0.1:8443" {
+		t.Errorf("--dev https = %q", got)
+	}
+	c, err := Load(writeConfig(t, "hostname = \"mail.x.test\"\n[tls]\nacme = true\nacme_email = \"admin@x.test\"\nacme_hosts = [\"autoconfig.x.test\"]\n"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.TLS.ACME || c.TLS.ACMEDirectory != "" || len(c.TLS.ACMEHosts) != 1 {
+		t.Errorf("tls = %+v", c.TLS)
 	}
 }

@@ -28,13 +28,28 @@ type Server struct {
 	queries  int
 }
 
-// Start serves on a free UDP and TCP port of 127.0.0.1 until the test ends.
+// Start serves on a free port of 127.0.0.1, UDP and TCP, until the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{rrs: map[string][]dns.RR{}, servfail: map[string]bool{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// UDP and TCP on the same port: TCP carries long answers (RSA keys), and some
+	// clients (Pebble's validation) ask over TCP only. A free UDP port may be taken
+	// for TCP; then try another.
+	var pc net.PacketConn
+	var ln net.Listener
+	for attempt := 0; ; attempt++ {
+		var err error
+		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
+		pc.Close()
+		if attempt == 20 {
+			t.Fatalf("dnstest: no port free for both UDP and TCP: %v", err)
+		}
 	}
 	s.Addr = pc.LocalAddr().String()
 	started := make(chan struct{})
@@ -46,12 +61,15 @@ func Start(t testing.TB) *Server {
 		t.Fatal("dnstest: server did not start")
 	}
 	t.Cleanup(func() { udp.Shutdown() })
-	// TCP on the same port for long answers (RSA keys); best effort.
-	if ln, err := net.Listen("tcp", s.Addr); err == nil {
-		tcp := &dns.Server{Listener: ln, Handler: s}
-		go tcp.ActivateAndServe()
-		t.Cleanup(func() { tcp.Shutdown() })
+	tcpStarted := make(chan struct{})
+	tcp := &dns.Server{Listener: ln, Handler: s, NotifyStartedFunc: func() { close(tcpStarted) }}
+	go tcp.ActivateAndServe()
+	select {
+	case <-tcpStarted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("dnstest: TCP server did not start")
 	}
+	t.Cleanup(func() { tcp.Shutdown() })
 	return s
 }
 
