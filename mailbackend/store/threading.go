@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/yubinmail/yubin/internal/mailformat"
+	"github.com/yubinmail/yubin/internal/imapsort"
 )
 
 // Threading headers: what THREAD=REFERENCES (RFC 5256 section 3) and THREADID (RFC
@@ -29,66 +29,32 @@ type threadHeaders struct {
 	refs      string
 }
 
-const (
-	// maxRefs bounds the references kept per message: the first (the thread's root)
-	// and the most recent ones, which link a reply to its parent. A header with
-	// thousands of ids (a hostile or runaway thread) costs no more than this.
-	maxRefs = 100
-	// maxMsgIDLen drops ids longer than an RFC 5322 line; nothing real is longer.
-	maxMsgIDLen = 998
-	// maxHeaderRead bounds what is read of an old message's blob to find its header.
-	maxHeaderRead = 256 << 10
-)
+// maxHeaderRead bounds what is read of an old message's blob to find its header.
+const maxHeaderRead = 256 << 10
 
 // readThreadHeaders extracts the threading headers from a message (or its header).
 // It accepts CRLF and bare LF line ends, as the parser does.
 func readThreadHeaders(raw []byte) threadHeaders {
 	var msgID, refs, inReplyTo string
-	haveRefs := false
+	seen := map[string]bool{}
 	eachField(raw, func(name, value string) {
-		switch strings.ToLower(name) {
-		case "message-id":
-			if msgID == "" {
-				if ids := cleanIDs(mailformat.MessageIDs(value)); len(ids) > 0 {
-					msgID = ids[0]
-				}
-			}
-		case "references":
-			if !haveRefs {
-				if ids := cleanIDs(mailformat.MessageIDs(value)); len(ids) > 0 {
-					if len(ids) > maxRefs {
-						ids = append(ids[:1], ids[len(ids)-maxRefs+1:]...)
-					}
-					refs, haveRefs = strings.Join(ids, " "), true
-				}
-			}
-		case "in-reply-to":
-			if inReplyTo == "" {
-				if ids := cleanIDs(mailformat.MessageIDs(value)); len(ids) > 0 {
-					inReplyTo = ids[0]
-				}
-			}
+		// The first of each field counts, as in the envelope.
+		switch n := strings.ToLower(name); {
+		case n == "message-id" && !seen[n]:
+			msgID = value
+		case n == "references" && !seen[n]:
+			refs = value
+		case n == "in-reply-to" && !seen[n]:
+			inReplyTo = value
+		default:
+			return
 		}
+		seen[strings.ToLower(name)] = true
 	})
-	if !haveRefs {
-		refs = inReplyTo
+	return threadHeaders{
+		messageID: imapsort.ParseMessageID(msgID),
+		refs:      strings.Join(imapsort.ParseReferences(refs, inReplyTo), " "),
 	}
-	return threadHeaders{messageID: msgID, refs: refs}
-}
-
-// cleanIDs removes white space inside ids (folding, obsolete CFWS around the '@')
-// and drops the empty and the overlong.
-func cleanIDs(ids []string) []string {
-	out := ids[:0]
-	for _, id := range ids {
-		if strings.ContainsAny(id, " \t\r\n") {
-			id = strings.Join(strings.Fields(id), "")
-		}
-		if id != "" && len(id) <= maxMsgIDLen {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // eachField calls fn with the name and unfolded value of every header field.

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/yubinmail/yubin/internal/imapsort"
 )
 
 func TestReadThreadHeaders(t *testing.T) {
@@ -14,7 +16,7 @@ func TestReadThreadHeaders(t *testing.T) {
 	kept := []string{"id0@example.org"} // the root, then the newest 99
 	for i := range many {
 		many[i] = fmt.Sprintf("<id%d@example.org>", i)
-		if i >= 300-(maxRefs-1) {
+		if i >= 300-(imapsort.MaxReferences-1) {
 			kept = append(kept, fmt.Sprintf("id%d@example.org", i))
 		}
 	}

@@ -76,6 +76,10 @@ type Client struct {
 
 	cache   rawCache // recently fetched messages, guarded by mu
 	folders []Folder // last folder list, guarded by mu
+
+	// noExtensions makes the client ignore SORT, THREAD and CONDSTORE, as with a
+	// server without them (tests of the fallbacks against our own server).
+	noExtensions bool
 }
 
 // Dial connects and logs in; a wrong password gives ErrAuth. The returned Client keeps

@@ -5,7 +5,10 @@
 //
 // It owns the connection lifecycle (dial, STARTTLS, LOGIN, reconnect, idle close) and the
 // IMAP commands the screens need (LIST/STATUS, paged FETCH, UID SEARCH with a paged
-// FETCH of the hits, BODY.PEEK[], STORE, MOVE, APPEND, folder management), and Watcher,
+// FETCH of the hits, BODY.PEEK[], STORE, MOVE, APPEND, folder management), the
+// extensions a server may offer with a fallback here when it does not (SORT for
+// ordered lists, THREAD=REFERENCES for conversations, both computed with
+// internal/imapsort otherwise), and Watcher,
 // which follows a mailbox with IDLE on a separate connection so a waiting browser tab
 // never holds the session's lock. Handlers call the typed methods here and never see a
 // dropped connection.
