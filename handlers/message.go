@@ -16,17 +16,21 @@ import (
 
 // HTMLSandbox is what the HTML body may do, for both the iframe's sandbox attribute
 // and the CSP sandbox directive: open its links (target=_blank, added by the
-// sanitizer) in a new, unsandboxed tab. Never allow-scripts, allow-same-origin,
-// allow-top-navigation or allow-forms.
-const HTMLSandbox = "allow-popups allow-popups-to-escape-sandbox"
+// sanitizer) in a new, unsandboxed tab, and keep our origin so that the app's own
+// script in the parent page can measure the document and grow the frame to its
+// height (no scroll inside a scroll). Same origin is safe only because nothing runs
+// in the frame: never allow-scripts (which with allow-same-origin could lift the
+// sandbox), and the CSP says script-src 'none' besides; never allow-top-navigation,
+// allow-forms or allow-modals either.
+const HTMLSandbox = "allow-same-origin allow-popups allow-popups-to-escape-sandbox"
 
 // HTMLBodyCSP is the policy of the sandboxed HTML body (RFC-less but essential): no
 // script, no plugin, no network except what is listed; "sandbox" gives the document an
 // opaque origin even if it is opened outside the iframe.
-const HTMLBodyCSP = "sandbox " + HTMLSandbox + "; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+const HTMLBodyCSP = "sandbox " + HTMLSandbox + "; default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 
 // htmlBodyCSPImages is the same after the user asked for remote images.
-const htmlBodyCSPImages = "sandbox " + HTMLSandbox + "; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+const htmlBodyCSPImages = "sandbox " + HTMLSandbox + "; default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 
 // AttachmentCSP keeps a downloaded file inert even if a browser renders it.
 const AttachmentCSP = "sandbox; default-src 'none'"

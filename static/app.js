@@ -31,6 +31,26 @@
     if (el) { el.click(); }
   });
 
+  // The HTML body's frame grows to the mail's height, so the page scrolls and the
+  // frame never does. The frame keeps our origin but runs nothing (no allow-scripts,
+  // script-src 'none'): its document is measured from here.
+  document.querySelectorAll("iframe.htmlbody").forEach(function (f) {
+    var fit = function () {
+      var d;
+      try { d = f.contentDocument; } catch (x) { return; }
+      if (!d || !d.documentElement || !d.body) { return; }
+      f.style.height = Math.ceil(Math.max(d.documentElement.scrollHeight, d.body.scrollHeight)) + 2 + "px";
+      f.classList.add("fitted");
+    };
+    f.addEventListener("load", function () {
+      fit();
+      var d = f.contentDocument;
+      if (d && window.ResizeObserver) { new ResizeObserver(fit).observe(d.documentElement); }
+      d && d.querySelectorAll("img").forEach(function (i) { i.addEventListener("load", fit); });
+    });
+    fit();
+  });
+
   // Live updates: the inbox's counts arrive over /events (server-sent events). New
   // mail refreshes the inbox list in place when that cannot disturb the user, else a
   // quiet bar offers it. One stream per session: a tab that loses it to another tab

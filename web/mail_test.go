@@ -98,11 +98,13 @@ func TestHTMLMailIsSandboxed(t *testing.T) {
 	b.mustLogin("alice@localhost")
 	uid := firstUID(t, b.get("/mail?f=INBOX").body)
 	r := b.get("/msg?f=INBOX&uid=" + uid)
-	m := regexp.MustCompile(`<iframe class="htmlbody" sandbox="allow-popups allow-popups-to-escape-sandbox" src="([^"]+)"`).FindStringSubmatch(r.body)
+	// Same origin (for the parent to measure the frame's height) and links that open
+	// a tab: nothing else, and above all never allow-scripts.
+	m := regexp.MustCompile(`<iframe class="htmlbody" sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox" src="([^"]+)"`).FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("no sandboxed iframe in message page")
 	}
-	if strings.Contains(r.body, "allow-scripts") || strings.Contains(r.body, "allow-same-origin") || strings.Contains(r.body, "allow-top-navigation") {
+	if strings.Contains(r.body, "allow-scripts") || strings.Contains(r.body, "allow-top-navigation") || strings.Contains(r.body, "allow-forms") {
 		t.Error("iframe sandbox relaxed")
 	}
 	mustContain(t, r.body, "Show remote images")
@@ -110,10 +112,10 @@ func TestHTMLMailIsSandboxed(t *testing.T) {
 	if got := frame.Header.Get("Content-Security-Policy"); got != handlers.HTMLBodyCSP {
 		t.Errorf("frame CSP = %q", got)
 	}
-	if !strings.HasPrefix(handlers.HTMLBodyCSP, "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:") {
+	if !strings.HasPrefix(handlers.HTMLBodyCSP, "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox; default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:") {
 		t.Errorf("HTML body CSP is not the required policy: %q", handlers.HTMLBodyCSP)
 	}
-	for _, bad := range []string{"allow-scripts", "allow-same-origin", "allow-top-navigation", "allow-forms", "allow-modals"} {
+	for _, bad := range []string{"allow-scripts", "allow-top-navigation", "allow-forms", "allow-modals", "unsafe-eval", "script-src 'self'"} {
 		if strings.Contains(handlers.HTMLBodyCSP, bad) {
 			t.Errorf("HTML body CSP allows %s", bad)
 		}
@@ -124,7 +126,7 @@ func TestHTMLMailIsSandboxed(t *testing.T) {
 	}
 	// After "show images" the policy allows remote images, and still no script.
 	frame = b.get(strings.ReplaceAll(m[1], "&amp;", "&") + "&images=1")
-	if csp := frame.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src data: https: http:") || !strings.HasPrefix(csp, "sandbox allow-popups allow-popups-to-escape-sandbox;") {
+	if csp := frame.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src data: https: http:") || !strings.HasPrefix(csp, "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox;") || !strings.Contains(csp, "script-src 'none'") {
 		t.Errorf("CSP with images = %q", csp)
 	}
 	if strings.Contains(frame.body, "<script") {
