@@ -58,15 +58,19 @@ func newStack(t *testing.T, name, lang string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One listener for the webmail and the bundled CardDAV server, as yubin serve has.
+	ts := httptest.NewUnstartedServer(nil)
 	srv, err := web.New(web.Config{
 		IMAPAddr: run.Addr("imap"), SMTPAddr: run.Addr("submission"), InsecureSkipVerify: true,
 		ManageSieveAddr: run.Addr("managesieve"), ManageSieveSkipVerify: true,
-		DataDir: t.TempDir(), Hostname: "localhost", MaxMessageBytes: 10 << 20, Log: log,
+		CardDAVURL: "http://" + ts.Listener.Addr().String() + "/dav/",
+		DataDir:    t.TempDir(), Hostname: "localhost", MaxMessageBytes: 10 << 20, Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = run.DAV.Mount(srv.Handler())
+	ts.Start()
 	t.Cleanup(func() { ts.Close(); srv.Close() })
 
 	opts := []chromedp.ExecAllocatorOption{
