@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -316,6 +317,10 @@ func (m *matcher) node(p, a node, prev string) bool {
 	}
 	switch p.kind {
 	case atom:
+		if ps, ok := expandSet(p.text); ok {
+			as, ok := expandSet(a.text)
+			return ok && slices.Equal(ps, as)
+		}
 		return strings.EqualFold(sectionForm(p.text), sectionForm(a.text))
 	case str:
 		return p.text == a.text || m.fold && strings.EqualFold(p.text, a.text)
@@ -332,6 +337,39 @@ func (m *matcher) node(p, a node, prev string) bool {
 		}
 	}
 	return m.seq(p.list, a.list, "")
+}
+
+// expandSet lists the numbers of a sequence set in its order ("2:3,1" is 2 3 1), so
+// that a set matches however the server groups it into ranges (RFC 9051 section 9
+// leaves that to it). Sets of more than 10,000 numbers are compared as written.
+func expandSet(s string) ([]uint32, bool) {
+	if s == "" || strings.Trim(s, "0123456789:,") != "" || !strings.ContainsAny(s, ":,") {
+		return nil, false
+	}
+	var out []uint32
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, ":")
+		a, err1 := strconv.ParseUint(lo, 10, 32)
+		b, err2 := a, error(nil)
+		if isRange {
+			b, err2 = strconv.ParseUint(hi, 10, 32)
+		}
+		if err1 != nil || err2 != nil || max(a, b)-min(a, b) > 10000 {
+			return nil, false
+		}
+		for n := a; ; {
+			out = append(out, uint32(n))
+			if n == b {
+				break
+			}
+			if a < b {
+				n++
+			} else {
+				n--
+			}
+		}
+	}
+	return out, true
 }
 
 // sectionForm drops the quotes inside a section spec: BODY[HEADER.FIELDS ("To")]

@@ -36,6 +36,9 @@ func TestMatcher(t *testing.T) {
 		{`T OK [READ-ONLY]`, `T OK [READ-WRITE] done`, false},
 		{`T NO`, `T OK done`, false},
 		{`* 3 EXISTS`, `* 3 RECENT`, false},
+		{`* ESEARCH (TAG "a") ALL 2,3,1,4`, `* ESEARCH (TAG "a") ALL 2:3,1,4`, true},
+		{`* ESEARCH (TAG "a") ALL 1:3`, `* ESEARCH (TAG "a") ALL 1:2`, false},
+		{`* ESEARCH (TAG "a") ALL 2,1`, `* ESEARCH (TAG "a") ALL 1:2`, false},
 	} {
 		got, err := matchLine(tc.pattern, tc.response, bindings{})
 		if err != nil || got != tc.want {

@@ -94,7 +94,7 @@ func testServer(t testing.TB) *server {
 		sharedOnce.Do(func() {
 			shared = &server{addr: ref}
 			// Accounts of an earlier run keep their mail there: start elsewhere.
-			shared.next.Store(time.Now().Unix() % 45 * 100)
+			shared.next.Store(time.Now().UnixNano() % 49 * 100)
 		})
 		return shared
 	}

@@ -115,6 +115,9 @@ func runGroup(t *testing.T, srv *server, g group) {
 		}
 		return conns[n]
 	}
+	if srv.st == nil {
+		resetAccount(t, conn(1))
+	}
 	for _, name := range g.inbox {
 		msg, ok := g.messages[name]
 		if !ok {
@@ -282,9 +285,40 @@ func idle(c *client, want []string, vars bindings) ([]string, string, error) {
 
 func transcript(untagged []string, status string) string {
 	var b strings.Builder
+	printable := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r < ' ' && r != '\r' && r != '\n' && r != '\t' {
+				return '?' // NULs and other controls of BINARY data
+			}
+			return r
+		}, s)
+	}
 	for _, u := range untagged {
-		fmt.Fprintf(&b, "    %.2000s\n", u)
+		fmt.Fprintf(&b, "    %.2000s\n", printable(u))
 	}
 	fmt.Fprintf(&b, "    T %s", status)
 	return b.String()
+}
+
+// resetAccount empties an account of the reference server, which an earlier run may
+// have used: every mailbox but INBOX deleted, INBOX emptied.
+func resetAccount(t *testing.T, c *client) {
+	untagged, _, err := c.do(`LIST "" *`, nil)
+	if err != nil {
+		t.Fatalf("reset: %v", err)
+	}
+	var names []string
+	for _, u := range untagged {
+		nodes, err := parse(u, false)
+		if err == nil && len(nodes) == 5 && !strings.EqualFold(nodes[4].text, "INBOX") {
+			names = append(names, nodes[4].String())
+		}
+	}
+	for i := len(names) - 1; i >= 0; i-- { // children before their parents
+		c.do("DELETE "+names[i], nil)
+	}
+	c.do("UNSUBSCRIBE *", nil)
+	c.do("SELECT INBOX", nil)
+	c.do(`STORE 1:* +FLAGS.SILENT (\Deleted)`, nil)
+	c.do("CLOSE", nil)
 }
