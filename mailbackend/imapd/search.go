@@ -53,6 +53,40 @@ type searcher struct {
 // from stored metadata; TEXT, BODY, SUBJECT, FROM, TO, CC and BCC from the store's
 // full-text index; other HEADER keys from the message header in the blob.
 func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error {
+	hits, err := sess.searchMatches(criteria)
+	if err != nil {
+		return err
+	}
+	sel := sess.sel
+	var nums []uint32 // what the client is told: sequence numbers or UIDs
+	if c.uid {
+		nums = hits
+	} else {
+		nums = make([]uint32, len(hits))
+		for i, uid := range hits {
+			nums[i] = uint32(sel.index(uid) + 1)
+		}
+	}
+	if ret.save {
+		// RFC 5182 section 2.1: with MIN and/or MAX alone only those are saved.
+		switch {
+		case ret.all || ret.count || len(hits) == 0:
+			sel.searchRes = hits
+		case ret.min && ret.max && len(hits) > 1:
+			sel.searchRes = []uint32{hits[0], hits[len(hits)-1]}
+		case ret.min:
+			sel.searchRes = hits[:1]
+		default:
+			sel.searchRes = hits[len(hits)-1:]
+		}
+	}
+	writeSearchResult(sess, c, nums, ret)
+	return nil
+}
+
+// searchMatches evaluates a search program over the selected view and returns
+// the UIDs that match, ascending (SEARCH, and SORT and THREAD over their result).
+func (sess *session) searchMatches(criteria *searchKey) ([]uint32, error) {
 	sel := sess.sel
 	ctx, cancel := sess.ctx()
 	defer cancel()
@@ -95,7 +129,7 @@ func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error
 		all := []store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}}
 		msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, all)
 		if err != nil {
-			return storeErr("search", err)
+			return nil, storeErr("search", err)
 		}
 		s.meta = make(map[uint32]*msgMeta, len(msgs))
 		for i := range msgs {
@@ -104,7 +138,7 @@ func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error
 		if needEnv {
 			full, err := sess.srv.store.Messages(ctx, sel.id, all, store.FetchOptions{Envelope: true})
 			if err != nil {
-				return storeErr("search", err)
+				return nil, storeErr("search", err)
 			}
 			s.sent = make(map[uint32]time.Time, len(full))
 			for _, m := range full {
@@ -116,44 +150,24 @@ func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error
 	}
 
 	var hits []uint32 // UIDs, ascending
-	var nums []uint32 // what the client is told: sequence numbers or UIDs
 	for i, uid := range sel.uids {
 		// The command's deadline holds for the scan too: each message costs at most
 		// one bounded header read, so checking between messages is enough.
 		if ctx.Err() != nil {
-			return errSearchTimeout
+			return nil, errSearchTimeout
 		}
 		if !s.match(i, uid, criteria) {
 			continue
 		}
 		if s.err != nil {
-			return s.err
+			return nil, s.err
 		}
 		hits = append(hits, uid)
-		if c.uid {
-			nums = append(nums, uid)
-		} else {
-			nums = append(nums, uint32(i+1))
-		}
 	}
 	if s.err != nil {
-		return s.err
+		return nil, s.err
 	}
-	if ret.save {
-		// RFC 5182 section 2.1: with MIN and/or MAX alone only those are saved.
-		switch {
-		case ret.all || ret.count || len(hits) == 0:
-			sel.searchRes = hits
-		case ret.min && ret.max && len(hits) > 1:
-			sel.searchRes = []uint32{hits[0], hits[len(hits)-1]}
-		case ret.min:
-			sel.searchRes = hits[:1]
-		default:
-			sel.searchRes = hits[len(hits)-1:]
-		}
-	}
-	writeSearchResult(sess, c, nums, ret)
-	return nil
+	return hits, nil
 }
 
 // writeSearchResult answers with SEARCH (IMAP4rev1) or ESEARCH (RFC 4731, and

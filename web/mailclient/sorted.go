@@ -40,15 +40,17 @@ const MaxLocalSort = 5000
 // ListSorted returns page (0-based) of mailbox ordered by key (descending when
 // reverse), perPage messages. It asks the server (UID SORT, RFC 5256; DISPLAYFROM
 // and DISPLAYTO need SORT=DISPLAY) when it announces the extension and then fetches
-// only the page; otherwise newest-first arrival order is ListMessages's sequence
-// range, and any other order is computed here with the same rules (internal/
-// imapsort) over the newest MaxLocalSort messages.
+// only the page; otherwise the order is computed here with the same rules
+// (internal/imapsort) over the newest MaxLocalSort messages. Newest-first arrival
+// order is always ListMessages's sequence range.
 func (cl *Client) ListSorted(ctx context.Context, mailbox string, page, perPage int, key SortKey, reverse bool) (*MessagePage, error) {
 	local, ok := localKeys[key]
 	if !ok {
 		return nil, fmt.Errorf("sort %s: unknown key %q", mailbox, key)
 	}
-	if key == SortArrival && reverse && !cl.serverSorts(ctx, key) {
+	if key == SortArrival && reverse {
+		// Newest first is sequence order backwards: no sort needed, and exact even
+		// for messages that arrived within one second (SORT keeps those ascending).
 		return cl.ListMessages(ctx, mailbox, page, perPage)
 	}
 	if perPage <= 0 {
@@ -113,13 +115,4 @@ func (s *Session) sorts(key SortKey) bool {
 		return caps.Has(imap.Cap("SORT=DISPLAY"))
 	}
 	return caps.Has(imap.CapSort)
-}
-
-func (cl *Client) serverSorts(ctx context.Context, key SortKey) bool {
-	var yes bool
-	cl.DoIMAP(ctx, func(s *Session) error {
-		yes = s.sorts(key)
-		return nil
-	})
-	return yes
 }

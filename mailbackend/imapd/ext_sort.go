@@ -1,0 +1,284 @@
+package imapd
+
+import (
+	"strings"
+
+	"github.com/yubinmail/yubin/internal/imapsort"
+	"github.com/yubinmail/yubin/mailbackend/store"
+)
+
+// SORT and THREAD (RFC 5256), SORT=DISPLAY (RFC 5957) and ESORT (RFC 5267): the
+// messages a search program matches, ordered or threaded by internal/imapsort from
+// their stored envelopes, which hold every field the keys need (the References of
+// each message come from the store's threading columns).
+func init() {
+	register("SORT", stateSelected, cmdSort).noExpunge = true
+	register("UID SORT", stateSelected, cmdSort)
+	register("THREAD", stateSelected, cmdThread).noExpunge = true
+	register("UID THREAD", stateSelected, cmdThread)
+	extraCapabilities = append(extraCapabilities, "SORT", "SORT=DISPLAY", "ESORT",
+		"THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES")
+}
+
+var sortKeyNames = map[string]imapsort.Key{
+	"ARRIVAL": imapsort.Arrival, "CC": imapsort.Cc, "DATE": imapsort.Date, "FROM": imapsort.From,
+	"SIZE": imapsort.Size, "SUBJECT": imapsort.Subject, "TO": imapsort.To,
+	"DISPLAYFROM": imapsort.DisplayFrom, "DISPLAYTO": imapsort.DisplayTo,
+}
+
+// cmdSort: SORT [RETURN (opts)] (criteria) charset search-key... (RFC 5256
+// section 3; RETURN is ESORT's, RFC 5267 section 3).
+func cmdSort(c *cmd) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	var ret searchReturn
+	if p, err := c.r.Peek(); err != nil {
+		return err
+	} else if p == 'R' || p == 'r' {
+		word, err := c.atomUpper()
+		if err != nil {
+			return err
+		}
+		if word != "RETURN" {
+			return badf("Expected RETURN or sort criteria")
+		}
+		if err := c.sp(); err != nil {
+			return err
+		}
+		if ret, err = c.sortReturn(); err != nil {
+			return err
+		}
+		if err := c.sp(); err != nil {
+			return err
+		}
+	}
+	var criteria []imapsort.Criterion
+	err := c.r.List(false, func() error {
+		name, err := c.atomUpper()
+		if err != nil {
+			return err
+		}
+		reverse := name == "REVERSE"
+		if reverse {
+			if err := c.sp(); err != nil {
+				return err
+			}
+			if name, err = c.atomUpper(); err != nil {
+				return err
+			}
+		}
+		key, ok := sortKeyNames[name]
+		if !ok {
+			return badf("Unknown sort key " + name)
+		}
+		criteria = append(criteria, imapsort.Criterion{Key: key, Reverse: reverse})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	program, err := c.searchProgram()
+	if err != nil {
+		return err
+	}
+	msgs, err := c.sess.sortInput(c, program, false)
+	if err != nil {
+		return err
+	}
+	nums := imapsort.Sort(msgs, criteria)
+	if ret.esearch {
+		writeESort(c, nums, ret)
+		return nil
+	}
+	w := c.sess.w
+	w.Raw("* SORT")
+	for _, n := range nums {
+		w.SP().Number32(n)
+	}
+	w.CRLF()
+	return nil
+}
+
+// sortReturn reads ESORT's return options: MIN, MAX, ALL, COUNT (RFC 5267
+// section 3.2; PARTIAL and SAVE are not offered here).
+func (c *cmd) sortReturn() (searchReturn, error) {
+	ret := searchReturn{esearch: true}
+	err := c.r.List(true, func() error {
+		o, err := c.atomUpper()
+		if err != nil {
+			return err
+		}
+		switch o {
+		case "MIN":
+			ret.min = true
+		case "MAX":
+			ret.max = true
+		case "ALL":
+			ret.all = true
+		case "COUNT":
+			ret.count = true
+		default:
+			return badf("Unknown SORT return option " + o)
+		}
+		return nil
+	})
+	if !ret.min && !ret.max && !ret.count {
+		ret.all = true // RETURN () is ALL, as for ESEARCH
+	}
+	return ret, err
+}
+
+// writeESort answers an ESORT: MIN and MAX are the first and last in sort order,
+// ALL the numbers in sort order (RFC 5267 section 3.2), ranges only where they run
+// upwards.
+func writeESort(c *cmd, nums []uint32, ret searchReturn) {
+	w := c.sess.w
+	w.Raw(`* ESEARCH (TAG `).String(c.tag).Raw(")")
+	if c.uid {
+		w.Raw(" UID")
+	}
+	if len(nums) > 0 {
+		if ret.min {
+			w.Raw(" MIN ").Number32(nums[0])
+		}
+		if ret.max {
+			w.Raw(" MAX ").Number32(nums[len(nums)-1])
+		}
+		if ret.all {
+			w.Raw(" ALL ")
+			for i := 0; i < len(nums); {
+				j := i
+				for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+					j++
+				}
+				if i > 0 {
+					w.Byte(',')
+				}
+				w.Number32(nums[i])
+				if j > i {
+					w.Byte(':').Number32(nums[j])
+				}
+				i = j + 1
+			}
+		}
+	}
+	if ret.count {
+		w.Raw(" COUNT ").Number(uint64(len(nums)))
+	}
+	w.CRLF()
+}
+
+// cmdThread: THREAD algorithm charset search-key... (RFC 5256 section 3).
+func cmdThread(c *cmd) error {
+	if err := c.sp(); err != nil {
+		return err
+	}
+	alg, err := c.atomUpper()
+	if err != nil {
+		return err
+	}
+	if alg != "ORDEREDSUBJECT" && alg != "REFERENCES" {
+		return badf("Unknown threading algorithm " + alg)
+	}
+	program, err := c.searchProgram()
+	if err != nil {
+		return err
+	}
+	msgs, err := c.sess.sortInput(c, program, alg == "REFERENCES")
+	if err != nil {
+		return err
+	}
+	var threads []*imapsort.Thread
+	if alg == "REFERENCES" {
+		threads = imapsort.References(msgs)
+	} else {
+		threads = imapsort.OrderedSubject(msgs)
+	}
+	w := c.sess.w
+	w.Raw("* THREAD")
+	if len(threads) > 0 {
+		w.SP().Raw(string(imapsort.AppendThreads(nil, threads)))
+	}
+	w.CRLF()
+	return nil
+}
+
+// searchProgram reads " charset SP search-key *(SP search-key)" to the end of the
+// command (RFC 5256 section 5: the charset is required). Charsets other than
+// UTF-8 and US-ASCII are refused with BADCHARSET.
+func (c *cmd) searchProgram() (*searchKey, error) {
+	if err := c.sp(); err != nil {
+		return nil, err
+	}
+	charset, err := c.r.AString(1024)
+	if err != nil {
+		return nil, err
+	}
+	key := &searchKey{}
+	for {
+		if err := c.sp(); err != nil {
+			return nil, err
+		}
+		if err := c.searchKey(key, 0); err != nil {
+			return nil, err
+		}
+		if end, err := c.peekEnd(); err != nil {
+			return nil, err
+		} else if end {
+			break
+		}
+	}
+	if err := c.end(); err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(charset, "UTF-8") && !strings.EqualFold(charset, "US-ASCII") {
+		return nil, noErr("BADCHARSET (UTF-8 US-ASCII)", "Unsupported charset")
+	}
+	return key, nil
+}
+
+// sortInput runs the search and describes each match for imapsort, named by UID
+// for the UID forms and by sequence number otherwise.
+func (sess *session) sortInput(c *cmd, program *searchKey, threading bool) ([]imapsort.Message, error) {
+	hits, err := sess.searchMatches(program)
+	if err != nil || len(hits) == 0 {
+		return nil, err
+	}
+	sel := sess.sel
+	ctx, cancel := sess.ctx()
+	defer cancel()
+	var ranges []store.UIDRange
+	for i := 0; i < len(hits); {
+		// Consecutive in the view: no live message between them is outside the set.
+		j := i
+		for j+1 < len(hits) && sel.index(hits[j+1]) == sel.index(hits[j])+1 {
+			j++
+		}
+		ranges = append(ranges, store.UIDRange{Start: hits[i], Stop: hits[j]})
+		i = j + 1
+	}
+	stored, err := sess.srv.store.Messages(ctx, sel.id, ranges, store.FetchOptions{Envelope: true, Threading: threading})
+	if err != nil {
+		return nil, storeErr(strings.ToLower(c.name), err)
+	}
+	msgs := make([]imapsort.Message, 0, len(stored))
+	for i := range stored {
+		m := &stored[i]
+		idx := sel.index(m.UID)
+		if idx < 0 {
+			continue // expunged by another session since the search: not in this view
+		}
+		im := imapsort.Message{ID: m.UID, InternalDate: m.InternalDate, Size: m.Size,
+			MessageID: m.MessageID, References: m.References}
+		if !c.uid {
+			im.ID = uint32(idx + 1)
+		}
+		if env := m.Envelope; env != nil {
+			im.Date, im.Subject = env.Date, env.Subject
+			im.From, im.To, im.Cc = imapsort.FromEnvelope(env.From), imapsort.FromEnvelope(env.To), imapsort.FromEnvelope(env.Cc)
+		}
+		msgs = append(msgs, im)
+	}
+	return msgs, nil
+}
