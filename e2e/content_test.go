@@ -9,9 +9,13 @@ import (
 
 // Search and HTML mail in Chromium: English on a 1366×900 desktop, then Japanese on a
 // 375×812 phone (each language also checks the other viewport's screens quickly).
-func TestSearchAndHTMLMailDesktopEnglish(t *testing.T) { searchAndHTML(t, "content-desktop-en", "en-US", false) }
+func TestSearchAndHTMLMailDesktopEnglish(t *testing.T) {
+	searchAndHTML(t, "content-desktop-en", "en-US", false)
+}
 
-func TestSearchAndHTMLMailPhoneJapanese(t *testing.T) { searchAndHTML(t, "content-phone-ja", "ja", true) }
+func TestSearchAndHTMLMailPhoneJapanese(t *testing.T) {
+	searchAndHTML(t, "content-phone-ja", "ja", true)
+}
 
 // newsletter is an HTML mail whose look lives in its <style> block and which is
 // much taller than any screen.
