@@ -196,18 +196,6 @@ func mailboxURL(mailbox string, page int) string {
 	return "/mail?" + q.Encode()
 }
 
-// listURL is a page of a mailbox, or of a search in it when q is set.
-func listURL(mailbox, q string, page int) string {
-	if q == "" {
-		return mailboxURL(mailbox, page)
-	}
-	v := url.Values{"f": {mailbox}, "q": {q}}
-	if page > 0 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	return "/mail?" + v.Encode()
-}
-
 func messageURL(mailbox string, uid uint32) string {
 	return "/msg?" + url.Values{"f": {mailbox}, "uid": {strconv.FormatUint(uint64(uid), 10)}}.Encode()
 }

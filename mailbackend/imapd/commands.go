@@ -1,7 +1,6 @@
 package imapd
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -248,16 +247,6 @@ func writeFlagList(w *imapwire.Writer, flags []imap.Flag) {
 		w.Raw(string(f))
 	}
 	w.Byte(')')
-}
-
-// sortedKeys returns m's keys in order (stable output for tests and clients).
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 var _ = store.Delimiter

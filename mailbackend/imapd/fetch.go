@@ -184,9 +184,8 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 
 	w := sess.w
 	w.Raw("* ").Number32(seq).Raw(" FETCH (")
-	sep := func() {}
 	first := true
-	sep = func() {
+	sep := func() {
 		if !first {
 			w.SP()
 		}
