@@ -72,3 +72,24 @@ func TestSendFromFullMailboxSaysNoCopy(t *testing.T) {
 		t.Errorf("alice's Sent has %d messages past her quota", len(got))
 	}
 }
+
+// With a quota set, the folder list shows used / limit: yubin's IMAP server now
+// offers QUOTA (RFC 9208), and the webmail reads GETQUOTAROOT, whose STORAGE is in
+// KiB (usage rounded up, the limit down).
+func TestWebmailShowsQuotaLimit(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	e.deliver(t, "alice@localhost", "", simpleMail("bob@localhost", "alice@localhost", "one", strings.Repeat("a", 3000)))
+	const limit = 100000
+	if err := e.run.Store.SetQuota(context.Background(), "alice@localhost", limit); err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.run.Store.Usage(context.Background(), e.accts["alice@localhost"].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, shownLimit := (q.Used+1023)/1024*1024, int64(limit/1024*1024)
+	page := b.follow("/mail?f=INBOX").body
+	mustContain(t, page, templates.Size(used)+" / "+templates.Size(shownLimit)+" (")
+}
