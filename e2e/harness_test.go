@@ -40,6 +40,12 @@ type stack struct {
 
 func newStack(t *testing.T, name, lang string) *stack {
 	t.Helper()
+	return newStackWith(t, name, lang, nil)
+}
+
+// newStackWith is newStack with the webmail's configuration changed by configure.
+func newStackWith(t *testing.T, name, lang string, configure func(*web.Config)) *stack {
+	t.Helper()
 	chromium := testtool.Path(t, "chromium")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("YUBIN_TEST_LOG") != "" {
@@ -60,12 +66,16 @@ func newStack(t *testing.T, name, lang string) *stack {
 	}
 	// One listener for the webmail and the bundled CardDAV server, as yubin serve has.
 	ts := httptest.NewUnstartedServer(nil)
-	srv, err := web.New(web.Config{
+	wcfg := web.Config{
 		IMAPAddr: run.Addr("imap"), SMTPAddr: run.Addr("submission"), InsecureSkipVerify: true,
 		ManageSieveAddr: run.Addr("managesieve"), ManageSieveSkipVerify: true,
 		CardDAVURL: "http://" + ts.Listener.Addr().String() + "/dav/",
 		DataDir:    t.TempDir(), Hostname: "localhost", MaxMessageBytes: 10 << 20, Log: log,
-	})
+	}
+	if configure != nil {
+		configure(&wcfg)
+	}
+	srv, err := web.New(wcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/autoconfig"
 	"github.com/yubinmail/yubin/web/cardclient"
+	"github.com/yubinmail/yubin/web/imageproxy"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/settings"
@@ -60,6 +61,8 @@ type Deps struct {
 	// Directory is what the mail server knows of an account (name, the addresses
 	// it may send as); nil when the webmail runs against another server.
 	Directory settings.Directory
+	// Images fetches the remote images of mail for the reader (web/imageproxy).
+	Images *imageproxy.Proxy
 }
 
 // Sign-in results for Deps.CountLogin: the same words as the mail server's

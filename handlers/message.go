@@ -29,8 +29,9 @@ const HTMLSandbox = "allow-same-origin allow-popups allow-popups-to-escape-sandb
 // opaque origin even if it is opened outside the iframe.
 const HTMLBodyCSP = "sandbox " + HTMLSandbox + "; default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 
-// htmlBodyCSPImages is the same after the user asked for remote images.
-const htmlBodyCSPImages = "sandbox " + HTMLSandbox + "; default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+// htmlBodyCSPImages is the same after the user asked for remote images: they come
+// through the image proxy on our own origin ('self'), never from the sender's host.
+const htmlBodyCSPImages = "sandbox " + HTMLSandbox + "; default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data: 'self'; font-src data:; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 
 // AttachmentCSP keeps a downloaded file inert even if a browser renders it.
 const AttachmentCSP = "sandbox; default-src 'none'"
@@ -149,7 +150,7 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 // Inline cid: images become data: URLs, because the sandboxed document has an opaque
 // origin: its own requests to this site would carry no session cookie.
 func (h *Handlers) MessageHTML(w http.ResponseWriter, r *http.Request) {
-	cl, _, err := h.client(r)
+	cl, sess, err := h.client(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -170,12 +171,17 @@ func (h *Handlers) MessageHTML(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	doc, _, err := msg.SanitizedHTML(images, func(cid string) string {
-		data, ct, err := msg.PartByContentID(cid)
-		if err != nil || !safeImageType(ct) {
-			return ""
-		}
-		return "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(data)
+	doc, _, err := msg.Document(mailview.HTMLOptions{
+		AllowRemote: images,
+		CIDURL: func(cid string) string {
+			data, ct, err := msg.PartByContentID(cid)
+			if err != nil || !safeImageType(ct) {
+				return ""
+			}
+			return "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(data)
+		},
+		// Remote images only ever load through our proxy, signed for this account.
+		RemoteURL: func(remote string) string { return h.Images.URL(sess.User, remote) },
 	})
 	if err != nil {
 		h.fail(w, r, err)

@@ -124,9 +124,10 @@ func TestHTMLMailIsSandboxed(t *testing.T) {
 	if strings.Contains(frame.body, "<script") || strings.Contains(frame.body, "tracker.example") {
 		t.Errorf("sanitized body keeps script or remote image: %s", frame.body)
 	}
-	// After "show images" the policy allows remote images, and still no script.
+	// After "show images" the policy allows images from our own origin (the image
+	// proxy), never from a remote host itself, and still no script.
 	frame = b.get(strings.ReplaceAll(m[1], "&amp;", "&") + "&images=1")
-	if csp := frame.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src data: https: http:") || !strings.HasPrefix(csp, "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox;") || !strings.Contains(csp, "script-src 'none'") {
+	if csp := frame.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src data: 'self';") || strings.Contains(csp, "http") || !strings.HasPrefix(csp, "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox;") || !strings.Contains(csp, "script-src 'none'") {
 		t.Errorf("CSP with images = %q", csp)
 	}
 	if strings.Contains(frame.body, "<script") {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/yubinmail/yubin/static"
 	"github.com/yubinmail/yubin/web/autoconfig"
 	"github.com/yubinmail/yubin/web/cardclient"
+	"github.com/yubinmail/yubin/web/imageproxy"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/settings"
@@ -58,6 +61,12 @@ type Config struct {
 	// Directory is what the bundled mail server knows of an account (its name,
 	// the addresses it may send as); nil against another IMAP server.
 	Directory settings.Directory
+	// ImageProxyAllow are addresses the image proxy may fetch from although they
+	// are private or loopback: a test's loopback "remote" image server. Never set
+	// by yubin; see web/imageproxy.
+	ImageProxyAllow []netip.AddrPort
+	// ImageProxyResolver looks up image hosts for the proxy; nil is the system's.
+	ImageProxyResolver *net.Resolver
 }
 
 // Server is the webmail.
@@ -109,6 +118,17 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	imageKey, err := imageproxy.LoadKey(cfg.DataDir)
+	if err != nil {
+		prefs.Close()
+		return nil, err
+	}
+	images, err := imageproxy.New(imageproxy.Config{Key: imageKey, Allow: cfg.ImageProxyAllow,
+		Resolver: cfg.ImageProxyResolver, Log: cfg.Log})
+	if err != nil {
+		prefs.Close()
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, settings: prefs, pool: mailclient.NewPool(IdleTimeout),
 		streams: handlers.NewStreams(), perIP: connlimit.New(MaxConnsPerIP),
 		stop: make(chan struct{}), done: make(chan struct{}), metrics: newWebMetrics(cfg.Metrics)}
@@ -127,6 +147,7 @@ func New(cfg Config) (*Server, error) {
 		Autoconfig:      cfg.Autoconfig,
 		Settings:        prefs,
 		Directory:       cfg.Directory,
+		Images:          images,
 	})
 	s.handler = s.routes()
 	go s.sweep()
@@ -226,6 +247,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/msg", h.Message)
 		r.Get("/msg/html", h.MessageHTML)
 		r.Get("/msg/part", h.MessagePart)
+		r.Get(imageproxy.Path, h.RemoteImage)
 		r.Get("/compose", h.ComposeForm)
 		r.Post("/send", h.Send)
 		r.Post("/draft", h.SaveDraft)

@@ -195,6 +195,25 @@ const baseStyle = `html{background:#fff;color:#111;color-scheme:light}` +
 // with cidURL(contentID). blockedRemote reports whether a remote image was
 // removed. A message without an HTML part yields its text as HTML.
 func (m *Message) SanitizedHTML(allowRemote bool, cidURL func(cid string) string) (doc string, blockedRemote bool, err error) {
+	return m.Document(HTMLOptions{AllowRemote: allowRemote, CIDURL: cidURL})
+}
+
+// HTMLOptions say what the sanitized document may refer to.
+type HTMLOptions struct {
+	// AllowRemote keeps http(s) images (img src and CSS url() backgrounds);
+	// otherwise they are removed and reported as blocked.
+	AllowRemote bool
+	// CIDURL rewrites a cid: reference to the caller's URL for that part; ""
+	// (or a nil CIDURL) drops the image.
+	CIDURL func(cid string) string
+	// RemoteURL rewrites an allowed remote image URL, to the image proxy on our
+	// own origin; "" drops the image. Nil keeps the remote URL as it is.
+	RemoteURL func(remote string) string
+}
+
+// Document is SanitizedHTML with every option.
+func (m *Message) Document(o HTMLOptions) (doc string, blockedRemote bool, err error) {
+	allowRemote, cidURL := o.AllowRemote, o.CIDURL
 	b := m.body
 	var src string
 	if len(b.htmls) > 0 {
@@ -206,14 +225,14 @@ func (m *Message) SanitizedHTML(allowRemote bool, cidURL func(cid string) string
 		}
 		src = `<pre>` + html.EscapeString(strings.Join(texts, "\n\n")) + `</pre>`
 	}
-	body, blocked, err := sanitizeFragment(src, allowRemote, cidURL)
+	body, blocked, err := sanitizeFragment(src, allowRemote, cidURL, o.RemoteURL)
 	if err != nil {
 		return "", false, err
 	}
 	var sheet string
 	if len(b.htmls) > 0 {
 		var cssBlocked bool
-		sheet, cssBlocked = sanitizeCSS(styleText(src), allowRemote, cidURL, nil)
+		sheet, cssBlocked = sanitizeCSS(styleText(src), allowRemote, cidURL, o.RemoteURL)
 		blocked = blocked || cssBlocked
 	}
 	return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><style>` +
@@ -329,14 +348,14 @@ func RemoteImages(raw []byte) bool {
 }
 
 // sanitizeFragment runs both layers over an HTML source.
-func sanitizeFragment(src string, allowRemote bool, cidURL func(string) string) (string, bool, error) {
+func sanitizeFragment(src string, allowRemote bool, cidURL, remoteURL func(string) string) (string, bool, error) {
 	remote := hasRemoteImages(src)
 	clean := sanitizerPolicy().Sanitize(src)
 	nodes, err := html.ParseFragment(strings.NewReader(clean), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
 	if err != nil {
 		return "", false, fmt.Errorf("reparse sanitized html: %w", err)
 	}
-	w := treeWalker{allowRemote: allowRemote, cidURL: cidURL}
+	w := treeWalker{allowRemote: allowRemote, cidURL: cidURL, remoteURL: remoteURL}
 	var out strings.Builder
 	for _, n := range nodes {
 		if w.clean(n) {

@@ -2,6 +2,7 @@ package mailview
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -208,7 +209,7 @@ func checkSafe(t *testing.T, payload, doc string, allowRemote bool) {
 					t.Errorf("%s: href=%q", payload, a.Val)
 				}
 				if key == "src" {
-					ok := strings.HasPrefix(val, "/msg/1/cid/") || strings.HasPrefix(val, "data:image/png;") ||
+					ok := strings.HasPrefix(val, "/msg/1/cid/") || strings.HasPrefix(val, "/img?u=") || strings.HasPrefix(val, "data:image/png;") ||
 						strings.HasPrefix(val, "data:image/gif;") || strings.HasPrefix(val, "data:image/jpeg;") || strings.HasPrefix(val, "data:image/webp;")
 					if allowRemote && (strings.HasPrefix(val, "http://") || strings.HasPrefix(val, "https://")) {
 						ok = true
@@ -419,5 +420,75 @@ func TestBodyColorsCarriedOver(t *testing.T) {
 			t.Errorf("%s: want %s in\n%s", tt.in, tt.want, doc)
 		}
 		checkSafe(t, tt.in, doc, false)
+	}
+}
+
+// proxyURL stands in for the image proxy's rewrite.
+func proxyURL(remote string) string { return "/img?u=" + url.QueryEscape(remote) }
+
+// With remote images allowed through the image proxy, every image the document can
+// load — img src and url() in the mail's stylesheet — is on our own origin (the
+// proxy, a cid: part) or inline data: never a remote host, for every payload of the
+// attack corpus.
+func TestSanitizerProxiesRemoteImages(t *testing.T) {
+	in := `<style>.hero{background:url("https://news.example/hero.png") no-repeat}</style>` +
+		`<p class="hero">hi</p><img src="https://tracker.example/open.gif?u=1&amp;x=2"><img src="cid:a">`
+	m, err := Open(htmlMail(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, blocked, err := m.Document(HTMLOptions{AllowRemote: true, CIDURL: cidURL, RemoteURL: proxyURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blocked {
+		t.Error("blocked with remote images allowed")
+	}
+	for _, want := range []string{
+		`src="/img?u=https%3A%2F%2Ftracker.example%2Fopen.gif%3Fu%3D1%26x%3D2"`,
+		`url("/img?u=https%3A%2F%2Fnews.example%2Fhero.png")`,
+		`src="/msg/1/cid/a"`,
+	} {
+		if !strings.Contains(doc, strings.ReplaceAll(want, "&", "&amp;")) && !strings.Contains(doc, want) {
+			t.Errorf("missing %s in\n%s", want, doc)
+		}
+	}
+	// A URL the proxy will not take is dropped, not left remote.
+	doc, _, _ = m.Document(HTMLOptions{AllowRemote: true, CIDURL: cidURL, RemoteURL: func(string) string { return "" }})
+	if strings.Contains(doc, "tracker.example") || strings.Contains(doc, "news.example") {
+		t.Errorf("a URL the proxy refused stayed remote:\n%s", doc)
+	}
+
+	for i, p := range attackCorpus {
+		m, err := Open(htmlMail(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _, err := m.Document(HTMLOptions{AllowRemote: true, CIDURL: cidURL, RemoteURL: proxyURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSafe(t, p, doc, true) // true: the checks below are stricter about what an image may load
+		root, _ := html.Parse(strings.NewReader(doc))
+		var walk func(n *html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.ElementNode {
+				if src := getAttr(n, "src"); src != "" && !strings.HasPrefix(src, "/img?u=") && !strings.HasPrefix(src, "/msg/1/cid/") && !strings.HasPrefix(src, "data:image/") {
+					t.Errorf("%d %s: src=%q not through the proxy", i, p, src)
+				}
+			}
+			if n.Type == html.TextNode && n.Parent != nil && n.Parent.Data == "style" {
+				for _, part := range strings.Split(n.Data, "url(")[1:] {
+					u := strings.Trim(part, `"'`)
+					if !strings.HasPrefix(u, "/img?u=") && !strings.HasPrefix(u, "/msg/1/cid/") && !strings.HasPrefix(u, "data:image/") {
+						t.Errorf("%d %s: url(%.60s) not through the proxy", i, p, part)
+					}
+				}
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+		walk(root)
 	}
 }

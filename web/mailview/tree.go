@@ -14,7 +14,8 @@ import (
 type treeWalker struct {
 	allowRemote bool
 	cidURL      func(string) string
-	blocked     bool // a remote image was removed
+	remoteURL   func(string) string // rewrites an allowed remote image (the image proxy); nil keeps it
+	blocked     bool                // a remote image was removed
 }
 
 var dataImageRe = regexp.MustCompile(`^data:image/(png|gif|jpeg|jpg|webp);base64,[A-Za-z0-9+/=\s]*$`)
@@ -137,7 +138,14 @@ func (w *treeWalker) fixImage(n *html.Node) bool {
 		if err != nil || u.Host == "" {
 			return false
 		}
-		n.Attr = append(n.Attr, html.Attribute{Key: "src", Val: u.String()})
+		out := u.String()
+		if w.remoteURL != nil {
+			// Through the image proxy: the sender sees our server, not the reader.
+			if out = w.remoteURL(out); out == "" {
+				return false
+			}
+		}
+		n.Attr = append(n.Attr, html.Attribute{Key: "src", Val: out})
 	default:
 		return false
 	}
