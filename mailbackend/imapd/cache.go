@@ -57,6 +57,7 @@ type msgMeta struct {
 	date   time.Time
 	size   int64
 	blobID string
+	saved  time.Time // RFC 8514 save date; zero if stored before the store kept it
 }
 
 func newAccountCache() *accountCache {
@@ -256,7 +257,7 @@ func (c *accountCache) messages(ctx context.Context, st *store.Store, mailboxID 
 }
 
 func metaOf(m *store.Message) msgMeta {
-	return msgMeta{uid: m.UID, flags: m.Flags, date: m.InternalDate, size: m.Size, blobID: m.BlobID}
+	return msgMeta{uid: m.UID, flags: m.Flags, date: m.InternalDate, size: m.Size, blobID: m.BlobID, saved: m.SavedAt}
 }
 
 // ownFlags writes a session's own flag change through, so its next command sees it

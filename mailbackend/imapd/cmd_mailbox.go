@@ -117,8 +117,19 @@ func cmdCreate(c *cmd) error {
 	if err := c.end(); err != nil {
 		return err
 	}
-	return c.sess.create(name, use)
+	mbox, err := c.sess.create(name, use)
+	if err != nil {
+		return err
+	}
+	for _, f := range createResponses {
+		f(c, mbox)
+	}
+	return nil
 }
+
+// createResponses let extensions add to a successful CREATE's answer (the
+// MAILBOXID response code).
+var createResponses []func(c *cmd, mbox *store.Mailbox)
 
 func cmdDelete(c *cmd) error {
 	name, err := c.oneMailbox()
@@ -315,6 +326,10 @@ var statusAtts = map[string]func(sess *session, mbox *store.Mailbox, st *store.M
 	"RECENT": statusRecent,
 }
 
+// statusValues are STATUS items whose value is not a number (MAILBOXID): each
+// writes its value.
+var statusValues = map[string]func(sess *session, mbox *store.Mailbox, st *store.MailboxStatus){}
+
 // statusItems reads "(" status-att *(SP status-att) ")".
 func (c *cmd) statusItems() ([]string, error) {
 	var items []string
@@ -323,7 +338,7 @@ func (c *cmd) statusItems() ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if statusAtts[a] == nil {
+		if statusAtts[a] == nil && statusValues[a] == nil {
 			return badf("Unknown STATUS item " + a)
 		}
 		items = append(items, a)
@@ -376,7 +391,12 @@ func (sess *session) writeStatus(mbox *store.Mailbox, items []string) error {
 		if i > 0 {
 			w.SP()
 		}
-		w.Raw(it).SP().Number(statusAtts[it](sess, mbox, st))
+		w.Raw(it).SP()
+		if f := statusValues[it]; f != nil {
+			f(sess, mbox, st)
+		} else {
+			w.Number(statusAtts[it](sess, mbox, st))
+		}
 	}
 	w.Raw(")").CRLF()
 	return nil

@@ -51,7 +51,10 @@
 //     searchPredicate to the key; a STORE modifier (UNCHANGEDSINCE):
 //     storeModifiers; a SELECT/EXAMINE parameter (CONDSTORE, QRESYNC):
 //     selectParams, whose returned function runs once the mailbox is selected;
-//     a STATUS item (HIGHESTMODSEQ): statusAtts.
+//     a STATUS item (HIGHESTMODSEQ): statusAtts, or statusValues for one whose
+//     value is not a number (MAILBOXID).
+//   - a response to SELECT/EXAMINE whatever the parameters (MAILBOXID):
+//     selectResponses; a response code on CREATE's OK: createResponses.
 //
 // It must never: parse a whole message to answer FETCH (the store parsed it once
 // at delivery), hold a whole section in memory, touch blob files or SQLite

@@ -208,6 +208,8 @@ func FuzzSession(f *testing.F) {
 		"c SEARCH CHARSET UTF-8 OR SUBJECT こんにちは HEADER X-Long \"a b\" NOT BODY line UID 1:* LARGER 10 SINCE 1-Jan-2020\r\n",
 		"d LIST \"\" \"*a*a*a%\"\r\ne LIST \"INBOX\" %\r\nf CREATE \"x/y\"\r\ng LSUB \"\" *\r\nh STATUS INBOX (MESSAGES UIDNEXT)\r\n",
 		"i STORE 1 +FLAGS (\\Seen $Junk)\r\nj COPY 1:2 INBOX\r\nk APPEND INBOX {5+}\r\nhello\r\nl NOOP\r\nm IDLE\r\nDONE\r\n",
+		"r GETQUOTAROOT INBOX\r\ns GETQUOTA \"\"\r\nt SETQUOTA \"\" (STORAGE 1 MESSAGE {1+}\r\n2)\r\nu STATUS INBOX (DELETED-STORAGE MAILBOXID)\r\n" +
+			"v FETCH 1:* (EMAILID THREADID SAVEDATE)\r\nw SEARCH OR EMAILID M0 THREADID T-_x SAVEDSINCE 1-Jan-2020 NOT SAVEDON \"2-Feb-2021\" SAVEDATESUPPORTED\r\n",
 		"n FETCH 1 BODY[0]\r\no FETCH 1 BODY[1.2.3.4.5]<4294967295.1>\r\np FETCH 9999999999 FLAGS\r\nq UID SEARCH RETURN (MIN MAX COUNT) ALL\r\n",
 	} {
 		f.Add([]byte(s))

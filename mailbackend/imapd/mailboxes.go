@@ -24,30 +24,30 @@ var specialUses = map[string]string{
 }
 
 // create makes a mailbox, with CREATE-SPECIAL-USE's USE option (RFC 6154 section 3).
-func (sess *session) create(name string, specialUse []imap.MailboxAttr) error {
+func (sess *session) create(name string, specialUse []imap.MailboxAttr) (*store.Mailbox, error) {
 	// RFC 9051 section 6.3.4: a trailing delimiter declares intent to create
 	// inferiors; the name itself is without it.
 	name = strings.TrimSuffix(name, string(store.Delimiter))
 	if strings.EqualFold(name, "INBOX") {
-		return noErr(imap.ResponseCodeAlreadyExists, "INBOX always exists")
+		return nil, noErr(imap.ResponseCodeAlreadyExists, "INBOX always exists")
 	}
 	if err := checkNameSize(name); err != nil {
-		return err
+		return nil, err
 	}
 	use := ""
 	if len(specialUse) > 0 {
 		if len(specialUse) > 1 {
-			return noErr("USEATTR", "Only one special-use attribute per mailbox")
+			return nil, noErr("USEATTR", "Only one special-use attribute per mailbox")
 		}
 		var ok bool
 		if use, ok = specialUses[strings.ToLower(string(specialUse[0]))]; !ok {
-			return noErr("USEATTR", "Unsupported special-use attribute")
+			return nil, noErr("USEATTR", "Unsupported special-use attribute")
 		}
 	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	_, err := sess.srv.store.CreateMailbox(ctx, sess.acct.ID, name, use)
-	return storeErr("create", err)
+	mbox, err := sess.srv.store.CreateMailbox(ctx, sess.acct.ID, name, use)
+	return mbox, storeErr("create", err)
 }
 
 // Limits on a new mailbox name, in the spirit of Dovecot's: one CREATE of

@@ -40,6 +40,10 @@ type selected struct {
 // is written by poll (after any new keyword's FLAGS) and never suppressed.
 const ownResponse = -1
 
+// selectResponses are untagged responses extensions add to SELECT and EXAMINE
+// (MAILBOXID), written after PERMANENTFLAGS.
+var selectResponses []func(sess *session, mbox *store.Mailbox)
+
 var systemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
 
 // selectMailbox opens a mailbox (RFC 9051 sections 6.3.2, 6.3.3) and loads its
@@ -113,6 +117,9 @@ func (sess *session) selectMailbox(c *cmd, name string, readOnly bool) error {
 		writeFlagList(w, append(sel.flagList(), imap.FlagWildcard))
 	}
 	w.Raw("] Flags permitted").CRLF()
+	for _, f := range selectResponses {
+		f(sess, mbox)
+	}
 	if sess.rev2() {
 		// RFC 9051 section 6.3.2: the mailbox's name as the server knows it.
 		w.Raw(`* LIST () "/" `)
