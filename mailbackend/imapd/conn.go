@@ -152,14 +152,15 @@ func (sess *session) serve() {
 	}()
 	sess.lockWriter()
 	sess.w.Raw("* OK [CAPABILITY ").Raw(sess.capabilities()).Raw("] yubin IMAP4rev2 server ready").CRLF()
-	sess.w.Flush()
+	err := sess.w.Flush()
 	sess.unlockWriter()
+	if err != nil {
+		return
+	}
 	// A BYE from another goroutine (bye) closes the connection, which ends the
-	// loop at its next read.
+	// loop at its next read. The writer's error is read under its lock only: bye
+	// writes through it from another goroutine.
 	for sess.state != stateLogout {
-		if err := sess.w.Err(); err != nil {
-			return
-		}
 		timeout := idleTimeoutAuth
 		if sess.state == stateNotAuth {
 			timeout = idleTimeoutNotAuth
@@ -173,9 +174,9 @@ func (sess *session) serve() {
 		}
 		sess.lockWriter()
 		ok := sess.command()
-		sess.w.Flush()
+		err := sess.w.Flush()
 		sess.unlockWriter()
-		if !ok {
+		if !ok || err != nil {
 			return
 		}
 	}
