@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -103,8 +102,11 @@ func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 			// A mailbox without a local password belongs to a directory user: the
 			// LDAP directory signs it in (mailbackend/directory).
 			source := "local"
-			if a.PasswordHash == "" {
+			switch {
+			case a.PasswordHash == "":
 				source = "ldap"
+			case auth.Disabled(a.PasswordHash):
+				source = "local disabled" // auth.DisabledHash: the admin page's Disable
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Address, a.DisplayName, usageText(q), source)
 		}
@@ -142,6 +144,9 @@ func userCommand(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "added %s\n", acct.Address)
 	} else {
+		if acct, err := st.AccountByAddress(ctx, addr); err == nil && auth.Disabled(acct.PasswordHash) {
+			hash = auth.DisabledHash(hash) // a new password does not enable the account
+		}
 		if err := st.SetPasswordHash(ctx, addr, hash); err != nil {
 			return fmt.Errorf("user passwd %s: %w", addr, err)
 		}
@@ -170,15 +175,7 @@ func obtainPassword(fromStdin bool, stdin io.Reader) (string, bool, error) {
 	return pw, false, nil
 }
 
-func randomPassword() string {
-	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	b := make([]byte, 16)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
+func randomPassword() string { return auth.RandomPassword() }
 
 func domainCommand(args []string, stdout io.Writer) error {
 	verb, rest, err := subcommand("domain", args, "add", "del", "list")

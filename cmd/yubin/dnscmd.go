@@ -25,32 +25,16 @@ func dnsCommand(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	keys := checks.OpenKeys(cfg.DataDir)
-	if err := keys.Ensure(domain); err != nil {
-		return err
-	}
-	all, err := keys.All(domain)
-	if err != nil {
-		return err
-	}
 	res, err := dnsresolve.New(cfg.Delivery.Resolver)
 	if err != nil {
 		return fmt.Errorf("delivery.resolver: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	setup := dnssetup.Setup{
-		Domain: domain, Hostname: cfg.Hostname, Keys: all, Smarthost: cfg.Delivery.Smarthost,
-		Submission: listenPort(cfg.Listen.Submission), Submissions: listenPort(cfg.Listen.Submissions),
-		IMAP: listenPort(cfg.Listen.IMAP), IMAPS: listenPort(cfg.Listen.IMAPS),
-		POP3: listenPort(cfg.Listen.POP3), POP3S: listenPort(cfg.Listen.POP3S),
+	records, err := dnssetup.ForServer(ctx, cfg, res, domain)
+	if err != nil {
+		return err
 	}
-	// The server's addresses as DNS has them now, for the A/AAAA and PTR records;
-	// before they exist, those are printed as hints.
-	if addrs, err := res.Addrs(ctx, cfg.Hostname); err == nil {
-		setup.Addrs = addrs
-	}
-	records := dnssetup.Records(setup)
 	if verb == "records" {
 		_, err := io.WriteString(stdout, dnssetup.Zone(domain, records))
 		return err

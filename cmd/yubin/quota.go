@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/dustin/go-humanize"
 
@@ -50,17 +49,11 @@ func userQuota(f *commonFlags, pos []string, stdout io.Writer) error {
 
 // parseQuota reads SIZE; see userQuota.
 func parseQuota(s string) (int64, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "0", "default":
-		return store.QuotaDefault, nil
-	case "unlimited", "none":
-		return store.QuotaUnlimited, nil
-	}
-	n, err := humanize.ParseBytes(s)
-	if err != nil || n == 0 || n > 1<<62 {
+	n, ok := store.ParseQuota(s)
+	if !ok {
 		return 0, usageError{fmt.Sprintf("user quota: %q is not a size like 2GiB, 500MB, unlimited or 0", s)}
 	}
-	return int64(n), nil
+	return n, nil
 }
 
 // usageText shows "used / limit", e.g. "1.2 MiB / 2.0 GiB" or "1.2 MiB / unlimited".

@@ -100,7 +100,11 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		if mail != nil {
 			ready = append(ready, mail.Ready)
 		}
-		srv, addr, err := serveMetrics(cfg.Listen.Metrics, metrics.Handler(reg, ready...), log)
+		h := metrics.Handler(reg, ready...)
+		if mail != nil {
+			h = withAdmin(h, cfg, mail, log)
+		}
+		srv, addr, err := serveMetrics(cfg.Listen.Metrics, h, log)
 		if err != nil {
 			// Monitoring must not keep mail from flowing: say so loudly and go on
 			// (a scraper sees the target down).

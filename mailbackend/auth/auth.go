@@ -127,7 +127,9 @@ func (a *Authenticator) authenticate(ctx context.Context, service string, remote
 		// budget, so neither timing nor a busy answer tells which exists.
 		hash := dummyHash()
 		if acct != nil {
-			hash = acct.PasswordHash
+			// A disabled account costs the same check as any other, so its
+			// answer's timing does not tell it is disabled.
+			hash = EnabledHash(acct.PasswordHash)
 		}
 		release, err := a.pool.acquire(ctx, a.guard.Known(at.Source, user))
 		if err != nil {
@@ -135,7 +137,7 @@ func (a *Authenticator) authenticate(ctx context.Context, service string, remote
 			a.log.Warn("authentication refused: hashing budget spent", "service", service, "ip", ip, "user", user)
 			return nil, err
 		}
-		ok = VerifyPassword(hash, password) && acct != nil
+		ok = VerifyPassword(hash, password) && acct != nil && !Disabled(acct.PasswordHash)
 		release()
 	}
 	if !ok {

@@ -337,3 +337,21 @@ func TestHashingBudget(t *testing.T) {
 		t.Errorf("%d password checks ran at once; the budget is %d", peak, budget)
 	}
 }
+
+// A disabled account's hash verifies nothing, and enabling restores the password.
+func TestDisabledHash(t *testing.T) {
+	h, err := HashPassword("secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := DisabledHash(h)
+	if !Disabled(off) || Disabled(h) || DisabledHash(off) != off {
+		t.Fatalf("Disabled/DisabledHash: %q", off)
+	}
+	if VerifyPassword(off, "secret") {
+		t.Error("a disabled hash verified its password")
+	}
+	if !VerifyPassword(EnabledHash(off), "secret") {
+		t.Error("enabling did not restore the password")
+	}
+}

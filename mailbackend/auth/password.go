@@ -40,7 +40,8 @@ func HashPassword(password string) (string, error) {
 // whatever parameters it was made with).
 func VerifyPassword(hash, password string) bool {
 	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	// Anything before the first "$" (a disabled account's mark) is no hash of ours.
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return false
 	}
 	var version int
@@ -82,4 +83,17 @@ const (
 func sensibleArgon2(mem, iters uint32, threads uint8) bool {
 	return threads >= 1 && threads <= maxArgon2Threads && iters >= 1 &&
 		mem >= 8*uint32(threads) && uint64(mem)*uint64(iters) <= maxArgon2Cost
+}
+
+// RandomPassword makes a password for an account an admin adds or resets without
+// typing one: 16 letters and digits (about 93 bits), without the look-alikes
+// 0/O, 1/l/I, so it can be read out or copied by hand.
+func RandomPassword() string {
+	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 16)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }

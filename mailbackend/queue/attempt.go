@@ -263,6 +263,7 @@ func (q *Queue) record(ctx context.Context, item *store.QueueItem, results []rcp
 		}
 	}
 
+	q.noteFailures(item, now, failed, pending)
 	q.cfg.Metrics.Message(metrics.Delivered, delivered)
 	q.cfg.Metrics.Message(metrics.Bounced, len(failed))
 	q.cfg.Metrics.Message(metrics.Deferred, len(pending))

@@ -58,3 +58,13 @@ func Delete(ctx context.Context, st *store.Store, id int64) error {
 	}
 	return nil
 }
+
+// RetryNow is Retry from inside the running server (the admin page): the delivery
+// loop is woken at once instead of at its next poll.
+func (q *Queue) RetryNow(ctx context.Context, id int64) error {
+	if err := Retry(ctx, q.st, id); err != nil {
+		return err
+	}
+	q.poke()
+	return nil
+}

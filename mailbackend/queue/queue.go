@@ -90,6 +90,8 @@ type Queue struct {
 	inflight map[int64]bool
 	wg       sync.WaitGroup // in-flight deliveries
 
+	recent recentFailures // for the admin page (recent.go)
+
 	closeOnce sync.Once
 	closing   chan struct{}
 	runWG     sync.WaitGroup

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 )
 
 // Storage quotas and the mailbox cap: what one account may make the server keep.
@@ -205,4 +207,22 @@ func (s *Store) checkMailboxCap(w *wtx, accountID int64) error {
 		return fmt.Errorf("account %d would have %d mailboxes, at most %d: %w", accountID, n, max, ErrTooManyMailboxes)
 	}
 	return nil
+}
+
+// ParseQuota reads a quota setting as people write it: a byte count with an
+// optional unit, SI or binary ("500MB" is 500,000,000 bytes, "2GiB" 2,147,483,648),
+// "unlimited" (or "none") for QuotaUnlimited, "0" or "default" for QuotaDefault.
+// ok is false for anything else.
+func ParseQuota(s string) (setting int64, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "0", "default":
+		return QuotaDefault, true
+	case "unlimited", "none":
+		return QuotaUnlimited, true
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n == 0 || n > 1<<62 {
+		return 0, false
+	}
+	return int64(n), true
 }

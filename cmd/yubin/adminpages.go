@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/yubinmail/yubin/mailbackend"
+	"github.com/yubinmail/yubin/mailbackend/admin"
+	"github.com/yubinmail/yubin/mailbackend/config"
+	"github.com/yubinmail/yubin/mailbackend/dnsresolve"
+	"github.com/yubinmail/yubin/mailbackend/dnssetup"
+)
+
+// withAdmin puts the admin pages (mailbackend/admin) under /admin/ of the metrics
+// listener, beside what metrics serves.
+func withAdmin(metricsHandler http.Handler, cfg *config.Config, mail *mailbackend.Running, log *slog.Logger) http.Handler {
+	ac := admin.Config{Store: mail.Store, Queue: mail.Queue, Log: log}
+	if res, err := dnsresolve.New(cfg.Delivery.Resolver); err == nil {
+		ac.DNS = func(ctx context.Context, domain string) ([]dnssetup.Result, error) {
+			records, err := dnssetup.ForServer(ctx, cfg, res, domain)
+			if err != nil {
+				return nil, err
+			}
+			return dnssetup.Check(ctx, res, records), nil
+		}
+	} else {
+		log.Warn("admin pages without DNS checks", "err", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(admin.Prefix, admin.New(ac).Handler())
+	mux.Handle("/", metricsHandler)
+	return mux
+}
