@@ -122,16 +122,7 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 	}
 	d.ShowHTML = v.HasHTML && r.URL.Query().Get("view") != "text"
 	if d.ShowHTML {
-		images := r.URL.Query().Get("images") == "1"
-		extra := []string{}
-		if images {
-			extra = []string{"images", "1"}
-		}
-		d.HTMLURL = "/msg/html?" + msgQuery(mailbox, uid, extra...)
-		if !images {
-			d.ImagesBlocked = msg.RemoteImages()
-			d.ShowImagesURL = "/msg?" + msgQuery(mailbox, uid, "images", "1")
-		}
+		h.decideImages(r, &d, msg, v)
 	} else {
 		for _, s := range mailview.Linkify(v.Text) {
 			if s.URL != "" || len(needles) == 0 {

@@ -119,6 +119,10 @@ type MessageData struct {
 	HTMLURL       string
 	ImagesBlocked bool
 	ShowImagesURL string
+	// ImagesSender is the sender offered "always show images from" (images
+	// blocked) or whose images show because the user allowed them (ImagesAuto).
+	ImagesSender string
+	ImagesAuto   bool
 	PlainURL      string
 	HTMLViewURL   string
 	HasHTML       bool

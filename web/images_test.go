@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -137,5 +138,107 @@ func TestRemoteImagesThroughProxy(t *testing.T) {
 	}
 	if host.count() != before {
 		t.Error("the image host was contacted for a request the proxy refused")
+	}
+}
+
+func newsletter(from, subject, host string, extra ...string) string {
+	return "From: " + from + "\nTo: alice@localhost\nSubject: " + subject + "\n" + strings.Join(extra, "") +
+		"MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n" +
+		`<p>Sale</p><img src="` + host + `/logo.gif" alt="logo">` + "\n"
+}
+
+var frameSrcRe = regexp.MustCompile(`<iframe class="htmlbody"[^>]* src="([^"]+)"`)
+
+// imagesShown reports whether the message page loads the remote images.
+func imagesShown(t *testing.T, b *browser, uid string) (bool, string) {
+	t.Helper()
+	r := b.get("/msg?f=INBOX&uid=" + uid)
+	m := frameSrcRe.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("message %s: no HTML frame", uid)
+	}
+	return strings.Contains(m[1], "images=1"), r.body
+}
+
+// "Always show images from this sender" is remembered per account and sender, is
+// not honoured for mail the server could not verify as the sender's, can be undone
+// from the message and from the settings, and the policy setting turns it all on or
+// off.
+func TestRemoteImagesPerSender(t *testing.T) {
+	e := newEnv(t, "alice@localhost", "bob@localhost")
+	host := newImageHost(t)
+	e.withImageProxyAllowing(t, host)
+	e.deliver(t, "alice@localhost", "", newsletter("Shop News <news@shop.example>", "Weekly", host.URL))
+	e.deliver(t, "alice@localhost", "", newsletter("news@shop.example", "Forged", host.URL,
+		"Authentication-Results: localhost; dmarc=fail header.from=shop.example\n"))
+	e.deliver(t, "alice@localhost", "", newsletter("deals@other.example", "Other", host.URL))
+	e.deliver(t, "bob@localhost", "", newsletter("news@shop.example", "Weekly", host.URL))
+	alice := e.browser(t)
+	alice.mustLogin("alice@localhost")
+
+	shown, page := imagesShown(t, alice, "1")
+	if shown {
+		t.Fatal("images shown before anything was allowed")
+	}
+	mustContain(t, page, "Always show images from news@shop.example", `action="/settings/images/allow"`)
+	if _, page := imagesShown(t, alice, "2"); strings.Contains(page, "Always show images from") {
+		t.Error("the offer is made for a message the server could not verify")
+	}
+	r := alice.post("/settings/images/allow", url.Values{"csrf": {alice.csrf()}, "sender": {"news@shop.example"}, "f": {"INBOX"}, "uid": {"1"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/msg?f=INBOX&uid=1" {
+		t.Fatalf("allow: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	shown, page = imagesShown(t, alice, "1")
+	if !shown {
+		t.Fatal("images of an allowed sender not shown")
+	}
+	mustContain(t, page, "Images are shown because you allowed news@shop.example.", `action="/settings/images/forget"`)
+	if shown, _ := imagesShown(t, alice, "2"); shown {
+		t.Error("a forged From of the allowed sender (DMARC failed) got its images shown")
+	}
+	if shown, _ := imagesShown(t, alice, "3"); shown {
+		t.Error("another sender's images shown")
+	}
+	bob := e.browser(t)
+	bob.mustLogin("bob@localhost")
+	if shown, _ := imagesShown(t, bob, "1"); shown {
+		t.Error("alice's choice applies to bob")
+	}
+
+	// The settings page lists the sender; "never" ignores the list, "always" shows all.
+	mustContain(t, alice.get("/settings/images").body, "news@shop.example", `value="ask" checked`)
+	for _, c := range []struct {
+		policy     string
+		uid1, uid3 bool
+	}{{"never", false, false}, {"always", true, true}, {"ask", true, false}} {
+		r := alice.post("/settings/images", url.Values{"csrf": {alice.csrf()}, "remote_images": {c.policy}})
+		if r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("policy %s: %d", c.policy, r.StatusCode)
+		}
+		if got, _ := imagesShown(t, alice, "1"); got != c.uid1 {
+			t.Errorf("policy %s: allowed sender's images shown = %v", c.policy, got)
+		}
+		if got, _ := imagesShown(t, alice, "3"); got != c.uid3 {
+			t.Errorf("policy %s: other sender's images shown = %v", c.policy, got)
+		}
+	}
+	if r := alice.post("/settings/images", url.Values{"csrf": {alice.csrf()}, "remote_images": {"sometimes"}}); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown policy: %d", r.StatusCode)
+	}
+	// Stop from the message itself.
+	alice.post("/settings/images/forget", url.Values{"csrf": {alice.csrf()}, "sender": {"news@shop.example"}, "f": {"INBOX"}, "uid": {"1"}})
+	if shown, _ := imagesShown(t, alice, "1"); shown {
+		t.Error("images still shown after stopping")
+	}
+	if strings.Contains(alice.get("/settings/images").body, "news@shop.example") {
+		t.Error("the sender is still listed")
+	}
+	// The choice survives a restart of the webmail.
+	alice.post("/settings/images/allow", url.Values{"csrf": {alice.csrf()}, "sender": {"news@shop.example"}})
+	e.withImageProxyAllowing(t, host)
+	alice = e.browser(t)
+	alice.mustLogin("alice@localhost")
+	if shown, _ := imagesShown(t, alice, "1"); !shown {
+		t.Error("the allowed sender was forgotten across a restart")
 	}
 }

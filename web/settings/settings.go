@@ -33,6 +33,10 @@ type Settings struct {
 	// UndoSeconds is how long a sent message waits for Undo (0..MaxUndoSeconds).
 	// A pointer so that a saved 0 (no delay) differs from "never saved".
 	UndoSeconds *int `json:"undo_seconds"`
+	// RemoteImages is when a mail's remote images load (through the image proxy):
+	// ImagesAsk (the default: on request, and from the senders of ImageSenders),
+	// ImagesAlways or ImagesNever (only on request, the sender list ignored).
+	RemoteImages string `json:"remote_images"`
 
 	// Saved is true when the account has a stored row (not written to it).
 	Saved bool `json:"-"`
@@ -63,7 +67,7 @@ var PageSizes = []int{20, 50, 100, 200}
 // Defaults are the settings of an account that never saved any.
 func Defaults() Settings {
 	undo := DefaultUndoSeconds
-	return Settings{PerPage: DefaultPerPage, UndoSeconds: &undo}
+	return Settings{PerPage: DefaultPerPage, UndoSeconds: &undo, RemoteImages: ImagesAsk}
 }
 
 // Undo is the undo-send delay.
@@ -110,6 +114,9 @@ func (s *Settings) Normalize() {
 	}
 	if !ValidTimeZone(s.TimeZone) {
 		s.TimeZone = ""
+	}
+	if s.RemoteImages != ImagesAlways && s.RemoteImages != ImagesNever {
+		s.RemoteImages = ImagesAsk
 	}
 	if !slices.Contains(PageSizes, s.PerPage) {
 		s.PerPage = DefaultPerPage

@@ -27,6 +27,13 @@ var migrations = []string{
 		data    TEXT NOT NULL,
 		updated INTEGER NOT NULL
 	)`,
+	// images.go: the senders whose remote images are shown without asking.
+	`CREATE TABLE image_senders (
+		account TEXT NOT NULL,
+		sender  TEXT NOT NULL,
+		added   INTEGER NOT NULL,
+		PRIMARY KEY (account, sender)
+	) WITHOUT ROWID`,
 }
 
 // Store is the open settings database.
