@@ -123,12 +123,12 @@ type MessageData struct {
 	// blocked) or whose images show because the user allowed them (ImagesAuto).
 	ImagesSender string
 	ImagesAuto   bool
-	PlainURL      string
-	HTMLViewURL   string
-	HasHTML       bool
-	Attachments   []Attachment
-	BackURL       string
-	BackLabel     string // "" for the plain "Back to list"
+	PlainURL     string
+	HTMLViewURL  string
+	HasHTML      bool
+	Attachments  []Attachment
+	BackURL      string
+	BackLabel    string // "" for the plain "Back to list"
 	// The search the message was opened from, carried through its actions; and
 	// the subject split at the search's matches (nil outside a search).
 	ListQuery    string
