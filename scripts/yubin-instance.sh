@@ -33,6 +33,8 @@ pop3 = ""
 pop3s = ""
 managesieve = ""
 http = ""
+https = ""
+metrics = ""
 TOML
 echo "yubin-instance: adding $(echo "$YUBIN_USERS" | wc -w) accounts to yubin" >&2
 for u in $YUBIN_USERS; do
