@@ -412,7 +412,7 @@ func statusRecent(sess *session, mbox *store.Mailbox, st *store.MailboxStatus) u
 	if err != nil {
 		return 0
 	}
-	return uint64(sess.srv.recent.unclaimed(mbox.ID, uids))
+	return uint64(sess.srv.recent.unclaimed(recentKey{mbox.ID, mbox.UIDValidity}, uids))
 }
 
 // cmdAppend stores a message (RFC 9051 section 6.3.12) and reports APPENDUID

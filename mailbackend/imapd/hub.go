@@ -93,15 +93,25 @@ func (h *accountHub) dispatch(ev store.Event) {
 // mailbox read-write (or has it selected) after the message arrived. After a restart
 // every message counts as new once more, which RFC 3501 permits ("at the server's
 // discretion").
+//
+// A mailbox is known by its ID and its UIDVALIDITY together: SQLite reuses the row ID
+// of a deleted mailbox for the next one created, whose UIDs start again at 1, and a
+// mark left by the old one would make its first messages never recent.
 type recentTracker struct {
 	mu   sync.Mutex
-	mark map[int64]uint32
+	mark map[recentKey]uint32
 }
 
-func newRecentTracker() *recentTracker { return &recentTracker{mark: make(map[int64]uint32)} }
+// recentKey names one incarnation of a mailbox.
+type recentKey struct {
+	mailboxID   int64
+	uidValidity uint32
+}
+
+func newRecentTracker() *recentTracker { return &recentTracker{mark: make(map[recentKey]uint32)} }
 
 // claim returns the UIDs of uids (ascending) above the mailbox's mark and raises it.
-func (r *recentTracker) claim(mailboxID int64, uids []uint32) []uint32 {
+func (r *recentTracker) claim(mailboxID recentKey, uids []uint32) []uint32 {
 	if len(uids) == 0 {
 		return nil
 	}
@@ -117,7 +127,7 @@ func (r *recentTracker) claim(mailboxID int64, uids []uint32) []uint32 {
 }
 
 // unclaimed counts the UIDs above the mark (STATUS RECENT).
-func (r *recentTracker) unclaimed(mailboxID int64, uids []uint32) uint32 {
+func (r *recentTracker) unclaimed(mailboxID recentKey, uids []uint32) uint32 {
 	r.mu.Lock()
 	mark := r.mark[mailboxID]
 	r.mu.Unlock()

@@ -12,7 +12,7 @@ import (
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 // peek is claim without taking: the UIDs above the mark (EXAMINE).
-func (r *recentTracker) peek(mailboxID int64, uids []uint32) []uint32 {
+func (r *recentTracker) peek(mailboxID recentKey, uids []uint32) []uint32 {
 	n := r.unclaimed(mailboxID, uids)
 	return append([]uint32(nil), uids[len(uids)-int(n):]...)
 }

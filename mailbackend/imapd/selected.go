@@ -83,9 +83,9 @@ func (sess *session) selectMailbox(c *cmd, name string, readOnly bool) error {
 	sel.uids = uids
 	if sel.readOnly {
 		// EXAMINE shows \Recent without taking it (RFC 3501 section 6.3.2).
-		sel.recent = sess.srv.recent.peek(mbox.ID, uids)
+		sel.recent = sess.srv.recent.peek(recentKey{mbox.ID, mbox.UIDValidity}, uids)
 	} else {
-		sel.recent = append([]uint32(nil), sess.srv.recent.claim(mbox.ID, uids)...)
+		sel.recent = append([]uint32(nil), sess.srv.recent.claim(recentKey{mbox.ID, mbox.UIDValidity}, uids)...)
 	}
 	unseen, keywords, err := cache.selectInfo(ctx, sess.srv.store, sel.id, uids)
 	if err != nil {
@@ -268,7 +268,7 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 				}
 				existsDirty = true
 				if !sel.readOnly {
-					if c := sess.srv.recent.claim(sel.id, added); len(c) > 0 {
+					if c := sess.srv.recent.claim(recentKey{sel.id, sel.uidValidity}, added); len(c) > 0 {
 						sel.recent = append(sel.recent, c...)
 						recentDirty = true
 					}
