@@ -1,15 +1,10 @@
 package imapd
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 
-	"github.com/yubinmail/yubin/mailbackend/imapd/imapwire"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -25,7 +20,6 @@ func init() {
 	register("LIST", stateAuthOrSelect, func(c *cmd) error { return cmdList(c, false) })
 	register("LSUB", stateAuthOrSelect, func(c *cmd) error { return cmdList(c, true) })
 	register("STATUS", stateAuthOrSelect, cmdStatus)
-	register("APPEND", stateAuthOrSelect, cmdAppend)
 	register("CLOSE", stateSelected, cmdClose)
 	register("UNSELECT", stateSelected, cmdUnselect)
 }
@@ -413,139 +407,6 @@ func statusRecent(sess *session, mbox *store.Mailbox, st *store.MailboxStatus) u
 		return 0
 	}
 	return uint64(sess.srv.recent.unclaimed(recentKey{mbox.ID, mbox.UIDValidity}, uids))
-}
-
-// cmdAppend stores a message (RFC 9051 section 6.3.12) and reports APPENDUID
-// (RFC 4315). The literal is read as it arrives (never allocated at its
-// announced size) and may be a literal8 (RFC 3516 section 4.4) or, after ENABLE
-// UTF8=ACCEPT, UTF8 (~{n}) (RFC 6855 section 4).
-func cmdAppend(c *cmd) error {
-	sess := c.sess
-	if err := c.sp(); err != nil {
-		return err
-	}
-	name, err := c.mailbox()
-	if err != nil {
-		return err
-	}
-	if err := c.sp(); err != nil {
-		return err
-	}
-	var flags []imap.Flag
-	if p, err := c.r.Peek(); err != nil {
-		return err
-	} else if p == '(' {
-		if flags, err = c.flagList(); err != nil {
-			return err
-		}
-		if err := c.sp(); err != nil {
-			return err
-		}
-	}
-	var date time.Time
-	if p, err := c.r.Peek(); err != nil {
-		return err
-	} else if p == '"' {
-		s, err := c.r.Quoted()
-		if err != nil {
-			return err
-		}
-		if date, err = parseDateTime(s); err != nil {
-			return err
-		}
-		if err := c.sp(); err != nil {
-			return err
-		}
-	}
-	utf8Wrap := false
-	if p, err := c.r.Peek(); err != nil {
-		return err
-	} else if p == 'U' || p == 'u' {
-		a, err := c.atomUpper()
-		if err != nil {
-			return err
-		}
-		if a != "UTF8" {
-			return badf("Expected a literal")
-		}
-		if err := c.sp(); err != nil {
-			return err
-		}
-		if err := c.r.Byte('('); err != nil {
-			return err
-		}
-		utf8Wrap = true
-	}
-	limit := sess.srv.cfg.MaxMessageBytes
-	lr, h, err := c.r.LiteralStream(limit, true)
-	if err != nil {
-		var tb *imapwire.TooBigError
-		if errors.As(err, &tb) {
-			return noErr(imap.ResponseCodeTooBig, "Message exceeds the APPENDLIMIT")
-		}
-		return err
-	}
-	// Grow the buffer as the literal arrives instead of allocating the announced
-	// size up front: a client could otherwise announce APPENDLIMIT bytes (LITERAL+
-	// needs no go-ahead), send nothing and pin that much memory.
-	buf := bytes.NewBuffer(make([]byte, 0, min(h.Size, 64<<10)))
-	if _, err := io.Copy(buf, lr); err != nil {
-		return err
-	}
-	if utf8Wrap {
-		if err := c.r.Byte(')'); err != nil {
-			return err
-		}
-	}
-	if end, err := c.peekEnd(); err != nil {
-		return err
-	} else if !end {
-		// MULTIAPPEND (RFC 3502) is not offered: one message per APPEND.
-		return badf("One message per APPEND")
-	}
-	if err := c.end(); err != nil {
-		return err
-	}
-	raw := buf.Bytes()
-	if len(raw) == 0 {
-		return noErr("", "Empty message")
-	}
-	fl, err := storableFlags(flags)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := sess.ctx()
-	defer cancel()
-	mbox, err := sess.hub.cache.mailbox(ctx, sess.srv.store, sess.acct.ID, name)
-	if err != nil {
-		if isNotFound(err) {
-			return noErr(imap.ResponseCodeTryCreate, "No such mailbox")
-		}
-		return storeErr("append", err)
-	}
-	uid, validity, err := sess.srv.store.Append(ctx, mbox.ID, raw, fl, date)
-	if err != nil {
-		return storeErr("append", err)
-	}
-	if sel := sess.sel; sel != nil && sel.id == mbox.ID {
-		sess.waitForUID(mbox.ID, uid)
-	}
-	c.okCode = "APPENDUID " + itoa(uint64(validity)) + " " + itoa(uint64(uid))
-	c.okText = "APPEND completed"
-	return nil
-}
-
-// parseDateTime reads date-time (RFC 9051 section 9): "dd-Mon-yyyy hh:mm:ss +zzzz"
-// with a space-padded or two-digit day.
-func parseDateTime(s string) (time.Time, error) {
-	t, err := time.Parse("_2-Jan-2006 15:04:05 -0700", s)
-	if err != nil {
-		t, err = time.Parse("02-Jan-2006 15:04:05 -0700", s)
-	}
-	if err != nil {
-		return time.Time{}, badf("Invalid date-time")
-	}
-	return t, nil
 }
 
 func cmdClose(c *cmd) error {

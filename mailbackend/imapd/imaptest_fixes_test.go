@@ -35,3 +35,26 @@ func TestImaptestRecentInRecreatedMailbox(t *testing.T) {
 	r.expect("SELECT box", "* 1 RECENT")
 	r.expect("SEARCH RECENT", "* SEARCH 1")
 }
+
+// imaptest multiappend (and its stress mode, which sends MULTIAPPEND because the
+// capability is advertised): several messages in one APPEND (RFC 3502), all
+// appended with one APPENDUID set, or none of them when one is refused.
+func TestImaptestMultiappend(t *testing.T) {
+	e := newEnv(t)
+	r := e.raw(true)
+	one := "From: a@example.test\r\nSubject: one\r\n\r\nbody1\r\n"
+	two := "From: a@example.test\r\nSubject: two\r\n\r\nbody2\r\n"
+	got := joined(r.ok(fmt.Sprintf("APPEND INBOX {%d+}\r\n%s (\\Seen) {%d+}\r\n%s", len(one), one, len(two), two)))
+	if !strings.Contains(got, "[APPENDUID ") || !strings.Contains(got, " 1:2]") {
+		t.Errorf("MULTIAPPEND of two: want APPENDUID with the UIDs 1:2, got\n%s", got)
+	}
+	r.expect("SELECT INBOX", "* 2 EXISTS")
+	r.expect("FETCH 1:2 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "Subject: one", "Subject: two", `\Seen`)
+	// The second message is empty: the command fails and the first is not kept.
+	got = joined(r.cmd(fmt.Sprintf("APPEND INBOX {%d+}\r\n%s {0+}\r\n", len(one), one)))
+	if !strings.Contains(got, " NO ") {
+		t.Errorf("MULTIAPPEND with an empty second message: want NO, got\n%s", got)
+	}
+	r.ok("NOOP")
+	r.expect("STATUS INBOX (MESSAGES)", "(MESSAGES 2)")
+}
