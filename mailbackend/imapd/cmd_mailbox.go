@@ -1,6 +1,7 @@
 package imapd
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -234,11 +235,15 @@ func cmdList(c *cmd, lsub bool) error {
 	var patterns []string
 	pattern := func() error {
 		p, err := c.r.ListMailbox(maxStringLiteral)
-		if err == nil {
-			if p, err = c.sess.nameFromWire(p); err == nil {
-				patterns = append(patterns, p)
-			}
+		if err != nil {
+			return err
 		}
+		name, err := c.sess.nameFromWire(p)
+		if errors.Is(err, errBadMUTF7) {
+			// A pattern no name can match: kept as sent, it lists nothing.
+			name, err = p, nil
+		}
+		patterns = append(patterns, name)
 		return err
 	}
 	if p, err := c.r.Peek(); err != nil {

@@ -108,6 +108,11 @@ func (c *cmd) mailbox() (string, error) {
 	return c.sess.nameFromWire(s)
 }
 
+// errBadMUTF7 refuses a mailbox name whose "&" does not start valid modified UTF-7.
+// The name is a well-formed astring (RFC 9051 section 9), so it is NO, not BAD: no
+// mailbox of that name can exist (imaptest atoms).
+var errBadMUTF7 = noErr(imap.ResponseCodeCannot, "Mailbox name is not valid modified UTF-7")
+
 // nameFromWire converts a mailbox name as the client sent it. An IMAP4rev1
 // client uses modified UTF-7 (RFC 3501 section 5.1.3); some send UTF-8 anyway,
 // which is accepted (and "&-" read as "&", as go-imap's client writes it).
@@ -127,11 +132,11 @@ func (sess *session) nameFromWire(s string) (string, error) {
 			if s[i] == '&' {
 				end := strings.IndexByte(s[i:], '-')
 				if end < 0 {
-					return "", &imapwire.SyntaxError{Msg: "invalid mailbox name"}
+					return "", errBadMUTF7
 				}
 				dec, err := imapwire.DecodeUTF7(s[i : i+end+1])
 				if err != nil {
-					return "", &imapwire.SyntaxError{Msg: "invalid mailbox name"}
+					return "", errBadMUTF7
 				}
 				b.WriteString(dec)
 				i += end

@@ -58,3 +58,21 @@ func TestImaptestMultiappend(t *testing.T) {
 	r.ok("NOOP")
 	r.expect("STATUS INBOX (MESSAGES)", "(MESSAGES 2)")
 }
+
+// imaptest atoms: every ATOM-CHAR is allowed in an atom (RFC 9051 section 9), so a
+// mailbox name made of them is well formed: SELECT answers NO (no such mailbox, and
+// its "&" does not start modified UTF-7), not BAD, and LIST with it as a pattern
+// answers OK, listing nothing.
+func TestImaptestAtomMailboxName(t *testing.T) {
+	e := newEnv(t)
+	r := e.raw(true)
+	const name = "!#$&'+,-.0123456789:;<=>?@^_`|[}"
+	if got := joined(r.cmd("SELECT " + name)); !strings.Contains(got, " NO ") {
+		t.Errorf("SELECT %s: want NO, got\n%s", name, got)
+	}
+	r.reject(`LIST "" `+name+"%*", "* LIST")
+	if got := joined(r.cmd("CREATE " + name)); !strings.Contains(got, " NO ") {
+		t.Errorf("CREATE %s: want NO, got\n%s", name, got)
+	}
+	r.ok("NOOP") // still connected
+}
