@@ -51,3 +51,17 @@ for _ in $(seq 100); do
 done
 [ "$ready" = yes ] || { tail -20 "$T/yubin.log" >&2; die "yubin does not answer on 127.0.0.1:$YUBIN_PORT"; }
 echo "yubin-instance: yubin $(git describe --always --dirty 2>/dev/null || echo) on 127.0.0.1:$YUBIN_PORT (pid $YUBIN_PID)" >&2
+# Each account logs in once before any measurement, one at a time. yubin checks a
+# password with argon2id through a bounded pool (mailbackend/auth: a slot per CPU, a
+# short wait, then NO [UNAVAILABLE]) and remembers a verified login for 10 minutes,
+# renewed by each login; Dovecot's throwaway instance keeps {PLAIN} passwords and
+# hashes nothing. Without this, the first logins of 10 clients at once on a loaded
+# 2-CPU machine are refused as busy, which imaptest counts as errors.
+echo "yubin-instance: logging each account in once" >&2
+for u in $YUBIN_USERS; do
+	timeout 30 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		IFS= read -r l <&3
+		printf "a LOGIN \"%s\" \"%s\"\r\n" "$2" "$3" >&3
+		while IFS= read -r l <&3; do case $l in "a OK"*) printf "b LOGOUT\r\n" >&3; exit 0 ;; "a "*) echo "$l" >&2; exit 1 ;; esac; done
+		exit 1' _ "$YUBIN_PORT" "$u" "$YUBIN_PASS" || die "the first login of $u failed"
+done
