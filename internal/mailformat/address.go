@@ -148,7 +148,11 @@ func parseAddressList(s string) []Address {
 					}
 					continue
 				}
-				out = appendMailbox(out, toks[start:i])
+				if !onlyComments(toks[start:i]) {
+					// In a group, nothing but a comment ("g: (foo) ;") is an
+					// empty group, not a mailbox (as Dovecot reads it).
+					out = appendMailbox(out, toks[start:i])
+				}
 				out = append(out, Address{})
 				inGroup = false
 				start = i + 1
@@ -174,6 +178,15 @@ func parseAddressList(s string) []Address {
 		}
 	}
 	return out
+}
+
+func onlyComments(toks []addrTok) bool {
+	for _, t := range toks {
+		if t.kind != tokComment {
+			return false
+		}
+	}
+	return true
 }
 
 // routeComma tells whether the comma at toks[i] separates entries of a source route

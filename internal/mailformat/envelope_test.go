@@ -39,6 +39,8 @@ func TestAddressList(t *testing.T) {
 		{"a@b.c,, ,d@e.f,", []Address{{Mailbox: "a", Host: "b.c"}, {Mailbox: "d", Host: "e.f"}}},
 		{`"john doe"@example.com`, []Address{{Mailbox: "john doe", Host: "example.com"}}},
 		{"Mr. J. Smith <js@example.com>", []Address{{Name: "Mr. J. Smith", Mailbox: "js", Host: "example.com"}}},
+		// An empty group, and one holding only a comment (imaptest fetch-envelope).
+		{"group:;, group2: (foo) ;", []Address{g("group"), end, g("group2"), end}},
 		{"(comment only)", []Address{{Name: "comment only", Mailbox: missingMailbox, Host: missingDomain}}},
 		{": a@b.c;", []Address{{Mailbox: "a", Host: "b.c"}}},
 		{"user@[192.0.2.1]", []Address{{Mailbox: "user", Host: "[192.0.2.1]"}}},

@@ -76,3 +76,15 @@ func TestImaptestAtomMailboxName(t *testing.T) {
 	}
 	r.ok("NOOP") // still connected
 }
+
+// imaptest fetch-envelope: a group holding nothing but a comment is an empty group
+// in ENVELOPE (RFC 9051 section 7.5.2: start and end markers only), not a mailbox
+// whose display name is the comment.
+func TestImaptestEnvelopeCommentOnlyGroup(t *testing.T) {
+	e := newEnv(t)
+	e.deliver("Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: user@domain (Real Name)\n" +
+		"To: group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;\nCc: group:;, group2: (foo) ;\n\nbody\n")
+	r := e.raw(true)
+	r.ok("SELECT INBOX")
+	r.expect("FETCH 1 ENVELOPE", `((NIL NIL "group" NIL)(NIL NIL NIL NIL)(NIL NIL "group2" NIL)(NIL NIL NIL NIL)) NIL NIL NIL))`)
+}
