@@ -88,3 +88,27 @@ func TestImaptestEnvelopeCommentOnlyGroup(t *testing.T) {
 	r.ok("SELECT INBOX")
 	r.expect("FETCH 1 ENVELOPE", `((NIL NIL "group" NIL)(NIL NIL NIL NIL)(NIL NIL "group2" NIL)(NIL NIL NIL NIL)) NIL NIL NIL))`)
 }
+
+// imaptest search-body: TEXT matches a word in any header field (RFC 9051 section
+// 6.4.4), X-Header included, not only in those the full-text index holds; BODY
+// still looks in the body alone.
+func TestImaptestSearchTextInAnyHeader(t *testing.T) {
+	e := newEnv(t)
+	e.deliver("Date: Sat, 24 Mar 2007 23:00:00 +0200\n\nasdfghjkl zxcvbnm\n")
+	e.deliver("Date: Sat, 24 Mar 2007 23:00:00 +0200\nSubject: qwertyuiop\n\nasdfghjkl\n")
+	e.deliver("Date: Sat, 24 Mar 2007 23:00:00 +0200\nX-Header: qwertyuiop\n\nzxcvbnm\n")
+	e.deliver("Date: Sat, 24 Mar 2007 23:00:00 +0200\n\nzxcvbnm qwertyuiop\n")
+	r := e.raw(true)
+	r.ok("SELECT INBOX")
+	for _, tc := range [][2]string{
+		{"SEARCH TEXT qwertyuiop", "* SEARCH 2 3 4"},
+		{"SEARCH TEXT wertyuio", "* SEARCH 2 3 4"},
+		{"SEARCH BODY qwertyuiop", "* SEARCH 4"},
+		{"SEARCH TEXT x-header", "* SEARCH 3"},
+		{"SEARCH NOT TEXT qwertyuiop", "* SEARCH 1"},
+	} {
+		if got := r.ok(tc[0]); got[0] != tc[1] {
+			t.Errorf("%s: %q, want %q", tc[0], got[0], tc[1])
+		}
+	}
+}

@@ -106,6 +106,9 @@ func (sess *session) searchMatches(criteria *searchKey) ([]uint32, error) {
 				needMeta = true // header scans need the blob ID
 			}
 		}
+		if len(c.Text) > 0 {
+			needMeta = true // TEXT also reads headers the index lacks (textHas)
+		}
 		for _, e := range c.ext {
 			needMeta = needMeta || e.needMeta
 		}
@@ -299,7 +302,7 @@ func (s *searcher) match(i int, uid uint32, c *searchKey) bool {
 		}
 	}
 	for _, t := range c.Text {
-		if !s.ftsHas(store.SearchText, t, uid) {
+		if !s.ftsHas(store.SearchText, t, uid) && !s.anyHeaderHas(m, t) {
 			return false
 		}
 	}
@@ -432,6 +435,27 @@ func (s *searcher) headerHas(m *msgMeta, name, value string) bool {
 		}
 		if needle == "" || strings.Contains(strings.ToLower(v), needle) ||
 			strings.Contains(strings.ToLower(mailformat.DecodeHeader(v)), needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyHeaderHas is the header half of TEXT (RFC 9051 section 6.4.4: "in the header
+// or body"): the full-text index holds only Subject, From, To, Cc and Bcc, so the
+// other fields (X-Header: ..., Message-ID, ...) are read from the message's header,
+// only for a message the index did not already match.
+func (s *searcher) anyHeaderHas(m *msgMeta, text string) bool {
+	if m == nil {
+		return false
+	}
+	if s.headerFields == nil || s.headerUID != m.uid {
+		s.headerUID, s.headerFields = m.uid, splitFields(s.readHeader(m.blobID))
+	}
+	needle := strings.ToLower(text)
+	for _, f := range s.headerFields {
+		if strings.Contains(strings.ToLower(f), needle) ||
+			strings.Contains(strings.ToLower(mailformat.DecodeHeader(f)), needle) {
 			return true
 		}
 	}
