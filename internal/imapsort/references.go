@@ -123,12 +123,13 @@ func linkContainers(msgs []Message) *container {
 			prev = rc
 		}
 		// Step 1.B: the last reference is the message's parent, whatever an earlier
-		// message's truncated References said; no references, no parent.
+		// message's truncated References said; no references, no parent. The old
+		// link is broken first and the new one then made only if it makes no loop
+		// (as Dovecot does): a message whose parent would be its own descendant is
+		// left a root rather than kept under a parent its References do not name.
 		if c.parent != prev {
-			if prev == nil {
-				c.unlink()
-			} else if !makesLoop(prev, c) {
-				c.unlink()
+			c.unlink()
+			if prev != nil && !makesLoop(prev, c) {
 				prev.addChild(c)
 			}
 		}

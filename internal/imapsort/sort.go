@@ -47,6 +47,18 @@ func FirstAddress(list []Address) Address {
 	return Address{}
 }
 
+// SortAddress is the address SORT orders by (RFC 5256 section 3: "the first
+// address"): the first entry of the list as ENVELOPE shows it, so a group's start
+// marker, whose Mailbox is the group's name, counts as that address (as Dovecot
+// sorts "To: team: a@x, b@y;" under "team").
+func SortAddress(list []mailformat.Address) Address {
+	if len(list) == 0 {
+		return Address{}
+	}
+	a := list[0]
+	return Address{Name: a.Name, Mailbox: a.Mailbox, Host: a.Host}
+}
+
 // FromEnvelope is FirstAddress over mailformat addresses, for callers holding the
 // store's envelope.
 func FromEnvelope(list []mailformat.Address) Address {

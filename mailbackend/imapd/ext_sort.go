@@ -276,7 +276,7 @@ func (sess *session) sortInput(c *cmd, program *searchKey, threading bool) ([]im
 		}
 		if env := m.Envelope; env != nil {
 			im.Date, im.Subject = env.Date, env.Subject
-			im.From, im.To, im.Cc = imapsort.FromEnvelope(env.From), imapsort.FromEnvelope(env.To), imapsort.FromEnvelope(env.Cc)
+			im.From, im.To, im.Cc = imapsort.SortAddress(env.From), imapsort.SortAddress(env.To), imapsort.SortAddress(env.Cc)
 		}
 		msgs = append(msgs, im)
 	}

@@ -112,3 +112,53 @@ func TestImaptestSearchTextInAnyHeader(t *testing.T) {
 		}
 	}
 }
+
+// imaptest sort-addresses and sort-display-to: SORT orders by the first address as
+// ENVELOPE lists it (RFC 5256 section 3), so a group sorts under its name.
+func TestImaptestSortByGroupAddress(t *testing.T) {
+	e := newEnv(t)
+	for _, h := range []string{
+		"From: user2@domain2.org\nTo: foo bar <user2@domain2.org>\nCc: user2@domain2.org (foo bar)\n",
+		"From: user2@domain1.org\nTo: team: a@x.org, b@y.org;\nCc: user2: blah@domain1.org;\n",
+		"From: user1@domain1.org\nTo: c@d.org\nCc: user1@domain1.org\n",
+	} {
+		e.deliver(h + "\nbody\n")
+	}
+	r := e.raw(true)
+	r.ok("SELECT INBOX")
+	for _, tc := range [][2]string{
+		{"SORT (CC) US-ASCII ALL", "* SORT 3 1 2"},
+		{"SORT (REVERSE CC) US-ASCII ALL", "* SORT 1 2 3"},
+		// "c@d.org", "foo bar", "team"
+		{"SORT (DISPLAYTO) US-ASCII ALL", "* SORT 3 1 2"},
+	} {
+		if got := r.ok(tc[0]); got[0] != tc[1] {
+			t.Errorf("%s: %q, want %q", tc[0], got[0], tc[1])
+		}
+	}
+}
+
+// imaptest thread: a message whose References name as parent one of its own
+// descendants loses its old parent and stays a root (RFC 5256 section 3 step 1.B:
+// the old link is broken; the new one would make a loop), as Dovecot answers.
+func TestImaptestThreadReferencesLoop(t *testing.T) {
+	e := newEnv(t)
+	r := e.raw(true)
+	// Threads are ordered by their root's date, here the internal date (no Date:).
+	for _, m := range [][2]string{
+		{"22-Feb-2008 17:06:23 +0000", "Message-ID: <a@b>\r\n\r\nbody\r\n"},
+		{"22-Feb-2008 15:06:23 +0000", "Message-Id: <b@b>\r\nReferences: <a@b> <c@b>\r\n\r\nbody\r\n"},
+		{"22-Feb-2008 16:06:25 +0000", "Message-Id: <c@b>\r\nReferences: <b@b>\r\n\r\nbody\r\n"},
+	} {
+		r.ok(fmt.Sprintf("APPEND INBOX \"%s\" {%d+}\r\n%s", m[0], len(m[1]), m[1]))
+	}
+	r.ok("SELECT INBOX")
+	if got := r.ok("THREAD REFERENCES US-ASCII ALL"); got[0] != "* THREAD (3 2)(1)" {
+		t.Errorf("THREAD: %q, want (3 2)(1)", got[0])
+	}
+	r.ok(`STORE 1 +FLAGS \Deleted`)
+	r.ok("EXPUNGE")
+	if got := r.ok("THREAD REFERENCES US-ASCII ALL"); got[0] != "* THREAD (2 1)" {
+		t.Errorf("THREAD after EXPUNGE: %q, want (2 1)", got[0])
+	}
+}
