@@ -78,6 +78,10 @@ func New(cfg Config) *Server {
 // Handler is every page behind the checks the package doc lists.
 func (s *Server) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("admin page refused: cross-origin POST", "remote", r.RemoteAddr, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+		http.Error(w, "refused: this form was posted from another site", http.StatusForbidden)
+	}))
 	return s.onlyFromThisHost(securityHeaders(cop.Handler(s.checkCSRF(s.mux))))
 }
 
