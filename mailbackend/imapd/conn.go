@@ -226,6 +226,9 @@ func (sess *session) command() bool {
 		return sess.finish(stateError(sess.state), c)
 	}
 	c.expunge = !h.noExpunge
+	if sess.hub != nil {
+		sess.hub.catchUp()
+	}
 	return sess.finish(h.run(c), c)
 }
 

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/yubinmail/yubin/mailbackend/store"
@@ -21,6 +22,12 @@ type accountHub struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+
+	// dispatched counts the events handed on; progress is closed (and replaced)
+	// after each, waking catchUp.
+	dispatched atomic.Uint64
+	progressMu sync.Mutex
+	progress   chan struct{}
 }
 
 // join registers sess with its account's hub, creating the hub on first use.
@@ -62,6 +69,47 @@ func (s *Server) leave(sess *session, h *accountHub) {
 func (h *accountHub) run() {
 	for ev := range h.sub.C {
 		h.dispatch(ev)
+		h.dispatched.Add(1)
+		h.progressMu.Lock()
+		if h.progress != nil {
+			close(h.progress)
+			h.progress = nil
+		}
+		h.progressMu.Unlock()
+	}
+}
+
+// maxCatchUp bounds how long a command waits for the hub (a store that is slow to
+// answer the hub's reads must not stall every command of the account).
+const maxCatchUp = 2 * time.Second
+
+// catchUp waits until every change the store committed for the account before the
+// call has been applied to the cache and queued to the sessions, so that a command
+// sees what was committed before it began: mail delivered over SMTP and answered
+// 250 is in the next SELECT, NOOP or STATUS of any session (RFC 9051 section 5.2
+// lets a server report changes late; users and webmail reloads expect them now).
+func (h *accountHub) catchUp() {
+	target := h.sub.Queued()
+	if h.dispatched.Load() >= target {
+		return
+	}
+	timeout := time.NewTimer(maxCatchUp)
+	defer timeout.Stop()
+	for h.dispatched.Load() < target {
+		h.progressMu.Lock()
+		if h.progress == nil {
+			h.progress = make(chan struct{})
+		}
+		ch := h.progress
+		h.progressMu.Unlock()
+		if h.dispatched.Load() >= target {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timeout.C:
+			return
+		}
 	}
 }
 

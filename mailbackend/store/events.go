@@ -1,6 +1,9 @@
 package store
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // eventHub fans committed changes out to subscribers. publish never blocks: each
 // subscriber has an unbounded queue drained by its own goroutine, so a slow IMAP
@@ -11,6 +14,7 @@ type eventHub struct {
 }
 
 type subscriber struct {
+	queued atomic.Uint64 // events ever queued here (Subscription.Queued)
 	mu     sync.Mutex
 	queue  []Event
 	wake   chan struct{} // capacity 1: "queue may be non-empty"
@@ -46,6 +50,11 @@ func (s *Store) Subscribe(accountID int64) *Subscription {
 	go sub.pump(c)
 	return &Subscription{C: c, hub: h, accountID: accountID, sub: sub}
 }
+
+// Queued counts the events ever queued for this subscription. An event is queued
+// before the commit that made it returns, so a reader that has taken Queued()
+// events from C has seen every change committed before the call.
+func (sub *Subscription) Queued() uint64 { return sub.sub.queued.Load() }
 
 // Close stops the subscription.
 func (sub *Subscription) Close() {
@@ -113,6 +122,7 @@ func (h *eventHub) publish(evs []Event) {
 			sb.mu.Lock()
 			if !sb.closed {
 				sb.queue = append(sb.queue, ev)
+				sb.queued.Add(1)
 			}
 			sb.mu.Unlock()
 			select {
