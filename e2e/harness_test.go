@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,6 +37,8 @@ type stack struct {
 	ctx   context.Context
 	shots string
 	n     int
+	// leaveAsked counts "leave this page?" questions the browser showed.
+	leaveAsked atomic.Int32
 }
 
 func newStack(t *testing.T, name, lang string) *stack {
@@ -118,6 +121,15 @@ func newStackWith(t *testing.T, name, lang string, configure func(*web.Config)) 
 	if err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	// Leaving a compose form with unsaved text asks first (static/compose.js): the
+	// tests that navigate away accept, as a user would, and write_test counts the
+	// questions.
+	chromedp.Listen(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok && d.Type == page.DialogTypeBeforeunload {
+			s.leaveAsked.Add(1)
+			go chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	})
 	return s
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/mailview"
 	"github.com/yubinmail/yubin/web/session"
+	"github.com/yubinmail/yubin/web/settings"
 )
 
 // ComposeForm shows a new message, a reply, reply-all, a forward, or a reopened draft.
@@ -33,8 +34,10 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := templates.ComposeData{Shell: sh, LimitText: l.Tf("cmp.limit", templates.Size(h.attachLimit()))}
+	d := templates.ComposeData{Shell: sh, LimitText: l.Tf("cmp.limit", templates.Size(h.attachLimit())), LimitBytes: h.attachLimit()}
 	d.Title = l.T("cmp.title")
+	d.Froms = h.senderChoices(r)
+	d.From, d.Signature = d.Froms[0].Address, d.Froms[0].Signature
 	mailbox, uid, mode := mailboxParam(r), parseUID(q.Get("uid")), q.Get("mode")
 	if draft := parseUID(q.Get("draft")); draft != 0 {
 		mailbox, uid, mode = cl.SpecialFolder(ctx, mailclient.UseDrafts), draft, "draft"
@@ -53,39 +56,74 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 		if v.Date.IsZero() {
 			v.Date = m.InternalDate
 		}
-		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, v)
-	} else if to := q.Get("to"); to != "" && !strings.ContainsAny(to, "\r\n") {
-		d.To = to // "write to" from the contacts page
+		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, v, settings.FromContext(ctx).SignatureAbove)
+	} else {
+		if to := q.Get("to"); to != "" && !strings.ContainsAny(to, "\r\n") {
+			d.To = to // "write to" from the contacts page
+		}
+		d.Body = withSignature("", "", d.Signature, false)
 	}
+	d.ZoneName = h.zoneName(r)
 	h.render(w, r, http.StatusOK, templates.Compose(d))
 }
 
-func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, mailbox string, uid uint32, v *mailview.View) {
+func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, mailbox string, uid uint32, v *mailview.View, sigAbove bool) {
+	// A reply or forward is sent from the address the original came to, when that
+	// is one of the user's identities.
+	if mode != "draft" {
+		d.From, d.Signature = pickFrom(d.Froms, append(append([]mailview.Address{}, v.To...), v.Cc...))
+	}
 	switch mode {
 	case "reply", "replyall":
 		rp := compose.NewReply(v, self, mode == "replyall")
 		d.To, d.Cc, d.Subject = addressList(rp.To), addressList(rp.Cc), rp.Subject
-		d.Body = "\n\n" + compose.QuoteWith(l.QuoteLine(quoteFrom(l, v.From), v.Date), v.Text)
+		d.Body = withSignature("", compose.QuoteWith(l.QuoteLine(quoteFrom(l, v.From), v.Date), v.Text), d.Signature, sigAbove)
+		d.FocusBody = true
 		d.InReplyTo, d.References = rp.InReplyTo, strings.Join(rp.References, " ")
 		d.ReplyMailbox, d.ReplyUID = mailbox, uid
 		d.Title = l.T("msg.reply")
 	case "forward":
 		d.Subject = compose.ForwardSubject(v.Subject)
-		d.Body = "\n\n" + compose.ForwardText(v, compose.ForwardLabels{
+		d.Body = withSignature("", compose.ForwardText(v, compose.ForwardLabels{
 			Heading: l.T("fwd.header"), From: l.T("fwd.from"), Date: l.T("fwd.date"),
 			Subject: l.T("fwd.subject"), To: l.T("fwd.to"),
-		}, l.LongDate(v.Date))
+		}, l.LongDate(v.Date)), d.Signature, sigAbove)
+		d.FocusBody = true
 		d.SrcMailbox, d.SrcUID = mailbox, uid
-		d.Keep = keepList(v)
+		d.Keep, d.UsedBytes = keepList(v), keepBytes(v)
 		d.Title = l.T("msg.forward")
 	case "draft":
 		d.To, d.Cc, d.Subject, d.Body = addressList(v.To), addressList(v.Cc), v.Subject, v.Text
+		d.From, d.Signature = pickFrom(d.Froms, v.From)
 		d.Bcc = addressList(v.Bcc) // BuildDraft keeps Bcc in a draft; Build never sends it
 		inReplyTo, refs := compose.DraftThreading(v)
 		d.InReplyTo, d.References = inReplyTo, strings.Join(refs, " ")
 		d.SrcMailbox, d.SrcUID, d.DraftUID = mailbox, uid, uid
-		d.Keep = keepList(v)
+		d.Keep, d.UsedBytes = keepList(v), keepBytes(v)
 	}
+}
+
+// pickFrom is the first of the user's addresses found in addrs, else the account's.
+func pickFrom(froms []templates.FromChoice, addrs []mailview.Address) (string, string) {
+	for _, f := range froms[1:] {
+		for _, a := range addrs {
+			if strings.EqualFold(a.Email, f.Address) {
+				return f.Address, f.Signature
+			}
+		}
+	}
+	return froms[0].Address, froms[0].Signature
+}
+
+// keepBytes is the size of the parts keepList lists.
+func keepBytes(v *mailview.View) int64 {
+	var n int64
+	for _, a := range v.Attachments {
+		if !a.Inline {
+			n += a.Size
+		}
+	}
+	return n
 }
 
 func keepList(v *mailview.View) []templates.Attachment {
@@ -114,16 +152,17 @@ func (h *Handlers) attachLimit() int64 { return h.MaxMessageBytes * 3 / 4 }
 // draftFromForm reads the compose form, including uploads and carried-over parts.
 func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailclient.Client, user string) (compose.Draft, templates.ComposeData, error) {
 	f := r.PostFormValue
+	from, replyTo := h.sender(r, f("from"))
 	d := compose.Draft{
-		From: compose.Address{Name: h.displayName(r), Email: user},
-		To:   f("to"), Cc: f("cc"), Bcc: f("bcc"), Subject: f("subject"),
+		From: from, ReplyTo: replyTo,
+		To: f("to"), Cc: f("cc"), Bcc: f("bcc"), Subject: f("subject"),
 		Body:      strings.ReplaceAll(f("body"), "\r\n", "\n"),
 		InReplyTo: f("in_reply_to"), References: strings.Fields(f("references")),
 	}
 	form := templates.ComposeData{
 		To: d.To, Cc: d.Cc, Bcc: d.Bcc, Subject: d.Subject, Body: d.Body, InReplyTo: d.InReplyTo, References: f("references"),
 		ReplyMailbox: f("reply_f"), ReplyUID: parseUID(f("reply_uid")), SrcMailbox: f("src_f"), SrcUID: parseUID(f("src_uid")),
-		DraftUID: parseUID(f("draft_uid")),
+		DraftUID: parseUID(f("draft_uid")), From: from.Email,
 	}
 	var total int64
 	if srcUID := form.SrcUID; srcUID != 0 && len(r.PostForm["src_part"]) > 0 {
@@ -141,6 +180,7 @@ func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailc
 				continue
 			}
 			total += int64(len(data))
+			form.UsedBytes += int64(len(data))
 			d.Attachments = append(d.Attachments, compose.File{Name: name, ContentType: ct, Data: data})
 			form.Keep = append(form.Keep, templates.Attachment{Name: name, Size: templates.Size(int64(len(data))), Path: path})
 		}
@@ -177,6 +217,10 @@ var errTooBig = errors.New("attachments too large")
 
 // composeError re-shows the form with the user's input and a readable problem.
 func (h *Handlers) composeError(w http.ResponseWriter, r *http.Request, cl *mailclient.Client, form templates.ComposeData, msg string) {
+	h.composeErrorStatus(w, r, cl, form, msg, http.StatusBadRequest)
+}
+
+func (h *Handlers) composeErrorStatus(w http.ResponseWriter, r *http.Request, cl *mailclient.Client, form templates.ComposeData, msg string, status int) {
 	l := Lang(r)
 	sh, _, err := h.shell(r.Context(), r, cl, l.T("cmp.title"), "")
 	if err != nil {
@@ -187,8 +231,15 @@ func (h *Handlers) composeError(w http.ResponseWriter, r *http.Request, cl *mail
 	form.Title = l.T("cmp.title")
 	form.Error = msg
 	form.LimitText = l.Tf("cmp.limit", templates.Size(h.attachLimit()))
-	// Uploaded files cannot be put back into a file input; carried-over parts can.
-	h.render(w, r, http.StatusBadRequest, templates.Compose(form))
+	form.LimitBytes = h.attachLimit()
+	form.Froms = h.senderChoices(r)
+	for _, f := range form.Froms {
+		if strings.EqualFold(f.Address, form.From) {
+			form.Signature = f.Signature
+		}
+	}
+	form.ZoneName = h.zoneName(r)
+	h.render(w, r, status, templates.Compose(form))
 }
 
 func (h *Handlers) buildError(l templates.Lang, err error) string {
@@ -240,26 +291,26 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 	cl, s, d, form := p.cl, p.s, p.d, p.form
 	ctx, l := r.Context(), Lang(r)
 	if strings.TrimSpace(d.To+d.Cc+d.Bcc) == "" {
-		h.composeError(w, r, cl, form, l.T("cmp.norcpt"))
+		h.sendError(w, r, p, l.T("cmp.norcpt"))
 		return
 	}
 	msg, err := compose.Build(d, h.Hostname, h.now())
 	if err != nil {
-		h.composeError(w, r, cl, form, h.buildError(l, err))
+		h.sendError(w, r, p, h.buildError(l, err))
 		return
 	}
 	followUp, err := cl.Submit(ctx, mailclient.Submission{
-		From: s.User, Recipients: msg.Recipients, Raw: msg.Raw,
+		From: d.From.Email, Recipients: msg.Recipients, Raw: msg.Raw,
 		AnswersMailbox: form.ReplyMailbox, AnswersUID: form.ReplyUID, DraftUID: form.DraftUID,
 	})
 	if err != nil {
 		var se *mailclient.SendError
 		if errors.As(err, &se) {
-			h.composeError(w, r, cl, form, se.Error())
+			h.sendError(w, r, p, se.Error())
 			return
 		}
 		h.Log.Warn("webmail send failed", "ip", ClientIP(r), "user", s.User, "err", err)
-		h.composeError(w, r, cl, form, l.T("err.server"))
+		h.sendError(w, r, p, l.T("err.server"))
 		return
 	}
 	h.Log.Info("webmail sent", "ip", ClientIP(r), "user", s.User, "message_id", msg.MessageID, "recipients", len(msg.Recipients))
@@ -277,6 +328,25 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/mail?f=INBOX&ok="+flash, http.StatusSeeOther)
 }
 
+// sendError shows the form again after a failed send with everything in it: files
+// uploaded with this request (a browser without script) are first stored in a
+// draft, so they come back as attached parts instead of being dropped.
+func (h *Handlers) sendError(w http.ResponseWriter, r *http.Request, p posted, msg string) {
+	form := p.form
+	if len(p.d.Attachments) > len(form.Keep) {
+		if m, err := compose.BuildDraft(p.d, h.Hostname, h.now()); err == nil {
+			if drafts, uid, err := h.storeDraft(r.Context(), p.cl, m, form.DraftUID); err == nil && uid != 0 {
+				form.DraftUID, form.SrcMailbox, form.SrcUID = uid, drafts, uid
+				form.Keep = nil
+				if v, err := mailview.Parse(m.Raw); err == nil {
+					form.Keep, form.UsedBytes = keepList(v), keepBytes(v)
+				}
+			}
+		}
+	}
+	h.composeError(w, r, p.cl, form, msg)
+}
+
 // SaveDraft stores the form as a draft (APPEND to Drafts with \Draft) and reopens it;
 // the previous version of the draft is removed.
 func (h *Handlers) SaveDraft(w http.ResponseWriter, r *http.Request) {
@@ -284,23 +354,17 @@ func (h *Handlers) SaveDraft(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cl, s, d, form := p.cl, p.s, p.d, p.form
+	cl, d, form := p.cl, p.d, p.form
 	ctx, l := r.Context(), Lang(r)
 	msg, err := compose.BuildDraft(d, h.Hostname, h.now())
 	if err != nil {
 		h.composeError(w, r, cl, form, h.buildError(l, err))
 		return
 	}
-	drafts := cl.SpecialFolder(ctx, mailclient.UseDrafts)
-	uid, err := cl.Append(ctx, drafts, []string{`\Draft`, `\Seen`}, msg.Raw)
+	drafts, uid, err := h.storeDraft(ctx, cl, msg, form.DraftUID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
-	}
-	if form.DraftUID != 0 && form.DraftUID != uid {
-		if err := cl.Expunge(ctx, drafts, []uint32{form.DraftUID}); err != nil {
-			h.Log.Warn("webmail: removing old draft failed", "user", s.User, "err", err)
-		}
 	}
 	if uid == 0 { // no APPENDUID from this server: show the folder instead
 		http.Redirect(w, r, mailboxURL(drafts, 0)+"&ok=saved", http.StatusSeeOther)

@@ -160,6 +160,21 @@ type ComposeData struct {
 	Keep         []Attachment
 	DraftUID     uint32 // the draft being edited, deleted on send or re-save
 	LimitText    string
+	LimitBytes   int64        // the attachment budget, for the browser's check at selection
+	UsedBytes    int64        // what the attachments already take of it
+	Froms        []FromChoice // the addresses the user may send as; the first is the account's
+	From         string       // the chosen one
+	Signature    string       // the chosen address's signature, as it was put in Body
+	FocusBody    bool         // a reply: the cursor starts in the body, above the quote
+	OutboxID     int64        // the scheduled send being edited (replaced when sent again)
+	SendAt       string       // "send later" time as the form shows it (2006-01-02T15:04), in ZoneName
+	ZoneName     string       // the user's time zone
+	CanSchedule  bool         // the webmail has an outbox: "send later" is offered
+}
+
+// FromChoice is one address of the compose form's From menu.
+type FromChoice struct {
+	Address, Label, Signature string
 }
 
 // FoldersData is the folder management screen.

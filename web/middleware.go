@@ -183,6 +183,11 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 func (s *Server) bodyLimit(limit func() int64, readTimeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
+			var copied *prefixCopy
+			if salvagePaths[r.URL.Path] {
+				copied = &prefixCopy{r: r.Body, max: salvageBytes}
+				r.Body = copied
+			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit())
 			rc := http.NewResponseController(w)
 			if readTimeout > 0 {
@@ -205,6 +210,9 @@ func (s *Server) bodyLimit(limit func() int64, readTimeout time.Duration, next h
 			if err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
+					if copied != nil && s.salvageCompose(w, r, copied.buf.Bytes()) {
+						return
+					}
 					s.h.Error(w, r, http.StatusRequestEntityTooLarge, "cmp.toobig")
 					return
 				}

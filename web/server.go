@@ -255,6 +255,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/compose", h.ComposeForm)
 		r.Post("/send", h.Send)
 		r.Post("/draft", h.SaveDraft)
+		r.Post("/compose/save", h.DraftAutosave)
 		r.Get("/folders", h.FoldersPage)
 		r.Post("/folders/create", h.FolderCreate)
 		r.Post("/folders/rename", h.FolderRename)

@@ -23,12 +23,17 @@ type File struct {
 // Draft is what the compose form holds.
 type Draft struct {
 	From        Address
+	ReplyTo     string // as typed, or the identity's reply-to; "" for none
 	To, Cc, Bcc string // as typed: comma-separated address lists
 	Subject     string
 	Body        string // plain text
 	InReplyTo   string // Message-ID of the original, with <>
 	References  []string
 	Attachments []File
+	// MessageID fixes the Message-ID (with <>) instead of a new random one: the
+	// version of a message that waits in Drafts for its send time and the one
+	// sent carry the same identifier (the outbox checks Sent by it).
+	MessageID string
 }
 
 // Message is a built message.
@@ -68,7 +73,7 @@ func build(d Draft, hostname string, now time.Time, draft bool) (*Message, error
 	if hostname == "" || strings.ContainsAny(hostname, " \t\r\n<>@\"()[],;:\\") {
 		hostname = "localhost"
 	}
-	for _, f := range []addrField{{"From", d.From.Name}, {"From", d.From.Email}, {"To", d.To}, {"Cc", d.Cc}, {"Bcc", d.Bcc}, {"Subject", d.Subject}, {"In-Reply-To", d.InReplyTo}, {"References", strings.Join(d.References, " ")}} {
+	for _, f := range []addrField{{"From", d.From.Name}, {"From", d.From.Email}, {"Reply-To", d.ReplyTo}, {"To", d.To}, {"Cc", d.Cc}, {"Bcc", d.Bcc}, {"Subject", d.Subject}, {"In-Reply-To", d.InReplyTo}, {"References", strings.Join(d.References, " ")}} {
 		if strings.ContainsAny(f.value, "\r\n") {
 			return nil, fmt.Errorf("%s: %w", f.name, ErrHeaderInjection)
 		}
@@ -83,6 +88,14 @@ func build(d Draft, hostname string, now time.Time, draft bool) (*Message, error
 	var b bytes.Buffer
 	writeField(&b, "Date", []string{now.Format("Mon, 02 Jan 2006 15:04:05 -0700")})
 	writeField(&b, "From", addressTokens([]Address{{Name: cleanName(d.From.Name), Email: from}}))
+	if strings.TrimSpace(d.ReplyTo) != "" {
+		// RFC 5322 section 3.6.2: where replies should go instead of From.
+		list, _, err := parseField(addrField{"Reply-To", d.ReplyTo}, false)
+		if err != nil {
+			return nil, err
+		}
+		writeField(&b, "Reply-To", addressTokens(list))
+	}
 	for _, f := range []addrField{{"To", d.To}, {"Cc", d.Cc}, {"Bcc", d.Bcc}} {
 		list, raw, err := parseField(f, draft)
 		if err != nil {
@@ -117,7 +130,10 @@ func build(d Draft, hostname string, now time.Time, draft bool) (*Message, error
 		return nil, ErrNoRecipients
 	}
 	writeField(&b, "Subject", unstructuredTokens("Subject", cleanName(d.Subject)))
-	m.MessageID = "<" + randomID() + "@" + hostname + ">"
+	m.MessageID = msgID(d.MessageID)
+	if m.MessageID == "" {
+		m.MessageID = "<" + randomID() + "@" + hostname + ">"
+	}
 	writeField(&b, "Message-ID", []string{m.MessageID})
 	if id := msgID(d.InReplyTo); id != "" {
 		writeField(&b, "In-Reply-To", []string{id})
