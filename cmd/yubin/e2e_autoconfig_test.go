@@ -19,6 +19,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/yubinmail/yubin/internal/testtool"
 )
 
 // acServer is one server of Thunderbird's autoconfig file, as its parser reads it.
@@ -244,5 +246,39 @@ smtp = "127.0.0.1:1"
 	}
 	if status, _ := get("bob@example.test"); status != http.StatusNotFound {
 		t.Errorf("a domain not in the configuration: status %d, want 404", status)
+	}
+}
+
+// TestE2EAppleProfileSignedByTheServer: the profile `yubin serve` hands a signed-in
+// user is signed with the certificate its listeners present (here the self-signed
+// one in data_dir/tls), and openssl, trusting that certificate, verifies it and
+// reads out the plist.
+func TestE2EAppleProfileSignedByTheServer(t *testing.T) {
+	openssl := testtool.Path(t, "openssl")
+	cfg := testConfig(t, "")
+	const user, pw = "bob@example.test", "profile pass 1"
+	e2eUser(t, cfg, user, pw)
+	srv := e2eStartServe(t, cfg)
+	b := e2eWebmail(t, srv, user, pw)
+	r, err := b.c.Get(b.base + "/settings/mobileconfig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("profile download: %d", r.StatusCode)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "p.der"), filepath.Join(dir, "p.xml")
+	os.WriteFile(in, body, 0o644)
+	certFile := filepath.Join(filepath.Dir(cfg), "data", "tls", "cert.pem")
+	msg, err := exec.Command(openssl, "cms", "-verify", "-inform", "DER", "-in", in, "-CAfile", certFile, "-purpose", "any", "-out", out).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl cms -verify with the server's certificate: %v\n%s", err, msg)
+	}
+	content, _ := os.ReadFile(out)
+	if !strings.Contains(string(content), "<string>com.apple.mail.managed</string>") || !strings.Contains(string(content), "<string>"+user+"</string>") {
+		t.Errorf("signed content is not the user's mail profile:\n%s", content)
 	}
 }

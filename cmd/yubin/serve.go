@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -309,6 +310,12 @@ func autoconfigSettings(cfg *config.Config, mail *mailbackend.Running) autoconfi
 	}
 	if mail != nil {
 		s.IsLocalDomain = mail.Store.IsLocalDomain
+		// Apple profiles are signed with what the listeners present for the
+		// hostname: the ACME certificate once there is one (never waiting on the
+		// CA), else the configured or self-signed one.
+		s.SigningCertificate = func() (*tls.Certificate, error) {
+			return mail.TLS.GetCertificate(&tls.ClientHelloInfo{ServerName: cfg.Hostname})
+		}
 		// CardDAV shares the web listener; phones are offered it only over HTTPS,
 		// which a trusted reverse proxy in front provides on 443.
 		if cfg.Webmail.TrustProxy {

@@ -12,8 +12,8 @@ import (
 // payload: the IMAP and SMTP servers for one address, password asked on install;
 // and, when the server offers CardDAV over HTTPS, a com.apple.carddav.account
 // payload for the address books. Keys are those of Apple's "Mail" and "CardDAV"
-// payload references (Device Management); the profile is unsigned, so iOS shows it
-// as such.
+// payload references (Device Management). The profile is signed with the server's
+// certificate when Settings.SigningCertificate gives one (sign.go), else unsigned.
 type appleProfile struct {
 	PayloadContent           []any
 	PayloadDisplayName       string
@@ -161,6 +161,16 @@ func (s Settings) ServeAppleProfile(w http.ResponseWriter, r *http.Request, addr
 	out, err := plist.MarshalIndent(p, plist.XMLFormat, "\t")
 	if err != nil {
 		panic(err) // our own struct: a programming error, turned into a 500
+	}
+	if s.SigningCertificate != nil {
+		// A profile that cannot be signed (no certificate yet, a key type CMS
+		// signing does not take) is still worth having: it goes out unsigned,
+		// which iOS installs after saying so.
+		if cert, err := s.SigningCertificate(); err == nil {
+			if signed, err := signProfile(out, cert); err == nil {
+				out = signed
+			}
+		}
 	}
 	w.Header().Set("Content-Type", "application/x-apple-aspen-config")
 	w.Header().Set("Content-Disposition", `attachment; filename="mail.mobileconfig"`)

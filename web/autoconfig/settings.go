@@ -1,6 +1,7 @@
 package autoconfig
 
 import (
+	"crypto/tls"
 	"net"
 	"strings"
 
@@ -24,6 +25,9 @@ type Settings struct {
 	// IsLocalDomain reports whether the server keeps mail for a domain (given in
 	// the form it was asked for: U-label or A-label, lower case). Nil: none.
 	IsLocalDomain func(domain string) bool
+	// SigningCertificate returns the server's certificate for Hostname (with its
+	// key and chain), to sign the Apple profile with; nil: profiles are unsigned.
+	SigningCertificate func() (*tls.Certificate, error)
 }
 
 // Socket types: Thunderbird's names for how a connection is secured.
