@@ -115,10 +115,20 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 		if a.Inline {
 			continue
 		}
-		d.Attachments = append(d.Attachments, templates.Attachment{
+		att := templates.Attachment{
 			Name: a.Filename, Size: templates.Size(a.Size), Path: a.Path, Type: a.ContentType,
 			URL: "/msg/part?" + msgQuery(mailbox, uid, "part", a.Path),
-		})
+		}
+		if kind := previewKind(a.ContentType); kind != "" {
+			att.PreviewPageURL = "/msg?" + msgQuery(mailbox, uid, "preview", a.Path) + "#preview"
+			if r.URL.Query().Get("preview") == a.Path {
+				att.Previewing = true
+				d.Preview = templates.Preview{Name: a.Filename, Kind: kind,
+					URL:      "/msg/preview?" + msgQuery(mailbox, uid, "part", a.Path),
+					CloseURL: "/msg?" + msgQuery(mailbox, uid)}
+			}
+		}
+		d.Attachments = append(d.Attachments, att)
 	}
 	d.ShowHTML = v.HasHTML && r.URL.Query().Get("view") != "text"
 	if d.ShowHTML {

@@ -99,6 +99,10 @@ type Attachment struct {
 	URL  string
 	Path string
 	Type string
+	// PreviewPageURL shows the message with this attachment previewed (images
+	// and PDFs); Previewing says it is the one shown now.
+	PreviewPageURL string
+	Previewing     bool
 }
 
 // MessageData is the message screen.
@@ -123,12 +127,14 @@ type MessageData struct {
 	// blocked) or whose images show because the user allowed them (ImagesAuto).
 	ImagesSender string
 	ImagesAuto   bool
-	PlainURL     string
-	HTMLViewURL  string
-	HasHTML      bool
-	Attachments  []Attachment
-	BackURL      string
-	BackLabel    string // "" for the plain "Back to list"
+	// Preview is the attachment shown inline under the list, if any.
+	Preview     Preview
+	PlainURL    string
+	HTMLViewURL string
+	HasHTML     bool
+	Attachments []Attachment
+	BackURL     string
+	BackLabel   string // "" for the plain "Back to list"
 	// The search the message was opened from, carried through its actions; and
 	// the subject split at the search's matches (nil outside a search).
 	ListQuery    string

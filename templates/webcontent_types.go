@@ -7,3 +7,12 @@ type ImagesSettingsData struct {
 	Policy  string // settings.ImagesAsk, ImagesAlways or ImagesNever
 	Senders []string
 }
+
+// Preview is an attachment shown in the message page by the browser's own image or
+// PDF viewer, in a sandboxed frame.
+type Preview struct {
+	Name     string
+	Kind     string // "image" or "pdf"; "" = no preview
+	URL      string // the inline part (handlers.MessagePreview)
+	CloseURL string
+}

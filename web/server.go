@@ -247,6 +247,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/msg", h.Message)
 		r.Get("/msg/html", h.MessageHTML)
 		r.Get("/msg/part", h.MessagePart)
+		r.Get("/msg/preview", h.MessagePreview)
 		r.Get(imageproxy.Path, h.RemoteImage)
 		r.Get(handlers.ImagesSettingsPath, h.ImagesSettingsPage)
 		r.Post(handlers.ImagesSettingsPath, h.ImagesSettingsSave)
