@@ -306,7 +306,8 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var se *mailclient.SendError
 		if errors.As(err, &se) {
-			h.sendError(w, r, p, se.Error())
+			h.Log.Info("webmail send refused", "ip", ClientIP(r), "user", s.User, "err", se)
+			h.sendError(w, r, p, sendWords(l, se))
 			return
 		}
 		h.Log.Warn("webmail send failed", "ip", ClientIP(r), "user", s.User, "err", err)

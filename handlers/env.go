@@ -166,6 +166,12 @@ func (h *Handlers) shell(ctx context.Context, r *http.Request, cl *mailclient.Cl
 	if key, ok := flashKeys[r.URL.Query().Get("ok")]; ok {
 		sh.Flash = sh.Lang.T(key)
 	}
+	statusLine(&sh, r, folders)
+	for _, f := range folders {
+		if f.SpecialUse == `\Inbox` {
+			sh.Unread = f.Unseen
+		}
+	}
 	return sh, folders, nil
 }
 
@@ -235,6 +241,10 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 			h.Streams.stop(s.ID)
 		}
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case errors.Is(err, mailclient.ErrNotFound) && r.Method == http.MethodGet && r.URL.Path == "/msg":
+		// A message deleted or moved since (the browser's back button after Delete):
+		// its folder's list, saying so, not a bare error page; still a 404.
+		h.goneMessage(w, r)
 	case errors.Is(err, mailclient.ErrNotFound):
 		h.Error(w, r, http.StatusNotFound, "err.notfound")
 	case imapCode(err) == imap.ResponseCodeOverQuota:

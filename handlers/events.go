@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,12 +35,15 @@ const (
 	streamPing = 25 * time.Second
 )
 
-// Streams holds at most one live stream per session: a new one (another tab, or a
-// reload) ends the previous one, which is told so ("bye") and not reconnected.
+// Streams holds the open live streams, each a tab of one session. Every tab gets
+// its own (a second tab used to take the stream from the first, which then never
+// heard of new mail); past MaxStreamsPerSession the oldest of the session is ended
+// and told so ("bye"): it reconnects only when its tab is looked at again.
 type Streams struct {
 	mu     sync.Mutex
-	byID   map[string]*stream
-	byUser map[string]int // open streams per account
+	byID   map[string][]*stream // by session ID, oldest first
+	n      int                  // open streams in all
+	byUser map[string]int       // open streams per account
 }
 
 type stream struct {
@@ -47,37 +51,48 @@ type stream struct {
 	cancel context.CancelCauseFunc
 }
 
+// MaxStreamsPerSession bounds the tabs of one sign-in that get live updates.
+const MaxStreamsPerSession = 6
+
 var errReplaced = errors.New("replaced by a newer stream")
 
 // NewStreams returns an empty set of streams.
 func NewStreams() *Streams {
-	return &Streams{byID: make(map[string]*stream), byUser: make(map[string]int)}
+	return &Streams{byID: make(map[string][]*stream), byUser: make(map[string]int)}
 }
 
 func (s *Streams) add(id string, st *stream) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old := s.byID[id]; old != nil {
-		old.cancel(errReplaced)
-		s.forget(id)
-	} else if len(s.byID) >= MaxStreams {
+	if tabs := s.byID[id]; len(tabs) >= MaxStreamsPerSession {
+		tabs[0].cancel(errReplaced)
+		s.forget(id, tabs[0])
+	} else if s.n >= MaxStreams {
 		return false
 	}
 	if s.byUser[st.user] >= MaxStreamsPerUser {
 		return false
 	}
-	s.byID[id] = st
+	s.byID[id] = append(s.byID[id], st)
+	s.n++
 	s.byUser[st.user]++
 	return true
 }
 
-// forget drops the session's stream from the books; s.mu is held.
-func (s *Streams) forget(id string) {
-	st := s.byID[id]
-	if st == nil {
+// forget drops one stream of the session from the books; s.mu is held.
+func (s *Streams) forget(id string, st *stream) {
+	tabs := s.byID[id]
+	i := slices.Index(tabs, st)
+	if i < 0 {
 		return
 	}
-	delete(s.byID, id)
+	tabs = slices.Delete(tabs, i, i+1)
+	if len(tabs) == 0 {
+		delete(s.byID, id)
+	} else {
+		s.byID[id] = tabs
+	}
+	s.n--
 	if s.byUser[st.user]--; s.byUser[st.user] <= 0 {
 		delete(s.byUser, st.user)
 	}
@@ -86,18 +101,16 @@ func (s *Streams) forget(id string) {
 func (s *Streams) remove(id string, st *stream) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.byID[id] == st {
-		s.forget(id)
-	}
+	s.forget(id, st)
 }
 
-// stop ends the session's stream (logout).
+// stop ends every stream of the session (logout).
 func (s *Streams) stop(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if st := s.byID[id]; st != nil {
+	for _, st := range slices.Clone(s.byID[id]) {
 		st.cancel(context.Canceled)
-		s.forget(id)
+		s.forget(id, st)
 	}
 }
 
@@ -105,16 +118,18 @@ func (s *Streams) stop(id string) {
 func (s *Streams) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.byID)
+	return s.n
 }
 
 // StopAll ends every live stream (server shutdown).
 func (s *Streams) StopAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, st := range s.byID {
-		st.cancel(context.Canceled)
-		s.forget(id)
+	for id, tabs := range s.byID {
+		for _, st := range slices.Clone(tabs) {
+			st.cancel(context.Canceled)
+			s.forget(id, st)
+		}
 	}
 }
 
@@ -176,6 +191,12 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		return rc.Flush()
+	}
+	watcher.OnFolders = func(fs []mailclient.FolderCount) {
+		data, _ := json.Marshal(fs)
+		if write("event: folders\ndata: %s\n\n", data) != nil {
+			cancel(errors.New("client gone"))
+		}
 	}
 	// retry: how long the browser waits before reconnecting (after StreamMaxAge).
 	if err := write("retry: 10000\n: yubin live updates\n\n"); err != nil {

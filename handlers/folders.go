@@ -2,9 +2,12 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/yubinmail/yubin/templates"
+	"github.com/yubinmail/yubin/web/mailclient"
 )
 
 // FoldersPage lists the folders that may be renamed or deleted (not INBOX, not the
@@ -39,55 +42,52 @@ func validFolderName(name string) bool {
 	return name != "" && len(name) <= 200 && !strings.ContainsAny(name, "\r\n\x00*%") && !strings.EqualFold(name, "INBOX")
 }
 
-// FolderCreate, FolderRename and FolderDelete manage folders and come back to the list.
+// FolderCreate, FolderRename and FolderDelete manage folders and come back to the
+// list, saying what they did. Deleting a folder first moves its messages to Trash
+// (mailclient.DeleteFolderKeepingMail): deleting a folder never destroys mail.
 func (h *Handlers) FolderCreate(w http.ResponseWriter, r *http.Request) {
-	h.folderAction(w, r, func(r *http.Request) error {
-		cl, _, err := h.client(r)
-		if err != nil {
-			return err
-		}
-		return cl.CreateFolder(r.Context(), strings.TrimSpace(r.PostFormValue("name")))
-	}, strings.TrimSpace(r.PostFormValue("name")))
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	h.folderAction(w, r, func(cl *mailclient.Client) (url.Values, error) {
+		return url.Values{"ok": {"fcreated"}, "to": {name}}, cl.CreateFolder(r.Context(), name)
+	}, name)
 }
 
 func (h *Handlers) FolderRename(w http.ResponseWriter, r *http.Request) {
-	h.folderAction(w, r, func(r *http.Request) error {
-		cl, _, err := h.client(r)
-		if err != nil {
-			return err
-		}
-		return cl.RenameFolder(r.Context(), r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("newname")))
-	}, r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("newname")))
+	name, newName := r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("newname"))
+	h.folderAction(w, r, func(cl *mailclient.Client) (url.Values, error) {
+		return url.Values{"ok": {"frenamed"}, "to": {newName}}, cl.RenameFolder(r.Context(), name, newName)
+	}, name, newName)
 }
 
 func (h *Handlers) FolderDelete(w http.ResponseWriter, r *http.Request) {
-	h.folderAction(w, r, func(r *http.Request) error {
-		cl, _, err := h.client(r)
-		if err != nil {
-			return err
-		}
-		return cl.DeleteFolder(r.Context(), r.PostFormValue("name"))
-	}, r.PostFormValue("name"))
+	name := r.PostFormValue("name")
+	h.folderAction(w, r, func(cl *mailclient.Client) (url.Values, error) {
+		n, err := cl.DeleteFolderKeepingMail(r.Context(), name)
+		return url.Values{"ok": {"fdeleted"}, "to": {name}, "n": {strconv.Itoa(n)}}, err
+	}, name)
 }
 
-func (h *Handlers) folderAction(w http.ResponseWriter, r *http.Request, op func(*http.Request) error, names ...string) {
+func (h *Handlers) folderAction(w http.ResponseWriter, r *http.Request, op func(*mailclient.Client) (url.Values, error), names ...string) {
 	for _, n := range names {
 		if !validFolderName(n) {
 			h.foldersPage(w, r, http.StatusBadRequest, Lang(r).T("err.badrequest"))
 			return
 		}
 	}
-	if err := op(r); err != nil {
-		if isIMAPNo(err) {
-			msg := imapText(err)
-			if msg == "" {
-				msg = Lang(r).T("err.server")
-			}
-			h.foldersPage(w, r, http.StatusBadRequest, msg)
+	cl, _, err := h.client(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	done, err := op(cl)
+	if err != nil {
+		if words, ok := imapWords(Lang(r), err); ok {
+			h.Log.Info("imap refused folder change", "ip", ClientIP(r), "err", err)
+			h.foldersPage(w, r, http.StatusBadRequest, words)
 			return
 		}
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/folders?ok=done", http.StatusSeeOther)
+	http.Redirect(w, r, "/folders?"+done.Encode(), http.StatusSeeOther)
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"cmp"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,12 +51,17 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Title = d.Label
 	d.IsTrash = use == mailclient.UseTrash
+	d.IsJunk = use == mailclient.UseJunk
+	if query == "" {
+		d.Total = int(mp.Total)
+	}
 	d.MoveTargets = moveTargets(sh.Folders, mailbox)
-	now := h.now()
+	zone := userZone(r)
+	now := h.now().In(zone)
 	isDrafts := use == mailclient.UseDrafts
 	for _, m := range mp.Messages {
 		row := templates.Row{
-			UID: m.UID, Subject: m.Subject, Date: sh.Lang.Date(m.Date, now), FullDate: sh.Lang.LongDate(m.Date),
+			UID: m.UID, Subject: m.Subject, Date: sh.Lang.Date(m.Date, now), FullDate: sh.Lang.LongDate(m.Date.In(zone)),
 			Size: templates.Size(m.Size), URL: place.messageURL(cmp.Or(m.Mailbox, mailbox), m.UID),
 			Ref:    rowRef(mailbox, m.Mailbox, m.UID),
 			Unread: !m.Seen, Flagged: m.Flagged, Answered: m.Answered, Attachment: m.HasAttachment, Draft: m.Draft,
@@ -151,60 +155,4 @@ func group(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
-}
-
-// Actions applies one action to the selected messages (a POST from the list or the
-// message page): read, unread, flag, unflag, delete, archive, move.
-func (h *Handlers) Actions(w http.ResponseWriter, r *http.Request) {
-	cl, _, err := h.client(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ctx := r.Context()
-	mailbox := mailboxParam(r)
-	byBox, boxes := parseRefs(mailbox, r.PostForm["uid"])
-	action := r.PostFormValue("action")
-	list := backPlace(r)
-	back := list.URL()
-	fromMessage := r.PostFormValue("from") == "message" && len(boxes) == 1 && len(byBox[boxes[0]]) == 1
-	if len(boxes) == 0 {
-		http.Redirect(w, r, back, http.StatusSeeOther)
-		return
-	}
-	for _, box := range boxes {
-		uids := byBox[box]
-		switch action {
-		case "read", "unread":
-			err = cl.SetFlag(ctx, box, uids, `\Seen`, action == "read")
-		case "flag", "unflag":
-			err = cl.SetFlag(ctx, box, uids, `\Flagged`, action == "flag")
-			if fromMessage {
-				back = list.messageURL(box, uids[0])
-			}
-		case "delete":
-			err = cl.Delete(ctx, box, uids)
-		case "archive":
-			err = cl.Archive(ctx, box, uids)
-		case "move":
-			dest := r.PostFormValue("dest")
-			if dest == "" {
-				http.Redirect(w, r, back, http.StatusSeeOther)
-				return
-			}
-			err = cl.Move(ctx, box, uids, dest)
-		default:
-			h.Error(w, r, http.StatusBadRequest, "err.badrequest")
-			return
-		}
-		if err != nil {
-			h.fail(w, r, fmt.Errorf("action %s: %w", action, err))
-			return
-		}
-	}
-	sep := "?"
-	if strings.Contains(back, "?") {
-		sep = "&"
-	}
-	http.Redirect(w, r, back+sep+"ok=done", http.StatusSeeOther)
 }

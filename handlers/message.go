@@ -83,7 +83,7 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 	sh.BodyClass = "reading"
 	d := templates.MessageData{
 		Shell: sh, Mailbox: mailbox, UID: uid, Subject: v.Subject,
-		From: addressList(v.From), To: addressList(v.To), Cc: addressList(v.Cc), Date: sh.Lang.LongDate(v.Date),
+		From: addressList(v.From), To: addressList(v.To), Cc: addressList(v.Cc), Date: sh.Lang.LongDate(v.Date.In(userZone(r))),
 		HasHTML: v.HasHTML, Flagged: m.HasFlag(`\Flagged`), BackURL: mailboxURL(mailbox, 0),
 		ReplyURL:    "/compose?" + msgQuery(mailbox, uid, "mode", "reply"),
 		ReplyAllURL: "/compose?" + msgQuery(mailbox, uid, "mode", "replyall"),

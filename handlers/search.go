@@ -80,10 +80,11 @@ func backPlace(r *http.Request) listPlace {
 	return p
 }
 
-// userZone is the time zone the user's dates are in (their setting, else the
-// server's): before:/after: days start at its midnight.
+// userZone is the time zone the user's dates are in (their setting, else their
+// browser's, else the server's): list and message times are shown in it, and
+// before:/after: days start at its midnight.
 func userZone(r *http.Request) *time.Location {
-	return settings.FromContext(r.Context()).Location(time.Local)
+	return settings.FromContext(r.Context()).Location(browserZone(r))
 }
 
 // searchMessages runs a search from the list screen: in the current folder, in every

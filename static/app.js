@@ -12,24 +12,10 @@
   document.querySelectorAll(".js-confirm").forEach(function (b) {
     b.addEventListener("click", function (e) {
       var msg = document.documentElement.lang === "ja" ? "元に戻せません。よろしいですか？" : "This cannot be undone. Continue?";
-      if (!window.confirm(msg)) { e.preventDefault(); }
+      if (!window.confirm(b.dataset.confirm || msg)) { e.preventDefault(); }
     });
   });
-  // Keyboard: c compose, r/a/f reply/all/forward, # delete, j/k move in the list.
-  var cur = -1;
-  document.addEventListener("keydown", function (e) {
-    var t = e.target;
-    if (e.ctrlKey || e.metaKey || e.altKey || (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT"))) { return; }
-    if (e.key === "c") { location.href = "/compose"; return; }
-    var rows = document.querySelectorAll(".rowlink");
-    if ((e.key === "j" || e.key === "k") && rows.length) {
-      cur = Math.max(0, Math.min(rows.length - 1, cur + (e.key === "j" ? 1 : -1)));
-      rows[cur].focus();
-      return;
-    }
-    var el = document.querySelector('[data-key="' + e.key + '"]');
-    if (el) { el.click(); }
-  });
+  // Keyboard shortcuts are static/keys.js.
 
   // The HTML body's frame grows to the mail's height, so the page scrolls and the
   // frame never does. The frame keeps our origin but runs nothing (no allow-scripts,
@@ -93,8 +79,15 @@
         try { c = JSON.parse(e.data); } catch (x) { return; }
         document.documentElement.setAttribute("data-live", "on"); // the stream is up
         badge(c.mailbox, c.unseen);
+        // static/live.js: the tab's title, favicon and notifications.
+        document.dispatchEvent(new CustomEvent("yubin:counts", { detail: { counts: c, known: known } }));
         if (known >= 0 && c.messages > known) { arrived(); }
         known = c.messages;
+      });
+      es.addEventListener("folders", function (e) {
+        var fs;
+        try { fs = JSON.parse(e.data); } catch (x) { return; }
+        document.dispatchEvent(new CustomEvent("yubin:folders", { detail: fs }));
       });
       es.addEventListener("bye", function () { es.close(); es = null; });
       es.addEventListener("error", function () {

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-//go:embed app.css app.js contacts.js compose.css compose.js
+//go:embed app.css app.js contacts.js compose.css compose.js organize.js organize.css live.js keys.js
 var files embed.FS
 
 type asset struct {

@@ -15,10 +15,16 @@ func depthClass(d int) string {
 }
 
 func pageTitle(p Page) string {
-	if p.Title == "" {
-		return p.Lang.T("app")
+	t := p.Lang.T("app")
+	if p.Title != "" {
+		t = p.Title + " · " + t
 	}
-	return p.Title + " · " + p.Lang.T("app")
+	if p.Unread > 0 {
+		// The inbox's unread count first, so a pinned or crowded tab still shows it;
+		// static/live.js keeps it current.
+		t = "(" + itoa(p.Unread) + ") " + t
+	}
+	return t
 }
 
 func joinComma(s []string) string { return strings.Join(s, ", ") }

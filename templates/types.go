@@ -9,6 +9,8 @@ type Page struct {
 	// BodyClass lets CSS switch layouts (for example "reading" hides the folder list
 	// on phones so the list and the message are separate screens).
 	BodyClass string
+	// Unread is the inbox's unread count, shown in the tab's title ("(3) Inbox").
+	Unread uint32
 }
 
 // Shell is the signed-in frame: folder list, flash message.
@@ -19,6 +21,10 @@ type Shell struct {
 	Flash   string // one-line confirmation
 	Error   string // one-line problem
 	Usage   Usage  // storage use; empty Text when the server reports none
+	// Undo is the token of the last action's undo (handlers/organize.go), posted
+	// back from the status line with UndoBack, the page to return to; "" for none.
+	Undo     string
+	UndoBack string
 }
 
 // Usage is the account's storage use under the folder list.
@@ -81,6 +87,8 @@ type MailboxData struct {
 	OlderURL    string
 	MoveTargets []Folder
 	IsTrash     bool
+	IsJunk      bool
+	Total       int    // messages in the folder; 0 in a search
 	Query       string // the search, "" when listing the whole mailbox
 	AllFolders  bool   // the search covers every folder
 	ClearURL    string // back to the whole mailbox from a search

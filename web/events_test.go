@@ -71,6 +71,9 @@ func nextEvent(t *testing.T, ch <-chan sseEvent, what string) sseEvent {
 func nextCounts(t *testing.T, ch <-chan sseEvent, what string) counts {
 	t.Helper()
 	ev := nextEvent(t, ch, what)
+	for ev.name == "folders" { // every folder's counts, read by nextFolders
+		ev = nextEvent(t, ch, what)
+	}
 	if ev.name != "counts" {
 		t.Fatalf("%s: got event %q (%s), want counts", what, ev.name, ev.data)
 	}
@@ -159,17 +162,16 @@ func TestLiveUpdates(t *testing.T) {
 		t.Errorf("bob's stream carried %+v, want exactly %+v (his own two deliveries)", bobSaw, want)
 	}
 
-	// One stream per session: a second one (another tab) ends the first with "bye".
+	// Every tab has a stream of its own: a second one (another tab) gets the counts
+	// and the first keeps getting them (issue 14: a second tab used to take the
+	// stream away from the first).
 	_, ch2 := alice.openStream()
 	if c := nextCounts(t, ch2, "second stream's counts"); c != (counts{Mailbox: "INBOX", Messages: 4, Unseen: 3}) {
 		t.Errorf("second stream's counts %+v, want alice's 4 messages, 3 unseen", c)
 	}
-	if ev := nextEvent(t, ch, "the first stream's end"); ev.name != "bye" {
-		t.Errorf("first stream got %q, want bye", ev.name)
-	}
-	if _, ok := <-ch; ok {
-		t.Error("first stream still open after bye")
-	}
+	e.deliver(t, "alice@localhost", "", simpleMail("carol@example.test", "alice@localhost", "Both tabs", "new"))
+	countsUntil(t, ch, 5, "the first tab after a second opened")
+	countsUntil(t, ch2, 5, "the second tab")
 
 	// A client that goes away frees its stream (and its IMAP connection); logout
 	// ends the other.
@@ -188,11 +190,18 @@ func TestLiveUpdates(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// Nothing of Alice's reached Bob's still-open stream meanwhile.
-	select {
-	case ev := <-bobCh:
-		t.Errorf("bob's stream carried %s %s after his last change", ev.name, ev.data)
-	default:
+	// Nothing of Alice's reached Bob's still-open stream meanwhile (the folder
+	// counts that followed his own last delivery may still be queued: 2 in INBOX).
+	for {
+		select {
+		case ev := <-bobCh:
+			if ev.name != "folders" || !strings.Contains(ev.data, `{"mailbox":"INBOX","messages":2,"unseen":2}`) {
+				t.Errorf("bob's stream carried %s %s after his last change", ev.name, ev.data)
+			}
+			continue
+		default:
+		}
+		break
 	}
 }
 
@@ -211,4 +220,68 @@ func drain(ch <-chan sseEvent) []sseEvent {
 			return out
 		}
 	}
+}
+
+// Every folder's unread count is live: mail filed into another folder (here
+// delivered straight into it, as a filter would) reaches an open tab as a
+// "folders" event with that folder's new count — within FolderPollInterval, or at
+// once with the next change in the inbox (which this test makes, to stay quick).
+func TestLiveFolderCounts(t *testing.T) {
+	e := newEnv(t)
+	if err := e.imapOf(t, "alice@localhost").Create("Lists", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	_, ch := b.openStream()
+	first := nextFolders(t, ch, "the first folder counts")
+	if first["Lists"] != (counts{Mailbox: "Lists"}) {
+		t.Fatalf("Lists at first: %+v", first["Lists"])
+	}
+	e.deliver(t, "alice@localhost", "Lists", simpleMail("list@example.test", "alice@localhost", "Digest", "news"))
+	e.deliver(t, "alice@localhost", "", simpleMail("carol@example.test", "alice@localhost", "Hello", "hi"))
+	deadline := time.Now().Add(mailclientFolderPoll + 20*time.Second)
+	for time.Now().Before(deadline) {
+		if fs := nextFolders(t, ch, "Lists' new count"); fs["Lists"].Unseen == 1 {
+			return
+		}
+	}
+	t.Fatal("no folders event with Lists' new unread message")
+}
+
+// mailclientFolderPoll is mailclient.FolderPollInterval: other folders than the
+// inbox are looked at that often.
+const mailclientFolderPoll = 30 * time.Second
+
+func nextFolders(t *testing.T, ch <-chan sseEvent, what string) map[string]counts {
+	t.Helper()
+	for {
+		ev := nextEventWithin(t, ch, what, mailclientFolderPoll+10*time.Second)
+		if ev.name != "folders" {
+			continue
+		}
+		var fs []counts
+		if err := json.Unmarshal([]byte(ev.data), &fs); err != nil {
+			t.Fatalf("%s: bad data %q: %v", what, ev.data, err)
+		}
+		out := map[string]counts{}
+		for _, f := range fs {
+			out[f.Mailbox] = f
+		}
+		return out
+	}
+}
+
+func nextEventWithin(t *testing.T, ch <-chan sseEvent, what string, d time.Duration) sseEvent {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			t.Fatalf("stream ended while waiting for %s", what)
+		}
+		return ev
+	case <-time.After(d):
+		t.Fatalf("no event: %s", what)
+	}
+	return sseEvent{}
 }

@@ -244,6 +244,7 @@ func (s *Server) routes() http.Handler {
 		})
 		r.Get("/mail", h.Mailbox)
 		r.Post("/actions", h.Actions)
+		r.Post("/undo", h.Undo)
 		r.Get("/msg", h.Message)
 		r.Get("/msg/html", h.MessageHTML)
 		r.Get("/msg/part", h.MessagePart)

@@ -31,6 +31,7 @@ type Folder struct {
 	Name       string // full IMAP name
 	Display    string // last hierarchy level
 	Depth      int    // hierarchy level, 0 at the top
+	Delim      string // the hierarchy separator ("/", "."), "" when the server has none
 	SpecialUse string // one of the Use* constants, `\Inbox` for INBOX, or ""
 	Messages   uint32
 	Unseen     uint32
@@ -87,7 +88,7 @@ func (cl *Client) Folders(ctx context.Context) ([]Folder, error) {
 			f := Folder{Name: l.Mailbox, Display: l.Mailbox, Size: -1}
 			if l.Delim != 0 {
 				parts := strings.Split(l.Mailbox, string(l.Delim))
-				f.Display, f.Depth = parts[len(parts)-1], len(parts)-1
+				f.Display, f.Depth, f.Delim = parts[len(parts)-1], len(parts)-1, string(l.Delim)
 			}
 			for _, a := range l.Attrs {
 				switch strings.ToLower(string(a)) {

@@ -15,8 +15,11 @@ import (
 
 // SendError is a refusal by the submission server, worded for the user.
 type SendError struct {
-	Code    int
-	Message string
+	Code     int
+	Enhanced [3]int // RFC 3463 status code, zero when the server gave none
+	Stage    string // "auth", "mail from", "rcpt to", "data"
+	Rcpt     string // the recipient refused, at the "rcpt to" stage
+	Message  string
 }
 
 func (e *SendError) Error() string {
@@ -58,7 +61,11 @@ func (cl *Client) Send(ctx context.Context, from string, rcpts []string, raw []b
 	}
 	for _, r := range rcpts {
 		if err := c.Rcpt(r, nil); err != nil {
-			return smtpErr("rcpt to "+r, err)
+			err = smtpErr("rcpt to "+r, err)
+			if se, ok := err.(*SendError); ok {
+				se.Stage, se.Rcpt = "rcpt to", r
+			}
+			return err
 		}
 	}
 	w, err := c.Data()
@@ -80,7 +87,7 @@ func (cl *Client) Send(ctx context.Context, from string, rcpts []string, raw []b
 func smtpErr(stage string, err error) error {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
-		return &SendError{Code: se.Code, Message: stage + ": " + se.Message}
+		return &SendError{Code: se.Code, Enhanced: [3]int(se.EnhancedCode), Stage: stage, Message: stage + ": " + se.Message}
 	}
 	return fmt.Errorf("%w: smtp %s: %v", ErrUnavailable, stage, err)
 }

@@ -3,6 +3,7 @@ package mailclient
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -24,6 +25,58 @@ type Watcher struct {
 	c       *imapclient.Client
 	mailbox string
 	changed chan struct{}
+	// OnFolders, when set before Run, is called with every folder's unread count at
+	// once and whenever one changes. The watched mailbox wakes it at once; other
+	// folders (filed by a filter, read elsewhere) are looked at every
+	// FolderPollInterval, since IDLE watches only the selected mailbox.
+	OnFolders   func([]FolderCount)
+	lastFolders []FolderCount
+}
+
+// FolderCount is one folder's unread and total counts.
+type FolderCount struct {
+	Mailbox  string `json:"mailbox"`
+	Messages uint32 `json:"messages"`
+	Unseen   uint32 `json:"unseen"`
+}
+
+// FolderPollInterval is how often a Watcher with OnFolders looks at every folder.
+const FolderPollInterval = 30 * time.Second
+
+// folders reports every folder's counts to OnFolders when they changed: one LIST
+// with RETURN (STATUS) (RFC 5819) or a STATUS per folder.
+func (w *Watcher) folders() error {
+	if w.OnFolders == nil {
+		return nil
+	}
+	caps := w.c.Caps()
+	statusOpts := &imap.StatusOptions{NumMessages: true, NumUnseen: true}
+	opts := &imap.ListOptions{}
+	listStatus := caps.Has(imap.CapListStatus) || caps.Has(imap.CapIMAP4rev2)
+	if listStatus {
+		opts.ReturnStatus = statusOpts
+	}
+	list, err := w.c.List("", "*", opts).Collect()
+	if err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
+	var out []FolderCount
+	for _, l := range list {
+		st := l.Status
+		if st == nil && !listStatus {
+			st, _ = w.c.Status(l.Mailbox, statusOpts).Wait()
+		}
+		if st == nil {
+			continue
+		}
+		out = append(out, FolderCount{Mailbox: l.Mailbox, Messages: derefU32(st.NumMessages), Unseen: derefU32(st.NumUnseen)})
+	}
+	if slices.Equal(out, w.lastFolders) {
+		return nil
+	}
+	w.lastFolders = out
+	w.OnFolders(out)
+	return nil
 }
 
 // PollInterval is how often a Watcher asks a server without IDLE for news.
@@ -96,10 +149,19 @@ func (w *Watcher) Run(ctx context.Context, fn func(Counts)) error {
 		return err
 	}
 	fn(last)
+	if err := w.folders(); err != nil {
+		return err
+	}
 	caps := w.c.Caps()
 	canIdle := caps.Has(imap.CapIdle) || caps.Has(imap.CapIMAP4rev2)
 	poll := time.NewTimer(PollInterval)
 	defer poll.Stop()
+	var folderTick <-chan time.Time
+	if w.OnFolders != nil {
+		t := time.NewTicker(FolderPollInterval)
+		defer t.Stop()
+		folderTick = t.C
+	}
 	for {
 		var idle *imapclient.IdleCommand
 		var tick <-chan time.Time
@@ -137,6 +199,10 @@ func (w *Watcher) Run(ctx context.Context, fn func(Counts)) error {
 			if err := w.c.Noop().Wait(); err != nil {
 				return fmt.Errorf("noop: %w", err)
 			}
+		case <-folderTick:
+			if err := stopIdle(); err != nil {
+				return fmt.Errorf("idle done: %w", err)
+			}
 		}
 		select {
 		case <-w.changed:
@@ -149,6 +215,9 @@ func (w *Watcher) Run(ctx context.Context, fn func(Counts)) error {
 		if n != last {
 			last = n
 			fn(n)
+		}
+		if err := w.folders(); err != nil {
+			return err
 		}
 	}
 }

@@ -1,0 +1,122 @@
+// yubin: keyboard shortcuts (issue 14 item 8); "?" lists them (the dialog is in
+// the page, translated). Shortcuts never fire while the user types in a field or
+// composes with an input method (IME): the key that ends a kana conversion must
+// not also archive a message.
+(function () {
+  "use strict";
+  var help = document.getElementById("keyhelp");
+  var form = document.getElementById("listform");
+  var cursor = -1;
+  var pendingG = 0;
+
+  var typing = function (e) {
+    var t = e.target;
+    if (e.isComposing || e.keyCode === 229) { return true; }
+    if (!t || !t.tagName) { return false; }
+    return t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName);
+  };
+  var rows = function () { return Array.prototype.slice.call(document.querySelectorAll(".msglist .row")); };
+  var setCursor = function (i) {
+    var rs = rows();
+    if (!rs.length) { return; }
+    cursor = Math.max(0, Math.min(rs.length - 1, i));
+    rs.forEach(function (r, j) { r.classList.toggle("cursor", j === cursor); });
+    var link = rs[cursor].querySelector(".rowlink");
+    if (link) { link.focus(); }
+  };
+  // The row the user is on: the cursor, or the focused one.
+  var current = function () {
+    var rs = rows();
+    var f = document.activeElement && document.activeElement.closest && document.activeElement.closest(".row");
+    if (f && rs.indexOf(f) >= 0) { cursor = rs.indexOf(f); }
+    return cursor >= 0 ? rs[cursor] : null;
+  };
+  // act presses the page's own button for an action: on a message page its form,
+  // on the list the toolbar, for the ticked rows or else the current one.
+  var act = function (value) {
+    var b;
+    if (form) {
+      b = form.querySelector('.toolbar button[name="action"][value="' + value + '"]');
+      if (!b) { return; }
+      if (!form.querySelector('.msglist input[name="uid"]:checked')) {
+        var r = current(), box = r && r.querySelector('input[name="uid"]');
+        if (!box) { return; }
+        box.checked = true;
+      }
+    } else {
+      b = document.querySelector('.msgbar button[name="action"][value="' + value + '"]');
+      if (!b && value === "flag") { b = document.querySelector('.msgbar button[name="action"][value="unflag"]'); }
+      if (!b) { return; }
+    }
+    b.click();
+  };
+  var press = function (sel) {
+    var el = document.querySelector(sel);
+    if (el) { el.click(); return true; }
+    return false;
+  };
+  var goFolder = function (use) {
+    var li = document.querySelector('.folders li[data-use="' + use + '"] a.folder');
+    if (li) { location.href = li.getAttribute("href"); }
+  };
+  var showHelp = function () {
+    if (!help) { return; }
+    if (help.open) { help.close(); return; }
+    if (help.showModal) { help.showModal(); } else { help.setAttribute("open", ""); }
+  };
+
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e)) { return; }
+    if (help && help.open && e.key !== "?") { return; } // the dialog handles Escape itself
+    var k = e.key;
+    if (pendingG && Date.now() - pendingG < 1500) {
+      pendingG = 0;
+      var to = { i: "inbox", s: "sent", d: "drafts" }[k];
+      if (to) { e.preventDefault(); goFolder(to); }
+      return;
+    }
+    pendingG = 0;
+    var handled = true;
+    switch (k) {
+      case "?": showHelp(); break;
+      case "g": pendingG = Date.now(); break;
+      case "c": location.href = "/compose"; break;
+      case "/": {
+        var q = document.querySelector('.search input[type="search"]');
+        if (q) { q.focus(); q.select(); } else { location.href = "/mail?f=INBOX"; }
+        break;
+      }
+      case "j": setCursor(cursor + 1); break;
+      case "k": setCursor(cursor < 0 ? 0 : cursor - 1); break;
+      case "o":
+      case "Enter": {
+        var r = form && current();
+        var link = r && r.querySelector(".rowlink");
+        if (link && document.activeElement !== link) { link.click(); } else { handled = false; }
+        break;
+      }
+      case "x": {
+        var row = current(), box = row && row.querySelector('input[name="uid"]');
+        if (box) { box.click(); } else { handled = false; }
+        break;
+      }
+      case "u": handled = press(".msgbar a.back"); break;
+      case "e": act("archive"); break;
+      case "#": act("delete"); break;
+      case "s": {
+        var rr = form && current();
+        act(rr && rr.classList.contains("flagged") ? "unflag" : "flag");
+        break;
+      }
+      case "I": act("read"); break;
+      case "U": act("unread"); break;
+      case "r": case "a": case "f": case "n": case "p":
+        // Reply, reply all, forward; next and previous in a conversation: the
+        // page's own links carry data-key.
+        handled = press('[data-key="' + k + '"]');
+        break;
+      default: handled = false;
+    }
+    if (handled) { e.preventDefault(); }
+  });
+})();
