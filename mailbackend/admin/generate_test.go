@@ -17,13 +17,19 @@ func TestGeneratedFilesCurrent(t *testing.T) {
 	for _, f := range []string{"go.mod", "go.sum"} {
 		copyTo(t, filepath.Join("..", "..", f), filepath.Join(scratch, f))
 	}
-	copyTo(t, "pages.templ", filepath.Join(scratch, "pages.templ"))
+	// The same place in the module as here: the generated code names its source
+	// by its path from the module root.
+	dir := filepath.Join(scratch, "mailbackend", "admin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyTo(t, "pages.templ", filepath.Join(dir, "pages.templ"))
 	cmd := exec.Command("go", "tool", "templ", "generate")
 	cmd.Dir = scratch
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go tool templ generate: %v\n%s", err, out)
 	}
-	want, err := os.ReadFile(filepath.Join(scratch, "pages_templ.go"))
+	want, err := os.ReadFile(filepath.Join(dir, "pages_templ.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
