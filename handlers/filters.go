@@ -32,8 +32,8 @@ func (h *Handlers) FiltersPage(w http.ResponseWriter, r *http.Request) {
 
 // FilterAdd appends a rule; a rule that needs fixing comes back in the form.
 func (h *Handlers) FilterAdd(w http.ResponseWriter, r *http.Request) {
-	rule := sieveform.Rule{Field: r.PostFormValue("field"), Contains: r.PostFormValue("contains"),
-		Action: r.PostFormValue("action"), Folder: r.PostFormValue("folder")}
+	rule := sieveform.Rule{Field: r.PostFormValue("field"), Header: r.PostFormValue("header"),
+		Contains: r.PostFormValue("contains"), Action: r.PostFormValue("action"), Folder: r.PostFormValue("folder")}
 	if !h.Sieve.Available() {
 		h.Error(w, r, http.StatusServiceUnavailable, "ooo.unavailable")
 		return
@@ -54,7 +54,7 @@ func (h *Handlers) FilterAdd(w http.ResponseWriter, r *http.Request) {
 		if st, err := h.readSettings(r); err == nil {
 			setRules(&d, st)
 		}
-		d.Field, d.Contains, d.Action, d.Folder, d.Problem = rule.Field, rule.Contains, rule.Action, rule.Folder, p.Key
+		d.Field, d.Header, d.Contains, d.Action, d.Folder, d.Problem = rule.Field, rule.Header, rule.Contains, rule.Action, rule.Folder, p.Key
 		h.render(w, r, http.StatusBadRequest, templates.Filters(d))
 		return
 	}
@@ -147,7 +147,7 @@ func (h *Handlers) filtersShell(w http.ResponseWriter, r *http.Request) (templat
 
 func setRules(d *templates.FiltersData, st sieveSettings) {
 	for i, r := range st.form.Rules {
-		d.Rules = append(d.Rules, templates.FilterRule{Index: i, Field: r.Field, Contains: r.Contains, Folder: r.Folder, Action: r.Action, Off: r.Off})
+		d.Rules = append(d.Rules, templates.FilterRule{Index: i, Field: r.Field, Header: r.Header, Contains: r.Contains, Folder: r.Folder, Action: r.Action, Off: r.Off})
 	}
 	d.Foreign, d.OtherActive = st.foreign, st.otherActive
 }

@@ -258,6 +258,7 @@ type FiltersData struct {
 	Action      string        // the add form's choice
 	Folders     []string      // suggestions for the folder field
 	Field       string        // the add form
+	Header      string        // the field name of a "header" rule
 	Contains    string
 	Folder      string
 	Problem     string // i18n key of what to fix, or ""
@@ -269,6 +270,7 @@ type FiltersData struct {
 type FilterRule struct {
 	Index                   int
 	Field, Contains, Folder string
+	Header                  string // the field name of a "header" rule
 	Action                  string // sieveform.Actions
 	Off                     bool   // turned off: listed, not applied
 }

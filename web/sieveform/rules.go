@@ -2,7 +2,10 @@ package sieveform
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 )
 
 // Bounds on the Filters page.
@@ -13,20 +16,33 @@ const (
 )
 
 // Fields a rule may test: the header fields, decoded as people read them (the
-// server matches RFC 2047 Japanese subjects and names as text).
-var Fields = []string{"from", "to", "subject", "list-id"}
+// server matches RFC 2047 Japanese subjects and names as text); "header", any
+// other header field the rule names (Header); and "size", the message being
+// larger than Contains (a size like 5MB).
+var Fields = []string{"from", "to", "subject", "list-id", "header", "size"}
 
 // Actions a rule may take: move (file into the folder, created when missing,
 // and stop), copy (file a copy there and go on), flag (mark \Flagged), forward
-// (send a copy to Target, an address) and discard (drop it and stop).
-var Actions = []string{"move", "copy", "flag", "forward", "discard"}
+// (send a copy to Target, an address), discard (drop it and stop) and reject
+// (refuse it in the SMTP dialogue with Folder as the reason, RFC 5429, and stop).
+var Actions = []string{"move", "copy", "flag", "forward", "discard", "reject"}
 
-// Rule acts on mail whose header field contains a text.
+// Bounds of the fields only some rules have.
+const (
+	MaxHeaderName = 76      // RFC 5322 section 2.1.1: a field name fits one line
+	MaxReason     = 200     // what smtpd passes on in its 550 reply
+	MaxSize       = 1 << 31 // bytes: far above any message the server takes
+)
+
+// Rule acts on mail whose header field contains a text, or that is larger than
+// a size.
 type Rule struct {
 	Field    string `json:"field"`
-	Contains string `json:"contains"`
+	Header   string `json:"header,omitempty"` // the field's name when Field is "header"
+	Contains string `json:"contains"`         // the text, or the size for "size"
 	Action   string `json:"action,omitempty"` // "" = move
-	// Folder is the folder of move and copy, the address of forward.
+	// Folder is the folder of move and copy, the address of forward, the
+	// reason of reject.
 	Folder string `json:"folder,omitempty"`
 	Off    bool   `json:"off,omitempty"` // kept on the page, left out of the script
 }
@@ -39,12 +55,23 @@ func (r *Rule) Normalize() error {
 	if r.Action == "" {
 		r.Action = "move"
 	}
+	r.Header = strings.TrimSpace(r.Header)
 	switch {
 	case !oneOf(r.Field, Fields):
 		return &Problem{"field", "flt.err.field"}
+	case r.Field == "header" && !fieldName(r.Header):
+		return &Problem{"header", "flt.err.header"}
+	case r.Field == "size":
+		if _, ok := sizeBytes(r.Contains); !ok {
+			return &Problem{"contains", "flt.err.size"}
+		}
 	case r.Contains == "" || len(r.Contains) > MaxContains:
 		return &Problem{"contains", "flt.err.contains"}
-	case !oneOf(r.Action, Actions):
+	}
+	if r.Field != "header" {
+		r.Header = ""
+	}
+	if !oneOf(r.Action, Actions) {
 		return &Problem{"action", "flt.err.action"}
 	}
 	switch r.Action {
@@ -59,6 +86,13 @@ func (r *Rule) Normalize() error {
 			return &Problem{"folder", "flt.err.address"}
 		}
 		r.Folder = a.Address
+	case "reject":
+		// The reason goes back to the sender in the SMTP reply, which is ASCII
+		// (RFC 5321 section 4.2); empty: the server's own words.
+		r.Folder = strings.Join(strings.Fields(r.Folder), " ")
+		if len(r.Folder) > MaxReason || strings.IndexFunc(r.Folder, func(c rune) bool { return c < ' ' || c > '~' }) >= 0 {
+			return &Problem{"folder", "flt.err.reason"}
+		}
 	default:
 		r.Folder = ""
 	}
@@ -86,10 +120,47 @@ func (r Rule) sieve() string {
 		do = "redirect :copy " + quote(r.Folder) + ";"
 	case "discard":
 		do = "discard;\n  stop;"
+	case "reject":
+		do = "reject " + quote(r.Folder) + ";\n  stop;"
 	default:
 		do = "fileinto :create " + quote(r.Folder) + ";\n  stop;"
 	}
-	return "if header :contains " + quote(r.Field) + " " + quote(r.Contains) + " {\n  " + do + "\n}\n"
+	return "if " + r.test() + " {\n  " + do + "\n}\n"
+}
+
+// test is the rule's condition (RFC 5228 sections 5.7 and 5.9).
+func (r Rule) test() string {
+	switch r.Field {
+	case "size":
+		n, _ := sizeBytes(r.Contains)
+		return "size :over " + strconv.FormatInt(n, 10)
+	case "header":
+		return "header :contains " + quote(r.Header) + " " + quote(r.Contains)
+	}
+	return "header :contains " + quote(r.Field) + " " + quote(r.Contains)
+}
+
+// fieldName reports whether s is a header field name (RFC 5322 section 3.6.8:
+// printable ASCII but the colon).
+func fieldName(s string) bool {
+	if s == "" || len(s) > MaxHeaderName {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 33 || s[i] > 126 || s[i] == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// sizeBytes reads a size as people write it: "5MB", "500 KB", "2MiB", "100000".
+func sizeBytes(s string) (int64, bool) {
+	n, err := humanize.ParseBytes(strings.TrimSpace(s))
+	if err != nil || n == 0 || n > MaxSize {
+		return 0, false
+	}
+	return int64(n), true
 }
 
 // extensions are what the rule's action needs to be required.
@@ -103,6 +174,8 @@ func (r Rule) extensions() []string {
 		return []string{"copy"}
 	case "discard":
 		return nil
+	case "reject":
+		return []string{"reject"}
 	}
 	return []string{"fileinto", "mailbox"}
 }

@@ -162,3 +162,78 @@ func TestRuleActions(t *testing.T) {
 		t.Error("forward to a name and address was accepted")
 	}
 }
+
+// runOn is run over a message of its own.
+func runOn(t *testing.T, script, msg string) *sieve.Result {
+	t.Helper()
+	sc, err := sieve.Parse(script)
+	if err != nil {
+		t.Fatalf("server refuses the generated script: %v\n%s", err, script)
+	}
+	res, err := sc.Run(sieve.NewMessage([]byte(msg), "bob@example.test", "alice@example.test"))
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return res
+}
+
+// A rule on any named header, one on size, and the reject action do what the
+// page says, through the server's interpreter; a header name or reason that would
+// break the script, a size that is no size, are problems to fix.
+func TestHeaderSizeAndRejectRules(t *testing.T) {
+	spam := "From: x@example.test\r\nX-Spam-Flag: YES\r\nSubject: buy\r\n\r\nhi\r\n"
+	big := "From: x@example.test\r\nSubject: photos\r\n\r\n" + strings.Repeat("a", 6000) + "\r\n"
+	small := "From: x@example.test\r\nSubject: hi\r\n\r\nhi\r\n"
+
+	f := normalized(t, Form{Rules: []Rule{
+		{Field: "header", Header: " X-Spam-Flag ", Contains: "YES", Action: "move", Folder: "Junk"},
+		{Field: "size", Contains: "5 KB", Action: "reject", Folder: "Too  large, send a link instead"},
+	}})
+	if f.Rules[0].Header != "X-Spam-Flag" || f.Rules[1].Folder != "Too large, send a link instead" {
+		t.Errorf("normalized: %+v", f.Rules)
+	}
+	script := Script(f)
+	if res := runOn(t, script, spam); res.Keep || len(res.FileInto) != 1 || res.FileInto[0].Mailbox != "Junk" {
+		t.Errorf("X-Spam-Flag rule on spam: %+v\n%s", res, script)
+	}
+	if res := runOn(t, script, big); !res.Reject || res.Reason != "Too large, send a link instead" || res.Keep {
+		t.Errorf("size rule on 6 KB: %+v\n%s", res, script)
+	}
+	if res := runOn(t, script, small); !res.Keep || res.Reject || len(res.FileInto) != 0 {
+		t.Errorf("small plain mail: %+v", res)
+	}
+	if back, ok := Parse(script); !ok || !reflect.DeepEqual(back, f) {
+		t.Errorf("read back %+v, want %+v", back, f)
+	}
+	// A reject with no reason leaves the words to the server.
+	f = normalized(t, Form{Rules: []Rule{{Field: "subject", Contains: "buy", Action: "reject"}}})
+	if res := runOn(t, Script(f), spam); !res.Reject {
+		t.Errorf("reject without a reason: %+v", res)
+	}
+	// The header field of a non-header rule is dropped.
+	f = normalized(t, Form{Rules: []Rule{{Field: "from", Header: "X-Whatever", Contains: "x", Folder: "y"}}})
+	if f.Rules[0].Header != "" {
+		t.Errorf("from rule kept a header name: %+v", f.Rules[0])
+	}
+
+	for _, c := range []struct {
+		r     Rule
+		field string
+	}{
+		{Rule{Field: "header", Header: "", Contains: "x", Folder: "y"}, "header"},
+		{Rule{Field: "header", Header: `X-A" "b`, Contains: "x", Folder: "y"}, "header"},
+		{Rule{Field: "header", Header: "Subject:", Contains: "x", Folder: "y"}, "header"},
+		{Rule{Field: "header", Header: "件名", Contains: "x", Folder: "y"}, "header"},
+		{Rule{Field: "size", Contains: "big", Folder: "y"}, "contains"},
+		{Rule{Field: "size", Contains: "0", Folder: "y"}, "contains"},
+		{Rule{Field: "size", Contains: "10GB", Folder: "y"}, "contains"},
+		{Rule{Field: "from", Contains: "x", Action: "reject", Folder: "大きすぎます"}, "folder"},
+		{Rule{Field: "from", Contains: "x", Action: "reject", Folder: strings.Repeat("a", 201)}, "folder"},
+	} {
+		err := c.r.Normalize()
+		p, ok := err.(*Problem)
+		if !ok || p.Field != c.field {
+			t.Errorf("%+v: got %v, want a problem with %s", c.r, err, c.field)
+		}
+	}
+}
