@@ -290,7 +290,9 @@ func TestAttackMalformedCommandsDoNotKillServer(t *testing.T) {
 		{"EXPUNGE", "OK"},
 		{"UID EXPUNGE 1:*", "OK"},
 		{"ENABLE IMAP4rev2 UTF8=ACCEPT", "OK"},
-		{"SELECT INBOX (CONDSTORE)", "BAD"},
+		{"SELECT INBOX (FROBNICATE)", "BAD"},
+		{"SELECT INBOX (QRESYNC (1 1))", "BAD"}, // RFC 7162 section 3.2.5: not enabled
+		{"SELECT INBOX (CONDSTORE)", "OK"},
 		{"GETQUOTAROOT INBOX", quota},
 		{"ID NIL", "OK"}, // RFC 2971
 		{"FROBNICATE", "BAD"},

@@ -58,6 +58,7 @@ type msgMeta struct {
 	size   int64
 	blobID string
 	saved  time.Time // RFC 8514 save date; zero if stored before the store kept it
+	modseq uint64    // RFC 7162 MODSEQ: kept current by flag events like flags
 }
 
 func newAccountCache() *accountCache {
@@ -109,6 +110,9 @@ func (b *boxCache) setFlags(ups []store.FlagUpdate) {
 	for _, u := range ups {
 		if m := b.meta[u.UID]; m != nil {
 			m.flags = u.Flags
+			if u.ModSeq != 0 {
+				m.modseq = u.ModSeq
+			}
 		}
 		b.noteKeywords(u.Flags)
 	}
@@ -257,7 +261,25 @@ func (c *accountCache) messages(ctx context.Context, st *store.Store, mailboxID 
 }
 
 func metaOf(m *store.Message) msgMeta {
-	return msgMeta{uid: m.UID, flags: m.Flags, date: m.InternalDate, size: m.Size, blobID: m.BlobID, saved: m.SavedAt}
+	return msgMeta{uid: m.UID, flags: m.Flags, date: m.InternalDate, size: m.Size, blobID: m.BlobID, saved: m.SavedAt, modseq: m.ModSeq}
+}
+
+// cached returns the cached metadata of those of uids the cache holds, without
+// reading the store: what poll compares a flag event with.
+func (c *accountCache) cached(mailboxID int64, uids []uint32) map[uint32]msgMeta {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.boxes[mailboxID]
+	if b == nil {
+		return nil
+	}
+	out := make(map[uint32]msgMeta, len(uids))
+	for _, uid := range uids {
+		if m := b.meta[uid]; m != nil {
+			out[uid] = *m
+		}
+	}
+	return out
 }
 
 // ownFlags writes a session's own flag change through, so its next command sees it

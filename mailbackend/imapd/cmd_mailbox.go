@@ -329,6 +329,10 @@ var statusAtts = map[string]func(sess *session, mbox *store.Mailbox, st *store.M
 // writes its value.
 var statusValues = map[string]func(sess *session, mbox *store.Mailbox, st *store.MailboxStatus){}
 
+// statusEnables are STATUS items that turn an extension on when asked for
+// (HIGHESTMODSEQ enables CONDSTORE, RFC 7162 section 3.1), run as they are read.
+var statusEnables = map[string]func(sess *session){}
+
 // statusItems reads "(" status-att *(SP status-att) ")".
 func (c *cmd) statusItems() ([]string, error) {
 	var items []string
@@ -339,6 +343,9 @@ func (c *cmd) statusItems() ([]string, error) {
 		}
 		if statusAtts[a] == nil && statusValues[a] == nil {
 			return badf("Unknown STATUS item " + a)
+		}
+		if on := statusEnables[a]; on != nil {
+			on(c.sess)
 		}
 		items = append(items, a)
 		return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -32,8 +33,16 @@ func cmdFetch(c *cmd) error {
 func (sess *session) fetch(numSet imap.NumSet, req *fetchRequest) error {
 	sel := sess.sel
 	idxs, err := sel.resolve(numSet)
-	if err != nil || len(idxs) == 0 {
+	if err != nil {
 		return err
+	}
+	if req.before != nil {
+		if err := req.before(sess); err != nil {
+			return err
+		}
+	}
+	if len(idxs) == 0 {
+		return nil
 	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
@@ -58,6 +67,9 @@ func (sess *session) fetch(numSet imap.NumSet, req *fetchRequest) error {
 	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, ranges)
 	if err != nil {
 		return storeErr("fetch", err)
+	}
+	if req.only != nil {
+		msgs = slices.DeleteFunc(msgs, func(m msgMeta) bool { return !req.only(&m) })
 	}
 	needMeta := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
 		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0

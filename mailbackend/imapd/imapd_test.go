@@ -66,14 +66,9 @@ func TestLoginAndCapabilities(t *testing.T) {
 	for _, want := range []imap.Cap{"IMAP4rev1", "IMAP4rev2", "IDLE", "MOVE", "UIDPLUS", "NAMESPACE", "LITERAL+",
 		"SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "ESEARCH", "SEARCHRES", "STATUS=SIZE",
 		"CHILDREN", "UNSELECT", "ENABLE", "BINARY", "UNAUTHENTICATE", "APPENDLIMIT=1048576",
-		"SORT", "SORT=DISPLAY", "ESORT", "THREAD=REFERENCES", "THREAD=ORDEREDSUBJECT"} {
+		"SORT", "SORT=DISPLAY", "ESORT", "THREAD=REFERENCES", "THREAD=ORDEREDSUBJECT", "CONDSTORE", "QRESYNC"} {
 		if !caps.Has(want) {
 			t.Errorf("capability %s missing: %v", want, caps)
-		}
-	}
-	for _, never := range []imap.Cap{"CONDSTORE", "QRESYNC"} {
-		if caps.Has(never) {
-			t.Errorf("capability %s must not be advertised", never)
 		}
 	}
 

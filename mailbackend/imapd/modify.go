@@ -112,22 +112,33 @@ func cmdStore(c *cmd) error {
 	if err := c.end(); err != nil {
 		return err
 	}
-	return c.sess.store(set, req)
+	failed, err := c.sess.store(set, req)
+	if err != nil || len(failed) == 0 {
+		return err
+	}
+	// RFC 7162 section 3.1.3: the messages that failed the UNCHANGEDSINCE test, by
+	// sequence number for STORE and by UID for UID STORE.
+	if nums := c.sess.sel.numbers(failed, c.uid); nums != "" {
+		c.okCode = "MODIFIED " + nums
+		c.okText = "Conditional STORE failed"
+	}
+	return nil
 }
 
-// store changes flags (RFC 9051 section 6.4.6).
-func (sess *session) store(numSet imap.NumSet, req *storeRequest) error {
+// store changes flags (RFC 9051 section 6.4.6) and returns the UIDs of the
+// messages an UNCHANGEDSINCE modifier left alone (RFC 7162 section 3.1.3).
+func (sess *session) store(numSet imap.NumSet, req *storeRequest) ([]uint32, error) {
 	sel := sess.sel
 	if sel.readOnly {
-		return errReadOnly
+		return nil, errReadOnly
 	}
 	idxs, err := sel.resolve(numSet)
 	if err != nil || len(idxs) == 0 {
-		return err
+		return nil, err
 	}
 	fl, err := storableFlags(req.flags)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	op := store.FlagsSet
 	switch req.op {
@@ -139,34 +150,63 @@ func (sess *session) store(numSet imap.NumSet, req *storeRequest) error {
 	ctx, cancel := sess.ctx()
 	defer cancel()
 	ranges := sel.ranges(idxs)
-	if len(fl) > 0 || op == store.FlagsSet {
-		updates, err := sess.srv.store.StoreFlags(ctx, sel.id, ranges, op, fl)
-		if err != nil {
-			return storeErr("store", err)
-		}
-		for _, u := range updates {
-			sel.noteOwn(u)
-		}
-		sess.hub.cache.ownFlags(sel.id, updates)
+	unchangedSince, conditional := req.modifiers["UNCHANGEDSINCE"].(uint64)
+	var updates []store.FlagUpdate
+	var failed []uint32
+	switch {
+	case conditional:
+		// Even a STORE that changes nothing tests every message (RFC 7162
+		// section 3.1.3), in the transaction that changes the others.
+		updates, failed, err = sess.srv.store.StoreFlagsUnchangedSince(ctx, sel.id, ranges, op, fl, unchangedSince)
+	case len(fl) > 0 || op == store.FlagsSet:
+		updates, err = sess.srv.store.StoreFlags(ctx, sel.id, ranges, op, fl)
 	}
+	if err != nil {
+		return nil, storeErr("store", err)
+	}
+	for _, u := range updates {
+		sel.noteOwn(u)
+	}
+	sess.hub.cache.ownFlags(sel.id, updates)
+	// The FETCH replies go out through poll, which finish runs right after this
+	// command, so that a FLAGS response announcing a new keyword precedes them
+	// (RFC 9051 section 7.3.5). They carry the UID, as UID STORE needs, and the
+	// MODSEQ once CONDSTORE is on.
 	if req.silent {
-		return nil
+		if sess.enabled["CONDSTORE"] && len(updates) > 0 {
+			ev := store.Event{Kind: store.EventFlags, AccountID: ownSilentResponse, MailboxID: sel.id}
+			ev.Flags = append(ev.Flags, updates...)
+			sess.queueOwn(ev)
+		}
+		return failed, nil
 	}
 	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, ranges)
 	if err != nil {
-		return storeErr("store", err)
+		return nil, storeErr("store", err)
 	}
-	// The FETCH replies go out through poll, which finish runs right after this
-	// command, so that a FLAGS response announcing a new keyword precedes them
-	// (RFC 9051 section 7.3.5). They carry the UID, as UID STORE needs.
+	var skip map[uint32]bool
+	if len(failed) > 0 {
+		skip = make(map[uint32]bool, len(failed))
+		for _, uid := range failed {
+			skip[uid] = true
+		}
+	}
 	ev := store.Event{Kind: store.EventFlags, AccountID: ownResponse, MailboxID: sel.id}
 	for _, m := range msgs {
-		ev.Flags = append(ev.Flags, store.FlagUpdate{UID: m.uid, Flags: m.flags})
+		if skip[m.uid] {
+			continue // the client refetches what MODIFIED names
+		}
+		ev.Flags = append(ev.Flags, store.FlagUpdate{UID: m.uid, Flags: m.flags, ModSeq: m.modseq})
 	}
+	sess.queueOwn(ev)
+	return failed, nil
+}
+
+// queueOwn queues a reply to this session's own STORE for poll.
+func (sess *session) queueOwn(ev store.Event) {
 	sess.mu.Lock()
-	sel.pending = append(sel.pending, ev)
+	sess.sel.pending = append(sess.sel.pending, ev)
 	sess.mu.Unlock()
-	return nil
 }
 
 // storableFlags canonicalises system flags and rejects unknown ones; \Recent is
@@ -228,14 +268,22 @@ func cmdExpunge(c *cmd) error {
 	if err != nil {
 		return err
 	}
+	sess.reportGone(gone)
+	return nil
+}
+
+// reportGone removes this session's own expunges from the view and tells the
+// client: EXPUNGE, or VANISHED once QRESYNC is on (RFC 7162 section 3.2.10).
+func (sess *session) reportGone(uids []uint32) {
 	sel := sess.sel
-	for _, uid := range gone {
+	gone := sess.expungeReport()
+	for _, uid := range uids {
 		if i := sel.index(uid); i >= 0 {
 			sel.remove(i)
-			sess.w.Raw("* ").Number(uint64(i + 1)).Raw(" EXPUNGE").CRLF()
+			gone.add(i, uid)
 		}
 	}
-	return nil
+	gone.flush()
 }
 
 // expunge removes the \Deleted messages (of uids, if given) and returns their
@@ -370,14 +418,8 @@ func (sess *session) move(c *cmd, numSet imap.NumSet, dest string) error {
 		return nil
 	}
 	sess.hub.cache.ownExpunge(sel.id, res.SourceUIDs)
-	w := sess.w
-	w.Raw("* OK [").Raw(copyUID(res)).Raw("] Moved").CRLF()
-	for _, uid := range res.SourceUIDs {
-		if i := sel.index(uid); i >= 0 {
-			sel.remove(i)
-			w.Raw("* ").Number(uint64(i + 1)).Raw(" EXPUNGE").CRLF()
-		}
-	}
+	sess.w.Raw("* OK [").Raw(copyUID(res)).Raw("] Moved").CRLF()
+	sess.reportGone(res.SourceUIDs)
 	if mbox.ID == sel.id {
 		sess.waitForUID(sel.id, res.DestUIDs[len(res.DestUIDs)-1])
 	}

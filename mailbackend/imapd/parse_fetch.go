@@ -18,10 +18,41 @@ type fetchRequest struct {
 	extra     []fetchItem
 	// modifiers set by extensions (fetchModifiers), e.g. CHANGEDSINCE
 	modifiers map[string]any
+	// only, if set, picks the messages answered (CHANGEDSINCE: those changed).
+	only func(m *msgMeta) bool
+	// before, if set, writes what goes ahead of the FETCH responses (VANISHED
+	// (EARLIER), RFC 7162 section 3.2.6).
+	before func(sess *session) error
 }
 
-// fetchItem is an extension's FETCH data item: write appends " NAME value" to the
-// message's FETCH response (the leading space included).
+// setModifier records a modifier's value (a repeated one is a syntax error).
+func (req *fetchRequest) setModifier(name string, v any) error {
+	if _, dup := req.modifiers[name]; dup {
+		return badf("FETCH modifier " + name + " given twice")
+	}
+	if req.modifiers == nil {
+		req.modifiers = map[string]any{}
+	}
+	req.modifiers[name] = v
+	return nil
+}
+
+// hasItem reports whether an extension item is in the request.
+func (req *fetchRequest) hasItem(name string) bool {
+	for _, it := range req.extra {
+		if it.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// fetchParsed run once a FETCH is parsed, to check how its items and modifiers
+// combine and to add what they imply (CHANGEDSINCE implies MODSEQ).
+var fetchParsed []func(c *cmd, set imap.NumSet, req *fetchRequest) error
+
+// fetchItem is an extension's FETCH data item: write appends "NAME value" to the
+// message's FETCH response (the separating space is written for it).
 type fetchItem struct {
 	name  string
 	write func(fc *fetchContext) error
@@ -92,7 +123,15 @@ func (c *cmd) parseFetch() (imap.NumSet, *fetchRequest, error) {
 	if c.uid {
 		req.UID = true // RFC 9051 section 6.4.9: UID FETCH always returns UID
 	}
-	return set, req, c.end()
+	if err := c.end(); err != nil {
+		return nil, nil, err
+	}
+	for _, check := range fetchParsed {
+		if err := check(c, set, req); err != nil {
+			return nil, nil, err
+		}
+	}
+	return set, req, nil
 }
 
 func isFetchNameChar(b byte) bool {

@@ -31,6 +31,9 @@ type searchKey struct {
 type searchPredicate struct {
 	needMeta bool
 	match    func(s *searcher, i int, uid uint32, m *msgMeta) bool
+	// modseq: the result reports the highest MODSEQ of what it returns (RFC 7162
+	// section 3.1.5).
+	modseq bool
 }
 
 // searchKeys are search keys an extension adds, by upper-case name: each reads
@@ -41,6 +44,8 @@ var searchKeys = map[string]func(c *cmd, k *searchKey) error{}
 type searchReturn struct {
 	min, max, all, count, save bool
 	esearch                    bool // answer with ESEARCH (RETURN given, or IMAP4rev2)
+	// modseq, when not 0, is the MODSEQ the result reports (RFC 7162 section 3.1.5)
+	modseq uint64
 }
 
 // maxSearchParens bounds the nesting of parenthesized search keys: NOT and OR

@@ -67,6 +67,11 @@ func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error
 			nums[i] = uint32(sel.index(uid) + 1)
 		}
 	}
+	if len(hits) > 0 && reportsModSeq(criteria) {
+		if ret.modseq, err = sess.resultModSeq(hits, ret); err != nil {
+			return err
+		}
+	}
 	if ret.save {
 		// RFC 5182 section 2.1: with MIN and/or MAX alone only those are saved.
 		switch {
@@ -182,6 +187,9 @@ func writeSearchResult(sess *session, c *cmd, nums []uint32, ret searchReturn) {
 		for _, n := range nums {
 			w.SP().Number32(n)
 		}
+		if ret.modseq != 0 {
+			w.Raw(" (MODSEQ ").Number(ret.modseq).Raw(")") // RFC 7162 section 3.1.5
+		}
 		w.CRLF()
 		return
 	}
@@ -207,6 +215,9 @@ func writeSearchResult(sess *session, c *cmd, nums []uint32, ret searchReturn) {
 	}
 	if ret.count {
 		w.Raw(" COUNT ").Number(uint64(len(nums)))
+	}
+	if ret.modseq != 0 {
+		w.Raw(" MODSEQ ").Number(ret.modseq) // RFC 7162 section 3.1.5
 	}
 	w.CRLF()
 }

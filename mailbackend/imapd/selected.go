@@ -34,11 +34,25 @@ type selected struct {
 	searchRes []uint32
 	// keywords are the keywords announced in FLAGS (lower case → as written).
 	keywords map[string]string
+	// highestModSeq is the HIGHESTMODSEQ this session can vouch for (RFC 7162
+	// section 3.1.2.1): the mailbox's when the view was loaded, raised by each
+	// change reported since. It never runs ahead of what the client was told.
+	highestModSeq uint64
 }
+
+// onSelect are run once a mailbox is selected, after the untagged responses every
+// SELECT/EXAMINE owes and before the select parameters' own work (CONDSTORE adds
+// its HIGHESTMODSEQ here).
+var onSelect []func(c *cmd, sel *selected)
 
 // ownResponse marks a queued flags event that is this session's own STORE reply: it
 // is written by poll (after any new keyword's FLAGS) and never suppressed.
-const ownResponse = -1
+// ownSilentResponse is the reply to a STORE .SILENT once CONDSTORE is on: UID and
+// MODSEQ only.
+const (
+	ownResponse       = -1
+	ownSilentResponse = -2
+)
 
 // selectResponses are untagged responses extensions add to SELECT and EXAMINE
 // (MAILBOXID), written after PERMANENTFLAGS.
@@ -49,7 +63,12 @@ var systemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDele
 // selectMailbox opens a mailbox (RFC 9051 sections 6.3.2, 6.3.3) and loads its
 // UID list, writing the untagged responses SELECT and EXAMINE owe.
 func (sess *session) selectMailbox(c *cmd, name string, readOnly bool) error {
-	// RFC 9051 section 6.3.2: a SELECT first deselects, even if it then fails.
+	// RFC 9051 section 6.3.2: a SELECT first deselects, even if it then fails;
+	// the OK [CLOSED] marks where the old mailbox's responses end (RFC 9051
+	// section 7.1, RFC 7162 section 3.2.11).
+	if sess.sel != nil {
+		sess.w.Raw("* OK [CLOSED] Previous mailbox closed").CRLF()
+	}
 	sess.unselect()
 	ctx, cancel := sess.ctx()
 	defer cancel()
@@ -81,6 +100,7 @@ func (sess *session) selectMailbox(c *cmd, name string, readOnly bool) error {
 		return storeErr("select", err)
 	}
 	sel.uids = uids
+	sel.highestModSeq = st.HighestModSeq
 	if sel.readOnly {
 		// EXAMINE shows \Recent without taking it (RFC 3501 section 6.3.2).
 		sel.recent = sess.srv.recent.peek(recentKey{mbox.ID, mbox.UIDValidity}, uids)
@@ -125,6 +145,9 @@ func (sess *session) selectMailbox(c *cmd, name string, readOnly bool) error {
 		w.Raw(`* LIST () "/" `)
 		sess.writeName(mbox.Name)
 		w.CRLF()
+	}
+	for _, hook := range onSelect {
+		hook(c, sel)
 	}
 	sess.state = stateSelected
 	if sel.readOnly {
@@ -235,9 +258,16 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 
 	var held []store.Event
 	existsDirty, recentDirty := false, false
+	gone := sess.expungeReport()
+	// written is the modseq of each message's last FETCH in this poll: a reply to
+	// our own STORE read before another session's later change is not written
+	// after it (flags and MODSEQ never go backwards, RFC 7162 section 3.1.4).
+	var written map[uint32]uint64
 	flush := func() error {
+		// Removals go out before anything that numbers messages after them.
+		gone.flush()
 		if !existsDirty {
-			return nil
+			return w.Err()
 		}
 		existsDirty = false
 		// EXISTS before RECENT, and RECENT never above EXISTS (RFC 3501 section
@@ -284,33 +314,71 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 				if i < 0 {
 					continue // already expunged by us, or never shown
 				}
-				if err := flush(); err != nil {
-					return err
+				if existsDirty {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 				sel.remove(i)
-				w.Raw("* ").Number(uint64(i + 1)).Raw(" EXPUNGE").CRLF()
+				gone.add(i, uid)
 			}
 		case store.EventFlags:
+			// An event can reach this session after a newer state of its messages
+			// did (a FETCH that set \Seen, our own STORE): such a message is
+			// reported as it is now, so that neither its flags nor its MODSEQ go
+			// back (RFC 7162 section 3.1.4.1: MODSEQ only grows).
+			var now map[uint32]msgMeta
+			if ev.AccountID > 0 {
+				uids := make([]uint32, len(ev.Flags))
+				for j, fu := range ev.Flags {
+					uids[j] = fu.UID
+				}
+				now = sess.hub.cache.cached(sel.id, uids)
+			}
 			for _, fu := range ev.Flags {
 				i := sel.index(fu.UID)
 				if i < 0 {
 					continue
 				}
-				key := flagKey(fu.Flags)
-				if ev.AccountID != ownResponse && sel.isOwnEcho(fu.UID, key) {
+				own := ev.AccountID == ownResponse || ev.AccountID == ownSilentResponse
+				if !own && sel.isOwnEcho(fu.UID, flagKey(fu.Flags)) {
+					continue
+				}
+				if m, ok := now[fu.UID]; ok && m.modseq > fu.ModSeq {
+					fu.Flags, fu.ModSeq = m.flags, m.modseq
+				}
+				if own && fu.ModSeq != 0 && written[fu.UID] > fu.ModSeq {
 					continue
 				}
 				if err := flush(); err != nil {
 					return err
 				}
+				if fu.ModSeq != 0 {
+					if written == nil {
+						written = map[uint32]uint64{}
+					}
+					written[fu.UID] = fu.ModSeq
+				}
 				if sel.newKeywords(fu.Flags) {
 					// A keyword must be in FLAGS before a FETCH uses it.
 					writeFlagsResponse(w, sel.flagList())
 				}
+				if ev.AccountID == ownSilentResponse {
+					// RFC 7162 section 3.1.3: a STORE's new MODSEQ is reported even with
+					// .SILENT, so the client's cache stays right.
+					w.Raw("* ").Number(uint64(i + 1)).Raw(" FETCH (UID ").Number32(fu.UID)
+					sess.writeModSeq(fu.ModSeq)
+					w.Raw(")").CRLF()
+					continue
+				}
 				w.Raw("* ").Number(uint64(i + 1)).Raw(" FETCH (UID ").Number32(fu.UID).Raw(" FLAGS ")
 				writeFlagList(w, sel.imapFlags(fu.UID, fu.Flags))
+				sess.writeModSeq(fu.ModSeq)
 				w.Raw(")").CRLF()
 			}
+		}
+		if len(held) == 0 && ev.AccountID > 0 {
+			sel.highestModSeq = max(sel.highestModSeq, ev.ModSeq)
 		}
 	}
 	if err := flush(); err != nil {

@@ -24,7 +24,11 @@ import (
 //   - a keyword in a FETCH was announced in FLAGS before (section 7.3.5);
 //   - a session's own +FLAGS/-FLAGS shows in the FETCH it gets back, unless
 //     another session expunged the message meanwhile (RFC 2180 section 4.2);
-//   - no NO [SERVERBUG], no BAD for a well-formed command.
+//   - no NO [SERVERBUG], no BAD for a well-formed command;
+//   - half the sessions ENABLE QRESYNC (RFC 7162 section 3.2): they must hear of
+//     every expunge as VANISHED of a UID they can place, never as EXPUNGE, and
+//     every FETCH a flag change brings them carries UID and MODSEQ, a message's
+//     MODSEQ never going down (RFC 7162 sections 3.1 and 3.2.10).
 //
 // At the end every session's view must equal the mailbox as a new session sees it.
 // It runs 30 s (3 s with -short).
@@ -55,7 +59,12 @@ func TestConcurrentSessionsStayConsistent(t *testing.T) {
 	}
 	sessions := make([]*stressSession, writers+watchers)
 	for i := range sessions {
-		s := &stressSession{c: login(t, srv.addr, fmt.Sprintf("s%d", i), user), report: report, rng: rand.New(rand.NewPCG(uint64(i), 7)), unexplained: map[uint32]string{}}
+		s := &stressSession{c: login(t, srv.addr, fmt.Sprintf("s%d", i), user), report: report, rng: rand.New(rand.NewPCG(uint64(i), 7)),
+			unexplained: map[uint32]string{}, modseqs: map[uint32]uint64{}}
+		if i%2 == 1 {
+			s.run("ENABLE QRESYNC", nil)
+			s.qresync = true
+		}
 		s.run("SELECT INBOX", nil)
 		sessions[i] = s
 	}
@@ -116,6 +125,8 @@ type stressSession struct {
 	unexplained map[uint32]string
 	commands    int
 	broken      bool
+	qresync     bool              // ENABLE QRESYNC was sent: VANISHED, UID and MODSEQ
+	modseqs     map[uint32]uint64 // the highest MODSEQ seen per UID
 }
 
 var stressKeywords = []string{"$stress1", "$stress2", "$stress3", `\Flagged`, `\Answered`}
@@ -264,6 +275,10 @@ func (s *stressSession) apply(command, resp string, noExpunge bool) {
 		}
 		return
 	}
+	if strings.EqualFold(nodes[1].text, "VANISHED") {
+		s.vanished(nodes[2:], noExpunge, bad)
+		return
+	}
 	n, err := strconv.Atoi(nodes[1].text)
 	if err != nil || len(nodes) < 3 {
 		return
@@ -282,6 +297,9 @@ func (s *stressSession) apply(command, resp string, noExpunge bool) {
 			bad(fmt.Sprintf("RECENT above EXISTS (%d)", len(s.uids)))
 		}
 	case "EXPUNGE":
+		if s.qresync {
+			bad("EXPUNGE after ENABLE QRESYNC")
+		}
 		if noExpunge {
 			bad("EXPUNGE during a command by sequence number")
 		}
@@ -311,6 +329,7 @@ func (s *stressSession) apply(command, resp string, noExpunge bool) {
 			}
 			s.uids[n-1] = uid
 		}
+		s.checkModSeq(command, nodes[3], bad)
 		if flags, ok := fetchItem(nodes[3], "FLAGS"); ok {
 			for _, f := range flags.list {
 				if k := strings.ToLower(f.text); !strings.HasPrefix(k, `\`) && !s.keywords[k] {
@@ -318,6 +337,85 @@ func (s *stressSession) apply(command, resp string, noExpunge bool) {
 				}
 			}
 		}
+	}
+}
+
+// vanished applies VANISHED uid-set (RFC 7162 section 3.2.10). A UID the session
+// has not fetched yet is placed the way imaptest does: among the unknown entries
+// between its known neighbours.
+func (s *stressSession) vanished(args []node, noExpunge bool, bad func(string)) {
+	if !s.qresync {
+		bad("VANISHED without ENABLE QRESYNC")
+		return
+	}
+	if len(args) == 2 && args[0].kind == list {
+		return // VANISHED (EARLIER): about messages already gone from the view
+	}
+	if noExpunge {
+		bad("VANISHED during a command by sequence number")
+	}
+	if len(args) != 1 {
+		bad("VANISHED without a UID set")
+		return
+	}
+	for _, part := range strings.Split(args[0].text, ",") {
+		lo, hi, _ := strings.Cut(part, ":")
+		start, err1 := strconv.ParseUint(lo, 10, 32)
+		stop := start
+		var err2 error
+		if hi != "" {
+			stop, err2 = strconv.ParseUint(hi, 10, 32)
+		}
+		if err1 != nil || err2 != nil || stop < start || stop-start > 100000 {
+			bad("VANISHED with a malformed UID set")
+			return
+		}
+		for uid := uint32(start); uid <= uint32(stop); uid++ {
+			i := len(s.uids)
+			for j, u := range s.uids {
+				if u != 0 && u >= uid {
+					i = j
+					break
+				}
+			}
+			switch {
+			case i < len(s.uids) && s.uids[i] == uid:
+			case i > 0 && s.uids[i-1] == 0:
+				i--
+			default:
+				bad(fmt.Sprintf("VANISHED UID %d is not in the session's view", uid))
+				continue
+			}
+			delete(s.unexplained, uid)
+			s.uids = append(s.uids[:i], s.uids[i+1:]...)
+		}
+	}
+}
+
+// checkModSeq: with QRESYNC (so CONDSTORE) on, a FETCH that is not the answer to
+// a FETCH command reports a flag change and must carry UID and MODSEQ (RFC 7162
+// section 3.1); a message's MODSEQ never goes down.
+func (s *stressSession) checkModSeq(command string, items node, bad func(string)) {
+	if !s.qresync {
+		return
+	}
+	uidNode, hasUID := fetchItem(items, "UID")
+	ms, hasModSeq := fetchItem(items, "MODSEQ")
+	if !strings.HasPrefix(strings.ToUpper(command), "FETCH") && (!hasUID || !hasModSeq) {
+		bad("a FETCH for a flag change without UID and MODSEQ")
+	}
+	if !hasUID || !hasModSeq || len(ms.list) != 1 {
+		return
+	}
+	uid, _ := strconv.ParseUint(uidNode.text, 10, 32)
+	modseq, err := strconv.ParseUint(ms.list[0].text, 10, 64)
+	switch {
+	case err != nil || modseq == 0:
+		bad("invalid MODSEQ")
+	case modseq < s.modseqs[uint32(uid)]:
+		bad(fmt.Sprintf("MODSEQ of UID %d went down from %d", uid, s.modseqs[uint32(uid)]))
+	default:
+		s.modseqs[uint32(uid)] = modseq
 	}
 }
 
