@@ -1,12 +1,19 @@
 package imapd
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/yubinmail/yubin/internal/testtool"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -170,5 +177,66 @@ func TestQresyncSequenceMatchNarrows(t *testing.T) {
 	if got, want := sel.notInView([]store.UIDRange{{Start: 1, Stop: 4}, {Start: 9, Stop: 9}, {Start: 11, Stop: 13}}),
 		[]store.UIDRange{{Start: 1, Stop: 2}, {Start: 11, Stop: 11}, {Start: 13, Stop: 13}}; !slices.Equal(got, want) {
 		t.Errorf("notInView: %v, want %v", got, want)
+	}
+}
+
+// pythonQresync resynchronises INBOX with Python's imaplib: ENABLE QRESYNC,
+// SELECT ... (QRESYNC ...) after another connection flagged and expunged, UID
+// FETCH (CHANGEDSINCE VANISHED), and a conditional STORE refused with MODIFIED.
+const pythonQresync = `
+import imaplib, sys
+host, port, user, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+a = imaplib.IMAP4(host, port)
+a.login(user, pw)
+typ, data = a.enable("QRESYNC")
+assert typ == "OK" and a.response("ENABLED")[1] == [b"QRESYNC"], data
+typ, data = a.select("INBOX")
+assert data[0] == b"3", data
+hms = int(a.response("HIGHESTMODSEQ")[1][0])
+uv = int(a.response("UIDVALIDITY")[1][0])
+a.logout()
+
+b = imaplib.IMAP4(host, port)
+b.login(user, pw)
+b.select("INBOX")
+b.store("2", "+FLAGS", "(\\Flagged)")
+b.store("1", "+FLAGS", "(\\Deleted)")
+b.expunge()
+b.logout()
+
+c = imaplib.IMAP4(host, port)
+c.login(user, pw)
+c.enable("QRESYNC")
+typ, data = c._simple_command("SELECT", "INBOX", "(QRESYNC (%d %d))" % (uv, hms))
+assert typ == "OK", (typ, data)
+vanished = c.response("VANISHED")[1]
+assert vanished == [b"(EARLIER) 1"], vanished
+fetched = c.response("FETCH")[1]
+assert len(fetched) == 1 and fetched[0].startswith(b"1 (UID 2 FLAGS (\\Flagged) MODSEQ ("), fetched
+c.state = "SELECTED"  # imaplib's select() cannot send the QRESYNC parameter
+typ, data = c.uid("FETCH", "1:*", "(FLAGS) (CHANGEDSINCE %d VANISHED)" % hms)
+assert typ == "OK" and c.response("VANISHED")[1] == [b"(EARLIER) 1"], (typ, data)
+assert len(data) == 1 and b"UID 2 FLAGS (\\Flagged) MODSEQ (" in data[0], data
+typ, data = c.store("1", "(UNCHANGEDSINCE %d) +FLAGS" % hms, "(\\Seen)")
+assert typ == "OK" and c.response("MODIFIED")[1] == [b"1"], (typ, data)
+c.logout()
+print("python-ok")
+`
+
+func TestQresyncPythonImaplib(t *testing.T) {
+	py := testtool.Path(t, "python3")
+	e := newEnv(t)
+	threeMessages(e)
+	script := filepath.Join(t.TempDir(), "qresync.py")
+	if err := os.WriteFile(script, []byte(pythonQresync), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(e.addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, py, script, host, port, testUser, testPass).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "python-ok") {
+		t.Fatalf("imaplib: %v\n%s", err, out)
 	}
 }
