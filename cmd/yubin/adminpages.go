@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -29,6 +30,10 @@ func withAdmin(metricsHandler http.Handler, cfg *config.Config, mail *mailbacken
 	}
 	mux := http.NewServeMux()
 	mux.Handle(admin.Prefix, admin.New(ac).Handler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "yubin: /metrics (Prometheus), /healthz (alive), /readyz (ready to serve), /admin/ (admin pages, from this machine only)\n")
+	})
 	mux.Handle("/", metricsHandler)
 	return mux
 }

@@ -93,6 +93,9 @@ func TestE2EAdminPages(t *testing.T) {
 	srv := e2eStartServe(t, cfg)
 	adm := newAdminClient(t, srv)
 
+	if _, root := adm.get(t, "/"); !strings.Contains(root, "/admin/") || !strings.Contains(root, "/metrics") {
+		t.Errorf("the metrics listener's index does not name the admin pages: %q", root)
+	}
 	status, page := adm.get(t, "/admin/")
 	if status != http.StatusOK || !strings.Contains(page, "example.test") {
 		t.Fatalf("overview: %d\n%s", status, page)
