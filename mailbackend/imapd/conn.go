@@ -70,6 +70,8 @@ type session struct {
 	tag     string          // the tag of the command being run
 	closing atomic.Bool
 
+	compressed bool // COMPRESS=DEFLATE is on (ext_compress.go)
+
 	acct *store.Account
 	hub  *accountHub
 	// endWatch stops watching the login's credentials (WatchCredentials).

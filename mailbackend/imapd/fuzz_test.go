@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
 	"io"
@@ -214,6 +215,12 @@ func FuzzSession(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// After COMPRESS DEFLATE the rest is a DEFLATE stream (ext_compress.go).
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.BestSpeed)
+	fw.Write([]byte("a NOOP\r\nb FETCH 1:* (FLAGS BODY.PEEK[TEXT]<0.10>)\r\nc APPEND INBOX {5+}\r\nhello\r\n"))
+	fw.Flush()
+	f.Add(append([]byte("z COMPRESS DEFLATE\r\n"), deflated.Bytes()...))
 	e := newEnv(f)
 	f.Fuzz(func(t *testing.T, input []byte) {
 		refillMailbox(t, e)
