@@ -9,10 +9,15 @@ import (
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
+
+	"github.com/yubinmail/yubin/mailbackend/imapd/inflate"
 )
 
 // COMPRESS=DEFLATE (RFC 4978): after the tagged OK, both directions are one raw
-// DEFLATE stream (RFC 1951) each. Phones on slow links ask for it.
+// DEFLATE stream (RFC 1951) each. Phones on slow links ask for it. The input is
+// inflated by imapd/inflate, which hands out each command as soon as its bits
+// have arrived, however the client flushes (mbsync uses zlib's Z_PARTIAL_FLUSH,
+// which compress/flate's reader would wait on forever).
 //
 // What a client can make us spend stays bounded:
 //   - memory: the inflater's state (its 32 KiB window) lives as long as the
@@ -68,7 +73,7 @@ func cmdCompress(c *cmd) error {
 	// start of the inflater's input.
 	buffered, _ := sess.br.Peek(sess.br.Buffered())
 	src := &countingReader{r: io.MultiReader(bytes.NewReader(bytes.Clone(buffered)), sess.netConn)}
-	sess.br.Reset(&inflater{sess: sess, src: src, fr: flate.NewReader(bufio.NewReaderSize(src, 4096))})
+	sess.br.Reset(&inflater{sess: sess, src: src, fr: inflate.NewReader(bufio.NewReaderSize(src, 4096))})
 	sess.w.Reset(&deflater{to: sess.netConn})
 	sess.compressed = true
 	return nil
