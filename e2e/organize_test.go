@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -143,6 +144,27 @@ func organizeFlow(t *testing.T, name string, phone bool) {
 		t.Errorf("title %q after everything was read", got)
 	}
 
+	// Notifications: the browser is asked only from the button (a user gesture);
+	// once allowed, new mail while the tab is hidden makes one.
+	if !phone {
+		if !eval[bool](s, `!document.querySelector(".notifyme").hidden`) {
+			t.Error("no button to turn notifications on")
+		}
+		if _, err := chromedp.Call(s.ctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: "notifications"}, Setting: browser.PermissionSettingGranted, Origin: s.base,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s.do(chromedp.Reload())
+		s.waitFor(`document.querySelector(".notifyme").hidden && Notification.permission === "granted"`, "notifications allowed")
+		// The tab is hidden and the platform's notifications are recorded (the
+		// outside world: no desktop to show them on).
+		s.do(chromedp.Evaluate[chromedp.Void](`window.__notes = [];
+			window.Notification = function (title) { window.__notes.push(title); };
+			window.Notification.permission = "granted";
+			Object.defineProperty(document, "hidden", { get: function () { return true; } });`))
+	}
+
 	// A second tab gets live updates too, and both titles count the new mail.
 	tab2, cancel := chromedp.NewContext(s.ctx)
 	defer cancel()
@@ -156,6 +178,9 @@ func organizeFlow(t *testing.T, name string, phone bool) {
 	waitIn(t, tab2, `document.title.startsWith("(1) ")`, "the second tab's title")
 	s.waitFor(`document.title.startsWith("(1) ")`, "the first tab's title")
 	s.waitFor(`document.querySelector('link[rel="icon"]').href.startsWith("data:image/png")`, "the favicon badge")
+	if !phone {
+		s.waitFor(`window.__notes.length === 1 && window.__notes[0] === "New mail (1 unread)"`, "the notification of new mail")
+	}
 	s.shot("live-title")
 }
 

@@ -1,8 +1,10 @@
 // Package handlers has one file per screen or action group of the webmail: login,
-// mailbox list, search and actions, message view (with the sandboxed HTML frame and
-// attachment downloads), compose/send/drafts, folder management, and the live-update
-// stream (events.go: server-sent events, at most one per session and MaxStreamsPerUser
-// per account, each on its own short-lived IMAP IDLE connection).
+// mailbox list, search, actions and their undo (organize.go), message view (with the
+// sandboxed HTML frame and attachment downloads), compose/send/drafts, folder
+// management, and the live-update stream (events.go: server-sent events, one per tab,
+// at most MaxStreamsPerSession per sign-in and MaxStreamsPerUser per account, each on
+// its own short-lived IMAP IDLE connection). words.go is the one place where a
+// refusal by the mail server becomes a sentence for the user.
 //
 // Handlers are thin: they parse the request, call web/mailclient (IMAP and SMTP only)
 // or web/compose, and render one templ component. They keep no state: the sessions,

@@ -61,6 +61,9 @@ func decodeUndo(tok string) ([]undoStep, error) {
 	if err := json.Unmarshal(b, &steps); err != nil {
 		return nil, err
 	}
+	if len(steps) == 0 {
+		return nil, errors.New("empty undo")
+	}
 	for _, s := range steps {
 		if _, err := parseUIDSet(s.UIDs); err != nil || s.From == "" {
 			return nil, errors.New("bad undo step")
