@@ -74,8 +74,9 @@ type Client struct {
 	lastUsed    time.Time
 	closed      bool
 
-	cache   rawCache // recently fetched messages, guarded by mu
-	folders []Folder // last folder list, guarded by mu
+	cache   rawCache  // recently fetched messages, guarded by mu
+	folders []Folder  // last folder list, guarded by mu
+	memo    *listMemo // rows of the last listed mailbox (listcache.go), guarded by mu
 
 	// noExtensions makes the client ignore SORT, THREAD and CONDSTORE, as with a
 	// server without them (tests of the fallbacks against our own server).

@@ -213,15 +213,11 @@ func (cl *Client) ListMessages(ctx context.Context, mailbox string, page, perPag
 			return nil
 		}
 		lo := max(1, hi-int64(perPage)+1)
-		var set imap.SeqSet
-		set.AddRange(uint32(lo), uint32(hi))
-		msgs, err := s.C.Fetch(set, listFetch()).Collect()
+		rows, err := s.pageRows(mailbox, uint32(lo), uint32(hi))
 		if err != nil {
 			return fmt.Errorf("fetch %s %d:%d: %w", mailbox, lo, hi, err)
 		}
-		for _, m := range msgs {
-			res.Messages = append(res.Messages, summarize(m))
-		}
+		res.Messages = append(res.Messages, rows...)
 		return nil
 	})
 	if err != nil {
@@ -253,18 +249,7 @@ func listFetch() *imap.FetchOptions {
 
 func summarize(m *imapclient.FetchMessageBuffer) Summary {
 	s := Summary{UID: uint32(m.UID), SeqNum: m.SeqNum, Size: m.RFC822Size}
-	for _, f := range m.Flags {
-		switch strings.ToLower(string(f)) {
-		case `\seen`:
-			s.Seen = true
-		case `\flagged`:
-			s.Flagged = true
-		case `\answered`:
-			s.Answered = true
-		case `\draft`:
-			s.Draft = true
-		}
-	}
+	applyFlags(&s, m.Flags)
 	if hdr := m.FindBodySection(listHeader); len(hdr) > 0 {
 		if p, err := mailformat.Parse(hdr); err == nil {
 			env := p.Envelope
