@@ -220,7 +220,7 @@ func StartWithMetrics(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		if l.addr == "" {
 			continue
 		}
-		ln, err := net.Listen("tcp", l.addr)
+		ln, err := Listen(cfg, l.addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen.%s: %w", l.name, err)
 		}

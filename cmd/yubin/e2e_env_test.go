@@ -73,8 +73,14 @@ func e2eStartServe(t testing.TB, cfg string) *e2eServer {
 // ("NAME=value").
 func e2eStartServeEnv(t testing.TB, cfg string, env ...string) *e2eServer {
 	t.Helper()
+	return e2eStartServeArgs(t, []string{"--config", cfg}, env...)
+}
+
+// e2eStartServeArgs is e2eStartServeEnv with the arguments of `yubin serve`.
+func e2eStartServeArgs(t testing.TB, args []string, env ...string) *e2eServer {
+	t.Helper()
 	s := &e2eServer{addrs: map[string]string{}, stderr: &syncBuf{}, done: make(chan error, 1)}
-	s.cmd = exec.Command(yubinBin, "serve", "--config", cfg)
+	s.cmd = exec.Command(yubinBin, append([]string{"serve"}, args...)...)
 	if len(env) > 0 {
 		s.cmd.Env = append(os.Environ(), env...)
 	}

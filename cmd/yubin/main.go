@@ -18,7 +18,7 @@ var version = "dev"
 const usage = `yubin — mail server and webmail for a small office
 
 Usage:
-  yubin serve [--config F] [--dev] [--allow-root]   mail server + webmail
+  yubin serve [--config F] [--dev] [--allow-root] [--user NAME]   mail server + webmail
   yubin mailserver [--config F] [--dev]     mail server only
   yubin webmail [--config F] [--dev]        webmail only, against [webmail] imap/smtp
   yubin user add|passwd|del|list [--config F] [ADDRESS] [--password-stdin] [--name NAME]
@@ -107,6 +107,7 @@ type commonFlags struct {
 	all           bool
 	copy          bool
 	allowRoot     bool
+	user          string
 }
 
 // parseArgs parses flags anywhere among the arguments (yubin user add a@b
@@ -122,6 +123,7 @@ func parseArgs(cmd string, args []string) (*commonFlags, []string, error) {
 	fs.BoolVar(&f.all, "all", false, "every item")
 	fs.BoolVar(&f.copy, "copy", false, "copy blobs, never hard-link them")
 	fs.BoolVar(&f.allowRoot, "allow-root", false, "serve as root with listeners reachable from outside")
+	fs.StringVar(&f.user, "user", "", "started as root: bind the listeners, then run as this user")
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {

@@ -11,15 +11,17 @@ import (
 // refuseRoot stops `yubin serve` from running as root with a listener reachable from
 // outside: a flaw in any parser would then hand the whole machine to the sender. A
 // server runs as a user of its own with CAP_NET_BIND_SERVICE for the low ports
-// (contrib/yubin.service). Root stays allowed for --dev, for a server every listener
-// of which is on loopback (local trials, the tests, CI, which run as root), and with
-// --allow-root (a container whose root is no one's root).
+// (contrib/yubin.service), or is started as root with --user and becomes that
+// user once its listeners are bound (privdrop.go), before this check. Root stays
+// allowed for --dev, for a server every listener of which is on loopback (local
+// trials, the tests, CI, which run as root), and with --allow-root (a container
+// whose root is no one's root).
 func refuseRoot(cfg *config.Config, euid int, allowRoot bool) error {
 	if euid != 0 || cfg.Dev || allowRoot {
 		return nil
 	}
 	if key, addr, ok := outsideListener(cfg.Listen); ok {
-		return fmt.Errorf("serve: refusing to run as root with listen.%s = %q reachable from outside; run as a user of its own with CAP_NET_BIND_SERVICE (contrib/yubin.service), or pass --allow-root", key, addr)
+		return fmt.Errorf("serve: refusing to run as root with listen.%s = %q reachable from outside; run as a user of its own with CAP_NET_BIND_SERVICE (contrib/yubin.service), start it as root with --user yubin (it binds, then gives up root), or pass --allow-root", key, addr)
 	}
 	return nil
 }

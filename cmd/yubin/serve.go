@@ -49,6 +49,20 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 	if err != nil {
 		return err
 	}
+	if f.user != "" {
+		// Started as root to bind the low ports: bind them all now, then become
+		// the user before anything else runs (the spool is opened, and its files
+		// made, as that user).
+		if os.Geteuid() != 0 {
+			return fmt.Errorf("serve: --user %s needs to be started as root (it binds the listeners, then gives up root)", f.user)
+		}
+		if err := mailbackend.BindAll(cfg); err != nil {
+			return err
+		}
+		if err := dropPrivileges(f.user); err != nil {
+			return err
+		}
+	}
 	if err := refuseRoot(cfg, os.Geteuid(), f.allowRoot); err != nil {
 		return err
 	}
@@ -105,7 +119,7 @@ func serveCommand(args []string, stdout io.Writer, withMail, withWeb bool) error
 		if mail != nil {
 			h = withAdmin(h, cfg, mail, log)
 		}
-		srv, addr, err := serveMetrics(cfg.Listen.Metrics, h, log)
+		srv, addr, err := serveMetrics(cfg, h, log)
 		if err != nil {
 			// Monitoring must not keep mail from flowing: say so loudly and go on
 			// (a scraper sees the target down).
@@ -218,8 +232,8 @@ func registerer(reg *prometheus.Registry) prometheus.Registerer {
 }
 
 // serveMetrics opens the metrics listener ([listen] metrics) and serves h on it.
-func serveMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, string, error) {
-	ln, err := net.Listen("tcp", addr)
+func serveMetrics(cfg *config.Config, h http.Handler, log *slog.Logger) (*http.Server, string, error) {
+	ln, err := mailbackend.Listen(cfg, cfg.Listen.Metrics)
 	if err != nil {
 		return nil, "", err
 	}

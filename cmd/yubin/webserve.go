@@ -55,7 +55,7 @@ func startWeb(ctx context.Context, cfg *config.Config, mail *mailbackend.Running
 		if l.addr == "" {
 			continue
 		}
-		ln, err := net.Listen("tcp", l.addr)
+		ln, err := mailbackend.Listen(cfg, l.addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen.%s: %w", l.key, err)
 		}

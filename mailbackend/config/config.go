@@ -33,6 +33,11 @@ type Config struct {
 
 	// Dev is set by --dev, never by the file: loopback listeners, a demo account.
 	Dev bool `toml:"-"`
+	// Bound holds listeners opened before the process gave up root (yubin serve
+	// --user), keyed by their [listen] address; never set by the file. Whoever
+	// serves an address takes its listener from here (mailbackend.Listen) instead
+	// of binding it again, which it no longer could below port 1024.
+	Bound map[string]net.Listener `toml:"-"`
 }
 
 // Listen holds one address per listener; an empty string switches that listener off.
