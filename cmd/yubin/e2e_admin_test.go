@@ -145,6 +145,7 @@ func TestE2EAdminPages(t *testing.T) {
 	// Disable: the open session ends, logins fail, mail still arrives; enable:
 	// the same password works again.
 	imapCarol := e2eIMAP(t, srv, "carol@example.test", alicePW)
+	webCarol := e2eWebmail(t, srv, "carol@example.test", alicePW)
 	if status, page = adm.post(t, "/admin/users", "/admin/users/disable", url.Values{"address": {"carol@example.test"}}); status != http.StatusOK || !strings.Contains(text(page), "carol@example.test is disabled") {
 		t.Fatalf("disable carol: %d\n%s", status, text(page))
 	}
@@ -152,6 +153,9 @@ func TestE2EAdminPages(t *testing.T) {
 	case <-imapCarol.Closed():
 	case <-time.After(20 * time.Second):
 		t.Error("carol's IMAP connection still open 20 s after she was disabled")
+	}
+	if r := webCarol.getUntilSignedOut(t, "/mail?f=INBOX"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("carol's webmail session after she was disabled: %d, want a redirect to sign in", r.StatusCode)
 	}
 	var ie *imap.Error
 	if err := imapLoginErr(t, srv, "carol@example.test", alicePW); !errors.As(err, &ie) {
