@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
@@ -18,7 +19,7 @@ func TestOrganizePhoneJapanese(t *testing.T) { organizeFlow(t, "organize-phone",
 
 // organizeWords are the sentences the flow expects, per language.
 type organizeWords struct {
-	archived4, undone4, archived1, allRead, moved1 string
+	archived4, undone4, archived1, allRead, moved1, flagged1 string
 }
 
 // organizeFlow (issue 14 items 6-8): the folder tree (subfolders reachable on the
@@ -30,11 +31,11 @@ type organizeWords struct {
 func organizeFlow(t *testing.T, name string, phone bool) {
 	lang := "en-US"
 	w := organizeWords{"4 messages moved to Archive.", "Undone: 4 messages put back.", "1 message moved to Archive.",
-		"53 messages marked as read.", "1 message moved to Projects."}
+		"53 messages marked as read.", "1 message moved to Projects.", "1 message flagged."}
 	if phone {
 		lang = "ja"
 		w = organizeWords{"4件のメッセージを「アーカイブ」に移動しました。", "元に戻しました（4件のメッセージ）。",
-			"1件のメッセージを「アーカイブ」に移動しました。", "53件のメッセージを既読にしました。", "1件のメッセージを「Projects」に移動しました。"}
+			"1件のメッセージを「アーカイブ」に移動しました。", "53件のメッセージを既読にしました。", "1件のメッセージを「Projects」に移動しました。", "1件のメッセージにフラグを付けました。"}
 	}
 	s := newStack(t, name, lang)
 	if phone {
@@ -120,6 +121,13 @@ func organizeFlow(t *testing.T, name string, phone bool) {
 	s.shot("keys")
 	s.do(chromedp.KeyEvent("\x1b")) // Escape
 	s.waitFor(`!document.getElementById("keyhelp").open`, "the help closed")
+	// o opens the message under the cursor, s flags it there.
+	s.do(chromedp.KeyEvent("j"), chromedp.KeyEvent("o"))
+	s.waitFor(`!!document.querySelector(".msgbar")`, "the message opened with o")
+	s.do(chromedp.KeyEvent("s"))
+	s.waitFor(`!!document.querySelector(".toast") && document.querySelector(".toast").textContent.includes(`+jsString(w.flagged1)+`)`, "flagged with s")
+	s.do(chromedp.Navigate(s.base + "/mail?f=INBOX"))
+	s.waitFor(`!!document.querySelector(".msglist")`, "the inbox again")
 
 	// Drag a row onto a folder (desktop): it moves there.
 	if !phone {
@@ -132,7 +140,7 @@ func organizeFlow(t *testing.T, name string, phone bool) {
 
 	// Select all: once the page is ticked, "select all N in this folder" covers the
 	// rest too.
-	left := s.count(c, "INBOX")
+	left := s.unseen(c, "INBOX")
 	s.do(chromedp.Click(chromedp.CSS(`.js-selall`)))
 	s.waitFor(`!document.getElementById("selallbar").hidden`, "the select-all offer")
 	s.do(chromedp.Click(chromedp.CSS(`.js-everything`)))
@@ -206,6 +214,16 @@ func (s *stack) count(c *imapclient.Client, mailbox string) int {
 		s.t.Fatalf("select %s: %v", mailbox, err)
 	}
 	return int(d.NumMessages)
+}
+
+// unseen is how many messages of a mailbox are unread.
+func (s *stack) unseen(c *imapclient.Client, mailbox string) int {
+	s.t.Helper()
+	d, err := c.Status(mailbox, &imap.StatusOptions{NumUnseen: true}).Wait()
+	if err != nil {
+		s.t.Fatalf("status %s: %v", mailbox, err)
+	}
+	return int(*d.NumUnseen)
 }
 
 // waitIn polls a JavaScript condition in another tab.

@@ -31,24 +31,31 @@
     if (f && rs.indexOf(f) >= 0) { cursor = rs.indexOf(f); }
     return cursor >= 0 ? rs[cursor] : null;
   };
-  // act presses the page's own button for an action: on a message page its form,
-  // on the list the toolbar, for the ticked rows or else the current one.
+  // act presses the page's own button for an action: the list's toolbar for the
+  // ticked rows or else the row the cursor is on; without either, the open
+  // message's (its page, or the reading pane beside the list).
   var act = function (value) {
-    var b;
-    if (form) {
-      b = form.querySelector('.toolbar button[name="action"][value="' + value + '"]');
-      if (!b) { return; }
-      if (!form.querySelector('.msglist input[name="uid"]:checked')) {
-        var r = current(), box = r && r.querySelector('input[name="uid"]');
-        if (!box) { return; }
-        box.checked = true;
-      }
-    } else {
-      b = document.querySelector('.msgbar button[name="action"][value="' + value + '"]');
-      if (!b && value === "flag") { b = document.querySelector('.msgbar button[name="action"][value="unflag"]'); }
-      if (!b) { return; }
+    var alt = { flag: "unflag", unflag: "flag" }[value];
+    var find = function (scope) {
+      if (!scope) { return null; }
+      return scope.querySelector('button[name="action"][value="' + value + '"]') ||
+        (alt ? scope.querySelector('button[name="action"][value="' + alt + '"]') : null);
+    };
+    var bar = form && form.querySelector(".toolbar");
+    if (bar && form.querySelector('.msglist input[name="uid"]:checked')) {
+      var b = find(bar);
+      if (b) { b.click(); }
+      return;
     }
-    b.click();
+    var r = current(), box = r && r.querySelector('input[name="uid"]');
+    if (bar && box) {
+      box.checked = true;
+      var tb = find(bar);
+      if (tb) { tb.click(); }
+      return;
+    }
+    var mb = find(document.querySelector(".msgbar"));
+    if (mb) { mb.click(); }
   };
   var press = function (sel) {
     var el = document.querySelector(sel);
@@ -86,13 +93,16 @@
         if (q) { q.focus(); q.select(); } else { location.href = "/mail?f=INBOX"; }
         break;
       }
-      case "j": setCursor(cursor + 1); break;
-      case "k": setCursor(cursor < 0 ? 0 : cursor - 1); break;
+      // In the list, j/k move the cursor; on a message alone, to the next or
+      // previous message.
+      case "j": if (rows().length) { setCursor(cursor + 1); } else { handled = press('[data-key="n"]'); } break;
+      case "k": if (rows().length) { setCursor(cursor < 0 ? 0 : cursor - 1); } else { handled = press('[data-key="p"]'); } break;
       case "o":
       case "Enter": {
         var r = form && current();
         var link = r && r.querySelector(".rowlink");
-        if (link && document.activeElement !== link) { link.click(); } else { handled = false; }
+        // Enter on a focused link is the browser's own; o always opens.
+        if (link && (k === "o" || document.activeElement !== link)) { link.click(); } else { handled = false; }
         break;
       }
       case "x": {
@@ -104,7 +114,7 @@
       case "e": act("archive"); break;
       case "#": act("delete"); break;
       case "s": {
-        var rr = form && current();
+        var rr = form ? current() : null;
         act(rr && rr.classList.contains("flagged") ? "unflag" : "flag");
         break;
       }
