@@ -72,7 +72,7 @@ func (p *proxy) connections() int {
 	return p.dials
 }
 
-func start(t *testing.T) (*mailbackend.Running, *store.Account) {
+func start(t testing.TB) (*mailbackend.Running, *store.Account) {
 	cfg := config.Dev()
 	cfg.DataDir = t.TempDir()
 	cfg.Listen = config.Listen{Submission: "127.0.0.1:0", IMAP: "127.0.0.1:0"}

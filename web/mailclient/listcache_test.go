@@ -174,3 +174,44 @@ func TestListRefreshUsesCondStore(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkListRefresh is the refresh of a 50-row page after one flag changed
+// elsewhere, with CONDSTORE (rows remembered, CHANGEDSINCE) and without it (the
+// full FETCH of headers and body structures).
+func BenchmarkListRefresh(b *testing.B) {
+	for _, tc := range []struct {
+		name      string
+		condstore bool
+	}{{"condstore", true}, {"full", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			run, acct := start(b)
+			ctx := context.Background()
+			cl, err := mailclient.Dial(ctx, mailclient.Options{IMAPAddr: run.Addr("imap"), SMTPAddr: run.Addr("submission"),
+				InsecureSkipVerify: true, Username: "alice@localhost", Password: "pw"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cl.Close()
+			if !tc.condstore {
+				cl.WithoutExtensions()
+			}
+			inbox, err := run.Store.Mailbox(ctx, acct.ID, "INBOX")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := cl.ListMessages(ctx, "INBOX", 0, 50); err != nil {
+				b.Fatal(err)
+			}
+			op := []store.FlagOp{store.FlagsAdd, store.FlagsRemove}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := run.Store.StoreFlags(ctx, inbox.ID, []store.UIDRange{{Start: 40, Stop: 40}}, op[i%2], []string{store.FlagFlagged}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := cl.ListMessages(ctx, "INBOX", 0, 50); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
