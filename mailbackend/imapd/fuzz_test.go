@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -211,6 +213,7 @@ func FuzzSession(f *testing.F) {
 		"i STORE 1 +FLAGS (\\Seen $Junk)\r\nj COPY 1:2 INBOX\r\nk APPEND INBOX {5+}\r\nhello\r\nl NOOP\r\nm IDLE\r\nDONE\r\n",
 		"r GETQUOTAROOT INBOX\r\ns GETQUOTA \"\"\r\nt SETQUOTA \"\" (STORAGE 1 MESSAGE {1+}\r\n2)\r\nu STATUS INBOX (DELETED-STORAGE MAILBOXID)\r\n" +
 			"v FETCH 1:* (EMAILID THREADID SAVEDATE)\r\nw SEARCH OR EMAILID M0 THREADID T-_x SAVEDSINCE 1-Jan-2020 NOT SAVEDON \"2-Feb-2021\" SAVEDATESUPPORTED\r\n",
+		"x FETCH 1:* (PREVIEW (LAZY) PREVIEW UID)\r\ny FETCH 1 PREVIEW (LAZY)\r\nz FETCH 2 PREVIEW (CHANGEDSINCE 1)\r\n",
 		"n FETCH 1 BODY[0]\r\no FETCH 1 BODY[1.2.3.4.5]<4294967295.1>\r\np FETCH 9999999999 FLAGS\r\nq UID SEARCH RETURN (MIN MAX COUNT) ALL\r\n",
 		// CONDSTORE and QRESYNC (ext_condstore.go, ext_qresync.go).
 		"c1 ENABLE QRESYNC\r\nc2 SELECT INBOX (QRESYNC (1 1 1:* (1:3 1:3)) CONDSTORE)\r\nc3 UID FETCH 1:* (FLAGS MODSEQ) (CHANGEDSINCE 1 VANISHED)\r\n" +
@@ -324,6 +327,25 @@ func FuzzSearchSets(f *testing.F) {
 			if got := seqContains(out, p); got != want {
 				t.Fatalf("%d in %v (* = %d): %v, want %v (normalized %v)", p, set, star, got, want, out)
 			}
+		}
+	})
+}
+
+// FuzzPreviewText: a preview made of any text (the text of outsiders' mail) is
+// valid UTF-8 of at most previewChars characters with no control characters and
+// no white space at either end, within the per-input budget.
+// Run: go test ./mailbackend/imapd/ -run '^$' -fuzz FuzzPreviewText -fuzztime 30s
+func FuzzPreviewText(f *testing.F) {
+	f.Add("Hello\r\n\tworld", "", uint16(0))
+	f.Add("", "あ い\x00", uint16(60000))
+	f.Add("\xff", " \u3000", uint16(1000))
+	f.Fuzz(func(t *testing.T, head, unit string, count uint16) {
+		in := fuzzbudget.Expand(head, unit, count, "")
+		var out string
+		fuzzbudget.Run(t, func() { out = previewText(in) })
+		if !utf8.ValidString(out) || utf8.RuneCountInString(out) > previewChars ||
+			strings.TrimSpace(out) != out || strings.IndexFunc(out, unicode.IsControl) >= 0 {
+			t.Fatalf("previewText(%.80q) = %q", in, out)
 		}
 	})
 }

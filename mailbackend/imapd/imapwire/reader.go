@@ -96,6 +96,11 @@ func (r *Reader) Peek() (byte, error) {
 	return b[0], nil
 }
 
+// PeekN returns the next n bytes without consuming them. It waits until n bytes
+// have arrived, so callers ask for no more than the grammar guarantees to follow
+// (a command ends with CRLF: two bytes always come).
+func (r *Reader) PeekN(n int) ([]byte, error) { return r.br.Peek(n) }
+
 func (r *Reader) readByte() (byte, error) {
 	if err := r.count(1); err != nil {
 		return 0, err
