@@ -56,7 +56,14 @@ func accessibility(t *testing.T, name string, phone bool) {
 		t.Errorf("first Tab reaches %q, want the skip link", got)
 	}
 	s.do(chromedp.KeyEvent("\r"))
-	s.waitFor(`location.hash === "#main"`, "the skip link followed")
+	s.waitFor(`location.hash === "#msglist"`, "the skip link followed to the messages")
+	// Bug: 27 Tab presses reached the first message; now 4: the skip link, Enter,
+	// the first row's checkbox, its link.
+	s.do(chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"))
+	if !eval[bool](s, `document.activeElement === document.querySelector(".msglist .rowlink")`) {
+		t.Errorf("after the skip link and two Tabs the focus is on %s, want the first message",
+			eval[string](s, `document.activeElement.outerHTML.slice(0, 120)`))
+	}
 	if n := eval[int](s, `document.querySelectorAll("header, nav[aria-label], main").length`); n < 3 {
 		t.Errorf("%d landmarks (header, labelled nav, main), want 3", n)
 	}

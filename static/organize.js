@@ -6,6 +6,16 @@
   "use strict";
   var form = document.getElementById("listform");
 
+  // On a list the skip link goes straight to the messages: after it, one Tab
+  // reaches the first row.
+  var skip = document.querySelector("a.skip"), list = document.querySelector(".msglist");
+  if (skip && list && skip.getAttribute("data-list")) {
+    if (!list.id) { list.id = "msglist"; }
+    list.tabIndex = -1;
+    skip.href = "#" + list.id;
+    skip.textContent = skip.getAttribute("data-list");
+  }
+
   // The status line ("3 messages moved to Archive · Undo") floats for ~10 s, longer
   // while the pointer or focus is on it, then leaves.
   var status = document.getElementById("status");

@@ -213,3 +213,18 @@ func folderDeleteAsk(l Lang, f Folder) string {
 	}
 	return l.Tf("fld.delete.ask", f.Label, l.Messages(int(f.Messages)))
 }
+
+// folderPath names a folder where the tree is not shown: its full name for a
+// subfolder ("Projects/2026": a bare "2026" could be anywhere), else its label.
+func folderPath(f Folder) string {
+	if f.Depth > 0 {
+		return f.Name
+	}
+	return f.Label
+}
+
+// folderOption is a folder in a "Move to" list: indented under its parent (the
+// list is in the folder list's order, parents first).
+func folderOption(f Folder) string {
+	return strings.Repeat("\u00a0\u00a0\u00a0", min(f.Depth, 6)) + f.Label
+}

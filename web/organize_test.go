@@ -296,6 +296,6 @@ func TestUnreadCountInTitleAndSkipLink(t *testing.T) {
 			t.Errorf("%s: title %q, want it to start with (2)", path, m)
 		}
 		// Bug: 27 Tab presses to reach the first message, no skip link.
-		mustContain(t, page, `<a class="skip" href="#main">`, `id="main"`)
+		mustContain(t, page, `<a class="skip" href="#main"`, `id="main"`)
 	}
 }
