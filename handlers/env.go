@@ -253,7 +253,7 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.Error(w, r, http.StatusInsufficientStorage, "err.overquota")
 	case isIMAPNo(err):
 		h.Log.Info("imap refused request", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
-		h.Error(w, r, http.StatusBadRequest, "err.server")
+		h.Error(w, r, http.StatusBadRequest, failKey(err)) // in words (words.go)
 	default:
 		h.Log.Warn("webmail request failed", "path", r.URL.Path, "ip", ClientIP(r), "user", user, "err", err)
 		h.Error(w, r, http.StatusBadGateway, "err.server")

@@ -236,6 +236,9 @@ func TestServerRefusalsInTheUsersLanguage(t *testing.T) {
 	checkJa("create an existing folder", b.post("/folders/create", url.Values{"csrf": {b.csrf()}, "name": {"Keep"}}, ja...), "同じ名前のフォルダがすでにあります")
 	checkJa("rename onto an existing folder", b.post("/folders/rename", url.Values{"csrf": {b.csrf()}, "name": {"Parent"}, "newname": {"Keep"}}, ja...), "同じ名前のフォルダがすでにあります")
 	checkJa("delete a folder with subfolders", b.post("/folders/delete", url.Values{"csrf": {b.csrf()}, "name": {"Parent"}}, ja...), "このフォルダの中にフォルダがあります")
+	req, _ := http.NewRequest("GET", b.base+"/mail?f=Nowhere", nil)
+	req.Header.Set("Accept-Language", "ja")
+	checkJa("open a folder that does not exist", b.do(req), "そのフォルダはありません")
 	send := b.post("/send", url.Values{"csrf": {b.csrf()}, "to": {"nobody@localhost"}, "subject": {"テスト"}, "body": {"本文"}}, ja...)
 	checkJa("send to an address that does not exist", send, "nobody@localhost というアドレスはありません")
 }
