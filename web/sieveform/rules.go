@@ -50,8 +50,10 @@ type Rule struct {
 // Normalize trims the rule and checks it.
 func (r *Rule) Normalize() error {
 	r.Field = strings.ToLower(strings.TrimSpace(r.Field))
-	r.Contains = strings.Join(strings.Fields(r.Contains), " ")
-	r.Folder = strings.TrimSpace(r.Folder)
+	// Sieve strings are UTF-8 (RFC 5228 section 2.4.2): a byte that is not, which
+	// no browser sends, becomes U+FFFD as the settings comment would make it.
+	r.Contains = strings.Join(strings.Fields(strings.ToValidUTF8(r.Contains, "\uFFFD")), " ")
+	r.Folder = strings.TrimSpace(strings.ToValidUTF8(r.Folder, "\uFFFD"))
 	if r.Action == "" {
 		r.Action = "move"
 	}

@@ -43,8 +43,9 @@ func (p *Problem) Error() string { return p.Field + ": " + p.Key }
 func (s *Vacation) Normalize() error {
 	s.Start, s.End = strings.TrimSpace(s.Start), strings.TrimSpace(s.End)
 	// A subject is one header line: line breaks become spaces.
-	s.Subject = strings.Join(strings.Fields(s.Subject), " ")
-	s.Message = strings.TrimRight(strings.ReplaceAll(s.Message, "\r\n", "\n"), " \n")
+	// Sieve strings are UTF-8 (RFC 5228 section 2.4.2): see Rule.Normalize.
+	s.Subject = strings.Join(strings.Fields(strings.ToValidUTF8(s.Subject, "\uFFFD")), " ")
+	s.Message = strings.TrimRight(strings.ReplaceAll(strings.ToValidUTF8(s.Message, "\uFFFD"), "\r\n", "\n"), " \n")
 	if s.Days == 0 {
 		s.Days = DefaultDays
 	}
