@@ -195,6 +195,12 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 	}
 
 	w := sess.w
+	if (options.Flags || seenChanged) && sel.newKeywords(m.flags) {
+		// Another session's STORE can reach the shared flag cache before its event
+		// reaches this session: a keyword must be in FLAGS before a FETCH uses it
+		// (RFC 9051 section 7.3.5; imaptest's stress mode checks it).
+		writeFlagsResponse(w, sel.flagList())
+	}
 	w.Raw("* ").Number32(seq).Raw(" FETCH (")
 	first := true
 	sep := func() {

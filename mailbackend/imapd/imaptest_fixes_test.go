@@ -162,3 +162,28 @@ func TestImaptestThreadReferencesLoop(t *testing.T) {
 		t.Errorf("THREAD after EXPUNGE: %q, want (2 1)", got[0])
 	}
 }
+
+// imaptest stress: "Keyword used without being in FLAGS". Another session's STORE
+// updates the account's shared flag cache at once, before its event reaches this
+// session; a FETCH FLAGS in between must announce the new keyword in FLAGS first
+// (RFC 9051 section 7.3.5).
+func TestImaptestKeywordAnnouncedBeforeFetch(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(simpleMsg)
+	a, b := e.raw(true), e.raw(true)
+	a.ok("SELECT INBOX")
+	b.ok("SELECT INBOX")
+	for i := 0; i < 30; i++ {
+		kw := fmt.Sprintf("$Label%d", i)
+		b.ok("STORE 1 +FLAGS (" + kw + ")")
+		announced := false
+		for _, l := range a.ok("FETCH 1 FLAGS") {
+			if strings.HasPrefix(l, "* FLAGS ") && strings.Contains(l, kw) {
+				announced = true
+			}
+			if strings.Contains(l, " FETCH ") && strings.Contains(l, kw) && !announced {
+				t.Fatalf("FETCH shows %s before FLAGS announced it: %q", kw, l)
+			}
+		}
+	}
+}
