@@ -3,7 +3,6 @@ package imapd
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"slices"
@@ -339,7 +338,7 @@ func writeSection(w *imapwire.Writer, blob *os.File, s *section, binary bool) er
 		return err
 	}
 	w.LiteralHeader(s.size, binary && s.nul)
-	n, err := io.Copy(w, r)
+	n, err := copyPooled(w, r)
 	if err == nil && n != s.size {
 		err = fmt.Errorf("imapd: section is %d bytes, expected %d", n, s.size)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -37,6 +38,7 @@ type section struct {
 	offset      int64    // of the partial, in the decoded or filtered content
 	size        int64    // bytes sent
 	nul         bool     // BINARY: the content holds NUL (sent as literal8)
+	data        []byte   // HEADER.FIELDS: the filtered content, kept by the sizing pass
 }
 
 // transformed reports whether the bytes sent differ from the blob's (so they can
@@ -57,6 +59,9 @@ func (s *section) content(blob io.ReaderAt) io.Reader {
 
 // reader returns exactly the bytes s sends.
 func (s *section) reader(blob io.ReaderAt) (io.Reader, error) {
+	if s.data != nil {
+		return bytes.NewReader(s.data[s.offset : s.offset+s.size]), nil
+	}
 	if !s.transformed() {
 		return io.NewSectionReader(blob, s.start+s.offset, s.size), nil
 	}
@@ -78,17 +83,40 @@ type sectionSizer struct {
 type scanned struct {
 	size int64
 	nul  bool
+	data []byte // a HEADER.FIELDS section's bytes, when at most maxKeptFilter
 }
+
+// maxKeptFilter: a filtered header section up to this size is kept from the sizing
+// pass and written from memory, instead of being read and filtered a second time
+// (FETCH BODY[HEADER.FIELDS (...)] of every message is what clients list with).
+const maxKeptFilter = 64 << 10
+
+// copyBuffers are io.Copy's buffers, reused: a buffer allocated per section copied
+// was most of what the server allocated under imaptest's mix.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func copyPooled(dst io.Writer, src io.Reader) (int64, error) {
+	bp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+	return io.CopyBuffer(dst, src, *bp)
+}
+
+// filterReaders are the line readers of header filters, reused.
+var filterReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, maxFilterLine) }}
 
 // scan reads a section's whole content once (per distinct section of the
 // message) for its size and whether it holds NUL.
 func (z *sectionSizer) scan(s *section) (scanned, error) {
-	key := fmt.Sprintf("%d %d %q %q %q", s.start, s.end, s.enc, s.fields, s.not)
+	key := z.key(s)
 	if sc, ok := z.sizes[key]; ok {
 		return sc, nil
 	}
-	var d nulDetector
-	n, err := io.Copy(&d, s.content(z.blob))
+	d := nulDetector{keep: s.filter}
+	src := s.content(z.blob)
+	n, err := copyPooled(&d, src)
+	if f, ok := src.(*headerFilter); ok {
+		f.release()
+	}
 	if err != nil {
 		return scanned{}, fmt.Errorf("read section: %w", err)
 	}
@@ -96,15 +124,39 @@ func (z *sectionSizer) scan(s *section) (scanned, error) {
 		z.sizes = map[string]scanned{}
 	}
 	sc := scanned{size: n, nul: d.nul}
+	if d.keep {
+		sc.data = d.kept
+		if sc.data == nil {
+			sc.data = []byte{}
+		}
+	}
 	z.sizes[key] = sc
 	return sc, nil
 }
 
-type nulDetector struct{ nul bool }
+// key names a section's content: the same bytes, decoding and filter.
+func (z *sectionSizer) key(s *section) string {
+	return fmt.Sprintf("%d %d %q %q %q", s.start, s.end, s.enc, s.fields, s.not)
+}
+
+// nulDetector notes whether what is written holds NUL and, while keep, keeps it
+// (up to maxKeptFilter bytes; past that nothing is kept).
+type nulDetector struct {
+	nul  bool
+	keep bool
+	kept []byte
+}
 
 func (d *nulDetector) Write(p []byte) (int, error) {
 	if !d.nul && bytes.IndexByte(p, 0) >= 0 {
 		d.nul = true
+	}
+	if d.keep {
+		if len(d.kept)+len(p) > maxKeptFilter {
+			d.keep, d.kept = false, nil
+		} else {
+			d.kept = append(d.kept, p...)
+		}
 	}
 	return len(p), nil
 }
@@ -132,6 +184,9 @@ func (z *sectionSizer) applyPartial(s *section, p *imap.SectionPartial) error {
 	full, err := z.fullSize(s)
 	if err != nil {
 		return err
+	}
+	if s.filter {
+		s.data = z.sizes[z.key(s)].data
 	}
 	s.offset, s.size = 0, full
 	if p != nil {
@@ -202,7 +257,19 @@ func newHeaderFilter(r io.Reader, fields, not []string) *headerFilter {
 	for _, f := range not {
 		set[strings.ToLower(f)] = true
 	}
-	return &headerFilter{src: bufio.NewReaderSize(r, maxFilterLine), set: set, keepListed: len(fields) > 0}
+	br := filterReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &headerFilter{src: br, set: set, keepListed: len(fields) > 0}
+}
+
+// release returns the filter's line reader for reuse; the filter is not read again.
+func (f *headerFilter) release() {
+	if f.src != nil {
+		f.src.Reset(nil)
+		filterReaders.Put(f.src)
+		f.src = nil
+	}
+	f.done = true
 }
 
 func (f *headerFilter) Read(p []byte) (int, error) {
