@@ -10,11 +10,9 @@
 // message that account opened with images shown.
 //
 // Fetching is bounded and refuses the inside of the network: only http and https,
-// no private, loopback, link-local, multicast or otherwise special-purpose address
-// (IANA special-purpose registries, RFC 6890), checked on the addresses DNS returns
-// and again on the address each connection is actually made to (a net.Dialer
-// Control function), so neither a redirect nor a DNS answer that changes between
-// lookup and connect (DNS rebinding) reaches an inside host. At most MaxRedirects
+// and only public addresses, by web/outbound's policy (checked on the addresses DNS
+// returns and again at connect, so neither a redirect nor DNS rebinding reaches an
+// inside host). At most MaxRedirects
 // redirects, MaxBytes of body, Timeout in all, and only raster image types, decided
 // by sniffing the bytes, never by the remote Content-Type; the answer carries that
 // sniffed type, nosniff and a sandbox CSP. No cookie, Referer or client header of

@@ -1,7 +1,6 @@
 package imageproxy
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,10 +14,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/yubinmail/yubin/web/outbound"
 )
 
 // Path is where the webmail serves the proxy.
@@ -44,6 +43,7 @@ type Config struct {
 	Allow []netip.AddrPort
 	// Resolver looks up the image hosts; nil is the system's.
 	Resolver *net.Resolver
+	// The addresses allowed are web/outbound's.
 	// MaxBytes, Timeout, MaxRedirects, MaxConcurrent bound the fetches; zero takes
 	// the defaults above.
 	MaxBytes      int64
@@ -56,12 +56,13 @@ type Config struct {
 // Proxy signs remote image URLs and fetches them.
 type Proxy struct {
 	cfg    Config
+	policy *outbound.Policy
 	client *http.Client
 	slots  chan struct{} // one per fetch in progress
 }
 
 // errRefused is an address or URL the proxy will not fetch.
-var errRefused = errors.New("refused")
+var errRefused = outbound.ErrRefused
 
 // New returns a proxy; cfg.Key must be set.
 func New(cfg Config) (*Proxy, error) {
@@ -80,24 +81,12 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
 	}
-	if cfg.Resolver == nil {
-		cfg.Resolver = net.DefaultResolver
-	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	p := &Proxy{cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent)}
-	tr := &http.Transport{
-		Proxy:                  nil, // never through an environment proxy: the checks are on the real peer
-		DialContext:            p.dial,
-		TLSHandshakeTimeout:    10 * time.Second,
-		ResponseHeaderTimeout:  10 * time.Second,
-		MaxIdleConns:           32,
-		MaxIdleConnsPerHost:    4,
-		IdleConnTimeout:        30 * time.Second,
-		MaxResponseHeaderBytes: 64 << 10,
-		ForceAttemptHTTP2:      true,
-	}
+	p := &Proxy{cfg: cfg, slots: make(chan struct{}, cfg.MaxConcurrent),
+		policy: &outbound.Policy{Allow: cfg.Allow, Resolver: cfg.Resolver}}
+	tr := p.policy.Transport()
 	p.client = &http.Client{
 		Transport: tr,
 		Jar:       nil, // no cookies, neither the browser's nor the remote site's
@@ -184,61 +173,6 @@ func checkURL(u *url.URL) error {
 	}
 	if u.Host == "" || u.User != nil {
 		return fmt.Errorf("%w: URL without a host or with credentials", errRefused)
-	}
-	return nil
-}
-
-// dial resolves the host itself and refuses a name with any address that is not
-// allowed; the dialer's Control checks the address actually connected to again, so
-// a DNS answer that changes between the two (rebinding) still cannot reach inside.
-func (p *Proxy) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, portText, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil {
-		return nil, fmt.Errorf("%w: port %q", errRefused, portText)
-	}
-	var ips []netip.Addr
-	if ip, err := netip.ParseAddr(host); err == nil {
-		ips = []netip.Addr{ip}
-	} else {
-		ips, err = p.cfg.Resolver.LookupNetIP(ctx, "ip", host)
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(ips) == 0 {
-		return nil, fmt.Errorf("%s: no address", host)
-	}
-	for _, ip := range ips {
-		if !p.allowedAddr(ip, uint16(port)) {
-			return nil, fmt.Errorf("%w: %s resolves to %s, not a public address", errRefused, host, ip)
-		}
-	}
-	d := net.Dialer{Timeout: 10 * time.Second, Control: p.control}
-	var first error
-	for _, ip := range ips {
-		c, err := d.DialContext(ctx, network, netip.AddrPortFrom(ip, uint16(port)).String())
-		if err == nil {
-			return c, nil
-		}
-		if first == nil {
-			first = err
-		}
-	}
-	return nil, first
-}
-
-// control runs just before connect(2), with the address connected to.
-func (p *Proxy) control(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %s", errRefused, address)
-	}
-	if !p.allowedAddr(ap.Addr(), ap.Port()) {
-		return fmt.Errorf("%w: %s is not a public address", errRefused, ap)
 	}
 	return nil
 }

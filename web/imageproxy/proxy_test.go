@@ -291,7 +291,7 @@ func TestProxyRefusesInsideAddresses(t *testing.T) {
 	// Control: the same server is reachable when it is the allowed one, so the
 	// refusals above are the policy's and not a dead port.
 	g := newFixture(t, Config{})
-	g.p.cfg.Allow = append(g.p.cfg.Allow, f.inside.addrPort())
+	g.p.policy.Allow = append(g.p.policy.Allow, f.inside.addrPort())
 	if resp, body := g.get(t, g.p.URL(account, "http://127.0.0.1:"+port+"/pixel.gif")); resp == nil || !bytes.Equal(body, gif) {
 		t.Fatalf("control: the inside server, once allowed, did not answer: %v", resp)
 	}
@@ -302,14 +302,14 @@ func TestProxyRefusesInsideAddresses(t *testing.T) {
 func TestProxyControlRefusesAtConnect(t *testing.T) {
 	f := newFixture(t, Config{})
 	for _, a := range []string{"127.0.0.1:80", "[::1]:80", "10.0.0.1:443", "169.254.169.254:80", "[fe80::1]:80", "[::ffff:192.168.0.1]:80"} {
-		if err := f.p.control("tcp", a, nil); err == nil {
+		if err := f.p.policy.Control("tcp", a, nil); err == nil {
 			t.Errorf("control(%s): allowed", a)
 		}
 	}
-	if err := f.p.control("tcp", "93.184.215.14:443", nil); err != nil {
+	if err := f.p.policy.Control("tcp", "93.184.215.14:443", nil); err != nil {
 		t.Errorf("control(public address): %v", err)
 	}
-	if err := f.p.control("tcp", f.allowed.addrPort().String(), nil); err != nil {
+	if err := f.p.policy.Control("tcp", f.allowed.addrPort().String(), nil); err != nil {
 		t.Errorf("control(the allowed test server): %v", err)
 	}
 }

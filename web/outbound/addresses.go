@@ -1,10 +1,10 @@
-package imageproxy
+package outbound
 
 import (
 	"net/netip"
 )
 
-// refused are the address ranges an image is never fetched from: everything the
+// refused are the address ranges never connected to: everything the
 // IANA IPv4 and IPv6 special-purpose address registries (RFC 6890 and its updates)
 // list as not globally reachable, plus multicast and the ranges that embed another
 // address a relay would reach for us (6to4, Teredo).
@@ -49,21 +49,21 @@ var refused = func() []netip.Prefix {
 // address in its last 32 bits, so that address decides.
 var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
-// allowedAddr reports whether an image may be fetched from ip and port: a public
-// address, or one of the configured exceptions.
-func (p *Proxy) allowedAddr(ip netip.Addr, port uint16) bool {
+// Allowed reports whether a connection may be made to ip and port: a public
+// address, or one of the exceptions in Allow.
+func (p *Policy) Allowed(ip netip.Addr, port uint16) bool {
 	ip = ip.Unmap().WithZone("")
 	if !ip.IsValid() {
 		return false
 	}
-	for _, a := range p.cfg.Allow {
+	for _, a := range p.Allow {
 		if a.Addr().Unmap() == ip && a.Port() == port {
 			return true
 		}
 	}
 	if nat64.Contains(ip) {
 		b := ip.As16()
-		return p.allowedAddr(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), port)
+		return p.Allowed(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), port)
 	}
 	for _, r := range refused {
 		if r.Contains(ip) {
