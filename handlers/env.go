@@ -22,6 +22,7 @@ import (
 	"github.com/yubinmail/yubin/web/cardclient"
 	"github.com/yubinmail/yubin/web/imageproxy"
 	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/push"
 	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/settings"
 	"github.com/yubinmail/yubin/web/sieveclient"
@@ -63,6 +64,8 @@ type Deps struct {
 	Directory settings.Directory
 	// Images fetches the remote images of mail for the reader (web/imageproxy).
 	Images *imageproxy.Proxy
+	// Push notifies the user's devices of new mail while no tab is open (web/push).
+	Push *push.Notifier
 }
 
 // Sign-in results for Deps.CountLogin: the same words as the mail server's

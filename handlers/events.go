@@ -164,6 +164,9 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no session", http.StatusUnauthorized)
 		return
 	}
+	// The user is here: push (if this account has devices) watches with this
+	// visit's credentials from now on, also after the tab closes.
+	h.Push.Ensure(ctx, s.User, h.mailOptions(s.User, pw))
 	watcher, err := mailclient.Watch(ctx, h.mailOptions(s.User, pw), "INBOX")
 	if err != nil {
 		status := http.StatusBadGateway

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-//go:embed app.css app.js contacts.js compose.css compose.js organize.js organize.css live.js keys.js
+//go:embed app.css app.js contacts.js compose.css compose.js organize.js organize.css live.js keys.js pwa.js sw.js icon-192.png icon-512.png
 var files embed.FS
 
 type asset struct {
@@ -79,5 +79,18 @@ func Handler() http.Handler {
 			return
 		}
 		w.Write(a.data)
+	})
+}
+
+// ServiceWorker serves sw.js at /sw.js: a service worker controls at most the
+// directory it is served from, and the app's must control every page. It is always
+// revalidated, so an update reaches every browser at its next visit.
+func ServiceWorker() http.Handler {
+	h := Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/static/sw.js"
+		r2.URL.RawQuery = ""
+		h.ServeHTTP(w, r2)
 	})
 }

@@ -16,3 +16,16 @@ type Preview struct {
 	URL      string // the inline part (handlers.MessagePreview)
 	CloseURL string
 }
+
+// PushSettingsData is the notifications page.
+type PushSettingsData struct {
+	Shell
+	Key     string // the VAPID public key browsers subscribe with
+	Full    bool   // notifications show sender and subject
+	Devices []PushDevice
+}
+
+// PushDevice is one device that gets notifications.
+type PushDevice struct {
+	ID, Label, Since string
+}

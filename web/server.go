@@ -23,6 +23,8 @@ import (
 	"github.com/yubinmail/yubin/web/cardclient"
 	"github.com/yubinmail/yubin/web/imageproxy"
 	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/outbound"
+	"github.com/yubinmail/yubin/web/push"
 	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/settings"
 	"github.com/yubinmail/yubin/web/sieveclient"
@@ -65,8 +67,13 @@ type Config struct {
 	// are private or loopback: a test's loopback "remote" image server. Never set
 	// by yubin; see web/imageproxy.
 	ImageProxyAllow []netip.AddrPort
-	// ImageProxyResolver looks up image hosts for the proxy; nil is the system's.
+	// ImageProxyResolver looks up image hosts for the proxy and push services for
+	// Web Push; nil is the system's.
 	ImageProxyResolver *net.Resolver
+	// PushAllow are push service addresses Web Push may post to although they are
+	// loopback or private (and over plain HTTP): a test's loopback push service.
+	// Never set by yubin; see web/push.
+	PushAllow []netip.AddrPort
 }
 
 // Server is the webmail.
@@ -75,6 +82,7 @@ type Server struct {
 	log      *slog.Logger
 	sessions *session.Store
 	settings *settings.Store // DataDir/settings.db: each account's preferences
+	push     *push.Notifier  // Web Push: one INBOX watch per account with devices
 	pool     *mailclient.Pool
 	streams  *handlers.Streams
 	perIP    *connlimit.Counter // open HTTP connections per client address (listener.go)
@@ -129,9 +137,21 @@ func New(cfg Config) (*Server, error) {
 		prefs.Close()
 		return nil, err
 	}
+	vapid, err := push.LoadKeys(cfg.DataDir)
+	if err != nil {
+		prefs.Close()
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, settings: prefs, pool: mailclient.NewPool(IdleTimeout),
 		streams: handlers.NewStreams(), perIP: connlimit.New(MaxConnsPerIP),
 		stop: make(chan struct{}), done: make(chan struct{}), metrics: newWebMetrics(cfg.Metrics)}
+	s.push = push.NewNotifier(push.Config{
+		Store:   prefs,
+		Sender:  push.NewSender(vapid, cfg.Hostname, &outbound.Policy{Allow: cfg.PushAllow, Resolver: cfg.ImageProxyResolver}),
+		TabOpen: s.streams.HasUser,
+		Payload: handlers.PushPayload,
+		Log:     cfg.Log,
+	})
 	s.h = handlers.New(handlers.Deps{
 		Sessions: st, Pool: s.pool, Streams: s.streams,
 		Guard:           loginguard.New(loginguard.Default),
@@ -148,6 +168,7 @@ func New(cfg Config) (*Server, error) {
 		Settings:        prefs,
 		Directory:       cfg.Directory,
 		Images:          images,
+		Push:            s.push,
 	})
 	s.handler = s.routes()
 	go s.sweep()
@@ -181,12 +202,17 @@ func (s *Server) StopLive() { s.streams.StopAll() }
 // connection).
 func (s *Server) LiveStreams() int { return s.streams.Len() }
 
+// PushStats counts the batches of new mail pushed to devices and those not pushed
+// because a tab was open (web/push).
+func (s *Server) PushStats() (pushed, skipped int64) { return s.push.Stats() }
+
 // Close closes every IMAP connection. Sessions stay on disk for the next start.
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() {
 		close(s.stop)
 		<-s.done
 		s.streams.StopAll()
+		s.push.Close()
 		s.pool.Close()
 		s.settings.Close()
 	})
@@ -207,6 +233,10 @@ func (s *Server) routes() http.Handler {
 		h.Error(w, r, http.StatusMethodNotAllowed, "err.badrequest")
 	})
 	r.Handle("/static/*", static.Handler())
+	// The installable app: public, like /static (a browser fetches them without
+	// asking the user anything).
+	r.Get("/sw.js", static.ServiceWorker().ServeHTTP)
+	r.Get("/manifest.webmanifest", h.Manifest)
 	// Our MTA-STS policy (RFC 8461 section 3.3), for https://mta-sts.DOMAIN behind
 	// the HTTPS front: public, plain text, the MX being this server's hostname.
 	policy := mtasts.Policy(s.cfg.Hostname)
@@ -254,6 +284,10 @@ func (s *Server) routes() http.Handler {
 		r.Post(handlers.ImagesSettingsPath, h.ImagesSettingsSave)
 		r.Post(handlers.ImagesSettingsPath+"/allow", h.ImageSenderAllow)
 		r.Post(handlers.ImagesSettingsPath+"/forget", h.ImageSenderForget)
+		r.Get(handlers.PushSettingsPath, h.PushSettingsPage)
+		r.Post(handlers.PushSettingsPath+"/subscribe", h.PushSubscribe)
+		r.Post(handlers.PushSettingsPath+"/remove", h.PushRemove)
+		r.Post(handlers.PushSettingsPath+"/content", h.PushContentSave)
 		r.Get("/compose", h.ComposeForm)
 		r.Post("/send", h.Send)
 		r.Post("/draft", h.SaveDraft)

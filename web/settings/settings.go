@@ -37,6 +37,9 @@ type Settings struct {
 	// ImagesAsk (the default: on request, and from the senders of ImageSenders),
 	// ImagesAlways or ImagesNever (only on request, the sender list ignored).
 	RemoteImages string `json:"remote_images"`
+	// PushContent is what a Web Push notification of new mail says: PushFull
+	// (the default: sender and subject) or PushBare ("New mail" only).
+	PushContent string `json:"push_content"`
 
 	// Saved is true when the account has a stored row (not written to it).
 	Saved bool `json:"-"`
@@ -67,7 +70,7 @@ var PageSizes = []int{20, 50, 100, 200}
 // Defaults are the settings of an account that never saved any.
 func Defaults() Settings {
 	undo := DefaultUndoSeconds
-	return Settings{PerPage: DefaultPerPage, UndoSeconds: &undo, RemoteImages: ImagesAsk}
+	return Settings{PerPage: DefaultPerPage, UndoSeconds: &undo, RemoteImages: ImagesAsk, PushContent: PushFull}
 }
 
 // Undo is the undo-send delay.
@@ -117,6 +120,9 @@ func (s *Settings) Normalize() {
 	}
 	if s.RemoteImages != ImagesAlways && s.RemoteImages != ImagesNever {
 		s.RemoteImages = ImagesAsk
+	}
+	if s.PushContent != PushBare {
+		s.PushContent = PushFull
 	}
 	if !slices.Contains(PageSizes, s.PerPage) {
 		s.PerPage = DefaultPerPage

@@ -34,6 +34,18 @@ var migrations = []string{
 		added   INTEGER NOT NULL,
 		PRIMARY KEY (account, sender)
 	) WITHOUT ROWID`,
+	// push.go: each device's Web Push subscription.
+	`CREATE TABLE push_subscriptions (
+		id       INTEGER PRIMARY KEY,
+		account  TEXT NOT NULL,
+		endpoint TEXT NOT NULL UNIQUE,
+		p256dh   TEXT NOT NULL,
+		auth     TEXT NOT NULL,
+		label    TEXT NOT NULL,
+		lang     TEXT NOT NULL,
+		created  INTEGER NOT NULL
+	);
+	CREATE INDEX push_subscriptions_account ON push_subscriptions (account)`,
 }
 
 // Store is the open settings database.

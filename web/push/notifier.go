@@ -1,0 +1,223 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/settings"
+)
+
+// MaxWatches bounds the IMAP connections held for push server-wide.
+const MaxWatches = 500
+
+// retry bounds: a watch that fails (the server restarting) tries again after
+// retryMin, doubling up to retryMax.
+const (
+	retryMin = 5 * time.Second
+	retryMax = 10 * time.Minute
+)
+
+// Config is what a Notifier needs.
+type Config struct {
+	Store  *settings.Store
+	Sender *Sender
+	// TabOpen reports whether the account has a webmail tab with a live stream open:
+	// then the tab shows the new mail and no device is pushed.
+	TabOpen func(user string) bool
+	// Payload words the notification in the device's language; full says sender
+	// and subject may be shown.
+	Payload func(lang string, news []mailclient.Arrival, total int, full bool) Payload
+	Log     *slog.Logger
+}
+
+// Notifier keeps one INBOX watch per account with push subscriptions.
+type Notifier struct {
+	cfg     Config
+	mu      sync.Mutex
+	watches map[string]*watch // by settings.Key(user)
+	closed  bool
+	wg      sync.WaitGroup
+	base    context.Context
+	stop    context.CancelFunc
+	// Counts of arrival batches: pushed to the devices, or not because a tab was open.
+	pushed, skipped atomic.Int64
+}
+
+type watch struct {
+	user string
+	mu   sync.Mutex
+	opts mailclient.Options // the latest visit's credentials, in memory only
+}
+
+func (w *watch) options() mailclient.Options {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.opts
+}
+
+// NewNotifier returns a notifier with no watches.
+func NewNotifier(cfg Config) *Notifier {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Notifier{cfg: cfg, watches: map[string]*watch{}, base: ctx, stop: cancel}
+}
+
+// PublicKey is the applicationServerKey browsers subscribe with.
+func (n *Notifier) PublicKey() string { return n.cfg.Sender.PublicKey() }
+
+// Sender is the notifier's sender (subscription checks).
+func (n *Notifier) Sender() *Sender { return n.cfg.Sender }
+
+// Watching reports whether the account is watched now.
+func (n *Notifier) Watching(user string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.watches[settings.Key(user)] != nil
+}
+
+// Ensure watches the account's INBOX with opts (the credentials of the user's
+// current visit) when it has subscriptions; a watch already running takes the new
+// credentials for its next connection.
+func (n *Notifier) Ensure(ctx context.Context, user string, opts mailclient.Options) {
+	if n == nil {
+		return // a webmail built without push (handler tests)
+	}
+	key := settings.Key(user)
+	n.mu.Lock()
+	if w := n.watches[key]; w != nil {
+		w.mu.Lock()
+		w.opts = opts
+		w.mu.Unlock()
+		n.mu.Unlock()
+		return
+	}
+	n.mu.Unlock()
+	subs, err := n.cfg.Store.PushSubscriptions(ctx, user)
+	if err != nil || len(subs) == 0 {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed || n.watches[key] != nil {
+		return
+	}
+	if len(n.watches) >= MaxWatches {
+		n.cfg.Log.Warn("webmail push: too many accounts watched", "user", user, "max", MaxWatches)
+		return
+	}
+	w := &watch{user: user, opts: opts}
+	n.watches[key] = w
+	n.wg.Add(1)
+	go n.run(key, w)
+}
+
+// Stats counts the batches of new mail pushed to devices, and those not pushed
+// because a tab of the account was open.
+func (n *Notifier) Stats() (pushed, skipped int64) {
+	return n.pushed.Load(), n.skipped.Load()
+}
+
+// Close ends every watch and waits for them.
+func (n *Notifier) Close() {
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
+	n.stop()
+	n.wg.Wait()
+}
+
+func (n *Notifier) run(key string, w *watch) {
+	defer n.wg.Done()
+	defer func() {
+		n.mu.Lock()
+		delete(n.watches, key)
+		n.mu.Unlock()
+	}()
+	ctx := n.base
+	wait := retryMin
+	for ctx.Err() == nil {
+		if subs, err := n.cfg.Store.PushSubscriptions(ctx, w.user); err == nil && len(subs) == 0 {
+			return // the last device was removed
+		}
+		err := n.watchOnce(ctx, w)
+		if errors.Is(err, mailclient.ErrAuth) {
+			// The password changed: nothing more until the user's next visit.
+			n.cfg.Log.Info("webmail push: watch stopped, password refused", "user", w.user)
+			return
+		}
+		if err != nil {
+			n.cfg.Log.Info("webmail push: watch failed, retrying", "user", w.user, "err", err, "in", wait)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, retryMax)
+	}
+}
+
+// watchOnce holds one connection until it fails or the notifier closes.
+func (n *Notifier) watchOnce(ctx context.Context, w *watch) error {
+	watcher, err := mailclient.Watch(ctx, w.options(), "INBOX")
+	if err != nil {
+		return err
+	}
+	defer watcher.Close()
+	var arrivals mailclient.Arrivals
+	var failed error
+	err = watcher.Run(ctx, func(mailclient.Counts) {
+		news, total, err := arrivals.Since(watcher)
+		if err != nil {
+			failed = err
+			return
+		}
+		if total > 0 {
+			n.wg.Add(1)
+			go func() {
+				defer n.wg.Done()
+				n.notify(ctx, w.user, news, total)
+			}()
+		}
+	})
+	if err == nil {
+		err = failed
+	}
+	return err
+}
+
+// notify pushes the arrivals to every device of the account, unless a tab is open.
+func (n *Notifier) notify(ctx context.Context, user string, news []mailclient.Arrival, total int) {
+	if n.cfg.TabOpen != nil && n.cfg.TabOpen(user) {
+		n.skipped.Add(1)
+		n.cfg.Log.Debug("webmail push: a tab is open, not pushed", "user", user, "messages", total)
+		return
+	}
+	subs, err := n.cfg.Store.PushSubscriptions(ctx, user)
+	if err != nil {
+		n.cfg.Log.Warn("webmail push: subscriptions not read", "user", user, "err", err)
+		return
+	}
+	st, _ := n.cfg.Store.Get(ctx, user)
+	defer n.pushed.Add(1)
+	for _, sub := range subs {
+		p := n.cfg.Payload(sub.Lang, news, total, st.PushContent != settings.PushBare)
+		err := n.cfg.Sender.Send(ctx, sub, p)
+		switch {
+		case errors.Is(err, ErrGone):
+			n.cfg.Log.Info("webmail push: subscription gone, removed", "user", user, "device", sub.Label)
+			n.cfg.Store.RemovePushEndpoint(ctx, sub.Endpoint)
+		case err != nil:
+			n.cfg.Log.Info("webmail push: not delivered", "user", user, "device", sub.Label, "err", err)
+		default:
+			n.cfg.Log.Debug("webmail push: delivered", "user", user, "device", sub.Label, "messages", total)
+		}
+	}
+}
