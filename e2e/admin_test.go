@@ -38,7 +38,7 @@ func adminPages(t *testing.T, name string, phone bool) {
 	chromium := testtool.Path(t, "chromium")
 	lang, added, retried, refused := "en-US", "User carol@localhost added.", "is due now.", "posted from another site"
 	if phone {
-		lang, added, retried = "ja", "ユーザー carol@localhost を追加しました。", "今すぐ再送します。"
+		lang, added, retried, refused = "ja", "ユーザー carol@localhost を追加しました。", "今すぐ再送します。", "別のサイトから送信されました"
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("YUBIN_TEST_LOG") != "" {

@@ -80,7 +80,7 @@ func (s *Server) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("admin page refused: cross-origin POST", "remote", r.RemoteAddr, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
-		http.Error(w, "refused: this form was posted from another site", http.StatusForbidden)
+		http.Error(w, pickLang(r.Header.Get("Accept-Language")).T("err.crosssite"), http.StatusForbidden)
 	}))
 	return s.onlyFromThisHost(securityHeaders(cop.Handler(s.checkCSRF(s.mux))))
 }
@@ -93,7 +93,7 @@ func (s *Server) onlyFromThisHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !loopbackAddr(r.RemoteAddr) || !loopbackHost(r.Host) {
 			s.log.Warn("admin page refused: not from this host", "remote", r.RemoteAddr, "host", r.Host, "path", r.URL.Path)
-			http.Error(w, "the admin pages answer only on this machine: open http://127.0.0.1:PORT/admin/ there, or through an SSH tunnel", http.StatusForbidden)
+			http.Error(w, pickLang(r.Header.Get("Accept-Language")).T("err.notlocal"), http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -37,7 +37,7 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			form := r.PostFormValue("csrf")
 			if err != nil || len(c.Value) != 64 || subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) != 1 {
 				s.log.Warn("admin csrf token mismatch", "remote", r.RemoteAddr, "path", r.URL.Path)
-				http.Error(w, "the form has expired: reload the page and try again", http.StatusForbidden)
+				http.Error(w, pickLang(r.Header.Get("Accept-Language")).T("err.csrf"), http.StatusForbidden)
 				return
 			}
 		}

@@ -144,8 +144,12 @@ var catalog = map[string][2]string{
 	"failure.temp":  {"deferred", "再試行待ち"},
 	"failure.why":   {"Reply", "応答"},
 
-	"err.notfound": {"It no longer exists.", "すでに存在しません。"},
-	"err.exists":   {"It already exists.", "すでに存在します。"},
-	"err.generic":  {"That did not work: %s", "処理できませんでした: %s"},
-	"nullsender":   {"<> (a bounce)", "<>（エラー通知）"},
+	"err.notfound":  {"It no longer exists.", "すでに存在しません。"},
+	"err.csrf":      {"The form has expired: reload the page and try again.", "フォームの有効期限が切れました。ページを再読み込みしてやり直してください。"},
+	"err.crosssite": {"Refused: this form was posted from another site.", "拒否しました: このフォームは別のサイトから送信されました。"},
+	"err.notlocal": {"The admin pages answer only on this machine: open http://127.0.0.1:PORT/admin/ there, or through an SSH tunnel.",
+		"管理ページはこのサーバー上でのみ使えます。サーバーで http://127.0.0.1:PORT/admin/ を開くか、SSH トンネル経由で開いてください。"},
+	"err.exists":  {"It already exists.", "すでに存在します。"},
+	"err.generic": {"That did not work: %s", "処理できませんでした: %s"},
+	"nullsender":  {"<> (a bounce)", "<>（エラー通知）"},
 }
