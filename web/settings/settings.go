@@ -26,7 +26,8 @@ type Settings struct {
 	Identities []Identity `json:"identities"`
 	// Lang is the UI language, "en" or "ja"; "" follows the browser.
 	Lang string `json:"lang"`
-	// TimeZone is an IANA zone name ("Asia/Tokyo"); "" is the server's zone.
+	// TimeZone is an IANA zone name ("Asia/Tokyo"); "" is the browser's zone
+	// (handlers/zone.go), else the server's.
 	TimeZone string `json:"time_zone"`
 	// PerPage is how many messages a list page shows (one of PageSizes).
 	PerPage int `json:"per_page"`
