@@ -6,9 +6,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,6 +21,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/yubinmail/yubin/internal/testtool"
 	"github.com/yubinmail/yubin/mailbackend/acmecert/acmetest"
 	"github.com/yubinmail/yubin/mailbackend/dnsresolve/dnstest"
 )
@@ -83,7 +88,8 @@ func TestE2EACMECertificate(t *testing.T) {
 	dns := dnstest.Start(t)
 	dns.Add(t, acmeHost+". 300 IN A 127.0.0.1", "autoconfig.example.test. 300 IN A 127.0.0.1")
 	dataDir := filepath.Join(t.TempDir(), "data")
-	srv := e2eStartServeEnv(t, acmeConfig(t, dataDir, ca.Directory), "SSL_CERT_FILE="+ca.ServerCertFile)
+	cfgPath := acmeConfig(t, dataDir, ca.Directory)
+	srv := e2eStartServeEnv(t, cfgPath, "SSL_CERT_FILE="+ca.ServerCertFile)
 	httpsAddr := srv.addr(t, "webmail (HTTPS)")
 	_, httpsPort, _ := net.SplitHostPort(httpsAddr)
 	port, _ := strconv.Atoi(httpsPort)
@@ -144,6 +150,42 @@ func TestE2EACMECertificate(t *testing.T) {
 	want := "https://" + acmeHost + ":" + httpsPort + "/login?next=%2Finbox"
 	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != want {
 		t.Fatalf("plain HTTP: %s to %q, want 301 to %q", resp.Status, resp.Header.Get("Location"), want)
+	}
+
+	// The Apple profile a signed-in user downloads is signed with that certificate:
+	// openssl, trusting only the CA's root, verifies it.
+	e2eUser(t, cfgPath, "alice@example.test", alicePW)
+	jar, _ := cookiejar.New(nil)
+	client.Jar = jar
+	base := "https://" + acmeHost + ":" + httpsPort
+	resp, err = client.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	tok := e2eTokenRe.FindSubmatch(page)
+	if tok == nil {
+		t.Fatal("no token on the sign-in page over HTTPS")
+	}
+	if resp, err = client.PostForm(base+"/login", url.Values{"email": {"alice@example.test"}, "password": {alicePW}, "csrf": {string(tok[1])}}); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, err = client.Get(base + "/settings/mobileconfig"); err != nil {
+		t.Fatal(err)
+	}
+	profile, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("profile over HTTPS: %s", resp.Status)
+	}
+	pdir := t.TempDir()
+	os.WriteFile(filepath.Join(pdir, "root.pem"), ca.RootPEM(), 0o644)
+	os.WriteFile(filepath.Join(pdir, "p.der"), profile, 0o644)
+	if out, err := exec.Command(testtool.Path(t, "openssl"), "cms", "-verify", "-inform", "DER", "-in", filepath.Join(pdir, "p.der"),
+		"-CAfile", filepath.Join(pdir, "root.pem"), "-purpose", "any", "-out", filepath.Join(pdir, "p.xml")).CombinedOutput(); err != nil {
+		t.Errorf("the profile is not signed with the ACME certificate (openssl cms -verify with the CA's root): %v\n%s", err, out)
 	}
 
 	// Restart with the CA unreachable: the certificate kept in data_dir serves on.

@@ -301,6 +301,21 @@ func webmailConfig(cfg *config.Config, mail *mailbackend.Running) (web.Config, e
 	return wc, nil
 }
 
+// signingHello asks the listeners' certificate source for the hostname's
+// certificate as a modern client would (TLS 1.3, ECDSA or RSA signatures): the ACME
+// manager hands its certificate only to a handshake that can use it, and an empty
+// hello can use none, which would sign profiles with the fallback.
+func signingHello(host string) *tls.ClientHelloInfo {
+	return &tls.ClientHelloInfo{
+		ServerName:        host,
+		SupportedVersions: []uint16{tls.VersionTLS13, tls.VersionTLS12},
+		SignatureSchemes: []tls.SignatureScheme{tls.ECDSAWithP256AndSHA256, tls.ECDSAWithP384AndSHA384,
+			tls.PSSWithSHA256, tls.PKCS1WithSHA256, tls.Ed25519},
+		SupportedCurves: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
+		CipherSuites:    []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256},
+	}
+}
+
 // autoconfigSettings tells mail programs that set themselves up the server's public
 // name and the ports of its listeners: the bound ones when the mail server runs in
 // this process (the same as configured, unless a port was 0), else the configured
@@ -328,7 +343,7 @@ func autoconfigSettings(cfg *config.Config, mail *mailbackend.Running) autoconfi
 		// hostname: the ACME certificate once there is one (never waiting on the
 		// CA), else the configured or self-signed one.
 		s.SigningCertificate = func() (*tls.Certificate, error) {
-			return mail.TLS.GetCertificate(&tls.ClientHelloInfo{ServerName: cfg.Hostname})
+			return mail.TLS.GetCertificate(signingHello(cfg.Hostname))
 		}
 		// CardDAV shares the web listener; phones are offered it only over HTTPS,
 		// which a trusted reverse proxy in front provides on 443.

@@ -106,6 +106,12 @@ func (c *CA) Roots() *x509.CertPool {
 	return pool
 }
 
+// RootPEM is the CA's root certificate in PEM, for a tool that reads a file
+// (openssl verifying what the server signed with its certificate).
+func (c *CA) RootPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.ca.GetRootCert(0).Cert.Raw})
+}
+
 // HTTPClient talks to the directory, trusting its HTTPS certificate.
 func (c *CA) HTTPClient() *http.Client { return c.srv.Client() }
 
