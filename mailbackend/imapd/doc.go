@@ -48,7 +48,7 @@
 //     write(fc) appends " MODSEQ (n)" for the message fc.msg; a FETCH modifier
 //     (CHANGEDSINCE, VANISHED): fetchModifiers.
 //   - a SEARCH key: searchKeys["MODSEQ"] reads its arguments and appends a
-//     searchPredicate to the key; a STORE modifier (UNCHANGEDSINCE):
+//     searchPredicate to the key; a RETURN option (PARTIAL): searchReturnOptions; a STORE modifier (UNCHANGEDSINCE):
 //     storeModifiers; a SELECT/EXAMINE parameter (CONDSTORE, QRESYNC):
 //     selectParams, whose returned function runs once the mailbox is selected;
 //     a STATUS item (HIGHESTMODSEQ): statusAtts, or statusValues for one whose

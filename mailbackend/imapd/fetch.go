@@ -35,6 +35,9 @@ func (sess *session) fetch(numSet imap.NumSet, req *fetchRequest) error {
 	if err != nil {
 		return err
 	}
+	if req.partial != nil && req.only == nil {
+		idxs = applyPartial(req.partial, idxs) // the window of the messages named
+	}
 	if req.before != nil {
 		if err := req.before(sess); err != nil {
 			return err
@@ -69,6 +72,9 @@ func (sess *session) fetch(numSet imap.NumSet, req *fetchRequest) error {
 	}
 	if req.only != nil {
 		msgs = slices.DeleteFunc(msgs, func(m msgMeta) bool { return !req.only(&m) })
+		if req.partial != nil {
+			msgs = applyPartial(req.partial, msgs) // the window of those that changed
+		}
 	}
 	needMeta := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
 		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0

@@ -214,6 +214,7 @@ func FuzzSession(f *testing.F) {
 		"r GETQUOTAROOT INBOX\r\ns GETQUOTA \"\"\r\nt SETQUOTA \"\" (STORAGE 1 MESSAGE {1+}\r\n2)\r\nu STATUS INBOX (DELETED-STORAGE MAILBOXID)\r\n" +
 			"v FETCH 1:* (EMAILID THREADID SAVEDATE)\r\nw SEARCH OR EMAILID M0 THREADID T-_x SAVEDSINCE 1-Jan-2020 NOT SAVEDON \"2-Feb-2021\" SAVEDATESUPPORTED\r\n",
 		"x FETCH 1:* (PREVIEW (LAZY) PREVIEW UID)\r\ny FETCH 1 PREVIEW (LAZY)\r\nz FETCH 2 PREVIEW (CHANGEDSINCE 1)\r\n",
+		"pa UID SEARCH RETURN (PARTIAL -1:-2 COUNT SAVE) ALL\r\npb UID FETCH 1:* (FLAGS) (PARTIAL 2:1)\r\npc SEARCH RETURN (MIN PARTIAL 4294967295:1) UNSEEN\r\n",
 		"n FETCH 1 BODY[0]\r\no FETCH 1 BODY[1.2.3.4.5]<4294967295.1>\r\np FETCH 9999999999 FLAGS\r\nq UID SEARCH RETURN (MIN MAX COUNT) ALL\r\n",
 		// CONDSTORE and QRESYNC (ext_condstore.go, ext_qresync.go).
 		"c1 ENABLE QRESYNC\r\nc2 SELECT INBOX (QRESYNC (1 1 1:* (1:3 1:3)) CONDSTORE)\r\nc3 UID FETCH 1:* (FLAGS MODSEQ) (CHANGEDSINCE 1 VANISHED)\r\n" +
@@ -346,6 +347,38 @@ func FuzzPreviewText(f *testing.F) {
 		if !utf8.ValidString(out) || utf8.RuneCountInString(out) > previewChars ||
 			strings.TrimSpace(out) != out || strings.IndexFunc(out, unicode.IsControl) >= 0 {
 			t.Fatalf("previewText(%.80q) = %q", in, out)
+		}
+	})
+}
+
+// FuzzApplyPartial: any window of any result is the run of positions it names
+// from its end, clipped to the result, never out of bounds.
+// Run: go test ./mailbackend/imapd/ -run '^$' -fuzz FuzzApplyPartial -fuzztime 30s
+func FuzzApplyPartial(f *testing.F) {
+	f.Add(uint32(1), uint32(1), false, uint16(5))
+	f.Add(uint32(4294967295), uint32(1), true, uint16(0))
+	f.Add(uint32(6), uint32(9), true, uint16(5))
+	f.Fuzz(func(t *testing.T, a, b uint32, last bool, n uint16) {
+		if a == 0 || b == 0 {
+			return // the parser refuses 0 (nz-number)
+		}
+		p := &partialRange{lo: min(a, b), hi: max(a, b), last: last}
+		s := make([]int, n)
+		for i := range s {
+			s[i] = i + 1 // position from the start
+		}
+		got := applyPartial(p, s)
+		for i, v := range got {
+			pos := uint64(v)
+			if last {
+				pos = uint64(n) - uint64(v) + 1 // position from the end
+			}
+			if pos < uint64(p.lo) || pos > uint64(p.hi) || i > 0 && v != got[i-1]+1 {
+				t.Fatalf("window %+v of %d: %v", p, n, got)
+			}
+		}
+		if want := min(uint64(p.hi), uint64(n)) - min(uint64(p.lo)-1, uint64(n)); uint64(len(got)) != want {
+			t.Fatalf("window %+v of %d: %d results, want %d", p, n, len(got), want)
 		}
 	})
 }

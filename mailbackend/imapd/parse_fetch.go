@@ -20,6 +20,9 @@ type fetchRequest struct {
 	modifiers map[string]any
 	// only, if set, picks the messages answered (CHANGEDSINCE: those changed).
 	only func(m *msgMeta) bool
+	// partial, if set, is the window of the messages answered (RFC 9394 PARTIAL
+	// modifier; ext_partial.go).
+	partial *partialRange
 	// before, if set, writes what goes ahead of the FETCH responses (VANISHED
 	// (EARLIER), RFC 7162 section 3.2.6).
 	before func(sess *session) error

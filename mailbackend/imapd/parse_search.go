@@ -46,6 +46,19 @@ type searchReturn struct {
 	esearch                    bool // answer with ESEARCH (RETURN given, or IMAP4rev2)
 	// modseq, when not 0, is the MODSEQ the result reports (RFC 7162 section 3.1.5)
 	modseq uint64
+	// partial is the window of the result RETURN (PARTIAL ...) asks for (RFC 9394;
+	// ext_partial.go), nil if none.
+	partial *partialRange
+}
+
+// searchReturnOptions are RETURN options an extension adds (PARTIAL), by
+// upper-case name: each reads its arguments (after the name) into ret.
+var searchReturnOptions = map[string]func(c *cmd, ret *searchReturn) error{}
+
+// returnsResult reports whether a RETURN option asks for part of the result
+// (RETURN () or SAVE alone mean otherwise).
+func (ret *searchReturn) returnsResult() bool {
+	return ret.min || ret.max || ret.all || ret.count || ret.partial != nil
 }
 
 // maxSearchParens bounds the nesting of parenthesized search keys: NOT and OR
@@ -92,6 +105,9 @@ func cmdSearch(c *cmd) error {
 				case "SAVE":
 					ret.save = true
 				default:
+					if ext := searchReturnOptions[o]; ext != nil && err == nil {
+						return ext(c, &ret)
+					}
 					if err == nil {
 						err = badf("Unknown SEARCH return option " + o)
 					}
@@ -101,8 +117,11 @@ func cmdSearch(c *cmd) error {
 			if err != nil {
 				return err
 			}
-			if !ret.min && !ret.max && !ret.all && !ret.count && !ret.save {
+			if !ret.returnsResult() && !ret.save {
 				ret.all = true // RFC 4731 section 3.1: RETURN () means ALL
+			}
+			if ret.all && ret.partial != nil {
+				return badf("PARTIAL and ALL cannot be combined") // RFC 9394 section 3.1
 			}
 		case "CHARSET":
 			if err := c.sp(); err != nil {
@@ -154,7 +173,7 @@ func (c *cmd) searchRest(key *searchKey, ret searchReturn, charset string) error
 	}
 	if c.sess.rev2() {
 		ret.esearch = true // RFC 9051 section 6.4.4: IMAP4rev2 answers ESEARCH
-		if !ret.min && !ret.max && !ret.count && !ret.save {
+		if !ret.returnsResult() && !ret.save {
 			ret.all = true
 		}
 	}

@@ -73,8 +73,11 @@ func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error
 		}
 	}
 	if ret.save {
-		// RFC 5182 section 2.1: with MIN and/or MAX alone only those are saved.
+		// RFC 5182 section 2.1: with MIN and/or MAX alone only those are saved;
+		// with PARTIAL, what it returns.
 		switch {
+		case ret.partial != nil && !ret.all && !ret.count:
+			sel.searchRes = applyPartial(ret.partial, hits)
 		case ret.all || ret.count || len(hits) == 0:
 			sel.searchRes = hits
 		case ret.min && ret.max && len(hits) > 1:
@@ -193,7 +196,7 @@ func writeSearchResult(sess *session, c *cmd, nums []uint32, ret searchReturn) {
 		w.CRLF()
 		return
 	}
-	if ret.save && !ret.min && !ret.max && !ret.all && !ret.count {
+	if ret.save && !ret.returnsResult() {
 		return // RFC 5182 section 2.1: SAVE alone returns no ESEARCH
 	}
 	w.Raw(`* ESEARCH (TAG `).String(c.tag).Raw(")")
@@ -215,6 +218,9 @@ func writeSearchResult(sess *session, c *cmd, nums []uint32, ret searchReturn) {
 	}
 	if ret.count {
 		w.Raw(" COUNT ").Number(uint64(len(nums)))
+	}
+	if ret.partial != nil {
+		writePartial(w, nums, ret.partial)
 	}
 	if ret.modseq != 0 {
 		w.Raw(" MODSEQ ").Number(ret.modseq) // RFC 7162 section 3.1.5
