@@ -3,10 +3,13 @@ package web_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yubinmail/yubin/handlers"
 )
 
 type sseEvent struct {
@@ -284,4 +287,35 @@ func nextEventWithin(t *testing.T, ch <-chan sseEvent, what string, d time.Durat
 		t.Fatalf("no event: %s", what)
 	}
 	return sseEvent{}
+}
+
+// Tabs of one sign-in are bounded: past MaxStreamsPerSession the oldest stream is
+// told "bye" (its tab reconnects only when looked at again) and the newest works.
+func TestLiveStreamsPerSessionBounded(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	var tabs []<-chan sseEvent
+	for i := 0; i < handlers.MaxStreamsPerSession; i++ {
+		_, ch := b.openStream()
+		nextCounts(t, ch, fmt.Sprintf("tab %d", i))
+		tabs = append(tabs, ch)
+	}
+	_, newest := b.openStream()
+	nextCounts(t, newest, "the newest tab")
+	for {
+		ev := nextEvent(t, tabs[0], "the oldest tab's bye")
+		if ev.name == "bye" {
+			break
+		}
+	}
+	if _, ok := <-tabs[0]; ok {
+		t.Error("the oldest stream is still open after bye")
+	}
+	if n := e.srv.LiveStreams(); n != handlers.MaxStreamsPerSession {
+		t.Errorf("%d live streams, want %d", n, handlers.MaxStreamsPerSession)
+	}
+	e.deliver(t, "alice@localhost", "", simpleMail("carol@example.test", "alice@localhost", "Hi", "x"))
+	countsUntil(t, tabs[1], 1, "the second-oldest tab")
+	countsUntil(t, newest, 1, "the newest tab")
 }
