@@ -2,6 +2,8 @@ package imapd
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"context"
 	"fmt"
 	"io"
@@ -512,7 +514,18 @@ func BenchmarkIMAPIdleMemory(b *testing.B) {
 	}
 }
 
-func idleMemory(b *testing.B, n int) {
+// BenchmarkIMAPIdleMemoryCompressed is BenchmarkIMAPIdleMemory with every
+// connection under COMPRESS=DEFLATE (RFC 4978) before SELECT and IDLE: what the
+// inflate window each such connection keeps costs.
+func BenchmarkIMAPIdleMemoryCompressed(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		idleMemoryOf(b, 1000, true)
+	}
+}
+
+func idleMemory(b *testing.B, n int) { idleMemoryOf(b, n, false) }
+
+func idleMemoryOf(b *testing.B, n int, compress bool) {
 	b.StopTimer()
 	e := newEnv(b)
 	e.fill(20)
@@ -523,6 +536,16 @@ func idleMemory(b *testing.B, n int) {
 	debug.FreeOSMemory()
 	before := vmRSS(b)
 
+	var deflatedIdle []byte
+	var inflater io.Reader
+	if compress {
+		var z bytes.Buffer
+		fw, _ := flate.NewWriter(&z, flate.BestSpeed)
+		fw.Write([]byte("b SELECT INBOX\r\nc IDLE\r\n"))
+		fw.Flush()
+		deflatedIdle = z.Bytes()
+		inflater = flate.NewReader(bytes.NewReader(nil))
+	}
 	b.StartTimer()
 	conns := make([]net.Conn, 0, n)
 	defer func() {
@@ -550,8 +573,20 @@ func idleMemory(b *testing.B, n int) {
 			}
 		}
 		expect("* OK")
-		fmt.Fprintf(c, "a LOGIN %s \"%s\"\r\nb SELECT INBOX\r\nc IDLE\r\n", testUser, testPass)
-		expect("a OK")
+		if compress {
+			fmt.Fprintf(c, "a LOGIN %s \"%s\"\r\nz COMPRESS DEFLATE\r\n", testUser, testPass)
+			expect("a OK")
+			expect("z OK")
+			// The commands deflated once and sent as bytes, and the answers
+			// inflated by one reused reader: the clients, in this process too,
+			// hold a socket each and no compression state.
+			c.Write(deflatedIdle)
+			inflater.(flate.Resetter).Reset(br, nil)
+			br = bufio.NewReaderSize(inflater, 512)
+		} else {
+			fmt.Fprintf(c, "a LOGIN %s \"%s\"\r\nb SELECT INBOX\r\nc IDLE\r\n", testUser, testPass)
+			expect("a OK")
+		}
 		expect("b OK")
 		expect("+ ")
 		c.SetDeadline(time.Time{})
