@@ -114,6 +114,14 @@ func organizeFlow(t *testing.T, name string, phone bool) {
 	if n := eval[int](s, `document.querySelectorAll('.msglist input[name="uid"]:checked').length`); n != 1 {
 		t.Fatalf("x ticked %d rows, want 1", n)
 	}
+	// A key that is part of an IME composition (the e of a romaji "ne") acts on
+	// nothing, wherever it lands.
+	s.do(chromedp.Evaluate[chromedp.Void](`window.__stay = 1;
+		document.body.dispatchEvent(new KeyboardEvent("keydown", { key: "e", isComposing: true, bubbles: true }));
+		document.body.dispatchEvent(new KeyboardEvent("keydown", { key: "e", keyCode: 229, bubbles: true }));`), chromedp.Sleep(500_000_000))
+	if !eval[bool](s, `window.__stay === 1 && document.querySelectorAll('.msglist input[name="uid"]:checked').length === 1`) {
+		t.Error("a key of an IME composition archived the ticked message")
+	}
 	s.do(chromedp.KeyEvent("e"))
 	s.waitFor(`!!document.querySelector(".toast") && document.querySelector(".toast").textContent.includes(`+jsString(w.archived1)+`)`, "archived with e")
 	s.do(chromedp.KeyEvent("?"))
