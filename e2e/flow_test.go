@@ -145,6 +145,9 @@ func dailyFlow(t *testing.T, name string, phone bool) {
 	s.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll(".rowlink")].find(a => a.querySelector(".subj").textContent.trim() === ` + jsString(subject) + `).click()`))
 	s.waitFor(`location.pathname === "/msg"`, "the original message")
 	s.do(chromedp.Click(chromedp.CSS(`.msgbar button[value=delete]`)))
+	// Delete opens the next message (issue 14 item 3), the older one from Taro.
+	s.waitFor(`location.pathname === "/msg" && !!document.querySelector("h1.subject") && document.querySelector("h1.subject").textContent.includes("週末の予定")`, "the next message after delete")
+	s.do(chromedp.Navigate(s.base + "/mail?f=INBOX"))
 	s.waitFor(`location.pathname === "/mail" && !!document.querySelector(".listform")`, "the list after delete")
 	if eval[bool](s, `[...document.querySelectorAll(".subj")].some(e => e.textContent.trim() === `+jsString(subject)+`)`) {
 		t.Error("deleted message still in the inbox")

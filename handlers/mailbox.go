@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,18 +15,27 @@ import (
 
 // Mailbox shows one page of a mailbox, newest first.
 func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
+	h.mailboxPage(w, r, placeFrom(r), http.StatusOK, "", 0)
+}
+
+// mailboxPage renders the list screen of place; problem is the i18n key of an
+// error shown above it (a message that is gone), with status; open is the message
+// shown in the reading pane, 0 for none.
+func (h *Handlers) mailboxPage(w http.ResponseWriter, r *http.Request, place listPlace, status int, problem string, open uint32) {
 	cl, _, err := h.client(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	place := placeFrom(r)
 	mailbox, page, query := place.Mailbox, place.Page, place.Query
 	ctx := r.Context()
 	sh, folders, err := h.shell(ctx, r, cl, "", mailbox)
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if problem != "" {
+		sh.Error = sh.Lang.T(problem)
 	}
 	var mp *mailclient.MessagePage
 	var sq searchquery.Query
@@ -71,6 +81,7 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 			people = m.To
 		}
 		row.From = listNames(people)
+		decorateRow(&row, people, m.Preview)
 		if query != "" {
 			row.SubjectMarks = marks(row.Subject, sq.Needles(searchquery.Subject))
 			row.FromMarks = marks(row.From, sq.Needles(searchquery.From, searchquery.To))
@@ -102,7 +113,13 @@ func (h *Handlers) Mailbox(w http.ResponseWriter, r *http.Request) {
 	if page+1 < mp.Pages {
 		d.OlderURL = place.atPage(page + 1).URL()
 	}
-	h.render(w, r, http.StatusOK, templates.Mailbox(d))
+	if err := h.readingPane(r, cl, &d, folders, open); errors.Is(err, mailclient.ErrNotFound) {
+		status = http.StatusNotFound
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, status, templates.Mailbox(d))
 }
 
 func moveTargets(fs []templates.Folder, current string) []templates.Folder {

@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"html"
 	"mime"
 	"net/http"
 	"net/url"
@@ -44,47 +47,92 @@ func msgQuery(mailbox string, uid uint32, extra ...string) string {
 	return q.Encode()
 }
 
-// Message shows one message and marks it \Seen.
+// Message shows one message and marks it \Seen: as its own page, beside the list
+// in a wide window with the pane layout (panesFor), or with pane=1 as the fragment
+// the reading pane shows (static/panes.js). A message that is gone
+// (deleted in another tab, or "back" after deleting it) leads back to its list
+// with a word about it, never to a bare error page.
 func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 	cl, _, err := h.client(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	ctx := r.Context()
 	mailbox := mailboxParam(r)
 	uid := parseUID(r.URL.Query().Get("uid"))
+	pane := r.URL.Query().Get("pane") == "1"
 	if uid == 0 {
-		h.Error(w, r, http.StatusNotFound, "err.notfound")
+		h.gone(w, r)
 		return
 	}
-	m, err := cl.FetchMessage(ctx, mailbox, uid, true)
+	if !pane && panesFor(r) && backPlace(r).Mailbox == mailbox {
+		// A wide window with the pane layout: the list, with this message beside it.
+		h.mailboxPage(w, r, backPlace(r), http.StatusOK, "", uid)
+		return
+	}
+	sh, folders, err := h.shell(r.Context(), r, cl, "", mailbox)
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	d, err := h.messageData(r, cl, sh, folders, mailbox, uid, pane)
+	if errors.Is(err, mailclient.ErrNotFound) {
+		h.gone(w, r)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if d == nil {
+		return // the browser went away during the fetch and parse: render nothing for nobody
+	}
+	if pane {
+		w.Header().Set("Cache-Control", "private, no-store")
+		h.render(w, r, http.StatusOK, templates.MessageArticle(*d))
+		return
+	}
+	d.Title = d.Subject
+	d.BodyClass = "reading"
+	h.render(w, r, http.StatusOK, templates.Message(*d))
+}
+
+// gone answers a request for a message that is not there (404): the list it was
+// opened from, with a word saying so (the reading pane gets the words alone).
+func (h *Handlers) gone(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("pane") == "1" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `<p class="paneempty" role="alert">%s</p>`, html.EscapeString(Lang(r).T("err.gone")))
+		return
+	}
+	h.mailboxPage(w, r, backPlace(r), http.StatusNotFound, "err.gone", 0)
+}
+
+// messageData reads and decodes one message for the message page or the reading
+// pane; nil (and no error) when the browser went away meanwhile.
+func (h *Handlers) messageData(r *http.Request, cl *mailclient.Client, sh templates.Shell, folders []mailclient.Folder, mailbox string, uid uint32, inPane bool) (*templates.MessageData, error) {
+	ctx := r.Context()
+	m, err := cl.FetchMessage(ctx, mailbox, uid, true)
+	if err != nil {
+		return nil, err
 	}
 	msg, err := mailview.Open(m.Raw) // the one parse of this request
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return nil, err
 	}
 	v := msg.View()
 	if ctx.Err() != nil {
-		return // the browser went away during the fetch and parse: render nothing for nobody
+		return nil, nil
 	}
 	if v.Date.IsZero() {
 		v.Date = m.InternalDate // no Date header: when it arrived
 	}
-	sh, folders, err := h.shell(ctx, r, cl, v.Subject, mailbox)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	sh.BodyClass = "reading"
+	back := backPlace(r)
 	d := templates.MessageData{
-		Shell: sh, Mailbox: mailbox, UID: uid, Subject: v.Subject,
+		Shell: sh, Mailbox: mailbox, UID: uid, Subject: v.Subject, InPane: inPane,
 		From: addressList(v.From), To: addressList(v.To), Cc: addressList(v.Cc), Date: sh.Lang.LongDate(v.Date.In(userZone(r))),
-		HasHTML: v.HasHTML, Flagged: m.HasFlag(`\Flagged`), BackURL: mailboxURL(mailbox, 0),
+		HasHTML: v.HasHTML, Flagged: m.HasFlag(`\Flagged`), BackURL: back.URL(), ListPage: back.Page,
 		ReplyURL:    "/compose?" + msgQuery(mailbox, uid, "mode", "reply"),
 		ReplyAllURL: "/compose?" + msgQuery(mailbox, uid, "mode", "replyall"),
 		ForwardURL:  "/compose?" + msgQuery(mailbox, uid, "mode", "forward"),
@@ -105,11 +153,16 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 	// Opened from a search: back goes to the same results page, and the matches are
 	// marked in the subject and the text.
 	var needles []string
-	if back := backPlace(r); back.Query != "" {
-		d.BackURL, d.BackLabel = back.URL(), sh.Lang.T("search.back")
-		d.ListQuery, d.ListAll, d.ListPage, d.ListMailbox = back.Query, back.All, back.Page, back.Mailbox
+	if back.Query != "" {
+		d.BackLabel = sh.Lang.T("search.back")
+		d.ListQuery, d.ListAll, d.ListMailbox = back.Query, back.All, back.Mailbox
 		needles = searchquery.Parse(back.Query).Needles(searchquery.Subject, searchquery.From, searchquery.Filename)
 		d.SubjectMarks = marks(v.Subject, needles)
+	} else if err := h.navigation(r, cl, &d, back); err != nil {
+		return nil, err
+	}
+	if err := h.conversation(r, cl, &d); err != nil {
+		return nil, err
 	}
 	for _, a := range v.Attachments {
 		if a.Inline {
@@ -144,7 +197,7 @@ func (h *Handlers) Message(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.render(w, r, http.StatusOK, templates.Message(d))
+	return &d, nil
 }
 
 // MessageHTML serves the sanitized HTML body as its own document under a sandbox CSP.

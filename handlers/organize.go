@@ -178,6 +178,12 @@ func (h *Handlers) Actions(w http.ResponseWriter, r *http.Request) {
 			h.actionFailed(w, r, back, fmt.Errorf("action %s: %w", action, err))
 			return
 		}
+		if fromMessage && (action == "delete" || action == "archive" || action == "move") {
+			// The next message, not the list (panes.go; the setting may say the list).
+			if next, ok := afterMove(r, list, box); ok {
+				back = next
+			}
+		}
 	}
 	v := url.Values{"ok": {out.kind}, "n": {strconv.Itoa(out.count)}}
 	if action == "empty" {

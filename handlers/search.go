@@ -59,7 +59,7 @@ func (p listPlace) atPage(n int) listPlace { p.Page = n; return p }
 // messageURL opens a message from this place: the search comes along (for "back" and
 // for the highlights).
 func (p listPlace) messageURL(mailbox string, uid uint32) string {
-	if p.Query == "" {
+	if p.Query == "" && p.Page == 0 {
 		return messageURL(mailbox, uid)
 	}
 	v := p.values()

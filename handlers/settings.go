@@ -89,6 +89,7 @@ func settingsFromForm(r *http.Request, st *settings.Settings, senders []string, 
 	st.Lang = f("lang")
 	st.TimeZone = strings.TrimSpace(f("time_zone"))
 	st.PerPage, _ = strconv.Atoi(f("per_page"))
+	st.Layout, st.Grouping, st.AfterMove = f("layout"), f("grouping"), f("after_move")
 	undo, err := strconv.Atoi(strings.TrimSpace(f("undo_seconds")))
 	st.UndoSeconds = &undo
 	ids, problem := identitiesFromForm(r, senders, l)
@@ -177,6 +178,16 @@ func fillSettings(d *templates.SettingsData, st settings.Settings) {
 	d.DisplayName, d.Signature, d.SignatureAbove = st.DisplayName, st.Signature, st.SignatureAbove
 	d.UILang, d.TimeZone, d.PerPage = st.Lang, st.TimeZone, st.PerPage
 	d.UndoSeconds = int(st.Undo().Seconds())
+	d.Layout, d.Grouping, d.AfterMove = settings.LayoutList, settings.GroupingOff, settings.AfterMoveList
+	if st.ReadingPane() {
+		d.Layout = settings.LayoutPanes
+	}
+	if st.Conversations() {
+		d.Grouping = settings.GroupingOn
+	}
+	if st.NextAfterMove() {
+		d.AfterMove = settings.AfterMoveNext
+	}
 	d.Identities = nil
 	for _, id := range st.Identities {
 		d.Identities = append(d.Identities, templates.Identity{Address: id.Address, Name: id.Name, ReplyTo: id.ReplyTo, Signature: id.Signature})

@@ -67,6 +67,15 @@ type Row struct {
 	SubjectMarks []Span
 	FromMarks    []Span
 	Folder       string
+	// Preview is a line of the text; Initial and AvatarHue draw the sender's
+	// avatar (a letter on one of eight colours, av0–av7, picked from the address).
+	Preview   string
+	Initial   string
+	AvatarHue string
+	// Count is the number of messages of the row's conversation (0 or 1 when the
+	// list is not grouped or the message stands alone); Unread among them.
+	Count       int
+	UnreadCount int
 }
 
 // Span is a run of text; Mark says it matched the search.
@@ -92,6 +101,13 @@ type MailboxData struct {
 	Query       string // the search, "" when listing the whole mailbox
 	AllFolders  bool   // the search covers every folder
 	ClearURL    string // back to the whole mailbox from a search
+	// Panes shows the reading pane beside the list (wide screens); Open is the
+	// message shown in it (nil: none chosen), OpenUID its UID.
+	Panes   bool
+	Open    *MessageData
+	OpenUID uint32
+	// Grouped lists conversations, one row each.
+	Grouped bool
 }
 
 // Segment is a run of text, a link when URL is set.
@@ -157,6 +173,24 @@ type MessageData struct {
 	Flagged      bool
 	MoveTargets  []Folder
 	IsTrash      bool
+	// Navigation: the newer (previous in the list) and older (next) message, ""
+	// at either end; NextRef is what a delete or move from here opens next.
+	PrevURL, NextURL string
+	NextRef          string
+	// InPane renders the message for the reading pane: no back button.
+	InPane bool
+	// Conversation is the rest of the message's conversation, oldest first, when
+	// the list groups them (the message itself is the newest, shown in full).
+	Conversation []ThreadItem
+}
+
+// ThreadItem is one message of a conversation shown above the one being read:
+// collapsed (From, date and a line of text) unless Open.
+type ThreadItem struct {
+	From, Date, Preview, URL string
+	Open                     bool
+	Text                     []Segment
+	HasHTML                  bool
 }
 
 // ComposeData is the compose form, fresh or refilled after an error.
@@ -312,6 +346,8 @@ type SettingsData struct {
 	PerPage        int
 	PageSizes      []int
 	UndoSeconds    int
+	// Reading: web/settings Layout, Grouping and AfterMove ("" = the default).
+	Layout, Grouping, AfterMove string
 }
 
 // Identity is one "send as" address on the settings page.

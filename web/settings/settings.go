@@ -41,6 +41,11 @@ type Settings struct {
 	// PushContent is what a Web Push notification of new mail says: PushFull
 	// (the default: sender and subject) or PushBare ("New mail" only).
 	PushContent string `json:"push_content"`
+	// Reading: the list's layout, conversation grouping and where a delete, archive
+	// or move from a message goes (reading.go; "" is the default of each).
+	Layout    string `json:"layout"`
+	Grouping  string `json:"grouping"`
+	AfterMove string `json:"after_move"`
 
 	// Saved is true when the account has a stored row (not written to it).
 	Saved bool `json:"-"`
@@ -132,6 +137,7 @@ func (s *Settings) Normalize() {
 		undo := DefaultUndoSeconds
 		s.UndoSeconds = &undo
 	}
+	s.normalizeReading()
 	ids := s.Identities[:0:0]
 	for _, id := range s.Identities {
 		id.Address = clip(oneLine(id.Address), MaxAddressBytes)
