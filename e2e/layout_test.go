@@ -62,11 +62,11 @@ func readingLayout(t *testing.T, name, lang string, phone bool) {
 	}
 
 	// Rows: avatar initial, a line of the text, the attachment mark.
-	row := eval[[]string](s, `(() => { const r = [...document.querySelectorAll(".msglist .row")][1]; return [r.querySelector(".avatar").textContent.trim(), r.querySelector(".preview").textContent.trim(), String(!!r.querySelector(".mark .sr"))] })()`)
+	row := eval[[]string](s, `(() => { const r = [...document.querySelectorAll(".msglist .row")][1]; return [r.querySelector(".avatar").textContent.trim(), r.querySelector(".snippet").textContent.trim(), String(!!r.querySelector(".mark .sr"))] })()`)
 	if row[0] != "山" || row[1] != "見積書を添付します。ご確認ください。" || row[2] != "true" {
 		t.Errorf("second row: avatar %q, preview %q, attachment mark %s", row[0], row[1], row[2])
 	}
-	if eval[bool](s, `[...document.querySelectorAll(".msglist .preview")].some(p => p.scrollHeight > p.clientHeight + 2)`) {
+	if eval[bool](s, `[...document.querySelectorAll(".msglist .snippet")].some(p => p.scrollHeight > p.clientHeight + 2)`) {
 		t.Error("a preview takes more than one line")
 	}
 	s.shot("inbox")

@@ -77,8 +77,9 @@ func (h *Handlers) readingPane(r *http.Request, cl *mailclient.Client, d *templa
 	if err != nil || m == nil {
 		return err
 	}
+	// The title stays the folder's (with its unread count, static/live.js), as
+	// when the script opens a message in the pane.
 	d.Open, d.OpenUID = m, open
-	d.Title = m.Subject
 	for i := range d.Rows {
 		if d.Rows[i].UID == open && d.Rows[i].Folder == "" {
 			d.Rows[i].Unread = false // just read

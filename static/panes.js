@@ -80,8 +80,6 @@
     pane.scrollTop = 0;
     fitFrames(pane);
     var art = pane.querySelector("article.message");
-    var h = pane.querySelector(".subject");
-    if (h) { document.title = h.textContent.trim() + " · " + document.title.split(" · ").pop(); }
     mark(art ? art.dataset.uid : "");
     document.body.classList.toggle("reading", !!art);
   }
@@ -124,7 +122,6 @@
       });
       show(np.innerHTML);
       scroller().scrollTop = top;
-      document.title = doc.title;
       var final = new URL(res.r.url);
       final.searchParams.delete("ok");
       if (push) { history.pushState({ pane: 1 }, "", final); }
