@@ -43,6 +43,21 @@ func TestQuotaThroughClient(t *testing.T) {
 	if got := q.Resources[imap.QuotaResourceStorage]; got != st {
 		t.Fatalf("GETQUOTA says %+v, GETQUOTAROOT said %+v", got, st)
 	}
+	// STATUS DELETED and DELETED-STORAGE (RFC 9208 section 4.2) as the client
+	// reads them: what EXPUNGE would free once the message is \Deleted.
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	sd, err := c.Status("INBOX", &imap.StatusOptions{NumDeleted: true, DeletedStorage: true}).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sd.NumDeleted == nil || *sd.NumDeleted != 1 || sd.DeletedStorage == nil || *sd.DeletedStorage != 1 {
+		t.Fatalf("STATUS DELETED %v DELETED-STORAGE %v, want 1 and 1 (KiB)", sd.NumDeleted, sd.DeletedStorage)
+	}
 }
 
 // The exact responses of RFC 9208 sections 4.1 and 4.2.2, and their refusals.
