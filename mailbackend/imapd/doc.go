@@ -52,9 +52,15 @@
 //     storeModifiers; a SELECT/EXAMINE parameter (CONDSTORE, QRESYNC):
 //     selectParams, whose returned function runs once the mailbox is selected;
 //     a STATUS item (HIGHESTMODSEQ): statusAtts, or statusValues for one whose
-//     value is not a number (MAILBOXID).
-//   - a response to SELECT/EXAMINE whatever the parameters (MAILBOXID):
-//     selectResponses; a response code on CREATE's OK: createResponses.
+//     value is not a number (MAILBOXID), and statusEnables if asking for it
+//     turns the extension on (CONDSTORE).
+//   - a response to SELECT/EXAMINE whatever the parameters (MAILBOXID,
+//     HIGHESTMODSEQ): selectResponses; a response code on CREATE's OK:
+//     createResponses.
+//   - what a FETCH's items and modifiers imply together (CHANGEDSINCE implies
+//     MODSEQ; VANISHED needs UID FETCH): fetchParsed, which may set the
+//     request's only (which messages are answered) and before (what precedes
+//     the FETCH responses).
 //
 // It must never: parse a whole message to answer FETCH (the store parsed it once
 // at delivery), hold a whole section in memory, touch blob files or SQLite

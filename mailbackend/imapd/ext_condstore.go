@@ -41,16 +41,16 @@ func init() {
 	statusEnables["HIGHESTMODSEQ"] = (*session).enableCondstore
 	selectParams["CONDSTORE"] = func(c *cmd) (func(c *cmd) error, error) {
 		// Enabled quietly: the HIGHESTMODSEQ owed is the new mailbox's, written
-		// by the onSelect hook below, not the one of a mailbox being closed.
+		// with its SELECT responses below, not the one of a mailbox being closed.
 		c.sess.enabled["CONDSTORE"] = true
 		return nil, nil
 	}
-	onSelect = append(onSelect, func(c *cmd, sel *selected) {
+	selectResponses = append(selectResponses, func(sess *session, _ *store.Mailbox) {
 		// RFC 7162 section 3.1.2.1 (with erratum 5055): HIGHESTMODSEQ with every
 		// SELECT/EXAMINE once CONDSTORE is on. Modseqs are always kept here, so
 		// NOMODSEQ is never sent.
-		if c.sess.enabled["CONDSTORE"] {
-			c.sess.w.Raw("* OK [HIGHESTMODSEQ ").Number(max(sel.highestModSeq, 1)).Raw("] Highest").CRLF()
+		if sess.enabled["CONDSTORE"] {
+			sess.w.Raw("* OK [HIGHESTMODSEQ ").Number(max(sess.sel.highestModSeq, 1)).Raw("] Highest").CRLF()
 		}
 	})
 }

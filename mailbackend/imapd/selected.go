@@ -40,11 +40,6 @@ type selected struct {
 	highestModSeq uint64
 }
 
-// onSelect are run once a mailbox is selected, after the untagged responses every
-// SELECT/EXAMINE owes and before the select parameters' own work (CONDSTORE adds
-// its HIGHESTMODSEQ here).
-var onSelect []func(c *cmd, sel *selected)
-
 // ownResponse marks a queued flags event that is this session's own STORE reply: it
 // is written by poll (after any new keyword's FLAGS) and never suppressed.
 // ownSilentResponse is the reply to a STORE .SILENT once CONDSTORE is on: UID and
@@ -55,7 +50,8 @@ const (
 )
 
 // selectResponses are untagged responses extensions add to SELECT and EXAMINE
-// (MAILBOXID), written after PERMANENTFLAGS.
+// (MAILBOXID, HIGHESTMODSEQ), written after PERMANENTFLAGS, with sess.sel the new
+// mailbox's view and before the select parameters' own work.
 var selectResponses []func(sess *session, mbox *store.Mailbox)
 
 var systemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
@@ -145,9 +141,6 @@ func (sess *session) selectMailbox(c *cmd, name string, readOnly bool) error {
 		w.Raw(`* LIST () "/" `)
 		sess.writeName(mbox.Name)
 		w.CRLF()
-	}
-	for _, hook := range onSelect {
-		hook(c, sel)
 	}
 	sess.state = stateSelected
 	if sel.readOnly {
