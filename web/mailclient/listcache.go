@@ -30,9 +30,9 @@ type memoRow struct {
 	modseq uint64 // the message's MODSEQ when sum was read
 }
 
-// maxMemoRows bounds the rows remembered per session (a few pages' worth); past it
+// maxMemoRows bounds the rows remembered per session (ten pages, some 100 KB); past it
 // the memo starts over.
-const maxMemoRows = 2000
+const maxMemoRows = 500
 
 // memoFor returns the memo of the selected mailbox, new if the last one was of
 // another mailbox or UIDVALIDITY.
