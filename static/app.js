@@ -19,23 +19,39 @@
 
   // The HTML body's frame grows to the mail's height, so the page scrolls and the
   // frame never does. The frame keeps our origin but runs nothing (no allow-scripts,
-  // script-src 'none'): its document is measured from here.
-  document.querySelectorAll("iframe.htmlbody").forEach(function (f) {
-    var fit = function () {
-      var d;
-      try { d = f.contentDocument; } catch (x) { return; }
-      if (!d || !d.documentElement || !d.body) { return; }
-      f.style.height = Math.ceil(Math.max(d.documentElement.scrollHeight, d.body.scrollHeight)) + 2 + "px";
-      f.classList.add("fitted");
-    };
-    f.addEventListener("load", function () {
-      fit();
-      var d = f.contentDocument;
-      if (d && window.ResizeObserver) { new ResizeObserver(fit).observe(d.documentElement); }
-      d && d.querySelectorAll("img").forEach(function (i) { i.addEventListener("load", fit); });
+  // script-src 'none'): its document is measured from here. A document is never
+  // shorter than its view (the root's scrollHeight counts the view, and a mail's own
+  // "html, body { height: 100% }" fills it), so the view is collapsed while measuring;
+  // the frame's box keeps its height meanwhile (as padding), so the page around it
+  // does not shrink and lose its scroll position. The reading pane (panes.js) fits the
+  // frames it shows with window.yubinFitFrames.
+  var fitFrame = function (f) {
+    var d;
+    try { d = f.contentDocument; } catch (x) { return; }
+    if (!d || !d.documentElement || !d.body || d.URL === "about:blank") { return; }
+    f.classList.add("fitted"); // no min-height from here on
+    f.style.paddingBottom = f.getBoundingClientRect().height + "px";
+    f.style.height = "0";
+    var h = Math.max(d.documentElement.scrollHeight, d.body.scrollHeight);
+    f.style.paddingBottom = "";
+    f.style.height = Math.ceil(h) + 2 + "px"; // + the frame's borders (border-box)
+  };
+  var fitFrames = function (root) {
+    root.querySelectorAll("iframe.htmlbody").forEach(function (f) {
+      var fit = function () { fitFrame(f); };
+      var watch = function () {
+        fit();
+        var d = f.contentDocument;
+        if (d && window.ResizeObserver) { new ResizeObserver(fit).observe(d.documentElement); }
+        if (d) { d.querySelectorAll("img").forEach(function (i) { i.addEventListener("load", fit); }); }
+      };
+      f.addEventListener("load", watch);
+      var d = f.contentDocument; // loaded before this ran: no load event to come
+      if (d && d.URL !== "about:blank" && d.readyState === "complete") { watch(); }
     });
-    fit();
-  });
+  };
+  window.yubinFitFrames = fitFrames;
+  fitFrames(document);
 
   // Live updates: the inbox's counts arrive over /events (server-sent events). New
   // mail refreshes the inbox list in place when that cannot disturb the user, else a
