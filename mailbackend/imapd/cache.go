@@ -292,6 +292,37 @@ func (c *accountCache) ownFlags(mailboxID int64, ups []store.FlagUpdate) {
 	}
 }
 
+// noneDeleted reports whether the cache knows for certain that no message of the
+// mailbox in set (all of them when set is nil) has \Deleted: its UID list matches the
+// store's counters (st, read just before) and every message's flags are loaded. The
+// cache's flags are current for every change made in this process (a STORE writes
+// its flags through before it answers), so an EXPUNGE that would remove nothing can
+// skip its write transaction. Any doubt answers false.
+func (c *accountCache) noneDeleted(mailboxID int64, set []store.UIDRange, st *store.MailboxStatus) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.boxes[mailboxID]
+	if b == nil || uint32(len(b.uids)) != st.Messages || b.highestSeen+1 < st.UIDNext {
+		return false
+	}
+	for _, uid := range b.uids {
+		if set != nil && !inRanges(set, uid) {
+			continue
+		}
+		m := b.meta[uid]
+		if m == nil || hasFlag(m.flags, store.FlagDeleted) {
+			return false
+		}
+	}
+	return true
+}
+
+// inRanges reports whether uid is in rs (sorted, merged, no "*").
+func inRanges(rs []store.UIDRange, uid uint32) bool {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].Stop >= uid })
+	return i < len(rs) && rs[i].Start <= uid
+}
+
 // ownExpunge writes a session's own expunge through.
 func (c *accountCache) ownExpunge(mailboxID int64, uids []uint32) {
 	c.mu.Lock()

@@ -187,3 +187,25 @@ func TestImaptestKeywordAnnouncedBeforeFetch(t *testing.T) {
 		}
 	}
 }
+
+// EXPUNGE skips its write transaction when the flag cache knows no message has
+// \Deleted; it must still remove what another session marked or appended as
+// \Deleted just before, whether or not this session has heard of it yet.
+func TestExpungeSeesOtherSessionsDeleted(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 3; i++ {
+		e.deliver(simpleMsg)
+	}
+	a, b := e.raw(true), e.raw(true)
+	a.ok("SELECT INBOX")
+	b.ok("SELECT INBOX")
+	a.ok("FETCH 1:* FLAGS") // every message's flags now cached
+	b.ok("FETCH 1:* FLAGS")
+	a.ok("EXPUNGE") // nothing to remove
+	b.ok(`STORE 2 +FLAGS.SILENT (\Deleted)`)
+	a.ok("UID EXPUNGE 1:1") // not message 2
+	a.expect("EXPUNGE", "* 2 EXPUNGE")
+	b.ok(appendLiteral("INBOX", simpleMsg)[:len("APPEND INBOX")] + ` (\Deleted)` + appendLiteral("INBOX", simpleMsg)[len("APPEND INBOX"):])
+	a.ok("EXPUNGE")
+	a.expect("STATUS INBOX (MESSAGES)", "(MESSAGES 2)")
+}

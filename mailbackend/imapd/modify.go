@@ -305,6 +305,11 @@ func (sess *session) expunge(uids *imap.UIDSet) ([]uint32, error) {
 	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
+	// Most EXPUNGEs (a client's after every move, CLOSE) find nothing to remove: a
+	// read of the counters and the flag cache tell so without a write transaction.
+	if st, err := sess.srv.store.Status(ctx, sel.id); err == nil && sess.hub.cache.noneDeleted(sel.id, set, st) {
+		return nil, nil
+	}
 	gone, err := sess.srv.store.Expunge(ctx, sel.id, set)
 	if err != nil {
 		return nil, storeErr("expunge", err)
