@@ -169,6 +169,9 @@ func (c *cmd) appendMessage() (appendMessage, error) {
 		}
 	}
 	msg.raw = buf.Bytes()
+	if h.Binary {
+		msg.raw = encodeBinaryParts(msg.raw)
+	}
 	if len(msg.raw) == 0 {
 		return msg, noErr("", "Empty message")
 	}

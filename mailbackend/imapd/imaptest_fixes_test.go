@@ -209,3 +209,24 @@ func TestExpungeSeesOtherSessionsDeleted(t *testing.T) {
 	a.ok("EXPUNGE")
 	a.expect("STATUS INBOX (MESSAGES)", "(MESSAGES 2)")
 }
+
+// imaptest append-binary: a literal8 APPEND of a part with NUL in its binary
+// content. No IMAP string may carry NUL, so the part is stored base64-encoded:
+// BODY[1] is base64 text, BINARY[1] and BINARY.SIZE[1] give the bytes sent.
+func TestImaptestAppendBinaryNUL(t *testing.T) {
+	e := newEnv(t)
+	r := e.raw(true)
+	content := "\x00-\xe4\r\n\r\n"
+	msg := "From: user@domain.org\r\nDate: Sat, 24 Mar 2007 23:00:00 +0200\r\nMime-Version: 1.0\r\n" +
+		"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n" + content
+	r.ok(fmt.Sprintf("APPEND INBOX ~{%d+}\r\n%s", len(msg), msg))
+	r.ok("SELECT INBOX")
+	body := joined(r.ok("FETCH 1 (BODY.PEEK[1] BODYSTRUCTURE)"))
+	if strings.ContainsRune(body, 0) || !strings.Contains(body, `"base64"`) {
+		t.Errorf("BODY[1] must be base64 text without NUL, BODYSTRUCTURE base64:\n%q", body)
+	}
+	bin := joined(r.ok("FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])"))
+	if !strings.Contains(bin, fmt.Sprintf("BINARY.SIZE[1] %d", len(content))) || !strings.Contains(bin, "~{7}\n\x00-\xe4\n\n ") {
+		t.Errorf("BINARY[1] must give the %q sent:\n%q", content, bin)
+	}
+}
