@@ -42,7 +42,9 @@ func frameFits(t *testing.T, name string, phone bool) {
 		t.Helper()
 		s.do(chromedp.Navigate(s.base + "/mail?f=INBOX"))
 		s.waitFor(`!!document.querySelector(".msglist")`, "the inbox")
-		s.do(chromedp.Evaluate[chromedp.Void](`location.href = [...document.querySelectorAll(".rowlink")].find(a => a.textContent.includes(` + jsString(subject) + `)).href`))
+		// Clicked as a user does: on the desktop it opens in the reading pane
+		// (panes.js), on the phone as a page of its own.
+		s.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll(".rowlink")].find(a => a.textContent.includes(` + jsString(subject) + `)).click()`))
 		s.waitFor(`(() => { const f = document.querySelector("iframe.htmlbody"); return !!f && f.classList.contains("fitted") && !!f.contentDocument && !!f.contentDocument.querySelector("#last, #end") })()`, subject+": the fitted frame")
 	}
 	// frame is the frame's outer height, where the mail's last element ends inside

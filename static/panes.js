@@ -46,25 +46,6 @@
   var pane = document.getElementById("readpane");
   if (!pane) { return; }
 
-  // The HTML body's frame grows to the mail's height (as app.js does for a page).
-  function fitFrames(root) {
-    root.querySelectorAll("iframe.htmlbody").forEach(function (f) {
-      var fit = function () {
-        var d;
-        try { d = f.contentDocument; } catch (x) { return; }
-        if (!d || !d.documentElement || !d.body) { return; }
-        f.style.height = Math.ceil(Math.max(d.documentElement.scrollHeight, d.body.scrollHeight)) + 2 + "px";
-        f.classList.add("fitted");
-      };
-      f.addEventListener("load", function () {
-        fit();
-        var d = f.contentDocument;
-        if (d && window.ResizeObserver) { new ResizeObserver(fit).observe(d.documentElement); }
-        if (d) { d.querySelectorAll("img").forEach(function (i) { i.addEventListener("load", fit); }); }
-      });
-    });
-  }
-
   function mark(uid) {
     form && form.querySelectorAll(".row").forEach(function (li) {
       var a = li.querySelector(".rowlink");
@@ -78,7 +59,8 @@
     pane.innerHTML = html;
     pane.querySelectorAll(".js-confirm").forEach(function (b) { b.dataset.late = "1"; });
     pane.scrollTop = 0;
-    fitFrames(pane);
+    // The HTML body's frame grows to the mail's height, fitted as on a page (app.js).
+    if (window.yubinFitFrames) { window.yubinFitFrames(pane); }
     var art = pane.querySelector("article.message");
     mark(art ? art.dataset.uid : "");
     document.body.classList.toggle("reading", !!art);
