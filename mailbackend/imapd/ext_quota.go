@@ -123,22 +123,17 @@ func cmdSetQuota(c *cmd) error {
 // statusDeletedStorage is STATUS DELETED-STORAGE (RFC 9208 section 4.2.2): the
 // storage, in units of 1024 octets, that EXPUNGE would free in the mailbox. The
 // store counts \Deleted messages per mailbox, so the common case (none) costs
-// nothing; otherwise the sizes come from the account's metadata cache.
+// no query; otherwise the store sums their sizes.
 func statusDeletedStorage(sess *session, mbox *store.Mailbox, st *store.MailboxStatus) uint64 {
 	if st.Deleted == 0 {
 		return 0
 	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, mbox.ID, store.AllUIDs)
+	size, err := sess.srv.store.DeletedSize(ctx, mbox.ID)
 	if err != nil {
+		sess.srv.log.Error("imap status deleted-storage", "account", sess.account(), "err", err)
 		return 0
-	}
-	var size int64
-	for i := range msgs {
-		if hasFlag(msgs[i].flags, store.FlagDeleted) {
-			size += msgs[i].size
-		}
 	}
 	return uint64(size+1023) / 1024
 }

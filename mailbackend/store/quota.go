@@ -226,3 +226,14 @@ func ParseQuota(s string) (setting int64, ok bool) {
 	}
 	return int64(n), true
 }
+
+// DeletedSize is the size of a mailbox's messages flagged \Deleted: what an
+// EXPUNGE would free (IMAP's STATUS DELETED-STORAGE, RFC 9208 section 4.2.2).
+func (s *Store) DeletedSize(ctx context.Context, mailboxID int64) (int64, error) {
+	var n int64
+	err := s.rrow(ctx, `SELECT coalesce(sum(size), 0) FROM messages WHERE mailbox_id = ? AND deleted = 1`, mailboxID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("deleted size of mailbox %d: %w", mailboxID, err)
+	}
+	return n, nil
+}
