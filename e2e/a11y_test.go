@@ -51,6 +51,7 @@ func accessibility(t *testing.T, name string, phone bool) {
 	s.login()
 
 	// The skip link is the first thing Tab reaches, and it lands on the content.
+	s.waitFor(`document.readyState === "complete"`, "the page's scripts")
 	s.do(chromedp.KeyEvent("\t"))
 	if got := eval[string](s, `document.activeElement.className`); got != "skip" {
 		t.Errorf("first Tab reaches %q, want the skip link", got)

@@ -101,6 +101,7 @@ func organizeFlow(t *testing.T, name string, phone bool) {
 
 	// The keyboard: j moves to the first row, x ticks it, e archives it. Nothing
 	// fires while typing in the search box.
+	s.waitFor(`document.readyState === "complete"`, "the page's scripts") // keys.js is deferred
 	s.do(chromedp.Click(chromedp.CSS(`.search input[type=search]`)), chromedp.KeyEvent("jxe#"))
 	if n := eval[int](s, `document.querySelectorAll('.msglist input[name="uid"]:checked').length`); n != 0 {
 		t.Errorf("typing in the search box ticked %d rows", n)
@@ -124,14 +125,21 @@ func organizeFlow(t *testing.T, name string, phone bool) {
 	}
 	s.do(chromedp.KeyEvent("e"))
 	s.waitFor(`!!document.querySelector(".toast") && document.querySelector(".toast").textContent.includes(`+jsString(w.archived1)+`)`, "archived with e")
+	s.waitFor(`document.readyState === "complete"`, "the page's scripts")
 	s.do(chromedp.KeyEvent("?"))
 	s.waitFor(`document.getElementById("keyhelp").open`, "the shortcut help")
 	s.shot("keys")
 	s.do(chromedp.KeyEvent("\x1b")) // Escape
 	s.waitFor(`!document.getElementById("keyhelp").open`, "the help closed")
+	if !phone { // the sidebar says the shortcuts exist
+		s.do(chromedp.Click(chromedp.CSS(`.js-keyhelp`)))
+		s.waitFor(`document.getElementById("keyhelp").open`, "the shortcut help from its button")
+		s.do(chromedp.KeyEvent("\x1b"))
+		s.waitFor(`!document.getElementById("keyhelp").open`, "the help closed again")
+	}
 	// o opens the message under the cursor, s flags it there.
 	s.do(chromedp.KeyEvent("j"), chromedp.KeyEvent("o"))
-	s.waitFor(`!!document.querySelector(".msgbar")`, "the message opened with o")
+	s.waitFor(`!!document.querySelector(".msgbar") && document.readyState === "complete"`, "the message opened with o")
 	s.do(chromedp.KeyEvent("s"))
 	s.waitFor(`!!document.querySelector(".toast") && document.querySelector(".toast").textContent.includes(`+jsString(w.flagged1)+`)`, "flagged with s")
 	s.do(chromedp.Navigate(s.base + "/mail?f=INBOX"))

@@ -338,7 +338,10 @@ func statusLine(sh *templates.Shell, r *http.Request, folders []mailclient.Folde
 	default:
 		sh.Flash = l.Tf(key, l.Messages(n))
 	}
-	if n == 0 && !strings.HasPrefix(ok, "f") || n == 0 && ok == "flagged" {
+	switch {
+	case n == 0 && ok == "undone":
+		sh.Flash = l.T("st.undone0")
+	case n == 0 && (!strings.HasPrefix(ok, "f") || ok == "flagged"):
 		sh.Flash = l.T("st.nochange")
 	}
 	if tok := q.Get("undo"); tok != "" {

@@ -72,6 +72,9 @@
     if (help.showModal) { help.showModal(); } else { help.setAttribute("open", ""); }
   };
 
+  var hint = document.querySelector(".js-keyhelp");
+  if (hint) { hint.addEventListener("click", showHelp); }
+
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey || typing(e)) { return; }
     if (help && help.open && e.key !== "?") { return; } // the dialog handles Escape itself

@@ -80,6 +80,15 @@ func TestMoveSaysWhatAndUndoPutsBack(t *testing.T) {
 	if got := statusOf(b.follow(r.Header.Get("Location")).body); !strings.Contains(got, "Undone: 2 messages put back.") {
 		t.Errorf("status after undo %q", got)
 	}
+	// The same Undo again finds nothing where it was and says so.
+	form.Set("csrf", b.csrf())
+	r = b.post("/undo", form)
+	if got := statusOf(b.follow(r.Header.Get("Location")).body); !strings.Contains(got, "Nothing to undo") {
+		t.Errorf("status after a second undo %q", got)
+	}
+	if got := subjects(imapList(t, c, "INBOX")); len(got) != 3 {
+		t.Errorf("after a second undo INBOX holds %v", got)
+	}
 
 	// Delete is undoable the same way (it moves to Trash).
 	inbox = imapList(t, c, "INBOX")
