@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/yubinmail/yubin/mailbackend/config"
 	"github.com/yubinmail/yubin/mailbackend/store"
 	"github.com/yubinmail/yubin/web"
+	"github.com/yubinmail/yubin/web/settings"
 )
 
 const (
@@ -39,6 +41,41 @@ type stack struct {
 	n     int
 	// leaveAsked counts "leave this page?" questions the browser showed.
 	leaveAsked atomic.Int32
+	// What restart (write_test.go) needs to start both servers again.
+	mailCfg config.Config
+	webCfg  web.Config
+	srv     *web.Server
+	front   *swapHandler
+	log     *slog.Logger
+}
+
+// swapHandler is the listener's handler, replaced when the servers restart.
+type swapHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.h.Load()).ServeHTTP(w, r)
+}
+
+// handlerOf is the webmail with the bundled CardDAV server mounted, as yubin serve has.
+func handlerOf(run *mailbackend.Running, srv *web.Server) *http.Handler {
+	h := run.DAV.Mount(srv.Handler())
+	return &h
+}
+
+// undoDelay sets alice's undo-send delay in the webmail's settings at dir.
+func undoDelay(t *testing.T, dir string, seconds int) {
+	t.Helper()
+	st, err := settings.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Update(context.Background(), "alice@localhost", func(s *settings.Settings) error {
+		s.UndoSeconds = &seconds
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func newStack(t *testing.T, name, lang string) *stack {
@@ -78,11 +115,15 @@ func newStackWith(t *testing.T, name, lang string, configure func(*web.Config)) 
 	if configure != nil {
 		configure(&wcfg)
 	}
+	// The flows send at once; write_test.go sets the undo delay it tests.
+	undoDelay(t, wcfg.DataDir, 0)
 	srv, err := web.New(wcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.Config.Handler = run.DAV.Mount(srv.Handler())
+	front := &swapHandler{}
+	front.h.Store(handlerOf(run, srv))
+	ts.Config.Handler = front
 	ts.Start()
 	t.Cleanup(func() { ts.Close(); srv.Close() })
 
@@ -112,7 +153,8 @@ func newStackWith(t *testing.T, name, lang string, configure func(*web.Config)) 
 
 	shots := filepath.Join("artifacts", name)
 	os.MkdirAll(shots, 0o755)
-	s := &stack{t: t, run: run, base: ts.URL, acct: acct, ctx: ctx, shots: shots}
+	s := &stack{t: t, run: run, base: ts.URL, acct: acct, ctx: ctx, shots: shots,
+		mailCfg: cfg, webCfg: wcfg, srv: srv, front: front, log: log}
 	// Start the browser and install a recorder of postMessage calls on every page,
 	// before any page script: an attack payload that ran would post a marker.
 	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{

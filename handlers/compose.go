@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -63,7 +64,15 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Body = withSignature("", "", d.Signature, false)
 	}
-	d.ZoneName = h.zoneName(r)
+	d.ZoneName, d.CanSchedule = h.zoneName(r), h.Outbox != nil
+	if at := q.Get("send_at"); at != "" {
+		if _, ok := parseSendAt(at, time.UTC); ok {
+			d.SendAt = at
+		}
+	}
+	if d.DraftUID != 0 && h.Outbox != nil {
+		h.unscheduleOpened(r, &d)
+	}
 	h.render(w, r, http.StatusOK, templates.Compose(d))
 }
 
@@ -238,7 +247,7 @@ func (h *Handlers) composeErrorStatus(w http.ResponseWriter, r *http.Request, cl
 			form.Signature = f.Signature
 		}
 	}
-	form.ZoneName = h.zoneName(r)
+	form.ZoneName, form.CanSchedule = h.zoneName(r), h.Outbox != nil
 	h.render(w, r, status, templates.Compose(form))
 }
 
@@ -299,6 +308,10 @@ func (h *Handlers) Send(w http.ResponseWriter, r *http.Request) {
 		h.sendError(w, r, p, h.buildError(l, err))
 		return
 	}
+	if schedule := r.PostFormValue("schedule") != ""; h.Outbox != nil && (schedule || settings.FromContext(ctx).Undo() > 0) {
+		h.queueSend(w, r, p, msg, schedule)
+		return
+	}
 	followUp, err := cl.Submit(ctx, mailclient.Submission{
 		From: d.From.Email, Recipients: msg.Recipients, Raw: msg.Raw,
 		AnswersMailbox: form.ReplyMailbox, AnswersUID: form.ReplyUID, DraftUID: form.DraftUID,
@@ -338,14 +351,20 @@ func (h *Handlers) sendError(w http.ResponseWriter, r *http.Request, p posted, m
 		if m, err := compose.BuildDraft(p.d, h.Hostname, h.now()); err == nil {
 			if drafts, uid, err := h.storeDraft(r.Context(), p.cl, m, form.DraftUID); err == nil && uid != 0 {
 				form.DraftUID, form.SrcMailbox, form.SrcUID = uid, drafts, uid
-				form.Keep = nil
-				if v, err := mailview.Parse(m.Raw); err == nil {
-					form.Keep, form.UsedBytes = keepList(v), keepBytes(v)
-				}
+				keepFromDraft(&form, m.Raw)
 			}
 		}
 	}
 	h.composeError(w, r, p.cl, form, msg)
+}
+
+// keepFromDraft lists the attachments of the draft just stored from the form as
+// the parts it carries over.
+func keepFromDraft(form *templates.ComposeData, raw []byte) {
+	form.Keep, form.UsedBytes = nil, 0
+	if v, err := mailview.Parse(raw); err == nil {
+		form.Keep, form.UsedBytes = keepList(v), keepBytes(v)
+	}
 }
 
 // SaveDraft stores the form as a draft (APPEND to Drafts with \Draft) and reopens it;

@@ -22,6 +22,7 @@ import (
 	"github.com/yubinmail/yubin/web/cardclient"
 	"github.com/yubinmail/yubin/web/imageproxy"
 	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/outbox"
 	"github.com/yubinmail/yubin/web/push"
 	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/settings"
@@ -66,6 +67,8 @@ type Deps struct {
 	Images *imageproxy.Proxy
 	// Push notifies the user's devices of new mail while no tab is open (web/push).
 	Push *push.Notifier
+	// Outbox sends what waits (undo delay, send later); nil sends at once.
+	Outbox *outbox.Runner
 }
 
 // Sign-in results for Deps.CountLogin: the same words as the mail server's
@@ -174,6 +177,9 @@ func (h *Handlers) shell(ctx context.Context, r *http.Request, cl *mailclient.Cl
 		if f.SpecialUse == `\Inbox` {
 			sh.Unread = f.Unseen
 		}
+	}
+	if id := r.URL.Query().Get("undo"); id != "" {
+		sh.SendUndo = h.undoBar(r, id)
 	}
 	return sh, folders, nil
 }

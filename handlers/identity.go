@@ -63,8 +63,10 @@ func (h *Handlers) sender(r *http.Request, chosen string) (compose.Address, stri
 func withSignature(body, quoted, sig string, above bool) string {
 	sig = strings.TrimRight(strings.ReplaceAll(sig, "\r\n", "\n"), "\n")
 	switch {
+	case sig == "" && quoted == "":
+		return body
 	case sig == "":
-		return body + quoted
+		return body + "\n\n" + quoted
 	case quoted == "":
 		return body + "\n\n" + sig + "\n"
 	case above:

@@ -25,6 +25,8 @@ type Shell struct {
 	// back from the status line with UndoBack, the page to return to; "" for none.
 	Undo     string
 	UndoBack string
+	// SendUndo is a sent message still inside its undo-send delay (handlers/outbox.go), or nil.
+	SendUndo *UndoBar
 }
 
 // Usage is the account's storage use under the folder list.
@@ -214,7 +216,6 @@ type ComposeData struct {
 	From         string       // the chosen one
 	Signature    string       // the chosen address's signature, as it was put in Body
 	FocusBody    bool         // a reply: the cursor starts in the body, above the quote
-	OutboxID     int64        // the scheduled send being edited (replaced when sent again)
 	SendAt       string       // "send later" time as the form shows it (2006-01-02T15:04), in ZoneName
 	ZoneName     string       // the user's time zone
 	CanSchedule  bool         // the webmail has an outbox: "send later" is offered
@@ -353,4 +354,26 @@ type SettingsData struct {
 // Identity is one "send as" address on the settings page.
 type Identity struct {
 	Address, Name, ReplyTo, Signature string
+}
+
+// UndoBar is a sent message still inside its undo delay.
+type UndoBar struct {
+	ID      int64
+	Seconds int // left before it goes
+}
+
+// ScheduledData is the Scheduled view: messages waiting to be sent.
+type ScheduledData struct {
+	Shell
+	Zone  string
+	Items []ScheduledItem
+}
+
+// ScheduledItem is one waiting message.
+type ScheduledItem struct {
+	ID           int64
+	When, ISO    string // in the user's zone
+	To, Subject  string
+	State, Error string
+	Editable     bool // not being sent right now
 }

@@ -85,6 +85,9 @@ func newEnv(t testing.TB, users ...string) *env {
 		}
 		e.accts[u] = a
 	}
+	// The tests send at once unless they test the undo delay (write_test.go):
+	// the accounts start with it at 0 instead of the default 10 s.
+	noUndoDelay(t, e.webDir, users...)
 	e.srv = e.newServer(t)
 	e.handler = &swapHandler{h: e.srv.Handler()}
 	e.ts = httptest.NewServer(e.handler)
@@ -328,4 +331,24 @@ func walkFiles(dir string, fn func(path string, data []byte)) error {
 		fn(path, data)
 		return nil
 	})
+}
+
+// noUndoDelay sets the accounts' undo-send delay to 0 in the webmail's settings
+// store at dir, before the webmail opens it.
+func noUndoDelay(t testing.TB, dir string, users ...string) {
+	t.Helper()
+	st, err := settings.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, u := range users {
+		if _, err := st.Update(context.Background(), u, func(s *settings.Settings) error {
+			zero := 0
+			s.UndoSeconds = &zero
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/yubinmail/yubin/web/imageproxy"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/outbound"
+	"github.com/yubinmail/yubin/web/outbox"
 	"github.com/yubinmail/yubin/web/push"
 	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/settings"
@@ -83,6 +84,7 @@ type Server struct {
 	sessions *session.Store
 	settings *settings.Store // DataDir/settings.db: each account's preferences
 	push     *push.Notifier  // Web Push: one INBOX watch per account with devices
+	outbox   *outbox.Runner  // sends what waits for its time (undo send, send later)
 	pool     *mailclient.Pool
 	streams  *handlers.Streams
 	perIP    *connlimit.Counter // open HTTP connections per client address (listener.go)
@@ -142,7 +144,15 @@ func New(cfg Config) (*Server, error) {
 		prefs.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, settings: prefs, pool: mailclient.NewPool(IdleTimeout),
+	mail := mailclient.Server{IMAPAddr: cfg.IMAPAddr, SMTPAddr: cfg.SMTPAddr, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	// The outbox sends what waits (undo send, send later) while nobody is signed
+	// in; it resumes whatever a previous run left (web/outbox).
+	sender, err := outbox.New(cfg.DataDir, prefs, mail, cfg.Log)
+	if err != nil {
+		prefs.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, settings: prefs, outbox: sender, pool: mailclient.NewPool(IdleTimeout),
 		streams: handlers.NewStreams(), perIP: connlimit.New(MaxConnsPerIP),
 		stop: make(chan struct{}), done: make(chan struct{}), metrics: newWebMetrics(cfg.Metrics)}
 	s.push = push.NewNotifier(push.Config{
@@ -156,7 +166,7 @@ func New(cfg Config) (*Server, error) {
 		Sessions: st, Pool: s.pool, Streams: s.streams,
 		Guard:           loginguard.New(loginguard.Default),
 		LoginsInFlight:  connlimit.New(handlers.MaxLoginsInFlightPerIP),
-		Mail:            mailclient.Server{IMAPAddr: cfg.IMAPAddr, SMTPAddr: cfg.SMTPAddr, InsecureSkipVerify: cfg.InsecureSkipVerify},
+		Mail:            mail,
 		Sieve:           sieveclient.Server{Addr: cfg.ManageSieveAddr, InsecureSkipVerify: cfg.ManageSieveSkipVerify},
 		Contacts:        cardclient.Server{URL: cfg.CardDAVURL, InsecureSkipVerify: cfg.CardDAVSkipVerify},
 		ContactCache:    cardclient.NewCache(),
@@ -169,9 +179,11 @@ func New(cfg Config) (*Server, error) {
 		Directory:       cfg.Directory,
 		Images:          images,
 		Push:            s.push,
+		Outbox:          sender,
 	})
 	s.handler = s.routes()
 	go s.sweep()
+	sender.Start()
 	return s, nil
 }
 
@@ -211,6 +223,7 @@ func (s *Server) Close() error {
 	s.stopOnce.Do(func() {
 		close(s.stop)
 		<-s.done
+		s.outbox.Close() // before the database it writes to
 		s.streams.StopAll()
 		s.push.Close()
 		s.pool.Close()
@@ -292,6 +305,10 @@ func (s *Server) routes() http.Handler {
 		r.Post("/send", h.Send)
 		r.Post("/draft", h.SaveDraft)
 		r.Post("/compose/save", h.DraftAutosave)
+		r.Post("/outbox/undo", h.OutboxUndo)
+		r.Get("/scheduled", h.ScheduledPage)
+		r.Post("/scheduled/edit", h.ScheduledEdit)
+		r.Post("/scheduled/cancel", h.ScheduledCancel)
 		r.Get("/folders", h.FoldersPage)
 		r.Post("/folders/create", h.FolderCreate)
 		r.Post("/folders/rename", h.FolderRename)

@@ -46,6 +46,34 @@ var migrations = []string{
 		created  INTEGER NOT NULL
 	);
 	CREATE INDEX push_subscriptions_account ON push_subscriptions (account)`,
+	// The outbox (outbox.go): sends waiting for their time, and the sealed
+	// credential that lets the webmail submit them while the user is away.
+	`CREATE TABLE outbox (
+		id              INTEGER PRIMARY KEY AUTOINCREMENT,
+		account         TEXT NOT NULL,
+		message_id      TEXT NOT NULL,
+		mailbox         TEXT NOT NULL,
+		uid             INTEGER NOT NULL,
+		sender          TEXT NOT NULL,
+		recipients      TEXT NOT NULL,
+		subject         TEXT NOT NULL,
+		to_list         TEXT NOT NULL,
+		answers_mailbox TEXT NOT NULL,
+		answers_uid     INTEGER NOT NULL,
+		due             INTEGER NOT NULL,
+		scheduled       INTEGER NOT NULL,
+		state           TEXT NOT NULL,
+		attempts        INTEGER NOT NULL,
+		error           TEXT NOT NULL,
+		created         INTEGER NOT NULL
+	);
+	CREATE INDEX outbox_state_due ON outbox (state, due);
+	CREATE INDEX outbox_account ON outbox (account, due);
+	CREATE TABLE outbox_credentials (
+		account TEXT PRIMARY KEY,
+		sealed  BLOB NOT NULL,
+		updated INTEGER NOT NULL
+	)`,
 }
 
 // Store is the open settings database.
