@@ -212,7 +212,7 @@ func writing(t *testing.T, name, lang string, phone bool) {
 	// A person picks minutes; the test takes seconds (step 1) so as not to wait
 	// for the next minute. The server reads both.
 	s.do(
-		chromedp.Click(chromedp.CSS(`details.later summary`)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("details.later summary").click()`),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("input[name=send_at]").step = "1"`),
 		chromedp.SetValue(chromedp.CSS(`input[name=send_at]`), at.Format("2006-01-02T15:04:05")),
 		chromedp.Click(chromedp.CSS(`#cmp-schedule`)),
@@ -253,7 +253,7 @@ type listed struct {
 // imapList lists a mailbox of user over IMAP, as a mail program sees it.
 func (s *stack) imapList(user, mailbox string) []listed {
 	s.t.Helper()
-	c := s.imap(user)
+	c := s.imapAs(user)
 	defer c.Close()
 	d, err := c.Select(mailbox, nil).Wait()
 	if err != nil {
@@ -278,7 +278,7 @@ func (s *stack) imapList(user, mailbox string) []listed {
 // imapRaw is one whole message of user's mailbox over IMAP.
 func (s *stack) imapRaw(user, mailbox string, uid uint32) string {
 	s.t.Helper()
-	c := s.imap(user)
+	c := s.imapAs(user)
 	defer c.Close()
 	if _, err := c.Select(mailbox, nil).Wait(); err != nil {
 		s.t.Fatal(err)
@@ -299,7 +299,7 @@ func (s *stack) imapText(user, mailbox string, uid uint32) string {
 	return decodeQP(raw)
 }
 
-func (s *stack) imap(user string) *imapclient.Client {
+func (s *stack) imapAs(user string) *imapclient.Client {
 	s.t.Helper()
 	c, err := imapclient.DialInsecure(s.run.Addr("imap"), nil)
 	if err != nil {

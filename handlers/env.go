@@ -178,7 +178,7 @@ func (h *Handlers) shell(ctx context.Context, r *http.Request, cl *mailclient.Cl
 			sh.Unread = f.Unseen
 		}
 	}
-	if id := r.URL.Query().Get("undo"); id != "" {
+	if id := r.URL.Query().Get("sending"); id != "" {
 		sh.SendUndo = h.undoBar(r, id)
 	}
 	return sh, folders, nil

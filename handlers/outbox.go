@@ -14,9 +14,9 @@ import (
 )
 
 func init() {
-	flashKeys["undone"] = "ob.undone"
-	flashKeys["toolate"] = "ob.toolate"
-	flashKeys["cancelled"] = "ob.cancelled"
+	flashKeys["unsent"] = "ob.undone"
+	flashKeys["sendtoolate"] = "ob.toolate"
+	flashKeys["unscheduled"] = "ob.cancelled"
 }
 
 // sendAtLayouts are what an <input type="datetime-local"> posts.
@@ -94,7 +94,7 @@ func (h *Handlers) queueSend(w http.ResponseWriter, r *http.Request, p posted, m
 		http.Redirect(w, r, "/scheduled?ok=scheduled&id="+strconv.FormatInt(id, 10), http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/mail?f=INBOX&undo="+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	http.Redirect(w, r, "/mail?f=INBOX&sending="+strconv.FormatInt(id, 10), http.StatusSeeOther)
 }
 
 // undoBar is the "Sending… Undo" bar for the outbox row named in the URL, while
@@ -118,10 +118,10 @@ func (h *Handlers) undoBar(r *http.Request, idParam string) *templates.UndoBar {
 func (h *Handlers) OutboxUndo(w http.ResponseWriter, r *http.Request) {
 	o, ok := h.takeBack(r)
 	if !ok {
-		http.Redirect(w, r, "/mail?f=INBOX&ok=toolate", http.StatusSeeOther)
+		http.Redirect(w, r, "/mail?f=INBOX&ok=sendtoolate", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/compose?draft="+strconv.FormatUint(uint64(o.UID), 10)+"&ok=undone", http.StatusSeeOther)
+	http.Redirect(w, r, "/compose?draft="+strconv.FormatUint(uint64(o.UID), 10)+"&ok=unsent", http.StatusSeeOther)
 }
 
 // takeBack deletes the posted row if it is still waiting (queued, or failed).
@@ -187,10 +187,10 @@ func (h *Handlers) ScheduledPage(w http.ResponseWriter, r *http.Request) {
 // ScheduledCancel takes a scheduled message out of the queue; it stays in Drafts.
 func (h *Handlers) ScheduledCancel(w http.ResponseWriter, r *http.Request) {
 	if _, ok := h.takeBack(r); !ok {
-		http.Redirect(w, r, "/scheduled?ok=toolate", http.StatusSeeOther)
+		http.Redirect(w, r, "/scheduled?ok=sendtoolate", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/scheduled?ok=cancelled", http.StatusSeeOther)
+	http.Redirect(w, r, "/scheduled?ok=unscheduled", http.StatusSeeOther)
 }
 
 // ScheduledEdit takes a scheduled message out of the queue and opens it in the
@@ -198,7 +198,7 @@ func (h *Handlers) ScheduledCancel(w http.ResponseWriter, r *http.Request) {
 func (h *Handlers) ScheduledEdit(w http.ResponseWriter, r *http.Request) {
 	o, ok := h.takeBack(r)
 	if !ok {
-		http.Redirect(w, r, "/scheduled?ok=toolate", http.StatusSeeOther)
+		http.Redirect(w, r, "/scheduled?ok=sendtoolate", http.StatusSeeOther)
 		return
 	}
 	q := "draft=" + strconv.FormatUint(uint64(o.UID), 10)

@@ -44,7 +44,7 @@ func TestUndoSendNeverSubmits(t *testing.T) {
 		r := b.sendForm("/send", url.Values{"csrf": {b.csrf()}, "to": {"bob@localhost"}, "bcc": {"carol@example.test"},
 			"subject": {subject}, "body": {"本文 " + subject}}, nil)
 		loc := r.Header.Get("Location")
-		if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/mail?f=INBOX&undo=") {
+		if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/mail?f=INBOX&sending=") {
 			t.Fatalf("send %s: %d %s: %s", subject, r.StatusCode, loc, r.body)
 		}
 		return loc
@@ -54,10 +54,11 @@ func TestUndoSendNeverSubmits(t *testing.T) {
 	mustContain(t, page, `action="/outbox/undo"`, "Sending…", "Undo")
 	id := undoIDRe.FindStringSubmatch(page[strings.Index(page, `action="/outbox/undo"`):])[1]
 	r := b.post("/outbox/undo", url.Values{"csrf": {b.csrf()}, "id": {id}})
-	if r.StatusCode != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "ok=undone") {
+	if r.StatusCode != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "ok=unsent") {
 		t.Fatalf("undo: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
-	mustContain(t, b.get(r.Header.Get("Location")).body, "本文 取り消す", "carol@example.test", "Sending cancelled")
+	pg := b.get(r.Header.Get("Location")).body
+	mustContain(t, pg, "本文 取り消す", "carol@example.test", "Sending cancelled")
 
 	send("送る")
 	bob := e.imapOf(t, "bob@localhost")
@@ -79,7 +80,7 @@ func TestUndoSendNeverSubmits(t *testing.T) {
 	}
 	// Too late: undoing a sent message says so.
 	r = b.post("/outbox/undo", url.Values{"csrf": {b.csrf()}, "id": {id}})
-	if !strings.Contains(r.Header.Get("Location"), "ok=toolate") {
+	if !strings.Contains(r.Header.Get("Location"), "ok=sendtoolate") {
 		t.Errorf("undo of a gone row: %s", r.Header.Get("Location"))
 	}
 }
