@@ -57,7 +57,7 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 		if v.Date.IsZero() {
 			v.Date = m.InternalDate
 		}
-		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, v, settings.FromContext(ctx).SignatureAbove)
+		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, v, settings.FromContext(ctx).SignatureAbove, len(m.Raw))
 	} else {
 		if to := q.Get("to"); to != "" && !strings.ContainsAny(to, "\r\n") {
 			d.To = to // "write to" from the contacts page
@@ -76,7 +76,7 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, templates.Compose(d))
 }
 
-func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, mailbox string, uid uint32, v *mailview.View, sigAbove bool) {
+func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, mailbox string, uid uint32, v *mailview.View, sigAbove bool, size int) {
 	// A reply or forward is sent from the address the original came to, when that
 	// is one of the user's identities.
 	if mode != "draft" {
@@ -101,6 +101,17 @@ func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, ma
 		d.SrcMailbox, d.SrcUID = mailbox, uid
 		d.Keep, d.UsedBytes = keepList(v), keepBytes(v)
 		d.Title = l.T("msg.forward")
+		if v.HasHTML {
+			d.FwdMailbox, d.FwdUID = mailbox, uid
+		}
+	case "forwardatt":
+		d.Subject = compose.ForwardSubject(v.Subject)
+		d.Body = withSignature("", "", d.Signature, false)
+		d.SrcMailbox, d.SrcUID = mailbox, uid
+		d.Keep = []templates.Attachment{{Name: messageAttachment(nil, v.Subject).Name, Size: templates.Size(int64(size)), Path: wholeMessagePart, Type: "message/rfc822"}}
+		d.UsedBytes = int64(size)
+		d.Title = l.T("msg.forwardatt")
+		d.FocusBody = true
 	case "draft":
 		d.To, d.Cc, d.Subject, d.Body = addressList(v.To), addressList(v.Cc), v.Subject, v.Text
 		d.From, d.Signature = pickFrom(d.Froms, v.From)
@@ -109,6 +120,9 @@ func fillFromOriginal(d *templates.ComposeData, l templates.Lang, self, mode, ma
 		d.InReplyTo, d.References = inReplyTo, strings.Join(refs, " ")
 		d.SrcMailbox, d.SrcUID, d.DraftUID = mailbox, uid, uid
 		d.Keep, d.UsedBytes = keepList(v), keepBytes(v)
+		if v.HasHTML {
+			d.FwdMailbox, d.FwdUID, d.FwdDraft = mailbox, uid, true
+		}
 	}
 }
 
@@ -172,6 +186,10 @@ func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailc
 		To: d.To, Cc: d.Cc, Bcc: d.Bcc, Subject: d.Subject, Body: d.Body, InReplyTo: d.InReplyTo, References: f("references"),
 		ReplyMailbox: f("reply_f"), ReplyUID: parseUID(f("reply_uid")), SrcMailbox: f("src_f"), SrcUID: parseUID(f("src_uid")),
 		DraftUID: parseUID(f("draft_uid")), From: from.Email,
+		FwdMailbox: f("fwd_f"), FwdUID: parseUID(f("fwd_uid")), FwdDraft: f("fwd_draft") != "",
+	}
+	if form.FwdUID != 0 {
+		d.HTML = forwardHTML(ctx, cl, Lang(r), form.FwdMailbox, form.FwdUID, form.FwdDraft, d.Body)
 	}
 	var total int64
 	if srcUID := form.SrcUID; srcUID != 0 && len(r.PostForm["src_part"]) > 0 {
@@ -184,6 +202,14 @@ func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailc
 			return d, form, fmt.Errorf("parse original: %w", err)
 		}
 		for _, path := range r.PostForm["src_part"] {
+			if path == wholeMessagePart { // forward as attachment
+				f := messageAttachment(m.Raw, src.View().Subject)
+				total += int64(len(f.Data))
+				form.UsedBytes += int64(len(f.Data))
+				d.Attachments = append(d.Attachments, f)
+				form.Keep = append(form.Keep, templates.Attachment{Name: f.Name, Size: templates.Size(int64(len(f.Data))), Path: path})
+				continue
+			}
 			data, ct, name, err := src.Part(path)
 			if err != nil {
 				continue

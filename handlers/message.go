@@ -133,11 +133,12 @@ func (h *Handlers) messageData(r *http.Request, cl *mailclient.Client, sh templa
 		Shell: sh, Mailbox: mailbox, UID: uid, Subject: v.Subject, InPane: inPane,
 		From: addressList(v.From), To: addressList(v.To), Cc: addressList(v.Cc), Date: sh.Lang.LongDate(v.Date.In(userZone(r))),
 		HasHTML: v.HasHTML, Flagged: m.HasFlag(`\Flagged`), BackURL: back.URL(), ListPage: back.Page,
-		ReplyURL:    "/compose?" + msgQuery(mailbox, uid, "mode", "reply"),
-		ReplyAllURL: "/compose?" + msgQuery(mailbox, uid, "mode", "replyall"),
-		ForwardURL:  "/compose?" + msgQuery(mailbox, uid, "mode", "forward"),
-		PlainURL:    "/msg?" + msgQuery(mailbox, uid, "view", "text"),
-		HTMLViewURL: "/msg?" + msgQuery(mailbox, uid),
+		ReplyURL:      "/compose?" + msgQuery(mailbox, uid, "mode", "reply"),
+		ReplyAllURL:   "/compose?" + msgQuery(mailbox, uid, "mode", "replyall"),
+		ForwardURL:    "/compose?" + msgQuery(mailbox, uid, "mode", "forward"),
+		ForwardAttURL: "/compose?" + msgQuery(mailbox, uid, "mode", "forwardatt"),
+		PlainURL:      "/msg?" + msgQuery(mailbox, uid, "view", "text"),
+		HTMLViewURL:   "/msg?" + msgQuery(mailbox, uid),
 		// The server's verdict, read from its Authentication-Results field.
 		Unverified: msg.Unverified(h.Hostname),
 	}

@@ -163,18 +163,19 @@ type MessageData struct {
 	BackLabel   string // "" for the plain "Back to list"
 	// The search the message was opened from, carried through its actions; and
 	// the subject split at the search's matches (nil outside a search).
-	ListQuery    string
-	ListAll      bool
-	ListPage     int
-	ListMailbox  string
-	SubjectMarks []Span
-	ReplyURL     string
-	ReplyAllURL  string
-	ForwardURL   string
-	EditDraftURL string
-	Flagged      bool
-	MoveTargets  []Folder
-	IsTrash      bool
+	ListQuery     string
+	ListAll       bool
+	ListPage      int
+	ListMailbox   string
+	SubjectMarks  []Span
+	ReplyURL      string
+	ReplyAllURL   string
+	ForwardURL    string
+	ForwardAttURL string // forward as attachment (message/rfc822)
+	EditDraftURL  string
+	Flagged       bool
+	MoveTargets   []Folder
+	IsTrash       bool
 	// Navigation: the newer (previous in the list) and older (next) message, ""
 	// at either end; NextRef is what a delete or move from here opens next.
 	PrevURL, NextURL string
@@ -219,6 +220,11 @@ type ComposeData struct {
 	SendAt       string       // "send later" time as the form shows it (2006-01-02T15:04), in ZoneName
 	ZoneName     string       // the user's time zone
 	CanSchedule  bool         // the webmail has an outbox: "send later" is offered
+	// FwdMailbox and FwdUID name the message whose HTML a forward keeps: the
+	// original, or (FwdDraft) a reopened draft carrying the forwarded block.
+	FwdMailbox string
+	FwdUID     uint32
+	FwdDraft   bool
 }
 
 // FromChoice is one address of the compose form's From menu.

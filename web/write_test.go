@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/yubinmail/yubin/web/mailview"
 )
 
 // rawOf fetches the whole message with uid from mailbox over IMAP.
@@ -200,3 +204,82 @@ func TestOversizeUploadKeepsTheText(t *testing.T) {
 }
 
 func utoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+var textareaRe = regexp.MustCompile(`(?s)<textarea name="body"[^>]*>(.*?)</textarea>`)
+
+// A forward of an HTML mail keeps its HTML (sanitized) beside the text, and its
+// attachments; "forward as attachment" attaches the original whole as
+// message/rfc822, also after an autosave carried it into the draft.
+func TestForwardKeepsHTMLAndForwardAsAttachment(t *testing.T) {
+	e := newEnv(t, "alice@localhost", "bob@localhost")
+	e.deliver(t, "alice@localhost", "", "From: shop@example.test\nTo: alice@localhost\nSubject: Invoice\nMessage-ID: <inv1@example.test>\nMIME-Version: 1.0\n"+
+		"Content-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/plain; charset=utf-8\n\nTotal 100\n"+
+		"--a\nContent-Type: text/html; charset=utf-8\n\n<html><head><style>.total{color:red}</style></head><body><p class=\"total\">Total <b>100</b></p><script>alert(1)</script><img src=\"http://tracker.example/x.png\"></body></html>\n"+
+		"--a--\n--m\nContent-Type: application/pdf; name=inv.pdf\nContent-Disposition: attachment; filename=inv.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n--m--\n")
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	uid := firstUID(t, b.get("/mail?f=INBOX").body)
+	page := b.get("/compose?mode=forward&f=INBOX&uid=" + uid).body
+	mustContain(t, page, `name="fwd_uid" value="`+uid+`"`, `name="src_part" value="`)
+	text := html.UnescapeString(textareaRe.FindStringSubmatch(page)[1])
+	part := regexp.MustCompile(`name="src_part" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	r := b.sendForm("/send", url.Values{"csrf": {b.csrf()}, "to": {"bob@localhost"}, "subject": {"Fwd: Invoice"},
+		"body": {"Please pay <this>." + text}, "src_f": {"INBOX"}, "src_uid": {uid}, "src_part": {part},
+		"fwd_f": {"INBOX"}, "fwd_uid": {uid}}, nil)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("forward: %d: %s", r.StatusCode, r.body)
+	}
+	bob := e.imapOf(t, "bob@localhost")
+	got := imapList(t, bob, "INBOX")
+	if len(got) != 1 {
+		t.Fatalf("bob has %d messages", len(got))
+	}
+	m, err := mailview.Open([]byte(rawOf(t, bob, "INBOX", got[0].UID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := m.View()
+	if !v.HasHTML || len(v.Attachments) != 1 || v.Attachments[0].Filename != "inv.pdf" {
+		t.Fatalf("forward: html %v, attachments %+v", v.HasHTML, v.Attachments)
+	}
+	doc, _, _ := m.Document(mailview.HTMLOptions{AllowRemote: true})
+	for _, want := range []string{"Please pay &lt;this&gt;.", "Forwarded message", "Total <b>100</b>", "color:red", "<blockquote>"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the forward's HTML lacks %q:\n%s", want, doc)
+		}
+	}
+	for _, bad := range []string{"<script", "alert(1)", "tracker.example"} {
+		if strings.Contains(doc, bad) {
+			t.Errorf("the forward's HTML carries %q:\n%s", bad, doc)
+		}
+	}
+	if !strings.Contains(v.Text, "Please pay <this>.") || !strings.Contains(v.Text, "Total 100") {
+		t.Errorf("the forward's text: %q", v.Text)
+	}
+
+	// Forward as attachment, through an autosave.
+	page = b.get("/compose?mode=forwardatt&f=INBOX&uid=" + uid).body
+	mustContain(t, page, `name="src_part" value="message"`, "Invoice.eml")
+	fields := url.Values{"csrf": {b.csrf()}, "to": {"bob@localhost"}, "subject": {"Fwd: Invoice"}, "body": {"see attached"},
+		"src_f": {"INBOX"}, "src_uid": {uid}, "src_part": {"message"}}
+	_, saved := b.autosave(fields, nil)
+	if len(saved.Attachments) != 1 || saved.Attachments[0].Name != "Invoice.eml" {
+		t.Fatalf("autosave of a forward as attachment: %+v", saved)
+	}
+	fields.Set("draft_uid", utoa(saved.DraftUID))
+	fields.Set("src_f", saved.Mailbox)
+	fields.Set("src_uid", utoa(saved.DraftUID))
+	fields["src_part"] = []string{saved.Attachments[0].Path}
+	if r := b.sendForm("/send", fields, nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d: %s", r.StatusCode, r.body)
+	}
+	got = imapList(t, bob, "INBOX")
+	if len(got) != 2 {
+		t.Fatalf("bob has %d messages", len(got))
+	}
+	raw := rawOf(t, bob, "INBOX", got[1].UID)
+	if !strings.Contains(raw, "Content-Type: message/rfc822") || !strings.Contains(raw, "Message-ID: <inv1@example.test>") ||
+		strings.Contains(raw, "Content-Transfer-Encoding: base64\r\n\r\nRnJvbT") {
+		t.Errorf("not a message/rfc822 attachment of the original:\n%s", raw)
+	}
+}

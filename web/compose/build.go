@@ -27,6 +27,9 @@ type Draft struct {
 	To, Cc, Bcc string // as typed: comma-separated address lists
 	Subject     string
 	Body        string // plain text
+	// HTML, when not empty, is sent beside Body as its text/html alternative
+	// (RFC 2046 section 5.1.4): a forward that keeps the original's HTML.
+	HTML        string
 	InReplyTo   string // Message-ID of the original, with <>
 	References  []string
 	Attachments []File
@@ -152,13 +155,13 @@ func build(d Draft, hostname string, now time.Time, draft bool) (*Message, error
 	writeField(&b, "MIME-Version", []string{"1.0"})
 
 	if len(d.Attachments) == 0 {
-		writeTextPart(&b, d.Body)
+		writeBody(&b, d)
 	} else {
 		boundary := "yubin-" + randomID()
 		writeField(&b, "Content-Type", []string{"multipart/mixed;", `boundary="` + boundary + `"`})
 		b.WriteString("\r\nThis is a multi-part message in MIME format.\r\n")
 		b.WriteString("\r\n--" + boundary + "\r\n")
-		writeTextPart(&b, d.Body)
+		writeBody(&b, d)
 		for _, f := range d.Attachments {
 			b.WriteString("\r\n--" + boundary + "\r\n")
 			writeAttachment(&b, f)
@@ -233,16 +236,35 @@ func randomID() string {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
+// writeBody writes the message text: text/plain alone, or with its HTML as a
+// multipart/alternative, the plain version first (RFC 2046 section 5.1.4: the
+// last part is the richest).
+func writeBody(b *bytes.Buffer, d Draft) {
+	if d.HTML == "" {
+		writeTextPart(b, d.Body)
+		return
+	}
+	boundary := "yubin-alt-" + randomID()
+	writePartField(b, "Content-Type", []string{"multipart/alternative;", `boundary="` + boundary + `"`})
+	b.WriteString("\r\n--" + boundary + "\r\n")
+	writeTextPart(b, d.Body)
+	b.WriteString("\r\n--" + boundary + "\r\n")
+	writeTyped(b, "text/html", d.HTML)
+	b.WriteString("\r\n--" + boundary + "--\r\n")
+}
+
 // writeTextPart writes the Content-Type/Content-Transfer-Encoding header
 // and body of a text/plain part. Plain ASCII with short lines goes as 7bit;
 // anything else as quoted-printable.
-func writeTextPart(b *bytes.Buffer, body string) {
+func writeTextPart(b *bytes.Buffer, body string) { writeTyped(b, "text/plain", body) }
+
+func writeTyped(b *bytes.Buffer, mediaType, body string) {
 	body = strings.ReplaceAll(body, "\r\n", "\n")
 	body = strings.ReplaceAll(body, "\r", "\n")
 	if body != "" && !strings.HasSuffix(body, "\n") {
 		body += "\n"
 	}
-	writePartField(b, "Content-Type", []string{"text/plain;", "charset=utf-8"})
+	writePartField(b, "Content-Type", []string{mediaType + ";", "charset=utf-8"})
 	if is7bit(body) {
 		writePartField(b, "Content-Transfer-Encoding", []string{"7bit"})
 		b.WriteString("\r\n")
@@ -285,6 +307,10 @@ func is7bit(s string) bool {
 // writeAttachment writes one base64 attachment part with its name both as
 // RFC 2231 filename* and, for old clients, as an RFC 2047 name=.
 func writeAttachment(b *bytes.Buffer, f File) {
+	if mt, _, _ := mime.ParseMediaType(f.ContentType); mt == "message/rfc822" {
+		writeMessageAttachment(b, f)
+		return
+	}
 	name := attachmentName(f.Name)
 	ct := "application/octet-stream"
 	if mt, _, err := mime.ParseMediaType(f.ContentType); err == nil && strings.Count(mt, "/") == 1 && !strings.ContainsAny(mt, "\r\n") {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yubinmail/yubin/internal/fuzzbudget"
 )
 
 func TestForSendingDropsBccAndDates(t *testing.T) {
@@ -32,4 +34,41 @@ func TestForSendingDropsBccAndDates(t *testing.T) {
 	if strings.Count(out, "Date:") != 1 {
 		t.Errorf("Date fields: %d", strings.Count(out, "Date:"))
 	}
+}
+
+// FuzzForSending: whatever a Drafts folder hands back, ForSending never panics,
+// leaves no Bcc field and at most one Date, and keeps the body byte for byte.
+// Run: go test ./web/compose/ -run '^$' -fuzz FuzzForSending -fuzztime 20s
+func FuzzForSending(f *testing.F) {
+	f.Add([]byte("Date: x\r\nBcc: a@b,\r\n c@d\r\nTo: e@f\r\n\r\nbody\r\n"))
+	f.Add([]byte("bcc:\r\n\r\n"))
+	f.Add([]byte("no header end"))
+	f.Add([]byte("\r\n\r\nDate: in the body\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var out []byte
+		fuzzbudget.Run(t, func() { out = ForSending(raw, now) })
+		end := strings.Index(string(raw), "\r\n\r\n")
+		if end < 0 {
+			if string(out) != string(raw) {
+				t.Fatalf("a message without a header end changed")
+			}
+			return
+		}
+		rest := string(raw[end+2:]) // the blank line and the body
+		if !strings.HasSuffix(string(out), rest) {
+			t.Fatalf("body changed:\n%q\n%q", raw, out)
+		}
+		oend := len(out) - len(rest) - 2
+		if oend < 0 {
+			oend = -2
+		}
+		for _, line := range strings.Split(string(out[:oend+2]), "\r\n") {
+			if name, _, ok := strings.Cut(line, ":"); ok && line != "" && strings.EqualFold(strings.TrimSpace(name), "Bcc") && line[0] != ' ' && line[0] != '\t' {
+				t.Fatalf("Bcc left: %q", out)
+			}
+		}
+		if n := strings.Count(strings.ToLower("\r\n"+string(out[:oend+2])), "\r\ndate:"); n > 1 {
+			t.Fatalf("%d Date fields: %q", n, out)
+		}
+	})
 }

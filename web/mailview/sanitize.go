@@ -400,3 +400,8 @@ func isRemoteURL(u string) bool {
 	u = strings.ToLower(strings.TrimSpace(u))
 	return strings.HasPrefix(u, "http:") || strings.HasPrefix(u, "https:") || strings.HasPrefix(u, "//")
 }
+
+// BaseStyle is the style sheet Document puts before the mail's own rules, so a
+// caller taking a document apart (a forward keeping the HTML) can tell ours from
+// the mail's.
+func BaseStyle() string { return baseStyle }
