@@ -80,6 +80,6 @@ echo "imaptest, $CLIENTS clients over $USERS users, ${SECS}s runs, median of $CO
 echo "(runs alternated, $STARTED .. $(date -u +%H:%M:%SZ); Dovecot mail format $MAIL_FORMAT), commands/s:"
 printf '  %-34s %12s %12s\n' "" "default mix" "logout=0"
 printf '  %-34s %12s %12s\n' "Dovecot $VERSION" "$(median "$T/dovecot-default.txt")" "$(median "$T/dovecot-logout0.txt")"
-printf '  %-34s %12s %12s\n' "yubin $(git describe --always --dirty 2>/dev/null || echo)" "$(median "$T/yubin-default.txt")" "$(median "$T/yubin-logout0.txt")"
+printf '  %-34s %12s %12s\n' "yubin $YUBIN_VERSION" "$(median "$T/yubin-default.txt")" "$(median "$T/yubin-logout0.txt")"
 echo "imaptest errors per run: Dovecot $(paste -sd, "$T/dovecot-default-errors.txt") / $(paste -sd, "$T/dovecot-logout0-errors.txt")," \
 	"yubin $(paste -sd, "$T/yubin-default-errors.txt") / $(paste -sd, "$T/yubin-logout0-errors.txt")"

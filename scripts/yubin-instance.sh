@@ -4,7 +4,7 @@
 # listener on 127.0.0.1:$YUBIN_PORT, its data under $T.
 #
 # In: T (from dovecot-instance.sh), YUBIN_PORT, YUBIN_USERS (addresses), YUBIN_PASS,
-# GO, die(), cleanup() (from dovecot-instance.sh). Out: YUBIN_PID, stop_yubin().
+# GO, die(), cleanup() (from dovecot-instance.sh). Out: YUBIN_PID, YUBIN_VERSION, stop_yubin().
 # It replaces the EXIT trap with one that stops yubin, then calls cleanup.
 # shellcheck shell=bash
 
@@ -18,6 +18,8 @@ stop_yubin() {
 }
 trap 'stop_yubin; cleanup' EXIT
 echo "yubin-instance: building yubin" >&2
+# The commit measured: taken at build time (the checkout may move during a long run).
+YUBIN_VERSION=$(git describe --always --dirty 2>/dev/null || echo unknown)
 "$GO" build -o "$T/yubin" ./cmd/yubin || die "go build failed"
 cat >"$T/yubin.toml" <<TOML
 hostname = "mail.example.test"
@@ -50,7 +52,7 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 [ "$ready" = yes ] || { tail -20 "$T/yubin.log" >&2; die "yubin does not answer on 127.0.0.1:$YUBIN_PORT"; }
-echo "yubin-instance: yubin $(git describe --always --dirty 2>/dev/null || echo) on 127.0.0.1:$YUBIN_PORT (pid $YUBIN_PID)" >&2
+echo "yubin-instance: yubin $YUBIN_VERSION on 127.0.0.1:$YUBIN_PORT (pid $YUBIN_PID)" >&2
 # Each account logs in once before any measurement, one at a time. yubin checks a
 # password with argon2id through a bounded pool (mailbackend/auth: a slot per CPU, a
 # short wait, then NO [UNAVAILABLE]) and remembers a verified login for 10 minutes,
