@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/flate"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -144,4 +145,24 @@ func TestCompressBounds(t *testing.T) {
 // isClosed reports the end of a connection the server closed.
 func isClosed(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "reset")
+}
+
+// COMPRESS over implicit TLS (RFC 4978 section 3: compression goes inside the
+// TLS layer): the session compresses what TLS then encrypts.
+func TestCompressOverTLS(t *testing.T) {
+	e := newEnv(t)
+	e.deliver(simpleMsg)
+	c, err := tls.Dial("tcp", e.tlsAddr, e.clientTLS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	r := &raw{t: t, conn: c}
+	r.readLine() // greeting
+	r.ok("LOGIN " + testUser + ` "` + testPass + `"`)
+	r.compress()
+	r.ok("SELECT INBOX")
+	if got := r.ok("FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])"); got[0] != "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {24}" || got[1] != "Subject: Hello there" {
+		t.Fatalf("FETCH over TLS and DEFLATE: %q", got)
+	}
 }
