@@ -90,6 +90,11 @@ func organizeFlow(t *testing.T, name string, phone bool) {
 	s.do(chromedp.Click(chromedp.CSS(`.toolbar button[value="archive"]`)))
 	s.waitFor(`!!document.querySelector(".toast") && document.querySelector(".toast").textContent.includes(`+jsString(w.archived4)+`)`, "the toast after archiving")
 	s.shot("toast")
+	// The toast uses the width it needs, inside the screen (it used to wrap in half
+	// the phone's width).
+	if box := eval[[]float64](s, `(function () { var r = document.querySelector(".toast").getBoundingClientRect(); return [r.left, r.right, r.width, innerWidth]; })()`); box[0] < 0 || box[1] > box[3] || (phone && box[2] < box[3]*0.8) {
+		t.Errorf("toast at left %.0f right %.0f width %.0f in a %.0f px window", box[0], box[1], box[2], box[3])
+	}
 	if n := s.count(c, "Archive"); n != 4 {
 		t.Fatalf("Archive holds %d, want 4", n)
 	}
