@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -147,6 +148,9 @@ func writing(t *testing.T, name, lang string, phone bool) {
 	if v := eval[string](s, `document.querySelector("#cmp-attlist li").textContent`); !strings.Contains(v, filepath.Base(quote)) || !strings.Contains(v, "11 B") {
 		t.Errorf("attachment row = %q", v)
 	}
+	if !eval[bool](s, `document.getElementById("cmp-attwarn").hidden`) {
+		t.Error("the missing-attachment warning stays after a file was attached")
+	}
 	// A 60 MB file is refused at selection, with the limit; the draft keeps the first.
 	big := filepath.Join(dir, "video.mov")
 	if f, err := os.Create(big); err == nil {
@@ -225,6 +229,19 @@ func writing(t *testing.T, name, lang string, phone bool) {
 		s.noHorizontalScroll("scheduled")
 	}
 	s.shot("scheduled")
+	// The Scheduled view and the compose form in the other language too.
+	other, otherTitle, otherSend := "ja", "予約送信", "送信"
+	if ja {
+		other, otherTitle, otherSend = "en-US", "Scheduled", "Send"
+	}
+	s.acceptLanguage(other)
+	s.do(chromedp.Navigate(s.base + "/scheduled"))
+	s.waitFor(`document.querySelector("section.scheduled h1").textContent === `+jsString(otherTitle), "the Scheduled view in "+other)
+	s.shot("scheduled-" + other)
+	s.do(chromedp.Navigate(s.base + "/compose"))
+	s.waitFor(`document.getElementById("cmp-send").textContent === `+jsString(otherSend), "the compose form in "+other)
+	s.shot("compose-" + other)
+	s.acceptLanguage(lang)
 	s.restart()
 	deadline = time.Now().Add(40 * time.Second)
 	for len(s.imapList("bob@localhost", "INBOX")) == 0 {
@@ -362,4 +379,12 @@ func decodeQP(s string) string {
 		b = append(b, s[i])
 	}
 	return string(b)
+}
+
+// acceptLanguage makes the browser ask for lang from now on.
+func (s *stack) acceptLanguage(lang string) {
+	s.t.Helper()
+	if _, err := chromedp.Call(s.ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": lang}}); err != nil {
+		s.t.Fatal(err)
+	}
 }

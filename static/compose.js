@@ -85,6 +85,7 @@
     list.textContent = "";
     (res.attachments || []).forEach(function (a) { list.appendChild(item(a)); });
     box.hidden = !list.children.length;
+    if (list.children.length) { warn.hidden = true; } // the missing attachment is there now
   }
   function item(a) {
     var li = document.createElement("li");
