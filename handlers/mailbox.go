@@ -39,8 +39,11 @@ func (h *Handlers) mailboxPage(w http.ResponseWriter, r *http.Request, place lis
 	}
 	var mp *mailclient.MessagePage
 	var sq searchquery.Query
+	var convs map[uint32]mailclient.Conversation
 	if query != "" {
 		mp, sq, err = searchMessages(ctx, cl, place, folders, sh.Lang, userZone(r), PerPage)
+	} else if grouped(r, folders, mailbox) {
+		mp, convs, err = conversationPage(ctx, cl, mailbox, page)
 	} else {
 		mp, err = cl.ListMessages(ctx, mailbox, page, PerPage)
 	}
@@ -65,6 +68,9 @@ func (h *Handlers) mailboxPage(w http.ResponseWriter, r *http.Request, place lis
 	if query == "" {
 		d.Total = int(mp.Total)
 	}
+	if convs != nil {
+		d.Grouped, d.Total = true, folderMessages(folders, mailbox)
+	}
 	d.MoveTargets = moveTargets(sh.Folders, mailbox)
 	zone := userZone(r)
 	now := h.now().In(zone)
@@ -82,6 +88,9 @@ func (h *Handlers) mailboxPage(w http.ResponseWriter, r *http.Request, place lis
 		}
 		row.From = listNames(people)
 		decorateRow(&row, people, m.Preview)
+		if c, ok := convs[m.UID]; ok {
+			conversationRow(&row, c)
+		}
 		if query != "" {
 			row.SubjectMarks = marks(row.Subject, sq.Needles(searchquery.Subject))
 			row.FromMarks = marks(row.From, sq.Needles(searchquery.From, searchquery.To))

@@ -194,14 +194,17 @@ func parseRefs(listed string, refs []string) (map[string][]uint32, []string) {
 		if !found || mb == "" {
 			mb = listed
 		}
-		uid := parseUID(u)
-		if uid == 0 {
-			continue
+		// A conversation's row names all its messages: "UID.UID.UID" (conversations.go).
+		for _, one := range strings.Split(u, ".") {
+			uid := parseUID(one)
+			if uid == 0 {
+				continue
+			}
+			if _, ok := out[mb]; !ok {
+				order = append(order, mb)
+			}
+			out[mb] = append(out[mb], uid)
 		}
-		if _, ok := out[mb]; !ok {
-			order = append(order, mb)
-		}
-		out[mb] = append(out[mb], uid)
 	}
 	return out, order
 }

@@ -51,7 +51,11 @@
       var a = li.querySelector(".rowlink");
       var on = a && a.dataset.uid === String(uid);
       li.classList.toggle("open", on);
-      if (on) { li.classList.remove("unread"); }
+      if (on) {
+        li.classList.remove("unread");
+        var dot = li.querySelector(".dot");
+        if (dot) { dot.remove(); }
+      }
     });
   }
 

@@ -74,9 +74,10 @@ type Client struct {
 	lastUsed    time.Time
 	closed      bool
 
-	cache   rawCache  // recently fetched messages, guarded by mu
-	folders []Folder  // last folder list, guarded by mu
-	memo    *listMemo // rows of the last listed mailbox (listcache.go), guarded by mu
+	cache      rawCache    // recently fetched messages, guarded by mu
+	folders    []Folder    // last folder list, guarded by mu
+	memo       *listMemo   // rows of the last listed mailbox (listcache.go), guarded by mu
+	threadMemo *threadMemo // the last threading of a mailbox (conversations.go), guarded by mu
 
 	// noExtensions makes the client ignore SORT, THREAD and CONDSTORE, as with a
 	// server without them (tests of the fallbacks against our own server).

@@ -66,26 +66,30 @@ func (cl *Client) Threads(ctx context.Context, mailbox string) (threads []*Threa
 		if err != nil {
 			return err
 		}
-		if serverSide = s.C.Caps().Has(imap.Cap("THREAD=REFERENCES")) && !cl.noExtensions; serverSide {
-			data, err := s.C.UIDThread(&imapclient.ThreadOptions{Algorithm: imap.ThreadReferences,
-				SearchCriteria: &imap.SearchCriteria{}}).Wait()
-			if err != nil {
-				return fmt.Errorf("thread %s: %w", mailbox, err)
-			}
-			threads = fromThreadData(data)
-			return nil
-		}
-		msgs, err := s.sortInput(mailbox, n, MaxLocalThreads)
-		if err != nil {
-			return err
-		}
-		threads = fromImapsort(imapsort.References(msgs))
-		return nil
+		threads, serverSide, err = s.threads(mailbox, n)
+		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	return threads, serverSide, nil
+}
+
+// threads threads the selected mailbox (n messages) as Threads does.
+func (s *Session) threads(mailbox string, n uint32) ([]*Thread, bool, error) {
+	if s.C.Caps().Has(imap.Cap("THREAD=REFERENCES")) && !s.cl.noExtensions {
+		data, err := s.C.UIDThread(&imapclient.ThreadOptions{Algorithm: imap.ThreadReferences,
+			SearchCriteria: &imap.SearchCriteria{}}).Wait()
+		if err != nil {
+			return nil, true, fmt.Errorf("thread %s: %w", mailbox, err)
+		}
+		return fromThreadData(data), true, nil
+	}
+	msgs, err := s.sortInput(mailbox, n, MaxLocalThreads)
+	if err != nil {
+		return nil, false, err
+	}
+	return fromImapsort(imapsort.References(msgs)), false, nil
 }
 
 // fromThreadData turns imapclient's thread lists (a chain of messages each the

@@ -1,0 +1,191 @@
+package mailclient
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// Conversation is one row of a list grouped by conversation: its newest message,
+// and how many messages it has and how many of them are unread.
+type Conversation struct {
+	Latest        Summary
+	UIDs          []uint32 // every message of it, oldest (lowest UID) first
+	Count, Unread int
+}
+
+// ConversationPage is one page of a mailbox's conversations, newest first.
+type ConversationPage struct {
+	Total         int // conversations in the mailbox
+	Page, Pages   int
+	Conversations []Conversation
+}
+
+// threadMemo is a mailbox's conversations as last threaded. Threading reads the
+// whole mailbox (THREAD, or the headers of its newest messages), so it is redone
+// only when the mailbox's messages change: a different count or newest UID (a
+// message arrived or was expunged) or UIDVALIDITY. Flags never change threads.
+type threadMemo struct {
+	mailbox        string
+	uidValidity    uint32
+	exists, newest uint32
+	threads        [][]uint32 // each conversation's UIDs, ascending; newest conversation first
+	byUID          map[uint32]int
+}
+
+// conversations returns the selected mailbox's conversations (n messages),
+// threading it only when the memo is stale.
+func (s *Session) conversations(mailbox string, n uint32) (*threadMemo, error) {
+	m := &threadMemo{mailbox: mailbox, uidValidity: s.cl.uidValidity, exists: n}
+	if n > 0 {
+		last, err := s.C.Fetch(imap.SeqSetNum(n), &imap.FetchOptions{UID: true}).Collect()
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s newest uid: %w", mailbox, err)
+		}
+		if len(last) == 1 {
+			m.newest = uint32(last[0].UID)
+		}
+	}
+	if old := s.cl.threadMemo; old != nil && old.mailbox == m.mailbox && old.uidValidity == m.uidValidity &&
+		old.exists == m.exists && old.newest == m.newest {
+		return old, nil
+	}
+	threads, _, err := s.threads(mailbox, n)
+	if err != nil {
+		return nil, err
+	}
+	m.byUID = make(map[uint32]int, n)
+	for _, t := range threads {
+		uids := t.UIDs()
+		if len(uids) == 0 {
+			continue
+		}
+		slices.Sort(uids)
+		m.threads = append(m.threads, uids)
+	}
+	// Newest first: by the newest message's UID, the order of arrival.
+	slices.SortFunc(m.threads, func(a, b []uint32) int { return int(int64(b[len(b)-1]) - int64(a[len(a)-1])) })
+	for i, uids := range m.threads {
+		for _, u := range uids {
+			m.byUID[u] = i
+		}
+	}
+	s.cl.threadMemo = m
+	return m, nil
+}
+
+// Conversations returns page (0-based) of mailbox's conversations, newest first,
+// perPage a page: the mailbox threaded by THREAD=REFERENCES (Threads; redone only
+// when messages arrive or go), then one FETCH of the rows' newest messages and one
+// of the flags of every message of the page's conversations.
+func (cl *Client) Conversations(ctx context.Context, mailbox string, page, perPage int) (*ConversationPage, error) {
+	if perPage <= 0 {
+		perPage = 50
+	}
+	page = max(page, 0)
+	res := &ConversationPage{Page: page}
+	err := cl.DoIMAP(ctx, func(s *Session) error {
+		res.Conversations = res.Conversations[:0]
+		n, err := s.Select(mailbox)
+		if err != nil {
+			return err
+		}
+		m, err := s.conversations(mailbox, n)
+		if err != nil {
+			return err
+		}
+		res.Total = len(m.threads)
+		res.Pages = max(1, (res.Total+perPage-1)/perPage)
+		lo := min(page*perPage, res.Total)
+		hi := min(lo+perPage, res.Total)
+		if lo == hi {
+			return nil
+		}
+		var newest, all []uint32
+		for _, uids := range m.threads[lo:hi] {
+			newest = append(newest, uids[len(uids)-1])
+			all = append(all, uids...)
+		}
+		rows, err := s.C.Fetch(UIDs(newest), listFetch()).Collect()
+		if err != nil {
+			return fmt.Errorf("fetch %s conversations: %w", mailbox, err)
+		}
+		latest := make(map[uint32]Summary, len(rows))
+		for _, r := range rows {
+			sum := summarize(r)
+			latest[sum.UID] = sum
+		}
+		flags, err := s.C.Fetch(UIDs(all), &imap.FetchOptions{UID: true, Flags: true}).Collect()
+		if err != nil {
+			return fmt.Errorf("fetch %s conversation flags: %w", mailbox, err)
+		}
+		seen := make(map[uint32]bool, len(flags))
+		for _, f := range flags {
+			seen[uint32(f.UID)] = slices.Contains(f.Flags, imap.FlagSeen)
+		}
+		for _, uids := range m.threads[lo:hi] {
+			c := Conversation{UIDs: uids}
+			for _, u := range uids {
+				if v, ok := seen[u]; ok {
+					c.Count++
+					if !v {
+						c.Unread++
+					}
+				}
+			}
+			sum, ok := latest[uids[len(uids)-1]]
+			if !ok || c.Count == 0 {
+				continue // expunged meanwhile
+			}
+			c.Latest = sum
+			res.Conversations = append(res.Conversations, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// MaxConversation bounds the messages ConversationOf returns: the newest ones of a
+// very long conversation.
+const MaxConversation = 50
+
+// ConversationOf returns the messages of uid's conversation in mailbox, oldest
+// first, uid included (at most the newest MaxConversation); nil when uid is in
+// none (a message alone is a conversation of one).
+func (cl *Client) ConversationOf(ctx context.Context, mailbox string, uid uint32) ([]Summary, error) {
+	var out []Summary
+	err := cl.DoIMAP(ctx, func(s *Session) error {
+		out = nil
+		n, err := s.Select(mailbox)
+		if err != nil {
+			return err
+		}
+		m, err := s.conversations(mailbox, n)
+		if err != nil {
+			return err
+		}
+		i, ok := m.byUID[uid]
+		if !ok {
+			return nil
+		}
+		uids := m.threads[i]
+		if len(uids) > MaxConversation {
+			uids = uids[len(uids)-MaxConversation:]
+		}
+		rows, err := s.C.Fetch(UIDs(uids), listFetch()).Collect()
+		if err != nil {
+			return fmt.Errorf("fetch %s conversation: %w", mailbox, err)
+		}
+		for _, r := range rows {
+			out = append(out, summarize(r))
+		}
+		slices.SortFunc(out, func(a, b Summary) int { return int(int64(a.UID) - int64(b.UID)) })
+		return nil
+	})
+	return out, err
+}
