@@ -215,6 +215,15 @@ func TestDeletingAFolderKeepsItsMail(t *testing.T) {
 	if got := subjects(imapList(t, c, "Parent")); len(got) != 1 {
 		t.Errorf("Parent holds %v after a refused delete, want its message still there", got)
 	}
+	// Creating and renaming say so too.
+	r = b.post("/folders/create", url.Values{"csrf": {b.csrf()}, "name": {"New"}})
+	if got := statusOf(b.follow(r.Header.Get("Location")).body); !strings.Contains(got, "Folder New created.") {
+		t.Errorf("status after create %q", got)
+	}
+	r = b.post("/folders/rename", url.Values{"csrf": {b.csrf()}, "name": {"New"}, "newname": {"Newer"}})
+	if got := statusOf(b.follow(r.Header.Get("Location")).body); !strings.Contains(got, "Folder renamed to Newer.") {
+		t.Errorf("status after rename %q", got)
+	}
 }
 
 // Bug: raw English server replies in the Japanese UI ("Mailbox already exists",
