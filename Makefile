@@ -86,10 +86,14 @@ bench-imap:
 	$(GO) test -run '^$$' -bench IMAPIdleMemory -benchtime 1x -count 5 -timeout 20m ./mailbackend/imapd/
 	$(GO) test -run '^$$' -bench IMAPLogin -benchtime 500x -count 5 -timeout 20m ./mailbackend/imapd/
 
-## bench-web: inbox page, message view and search through the real IMAP path, 100,000
-## messages (YUBIN_BENCH_MESSAGES=5000 for a quick run); p50/p99 over 200 requests
+## bench-web: inbox page, message view and search (INBOX, all folders) through the real
+## IMAP path, 100,000 messages (YUBIN_BENCH_MESSAGES=5000 for a quick run); p50/p99 over
+## 200 requests, 3 runs on one filled mailbox. Then new mail on screen: SMTP 250 to the
+## row in an open inbox in Chromium, 50 mails. The first load's weight is a test:
+## go test ./web -run FirstPageWeight -v
 bench-web:
-	$(GO) test -run '^$$' -bench 'InboxPage|MessageView|SearchPage' -benchtime 200x -timeout 40m ./web/
+	$(GO) test -run '^$$' -bench 'InboxPage|MessageView|SearchPage|SearchAllFolders|Conversation' -benchtime 200x -count 3 -timeout 60m ./web/
+	$(GO) test -run '^$$' -bench NewMailOnScreen -benchtime 50x -count 3 -timeout 20m ./e2e/
 
 ## bench-abuse: hostile load (issue 10). Peak RSS of one 3,000-item BINARY FETCH of a
 ## 50 MiB message and of the review's 200-item FETCH (target 200 MiB or less), then the

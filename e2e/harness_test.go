@@ -32,7 +32,7 @@ const (
 
 // stack is a mail server, a webmail on a real loopback listener, and a browser tab.
 type stack struct {
-	t     *testing.T
+	t     testing.TB
 	run   *mailbackend.Running
 	base  string
 	acct  *store.Account
@@ -78,13 +78,13 @@ func undoDelay(t *testing.T, dir string, seconds int) {
 	}
 }
 
-func newStack(t *testing.T, name, lang string) *stack {
+func newStack(t testing.TB, name, lang string) *stack {
 	t.Helper()
 	return newStackWith(t, name, lang, nil)
 }
 
 // newStackWith is newStack with the webmail's configuration changed by configure.
-func newStackWith(t *testing.T, name, lang string, configure func(*web.Config)) *stack {
+func newStackWith(t testing.TB, name, lang string, configure func(*web.Config)) *stack {
 	t.Helper()
 	chromium := testtool.Path(t, "chromium")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -105,7 +105,7 @@ func Compile(q Query, loc *time.Location) Compiled {
 		var one imap.SearchCriteria
 		switch t.Field {
 		case Text:
-			one.Text = []string{t.Value}
+			one = anywhere(t.Value)
 		case From, To, Cc, Subject:
 			one.Header = []imap.SearchCriteriaHeaderField{{Key: headerName[t.Field], Value: t.Value}}
 		case Filename:
@@ -154,6 +154,23 @@ func Compile(q Query, loc *time.Location) Compiled {
 
 var headerName = map[Field]string{From: "From", To: "To", Cc: "Cc", Subject: "Subject"}
 
+// anywhere is a word searched for everywhere the user reads: the subject, the
+// people (From, To, Cc, Bcc) and the text with its attachments' names, as
+// OR SUBJECT x OR FROM x OR TO x OR CC x OR BCC x BODY x. Not IMAP's TEXT: that
+// also means every other header field (RFC 9051 section 6.4.4: Message-ID,
+// Received, X-Mailer, ...), which a server's full-text index need not hold and must
+// then read from every message not already found (yubin does: 100,000 header reads
+// for a search of a 100,000-message folder), while the words a user looks for are
+// in these fields.
+func anywhere(v string) imap.SearchCriteria {
+	c := imap.SearchCriteria{Body: []string{v}}
+	for _, key := range []string{"Bcc", "Cc", "To", "From", "Subject"} {
+		field := imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: key, Value: v}}}
+		c = imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{field, c}}}
+	}
+	return c
+}
+
 func flagTerm(c *imap.SearchCriteria, v string) {
 	switch v {
 	case "unread":
@@ -172,6 +189,7 @@ func flagTerm(c *imap.SearchCriteria, v string) {
 // merge adds the keys of one to c (all keys of a criteria are ANDed).
 func merge(c, one *imap.SearchCriteria) {
 	c.Text = append(c.Text, one.Text...)
+	c.Or = append(c.Or, one.Or...)
 	c.Body = append(c.Body, one.Body...)
 	c.Header = append(c.Header, one.Header...)
 	c.Flag = append(c.Flag, one.Flag...)

@@ -57,8 +57,20 @@ func TestCompile(t *testing.T) {
 	tokyo := time.FixedZone("JST", 9*3600)
 	c := Compile(Parse(`"server rack" from:alice -subject:spam has:attachment is:unread after:2026-03-02 before:2026-03-05 in:Archive`), tokyo)
 	cr := c.Criteria
-	if !reflect.DeepEqual(cr.Text, []string{"server rack"}) {
-		t.Errorf("TEXT %q", cr.Text)
+	// A bare word or phrase: every field the user reads, never IMAP TEXT (which
+	// makes a server read every header it has not indexed).
+	if len(cr.Text) != 0 || !reflect.DeepEqual(cr.Or, anywhere("server rack").Or) {
+		t.Errorf("TEXT %q, OR %+v", cr.Text, cr.Or)
+	}
+	var fields []string
+	for c := anywhere("x"); len(c.Or) == 1; c = c.Or[0][1] {
+		fields = append(fields, c.Or[0][0].Header[0].Key)
+		if last := c.Or[0][1]; len(last.Or) == 0 {
+			fields = append(fields, "BODY "+last.Body[0])
+		}
+	}
+	if want := []string{"Subject", "From", "To", "Cc", "Bcc", "BODY x"}; !reflect.DeepEqual(fields, want) {
+		t.Errorf("a bare word searches %q, want %q", fields, want)
 	}
 	wantHdr := []imap.SearchCriteriaHeaderField{{Key: "From", Value: "alice"}, {Key: "Content-Type", Value: "multipart/mixed"}}
 	if !reflect.DeepEqual(cr.Header, wantHdr) {
