@@ -63,7 +63,7 @@ func handlerOf(run *mailbackend.Running, srv *web.Server) *http.Handler {
 }
 
 // undoDelay sets alice's undo-send delay in the webmail's settings at dir.
-func undoDelay(t *testing.T, dir string, seconds int) {
+func undoDelay(t testing.TB, dir string, seconds int) {
 	t.Helper()
 	st, err := settings.Open(dir)
 	if err != nil {
