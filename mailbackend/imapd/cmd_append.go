@@ -41,8 +41,13 @@ func cmdAppend(c *cmd) error {
 	if err != nil {
 		return err
 	}
+	// The mailbox first: TRYCREATE before anything of the message is read or
+	// built (a CATENATE of another mailbox's parts included).
+	mbox, err := sess.appendTarget(name)
+	if err != nil {
+		return err
+	}
 	var (
-		mbox     *store.Mailbox
 		uids     []uint32
 		validity uint32
 	)
@@ -62,11 +67,6 @@ func cmdAppend(c *cmd) error {
 			return err
 		}
 		msg, err := c.appendMessage()
-		if err == nil {
-			if mbox == nil {
-				mbox, err = sess.appendTarget(name)
-			}
-		}
 		var uid uint32
 		if err == nil {
 			uid, validity, err = sess.appendOne(mbox, msg)
@@ -132,10 +132,19 @@ func (c *cmd) appendMessage() (appendMessage, error) {
 	utf8Wrap := false
 	if p, err := c.r.Peek(); err != nil {
 		return msg, err
-	} else if p == 'U' || p == 'u' {
+	} else if p == 'U' || p == 'u' || p == 'C' || p == 'c' {
 		a, err := c.atomUpper()
 		if err != nil {
 			return msg, err
+		}
+		if a == "CATENATE" {
+			if err := c.sp(); err != nil {
+				return msg, err
+			}
+			if msg.raw, err = c.catenate(c.sess.srv.cfg.MaxMessageBytes); err != nil {
+				return msg, err
+			}
+			return msg.finish(flags)
 		}
 		if a != "UTF8" {
 			return msg, badf("Expected a literal")
@@ -172,9 +181,15 @@ func (c *cmd) appendMessage() (appendMessage, error) {
 	if h.Binary {
 		msg.raw = encodeBinaryParts(msg.raw)
 	}
+	return msg.finish(flags)
+}
+
+// finish checks the message read and its flags.
+func (msg appendMessage) finish(flags []imap.Flag) (appendMessage, error) {
 	if len(msg.raw) == 0 {
 		return msg, noErr("", "Empty message")
 	}
+	var err error
 	if msg.flags, err = storableFlags(flags); err != nil {
 		return msg, err
 	}

@@ -36,7 +36,7 @@
 // # Extending the server
 //
 // Every piece of the grammar an extension touches is a table filled from init,
-// so CONDSTORE, QRESYNC, SORT, THREAD, QUOTA, OBJECTID, SAVEDATE and PREVIEW each
+// so CONDSTORE, QRESYNC, SORT, THREAD, QUOTA, OBJECTID, SAVEDATE, PREVIEW and CATENATE each
 // live in their own file:
 //
 //   - a command: register("SORT", stateSelected, cmdSort) (and "UID SORT"); the

@@ -230,3 +230,44 @@ func TestImaptestAppendBinaryNUL(t *testing.T) {
 		t.Errorf("BINARY[1] must give the %q sent:\n%q", content, bin)
 	}
 }
+
+// imaptest catenate (RFC 4469): APPEND builds a message from TEXT literals and
+// URLs of stored messages' sections; a URL of another UIDVALIDITY is NO [BADURL]
+// and nothing is appended; a missing target mailbox is NO [TRYCREATE] first.
+func TestImaptestCatenate(t *testing.T) {
+	e := newEnv(t)
+	r := e.raw(true)
+	if got := joined(r.ok("CAPABILITY")); !strings.Contains(got, " CATENATE") {
+		t.Fatalf("CATENATE not advertised: %s", got)
+	}
+	src := "From: foo@example.com\r\n\r\nHello world body\r\n"
+	r.ok(fmt.Sprintf("APPEND INBOX CATENATE (TEXT {%d+}\r\n%s)", len(src), src))
+	r.ok("CREATE box")
+	text := func(s string) string { return fmt.Sprintf("TEXT {%d+}\r\n%s", len(s), s) }
+	r.ok(`APPEND box (\Seen) CATENATE (URL "/INBOX/;UID=1/;SECTION=HEADER" ` + text("body1\r\n") + `)`)
+	r.ok(`APPEND box CATENATE (` + text("From: new@example.com\r\nSubject: s\r\n\r\n") + ` URL "/INBOX/;UID=1/;SECTION=TEXT" ` + text("suffix\r\n") + `)`)
+	r.ok(`APPEND box CATENATE (URL "/INBOX/;UID=1/;PARTIAL=6.17" ` + text("\r\nx\r\n") + `)`)
+	for _, bad := range []string{`"/INBOX;UIDVALIDITY=12345/;UID=1/;SECTION=HEADER"`, `"/INBOX/;UID=99"`, `"/nosuch/;UID=1"`, `"imap://host/INBOX/;UID=1"`} {
+		got := joined(r.cmd(`APPEND box CATENATE (` + text("hdr: 1\r\n") + ` URL ` + bad + `)`))
+		if !strings.Contains(got, "NO [BADURL") {
+			t.Errorf("URL %s: want NO [BADURL, got %s", bad, got)
+		}
+	}
+	if got := joined(r.cmd(`APPEND nosuch CATENATE (URL "/INBOX;UIDVALIDITY=12345/;UID=1")`)); !strings.Contains(got, "NO [TRYCREATE]") {
+		t.Errorf("missing mailbox: want NO [TRYCREATE], got %s", got)
+	}
+	r.ok("SELECT box")
+	got := joined(r.ok("FETCH 1:* BODY.PEEK[]"))
+	for _, want := range []string{
+		"From: foo@example.com\n\nbody1\n",
+		"From: new@example.com\nSubject: s\n\nHello world body\nsuffix\n",
+		"{22}\nfoo@example.com\n\nx\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("want %q in\n%s", want, got)
+		}
+	}
+	if strings.Count(got, "FETCH (BODY[]") != 3 {
+		t.Errorf("want exactly the 3 good APPENDs stored:\n%s", got)
+	}
+}
