@@ -175,7 +175,7 @@ func (h *Handlers) ScheduledPage(w http.ResponseWriter, r *http.Request) {
 			state = settings.StateSending
 		}
 		d.Items = append(d.Items, templates.ScheduledItem{ID: o.ID, When: l.LongDate(o.Due.In(loc)), ISO: o.Due.In(loc).Format(time.RFC3339),
-			To: o.To, Subject: subj, State: state, Error: o.Error,
+			To: o.To, Subject: subj, State: state, Error: failReason(l, o),
 			Editable: o.State == settings.StateQueued || o.State == settings.StateFailed})
 		if r.URL.Query().Get("ok") == "scheduled" && r.URL.Query().Get("id") == strconv.FormatInt(o.ID, 10) {
 			d.Flash = l.Tf("ob.scheduled", l.LongDate(o.Due.In(loc)))
@@ -226,4 +226,15 @@ func (h *Handlers) unscheduleOpened(r *http.Request, d *templates.ComposeData) {
 		d.SendAt = o.Due.In(settings.FromContext(r.Context()).Location(time.Local)).Format(sendAtLayouts[0])
 	}
 	d.Flash = d.Lang.T("ob.unscheduled")
+}
+
+// failReason is why a row failed, in the user's language ("" unless failed).
+func failReason(l templates.Lang, o settings.Outgoing) string {
+	if o.State != settings.StateFailed {
+		return ""
+	}
+	if l.Has(o.Error) {
+		return l.T(o.Error)
+	}
+	return l.T("ob.err.refused")
 }

@@ -198,3 +198,38 @@ func appendRaw(c *imapclient.Client, mailbox, raw string) error {
 	_, err := cmd.Wait()
 	return err
 }
+
+// A waiting send the server refuses stays in Drafts and is listed as failed,
+// with the reason in the user's language, not the server's text.
+func TestRefusedWaitingSendStaysInDrafts(t *testing.T) {
+	e := newEnv(t, "alice@localhost")
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	b.post("/settings", settingsForm(b.csrf(), url.Values{"undo_seconds": {"1"}, "lang": {"ja"}}))
+	r := b.sendForm("/send", url.Values{"csrf": {b.csrf()}, "to": {"nobody@localhost"}, "subject": {"宛先なし"}, "body": {"届かない"}}, nil)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d: %s", r.StatusCode, r.body)
+	}
+	waitFor(t, "the failure on the Scheduled page", func() bool {
+		return strings.Contains(b.get("/scheduled").body, "メールサーバーがメッセージを受け付けませんでした")
+	})
+	page := b.get("/scheduled").body
+	mustContain(t, page, "宛先なし", "失敗", `action="/scheduled/edit"`)
+	if strings.Contains(page, "550") {
+		t.Error("the server's reply text is shown")
+	}
+	alice := e.imapOf(t, "alice@localhost")
+	if d := imapList(t, alice, "Drafts"); len(d) != 1 || d[0].Subject != "宛先なし" {
+		t.Errorf("Drafts: %+v", d)
+	}
+	// Edit opens it again, out of the queue.
+	id := undoIDRe.FindStringSubmatch(page[strings.Index(page, `action="/scheduled/edit"`):])[1]
+	r = b.post("/scheduled/edit", url.Values{"csrf": {b.csrf()}, "id": {id}})
+	if !strings.HasPrefix(r.Header.Get("Location"), "/compose?draft=") {
+		t.Fatalf("edit: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	mustContain(t, b.get(r.Header.Get("Location")).body, "届かない", "nobody@localhost")
+	if strings.Contains(b.get("/scheduled").body, "宛先なし") {
+		t.Error("the edited message is still listed")
+	}
+}

@@ -155,7 +155,7 @@ func (r *Runner) process(o settings.Outgoing) {
 func (r *Runner) submit(ctx context.Context, o settings.Outgoing, recovering bool) {
 	cl, err := r.dial(ctx, o)
 	if errors.Is(err, mailclient.ErrAuth) {
-		r.fail(ctx, o, "the mail server refused the saved password (was it changed?); open the message and send it again")
+		r.fail(ctx, o, ReasonAuth, err)
 		return
 	}
 	if err != nil {
@@ -182,7 +182,7 @@ func (r *Runner) submit(ctx context.Context, o settings.Outgoing, recovering boo
 	}
 	raw, err := r.outgoing(ctx, cl, o)
 	if errors.Is(err, errGone) {
-		r.fail(ctx, o, "the message is no longer in Drafts")
+		r.fail(ctx, o, ReasonGone, err)
 		return
 	}
 	if err != nil {
@@ -193,7 +193,7 @@ func (r *Runner) submit(ctx context.Context, o settings.Outgoing, recovering boo
 	var se *mailclient.SendError
 	switch {
 	case errors.As(err, &se) && se.Code >= 500:
-		r.fail(ctx, o, se.Error())
+		r.fail(ctx, o, ReasonRefused, se)
 		return
 	case err != nil:
 		r.retry(ctx, o, settings.StateSending, err)
@@ -275,16 +275,25 @@ func (r *Runner) retry(ctx context.Context, o settings.Outgoing, from string, ca
 		return
 	}
 	if o.Attempts >= MaxAttempts {
-		r.fail(ctx, o, "the mail server could not be reached")
+		r.fail(ctx, o, ReasonUnreachable, cause)
 		return
 	}
 	r.store.MoveOutgoing(context.WithoutCancel(ctx), o.ID, []string{from}, settings.StateQueued, r.now().Add(RetryAfter), cause.Error())
 }
 
+// Why a row failed, stored in the row as a catalog key the Scheduled view shows
+// in the user's language (the server's own reply text goes to the log only).
+const (
+	ReasonAuth        = "ob.err.auth"        // the saved password no longer opens the account
+	ReasonGone        = "ob.err.gone"        // the message left Drafts (edited or deleted elsewhere)
+	ReasonRefused     = "ob.err.refused"     // the submission server refused it (5xx)
+	ReasonUnreachable = "ob.err.unreachable" // MaxAttempts tries without reaching the server
+)
+
 // fail marks the row failed with a reason the Scheduled view shows; the message
 // stays in Drafts.
-func (r *Runner) fail(ctx context.Context, o settings.Outgoing, why string) {
-	r.log.Warn("outbox: not sent", "user", o.Account, "message_id", o.MessageID, "reason", why)
+func (r *Runner) fail(ctx context.Context, o settings.Outgoing, why string, cause error) {
+	r.log.Warn("outbox: not sent", "user", o.Account, "message_id", o.MessageID, "reason", why, "err", cause)
 	r.store.MoveOutgoing(context.WithoutCancel(ctx), o.ID, []string{settings.StateSending, settings.StateQueued}, settings.StateFailed, time.Time{}, why)
 }
 
