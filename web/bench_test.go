@@ -530,3 +530,63 @@ func BenchmarkSearchAllFolders(b *testing.B) {
 		})
 	})
 }
+
+// grouping turns conversations on or off for the benchmark's account (the settings
+// page's form, as a user does), keeping 50 rows a page and English.
+func grouping(b *testing.B, br *browser, on bool) {
+	v := map[bool]string{true: "on", false: "off"}[on]
+	r := br.post("/settings", settingsForm(br.csrf(), url.Values{"lang": {"en"}, "per_page": {"50"}, "time_zone": {"UTC"}, "grouping": {v}}))
+	if r.StatusCode >= 400 {
+		b.Fatalf("settings: grouping %s: %d", v, r.StatusCode)
+	}
+}
+
+// BenchmarkConversationList: the inbox grouped by conversation (one row per
+// conversation of 5, newest first, 50 rows) of the 100,000-message mailbox: the
+// first, second and last pages in turn. The mailbox is threaded (UID THREAD
+// REFERENCES on the server) when a page is first asked for after mail arrived; the
+// threading is then remembered, so the first request of a run is reported apart as
+// first-ms.
+func BenchmarkConversationList(b *testing.B) {
+	e, err := bigMailbox()
+	if err != nil {
+		b.Fatal(err)
+	}
+	br := e.login(b)
+	grouping(b, br, true)
+	b.Cleanup(func() { grouping(b, br, false) })
+	pages := []string{"/mail?f=INBOX", "/mail?f=INBOX&page=1", "/mail?f=INBOX&page=" + strconv.Itoa(e.n/threadLen/50-1)}
+	get := func(i int) {
+		r := br.get(pages[i%len(pages)])
+		if r.StatusCode != 200 || strings.Count(r.body, `class="rowlink"`) != 50 || !strings.Contains(r.body, `class="tcount"`) {
+			b.Fatalf("conversation page %s: %d, %d rows", pages[i%len(pages)], r.StatusCode, strings.Count(r.body, `class="rowlink"`))
+		}
+	}
+	t0 := time.Now()
+	get(0)
+	first := time.Since(t0)
+	measure(b, get)
+	b.ReportMetric(float64(first)/float64(time.Millisecond), "first-ms") // after measure's ResetTimer
+}
+
+// BenchmarkConversationView: opening messages spread over the whole mailbox with
+// conversations on: each shows the earlier messages of its conversation stacked above
+// it (up to 4, found by THREAD; the unread ones fetched whole and so marked read).
+func BenchmarkConversationView(b *testing.B) {
+	e, err := bigMailbox()
+	if err != nil {
+		b.Fatal(err)
+	}
+	br := e.login(b)
+	grouping(b, br, true)
+	b.Cleanup(func() { grouping(b, br, false) })
+	rng := rand.New(rand.NewPCG(3, 4))
+	measure(b, func(i int) {
+		// The last message of a conversation, so there is a stack above it.
+		uid := threadLen * (1 + rng.IntN(e.n/threadLen))
+		r := br.get("/msg?f=INBOX&uid=" + strconv.Itoa(uid))
+		if r.StatusCode != 200 || !subjRe.MatchString(r.body) || strings.Count(r.body, `<details class="titem"`) != threadLen-1 {
+			b.Fatalf("message %d: %d, %d earlier messages", uid, r.StatusCode, strings.Count(r.body, `<details class="titem"`))
+		}
+	})
+}
