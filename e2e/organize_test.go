@@ -211,6 +211,14 @@ func organizeFlow(t *testing.T, name string, phone bool) {
 		s.waitFor(`window.__notes.length === 1 && window.__notes[0] === "New mail (1 unread)"`, "the notification of new mail")
 	}
 	s.shot("live-title")
+
+	// g s goes to Sent, g i back to the inbox, c to compose.
+	s.do(chromedp.KeyEvent("g"), chromedp.KeyEvent("s"))
+	s.waitFor(`location.search.includes("f=Sent") && document.readyState === "complete"`, "Sent after g s")
+	s.do(chromedp.KeyEvent("g"), chromedp.KeyEvent("i"))
+	s.waitFor(`location.search.includes("f=INBOX") && document.readyState === "complete"`, "the inbox after g i")
+	s.do(chromedp.KeyEvent("c"))
+	s.waitFor(`location.pathname === "/compose"`, "compose after c")
 }
 
 // imap logs in as alice over IMAP, to check what the webmail did.
