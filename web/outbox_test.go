@@ -233,3 +233,29 @@ func TestRefusedWaitingSendStaysInDrafts(t *testing.T) {
 		t.Error("the edited message is still listed")
 	}
 }
+
+// A scheduled message opened from the Drafts folder leaves the queue while it is
+// edited (what goes out must be what the user last saw), with its time kept in
+// the form and a notice saying so.
+func TestOpeningAScheduledDraftUnschedulesIt(t *testing.T) {
+	e := newEnv(t, "alice@localhost")
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	b.post("/settings", settingsForm(b.csrf(), url.Values{"lang": {"ja"}, "time_zone": {"Asia/Tokyo"}}))
+	at := time.Now().Add(24 * time.Hour).In(time.FixedZone("JST", 9*3600)).Format("2006-01-02T15:04")
+	r := b.sendForm("/send", url.Values{"csrf": {b.csrf()}, "to": {"bob@example.test"}, "subject": {"来週の件"}, "body": {"予約"},
+		"schedule": {"1"}, "send_at": {at}}, nil)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("schedule: %d: %s", r.StatusCode, r.body)
+	}
+	alice := e.imapOf(t, "alice@localhost")
+	d := imapList(t, alice, "Drafts")
+	if len(d) != 1 {
+		t.Fatalf("Drafts: %+v", d)
+	}
+	page := b.get("/compose?draft=" + utoa(d[0].UID)).body
+	mustContain(t, page, "編集のため送信予約を解除しました", `<details class="later" open>`, `name="send_at" value="`+at+`"`)
+	if strings.Contains(b.get("/scheduled").body, "来週の件") {
+		t.Error("the draft being edited is still scheduled")
+	}
+}
