@@ -229,6 +229,9 @@ func (h *Handlers) render(w http.ResponseWriter, r *http.Request, status int, c 
 // Error renders a readable error page; the details go to the log, not the browser.
 func (h *Handlers) Error(w http.ResponseWriter, r *http.Request, status int, key string) {
 	l := Lang(r)
+	if h.appError(w, r, status, l.T(key)) {
+		return
+	}
 	h.render(w, r, status, templates.ErrorPage(templates.ErrorData{Page: h.page(r, l.T("err.title")), Status: status, Message: l.T(key)}))
 }
 

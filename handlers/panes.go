@@ -1,15 +1,18 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"hash/fnv"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/yubinmail/yubin/templates"
 	"github.com/yubinmail/yubin/web/mailclient"
+	"github.com/yubinmail/yubin/web/session"
 	"github.com/yubinmail/yubin/web/settings"
 )
 
@@ -124,4 +127,35 @@ func afterMove(r *http.Request, list listPlace, box string) (string, bool) {
 		return "", false
 	}
 	return list.messageURL(box, next), true
+}
+
+// appErrorWait bounds the folder list an error page inside the app waits for: the
+// error may be the mail server's being slow.
+const appErrorWait = 2 * time.Second
+
+// framed says the request is for a frame's document (a mail's HTML body, an
+// attachment's preview): its error must not be the whole app inside the frame.
+func framed(r *http.Request) bool {
+	return r.URL.Path == "/msg/html" || r.URL.Path == "/msg/preview" || r.Header.Get("Sec-Fetch-Dest") == "iframe"
+}
+
+// appError renders an error inside the signed-in frame (folders, top bar: a way
+// on, and the browser's back still works), when there is a session and its mail
+// connection answers; false when it cannot (the caller shows the plain page).
+func (h *Handlers) appError(w http.ResponseWriter, r *http.Request, status int, message string) bool {
+	if session.FromContext(r.Context()) == nil || r.Method != http.MethodGet || framed(r) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), appErrorWait)
+	defer cancel()
+	cl, _, err := h.client(r.WithContext(ctx))
+	if err != nil {
+		return false
+	}
+	sh, _, err := h.shell(ctx, r, cl, Lang(r).T("err.title"), "")
+	if err != nil {
+		return false
+	}
+	h.render(w, r, status, templates.AppError(sh, message))
+	return true
 }

@@ -191,3 +191,23 @@ func TestReadingSettingsSaved(t *testing.T) {
 	page = b.get("/settings").body
 	mustContain(t, page, `name="layout" value="list" checked`, `name="grouping" value="on" checked`, `name="after_move" value="list" checked`)
 }
+
+// Errors of a signed-in user render inside the app (folders, top bar, a way on),
+// in the user's language; signed out, the plain page.
+func TestErrorsInsideTheApp(t *testing.T) {
+	e, b := threeMessages(t)
+	for _, c := range []struct{ path, lang, want string }{
+		{"/msg/part?f=INBOX&uid=2&part=9", "en", "Go to the inbox"},
+		{"/msg/part?f=INBOX&uid=2&part=9", "ja", `<nav class="side"`},
+	} {
+		req, _ := http.NewRequest("GET", b.base+c.path, nil)
+		req.Header.Set("Accept-Language", c.lang)
+		r := b.do(req)
+		if r.StatusCode != 404 || !strings.Contains(r.body, `<nav class="side"`) || !strings.Contains(r.body, `class="apperror"`) || !strings.Contains(r.body, c.want) {
+			t.Errorf("%s: %d, app frame %v: %.300s", c.path, r.StatusCode, strings.Contains(r.body, `<nav class="side"`), r.body)
+		}
+	}
+	if r := e.browser(t).get("/no/such/page"); r.StatusCode != 404 || strings.Contains(r.body, `<nav class="side"`) {
+		t.Errorf("signed out: %d, app frame %v", r.StatusCode, strings.Contains(r.body, `<nav class="side"`))
+	}
+}
