@@ -97,9 +97,23 @@ func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchF
 	if cached != nil {
 		todo = int64(st.uidNext - from) // exact: nothing removed since (searchcache.go)
 	}
-	found, err := s.searchIndexed(ctx, tx, mailboxID, field, text, from, todo, cached == nil)
+	// A whole search whose pass answers other fields too (a short needle) keeps
+	// those answers for them, of the same snapshot.
+	others := map[SearchField][]uint32{}
+	var also func(SearchField, []uint32)
+	if cached == nil {
+		also = func(f SearchField, uids []uint32) { others[f] = uids }
+	}
+	found, err := s.searchIndexed(ctx, tx, mailboxID, field, text, from, todo, cached == nil, also)
 	if err != nil {
 		return nil, err
+	}
+	for f, uids := range others {
+		pending, err := s.searchPending(ctx, tx, mailboxID, f, text, from)
+		if err != nil {
+			return nil, err
+		}
+		s.index.cache.put(searchKey{mailboxID: mailboxID, field: f, text: text}, st, mergeUIDs(uids, pending))
 	}
 	pending, err := s.searchPending(ctx, tx, mailboxID, field, text, from)
 	if err != nil {
@@ -120,7 +134,11 @@ func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchF
 // trigram a substring test of every row), bounded to the rowid range of the
 // messages' blobs when they are few next to the index (finding that range scans
 // them, which is cheap only then), and the hits are mapped back to the mailbox.
-func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, from uint32, todo int64, whole bool) ([]uint32, error) {
+//
+// A needle too short for a trigram reads every row of the range, whichever field it
+// is for; that one pass also answers the other fields, handed to also (a client
+// asking for "SUBJECT x OR FROM x OR ... BODY x" asks for each in turn).
+func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, from uint32, todo int64, whole bool, also func(SearchField, []uint32)) ([]uint32, error) {
 	if limit := scanMax; todo <= limit || (field != SearchText && field != SearchBody && todo <= 4*limit) {
 		return s.scanSearch(ctx, tx, mailboxID, field, text, from)
 	}
@@ -145,11 +163,7 @@ func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 	}
 	var q, arg string
 	if utf8.RuneCountInString(text) < 3 {
-		var conds []string
-		for _, c := range cols {
-			conds = append(conds, `instr(lower(`+c+`), lower(?3)) > 0`)
-		}
-		q, arg = `SELECT rowid FROM fts WHERE rowid BETWEEN ?1 AND ?2 AND (`+strings.Join(conds, " OR ")+`)`, text
+		return s.shortSearch(ctx, tx, mailboxID, field, text, from, lo, hi, also)
 	} else {
 		arg = `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
 		if len(cols) == 1 {
@@ -167,6 +181,80 @@ func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 	}
 	return scanUIDs(rows)
 }
+
+// shortSearch is searchIndexed for a needle shorter than a trigram: a substring test
+// of every row in the rowid range, one pass for all the columns; field's UIDs are
+// returned and every other field's (SearchText the union) go to also.
+func (s *Store) shortSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, from uint32, lo, hi int64, also func(SearchField, []uint32)) ([]uint32, error) {
+	var in []string
+	for _, c := range allColumns {
+		in = append(in, `instr(lower(`+c+`), lower(?3)) > 0`)
+	}
+	rows, err := s.index.rdb.QueryContext(ctx, `SELECT rowid, `+strings.Join(in, ", ")+
+		` FROM fts WHERE rowid BETWEEN ?1 AND ?2 AND (`+strings.Join(in, " OR ")+`)`, lo, hi, text)
+	if err != nil {
+		return nil, err
+	}
+	hits := map[SearchField][]int64{}
+	dest := make([]any, len(allColumns)+1)
+	var rowid int64
+	found := make([]bool, len(allColumns))
+	dest[0] = &rowid
+	for i := range found {
+		dest[i+1] = &found[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		hits[SearchText] = append(hits[SearchText], rowid)
+		for i, c := range allColumns {
+			if found[i] {
+				f := columnFields[c]
+				hits[f] = append(hits[f], rowid)
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	uidsOfField := func(f SearchField) ([]uint32, error) {
+		if len(hits[f]) == 0 {
+			return []uint32{}, nil
+		}
+		rows, err := s.txQuery(ctx, tx, hitsQuery, mailboxID, from, rowidList(hits[f]))
+		if err != nil {
+			return nil, err
+		}
+		return scanUIDs(rows)
+	}
+	out, err := uidsOfField(field)
+	if err != nil || also == nil {
+		return out, err
+	}
+	for _, f := range []SearchField{SearchText, SearchBody, SearchSubject, SearchFrom, SearchTo, SearchCc, SearchBcc} {
+		if f == field {
+			continue
+		}
+		uids, err := uidsOfField(f)
+		if err != nil {
+			return nil, err
+		}
+		also(f, uids)
+	}
+	return out, nil
+}
+
+// columnFields is searchColumns the other way round.
+var columnFields = func() map[string]SearchField {
+	m := map[string]SearchField{}
+	for f, c := range searchColumns {
+		m[c] = f
+	}
+	return m
+}()
 
 // indexedMessages lists the indexed messages of a mailbox with UID >= fromUID, in
 // UID order, with their blobs' rowids.

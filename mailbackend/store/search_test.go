@@ -30,7 +30,15 @@ func TestSearch(t *testing.T) {
 		{SearchText, "会議室", []uint32{1}},
 		{SearchSubject, "会議室", []uint32{1}},
 		{SearchBody, "会議室", nil},
-		{SearchText, "会議", []uint32{1, 3}}, // 2 characters: no trigram, scan fallback
+		// 2 characters: no trigram, scan fallback. The first one's pass answers the
+		// other fields too (kept in the cache): each must still be its own.
+		{SearchSubject, "会議", []uint32{1}},
+		{SearchText, "会議", []uint32{1, 3}},
+		{SearchBody, "会議", []uint32{3}},
+		{SearchFrom, "会議", nil},
+		{SearchFrom, "ca", []uint32{4}},
+		{SearchBody, "ca", []uint32{3}},
+		{SearchText, "ca", []uint32{3, 4}},
 		{SearchText, "quarterly", []uint32{2, 4}},
 		{SearchSubject, "REPORT", []uint32{2, 4}},
 		{SearchBody, "numbers", []uint32{2}},
