@@ -7,14 +7,28 @@
   var form = document.getElementById("listform");
 
   // On a list the skip link goes straight to the messages: after it, one Tab
-  // reaches the first row.
-  var skip = document.querySelector("a.skip"), list = document.querySelector(".msglist");
-  if (skip && list && skip.getAttribute("data-list")) {
-    if (!list.id) { list.id = "msglist"; }
-    list.tabIndex = -1;
-    skip.href = "#" + list.id;
-    skip.textContent = skip.getAttribute("data-list");
-  }
+  // reaches the first row. With a message open in the reading pane it goes to the
+  // message instead (the pane opens without a page load: panes.js says so with
+  // yubin:pane). Both targets carry their id and tabindex=-1 in the markup, so a
+  // list replaced by a refresh keeps being the target.
+  var skip = document.querySelector("a.skip");
+  var skipMain = skip && skip.textContent;
+  var skipTo = function () {
+    var list = document.getElementById("msglist"), pane = document.getElementById("readpane");
+    if (!skip || !skip.getAttribute("data-list")) { return; }
+    if (pane && pane.querySelector("article.message")) {
+      skip.href = "#readpane";
+      skip.textContent = skipMain;
+    } else if (list) {
+      skip.href = "#msglist";
+      skip.textContent = skip.getAttribute("data-list");
+    } else {
+      skip.href = "#main";
+      skip.textContent = skipMain;
+    }
+  };
+  skipTo();
+  document.addEventListener("yubin:pane", skipTo);
 
   // The status line ("3 messages moved to Archive · Undo") floats for ~10 s, longer
   // while the pointer or focus is on it, then leaves.

@@ -45,6 +45,10 @@
   if (!panes || !window.fetch || !window.DOMParser || !window.history.pushState) { return; }
   var pane = document.getElementById("readpane");
   if (!pane) { return; }
+  // The page (path and query) on screen, to tell a real back/forward from a
+  // fragment change.
+  var here = function () { return location.pathname + location.search; };
+  var shown = here();
 
   function mark(uid) {
     form && form.querySelectorAll(".row").forEach(function (li) {
@@ -68,6 +72,7 @@
     var art = pane.querySelector("article.message");
     mark(art ? art.dataset.uid : "");
     document.body.classList.toggle("reading", !!art);
+    document.dispatchEvent(new CustomEvent("yubin:pane")); // organize.js: the skip link's target
   }
 
   function failed(url) { location.href = url; } // the page itself, as without script
@@ -81,7 +86,7 @@
     }).then(function (res) {
       if (!res.ok) { throw new Error("status"); }
       show(res.text);
-      if (push) { history.pushState({ pane: 1 }, "", a.href); }
+      if (push) { history.pushState({ pane: 1 }, "", a.href); shown = here(); }
     }).catch(function () { failed(a.href); });
   }
 
@@ -110,7 +115,7 @@
       scroller().scrollTop = top;
       var final = new URL(res.r.url);
       final.searchParams.delete("ok");
-      if (push) { history.pushState({ pane: 1 }, "", final); }
+      if (push) { history.pushState({ pane: 1 }, "", final); shown = here(); }
     }).catch(function () { failed(url); });
   }
 
@@ -147,7 +152,12 @@
     load(f.getAttribute("action"), true, { method: "POST", body: new URLSearchParams(body) });
   });
 
+  // Following an in-page link (the skip link's #msglist) also fires popstate:
+  // only a change of the page itself (path or query) reloads the list, else the
+  // link's target would be replaced under the focus.
   window.addEventListener("popstate", function () {
-    if (wide()) { load(location.href, false); }
+    if (!wide() || here() === shown) { return; }
+    shown = here();
+    load(location.href, false);
   });
 })();
