@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,29 +80,50 @@ const maxOpenInConversation = 10
 
 // conversation fills the earlier messages of the message's conversation when the
 // list groups them: oldest first, each a line (who, when, a line of text) that
-// opens to its text, unread ones open (and so marked read).
+// opens to its text, unread ones open (and so marked read); the user's replies in
+// Sent among them (mailclient.RepliesIn), by date.
 func (h *Handlers) conversation(r *http.Request, cl *mailclient.Client, d *templates.MessageData) error {
 	if d.ListQuery != "" || !settings.FromContext(r.Context()).Conversations() {
 		return nil
 	}
-	msgs, err := cl.ConversationOf(r.Context(), d.Mailbox, d.UID)
-	if err != nil || len(msgs) < 2 {
+	ctx := r.Context()
+	msgs, err := cl.ConversationOf(ctx, d.Mailbox, d.UID)
+	if err != nil || len(msgs) == 0 {
 		return err
 	}
+	// The user's own replies kept in Sent belong to the conversation too.
+	var others []mailclient.Summary
+	if sent := cl.SpecialFolder(ctx, mailclient.UseSent); sent != d.Mailbox {
+		ids := make([]string, 0, len(msgs))
+		for _, m := range msgs {
+			ids = append(ids, m.MessageID)
+		}
+		// A folder that cannot be searched leaves the stack to this one.
+		if replies, err := cl.RepliesIn(ctx, sent, ids); err == nil {
+			others = replies
+		}
+	}
+	for _, m := range msgs {
+		if m.UID != d.UID {
+			others = append(others, m)
+		}
+	}
+	slices.SortStableFunc(others, func(a, b mailclient.Summary) int { return a.Date.Compare(b.Date) })
 	zone := userZone(r)
 	back := backPlace(r)
 	opened := 0
-	for _, m := range msgs {
-		if m.UID == d.UID {
-			continue
-		}
+	for _, m := range others {
+		box := cmp.Or(m.Mailbox, d.Mailbox)
 		item := templates.ThreadItem{
 			From: listNames(m.From), Date: d.Lang.LongDate(m.Date.In(zone)), Preview: m.Preview,
-			URL: back.messageURL(d.Mailbox, m.UID), Open: !m.Seen,
+			URL: back.messageURL(box, m.UID), Open: !m.Seen,
+		}
+		if box != d.Mailbox {
+			item.Folder = d.Lang.T("sent")
 		}
 		if item.Open && opened < maxOpenInConversation {
 			opened++
-			full, err := cl.FetchMessage(r.Context(), d.Mailbox, m.UID, true)
+			full, err := cl.FetchMessage(ctx, box, m.UID, true)
 			if err != nil {
 				return err
 			}

@@ -194,6 +194,7 @@ type ThreadItem struct {
 	Open                     bool
 	Text                     []Segment
 	HasHTML                  bool
+	Folder                   string // another folder's message (Sent): its name
 }
 
 // ComposeData is the compose form, fresh or refilled after an error.

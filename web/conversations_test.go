@@ -11,7 +11,7 @@ import (
 // Grouped by conversation (the setting): one row per conversation, newest first,
 // with its count; its checkbox acts on every message of it; opening it shows the
 // earlier messages stacked, read ones collapsed and unread ones open (and then
-// read). Off, one row per message.
+// read), the user's reply from Sent among them by date. Off, one row per message.
 func TestConversations(t *testing.T) {
 	e := newEnv(t)
 	u := "alice@localhost"
@@ -19,6 +19,8 @@ func TestConversations(t *testing.T) {
 	e.deliver(t, u, "", "From: Bob <bob@example.org>\nTo: alice@localhost\nSubject: Re: =?UTF-8?B?5Lya6K2w?=\nMessage-ID: <r1@example.org>\nIn-Reply-To: <root@example.jp>\nReferences: <root@example.jp>\nDate: Wed, 2 Dec 2026 09:00:00 +0000\n\nI can come on Friday\n")
 	e.deliver(t, u, "", "From: Carol <carol@example.net>\nTo: alice@localhost\nSubject: Lunch\nMessage-ID: <lunch@example.net>\nDate: Wed, 2 Dec 2026 12:00:00 +0000\n\nwhere shall we go?\n", `\Seen`)
 	e.deliver(t, u, "", "From: Yamada <yamada@example.jp>\nTo: alice@localhost\nSubject: Re: Re: =?UTF-8?B?5Lya6K2w?=\nMessage-ID: <r2@example.jp>\nReferences: <root@example.jp> <r1@example.org>\nDate: Thu, 3 Dec 2026 09:00:00 +0900\n\nFriday it is\n", `\Seen`)
+	// Alice's own reply, kept in Sent.
+	e.deliver(t, u, "Sent", "From: Alice <alice@localhost>\nTo: bob@example.org\nSubject: Re: =?UTF-8?B?5Lya6K2w?=\nMessage-ID: <a1@localhost>\nIn-Reply-To: <r1@example.org>\nReferences: <root@example.jp> <r1@example.org>\nDate: Wed, 2 Dec 2026 11:00:00 +0000\n\nFriday suits me\n", `\Seen`)
 	b := e.browser(t)
 	b.mustLogin(u)
 	if n := strings.Count(b.get("/mail?f=INBOX").body, `class="rowlink"`); n != 4 {
@@ -35,10 +37,11 @@ func TestConversations(t *testing.T) {
 	page := b.get("/msg?f=INBOX&uid=4").body
 	stack := regexp.MustCompile(`(?s)<ol class="thread".*?</ol>`).FindString(page)
 	items := regexp.MustCompile(`<details class="titem"( open)?>`).FindAllStringSubmatch(stack, -1)
-	if len(items) != 2 || items[0][1] != "" || items[1][1] != " open" {
+	if len(items) != 3 || items[0][1] != "" || items[1][1] != " open" || items[2][1] != "" {
 		t.Fatalf("stack: %q", items)
 	}
-	if !strings.Contains(stack, "agenda for the meeting") || !strings.Contains(stack, "I can come on Friday") {
+	if !strings.Contains(stack, "agenda for the meeting") || !strings.Contains(stack, "I can come on Friday") ||
+		!strings.Contains(stack, `<span class="infolder">Sent</span>`) || !strings.Contains(stack, "Friday suits me") {
 		t.Errorf("stack lacks the earlier messages' text: %s", stack)
 	}
 	for _, m := range imapList(t, e.imapOf(t, u), "INBOX") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -188,4 +189,65 @@ func (cl *Client) ConversationOf(ctx context.Context, mailbox string, uid uint32
 		return nil
 	})
 	return out, err
+}
+
+// MaxRepliesSearched bounds the Message-IDs RepliesIn looks for replies to, and the
+// replies it returns.
+const MaxRepliesSearched = 20
+
+// RepliesIn returns the messages of mailbox (Sent, typically) that reply to any of
+// ids (their In-Reply-To names it): the user's own replies to a conversation kept
+// in another folder. One UID SEARCH of ORed HEADER keys (RFC 9051 section 6.4.4),
+// then one FETCH of the rows; at most MaxRepliesSearched of each.
+func (cl *Client) RepliesIn(ctx context.Context, mailbox string, ids []string) ([]Summary, error) {
+	var keys []imap.SearchCriteria
+	for _, id := range ids {
+		if id = strings.TrimSpace(id); id != "" && !strings.ContainsAny(id, "\r\n") {
+			keys = append(keys, imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "In-Reply-To", Value: id}}})
+		}
+		if len(keys) == MaxRepliesSearched {
+			break
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var out []Summary
+	err := cl.DoIMAP(ctx, func(s *Session) error {
+		out = nil
+		if _, err := s.Select(mailbox); err != nil {
+			return err
+		}
+		data, err := s.C.UIDSearch(anyOf(keys), nil).Wait()
+		if err != nil {
+			return fmt.Errorf("search %s for replies: %w", mailbox, err)
+		}
+		uids := data.AllUIDs()
+		if len(uids) == 0 {
+			return nil
+		}
+		if len(uids) > MaxRepliesSearched {
+			uids = uids[len(uids)-MaxRepliesSearched:]
+		}
+		rows, err := s.C.Fetch(imap.UIDSetNum(uids...), listFetch()).Collect()
+		if err != nil {
+			return fmt.Errorf("fetch %s replies: %w", mailbox, err)
+		}
+		for _, r := range rows {
+			sum := summarize(r)
+			sum.Mailbox = mailbox
+			out = append(out, sum)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// anyOf is the OR of keys, as a balanced tree of IMAP's two-key ORs.
+func anyOf(keys []imap.SearchCriteria) *imap.SearchCriteria {
+	if len(keys) == 1 {
+		return &keys[0]
+	}
+	mid := len(keys) / 2
+	return &imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{*anyOf(keys[:mid]), *anyOf(keys[mid:])}}}
 }

@@ -57,6 +57,8 @@ type Summary struct {
 	// Preview is a line of the message's text (mailformat.Preview) from the start
 	// of its body, "" when it has none.
 	Preview string
+	// MessageID is the message's Message-ID as written ("<id@host>"), or "".
+	MessageID string
 }
 
 // MessagePage is one page of a mailbox, newest first.
@@ -238,7 +240,7 @@ func (cl *Client) ListMessages(ctx context.Context, mailbox string, page, perPag
 // Content-Type is there for its charset, the hint for raw 8-bit header text.
 var listHeader = &imap.FetchItemBodySection{
 	Specifier: imap.PartSpecifierHeader, Peek: true,
-	HeaderFields: []string{"Date", "Subject", "From", "To", "Content-Type", "Content-Transfer-Encoding", "MIME-Version"},
+	HeaderFields: []string{"Date", "Subject", "From", "To", "Message-ID", "Content-Type", "Content-Transfer-Encoding", "MIME-Version"},
 }
 
 // PreviewBytes is how much of each body the list fetches for its preview line:
@@ -273,6 +275,7 @@ func summarize(m *imapclient.FetchMessageBuffer) Summary {
 			s.Date = env.Date
 			s.From = addrs(env.From)
 			s.To = addrs(env.To)
+			s.MessageID = strings.TrimSpace(env.MessageID)
 		}
 		if text := m.FindBodySection(listText); len(text) > 0 {
 			// The fetched header fields end with their blank line; the text follows.
