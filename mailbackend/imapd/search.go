@@ -38,7 +38,7 @@ type searcher struct {
 
 	meta map[uint32]*msgMeta  // flags, dates, sizes
 	sent map[uint32]time.Time // Date: header, when SENT* keys are used
-	fts  map[ftsKey][]uint32
+	fts  []ftsAnswer          // the store's answers, one per (field, text) of the criteria
 	err  error
 
 	// The unfolded header of the message being matched: one at a time, never all
@@ -98,7 +98,7 @@ func (sess *session) searchMatches(criteria *searchKey) ([]uint32, error) {
 	sel := sess.sel
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	s := &searcher{sess: sess, sel: sel, ctx: ctx, fts: map[ftsKey][]uint32{}}
+	s := &searcher{sess: sess, sel: sel, ctx: ctx}
 
 	needMeta, needEnv := false, false
 	walkCriteria(criteria, func(c *searchKey) {
@@ -420,18 +420,42 @@ func (s *searcher) hasFlag(m *msgMeta, f imap.Flag) bool {
 }
 
 func (s *searcher) ftsHas(field store.SearchField, text string, uid uint32) bool {
+	// Asked for every message of the mailbox, for each text key of the criteria (a
+	// webmail's OR SUBJECT x OR FROM x ... BODY x is six): the answers are a short
+	// list compared without hashing the text, and the messages come in ascending
+	// UID order, so each answer is walked with a cursor rather than searched.
 	key := ftsKey{field, text}
-	uids, ok := s.fts[key]
-	if !ok {
-		var err error
-		uids, err = s.sess.srv.store.Search(s.ctx, s.sel.id, field, text)
+	var a *ftsAnswer
+	for i := range s.fts {
+		if s.fts[i].key == key {
+			a = &s.fts[i]
+			break
+		}
+	}
+	if a == nil {
+		uids, err := s.sess.srv.store.Search(s.ctx, s.sel.id, field, text)
 		if err != nil && s.err == nil {
 			s.err = storeErr("search", err)
 		}
-		s.fts[key] = uids
+		s.fts = append(s.fts, ftsAnswer{key: key, uids: uids})
+		a = &s.fts[len(s.fts)-1]
 	}
-	j := sort.Search(len(uids), func(k int) bool { return uids[k] >= uid })
+	uids, j := a.uids, a.next
+	if j > 0 && uids[j-1] >= uid { // not ascending after all: search from the start
+		j = 0
+	}
+	if j < len(uids) && uids[j] < uid {
+		j += sort.Search(len(uids)-j, func(k int) bool { return uids[j+k] >= uid })
+	}
+	a.next = j
 	return j < len(uids) && uids[j] == uid
+}
+
+// ftsAnswer is the store's answer for one key, and where the last lookup ended.
+type ftsAnswer struct {
+	key  ftsKey
+	uids []uint32
+	next int
 }
 
 // headerHas implements HEADER field-name string: a field of that name whose value
