@@ -91,13 +91,18 @@ func (h *Handlers) conversation(r *http.Request, cl *mailclient.Client, d *templ
 	if err != nil || len(msgs) == 0 {
 		return err
 	}
-	// The user's own replies kept in Sent belong to the conversation too.
+	// The user's own replies kept in Sent belong to the conversation too. A mail
+	// program sets \Answered on what it replies to (ours does, mailclient.Submit), so
+	// Sent is searched only for replies to answered messages: a conversation nobody
+	// answered costs no visit to another folder (and no re-SELECT of this one).
 	var others []mailclient.Summary
-	if sent := cl.SpecialFolder(ctx, mailclient.UseSent); sent != d.Mailbox {
-		ids := make([]string, 0, len(msgs))
-		for _, m := range msgs {
+	var ids []string
+	for _, m := range msgs {
+		if m.Answered && m.MessageID != "" {
 			ids = append(ids, m.MessageID)
 		}
+	}
+	if sent := cl.SpecialFolder(ctx, mailclient.UseSent); sent != d.Mailbox && len(ids) > 0 {
 		// A folder that cannot be searched leaves the stack to this one.
 		if replies, err := cl.RepliesIn(ctx, sent, ids); err == nil {
 			others = replies

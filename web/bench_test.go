@@ -126,6 +126,8 @@ func fill(st *store.Store, accountID int64, n int) error {
 				raw, rcpt := benchMail(i), store.Recipient{AccountID: accountID}
 				if i < 0 {
 					rcpt.Mailbox = "Sent"
+				} else if i%sentEvery == 0 {
+					rcpt.Flags = []string{`\Answered`} // as the mail program that replied set it
 				}
 				if _, err := st.Deliver(context.Background(), []byte(raw), []store.Recipient{rcpt}); err != nil {
 					errs <- err

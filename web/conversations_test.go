@@ -16,7 +16,7 @@ func TestConversations(t *testing.T) {
 	e := newEnv(t)
 	u := "alice@localhost"
 	e.deliver(t, u, "", "From: Yamada <yamada@example.jp>\nTo: alice@localhost\nSubject: =?UTF-8?B?5Lya6K2w?=\nMessage-ID: <root@example.jp>\nDate: Tue, 1 Dec 2026 09:00:00 +0900\n\nagenda for the meeting\n", `\Seen`)
-	e.deliver(t, u, "", "From: Bob <bob@example.org>\nTo: alice@localhost\nSubject: Re: =?UTF-8?B?5Lya6K2w?=\nMessage-ID: <r1@example.org>\nIn-Reply-To: <root@example.jp>\nReferences: <root@example.jp>\nDate: Wed, 2 Dec 2026 09:00:00 +0000\n\nI can come on Friday\n")
+	e.deliver(t, u, "", "From: Bob <bob@example.org>\nTo: alice@localhost\nSubject: Re: =?UTF-8?B?5Lya6K2w?=\nMessage-ID: <r1@example.org>\nIn-Reply-To: <root@example.jp>\nReferences: <root@example.jp>\nDate: Wed, 2 Dec 2026 09:00:00 +0000\n\nI can come on Friday\n", `\Answered`)
 	e.deliver(t, u, "", "From: Carol <carol@example.net>\nTo: alice@localhost\nSubject: Lunch\nMessage-ID: <lunch@example.net>\nDate: Wed, 2 Dec 2026 12:00:00 +0000\n\nwhere shall we go?\n", `\Seen`)
 	e.deliver(t, u, "", "From: Yamada <yamada@example.jp>\nTo: alice@localhost\nSubject: Re: Re: =?UTF-8?B?5Lya6K2w?=\nMessage-ID: <r2@example.jp>\nReferences: <root@example.jp> <r1@example.org>\nDate: Thu, 3 Dec 2026 09:00:00 +0900\n\nFriday it is\n", `\Seen`)
 	// Alice's own reply, kept in Sent.
