@@ -67,7 +67,7 @@ func TestReadingPane(t *testing.T) {
 	if m == nil || !strings.Contains(m[1], `<h1 class="subject">Two</h1>`) {
 		t.Fatalf("no message in the reading pane: %s", r.body)
 	}
-	mustContain(t, r.body, `<ul class="msglist">`, `<li class="row open"`)
+	mustContain(t, r.body, `<ul class="msglist"`, `<li class="row open"`)
 	if p := prevLinkRe.FindStringSubmatch(m[1]); p == nil || p[1] != "/msg?f=INBOX&amp;uid=3" {
 		t.Errorf("previous (newer) in the pane: %v", p)
 	}
@@ -171,7 +171,7 @@ func TestGoneMessageShowsListWithNotice(t *testing.T) {
 		req.Header.Set("Accept-Language", lang)
 		r := b.do(req)
 		want := map[string]string{"en": "That message is no longer here", "ja": "そのメッセージはもうありません"}[lang]
-		if r.StatusCode != 404 || !strings.Contains(r.body, want) || !strings.Contains(r.body, `<nav class="side"`) || !strings.Contains(r.body, `<ul class="msglist">`) {
+		if r.StatusCode != 404 || !strings.Contains(r.body, want) || !strings.Contains(r.body, `<nav class="side"`) || !strings.Contains(r.body, `<ul class="msglist"`) {
 			t.Errorf("%s: gone message: %d, notice %v, app frame %v", lang, r.StatusCode, strings.Contains(r.body, want), strings.Contains(r.body, `<nav class="side"`))
 		}
 	}
