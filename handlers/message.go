@@ -159,6 +159,9 @@ func (h *Handlers) messageData(r *http.Request, cl *mailclient.Client, sh templa
 		d.ListQuery, d.ListAll, d.ListMailbox = back.Query, back.All, back.Mailbox
 		needles = searchquery.Parse(back.Query).Needles(searchquery.Subject, searchquery.From, searchquery.Filename)
 		d.SubjectMarks = marks(v.Subject, needles)
+		if err := searchNavigation(r, cl, &d, back, folders); err != nil {
+			return nil, err
+		}
 	} else if err := h.navigation(r, cl, &d, back); err != nil {
 		return nil, err
 	}

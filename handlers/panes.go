@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"hash/fnv"
@@ -112,6 +113,46 @@ func (h *Handlers) navigation(r *http.Request, cl *mailclient.Client, d *templat
 		d.NextRef = strconv.FormatUint(uint64(older), 10)
 	} else if newer != 0 {
 		d.NextRef = strconv.FormatUint(uint64(newer), 10)
+	}
+	return nil
+}
+
+// searchNavigation sets a message's previous and next among the results of the
+// search it was opened from (the same page of results: the search is asked again,
+// as the list does), and what a delete or move opens next when that result is in
+// the same folder.
+func searchNavigation(r *http.Request, cl *mailclient.Client, d *templates.MessageData, back listPlace, folders []mailclient.Folder) error {
+	mp, _, err := searchMessages(r.Context(), cl, back, folders, d.Lang, userZone(r), PerPage)
+	if err != nil {
+		return err
+	}
+	at := -1
+	for i, m := range mp.Messages {
+		if cmp.Or(m.Mailbox, back.Mailbox) == d.Mailbox && m.UID == d.UID {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return nil
+	}
+	link := func(i int) (string, string, uint32) {
+		if i < 0 || i >= len(mp.Messages) {
+			return "", "", 0
+		}
+		m := mp.Messages[i]
+		box := cmp.Or(m.Mailbox, back.Mailbox)
+		return back.messageURL(box, m.UID), box, m.UID
+	}
+	var prevBox, nextBox string
+	var prevUID, nextUID uint32
+	d.PrevURL, prevBox, prevUID = link(at - 1)
+	d.NextURL, nextBox, nextUID = link(at + 1)
+	switch {
+	case nextUID != 0 && nextBox == d.Mailbox:
+		d.NextRef = strconv.FormatUint(uint64(nextUID), 10)
+	case prevUID != 0 && prevBox == d.Mailbox:
+		d.NextRef = strconv.FormatUint(uint64(prevUID), 10)
 	}
 	return nil
 }

@@ -211,3 +211,21 @@ func TestErrorsInsideTheApp(t *testing.T) {
 		t.Errorf("signed out: %d, app frame %v", r.StatusCode, strings.Contains(r.body, `<nav class="side"`))
 	}
 }
+
+// Opened from a search, previous and next go through the search's results, keeping
+// the search (for "back" and the highlights).
+func TestPrevNextInSearchResults(t *testing.T) {
+	_, b := threeMessages(t)
+	list := b.get("/mail?f=INBOX&q=" + url.QueryEscape("from:example")).body
+	if n := strings.Count(list, `class="rowlink"`); n != 3 {
+		t.Fatalf("search found %d, want 3", n)
+	}
+	r := b.get("/msg?f=INBOX&q=" + url.QueryEscape("from:example") + "&uid=2")
+	if p := prevLinkRe.FindStringSubmatch(r.body); p == nil || p[1] != "/msg?f=INBOX&amp;q=from%3Aexample&amp;uid=3" {
+		t.Errorf("previous result: %v", p)
+	}
+	if n := nextLinkRe.FindStringSubmatch(r.body); n == nil || n[1] != "/msg?f=INBOX&amp;q=from%3Aexample&amp;uid=1" {
+		t.Errorf("next result: %v", n)
+	}
+	mustContain(t, r.body, `<input type="hidden" name="next" value="1">`)
+}
