@@ -164,7 +164,12 @@ func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 	var q, arg string
 	if utf8.RuneCountInString(text) < 3 {
 		return s.shortSearch(ctx, tx, mailboxID, field, text, from, lo, hi, also)
-	} else {
+	} else if also != nil && field != SearchText {
+		if out, ok, err := s.fewHitsSearch(ctx, tx, mailboxID, field, text, from, lo, hi, also); ok || err != nil {
+			return out, err
+		}
+	}
+	{
 		arg = `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
 		if len(cols) == 1 {
 			arg = cols[0] + " : " + arg
@@ -245,6 +250,84 @@ func (s *Store) shortSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, fi
 		also(f, uids)
 	}
 	return out, nil
+}
+
+// maxFieldsFromRows bounds the rows fewHitsSearch reads to tell the fields apart.
+const maxFieldsFromRows = 2000
+
+// fewHitsSearch answers every field from one MATCH over all the columns, when it
+// finds few rows: those rows' columns are tested in Go (the same case-insensitive
+// substring test as the trigram MATCH, as scanSearch does), rather than one MATCH per
+// column (a client asking for "SUBJECT x OR FROM x OR ... BODY x" asks for each in
+// turn). ok is false when the rows are too many; the all-columns answer (SearchText)
+// has gone to also either way.
+func (s *Store) fewHitsSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, from uint32, lo, hi int64, also func(SearchField, []uint32)) (out []uint32, ok bool, err error) {
+	phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+	all, err := queryRowids(ctx, s.index.rdb, `SELECT rowid FROM fts WHERE fts MATCH ?3 AND rowid BETWEEN ?1 AND ?2`, lo, hi, phrase)
+	if err != nil {
+		return nil, false, err
+	}
+	hits := map[SearchField][]int64{SearchText: all}
+	uidsOfField := func(f SearchField) ([]uint32, error) {
+		if len(hits[f]) == 0 {
+			return []uint32{}, nil
+		}
+		rows, err := s.txQuery(ctx, tx, hitsQuery, mailboxID, from, rowidList(hits[f]))
+		if err != nil {
+			return nil, err
+		}
+		return scanUIDs(rows)
+	}
+	if len(all) > maxFieldsFromRows {
+		uids, err := uidsOfField(SearchText)
+		if err == nil {
+			also(SearchText, uids)
+		}
+		return nil, false, err
+	}
+	if len(all) > 0 {
+		rows, err := s.index.rdb.QueryContext(ctx, `SELECT rowid, `+strings.Join(allColumns, ", ")+
+			` FROM fts WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(all))
+		if err != nil {
+			return nil, false, err
+		}
+		needle := foldCase(text)
+		vals := make([]sql.NullString, len(allColumns))
+		dest := make([]any, len(allColumns)+1)
+		var rowid int64
+		dest[0] = &rowid
+		for i := range vals {
+			dest[i+1] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return nil, false, err
+			}
+			for i, c := range allColumns {
+				if strings.Contains(foldCase(vals[i].String), needle) {
+					f := columnFields[c]
+					hits[f] = append(hits[f], rowid)
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, false, err
+		}
+	}
+	for _, f := range []SearchField{SearchText, SearchBody, SearchSubject, SearchFrom, SearchTo, SearchCc, SearchBcc} {
+		uids, err := uidsOfField(f)
+		if err != nil {
+			return nil, false, err
+		}
+		if f == field {
+			out = uids
+		} else {
+			also(f, uids)
+		}
+	}
+	return out, true, nil
 }
 
 // columnFields is searchColumns the other way round.

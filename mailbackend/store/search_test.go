@@ -40,6 +40,17 @@ func TestSearch(t *testing.T) {
 		{SearchBody, "ca", []uint32{3}},
 		{SearchText, "ca", []uint32{3, 4}},
 		{SearchText, "quarterly", []uint32{2, 4}},
+		// One MATCH over all the columns answers every field (the rows it finds
+		// tested per column): each answer must still be its own field's.
+		{SearchSubject, "report", []uint32{2, 4}},
+		{SearchBody, "report", nil},
+		{SearchText, "report", []uint32{2, 4}},
+		{SearchFrom, "CAFÉ", nil},
+		{SearchBody, "CAFÉ", []uint32{3}},
+		{SearchText, "CAFÉ", []uint32{3}},
+		{SearchSubject, "CAFÉ", nil},
+		{SearchTo, "example.test", []uint32{1, 2, 3, 4}},
+		{SearchFrom, "example.test", []uint32{3}},
 		{SearchSubject, "REPORT", []uint32{2, 4}},
 		{SearchBody, "numbers", []uint32{2}},
 		{SearchFrom, "example.org", []uint32{2, 4}},
