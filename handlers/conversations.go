@@ -37,8 +37,8 @@ func grouped(r *http.Request, folders []mailclient.Folder, mailbox string) bool 
 // conversationPage is page of mailbox's conversations as a page of their newest
 // messages (Total and Pages counting conversations), with each conversation by
 // the UID of its newest message.
-func conversationPage(ctx context.Context, cl *mailclient.Client, mailbox string, page int) (*mailclient.MessagePage, map[uint32]mailclient.Conversation, error) {
-	cp, err := cl.Conversations(ctx, mailbox, page, PerPage)
+func conversationPage(ctx context.Context, cl *mailclient.Client, mailbox string, page, perPage int) (*mailclient.MessagePage, map[uint32]mailclient.Conversation, error) {
+	cp, err := cl.Conversations(ctx, mailbox, page, perPage)
 	if err != nil {
 		return nil, nil, err
 	}

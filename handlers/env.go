@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,8 +30,16 @@ import (
 	"github.com/yubinmail/yubin/web/sieveclient"
 )
 
-// PerPage is the message list's page size.
-const PerPage = 50
+// PerPage is the message list's page size when the user has chosen none.
+const PerPage = settings.DefaultPerPage
+
+// perPage is the user's list page size (the settings page's "messages per page").
+func perPage(r *http.Request) int {
+	if n := settings.FromContext(r.Context()).PerPage; slices.Contains(settings.PageSizes, n) {
+		return n
+	}
+	return PerPage
+}
 
 // Deps is what every request shares: the stateful parts of the webmail, which
 // package web builds once and owns (it sweeps the sessions, closes the pool and

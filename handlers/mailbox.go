@@ -41,11 +41,11 @@ func (h *Handlers) mailboxPage(w http.ResponseWriter, r *http.Request, place lis
 	var sq searchquery.Query
 	var convs map[uint32]mailclient.Conversation
 	if query != "" {
-		mp, sq, err = searchMessages(ctx, cl, place, folders, sh.Lang, userZone(r), PerPage)
+		mp, sq, err = searchMessages(ctx, cl, place, folders, sh.Lang, userZone(r), perPage(r))
 	} else if grouped(r, folders, mailbox) {
-		mp, convs, err = conversationPage(ctx, cl, mailbox, page)
+		mp, convs, err = conversationPage(ctx, cl, mailbox, page, perPage(r))
 	} else {
-		mp, err = cl.ListMessages(ctx, mailbox, page, PerPage)
+		mp, err = cl.ListMessages(ctx, mailbox, page, perPage(r))
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -104,8 +104,9 @@ func (h *Handlers) mailboxPage(w http.ResponseWriter, r *http.Request, place lis
 		d.Rows = append(d.Rows, row)
 	}
 	if mp.Total > 0 {
-		hi := int(mp.Total) - page*PerPage
-		lo := max(1, hi-PerPage+1)
+		n := perPage(r)
+		hi := int(mp.Total) - page*n
+		lo := max(1, hi-n+1)
 		// Shown as positions counted from the newest message.
 		first, last := int(mp.Total)-hi+1, int(mp.Total)-lo+1
 		if hi >= 1 {

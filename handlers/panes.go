@@ -122,7 +122,7 @@ func (h *Handlers) navigation(r *http.Request, cl *mailclient.Client, d *templat
 // as the list does), and what a delete or move opens next when that result is in
 // the same folder.
 func searchNavigation(r *http.Request, cl *mailclient.Client, d *templates.MessageData, back listPlace, folders []mailclient.Folder) error {
-	mp, _, err := searchMessages(r.Context(), cl, back, folders, d.Lang, userZone(r), PerPage)
+	mp, _, err := searchMessages(r.Context(), cl, back, folders, d.Lang, userZone(r), perPage(r))
 	if err != nil {
 		return err
 	}
