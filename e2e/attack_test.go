@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -155,8 +156,11 @@ func TestHTMLAttackCorpus(t *testing.T) {
 	if got := eval[string](s, `location.href`); got != appURL {
 		t.Errorf("app page navigated away: %s -> %s", appURL, got)
 	}
-	if got := eval[string](s, `document.title`); got != appTitle || strings.Contains(got, "xss") {
-		t.Errorf("app title changed to %q", got)
+	// The app itself keeps the inbox's unread count in front of the title ("(1) "),
+	// and reading the mail takes it away: only that part may change.
+	unread := regexp.MustCompile(`^\(\d+\) `)
+	if got := eval[string](s, `document.title`); unread.ReplaceAllString(got, "") != unread.ReplaceAllString(appTitle, "") || strings.Contains(got, "xss") {
+		t.Errorf("app title changed from %q to %q", appTitle, got)
 	}
 	hits, conns := tr.seen()
 	if len(hits) > 0 || conns > 0 {
