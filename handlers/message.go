@@ -295,25 +295,9 @@ func officeXML(ct string) bool {
 // MessagePart downloads one attachment: always as an attachment, never sniffed, and
 // sandboxed should a browser display it anyway.
 func (h *Handlers) MessagePart(w http.ResponseWriter, r *http.Request) {
-	cl, _, err := h.client(r)
-	if err != nil {
-		h.fail(w, r, err)
+	data, ct, name, ok := h.requestedPart(w, r)
+	if !ok {
 		return
-	}
-	mailbox := mailboxParam(r)
-	uid := parseUID(r.URL.Query().Get("uid"))
-	m, err := cl.FetchMessage(r.Context(), mailbox, uid, false)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	data, ct, name, err := mailview.Part(m.Raw, r.URL.Query().Get("part"))
-	if err != nil {
-		h.Error(w, r, http.StatusNotFound, "err.notfound")
-		return
-	}
-	if name == "" {
-		name = "attachment"
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", downloadType(ct))
@@ -323,6 +307,32 @@ func (h *Handlers) MessagePart(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "private, no-store")
 	hd.Set("Content-Length", strconv.Itoa(len(data)))
 	w.Write(data)
+}
+
+// requestedPart is the part the request names (f, uid, part) with its declared type
+// and file name ("attachment" when it has none); on a failure it has answered the
+// request and ok is false.
+func (h *Handlers) requestedPart(w http.ResponseWriter, r *http.Request) (data []byte, ct, name string, ok bool) {
+	cl, _, err := h.client(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, "", "", false
+	}
+	uid := parseUID(r.URL.Query().Get("uid"))
+	m, err := cl.FetchMessage(r.Context(), mailboxParam(r), uid, false)
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, "", "", false
+	}
+	data, ct, name, err = mailview.Part(m.Raw, r.URL.Query().Get("part"))
+	if err != nil {
+		h.Error(w, r, http.StatusNotFound, "err.notfound")
+		return nil, "", "", false
+	}
+	if name == "" {
+		name = "attachment"
+	}
+	return data, ct, name, true
 }
 
 // ContentDisposition builds "attachment" with an ASCII fallback filename and the real

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/yubinmail/yubin/web/mailview"
 )
 
 // An attachment that is a raster image or a PDF can be looked at in the page,
@@ -48,21 +46,8 @@ func sniffPreview(data []byte) string {
 
 // MessagePreview serves one attachment inline for the preview frame.
 func (h *Handlers) MessagePreview(w http.ResponseWriter, r *http.Request) {
-	cl, _, err := h.client(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	mailbox := mailboxParam(r)
-	uid := parseUID(r.URL.Query().Get("uid"))
-	m, err := cl.FetchMessage(r.Context(), mailbox, uid, false)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	data, declared, name, err := mailview.Part(m.Raw, r.URL.Query().Get("part"))
-	if err != nil {
-		h.Error(w, r, http.StatusNotFound, "err.notfound")
+	data, declared, name, ok := h.requestedPart(w, r)
+	if !ok {
 		return
 	}
 	ct := sniffPreview(data)
@@ -71,9 +56,6 @@ func (h *Handlers) MessagePreview(w http.ResponseWriter, r *http.Request) {
 	if ct == "" || previewKind(declared) != previewKind(ct) {
 		h.Error(w, r, http.StatusUnsupportedMediaType, "prev.unsupported")
 		return
-	}
-	if name == "" {
-		name = "attachment"
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", ct)

@@ -2,42 +2,16 @@ package templates
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/yubinmail/yubin/internal/acceptlang"
 )
 
 // Lang is a UI language: "en" or "ja".
 type Lang string
 
-// PickLang chooses the UI language from an Accept-Language header (RFC 9110 section
-// 12.5.4): the first of ja/en with the highest quality wins; English otherwise.
-func PickLang(accept string) Lang {
-	best, bestQ := Lang("en"), -1.0
-	for _, part := range strings.Split(accept, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		var l Lang
-		switch primary {
-		case "ja":
-			l = "ja"
-		case "en":
-			l = "en"
-		default:
-			continue
-		}
-		if q > bestQ {
-			best, bestQ = l, q
-		}
-	}
-	return best
-}
+// PickLang chooses the UI language from an Accept-Language header (internal/acceptlang).
+func PickLang(accept string) Lang { return Lang(acceptlang.Pick(accept)) }
 
 // T translates a catalog key; unknown keys show as themselves so a gap is visible.
 func (l Lang) T(key string) string {

@@ -2,32 +2,16 @@ package admin
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
+
+	"github.com/yubinmail/yubin/internal/acceptlang"
 )
 
 // lang is the page's language, "en" or "ja", from the browser's Accept-Language.
 type lang string
 
-// pickLang takes the first of ja/en the browser lists with the highest quality
-// (RFC 9110 section 12.5.4); English otherwise.
-func pickLang(accept string) lang {
-	best, bestQ := lang("en"), -1.0
-	for _, part := range strings.Split(accept, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		if (primary == "ja" || primary == "en") && q > bestQ {
-			best, bestQ = lang(primary), q
-		}
-	}
-	return best
-}
+// pickLang is the page's language from the browser's Accept-Language, as the
+// webmail picks it (internal/acceptlang).
+func pickLang(accept string) lang { return lang(acceptlang.Pick(accept)) }
 
 // T is the text of key in l; the key itself when the catalog lacks it (a test
 // checks that every key has both languages).
