@@ -135,12 +135,33 @@ func pwa(t *testing.T, name, lang string, phone bool) {
 		}
 	}
 	payload := `{"title":"New mail from Tanaka","body":"企画会議の件","url":"/msg?f=INBOX&uid=7","tag":"inbox"}`
-	if _, err := chromedp.Call(s.ctx, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
-		Origin: s.base, RegistrationID: regID, Data: payload,
-	}); err != nil {
-		t.Fatalf("deliver push: %v", err)
+	shown := `navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.some(n => n.title === "New mail from Tanaka" && n.body === "企画会議の件" && n.data.url === "/msg?f=INBOX&uid=7"))`
+	// DevTools' push delivery to a worker that has just been granted notifications
+	// was lost once in five full runs (the worker never saw the event), so a push
+	// not shown within 5 s is delivered again, at most three times in all; what is
+	// checked is what our worker shows for one.
+	for attempt := 1; ; attempt++ {
+		if _, err := chromedp.Call(s.ctx, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
+			Origin: s.base, RegistrationID: regID, Data: payload,
+		}); err != nil {
+			t.Fatalf("deliver push: %v", err)
+		}
+		if attempt == 3 {
+			s.waitForAsync(shown, "the notification")
+			break
+		}
+		if ok := func() bool {
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if ok, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](shown, chromedp.EvalAwaitPromise)); err == nil && ok {
+					return true
+				}
+			}
+			return false
+		}(); ok {
+			break
+		}
+		t.Logf("push %d not shown within 5 s; delivering again", attempt)
 	}
-	s.waitForAsync(`navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.some(n => n.title === "New mail from Tanaka" && n.body === "企画会議の件" && n.data.url === "/msg?f=INBOX&uid=7"))`, "the notification")
 	// A payload naming another site is opened on our own origin only.
 	chromedp.Call(s.ctx, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
 		Origin: s.base, RegistrationID: regID, Data: `{"title":"x","url":"//evil.example/","tag":"evil"}`,
