@@ -24,7 +24,9 @@ type Watcher struct {
 	cl      *Client
 	c       *imapclient.Client
 	mailbox string
-	changed chan struct{}
+	// examined is the EXISTS of the EXAMINE that began the watch.
+	examined uint32
+	changed  chan struct{}
 	// OnFolders, when set before Run, is called with every folder's unread count at
 	// once and whenever one changes. The watched mailbox wakes it at once; other
 	// folders (filed by a filter, read elsewhere) are looked at every
@@ -110,10 +112,12 @@ func Watch(ctx context.Context, opts Options, mailbox string) (*Watcher, error) 
 		return nil, err
 	}
 	w.c = c
-	if _, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+	data, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("examine %s: %w", mailbox, err)
 	}
+	w.examined = data.NumMessages
 	return w, nil
 }
 
@@ -123,6 +127,11 @@ func (w *Watcher) counts() (Counts, error) {
 	n := Counts{Mailbox: w.mailbox}
 	if mb := w.c.Mailbox(); mb != nil {
 		n.Messages = mb.NumMessages
+	} else {
+		// go-imap v2 beta.8's Select().Wait() can return before the client has
+		// recorded the selected mailbox (seen in one report in ten under load):
+		// until it has, EXAMINE's own EXISTS is the count.
+		n.Messages = w.examined
 	}
 	caps := w.c.Caps()
 	var opts *imap.SearchOptions
