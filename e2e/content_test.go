@@ -49,10 +49,10 @@ func searchAndHTML(t *testing.T, name, lang string, phone bool) {
 	if lang == "ja" {
 		query = "「会議室」"
 	}
-	s.do(
-		chromedp.SetValue(chromedp.CSS(`form.search input[name=q]`), query),
-		chromedp.Submit(chromedp.CSS(`form.search input[name=q]`)),
-	)
+	// Typed and submitted in one step: the list's live refresh may replace the page's
+	// nodes between two DevTools calls ("No node with given id found").
+	s.waitFor(`document.readyState === "complete" && !!document.querySelector("form.search input[name=q]")`, "the search box")
+	s.do(chromedp.Evaluate[chromedp.Void](`(() => { const q = document.querySelector("form.search input[name=q]"); q.value = ` + jsString(query) + `; q.form.submit(); })()`))
 	s.waitFor(`new URLSearchParams(location.search).get("q") === `+jsString(query), "the search's URL")
 	rows := eval[[]string](s, `[...document.querySelectorAll(".msglist .subj")].map(e => e.textContent.trim())`)
 	want := "Datacenter visit"
