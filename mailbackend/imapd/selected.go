@@ -38,6 +38,10 @@ type selected struct {
 	// section 3.1.2.1): the mailbox's when the view was loaded, raised by each
 	// change reported since. It never runs ahead of what the client was told.
 	highestModSeq uint64
+	// ownAhead holds, per message, the MODSEQ of our own STORE reply when it ran
+	// ahead of the account's event stream (see poll). Entries at or below
+	// highestModSeq are dropped: the stream has caught up with them.
+	ownAhead map[uint32]uint64
 }
 
 // ownResponse marks a queued flags event that is this session's own STORE reply: it
@@ -343,6 +347,13 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 				if own && fu.ModSeq != 0 && written[fu.UID] > fu.ModSeq {
 					continue
 				}
+				// Our own STORE reply is read in the STORE's own transaction, so it can
+				// reach the client before another session's earlier change comes down
+				// the event stream. That change is already in what we reported; writing
+				// it now would take flags and MODSEQ back (RFC 7162 section 3.1.4.1).
+				if !own && fu.ModSeq != 0 && sel.ownAhead[fu.UID] > fu.ModSeq {
+					continue
+				}
 				if err := flush(); err != nil {
 					return err
 				}
@@ -351,6 +362,12 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 						written = map[uint32]uint64{}
 					}
 					written[fu.UID] = fu.ModSeq
+					if own && fu.ModSeq > sel.highestModSeq {
+						if sel.ownAhead == nil {
+							sel.ownAhead = map[uint32]uint64{}
+						}
+						sel.ownAhead[fu.UID] = max(sel.ownAhead[fu.UID], fu.ModSeq)
+					}
 				}
 				if sel.newKeywords(fu.Flags) {
 					// A keyword must be in FLAGS before a FETCH uses it.
@@ -376,6 +393,13 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 	}
 	if err := flush(); err != nil {
 		return err
+	}
+	for uid, m := range sel.ownAhead {
+		// The stream delivers in commit order: nothing older than highestModSeq
+		// can still come.
+		if m <= sel.highestModSeq {
+			delete(sel.ownAhead, uid)
+		}
 	}
 	if len(held) > 0 {
 		sess.mu.Lock()
