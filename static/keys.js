@@ -24,12 +24,27 @@
     var link = rs[cursor].querySelector(".rowlink");
     if (link) { link.focus(); }
   };
-  // The row the user is on: the cursor, or the focused one.
+  // The message open in the reading pane beside the list (panes.js), and its row.
+  var inPane = function () { return document.querySelector("#readpane article.message"); };
+  var openRow = function () { return inPane() && document.querySelector(".msglist .row.open"); };
+  // The row the user is on: the one open in the pane, the focused one, or the cursor.
   var current = function () {
     var rs = rows();
-    var f = document.activeElement && document.activeElement.closest && document.activeElement.closest(".row");
+    var f = openRow() || (document.activeElement && document.activeElement.closest && document.activeElement.closest(".row"));
     if (f && rs.indexOf(f) >= 0) { cursor = rs.indexOf(f); }
     return cursor >= 0 ? rs[cursor] : null;
+  };
+  // j/k with a message in the pane: the next or previous row opens there (its
+  // link, which panes.js opens in place), past the page's end the pane's own
+  // next/previous link — as j/k go to the next message on the message's page.
+  var step = function (by) {
+    var rs = rows(), i = rs.indexOf(openRow()), to = rs[i + by];
+    if (i >= 0 && to) {
+      setCursor(i + by);
+      to.querySelector(".rowlink").click();
+      return true;
+    }
+    return press('#readpane a[rel="' + (by > 0 ? "next" : "prev") + '"]');
   };
   // act presses the page's own button for an action: the list's toolbar for the
   // ticked rows or else the row the cursor is on; without either, the open
@@ -42,7 +57,12 @@
         (alt ? scope.querySelector('button[name="action"][value="' + alt + '"]') : null);
     };
     var bar = form && form.querySelector(".toolbar");
-    if (bar && form.querySelector('.msglist input[name="uid"]:checked')) {
+    var ticked = form && form.querySelector('.msglist input[name="uid"]:checked');
+    // Nothing ticked and a message in the pane: its own buttons, so that after
+    // archive or delete the next message opens there, as on the message's page.
+    var pb = !ticked && inPane() && find(inPane().querySelector(".msgbar"));
+    if (pb) { pb.click(); return; }
+    if (bar && ticked) {
       var b = find(bar);
       if (b) { b.click(); }
       return;
@@ -98,8 +118,8 @@
       }
       // In the list, j/k move the cursor; on a message alone, to the next or
       // previous message.
-      case "j": if (rows().length) { setCursor(cursor + 1); } else { handled = press('[data-key="n"]'); } break;
-      case "k": if (rows().length) { setCursor(cursor < 0 ? 0 : cursor - 1); } else { handled = press('[data-key="p"]'); } break;
+      case "j": if (openRow()) { handled = step(1); } else if (rows().length) { setCursor(cursor + 1); } else { handled = press('[data-key="n"]'); } break;
+      case "k": if (openRow()) { handled = step(-1); } else if (rows().length) { setCursor(cursor < 0 ? 0 : cursor - 1); } else { handled = press('[data-key="p"]'); } break;
       case "o":
       case "Enter": {
         var r = form && current();

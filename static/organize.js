@@ -31,9 +31,11 @@
   document.addEventListener("yubin:pane", skipTo);
 
   // The status line ("3 messages moved to Archive · Undo") floats for ~10 s, longer
-  // while the pointer or focus is on it, then leaves.
-  var status = document.getElementById("status");
-  if (status) {
+  // while the pointer or focus is on it, then leaves. An action in the reading pane
+  // brings its status line without a page load (panes.js, then yubin:pane).
+  var toast = function () {
+    var status = document.getElementById("status");
+    if (!status || status.classList.contains("toast")) { return; }
     status.classList.add("toast");
     var left = 10000, timer = null, since = 0;
     var go = function () { status.classList.add("gone"); setTimeout(function () { status.hidden = true; }, 300); };
@@ -44,7 +46,9 @@
     status.addEventListener("mouseleave", start);
     status.addEventListener("focusout", function (e) { if (!status.contains(e.relatedTarget)) { start(); } });
     start();
-  }
+  };
+  toast();
+  document.addEventListener("yubin:pane", toast);
 
   if (form) {
     var boxes = function () { return Array.prototype.slice.call(form.querySelectorAll('.msglist input[name="uid"]')); };

@@ -114,7 +114,7 @@ func TestMessagePrevNext(t *testing.T) {
 		t.Error("the oldest message has a next link")
 	}
 	r = b.get("/msg?f=INBOX&uid=2&page=4")
-	mustContain(t, r.body, `<a class="btn back" href="/mail?f=INBOX&amp;page=4">`, `href="/msg?f=INBOX&amp;page=4&amp;uid=1" rel="next"`)
+	mustContain(t, r.body, `<a class="btn back js-pane" href="/mail?f=INBOX&amp;page=4">`, `href="/msg?f=INBOX&amp;page=4&amp;uid=1" rel="next"`)
 }
 
 // Deleting (or archiving, moving) the message being read opens the next one (in

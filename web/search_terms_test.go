@@ -140,7 +140,7 @@ func TestSearchPagingAndBack(t *testing.T) {
 	msgURL := strings.ReplaceAll(m[1], "&amp;", "&")
 	msg := b.get(msgURL)
 	mustContain(t, msg.body, "<mark>server rack</mark>", "Back to results")
-	back := regexp.MustCompile(`<a class="btn back" href="([^"]*)"`).FindStringSubmatch(msg.body)
+	back := regexp.MustCompile(`<a class="btn back js-pane" href="([^"]*)"`).FindStringSubmatch(msg.body)
 	if back == nil {
 		t.Fatal("no back link")
 	}
