@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/yubinmail/yubin/static"
 	"github.com/yubinmail/yubin/web/autoconfig"
 	"github.com/yubinmail/yubin/web/cardclient"
+	"github.com/yubinmail/yubin/web/credseal"
 	"github.com/yubinmail/yubin/web/imageproxy"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/outbound"
@@ -145,19 +147,24 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	mail := mailclient.Server{IMAPAddr: cfg.IMAPAddr, SMTPAddr: cfg.SMTPAddr, InsecureSkipVerify: cfg.InsecureSkipVerify}
-	// The outbox sends what waits (undo send, send later) while nobody is signed
-	// in; it resumes whatever a previous run left (web/outbox).
-	sender, err := outbox.New(cfg.DataDir, prefs, mail, cfg.Log)
+	// The passwords kept for work without a browser (waiting sends, push
+	// watches) are sealed under one key file (web/credseal).
+	sealKey, err := credseal.Load(cfg.DataDir)
 	if err != nil {
 		prefs.Close()
 		return nil, err
 	}
+	// The outbox sends what waits (undo send, send later) while nobody is signed
+	// in; it resumes whatever a previous run left (web/outbox).
+	sender := outbox.New(sealKey, prefs, mail, cfg.Log)
 	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, settings: prefs, outbox: sender, pool: mailclient.NewPool(IdleTimeout),
 		streams: handlers.NewStreams(), perIP: connlimit.New(MaxConnsPerIP),
 		stop: make(chan struct{}), done: make(chan struct{}), metrics: newWebMetrics(cfg.Metrics)}
 	s.push = push.NewNotifier(push.Config{
 		Store:   prefs,
 		Sender:  push.NewSender(vapid, cfg.Hostname, &outbound.Policy{Allow: cfg.PushAllow, Resolver: cfg.ImageProxyResolver}),
+		Key:     sealKey,
+		Mail:    mail,
 		TabOpen: s.streams.HasUser,
 		Payload: handlers.PushPayload,
 		Log:     cfg.Log,
@@ -184,6 +191,9 @@ func New(cfg Config) (*Server, error) {
 	s.handler = s.routes()
 	go s.sweep()
 	sender.Start()
+	// Push watches of accounts with devices start again without waiting for
+	// their users' next visit (web/push).
+	s.push.Resume(context.Background())
 	return s, nil
 }
 
@@ -217,6 +227,9 @@ func (s *Server) LiveStreams() int { return s.streams.Len() }
 // PushStats counts the batches of new mail pushed to devices and those not pushed
 // because a tab was open (web/push).
 func (s *Server) PushStats() (pushed, skipped int64) { return s.push.Stats() }
+
+// PushWatching reports whether push watches the account's INBOX now.
+func (s *Server) PushWatching(user string) bool { return s.push.Watching(user) }
 
 // Close closes every IMAP connection. Sessions stay on disk for the next start.
 func (s *Server) Close() error {

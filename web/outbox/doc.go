@@ -3,9 +3,9 @@
 // runs without a browser request, and it stays a protocol client like the rest:
 // the message waits in the user's Drafts folder (IMAP), its row in the webmail's
 // own settings.db (web/settings, outbox.go), and it goes out over SMTP submission
-// with the user's credentials, which this package keeps sealed (AES-256-GCM,
-// a key file of its own in the data directory, the account as associated data)
-// only while the account has rows waiting.
+// with the user's credentials, which this package keeps sealed (web/credseal:
+// AES-256-GCM under a key file in the data directory, the account as associated
+// data) only while the account has rows waiting.
 //
 // Exactly once, across restarts. A row moves queued → sending → submitted → gone:
 //

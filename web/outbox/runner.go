@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/yubinmail/yubin/web/compose"
+	"github.com/yubinmail/yubin/web/credseal"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/settings"
 )
@@ -35,7 +36,7 @@ const (
 type Runner struct {
 	store *settings.Store
 	mail  mailclient.Server
-	key   []byte
+	key   *credseal.Key
 	log   *slog.Logger
 	now   func() time.Time
 
@@ -46,16 +47,12 @@ type Runner struct {
 	once   sync.Once
 }
 
-// New prepares a runner over the outbox in store, sending through mail; the
-// sealing key is read from (or created in) dir. Start starts it.
-func New(dir string, store *settings.Store, mail mailclient.Server, log *slog.Logger) (*Runner, error) {
-	key, err := loadKey(dir)
-	if err != nil {
-		return nil, err
-	}
+// New prepares a runner over the outbox in store, sending through mail with the
+// credentials key seals. Start starts it.
+func New(key *credseal.Key, store *settings.Store, mail mailclient.Server, log *slog.Logger) *Runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Runner{store: store, mail: mail, key: key, log: log, now: time.Now,
-		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, done: make(chan struct{})}, nil
+		wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, done: make(chan struct{})}
 }
 
 // Start runs the rows: first whatever a previous run left (sending, submitted),
@@ -83,11 +80,7 @@ func (r *Runner) Wake() {
 // nobody is signed in. It is called at every queued send, so a changed password
 // is picked up by the next one.
 func (r *Runner) Remember(ctx context.Context, account, password string) error {
-	sealed, err := seal(r.key, settings.Key(account), []byte(password))
-	if err != nil {
-		return err
-	}
-	return r.store.PutSealedCredential(ctx, account, sealed)
+	return r.store.PutSealedCredential(ctx, account, r.key.Seal(settings.Key(account), password))
 }
 
 func (r *Runner) loop() {
@@ -305,9 +298,9 @@ func (r *Runner) dial(ctx context.Context, o settings.Outgoing) (*mailclient.Cli
 	if sealed == nil {
 		return nil, fmt.Errorf("%w: no saved credential", mailclient.ErrAuth)
 	}
-	pw, err := open(r.key, settings.Key(o.Account), sealed)
+	pw, err := r.key.Open(settings.Key(o.Account), sealed)
 	if err != nil {
-		return nil, fmt.Errorf("%w: credential does not open: %v", mailclient.ErrAuth, err)
+		return nil, fmt.Errorf("%w: %v", mailclient.ErrAuth, err)
 	}
-	return mailclient.Dial(ctx, r.mail.Options(o.Account, string(pw), r.log))
+	return mailclient.Dial(ctx, r.mail.Options(o.Account, pw, r.log))
 }

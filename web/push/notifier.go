@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/yubinmail/yubin/web/credseal"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/settings"
 )
@@ -26,6 +27,11 @@ const (
 type Config struct {
 	Store  *settings.Store
 	Sender *Sender
+	// Key seals the password each watch is kept in settings.db with, so that
+	// Resume can start the watches again after a restart.
+	Key *credseal.Key
+	// Mail is the mail server the watches connect to after a restart.
+	Mail mailclient.Server
 	// TabOpen reports whether the account has a webmail tab with a live stream open:
 	// then the tab shows the new mail and no device is pushed.
 	TabOpen func(user string) bool
@@ -49,15 +55,16 @@ type Notifier struct {
 }
 
 type watch struct {
-	user string
-	mu   sync.Mutex
-	opts mailclient.Options // the latest visit's credentials, in memory only
+	user   string
+	mu     sync.Mutex
+	opts   mailclient.Options // the latest visit's credentials
+	sealed []byte             // the same password as stored in settings.db (nil if not stored)
 }
 
-func (w *watch) options() mailclient.Options {
+func (w *watch) current() (mailclient.Options, []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.opts
+	return w.opts, w.sealed
 }
 
 // NewNotifier returns a notifier with no watches.
@@ -83,8 +90,9 @@ func (n *Notifier) Watching(user string) bool {
 }
 
 // Ensure watches the account's INBOX with opts (the credentials of the user's
-// current visit) when it has subscriptions; a watch already running takes the new
-// credentials for its next connection.
+// current visit) when it has subscriptions, and keeps the password sealed in
+// settings.db for Resume; a watch already running takes new credentials for its
+// next connection.
 func (n *Notifier) Ensure(ctx context.Context, user string, opts mailclient.Options) {
 	if n == nil {
 		return // a webmail built without push (handler tests)
@@ -93,9 +101,18 @@ func (n *Notifier) Ensure(ctx context.Context, user string, opts mailclient.Opti
 	n.mu.Lock()
 	if w := n.watches[key]; w != nil {
 		w.mu.Lock()
+		fresh := w.opts.Password != opts.Password || w.sealed == nil
 		w.opts = opts
 		w.mu.Unlock()
 		n.mu.Unlock()
+		if fresh {
+			sealed := n.remember(ctx, user, opts.Password)
+			w.mu.Lock()
+			if w.opts.Password == opts.Password {
+				w.sealed = sealed
+			}
+			w.mu.Unlock()
+		}
 		return
 	}
 	n.mu.Unlock()
@@ -103,6 +120,53 @@ func (n *Notifier) Ensure(ctx context.Context, user string, opts mailclient.Opti
 	if err != nil || len(subs) == 0 {
 		return
 	}
+	n.start(user, opts, n.remember(ctx, user, opts.Password))
+}
+
+// remember stores the password sealed for Resume; nil when it is not stored (no
+// device, or the database failed: the watch then lasts until the next restart).
+func (n *Notifier) remember(ctx context.Context, user, password string) []byte {
+	if n.cfg.Key == nil {
+		return nil
+	}
+	sealed := n.cfg.Key.Seal(settings.Key(user), password)
+	stored, err := n.cfg.Store.PutPushCredential(ctx, user, sealed)
+	if err != nil {
+		n.cfg.Log.Warn("webmail push: credential not stored; push resumes after a restart only at the next visit", "user", user, "err", err)
+	}
+	if !stored {
+		return nil
+	}
+	return sealed
+}
+
+// Resume starts the watches a previous run left, with the passwords kept sealed
+// in settings.db: after a restart devices are told of new mail without waiting
+// for the user's next visit. A password that no longer opens (the key file was
+// replaced) is dropped.
+func (n *Notifier) Resume(ctx context.Context) {
+	if n.cfg.Key == nil {
+		return
+	}
+	creds, err := n.cfg.Store.PushCredentials(ctx)
+	if err != nil {
+		n.cfg.Log.Warn("webmail push: stored credentials not read; push resumes at each user's next visit", "err", err)
+		return
+	}
+	for account, c := range creds {
+		pw, err := n.cfg.Key.Open(account, c.Sealed)
+		if err != nil {
+			n.cfg.Log.Warn("webmail push: stored credential does not open (another key file?); dropped", "user", c.Login)
+			n.cfg.Store.DropPushCredential(ctx, account, c.Sealed)
+			continue
+		}
+		n.start(c.Login, n.cfg.Mail.Options(c.Login, pw, n.cfg.Log), c.Sealed)
+	}
+}
+
+// start begins the account's watch unless it has one.
+func (n *Notifier) start(user string, opts mailclient.Options, sealed []byte) {
+	key := settings.Key(user)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed || n.watches[key] != nil {
@@ -112,7 +176,7 @@ func (n *Notifier) Ensure(ctx context.Context, user string, opts mailclient.Opti
 		n.cfg.Log.Warn("webmail push: too many accounts watched", "user", user, "max", MaxWatches)
 		return
 	}
-	w := &watch{user: user, opts: opts}
+	w := &watch{user: user, opts: opts, sealed: sealed}
 	n.watches[key] = w
 	n.wg.Add(1)
 	go n.run(key, w)
@@ -137,19 +201,27 @@ func (n *Notifier) run(key string, w *watch) {
 	defer n.wg.Done()
 	defer func() {
 		n.mu.Lock()
-		delete(n.watches, key)
+		if n.watches[key] == w {
+			delete(n.watches, key)
+		}
 		n.mu.Unlock()
 	}()
 	ctx := n.base
 	wait := retryMin
 	for ctx.Err() == nil {
 		if subs, err := n.cfg.Store.PushSubscriptions(ctx, w.user); err == nil && len(subs) == 0 {
-			return // the last device was removed
+			return // the last device was removed (and its credential with it)
 		}
-		err := n.watchOnce(ctx, w)
+		opts, sealed := w.current()
+		err := n.watchOnce(ctx, w, opts)
 		if errors.Is(err, mailclient.ErrAuth) {
-			// The password changed: nothing more until the user's next visit.
-			n.cfg.Log.Info("webmail push: watch stopped, password refused", "user", w.user)
+			if !n.giveUp(key, w, opts.Password) {
+				continue // the user signed in with a new password meanwhile: try it now
+			}
+			// The password changed (or the account went): the stored one is
+			// dropped, and nothing more until the user's next visit.
+			n.cfg.Store.DropPushCredential(context.WithoutCancel(ctx), w.user, sealed)
+			n.cfg.Log.Info("webmail push: watch stopped, password refused; stored credential dropped", "user", w.user)
 			return
 		}
 		if err != nil {
@@ -164,9 +236,25 @@ func (n *Notifier) run(key string, w *watch) {
 	}
 }
 
+// giveUp ends the watch after tried was refused, unless Ensure has given it
+// another password since.
+func (n *Notifier) giveUp(key string, w *watch, tried string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.opts.Password != tried {
+		return false
+	}
+	if n.watches[key] == w {
+		delete(n.watches, key)
+	}
+	return true
+}
+
 // watchOnce holds one connection until it fails or the notifier closes.
-func (n *Notifier) watchOnce(ctx context.Context, w *watch) error {
-	watcher, err := mailclient.Watch(ctx, w.options(), "INBOX")
+func (n *Notifier) watchOnce(ctx context.Context, w *watch, opts mailclient.Options) error {
+	watcher, err := mailclient.Watch(ctx, opts, "INBOX")
 	if err != nil {
 		return err
 	}

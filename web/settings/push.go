@@ -82,21 +82,31 @@ func (s *Store) PushSubscriptions(ctx context.Context, account string) ([]PushSu
 	return out, rows.Err()
 }
 
-// RemovePushSubscription removes one of the account's devices by ID.
+// RemovePushSubscription removes one of the account's devices by ID; with the
+// last one goes the account's push credential (pushcred.go).
 func (s *Store) RemovePushSubscription(ctx context.Context, account string, id int64) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE account = ? AND id = ?`, Key(account), id); err != nil {
-		return fmt.Errorf("settings: %w", err)
-	}
-	return nil
+	return s.removePush(ctx, `DELETE FROM push_subscriptions WHERE account = ? AND id = ?`, Key(account), id)
 }
 
 // RemovePushEndpoint forgets a subscription the push service says is gone (404 or
-// 410, RFC 8030 section 7.3).
+// 410, RFC 8030 section 7.3); with an account's last one goes its push credential.
 func (s *Store) RemovePushEndpoint(ctx context.Context, endpoint string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM push_subscriptions WHERE endpoint = ?`, endpoint); err != nil {
+	return s.removePush(ctx, `DELETE FROM push_subscriptions WHERE endpoint = ?`, endpoint)
+}
+
+func (s *Store) removePush(ctx context.Context, query string, args ...any) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
-	return nil
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	if err := dropOrphanPushCredentials(ctx, tx); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	return tx.Commit()
 }
 
 // DeviceLabel names a browser from its User-Agent for the settings page: a few

@@ -74,6 +74,14 @@ var migrations = []string{
 		sealed  BLOB NOT NULL,
 		updated INTEGER NOT NULL
 	)`,
+	// pushcred.go: the sealed password a push watch resumes with after a restart,
+	// kept only while the account has devices.
+	`CREATE TABLE push_credentials (
+		account TEXT PRIMARY KEY,
+		login   TEXT NOT NULL,
+		sealed  BLOB NOT NULL,
+		updated INTEGER NOT NULL
+	)`,
 }
 
 // Store is the open settings database.
