@@ -241,7 +241,8 @@ func (h *Handlers) Error(w http.ResponseWriter, r *http.Request, status int, key
 	if h.appError(w, r, status, l.T(key)) {
 		return
 	}
-	h.render(w, r, status, templates.ErrorPage(templates.ErrorData{Page: h.page(r, l.T("err.title")), Status: status, Message: l.T(key)}))
+	h.render(w, r, status, templates.ErrorPage(templates.ErrorData{Page: h.page(r, l.T("err.title")), Status: status, Message: l.T(key),
+		SignedOut: session.FromContext(r.Context()) == nil}))
 }
 
 // fail maps an error from the mail layer to an error page.

@@ -252,6 +252,9 @@ type ErrorData struct {
 	Page
 	Status  int
 	Message string
+	// SignedOut: no session, so the way on is signing in (the inbox would only
+	// send there with a detour).
+	SignedOut bool
 }
 
 // SetupData is the "set up your phone or mail app" page: the server's name, the

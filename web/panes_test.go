@@ -199,6 +199,9 @@ func TestErrorsInsideTheApp(t *testing.T) {
 	for _, c := range []struct{ path, lang, want string }{
 		{"/msg/part?f=INBOX&uid=2&part=9", "en", "Go to the inbox"},
 		{"/msg/part?f=INBOX&uid=2&part=9", "ja", `<nav class="side"`},
+		// Any URL that names nothing, too (it used to be the plain page).
+		{"/no/such/page", "en", "That page or message does not exist"},
+		{"/no/such/page", "ja", "ページまたはメッセージが見つかりません。"},
 	} {
 		req, _ := http.NewRequest("GET", b.base+c.path, nil)
 		req.Header.Set("Accept-Language", c.lang)
@@ -207,8 +210,9 @@ func TestErrorsInsideTheApp(t *testing.T) {
 			t.Errorf("%s: %d, app frame %v: %.300s", c.path, r.StatusCode, strings.Contains(r.body, `<nav class="side"`), r.body)
 		}
 	}
-	if r := e.browser(t).get("/no/such/page"); r.StatusCode != 404 || strings.Contains(r.body, `<nav class="side"`) {
-		t.Errorf("signed out: %d, app frame %v", r.StatusCode, strings.Contains(r.body, `<nav class="side"`))
+	// Signed out: a minimal page whose way on is signing in, nothing of the app.
+	if r := e.browser(t).get("/no/such/page"); r.StatusCode != 404 || strings.Contains(r.body, `<nav class="side"`) || !strings.Contains(r.body, `href="/login"`) {
+		t.Errorf("signed out: %d, app frame %v: %.300s", r.StatusCode, strings.Contains(r.body, `<nav class="side"`), r.body)
 	}
 }
 

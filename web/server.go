@@ -254,10 +254,8 @@ func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.metrics.timeRequests, s.recoverer, securityHeaders)
 	r.Use(boundedCompress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"))
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.Error(w, r, http.StatusNotFound, "err.notfound") })
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		h.Error(w, r, http.StatusMethodNotAllowed, "err.badrequest")
-	})
+	r.NotFound(s.notFound(http.StatusNotFound, "err.notfound"))
+	r.MethodNotAllowed(s.notFound(http.StatusMethodNotAllowed, "err.badrequest"))
 	r.Handle("/static/*", static.Handler())
 	// The installable app: public, like /static (a browser fetches them without
 	// asking the user anything).
