@@ -77,6 +77,6 @@ func notFound(t *testing.T, name, lang string, phone bool, words, home, signIn s
 		tapTargets(s, "the signed-out error page")
 	}
 	s.viewShot("signed-out")
-	s.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("main a.btn")].find(a => a.textContent.trim() === `+jsString(signIn)+`).click()`))
+	s.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("main a.btn")].find(a => a.textContent.trim() === ` + jsString(signIn) + `).click()`))
 	s.waitFor(`location.pathname === "/login" && !!document.querySelector("input[name=email]")`, "the sign-in form from the error page")
 }
