@@ -10,8 +10,9 @@
 // views (sequence numbers to UIDs, kept consistent with the store's change events
 // so that numbers never shift without an EXPUNGE, RFC 9051 section 7.5.1), FETCH
 // answered from the stored envelope and body structure with sections served by
-// seeking into the message blob, and SEARCH evaluated over stored metadata and
-// the store's full-text index.
+// seeking into the message blob, and SEARCH evaluated over stored metadata, the
+// store's full-text index and its copy of the Message-ID, In-Reply-To and
+// References fields (search_idfields.go).
 //
 // Errors: a command that breaks the grammar of RFC 9051 section 9 is BAD; a
 // refusal (no such mailbox, over quota, read-only) is NO with its RFC 5530

@@ -47,11 +47,15 @@ type searcher struct {
 	headerFields []string
 	headerBuf    []byte
 	headerReader *bufio.Reader
+
+	ids idFields // Message-ID, In-Reply-To and References from the store (search_idfields.go)
 }
 
 // search implements every RFC 9051 section 6.4.4 key. Flags, dates and sizes come
 // from stored metadata; TEXT, BODY, SUBJECT, FROM, TO, CC and BCC from the store's
-// full-text index; other HEADER keys from the message header in the blob.
+// full-text index; HEADER Message-ID, In-Reply-To and References from the store's
+// copy of those fields (search_idfields.go); other HEADER keys from the message
+// header in the blob.
 func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error {
 	hits, err := sess.searchMatches(criteria)
 	if err != nil {
@@ -136,6 +140,10 @@ func (sess *session) searchMatches(criteria *searchKey) ([]uint32, error) {
 			}
 		}
 	})
+	if err := s.ids.load(criteria, s, len(sel.uids)); err != nil {
+		return nil, err
+	}
+	defer s.ids.keep(s)
 	if needMeta && len(sel.uids) > 0 {
 		all := []store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}}
 		msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, all)
@@ -465,8 +473,12 @@ func (s *searcher) headerHas(m *msgMeta, name, value string) bool {
 	if m == nil {
 		return false
 	}
+	if found, known := s.ids.has(m.uid, name, value); known {
+		return found
+	}
 	if s.headerFields == nil || s.headerUID != m.uid {
 		s.headerUID, s.headerFields = m.uid, splitFields(s.readHeader(m.blobID))
+		s.ids.learn(m, s.headerFields)
 	}
 	needle := strings.ToLower(value)
 	for _, f := range s.headerFields {
@@ -504,7 +516,7 @@ func (s *searcher) anyHeaderHas(m *msgMeta, text string) bool {
 }
 
 // maxSearchHeader bounds how much of a message's header SEARCH HEADER reads.
-const maxSearchHeader = 256 << 10
+const maxSearchHeader = mailformat.SearchHeaderLimit
 
 // readHeader reads a message's header (up to the blank line, at most
 // maxSearchHeader bytes) into a buffer reused from message to message.
@@ -537,33 +549,6 @@ func (s *searcher) readHeader(blobID string) []byte {
 	return out
 }
 
-// splitFields unfolds a header into "Name: value" strings, each continuation line
-// joined by one space. It is never nil. Each field is built once: appending every
-// folded line to the field so far copied it again each time, quadratic in a header
-// folded over thousands of lines.
-func splitFields(h []byte) []string {
-	out := []string{}
-	var field strings.Builder
-	open := false
-	for _, line := range strings.SplitAfter(string(h), "\n") {
-		l := strings.TrimRight(line, "\r\n")
-		if l == "" {
-			continue
-		}
-		if (l[0] == ' ' || l[0] == '\t') && open {
-			field.WriteByte(' ')
-			field.WriteString(strings.TrimLeft(l, " \t"))
-			continue
-		}
-		if open {
-			out = append(out, field.String())
-			field.Reset()
-		}
-		field.WriteString(l)
-		open = true
-	}
-	if open {
-		out = append(out, field.String())
-	}
-	return out
-}
+// splitFields unfolds a header into "Name: value" strings (mailformat.UnfoldFields,
+// which the store uses too for the fields it keeps: idfields.go).
+func splitFields(h []byte) []string { return mailformat.UnfoldFields(h) }

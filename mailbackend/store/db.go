@@ -73,14 +73,14 @@ type Store struct {
 	events  eventHub
 }
 
-// schemaVersion 6 added CONDSTORE/QRESYNC, SAVEDATE, OBJECTID and threading
+// schemaVersion 7 added id_fields (idfields.go); 6 added CONDSTORE/QRESYNC, SAVEDATE, OBJECTID and threading
 // (modseq.go, objectid.go, threading.go): per-message modseq, saved_at, message_id
 // and refs, per-mailbox highest_modseq, object_id and the vanished table; 5 added
 // sieve_scripts and sieve_vacation (sieve.go); 4 added account_limits (quota.go); 3
 // moved the full-text index to its own file (searchdb.go) and made blob rowids
 // AUTOINCREMENT; 2 had added blobs_pending. Every statement below is idempotent, so
 // after migrate an older database is brought up to date by running them all.
-const schemaVersion = 6
+const schemaVersion = 7
 
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -169,7 +169,8 @@ var schema = []string{
 		modseq INTEGER NOT NULL DEFAULT 1,
 		saved_at INTEGER NOT NULL DEFAULT 0,
 		message_id TEXT,
-		refs TEXT)`,
+		refs TEXT,
+		id_fields TEXT)`,
 	`CREATE UNIQUE INDEX IF NOT EXISTS messages_uid ON messages(mailbox_id, uid)`,
 	`CREATE INDEX IF NOT EXISTS messages_modseq ON messages(mailbox_id, modseq)`,
 	// UIDs expunged from a mailbox with the modseq of their expunge (modseq.go),
@@ -420,7 +421,12 @@ func migrate(ctx context.Context, tx *sql.Tx, v int) error {
 		}
 	}
 	if v < 6 {
-		return migrateTo6(ctx, tx)
+		if err := migrateTo6(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if v < 7 {
+		return addColumns(ctx, tx, []newColumn{{"messages", "id_fields", "TEXT"}})
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,7 +47,8 @@ type commitReq struct {
 	structure []byte
 	hasAtt    bool
 	text      mailformat.SearchText
-	thread    threadHeaders // threading.go
+	thread    threadHeaders  // threading.go
+	idFields  sql.NullString // idfields.go
 	targets   []target
 	needSync  bool // the blob file was written without fsync: syncBatch must cover it
 
@@ -65,6 +67,7 @@ func (s *Store) prepare(raw []byte) (*commitReq, error) {
 	// and index them as they are rather than refuse a delivery.
 	r.text = searchText(raw, p, err)
 	r.thread = readThreadHeaders(raw)
+	r.idFields = idFieldsOf(raw)
 	if err != nil {
 		slog.Warn("store: message not parseable, stored without envelope", "blob", r.blobID, "err", err)
 	} else {
@@ -359,7 +362,7 @@ func (s *Store) applyReq(w *wtx, r *commitReq) error {
 			t.mailboxID, uid, b2i(hasFlag(t.flags, FlagSeen)), b2i(hasFlag(t.flags, FlagDeleted)),
 			joinFlags(t.flags), t.date.Unix(), off, len(r.raw), r.blobID, b2i(r.hasAtt),
 			nullBytes(r.envelope), nullBytes(r.structure), modseq, saved.Unix(),
-			r.thread.messageID, r.thread.refs); err != nil {
+			r.thread.messageID, r.thread.refs, r.idFields); err != nil {
 			return fmt.Errorf("mailbox %d: insert message: %w", t.mailboxID, err)
 		}
 		r.delivered = append(r.delivered, Delivered{AccountID: t.accountID, MailboxID: t.mailboxID, UID: uid,

@@ -46,7 +46,9 @@
 // expunged with the modseq of their expunge, a bounded history (CONDSTORE/QRESYNC,
 // modseq.go); the save date of each message (SAVEDATE); MAILBOXID, EMAILID and
 // THREADID (OBJECTID, objectid.go); each message's Message-ID and references for
-// threading (threading.go). Change events carry the modseq they made.
+// threading (threading.go). Change events carry the modseq they made. Schema 7
+// keeps each message's Message-ID, In-Reply-To and References fields as SEARCH
+// HEADER reads them, so such searches read no blob (idfields.go).
 //
 // health.go answers /readyz (Ping) and, once given a metrics.Mail, times each
 // durable write (a group commit from its blob sync to its commit; any other write

@@ -142,9 +142,10 @@ func copyTx(w *wtx, mailboxID int64, msgs []flagRow, destID int64) (*CopyResult,
 		// The copy keeps the internal date (RFC 9051 section 6.4.7) and gets its own
 		// save date (RFC 8514 section 3) and modseq.
 		if _, err := w.exec(`INSERT INTO messages(mailbox_id, uid, seen, deleted, flags, internal_date,
-			date_offset, size, blob_id, has_attachments, envelope, structure, modseq, saved_at, message_id, refs)
+			date_offset, size, blob_id, has_attachments, envelope, structure, modseq, saved_at, message_id, refs,
+			id_fields)
 			SELECT ?, ?, seen, deleted, flags, internal_date, date_offset, size, blob_id, has_attachments,
-			envelope, structure, ?, ?, message_id, refs FROM messages WHERE mailbox_id = ? AND uid = ?`,
+			envelope, structure, ?, ?, message_id, refs, id_fields FROM messages WHERE mailbox_id = ? AND uid = ?`,
 			destID, uid, int64(modseq), now, mailboxID, m.uid); err != nil {
 			return nil, err
 		}

@@ -44,7 +44,7 @@ const vanishedCap = 100_000
 // them (threading.go), so that the upgrade does not read every blob at start.
 // Existing mailboxes get their MAILBOXID here.
 func migrateTo6(ctx context.Context, tx *sql.Tx) error {
-	for _, c := range []struct{ table, column, def string }{
+	if err := addColumns(ctx, tx, []newColumn{
 		{"mailboxes", "highest_modseq", "INTEGER NOT NULL DEFAULT 1"},
 		{"mailboxes", "vanished_floor", "INTEGER NOT NULL DEFAULT 1"},
 		{"mailboxes", "n_vanished", "INTEGER NOT NULL DEFAULT 0"},
@@ -53,8 +53,20 @@ func migrateTo6(ctx context.Context, tx *sql.Tx) error {
 		{"messages", "saved_at", "INTEGER NOT NULL DEFAULT 0"},
 		{"messages", "message_id", "TEXT"},
 		{"messages", "refs", "TEXT"},
-	} {
-		// Like the schema statements, idempotent: a column already there is kept.
+	}); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE mailboxes SET object_id = 'F' || lower(hex(randomblob(12))) WHERE object_id = ''`)
+	return err
+}
+
+// newColumn is a column an upgrade adds to a table.
+type newColumn struct{ table, column, def string }
+
+// addColumns adds the columns a table lacks. Like the schema statements it is
+// idempotent: a column already there is kept.
+func addColumns(ctx context.Context, tx *sql.Tx, cols []newColumn) error {
+	for _, c := range cols {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`,
 			c.table, c.column).Scan(&n); err != nil {
@@ -67,8 +79,7 @@ func migrateTo6(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE mailboxes SET object_id = 'F' || lower(hex(randomblob(12))) WHERE object_id = ''`)
-	return err
+	return nil
 }
 
 // bumpModSeq takes the mailbox's next modseq for the change being made.

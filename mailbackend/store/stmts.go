@@ -27,8 +27,9 @@ func (s *Store) prepareStmts() error {
 		{&s.st.nextUID, `UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = highest_modseq + 1
 			WHERE id = ? RETURNING uidnext - 1, uidvalidity, highest_modseq`},
 		{&s.st.insertMessage, `INSERT INTO messages(mailbox_id, uid, seen, deleted, flags, internal_date,
-			date_offset, size, blob_id, has_attachments, envelope, structure, modseq, saved_at, message_id, refs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			date_offset, size, blob_id, has_attachments, envelope, structure, modseq, saved_at, message_id, refs,
+			id_fields)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.st.selectBlob, `SELECT rowid, indexed FROM blobs WHERE id = ?`},
 		{&s.st.insertBlob, `INSERT INTO blobs(id, size, indexed) VALUES (?, ?, ?)`},
 	} {
