@@ -37,8 +37,8 @@
 // # Extending the server
 //
 // Every piece of the grammar an extension touches is a table filled from init,
-// so CONDSTORE, QRESYNC, SORT, THREAD, QUOTA, OBJECTID, SAVEDATE, PREVIEW and CATENATE each
-// live in their own file:
+// so CONDSTORE, QRESYNC, SORT, THREAD, QUOTA, OBJECTID, SAVEDATE, PREVIEW, CATENATE
+// and CONTEXT each live in their own file:
 //
 //   - a command: register("SORT", stateSelected, cmdSort) (and "UID SORT"); the
 //     handler reads its arguments from c.r, calls c.end(), writes untagged
@@ -58,6 +58,10 @@
 //   - a response to SELECT/EXAMINE whatever the parameters (MAILBOXID,
 //     HIGHESTMODSEQ): selectResponses; a response code on CREATE's OK:
 //     createResponses.
+//   - something kept current as the view changes (CONTEXT's RETURN (UPDATE)
+//     results): poll calls contextsExpunging before it writes an expunge and
+//     refreshContexts with the messages it announced or re-flagged, after their
+//     EXISTS and FETCH; reportGone calls contextsExpunged for the session's own.
 //   - what a FETCH's items and modifiers imply together (CHANGEDSINCE implies
 //     MODSEQ; VANISHED needs UID FETCH): fetchParsed, which may set the
 //     request's only (which messages are answered) and before (what precedes

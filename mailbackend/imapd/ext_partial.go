@@ -90,14 +90,20 @@ func applyPartial[T any](p *partialRange, s []T) []T {
 	return s[lo-1 : hi]
 }
 
-// writePartial writes " PARTIAL (range set)" for the window p of nums (RFC 9394
-// section 3.1), the range with its nearer end first ("2:4" for 4:2, "-1:-100").
-func writePartial(w *imapwire.Writer, nums []uint32, p *partialRange) {
+// String is the range as a response gives it, its nearer end first ("2:4" for
+// 4:2, "-1:-100").
+func (p *partialRange) String() string {
 	sign := ""
 	if p.last {
 		sign = "-"
 	}
-	w.Raw(" PARTIAL (").Raw(sign + strconv.FormatUint(uint64(p.lo), 10) + ":" + sign + strconv.FormatUint(uint64(p.hi), 10)).SP()
+	return sign + strconv.FormatUint(uint64(p.lo), 10) + ":" + sign + strconv.FormatUint(uint64(p.hi), 10)
+}
+
+// writePartial writes " PARTIAL (range set)" for the window p of nums (RFC 9394
+// section 3.1), the range with its nearer end first ("2:4" for 4:2, "-1:-100").
+func writePartial(w *imapwire.Writer, nums []uint32, p *partialRange) {
+	w.Raw(" PARTIAL (").Raw(p.String()).SP()
 	page := applyPartial(p, nums)
 	if len(page) == 0 {
 		w.NIL()

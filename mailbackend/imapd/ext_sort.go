@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/yubinmail/yubin/internal/imapsort"
+	"github.com/yubinmail/yubin/mailbackend/imapd/imapwire"
 	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
@@ -87,6 +88,20 @@ func cmdSort(c *cmd) error {
 		return err
 	}
 	nums := imapsort.Sort(msgs, criteria)
+	if ret.update {
+		// CONTEXT=SORT (RFC 5267 section 4.3; ext_context.go): the result kept as
+		// UIDs in sort order.
+		c.sess.pinProgram(program)
+		uids := make([]uint32, 0, len(nums))
+		for _, n := range nums {
+			if c.uid {
+				uids = append(uids, n)
+			} else {
+				uids = append(uids, c.sess.sel.uids[n-1])
+			}
+		}
+		c.sess.keepContext(c, program, criteria, uids)
+	}
 	if ret.esearch {
 		writeESort(c, nums, ret)
 		return nil
@@ -101,7 +116,8 @@ func cmdSort(c *cmd) error {
 }
 
 // sortReturn reads ESORT's return options: MIN, MAX, ALL, COUNT (RFC 5267
-// section 3.2; PARTIAL and SAVE are not offered here).
+// section 3.1), and CONTEXT=SORT's CONTEXT, UPDATE and PARTIAL (section 4.1;
+// ext_context.go, ext_partial.go). SAVE is not offered.
 func (c *cmd) sortReturn() (searchReturn, error) {
 	ret := searchReturn{esearch: true}
 	err := c.r.List(true, func() error {
@@ -118,15 +134,23 @@ func (c *cmd) sortReturn() (searchReturn, error) {
 			ret.all = true
 		case "COUNT":
 			ret.count = true
+		case "CONTEXT", "UPDATE", "PARTIAL":
+			return searchReturnOptions[o](c, &ret)
 		default:
 			return badf("Unknown SORT return option " + o)
 		}
 		return nil
 	})
-	if !ret.min && !ret.max && !ret.count {
+	if err != nil {
+		return ret, err
+	}
+	if ret.all && ret.partial != nil {
+		return ret, badf("PARTIAL and ALL cannot be combined") // RFC 9394 section 3.1
+	}
+	if ret.impliesAll() {
 		ret.all = true // RETURN () is ALL, as for ESEARCH
 	}
-	return ret, err
+	return ret, nil
 }
 
 // writeESort answers an ESORT: MIN and MAX are the first and last in sort order,
@@ -147,26 +171,43 @@ func writeESort(c *cmd, nums []uint32, ret searchReturn) {
 		}
 		if ret.all {
 			w.Raw(" ALL ")
-			for i := 0; i < len(nums); {
-				j := i
-				for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
-					j++
-				}
-				if i > 0 {
-					w.Byte(',')
-				}
-				w.Number32(nums[i])
-				if j > i {
-					w.Byte(':').Number32(nums[j])
-				}
-				i = j + 1
-			}
+			writeOrderedSet(w, nums)
 		}
 	}
 	if ret.count {
 		w.Raw(" COUNT ").Number(uint64(len(nums)))
 	}
+	if ret.partial != nil {
+		// RFC 5267 section 4.4, RFC 9394 section 3.1: the window of the sorted
+		// result, in sort order.
+		w.Raw(" PARTIAL (").Raw(ret.partial.String()).SP()
+		if page := applyPartial(ret.partial, nums); len(page) > 0 {
+			writeOrderedSet(w, page)
+		} else {
+			w.NIL()
+		}
+		w.Raw(")")
+	}
 	w.CRLF()
+}
+
+// writeOrderedSet writes nums, in their order, as a sequence set whose ranges
+// run only upwards (RFC 5267 section 3.2: a range expands in increasing order).
+func writeOrderedSet(w *imapwire.Writer, nums []uint32) {
+	for i := 0; i < len(nums); {
+		j := i
+		for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+			j++
+		}
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Number32(nums[i])
+		if j > i {
+			w.Byte(':').Number32(nums[j])
+		}
+		i = j + 1
+	}
 }
 
 // cmdThread: THREAD algorithm charset search-key... (RFC 5256 section 3).
@@ -245,6 +286,12 @@ func (sess *session) sortInput(c *cmd, program *searchKey, threading bool) ([]im
 	if err != nil || len(hits) == 0 {
 		return nil, err
 	}
+	return sess.describeForSort(hits, threading, !c.uid, strings.ToLower(c.name))
+}
+
+// describeForSort describes the messages uids (ascending, in the view) for
+// imapsort, named by sequence number when bySeq and by UID otherwise.
+func (sess *session) describeForSort(hits []uint32, threading, bySeq bool, op string) ([]imapsort.Message, error) {
 	sel := sess.sel
 	ctx, cancel := sess.ctx()
 	defer cancel()
@@ -260,7 +307,7 @@ func (sess *session) sortInput(c *cmd, program *searchKey, threading bool) ([]im
 	}
 	stored, err := sess.srv.store.Messages(ctx, sel.id, ranges, store.FetchOptions{Envelope: true, Threading: threading})
 	if err != nil {
-		return nil, storeErr(strings.ToLower(c.name), err)
+		return nil, storeErr(op, err)
 	}
 	msgs := make([]imapsort.Message, 0, len(stored))
 	for i := range stored {
@@ -271,7 +318,7 @@ func (sess *session) sortInput(c *cmd, program *searchKey, threading bool) ([]im
 		}
 		im := imapsort.Message{ID: m.UID, InternalDate: m.InternalDate, Size: m.Size,
 			MessageID: m.MessageID, References: m.References}
-		if !c.uid {
+		if bySeq {
 			im.ID = uint32(idx + 1)
 		}
 		if env := m.Envelope; env != nil {

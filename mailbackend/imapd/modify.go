@@ -276,6 +276,7 @@ func cmdExpunge(c *cmd) error {
 // client: EXPUNGE, or VANISHED once QRESYNC is on (RFC 7162 section 3.2.10).
 func (sess *session) reportGone(uids []uint32) {
 	sel := sess.sel
+	sess.contextsExpunged(uids) // REMOVEFROM before EXPUNGE (RFC 5267 section 4.3.4)
 	gone := sess.expungeReport()
 	for _, uid := range uids {
 		if i := sel.index(uid); i >= 0 {

@@ -49,6 +49,8 @@ type searchReturn struct {
 	// partial is the window of the result RETURN (PARTIAL ...) asks for (RFC 9394;
 	// ext_partial.go), nil if none.
 	partial *partialRange
+	// update keeps the result current (RFC 5267 section 4.3; ext_context.go).
+	update bool
 }
 
 // searchReturnOptions are RETURN options an extension adds (PARTIAL), by
@@ -59,6 +61,13 @@ var searchReturnOptions = map[string]func(c *cmd, ret *searchReturn) error{}
 // (RETURN () or SAVE alone mean otherwise).
 func (ret *searchReturn) returnsResult() bool {
 	return ret.min || ret.max || ret.all || ret.count || ret.partial != nil
+}
+
+// impliesAll reports whether the options leave the result unasked for, so that
+// ALL is meant (RFC 4731 section 3.1: RETURN () is ALL). SAVE and UPDATE alone
+// ask for no result now (RFC 5182 section 2.1, RFC 5267 section 4.3).
+func (ret *searchReturn) impliesAll() bool {
+	return !ret.returnsResult() && !ret.save && !ret.update
 }
 
 // maxSearchParens bounds the nesting of parenthesized search keys: NOT and OR
@@ -117,7 +126,7 @@ func cmdSearch(c *cmd) error {
 			if err != nil {
 				return err
 			}
-			if !ret.returnsResult() && !ret.save {
+			if ret.impliesAll() {
 				ret.all = true // RFC 4731 section 3.1: RETURN () means ALL
 			}
 			if ret.all && ret.partial != nil {
@@ -173,7 +182,7 @@ func (c *cmd) searchRest(key *searchKey, ret searchReturn, charset string) error
 	}
 	if c.sess.rev2() {
 		ret.esearch = true // RFC 9051 section 6.4.4: IMAP4rev2 answers ESEARCH
-		if !ret.returnsResult() && !ret.save {
+		if ret.impliesAll() {
 			ret.all = true
 		}
 	}

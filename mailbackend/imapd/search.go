@@ -76,6 +76,9 @@ func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error
 			return err
 		}
 	}
+	if ret.update {
+		sess.pinProgram(criteria) // before SAVE replaces what "$" names
+	}
 	if ret.save {
 		// RFC 5182 section 2.1: with MIN and/or MAX alone only those are saved;
 		// with PARTIAL, what it returns.
@@ -92,6 +95,9 @@ func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error
 			sel.searchRes = hits[len(hits)-1:]
 		}
 	}
+	if ret.update {
+		sess.keepContext(c, criteria, nil, hits)
+	}
 	writeSearchResult(sess, c, nums, ret)
 	return nil
 }
@@ -99,6 +105,29 @@ func (sess *session) search(c *cmd, criteria *searchKey, ret searchReturn) error
 // searchMatches evaluates a search program over the selected view and returns
 // the UIDs that match, ascending (SEARCH, and SORT and THREAD over their result).
 func (sess *session) searchMatches(criteria *searchKey) ([]uint32, error) {
+	sel := sess.sel
+	// Normalise every sequence and UID set once ("*" resolved, ranges sorted and
+	// merged), so matching a message is a binary search: a client may send thousands
+	// of ranges, which matched one by one against every message would cost
+	// ranges × messages.
+	n, maxUID := uint32(len(sel.uids)), lastUID(sel.uids)
+	walkCriteria(criteria, func(c *searchKey) {
+		for i, set := range c.SeqNum {
+			c.SeqNum[i] = normalizeSeqSet(set, n)
+		}
+		for i, set := range c.UID {
+			if !imap.IsSearchRes(set) {
+				c.UID[i] = normalizeUIDSet(set, maxUID)
+			}
+		}
+	})
+	return sess.matchAmong(criteria, sel.uids)
+}
+
+// matchAmong evaluates a normalised search program over uids, messages of the
+// view in ascending order (all of them, or those an update context re-examines:
+// ext_context.go), and returns those that match.
+func (sess *session) matchAmong(criteria *searchKey, uids []uint32) ([]uint32, error) {
 	sel := sess.sel
 	ctx, cancel := sess.ctx()
 	defer cancel()
@@ -125,28 +154,17 @@ func (sess *session) searchMatches(criteria *searchKey) ([]uint32, error) {
 			needMeta = needMeta || e.needMeta
 		}
 	})
-	// Normalise every sequence and UID set once ("*" resolved, ranges sorted and
-	// merged), so matching a message is a binary search: a client may send thousands
-	// of ranges, which matched one by one against every message would cost
-	// ranges × messages.
-	n, maxUID := uint32(len(sel.uids)), lastUID(sel.uids)
-	walkCriteria(criteria, func(c *searchKey) {
-		for i, set := range c.SeqNum {
-			c.SeqNum[i] = normalizeSeqSet(set, n)
-		}
-		for i, set := range c.UID {
-			if !imap.IsSearchRes(set) {
-				c.UID[i] = normalizeUIDSet(set, maxUID)
-			}
-		}
-	})
-	if err := s.ids.load(criteria, s, len(sel.uids)); err != nil {
+	if err := s.ids.load(criteria, s, len(uids)); err != nil {
 		return nil, err
 	}
 	defer s.ids.keep(s)
-	if needMeta && len(sel.uids) > 0 {
-		all := []store.UIDRange{{Start: sel.uids[0], Stop: lastUID(sel.uids)}}
-		msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, all)
+	whole := len(uids) == len(sel.uids)
+	if needMeta && len(uids) > 0 {
+		ranges := []store.UIDRange{{Start: uids[0], Stop: lastUID(uids)}}
+		if !whole {
+			ranges = sel.ranges(sel.positions(uids))
+		}
+		msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, ranges)
 		if err != nil {
 			return nil, storeErr("search", err)
 		}
@@ -155,7 +173,7 @@ func (sess *session) searchMatches(criteria *searchKey) ([]uint32, error) {
 			s.meta[msgs[i].uid] = &msgs[i]
 		}
 		if needEnv {
-			full, err := sess.srv.store.Messages(ctx, sel.id, all, store.FetchOptions{Envelope: true})
+			full, err := sess.srv.store.Messages(ctx, sel.id, ranges, store.FetchOptions{Envelope: true})
 			if err != nil {
 				return nil, storeErr("search", err)
 			}
@@ -169,11 +187,15 @@ func (sess *session) searchMatches(criteria *searchKey) ([]uint32, error) {
 	}
 
 	var hits []uint32 // UIDs, ascending
-	for i, uid := range sel.uids {
+	for j, uid := range uids {
 		// The command's deadline holds for the scan too: each message costs at most
 		// one bounded header read, so checking between messages is enough.
 		if ctx.Err() != nil {
 			return nil, errSearchTimeout
+		}
+		i := j
+		if !whole {
+			i = sel.index(uid)
 		}
 		if !s.match(i, uid, criteria) {
 			continue
@@ -204,7 +226,7 @@ func writeSearchResult(sess *session, c *cmd, nums []uint32, ret searchReturn) {
 		w.CRLF()
 		return
 	}
-	if ret.save && !ret.returnsResult() {
+	if ret.save && !ret.returnsResult() && !ret.update {
 		return // RFC 5182 section 2.1: SAVE alone returns no ESEARCH
 	}
 	w.Raw(`* ESEARCH (TAG `).String(c.tag).Raw(")")

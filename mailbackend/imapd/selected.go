@@ -42,6 +42,7 @@ type selected struct {
 	// ahead of the account's event stream (see poll). Entries at or below
 	// highestModSeq are dropped: the stream has caught up with them.
 	ownAhead map[uint32]uint64
+	contexts []*searchContext // results kept current (RFC 5267; ext_context.go)
 }
 
 // ownResponse marks a queued flags event that is this session's own STORE reply: it
@@ -260,6 +261,7 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 	// our own STORE read before another session's later change is not written
 	// after it (flags and MODSEQ never go backwards, RFC 7162 section 3.1.4).
 	var written map[uint32]uint64
+	var changed []uint32 // new or re-flagged: for refreshContexts
 	flush := func() error {
 		// Removals go out before anything that numbers messages after them.
 		gone.flush()
@@ -294,6 +296,7 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 					return err
 				}
 				existsDirty = true
+				changed = append(changed, added...)
 				if !sel.readOnly {
 					if c := sess.srv.recent.claim(recentKey{sel.id, sel.uidValidity}, added); len(c) > 0 {
 						sel.recent = append(sel.recent, c...)
@@ -305,6 +308,9 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 			if !allowExpunge || len(held) > 0 {
 				held = append(held, ev)
 				continue
+			}
+			if err := sess.contextsExpunging(ev.UIDs, flush); err != nil {
+				return err
 			}
 			for _, uid := range ev.UIDs {
 				i := sel.index(uid)
@@ -337,6 +343,7 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 				if i < 0 {
 					continue
 				}
+				changed = append(changed, fu.UID)
 				own := ev.AccountID == ownResponse || ev.AccountID == ownSilentResponse
 				if !own && sel.isOwnEcho(fu.UID, flagKey(fu.Flags)) {
 					continue
@@ -401,6 +408,7 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 			delete(sel.ownAhead, uid)
 		}
 	}
+	sess.refreshContexts(changed) // after EXISTS (RFC 5267 section 4.3.3)
 	if len(held) > 0 {
 		sess.mu.Lock()
 		sel.pending = append(held, sel.pending...)
