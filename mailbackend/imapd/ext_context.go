@@ -193,14 +193,15 @@ func (sess *session) contextsExpunged(uids []uint32) {
 	if len(sel.contexts) == 0 {
 		return
 	}
-	gone := make(map[uint32]bool, len(uids))
+	var members []uint32 // in the view, ascending
 	for _, u := range uids {
 		if sel.index(u) >= 0 {
-			gone[u] = true
+			members = append(members, u)
 		}
 	}
+	sort.Slice(members, func(i, j int) bool { return members[i] < members[j] })
 	for _, uc := range sel.contexts {
-		uc.remove(sess, func(u uint32) bool { return gone[u] })
+		uc.remove(sess, members)
 	}
 }
 
@@ -247,20 +248,22 @@ func (sess *session) refreshContexts(changed []uint32) {
 			sel.dropContext(uc)
 			continue
 		}
-		matched := make(map[uint32]bool, len(cands))
-		for _, u := range cands {
-			matched[u] = false
-		}
-		for _, u := range hits {
-			matched[u] = true
-		}
-		had := uc.remove(sess, func(u uint32) bool { m, ok := matched[u]; return ok && !m })
-		var added []uint32
-		for _, u := range hits {
-			if !had[u] {
-				added = append(added, u)
+		// Both ascending: walk them together.
+		var added, left []uint32
+		pos := uc.positionsOf(cands)
+		for i, j := 0, 0; i < len(cands); i++ {
+			hit := j < len(hits) && hits[j] == cands[i]
+			if hit {
+				j++
+			}
+			switch {
+			case hit && pos[i] < 0:
+				added = append(added, cands[i])
+			case !hit && pos[i] >= 0:
+				left = append(left, cands[i])
 			}
 		}
+		uc.remove(sess, left)
 		if len(added) > 0 && !uc.add(sess, added) {
 			sess.writeNoUpdate(uc.tag, "Search context no longer updated: search again")
 			sel.dropContext(uc)
@@ -268,25 +271,47 @@ func (sess *session) refreshContexts(changed []uint32) {
 	}
 }
 
-// remove takes the results for which leaves reports true out of the context and
-// writes REMOVEFROM for them. It returns the results that stay, for
-// refreshContexts to tell the new matches from the old.
-func (uc *searchContext) remove(sess *session, leaves func(uint32) bool) map[uint32]bool {
-	var stay map[uint32]bool
-	var gonePos []int // 0-based positions in result, ascending
-	for i, u := range uc.result {
-		if leaves(u) {
-			gonePos = append(gonePos, i)
-		} else {
-			if stay == nil {
-				stay = map[uint32]bool{}
+// positionsOf returns, for each of uids (ascending), its 0-based position in
+// the result, or -1: a binary search in a SEARCH result (ascending), one pass
+// over a SORT result.
+func (uc *searchContext) positionsOf(uids []uint32) []int {
+	pos := make([]int, len(uids))
+	if uc.sortBy == nil {
+		for i, u := range uids {
+			j := sort.Search(len(uc.result), func(k int) bool { return uc.result[k] >= u })
+			pos[i] = -1
+			if j < len(uc.result) && uc.result[j] == u {
+				pos[i] = j
 			}
-			stay[u] = true
+		}
+		return pos
+	}
+	at := make(map[uint32]int, len(uids))
+	for i, u := range uids {
+		at[u] = i
+		pos[i] = -1
+	}
+	for k, u := range uc.result {
+		if i, ok := at[u]; ok {
+			pos[i] = k
+		}
+	}
+	return pos
+}
+
+// remove takes the messages uids (ascending) out of the result, those of them
+// in it, and writes REMOVEFROM for them.
+func (uc *searchContext) remove(sess *session, uids []uint32) {
+	var gonePos []int // 0-based positions in result, ascending
+	for _, p := range uc.positionsOf(uids) {
+		if p >= 0 {
+			gonePos = append(gonePos, p)
 		}
 	}
 	if len(gonePos) == 0 {
-		return stay
+		return
 	}
+	sort.Ints(gonePos)
 	w := sess.w
 	uc.writeHead(sess, "REMOVEFROM")
 	if uc.sortBy == nil {
@@ -321,7 +346,6 @@ func (uc *searchContext) remove(sess *session, leaves func(uint32) bool) map[uin
 		kept = append(kept, u)
 	}
 	uc.result = kept
-	return stay
 }
 
 // add puts the new matches added (ascending UIDs) into the context and writes

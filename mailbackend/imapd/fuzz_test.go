@@ -220,6 +220,11 @@ func FuzzSession(f *testing.F) {
 		"c1 ENABLE QRESYNC\r\nc2 SELECT INBOX (QRESYNC (1 1 1:* (1:3 1:3)) CONDSTORE)\r\nc3 UID FETCH 1:* (FLAGS MODSEQ) (CHANGEDSINCE 1 VANISHED)\r\n" +
 			"c4 STORE 1:2 (UNCHANGEDSINCE 1) +FLAGS.SILENT (\\Seen)\r\nc5 SEARCH RETURN (MIN MAX) MODSEQ \"/flags/\\\\seen\" all 1\r\n" +
 			"c6 STATUS INBOX (HIGHESTMODSEQ)\r\nc7 EXAMINE INBOX (QRESYNC (1 0 *:5))\r\nc8 SELECT INBOX\r\nc9 STORE 1 +FLAGS.SILENT (\\Deleted)\r\nca EXPUNGE\r\n",
+		// CONTEXT=SEARCH and CONTEXT=SORT (ext_context.go): updates as flags change,
+		// messages arrive and go.
+		"u1 SEARCH RETURN (UPDATE CONTEXT) 1:3 UNSEEN\r\nu2 UID SORT RETURN (UPDATE PARTIAL -1:-2) (REVERSE SUBJECT) UTF-8 OR $ SEEN\r\n" +
+			"u3 STORE 1:* FLAGS (\\Seen)\r\nu4 APPEND INBOX {5+}\r\nhello\r\nu5 STORE 2 +FLAGS (\\Deleted)\r\nu6 EXPUNGE\r\n" +
+			"u7 CANCELUPDATE \"u1\" \"u2\"\r\nu8 SEARCH RETURN (UPDATE) ALL\r\nu8 SORT RETURN (UPDATE) (ARRIVAL) UTF-8 ALL\r\n",
 	} {
 		f.Add([]byte(s))
 	}
