@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/yubinmail/yubin/mailbackend/backup"
+	"github.com/yubinmail/yubin/web/credseal"
+	"github.com/yubinmail/yubin/web/push"
 	"github.com/yubinmail/yubin/web/settings"
 )
 
@@ -26,7 +28,11 @@ func backupCommand(args []string, stdout io.Writer) error {
 	rep, err := backup.Backup(context.Background(), cfg.DataDir, pos[0], backup.Options{Copy: f.copy,
 		// The webmail's preferences and pending sends (web/settings), when it runs on
 		// this data_dir.
-		Databases: []string{filepath.Join(webmailDir, settings.File)}})
+		Databases: []string{filepath.Join(webmailDir, settings.File)},
+		// And the keys settings.db is useless without: the one that opens the
+		// passwords kept sealed for waiting sends and push watches, and the VAPID
+		// key pair the devices' push subscriptions are bound to.
+		Files: []string{filepath.Join(webmailDir, credseal.KeyFile), filepath.Join(webmailDir, push.KeyFile)}})
 	if err != nil {
 		return err
 	}

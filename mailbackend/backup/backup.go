@@ -39,6 +39,9 @@ type Manifest struct {
 	// Extra are the other SQLite databases snapshotted (Options.Databases), by
 	// their path relative to the spool.
 	Extra []FileSum `json:"extra,omitempty"`
+	// Files are the small files copied as they are (Options.Files), by their
+	// path relative to the spool.
+	Files []FileSum `json:"files,omitempty"`
 }
 
 // FileSum is a file's size and SHA-256.
@@ -60,6 +63,12 @@ type Options struct {
 	// beside yubin.db, by relative path (the webmail's webmail/settings.db); one
 	// that does not exist is skipped.
 	Databases []string
+	// Files are small files under the spool's directory copied as they are, by
+	// relative path: keys a database is useless without (the webmail's
+	// webmail/outbox.key, which opens the passwords settings.db keeps sealed, and
+	// webmail/vapid.json, which the devices' push subscriptions are bound to). They
+	// are written 0600. One that does not exist is skipped.
+	Files []string
 }
 
 // Report says what a backup did.
@@ -169,9 +178,13 @@ func Backup(ctx context.Context, dataDir, dest string, opt Options) (Report, err
 	if err != nil {
 		return rep, err
 	}
+	files, err := copyFiles(dataDir, dest, opt.Files)
+	if err != nil {
+		return rep, err
+	}
 	abs, _ := filepath.Abs(dataDir)
 	m := Manifest{Format: manifestFormat, Created: time.Now().UTC(), Source: abs,
-		Database: sum, Contacts: contacts, Blobs: rep.Blobs, BlobBytes: rep.Bytes, Extra: extra}
+		Database: sum, Contacts: contacts, Blobs: rep.Blobs, BlobBytes: rep.Bytes, Extra: extra, Files: files}
 	if err := writeManifest(dest, m); err != nil {
 		return rep, err
 	}
@@ -239,9 +252,9 @@ func snapshot(ctx context.Context, src, dst string) error {
 func snapshotExtra(ctx context.Context, dataDir, dest string, dbs []string) ([]FileSum, error) {
 	var out []FileSum
 	for _, rel := range dbs {
-		rel = filepath.Clean(rel)
-		if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return nil, fmt.Errorf("backup: database %s is outside the spool", rel)
+		rel, err := insideSpool("database", rel)
+		if err != nil {
+			return nil, err
 		}
 		src := filepath.Join(dataDir, rel)
 		if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
@@ -268,6 +281,51 @@ func snapshotExtra(ctx context.Context, dataDir, dest string, dbs []string) ([]F
 		if err := syncDir(filepath.Dir(to)); err != nil {
 			return nil, fmt.Errorf("backup: %w", err)
 		}
+		out = append(out, sum)
+	}
+	return out, nil
+}
+
+// insideSpool cleans rel, a path relative to the spool, and refuses one that
+// leaves it.
+func insideSpool(what, rel string) (string, error) {
+	rel = filepath.Clean(rel)
+	if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("backup: %s %s is outside the spool", what, rel)
+	}
+	return rel, nil
+}
+
+// copyFiles copies each of the files (relative to dataDir) that exists into the
+// same relative path under dest (0600, fsynced), and returns their sums. A file
+// an earlier backup into dest had and the spool no longer has is removed, so a
+// restore does not bring back a key the server has since dropped.
+func copyFiles(dataDir, dest string, files []string) ([]FileSum, error) {
+	var out []FileSum
+	for _, rel := range files {
+		rel, err := insideSpool("file", rel)
+		if err != nil {
+			return nil, err
+		}
+		src, to := filepath.Join(dataDir, rel), filepath.Join(dest, rel)
+		if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
+			os.Remove(to)
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		if err := copyFile(src, to); err != nil {
+			return nil, fmt.Errorf("backup: %s: %w", rel, err)
+		}
+		if err := syncDir(filepath.Dir(to)); err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		sum, err := sumFile(to)
+		if err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		sum.File = filepath.ToSlash(rel)
 		out = append(out, sum)
 	}
 	return out, nil

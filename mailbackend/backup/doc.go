@@ -8,8 +8,10 @@
 // contacts.db (the address books of mailbackend/cardstore, its own VACUUM INTO
 // snapshot, when the spool has one), the other SQLite databases the caller names
 // (Options.Databases: the webmail's webmail/settings.db) at the same relative path,
-// each its own snapshot, and
-// manifest.json (written last: the database's size and SHA-256, the blob count). A
+// each its own snapshot, the small files the caller names (Options.Files: the
+// webmail's keys, without which settings.db's sealed passwords and push
+// subscriptions are dead weight) copied as they are, 0600, and
+// manifest.json (written last: every file's size and SHA-256, the blob count). A
 // blob's name is its SHA-256, so the blobs need no checksum list of their own.
 // search.db is not copied: it is derived from the blobs and rebuilt when the server
 // starts; webmail sessions are not kept (users log in again); a self-signed

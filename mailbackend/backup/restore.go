@@ -56,7 +56,7 @@ func Restore(ctx context.Context, src, dataDir string) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("restore: %w", err)
 	}
-	for _, x := range m.Extra {
+	for _, x := range append(m.Extra, m.Files...) {
 		to := filepath.Join(dataDir, filepath.FromSlash(x.File))
 		if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
 			return sum, fmt.Errorf("restore: %w", err)

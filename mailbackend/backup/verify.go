@@ -52,7 +52,7 @@ func Verify(ctx context.Context, dir string) (Summary, error) {
 				sum.Problems = append(sum.Problems, fmt.Sprintf("%s: missing, or checksum or size differs from %s", cardstore.FileName, ManifestFile))
 			}
 		}
-		for _, x := range m.Extra {
+		for _, x := range append(m.Extra, m.Files...) {
 			got, err := sumFile(filepath.Join(dir, filepath.FromSlash(x.File)))
 			if err != nil || got.SHA256 != x.SHA256 || got.Size != x.Size {
 				sum.Problems = append(sum.Problems, fmt.Sprintf("%s: missing, or its checksum or size differs from %s", x.File, ManifestFile))
