@@ -58,11 +58,17 @@ func (h *Handlers) ComposeForm(w http.ResponseWriter, r *http.Request) {
 			v.Date = m.InternalDate
 		}
 		fillFromOriginal(&d, l, s.User, mode, mailbox, uid, v, settings.FromContext(ctx).SignatureAbove, len(m.Raw))
+		d.Rich = settings.FromContext(ctx).RichText
+		if mode == "draft" {
+			d.Rich = false
+			reopenRich(&d, l, m.Raw, v.Text)
+		}
 	} else {
 		if to := q.Get("to"); to != "" && !strings.ContainsAny(to, "\r\n") {
 			d.To = to // "write to" from the contacts page
 		}
 		d.Body = withSignature("", "", d.Signature, false)
+		d.Rich = settings.FromContext(ctx).RichText
 	}
 	d.ZoneName, d.CanSchedule = h.zoneName(r), h.Outbox != nil
 	if at := q.Get("send_at"); at != "" {
@@ -188,8 +194,11 @@ func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailc
 		DraftUID: parseUID(f("draft_uid")), From: from.Email,
 		FwdMailbox: f("fwd_f"), FwdUID: parseUID(f("fwd_uid")), FwdDraft: f("fwd_draft") != "",
 	}
+	rich := richFromForm(r, &d, &form)
 	if form.FwdUID != 0 {
-		d.HTML = forwardHTML(ctx, cl, Lang(r), form.FwdMailbox, form.FwdUID, form.FwdDraft, d.Body)
+		if fwd := forwardHTML(ctx, cl, Lang(r), form.FwdMailbox, form.FwdUID, form.FwdDraft, d.Body, rich); fwd != "" || rich == "" {
+			d.HTML = fwd
+		}
 	}
 	var total int64
 	if srcUID := form.SrcUID; srcUID != 0 && len(r.PostForm["src_part"]) > 0 {
@@ -221,7 +230,7 @@ func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailc
 		}
 	}
 	if r.MultipartForm != nil {
-		for _, fh := range r.MultipartForm.File["file"] {
+		for i, fh := range r.MultipartForm.File["file"] {
 			if fh.Filename == "" && fh.Size == 0 {
 				continue
 			}
@@ -239,7 +248,19 @@ func (h *Handlers) draftFromForm(ctx context.Context, r *http.Request, cl *mailc
 			if ct == "" {
 				ct = "application/octet-stream"
 			}
+			if cid, ok := inlineUpload(r, i, ct); ok {
+				d.Inline = append(d.Inline, compose.File{Name: fh.Filename, ContentType: ct, Data: data, ContentID: cid})
+				continue // counted with the inline parts below
+			}
 			d.Attachments = append(d.Attachments, compose.File{Name: fh.Filename, ContentType: ct, Data: data})
+		}
+	}
+	if d.HTML != "" {
+		n := inlineParts(ctx, cl, &d, partSource{form.FwdMailbox, form.FwdUID}, partSource{form.SrcMailbox, form.SrcUID})
+		total += n
+		form.UsedBytes += n
+		if rich != "" && len(d.Inline) > 0 {
+			form.RichHTML = editorHTML(rich, inlineLookup(d.Inline))
 		}
 	}
 	if total > h.attachLimit() {

@@ -71,7 +71,7 @@ func (h *Handlers) DraftAutosave(w http.ResponseWriter, r *http.Request) {
 		for _, a := range keepList(v) {
 			out.Attachments = append(out.Attachments, savedFile{Path: a.Path, Name: a.Name, Size: a.Size})
 		}
-		out.Used = keepBytes(v)
+		out.Used = keepBytes(v) + inlineBytes(v)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

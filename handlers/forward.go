@@ -8,6 +8,7 @@ import (
 	"github.com/yubinmail/yubin/web/compose"
 	"github.com/yubinmail/yubin/web/mailclient"
 	"github.com/yubinmail/yubin/web/mailview"
+	"github.com/yubinmail/yubin/web/richtext"
 )
 
 // wholeMessagePart is the Keep path of a forward as attachment: the original
@@ -30,11 +31,16 @@ func forwardHeadings(l templates.Lang) []string {
 // it. From a reopened draft (fromDraft) the original's body is the forwarded
 // block of the draft's own HTML. "" when there is nothing to keep: no HTML, or the
 // user removed the forward heading from the text.
-func forwardHTML(ctx context.Context, cl *mailclient.Client, l templates.Lang, mailbox string, uid uint32, fromDraft bool, body string) string {
-	var note, fields string
+//
+// With rich text (rich, sanitized) the note is the rich text above the heading's
+// line. The original's inline images stay cid: references, so that the parts go
+// with the forward (issue 15: forward keeps the cid: images; inlineParts).
+func forwardHTML(ctx context.Context, cl *mailclient.Client, l templates.Lang, mailbox string, uid uint32, fromDraft bool, body, rich string) string {
+	var note, fields, heading string
 	found := false
 	for _, h := range forwardHeadings(l) {
 		if note, fields, found = compose.SplitForward(body, h); found {
+			heading = h
 			break
 		}
 	}
@@ -49,7 +55,7 @@ func forwardHTML(ctx context.Context, cl *mailclient.Client, l templates.Lang, m
 	if err != nil || !msg.View().HasHTML {
 		return ""
 	}
-	doc, _, err := msg.Document(mailview.HTMLOptions{})
+	doc, _, err := msg.Document(mailview.HTMLOptions{CIDURL: keepCID(msg)})
 	if err != nil {
 		return ""
 	}
@@ -65,6 +71,13 @@ func forwardHTML(ctx context.Context, cl *mailclient.Client, l templates.Lang, m
 			return ""
 		}
 		inner = inner[open+len("<blockquote>") : end]
+	}
+	if rich != "" {
+		richNote, ok := richtext.CutAt(rich, heading)
+		if !ok {
+			return ""
+		}
+		return compose.ForwardRichHTML(richtext.Wrap(richNote), fields, style, inner)
 	}
 	return compose.ForwardHTML(note, fields, style, inner)
 }

@@ -86,6 +86,7 @@ func settingsFromForm(r *http.Request, st *settings.Settings, senders []string, 
 	st.DisplayName, st.NameChosen = f("display_name"), true
 	st.Signature = strings.ReplaceAll(f("signature"), "\r\n", "\n")
 	st.SignatureAbove = f("signature_place") == "above"
+	st.RichText = f("compose_mode") == "rich"
 	st.Lang = f("lang")
 	st.TimeZone = strings.TrimSpace(f("time_zone"))
 	st.PerPage, _ = strconv.Atoi(f("per_page"))
@@ -176,6 +177,7 @@ func (h *Handlers) settingsShell(w http.ResponseWriter, r *http.Request) (templa
 
 func fillSettings(d *templates.SettingsData, st settings.Settings) {
 	d.DisplayName, d.Signature, d.SignatureAbove = st.DisplayName, st.Signature, st.SignatureAbove
+	d.RichText = st.RichText
 	d.UILang, d.TimeZone, d.PerPage = st.Lang, st.TimeZone, st.PerPage
 	d.UndoSeconds = int(st.Undo().Seconds())
 	d.Layout, d.Grouping, d.AfterMove = settings.LayoutList, settings.GroupingOff, settings.AfterMoveList

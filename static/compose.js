@@ -68,11 +68,14 @@
     changed();
   });
 
-  function formData(file) {
+  // formData is the form as the autosave posts it (static/rich.js adds the rich
+  // text's fields); cid makes the file an image of the rich text, not an attachment.
+  function formData(file, cid) {
     var fd = new FormData(form);
     fd.delete("file");
     fd.delete("schedule");
     if (file) { fd.append("file", file, file.name); }
+    if (cid) { fd.append("file_cid", cid); }
     return fd;
   }
   function apply(res) {
@@ -113,9 +116,9 @@
 
   // save stores the form (and file, if any) as the newest version of the draft.
   // One request at a time: a change made meanwhile is saved right after.
-  function save(file, done) {
+  function save(file, done, cid) {
     if (busy) {
-      if (file) { uploads.push({ file: file, done: done }); } else { again = true; }
+      if (file) { uploads.push({ file: file, done: done, cid: cid }); } else { again = true; }
       return;
     }
     if (!file && !dirty()) { if (done) { done(true); } return; }
@@ -149,7 +152,7 @@
       }
       if (done) { done(ok); }
       var next = uploads.shift();
-      if (next) { save(next.file, next.done); } else if (again || (dirty() && ok)) { save(null); }
+      if (next) { save(next.file, next.done, next.cid); } else if (again || (dirty() && ok)) { save(null); }
       buttons();
     };
     xhr.addEventListener("load", function () {
@@ -157,15 +160,30 @@
       finish(xhr.status === 200 && res && !res.error, res);
     });
     xhr.addEventListener("error", function () { finish(false, null); });
-    xhr.send(formData(file));
+    xhr.send(formData(file, cid));
     buttons();
   }
 
   // --- Attachments: checked at selection, uploaded at once --------------------
+  function queuedBytes() { return uploads.reduce(function (n, u) { return n + u.file.size; }, 0); }
+  // Images pasted into the rich text (static/rich.js) upload the same way, within
+  // the same limit.
+  window.yubinCompose = {
+    fits: function (f) {
+      uperr.hidden = true;
+      if (limit && used + queuedBytes() + f.size > limit) {
+        uperr.textContent = fmt(t("tToolarge"), f.name, t("limitText"));
+        uperr.hidden = false;
+        return false;
+      }
+      return true;
+    },
+    upload: function (f, cid, done) { edits++; save(f, done, cid); }
+  };
   if (files) {
     files.addEventListener("change", function () {
       uperr.hidden = true;
-      var queued = uploads.reduce(function (n, u) { return n + u.file.size; }, 0);
+      var queued = queuedBytes();
       Array.prototype.forEach.call(files.files, function (f) {
         if (limit && used + queued + f.size > limit) {
           uperr.textContent = fmt(t("tToolarge"), f.name, t("limitText"));

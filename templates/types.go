@@ -226,6 +226,11 @@ type ComposeData struct {
 	FwdMailbox string
 	FwdUID     uint32
 	FwdDraft   bool
+	// Rich says the editor starts in rich text (the setting, or a rich draft);
+	// RichHTML is its sanitized content when the server has it (a reopened draft,
+	// the form shown again), inline images as data: URLs (web/richtext.ForEditor).
+	Rich     bool
+	RichHTML string
 }
 
 // FromChoice is one address of the compose form's From menu.
@@ -349,6 +354,7 @@ type SettingsData struct {
 	DisplayName    string
 	Signature      string
 	SignatureAbove bool
+	RichText       bool       // compose opens in rich text
 	Identities     []Identity // the saved ones, then one empty row to add another
 	Senders        []string   // the addresses the server lets the user send as; nil = unknown
 	UILang         string     // "", "en" or "ja"

@@ -14,10 +14,13 @@ import (
 	"time"
 )
 
-// File is an attachment.
+// File is an attachment, or an inline part of the HTML (Draft.Inline).
 type File struct {
 	Name, ContentType string
 	Data              []byte
+	// ContentID (without <>) is what the HTML's cid: URLs name (RFC 2392); only
+	// inline parts have one.
+	ContentID string
 }
 
 // Draft is what the compose form holds.
@@ -29,7 +32,10 @@ type Draft struct {
 	Body        string // plain text
 	// HTML, when not empty, is sent beside Body as its text/html alternative
 	// (RFC 2046 section 5.1.4): a forward that keeps the original's HTML.
-	HTML        string
+	HTML string
+	// Inline are the parts HTML shows by cid: (pasted images, a forwarded
+	// original's pictures): sent beside the HTML in a multipart/related.
+	Inline      []File
 	InReplyTo   string // Message-ID of the original, with <>
 	References  []string
 	Attachments []File
@@ -238,7 +244,14 @@ func randomID() string {
 
 // writeBody writes the message text: text/plain alone, or with its HTML as a
 // multipart/alternative, the plain version first (RFC 2046 section 5.1.4: the
-// last part is the richest).
+// last part is the richest). HTML with inline parts goes in a multipart/related
+// with them (RFC 2387), so the alternative is:
+//
+//	multipart/alternative
+//	  text/plain
+//	  multipart/related; type="text/html"
+//	    text/html            (refers to cid:…)
+//	    image/…; Content-ID  (one per inline part)
 func writeBody(b *bytes.Buffer, d Draft) {
 	if d.HTML == "" {
 		writeTextPart(b, d.Body)
@@ -249,7 +262,31 @@ func writeBody(b *bytes.Buffer, d Draft) {
 	b.WriteString("\r\n--" + boundary + "\r\n")
 	writeTextPart(b, d.Body)
 	b.WriteString("\r\n--" + boundary + "\r\n")
-	writeTyped(b, "text/html", d.HTML)
+	if len(d.Inline) == 0 {
+		writeTyped(b, "text/html", d.HTML)
+	} else {
+		writeRelated(b, d.HTML, d.Inline)
+	}
+	b.WriteString("\r\n--" + boundary + "--\r\n")
+}
+
+// writeRelated writes the HTML and the parts it shows as one multipart/related
+// whose root is the HTML (RFC 2387 section 3.1: the type parameter names the
+// root's type; the root is the first part). A part whose Content-ID could not go
+// into the header as it is has been left out by the caller (msgID).
+func writeRelated(b *bytes.Buffer, htmlDoc string, parts []File) {
+	boundary := "yubin-rel-" + randomID()
+	writePartField(b, "Content-Type", []string{"multipart/related;", `type="text/html";`, `boundary="` + boundary + `"`})
+	b.WriteString("\r\n--" + boundary + "\r\n")
+	writeTyped(b, "text/html", htmlDoc)
+	for _, f := range parts {
+		id := msgID(f.ContentID)
+		if id == "" {
+			continue
+		}
+		b.WriteString("\r\n--" + boundary + "\r\n")
+		writePart(b, f, "inline;", id)
+	}
 	b.WriteString("\r\n--" + boundary + "--\r\n")
 }
 
@@ -311,6 +348,12 @@ func writeAttachment(b *bytes.Buffer, f File) {
 		writeMessageAttachment(b, f)
 		return
 	}
+	writePart(b, f, "attachment;", "")
+}
+
+// writePart writes a base64 leaf part with the disposition given (RFC 2183) and,
+// for an inline part, its Content-ID (RFC 2045 section 7, with <>).
+func writePart(b *bytes.Buffer, f File, disposition, contentID string) {
 	name := attachmentName(f.Name)
 	ct := "application/octet-stream"
 	if mt, _, err := mime.ParseMediaType(f.ContentType); err == nil && strings.Count(mt, "/") == 1 && !strings.ContainsAny(mt, "\r\n") {
@@ -321,7 +364,7 @@ func writeAttachment(b *bytes.Buffer, f File) {
 		}
 	}
 	writePartField(b, "Content-Type", append([]string{ct + ";"}, nameParam(name)...))
-	disp := []string{"attachment;"}
+	disp := []string{disposition}
 	fp := filenameParams(name)
 	for i := range fp {
 		if i < len(fp)-1 {
@@ -329,6 +372,9 @@ func writeAttachment(b *bytes.Buffer, f File) {
 		}
 	}
 	writePartField(b, "Content-Disposition", append(disp, fp...))
+	if contentID != "" {
+		writePartField(b, "Content-ID", []string{contentID})
+	}
 	writePartField(b, "Content-Transfer-Encoding", []string{"base64"})
 	b.WriteString("\r\n")
 	enc := base64.StdEncoding.EncodeToString(f.Data)

@@ -49,13 +49,19 @@ const ForwardMarker = `<div class="yubin-forward">`
 // original's sanitized style sheet and body (mailview.Message.Document, which
 // has already removed scripts, handlers and remote content).
 func ForwardHTML(note, heading, style, body string) string {
+	return ForwardRichHTML(textHTML(note), heading, style, body)
+}
+
+// ForwardRichHTML is ForwardHTML with a note that is already HTML (rich text the
+// caller has sanitized).
+func ForwardRichHTML(noteHTML, heading, style, body string) string {
 	var b strings.Builder
 	b.WriteString(`<!doctype html><html><head><meta charset="utf-8">`)
 	if style != "" {
 		b.WriteString("<style>" + style + "</style>")
 	}
 	b.WriteString("</head><body>")
-	b.WriteString(textHTML(note))
+	b.WriteString(noteHTML)
 	b.WriteString(ForwardMarker + textHTML(heading) + "<blockquote>" + body + "</blockquote></div></body></html>")
 	return b.String()
 }

@@ -20,6 +20,9 @@ type Settings struct {
 	// it above the quoted text of a reply instead of below.
 	Signature      string `json:"signature"`
 	SignatureAbove bool   `json:"signature_above"`
+	// RichText opens the compose form in the simple rich-text editor (bold,
+	// italic, lists, links) instead of plain text, the default.
+	RichText bool `json:"rich_text"`
 	// Identities are the other addresses the user sends as (aliases), each with
 	// its own name, reply-to and signature. The mail server decides at submission
 	// whether an address is the user's.
