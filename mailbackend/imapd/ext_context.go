@@ -6,6 +6,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/yubinmail/yubin/internal/imapsort"
+	"github.com/yubinmail/yubin/mailbackend/store"
 )
 
 // CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267 section 4): SEARCH and SORT take the
@@ -269,6 +270,20 @@ func (sess *session) refreshContexts(changed []uint32) {
 			sel.dropContext(uc)
 		}
 	}
+}
+
+// contextsOwnFlags re-examines the messages whose flags this session changed
+// where no FETCH reply goes through poll to do it (STORE .SILENT, a FETCH that
+// sets \Seen): a kept result changes all the same (RFC 5267 section 4.3).
+func (sess *session) contextsOwnFlags(ups []store.FlagUpdate) {
+	if len(sess.sel.contexts) == 0 || len(ups) == 0 {
+		return
+	}
+	uids := make([]uint32, len(ups))
+	for i, u := range ups {
+		uids[i] = u.UID
+	}
+	sess.refreshContexts(uids)
 }
 
 // positionsOf returns, for each of uids (ascending), its 0-based position in

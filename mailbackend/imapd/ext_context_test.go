@@ -62,6 +62,15 @@ func TestContextSearchUpdate(t *testing.T) {
 	mustLine(t, "STORE +Seen", got, head+"ADDTO (0 1:2,4)")
 	got = r.ok(`STORE 1,2 -FLAGS (\Seen)`)
 	mustLine(t, "STORE -Seen", got, head+"REMOVEFROM (0 1:2)")
+	// .SILENT writes no FETCH, but the result changes all the same; so does a
+	// FETCH that sets \Seen.
+	got = r.ok(`STORE 1 +FLAGS.SILENT (\Seen)`)
+	mustLine(t, "STORE .SILENT", got, head+"ADDTO (0 1)")
+	got = r.ok(`STORE 1 -FLAGS.SILENT (\Seen)`)
+	mustLine(t, "STORE .SILENT", got, head+"REMOVEFROM (0 1)")
+	got = r.ok("FETCH 2 BODY[TEXT]")
+	mustLine(t, "FETCH BODY[TEXT]", got, head+"ADDTO (0 2)")
+	r.ok(`STORE 2 -FLAGS.SILENT (\Seen)`)
 	// A change that leaves the result as it was says nothing.
 	if got = r.ok(`STORE 4 +FLAGS (\Flagged)`); lineAt(got, "ESEARCH") >= 0 {
 		t.Errorf("STORE +Flagged on a match changed nothing, yet: %q", got)

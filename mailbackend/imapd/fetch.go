@@ -64,6 +64,7 @@ func (sess *session) fetch(numSet imap.NumSet, req *fetchRequest) error {
 			seenChanged[u.UID] = true
 		}
 		sess.hub.cache.ownFlags(sel.id, ups)
+		sess.contextsOwnFlags(ups)
 	}
 
 	msgs, err := sess.hub.cache.messages(ctx, sess.srv.store, sel.id, ranges)

@@ -173,6 +173,7 @@ func (sess *session) store(numSet imap.NumSet, req *storeRequest) ([]uint32, err
 	// (RFC 9051 section 7.3.5). They carry the UID, as UID STORE needs, and the
 	// MODSEQ once CONDSTORE is on.
 	if req.silent {
+		sess.contextsOwnFlags(updates)
 		if sess.enabled["CONDSTORE"] && len(updates) > 0 {
 			ev := store.Event{Kind: store.EventFlags, AccountID: ownSilentResponse, MailboxID: sel.id}
 			ev.Flags = append(ev.Flags, updates...)
