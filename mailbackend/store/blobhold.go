@@ -16,11 +16,11 @@ import (
 // refers to after taking that snapshot. Meanwhile the server may expunge a message
 // and delete its blob file, which the snapshot still needs. So the backup holds
 // data_dir/blobs.hold exclusively from before its snapshot until its last blob is
-// copied, and collectBlobs removes files only while it can hold the same lock shared;
+// copied, and removeFreed removes files only while it can hold the same lock shared;
 // otherwise it drops the rows as usual and leaves the files for a later collection
-// (deferredBlobs), which removes each one only if still no row refers to it.
-// A collection in progress holds the lock shared until it commits, so a backup's
-// snapshot never sees a row whose file is already gone.
+// (blobHold.deferred), which removes each one only if still no row refers to it.
+// A file goes only after the commit that dropped its row, and only while the lock is
+// held shared, so a backup's snapshot never sees a row whose file is already gone.
 
 // HoldFile is the lock file, in data_dir, that a backup holds (HoldBlobs).
 const HoldFile = "blobs.hold"
@@ -68,7 +68,7 @@ func HoldBlobs(dataDir string) (release func(), err error) {
 	}, nil
 }
 
-// blobHold is this process's side of the lock: collectBlobs may remove files only
+// blobHold is this process's side of the lock: removeFreed may remove files only
 // between tryRemove returning true and done.
 type blobHold struct {
 	f        *os.File
@@ -102,21 +102,32 @@ func (h *blobHold) close() {
 
 // removeDeferred removes the files left by collections a backup held up, each only
 // if no row refers to it now (a delivery may have stored the same content again). It
-// runs inside collectBlobs' write transaction, with the lock held shared.
+// runs in removeFreed's transaction, with the lock held shared.
 func (s *Store) removeDeferred(ctx context.Context, tx *sql.Tx) {
-	for _, id := range s.hold.deferred {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM blobs WHERE id = ?`, id).Scan(&one)
-		if err == nil {
-			continue
-		}
-		if !errors.Is(err, errNoRows) {
+	for i, id := range s.hold.deferred {
+		if err := s.removeUnreferenced(ctx, tx, id); err != nil {
 			slog.Error("store: collect blob", "blob", id, "err", err)
+			s.hold.deferred = s.hold.deferred[i:]
 			return
-		}
-		if err := os.Remove(s.blobs.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			slog.Error("store: remove blob", "blob", id, "err", err)
 		}
 	}
 	s.hold.deferred = nil
+}
+
+// removeUnreferenced removes the file of blob id unless a row refers to it. It runs
+// holding SQLite's write lock (tx) and the blob hold shared; an error is the
+// database's, and leaves the file.
+func (s *Store) removeUnreferenced(ctx context.Context, tx *sql.Tx, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM blobs WHERE id = ?`, id).Scan(&one)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, errNoRows) {
+		return err
+	}
+	if err := os.Remove(s.blobs.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		slog.Error("store: remove blob", "blob", id, "err", err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -57,28 +58,30 @@ func (s *Store) ReadBlob(blobID string) (io.ReadCloser, error) {
 	return s.OpenBlob(blobID)
 }
 
-// collectBlobs deletes the blobs among ids that nothing refers to any more. It runs
-// under wmu after the transaction that dropped the references committed. The file is
-// removed while the write transaction holds SQLite's write lock, so a delivery in
-// another process cannot start referring to it in between; if the commit then fails
-// the rows stay unreferenced and the next Open collects them.
-func (s *Store) collectBlobs(ids []string) {
-	ctx := context.Background()
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		slog.Error("store: collect blobs", "err", err)
-		return
+// Collecting the blobs a write freed takes two steps. collectRows, inside that
+// write's own transaction, deletes the blobs rows nothing refers to any more (its
+// NOT EXISTS sees the transaction's own deletions). removeFreed, after the commit and
+// still under wmu, removes their files while holding SQLite's write lock, so that a
+// delivery in another process, which checks for the file under that lock
+// (ensureBlob), either comes before (and re-added a row: the file is kept) or after
+// (and finds the file gone: it writes it again). The second step writes nothing, so
+// it costs no fsync. A crash between the two leaves files without a row: the next
+// Open removes them (cleanup), so nothing leaks and no referenced file goes.
+
+// collectRows deletes, in tx, the blobs rows among ids that no message or queue entry
+// refers to, and returns their IDs and the rowids whose search.db rows are to go. It
+// runs in a savepoint of its own: if it fails, the write still commits, and the rows
+// stay for the cleanup at the next Open.
+func (s *Store) collectRows(tx *sql.Tx, ids []string) (gone []string, unindex []int64) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	defer tx.Rollback()
-	// Files are removed only while no backup holds them (blobhold.go); the unlock
-	// (deferred) comes after the commit below.
-	remove := s.hold.tryRemove()
-	if remove {
-		defer s.hold.done()
-		s.removeDeferred(ctx, tx)
+	ctx := context.Background()
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT collect`); err != nil {
+		slog.Error("store: collect blobs", "err", err)
+		return nil, nil
 	}
 	seen := make(map[string]bool, len(ids))
-	var unindex []int64 // rowids whose fts rows the indexer is to delete
 	for _, id := range ids {
 		if seen[id] {
 			continue
@@ -95,24 +98,54 @@ func (s *Store) collectBlobs(ids []string) {
 		}
 		if err != nil {
 			slog.Error("store: collect blob", "blob", id, "err", err)
-			return
+			tx.ExecContext(ctx, `ROLLBACK TO collect`)
+			tx.ExecContext(ctx, `RELEASE collect`)
+			return nil, nil
 		}
+		gone = append(gone, id)
 		if indexed != idxNone {
 			unindex = append(unindex, rowid)
 		}
-		if !remove {
-			s.hold.deferred = append(s.hold.deferred, id)
-			continue
-		}
-		if err := os.Remove(s.blobs.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			slog.Error("store: remove blob", "blob", id, "err", err)
-		}
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := tx.ExecContext(ctx, `RELEASE collect`); err != nil {
 		slog.Error("store: collect blobs", "err", err)
+		return nil, nil
+	}
+	return gone, unindex
+}
+
+// removeFreed removes the files of blobs whose rows a committed transaction deleted
+// (collectRows), and those a backup held up before (blobhold.go), each only if no
+// row refers to it now. The caller holds wmu.
+func (s *Store) removeFreed(gone []string) {
+	if len(gone) == 0 && len(s.hold.deferred) == 0 {
 		return
 	}
-	s.index.writer.unindex(unindex)
+	ctx := context.Background()
+	// BEGIN IMMEDIATE (the write connection's _txlock): SQLite's write lock, taken
+	// to exclude other processes; nothing is written, so the rollback below ends it
+	// without an fsync.
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		slog.Error("store: remove blobs", "err", err)
+		s.hold.deferred = append(s.hold.deferred, gone...)
+		return
+	}
+	defer tx.Rollback()
+	// Files are removed only while no backup holds them (blobhold.go).
+	if !s.hold.tryRemove() {
+		s.hold.deferred = append(s.hold.deferred, gone...)
+		return
+	}
+	defer s.hold.done()
+	s.removeDeferred(ctx, tx)
+	for i, id := range gone {
+		if err := s.removeUnreferenced(ctx, tx, id); err != nil {
+			slog.Error("store: collect blob", "blob", id, "err", err)
+			s.hold.deferred = append(s.hold.deferred, gone[i:]...)
+			return
+		}
+	}
 }
 
 // cleanup runs at Open when no other process uses the spool: it removes temp files

@@ -225,6 +225,23 @@ func TestCrashSafety(t *testing.T) {
 				t.Fatalf("round %d: uid %d: blob content does not match its address", round, m.UID)
 			}
 		}
+		// Nothing leaks: after Open, every blob file left is one a message refers
+		// to (a kill between an expunge's commit and the removal of its file, or
+		// during a removal, leaves nothing behind).
+		referenced := map[string]bool{}
+		for _, m := range msgs {
+			referenced[m.BlobID] = true
+		}
+		for _, id := range blobFilesIn(t, dir) {
+			if !referenced[id] {
+				t.Fatalf("round %d: blob file %s survived Open with no message referring to it", round, id)
+			}
+		}
+		var blobRows int
+		s.rdb.QueryRow(`SELECT count(*) FROM blobs`).Scan(&blobRows)
+		if blobRows != len(referenced) {
+			t.Fatalf("round %d: %d blob rows for %d referenced blobs", round, blobRows, len(referenced))
+		}
 		for _, a := range acked {
 			m, ok := byUID[a.uid]
 			if removed[a.uid] {
@@ -297,4 +314,27 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatal("the child never acknowledged a delivery")
 	}
 	t.Logf("%d rounds, %d acknowledged deliveries checked", rounds, len(acked))
+}
+
+// blobFilesIn lists the blob IDs of the files under dir/blobs (not its temp files).
+func blobFilesIn(t *testing.T, dir string) []string {
+	t.Helper()
+	var ids []string
+	fans, err := os.ReadDir(filepath.Join(dir, BlobsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range fans {
+		if !d.IsDir() || len(d.Name()) != 2 {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, BlobsDir, d.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			ids = append(ids, d.Name()+f.Name())
+		}
+	}
+	return ids
 }

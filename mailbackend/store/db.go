@@ -42,6 +42,11 @@ type Store struct {
 	// that reuses the same content.
 	wmu sync.Mutex
 
+	// Updates waiting for the next group commit (update.go); the goroutine that
+	// takes wmu commits every one queued.
+	updMu    sync.Mutex
+	updQueue []*updateReq
+
 	lock *os.File // flock on dataDir/yubin.lock (shared while open)
 	hold blobHold // blob files a backup needs are not removed (blobhold.go)
 
@@ -536,43 +541,6 @@ func (w *wtx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 		return st.QueryRowContext(ctx, args...)
 	}
 	return w.Tx.QueryRowContext(ctx, q, args...)
-}
-
-// update runs fn in a write transaction, commits it, then publishes its events and
-// collects the blobs it freed.
-func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
-	select {
-	case <-s.stop:
-		return errClosed
-	default:
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	// Deferred before the Rollback below, so it runs after it: the connection is free.
-	defer s.prepareWanted()
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	// Also on a panic in fn: a transaction left open would hold the only write
-	// connection forever. After Commit this is a no-op.
-	defer tx.Rollback()
-	w := &wtx{Tx: tx, s: s, ctx: ctx}
-	if err := fn(w); err != nil {
-		return err
-	}
-	start := time.Now()
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	s.observeCommit("update", start)
-	s.walGrew()
-	s.index.writer.added(w.toIndex)
-	s.events.publish(w.events)
-	if len(w.freed) > 0 {
-		s.collectBlobs(w.freed)
-	}
-	return nil
 }
 
 // runCheckpointer copies the WAL back into the database file in the background

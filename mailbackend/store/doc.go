@@ -16,7 +16,11 @@
 //
 // Writes are serialised through one SQLite connection. The committer stores each
 // batch in one transaction (one WAL fsync), so throughput grows with concurrency
-// while each delivery waits for two flushes shared by its whole batch. Reads use
+// while each delivery waits for two flushes shared by its whole batch. Every other
+// write (flags, expunge, copy, mailboxes…) is group-committed too (update.go): the
+// updates waiting when the write lock frees up run each in a savepoint of one
+// transaction, and the blob rows an expunge frees go in that same transaction; the
+// files go after the commit without another (blobrefs.go). Reads use
 // a separate connection pool (statements prepared once per connection) and never wait
 // for a commit. Change events are published after commit, in commit order, to
 // unbounded per-subscriber queues (events.go). Full-text search is an FTS5 trigram
