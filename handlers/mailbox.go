@@ -65,9 +65,7 @@ func (h *Handlers) mailboxPage(w http.ResponseWriter, r *http.Request, place lis
 	d.Title = d.Label
 	d.IsTrash = use == mailclient.UseTrash
 	d.IsJunk = use == mailclient.UseJunk
-	if query == "" {
-		d.Total = int(mp.Total)
-	}
+	d.Total = int(mp.Total) // in a search, the results on all pages
 	if convs != nil {
 		d.Grouped, d.Total = true, folderMessages(folders, mailbox)
 	}

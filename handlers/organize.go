@@ -94,8 +94,9 @@ var flagActions = map[string]struct {
 
 // Actions applies one action to the selected messages (a POST from the list or the
 // message page): read, unread, flag, unflag, delete, archive, move; "readall" marks
-// the whole folder read and "empty" empties Trash or Junk. With everything=1 the
-// action covers every message of the folder, not only the ticked ones.
+// the whole folder (or every result of the search) read and "empty" empties Trash
+// or Junk. With everything=1 the action covers every message of the folder, or in a
+// search every result on all its pages, not only the ticked ones.
 func (h *Handlers) Actions(w http.ResponseWriter, r *http.Request) {
 	cl, _, err := h.client(r)
 	if err != nil {
@@ -112,9 +113,17 @@ func (h *Handlers) Actions(w http.ResponseWriter, r *http.Request) {
 	for _, b := range boxes {
 		sets[b] = mailclient.UIDs(byBox[b])
 	}
-	whole := (r.PostFormValue("everything") == "1" || action == "readall" || action == "empty") && list.Query == ""
-	if whole {
+	wholeAsked := r.PostFormValue("everything") == "1" || action == "readall"
+	switch {
+	case (wholeAsked || action == "empty") && list.Query == "":
 		boxes, sets = []string{mailbox}, map[string]imap.UIDSet{mailbox: mailclient.AllUIDs}
+	case wholeAsked:
+		// Every result of the search, on all its pages (searchall.go).
+		if boxes, sets, err = h.searchSelection(ctx, r, cl, list); err != nil {
+			h.actionFailed(w, r, back, fmt.Errorf("action %s: %w", action, err))
+			return
+		}
+		// No results (any more): "nothing selected", below.
 	}
 	if action == "readall" {
 		action = "read"
@@ -126,8 +135,8 @@ func (h *Handlers) Actions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := outcome{kind: action}
-	for _, box := range boxes {
-		set := sets[box]
+	for _, job := range chunked(boxes, sets) {
+		box, set := job.box, job.set
 		var mv mailclient.Moved
 		if fa, ok := flagActions[action]; ok {
 			var changed imap.UIDSet

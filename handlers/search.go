@@ -90,6 +90,19 @@ func userZone(r *http.Request) *time.Location {
 // searchMessages runs a search from the list screen: in the current folder, in every
 // folder (all=1 or in:all), or in the folder an in: term names.
 func searchMessages(ctx context.Context, cl *mailclient.Client, p listPlace, folders []mailclient.Folder, lang templates.Lang, zone *time.Location, perPage int) (*mailclient.MessagePage, searchquery.Query, error) {
+	req, q, ok := searchRequest(p, folders, lang, zone)
+	if !ok {
+		// A folder that does not exist has nothing in it.
+		return &mailclient.MessagePage{Mailbox: p.Mailbox, Pages: 1}, q, nil
+	}
+	req.Page, req.PerPage = p.Page, perPage
+	mp, err := cl.SearchMessages(ctx, req)
+	return mp, q, err
+}
+
+// searchRequest is what the search of place asks the server, and where; false when
+// an in: term names a folder that does not exist.
+func searchRequest(p listPlace, folders []mailclient.Folder, lang templates.Lang, zone *time.Location) (mailclient.SearchRequest, searchquery.Query, bool) {
 	q := searchquery.Parse(p.Query)
 	c := searchquery.Compile(q, zone)
 	boxes := []string{p.Mailbox}
@@ -97,21 +110,19 @@ func searchMessages(ctx context.Context, cl *mailclient.Client, p listPlace, fol
 	case c.Folder != "" && (strings.EqualFold(c.Folder, "all") || c.Folder == "すべて"):
 		boxes = allFolders(folders)
 	case c.Folder != "":
-		if name, ok := resolveFolder(folders, lang, c.Folder); ok {
-			boxes = []string{name}
-		} else {
-			// A folder that does not exist has nothing in it.
-			return &mailclient.MessagePage{Mailbox: p.Mailbox, Pages: 1}, q, nil
+		name, ok := resolveFolder(folders, lang, c.Folder)
+		if !ok {
+			return mailclient.SearchRequest{}, q, false
 		}
+		boxes = []string{name}
 	case p.All:
 		boxes = allFolders(folders)
 	}
-	req := mailclient.SearchRequest{Mailboxes: boxes, Criteria: c.Criteria, Page: p.Page, PerPage: perPage}
+	req := mailclient.SearchRequest{Mailboxes: boxes, Criteria: c.Criteria}
 	if !c.Range.Open() {
 		req.Within = c.Range.Contains
 	}
-	mp, err := cl.SearchMessages(ctx, req)
-	return mp, q, err
+	return req, q, true
 }
 
 // allFolders are the folders "all folders" searches: every selectable one but Trash
