@@ -77,6 +77,10 @@ type session struct {
 	// endWatch stops watching the login's credentials (WatchCredentials).
 	endWatch func()
 
+	// notifying is the NOTIFY state (ext_notify*.go), nil without NOTIFY; the hub
+	// goroutine reads it.
+	notifying atomic.Pointer[notifier]
+
 	mu     sync.Mutex // guards sel (pointer) and sel.pending
 	sel    *selected
 	notify chan struct{} // cap 1: "pending has something" (for IDLE)
@@ -297,7 +301,7 @@ func (sess *session) finish(err error, c *cmd) bool {
 	}
 	if sess.sel != nil && sess.state == stateSelected && c != nil && !hangUp {
 		allow := c.expunge
-		if perr := sess.sel.poll(sess, w, allow); perr != nil && isNetErr(perr) {
+		if perr := sess.pollSelected(w, allow, false); perr != nil && isNetErr(perr) {
 			return false
 		}
 	}
@@ -394,6 +398,9 @@ func (sess *session) logout() {
 	if sess.endWatch != nil {
 		sess.endWatch()
 		sess.endWatch = nil
+	}
+	if n := sess.stopNotify(); n != nil {
+		<-n.done // it may be writing: it uses sel, hub and acct
 	}
 	sess.mu.Lock()
 	sess.sel = nil

@@ -20,6 +20,13 @@
 // After a rejected command, any non-synchronizing literal it announced is read
 // as data and dropped, never parsed as commands (imapwire.SkipCommand).
 //
+// NOTIFY (RFC 5465, ext_notify*.go) is the one way responses leave outside a
+// command or IDLE: a session that set it has a goroutine that takes the writer
+// whenever no command holds it and writes the selected mailbox's changes, STATUS
+// for other mailboxes and LIST for mailbox and subscription changes. Its queue
+// coalesces per mailbox and is bounded: past the bound the client gets
+// NOTIFICATIONOVERFLOW and NOTIFY is off.
+//
 // Hot paths stay in memory: per account, one store subscription feeds an
 // accountCache (mailbox records, UID lists, flags, sizes, dates) that SELECT,
 // FETCH, STORE replies and flag searches read; envelopes and body structures are
@@ -37,8 +44,8 @@
 // # Extending the server
 //
 // Every piece of the grammar an extension touches is a table filled from init,
-// so CONDSTORE, QRESYNC, SORT, THREAD, QUOTA, OBJECTID, SAVEDATE, PREVIEW, CATENATE
-// and CONTEXT each live in their own file:
+// so CONDSTORE, QRESYNC, SORT, THREAD, QUOTA, OBJECTID, SAVEDATE, PREVIEW, CATENATE,
+// CONTEXT and NOTIFY each live in their own file:
 //
 //   - a command: register("SORT", stateSelected, cmdSort) (and "UID SORT"); the
 //     handler reads its arguments from c.r, calls c.end(), writes untagged

@@ -94,13 +94,21 @@ func (sess *session) subscribe(name string) error {
 	}
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	return storeErr("subscribe", sess.srv.store.SetSubscribed(ctx, sess.acct.ID, name, true))
+	if err := sess.srv.store.SetSubscribed(ctx, sess.acct.ID, name, true); err != nil {
+		return storeErr("subscribe", err)
+	}
+	sess.hub.subscriptionChanged(sess, canonicalName(name)) // NOTIFY (ext_notify_deliver.go)
+	return nil
 }
 
 func (sess *session) unsubscribe(name string) error {
 	ctx, cancel := sess.ctx()
 	defer cancel()
-	return storeErr("unsubscribe", sess.srv.store.SetSubscribed(ctx, sess.acct.ID, name, false))
+	if err := sess.srv.store.SetSubscribed(ctx, sess.acct.ID, name, false); err != nil {
+		return storeErr("unsubscribe", err)
+	}
+	sess.hub.subscriptionChanged(sess, canonicalName(name))
+	return nil
 }
 
 // list answers LIST and LSUB with RFC 5258 (LIST-EXTENDED), RFC 6154 (SPECIAL-USE),

@@ -246,6 +246,13 @@ func (sel *selected) isRecent(uid uint32) bool {
 // When expunges are not allowed (FETCH, STORE, SEARCH: RFC 9051 section 7.5.1) they
 // stay queued; new messages and flag changes still go out.
 func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) error {
+	return sel.pollHolding(sess, w, allowExpunge, false)
+}
+
+// pollHolding is poll that may also hold other sessions' flag changes back
+// (holdFlags): NOTIFY without FlagChange sends none unsolicited (RFC 5465 section
+// 5.1); they go out with the next command.
+func (sel *selected) pollHolding(sess *session, w *imapwire.Writer, allowExpunge, holdFlags bool) error {
 	sess.mu.Lock()
 	pending := sel.pending
 	sel.pending = nil
@@ -255,6 +262,7 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 	}
 
 	var held []store.Event
+	heldExpunge := false
 	existsDirty, recentDirty := false, false
 	gone := sess.expungeReport()
 	// written is the modseq of each message's last FETCH in this poll: a reply to
@@ -305,8 +313,9 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 				}
 			}
 		case store.EventExpunge:
-			if !allowExpunge || len(held) > 0 {
+			if !allowExpunge || heldExpunge {
 				held = append(held, ev)
+				heldExpunge = true
 				continue
 			}
 			if err := sess.contextsExpunging(ev.UIDs, flush); err != nil {
@@ -326,6 +335,10 @@ func (sel *selected) poll(sess *session, w *imapwire.Writer, allowExpunge bool) 
 				gone.add(i, uid)
 			}
 		case store.EventFlags:
+			if holdFlags && ev.AccountID > 0 {
+				held = append(held, ev)
+				continue
+			}
 			// An event can reach this session after a newer state of its messages
 			// did (a FETCH that set \Seen, our own STORE): such a message is
 			// reported as it is now, so that neither its flags nor its MODSEQ go

@@ -46,6 +46,9 @@ type Server struct {
 	// commandTimeout bounds one command's store work (session.ctx), in
 	// nanoseconds; 0 = defaultCommandTimeout. Tests lower it.
 	commandTimeout atomic.Int64
+	// notifyBacklog bounds a NOTIFY session's queue (ext_notify_deliver.go);
+	// 0 = defaultNotifyBacklog. Tests lower it.
+	notifyBacklog int
 
 	mu        sync.Mutex // guards listeners, conns, closed
 	listeners map[net.Listener]struct{}

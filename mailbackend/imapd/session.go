@@ -375,10 +375,8 @@ func cmdIdle(c *cmd) error {
 	sess := c.sess
 	w := sess.w
 	w.Raw("+ idling").CRLF()
-	if sess.sel != nil {
-		if err := sess.sel.poll(sess, w, true); err != nil {
-			return err
-		}
+	if err := sess.idleUpdates(w); err != nil {
+		return err
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -394,9 +392,7 @@ func cmdIdle(c *cmd) error {
 				return
 			case <-sess.notify:
 				sess.lockWriter()
-				if sel := sess.sel; sel != nil {
-					sel.poll(sess, w, true)
-				}
+				sess.idleUpdates(w)
 				w.Flush()
 				sess.unlockWriter()
 			}
@@ -426,6 +422,10 @@ func cmdIdle(c *cmd) error {
 
 // enqueue is called by the hub for every event of the account.
 func (sess *session) enqueue(ev store.Event) {
+	n := sess.notifying.Load()
+	if n != nil {
+		n.note(ev)
+	}
 	if ev.Kind == store.EventMailboxes {
 		return
 	}
@@ -434,6 +434,9 @@ func (sess *session) enqueue(ev store.Event) {
 	ok := sel != nil && sel.id == ev.MailboxID
 	if ok {
 		sel.pending = append(sel.pending, ev)
+		if n != nil {
+			n.noteSelectedBacklog(len(sel.pending))
+		}
 	}
 	sess.mu.Unlock()
 	if ok {
