@@ -424,7 +424,9 @@ func cmdIdle(c *cmd) error {
 func (sess *session) enqueue(ev store.Event) {
 	n := sess.notifying.Load()
 	if n != nil {
-		n.note(ev)
+		// Last, once the selected mailbox's queue below has the event: note
+		// wakes the NOTIFY delivery, which must find it there.
+		defer n.note(ev)
 	}
 	if ev.Kind == store.EventMailboxes {
 		return
