@@ -69,6 +69,7 @@ func richText(t *testing.T, name, lang string, phone bool) {
 		s.do(chromedp.Navigate(s.base + "/settings"))
 		s.waitFor(`!!document.querySelector("form.settings-form")`, "the settings page")
 		s.do(
+			chromedp.SetValue(chromedp.CSS(`textarea[name=signature]`), "--\nAlice\nSales"),
 			chromedp.Click(chromedp.CSS(`input[name=compose_mode][value=rich]`)),
 			chromedp.Click(chromedp.CSS(`form.settings-form button[type=submit]`)),
 		)
@@ -88,6 +89,8 @@ func richText(t *testing.T, name, lang string, phone bool) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=to]`), "bob@localhost, alice@localhost"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=subject]`), subject),
 		chromedp.Click(chromedp.CSS(`#cmp-editor`)),
+		// Above the signature, as a user would click.
+		chromedp.Evaluate[chromedp.Void](`(() => { const r = document.createRange(); r.setStart(document.getElementById("cmp-editor"), 0); r.collapse(true); const sel = getSelection(); sel.removeAllRanges(); sel.addRange(r); })()`),
 	)
 	if ja {
 		// Ctrl+I while the IME composes is the IME's: no italics, no dialog.
@@ -200,4 +203,37 @@ func richText(t *testing.T, name, lang string, phone bool) {
 	  const b = d.querySelector("b"), i = d.querySelector("img"); return !!b && b.textContent === `+jsString(tr("Important", "重要"))+` && !!i && i.naturalWidth === 160 })()`, "the message with its bold and its image")
 	s.noHorizontalScroll("rich message")
 	s.shot("read")
+	if phone {
+		return
+	}
+
+	// A reply in rich text (the setting): the cursor above the quote, which is a
+	// blockquote, the signature below it; an image dropped in goes inline too.
+	s.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('a[data-key="r"]').click()`))
+	s.waitFor(`!document.getElementById("cmp-editor").hidden && document.activeElement === document.getElementById("cmp-editor")`, "the reply in the rich editor")
+	if h := eval[string](s, `document.getElementById("cmp-editor").innerHTML`); !strings.Contains(h, "<blockquote><div>Important news.</div><div>- apples</div>") || !strings.Contains(h, "<div>Alice</div><div>Sales</div>") {
+		t.Errorf("rich reply: quote or signature missing: %q", h)
+	}
+	s.do(chromedp.SendKeys(chromedp.CSS(`#cmp-editor`), "Thanks, see the chart:"))
+	// Dropped at the end of the line just typed.
+	drop := strings.Replace(pasteImageJS, `new ClipboardEvent("paste", { clipboardData: dt,`,
+		`new DragEvent("drop", { dataTransfer: dt, clientX: ed.firstElementChild.getBoundingClientRect().right - 1, clientY: ed.firstElementChild.getBoundingClientRect().top + 5,`, 1)
+	s.do(chromedp.Evaluate[chromedp.Void](strings.Replace(drop, `"image.png"`, `"chart.png"`, 1)))
+	s.waitFor(`(() => { const i = document.querySelector("#cmp-editor img[data-cid]"); return !!i && i.naturalWidth === 160 })()`, "the dropped image in the editor")
+	s.waitFor(`document.getElementById("cmp-progress").hidden && /[0-9]:[0-9]/.test(document.getElementById("cmp-status").textContent)`, "the dropped image uploaded")
+	s.shot("reply")
+	s.do(chromedp.Click(chromedp.CSS(`#cmp-send`)))
+	s.waitFor(`location.pathname === "/mail"`, "the inbox after the reply")
+	var reply string
+	for _, m := range s.imapList("alice@localhost", "INBOX") {
+		if strings.HasPrefix(m.subject, "Re:") {
+			reply = s.imapRaw("alice@localhost", "INBOX", m.uid)
+		}
+	}
+	reply = strings.ReplaceAll(decodeQP(reply), "\r\n", "\n")
+	if !strings.Contains(reply, "multipart/related") || !strings.Contains(reply, `filename="chart.png"`) ||
+		!strings.Contains(reply, `<div>Thanks, see the chart:<img src="cid:`) || !strings.Contains(reply, "<blockquote><div>Important news.</div>") ||
+		!strings.Contains(reply, "Thanks, see the chart:[chart.png]\n") || !strings.Contains(reply, "> Important news.\n> - apples") {
+		t.Errorf("the rich reply lacks its quote or its dropped image:\n%.3000s", reply)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -343,5 +344,93 @@ func TestForwardKeepsInlineImages(t *testing.T) {
 	mustContain(t, htmlPart, `<div class="yubin-rich"><div><b>Look</b> at this.</div>`, `class="yubin-forward"`, `src="cid:logo@shop"`)
 	if len(ids) != 1 || ids[0] != "logo@shop" || !strings.HasPrefix(plain, "Look at this.") {
 		t.Errorf("rich forward: parts %q, text %q", ids, plain)
+	}
+}
+
+// Undo send and send later carry rich text and its images: the message taken back
+// reopens in the rich editor with its image, and scheduled again it arrives with
+// the image as a related part. The setting opens new mail in rich text.
+func TestRichTextUndoAndSendLater(t *testing.T) {
+	e := newEnv(t, "alice@localhost", "bob@localhost")
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	if r := b.post("/settings", settingsForm(b.csrf(), url.Values{"undo_seconds": {"3"}, "lang": {"en"}, "compose_mode": {"rich"}})); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("settings: %d", r.StatusCode)
+	}
+	mustContain(t, b.get("/compose").body, `id="cmp-rich" value="1"`)
+	csrf := b.csrf()
+	editor := `<div><b>予定</b>の件</div><div><img src="cid:img-77@yubin" alt="map.png"></div>`
+	r := b.postParts("/compose/save", [][2]string{{"csrf", csrf}, {"to", "bob@localhost"}, {"subject", "undo rich"},
+		{"rich", "1"}, {"html", editor}, {"file_cid", "img-77@yubin"}}, [3]string{"map.png", "image/png", onePixelPNG})
+	var saved struct {
+		DraftUID uint32 `json:"draft_uid"`
+		Mailbox  string `json:"src_f"`
+	}
+	if r.StatusCode != http.StatusOK || json.Unmarshal([]byte(r.body), &saved) != nil || saved.DraftUID == 0 {
+		t.Fatalf("autosave: %d %s", r.StatusCode, r.body)
+	}
+	fields := func(uid uint32, extra ...[2]string) [][2]string {
+		return append([][2]string{{"csrf", csrf}, {"to", "bob@localhost"}, {"subject", "undo rich"}, {"rich", "1"}, {"html", editor},
+			{"src_f", saved.Mailbox}, {"src_uid", itoaU(uid)}, {"draft_uid", itoaU(uid)}}, extra...)
+	}
+	r = b.postParts("/send", fields(saved.DraftUID))
+	loc := r.Header.Get("Location")
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/mail?f=INBOX&sending=") {
+		t.Fatalf("send: %d %s", r.StatusCode, loc)
+	}
+	page := b.get(loc).body
+	id := undoIDRe.FindStringSubmatch(page[strings.Index(page, `action="/outbox/undo"`):])[1]
+	r = b.post("/outbox/undo", url.Values{"csrf": {csrf}, "id": {id}})
+	if r.StatusCode != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "ok=unsent") {
+		t.Fatalf("undo: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	back := b.get(r.Header.Get("Location")).body
+	mustContain(t, back, `id="cmp-rich" value="1"`, "&lt;b&gt;予定&lt;/b&gt;", "data-cid=&#34;img-77@yubin&#34;")
+	uid := regexp.MustCompile(`name="draft_uid" value="(\d+)"`).FindStringSubmatch(back)
+	if uid == nil {
+		t.Fatal("the message taken back is not a draft in the editor")
+	}
+	// Scheduled again, a few seconds ahead, from the draft the undo left.
+	var n uint32
+	for _, c := range uid[1] {
+		n = n*10 + uint32(c-'0')
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo") // settingsForm's zone
+	at := time.Now().Add(3 * time.Second).In(tokyo)
+	r = b.postParts("/send", fields(n, [2]string{"schedule", "1"}, [2]string{"send_at", at.Format("2006-01-02T15:04:05")}))
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/scheduled") {
+		t.Fatalf("schedule: %d %s %s", r.StatusCode, r.Header.Get("Location"), r.body)
+	}
+	bob := e.imapOf(t, "bob@localhost")
+	waitFor(t, "the scheduled rich message", func() bool { return len(imapList(t, bob, "INBOX")) > 0 })
+	raws := imapRaws(t, bob, "INBOX")
+	if len(raws) != 1 {
+		t.Fatalf("bob has %d messages, want the scheduled one only (the undone one never went)", len(raws))
+	}
+	var got []string
+	for _, p := range mimeLeaves(t, raws[0]) {
+		got = append(got, p.path+" "+p.contentID)
+	}
+	want := "multipart/alternative>text/plain |multipart/alternative>multipart/related>text/html |multipart/alternative>multipart/related>image/png img-77@yubin"
+	if strings.Join(got, "|") != want {
+		t.Errorf("scheduled message: %q, want %q", got, want)
+	}
+}
+
+// A pasted image is bounded by the attachment limit like a file: past it, the
+// autosave refuses it with the limit, and the draft is left as it was.
+func TestRichTextImageWithinTheAttachmentLimit(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustLogin("alice@localhost")
+	big := onePixelPNG + strings.Repeat("\x00", 8<<20) // over 10 MB × 3/4
+	r := b.postParts("/compose/save", [][2]string{{"csrf", b.csrf()}, {"to", "bob@localhost"}, {"subject", "big"},
+		{"rich", "1"}, {"html", `<div>text</div><img src="cid:img-big@yubin">`}, {"file_cid", "img-big@yubin"}},
+		[3]string{"big.png", "image/png", big})
+	if r.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "7.9 MB") {
+		t.Fatalf("an image past the limit: %d %s", r.StatusCode, r.body)
+	}
+	if d := imapRaws(t, e.imapOf(t, "alice@localhost"), "Drafts"); len(d) != 0 {
+		t.Errorf("%d drafts stored from a refused upload", len(d))
 	}
 }
