@@ -313,23 +313,32 @@ func addrs(in []mailformat.Address) []Address {
 	return out
 }
 
-// hasAttachment: a part with disposition attachment, or a named non-text leaf.
-func hasAttachment(bs imap.BodyStructure) bool {
-	if bs == nil {
-		return false
-	}
-	found := false
-	bs.Walk(func(path []int, part imap.BodyStructure) bool {
-		sp, ok := part.(*imap.BodyStructureSinglePart)
-		if !ok {
+// hasAttachment: a part with disposition attachment, or a named non-text leaf,
+// except an image a multipart/related shows in its HTML (a Content-ID, not
+// disposition attachment): the rule internal/mailformat keeps for the server's
+// own flag, so a mail with only pasted pictures has no paper clip.
+func hasAttachment(bs imap.BodyStructure) bool { return attachmentIn(bs, "") }
+
+func attachmentIn(bs imap.BodyStructure, parentSubtype string) bool {
+	switch p := bs.(type) {
+	case *imap.BodyStructureMultiPart:
+		for _, c := range p.Children {
+			if attachmentIn(c, p.Subtype) {
+				return true
+			}
+		}
+	case *imap.BodyStructureSinglePart:
+		d := p.Disposition()
+		if d != nil && strings.EqualFold(d.Value, "attachment") {
 			return true
 		}
-		if d := sp.Disposition(); d != nil && strings.EqualFold(d.Value, "attachment") {
-			found = true
-		} else if sp.Filename() != "" && !strings.EqualFold(sp.Type, "text") {
-			found = true
+		if p.MessageRFC822 != nil && p.MessageRFC822.BodyStructure != nil && attachmentIn(p.MessageRFC822.BodyStructure, "") {
+			return true
 		}
-		return !found
-	})
-	return found
+		if p.Filename() == "" || strings.EqualFold(p.Type, "text") {
+			return false
+		}
+		return p.ID == "" || !strings.EqualFold(parentSubtype, "related")
+	}
+	return false
 }
