@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,8 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset"
 	"golang.org/x/net/html"
+
+	"github.com/yubinmail/yubin/internal/testtool"
 )
 
 // The rich-text compose (issue 15 item 5): what a browser posts in rich mode is
@@ -164,6 +168,24 @@ func TestRichTextSendsAlternativeWithRelatedImage(t *testing.T) {
 	mustContain(t, htmlPart, "<b>太字</b>", "<li>りんご</li>", `href="https://example.test/doc"`, `src="cid:img-0123abcd@yubin"`)
 	if parts[2].contentID != "img-0123abcd@yubin" || string(parts[2].body) != onePixelPNG {
 		t.Errorf("inline part %q (%d bytes) does not answer the cid:", parts[2].contentID, len(parts[2].body))
+	}
+	// Python's email package reads the same (testdata/richmime.py).
+	py := testtool.Path(t, "python3")
+	cmd := exec.Command(py, "testdata/richmime.py")
+	cmd.Stdin = bytes.NewReader(raws[0])
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("richmime.py: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"tree multipart/alternative\ntree   text/plain\ntree   multipart/related\ntree     text/html\ntree     image/png\n",
+		"plain 'いつもお世話になっております。太字と斜体\\n- りんご",
+		"cid img-0123abcd@yubin -> image/png " + strconv.Itoa(len(onePixelPNG)) + " bytes",
+		"bold 太字",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("Python's email package: %q not in\n%s", want, out)
+		}
 	}
 	// The draft is gone; bob's webmail shows the bold and the image inline.
 	if d := imapRaws(t, e.imapOf(t, "alice@localhost"), "Drafts"); len(d) != 0 {
