@@ -142,6 +142,12 @@ func (n *notifier) run(sess *session) {
 			return
 		case sess.wlock <- struct{}{}:
 		}
+		if sess.state == stateLogout || sess.closing.Load() {
+			// Nothing may follow the BYE (RFC 9051 section 7.1.5): LOGOUT or
+			// shutdown wrote it, and the connection is about to close.
+			sess.unlockWriter()
+			return
+		}
 		err := sess.deliverNotify(n, false)
 		if err == nil {
 			err = sess.w.Flush()

@@ -1,6 +1,11 @@
 package imapd
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/yubinmail/yubin/internal/fuzzbudget"
@@ -23,8 +28,38 @@ func FuzzNotify(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	e := newEnv(f)
+	// A panic in a session is recovered and logged, and the client only sees the
+	// connection close: the log is watched so that the input fails instead.
+	panics := &panicLog{}
+	e.log = slog.New(panics)
+	e.restart()
 	f.Fuzz(func(t *testing.T, input []byte) {
 		refillMailbox(t, e)
 		fuzzbudget.Run(t, func() { imapSession(t, e.addr, input) })
+		if p := panics.seen.Load(); p != nil {
+			t.Fatalf("the server panicked: %s", *p)
+		}
 	})
+}
+
+// panicLog is a slog.Handler that keeps the first record mentioning a panic.
+type panicLog struct{ seen atomic.Pointer[string] }
+
+func (p *panicLog) Enabled(context.Context, slog.Level) bool { return true }
+func (p *panicLog) WithAttrs([]slog.Attr) slog.Handler       { return p }
+func (p *panicLog) WithGroup(string) slog.Handler            { return p }
+
+func (p *panicLog) Handle(_ context.Context, r slog.Record) error {
+	if !strings.Contains(r.Message, "panic") {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	})
+	msg := b.String()
+	p.seen.CompareAndSwap(nil, &msg)
+	return nil
 }
