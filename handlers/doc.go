@@ -3,7 +3,8 @@
 // sandboxed HTML frame and attachment downloads), compose/send/drafts, folder
 // management, and the live-update stream (events.go: server-sent events, one per tab,
 // at most MaxStreamsPerSession per sign-in and MaxStreamsPerUser per account, each on
-// its own short-lived IMAP IDLE connection). words.go is the one place where a
+// its own short-lived IMAP IDLE connection; every folder's counts read once per
+// account for all its tabs, foldercounts.go). words.go is the one place where a
 // refusal by the mail server becomes a sentence for the user.
 //
 // Handlers are thin: they parse the request, call web/mailclient (IMAP and SMTP only)

@@ -44,6 +44,9 @@ type Streams struct {
 	byID   map[string][]*stream // by session ID, oldest first
 	n      int                  // open streams in all
 	byUser map[string]int       // open streams per account
+	// folders shares every folder's counts among the tabs of an account
+	// (foldercounts.go).
+	folders folderBoards
 }
 
 type stream struct {
@@ -195,12 +198,11 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush()
 	}
-	watcher.OnFolders = func(fs []mailclient.FolderCount) {
-		data, _ := json.Marshal(fs)
-		if write("event: folders\ndata: %s\n\n", data) != nil {
-			cancel(errors.New("client gone"))
-		}
-	}
+	// Every folder's counts: read by whichever tab of the account is due, sent
+	// to all of them (foldercounts.go); the pinger below writes them.
+	folders := h.Streams.joinFolders(st.user)
+	defer folders.leave()
+	watcher.Folders = folders
 	// retry: how long the browser waits before reconnecting (after StreamMaxAge).
 	if err := write("retry: 10000\n: yubin live updates\n\n"); err != nil {
 		return
@@ -222,6 +224,12 @@ func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
 				return
 			case <-t.C:
 				if write(": ping\n\n") != nil {
+					cancel(errors.New("client gone"))
+					return
+				}
+			case fs := <-folders.news:
+				data, _ := json.Marshal(fs)
+				if write("event: folders\ndata: %s\n\n", data) != nil {
 					cancel(errors.New("client gone"))
 					return
 				}

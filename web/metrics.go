@@ -87,3 +87,16 @@ func (m *webMetrics) timeRequests(next http.Handler) http.Handler {
 		m.requests.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	})
 }
+
+// countFolderReads exposes how often the live streams read every folder's counts
+// (one LIST-STATUS each), shared by the tabs of an account: the figure that grew
+// with every open tab before they shared it.
+func countFolderReads(reg prometheus.Registerer, reads func() uint64) {
+	if reg == nil {
+		return
+	}
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "yubin_webmail_folder_reads_total",
+		Help: "Readings of every folder's counts (LIST-STATUS) for the live updates of open tabs, one per account per change or interval.",
+	}, func() float64 { return float64(reads()) }))
+}

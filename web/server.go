@@ -160,6 +160,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Log, sessions: st, settings: prefs, outbox: sender, pool: mailclient.NewPool(IdleTimeout),
 		streams: handlers.NewStreams(), perIP: connlimit.New(MaxConnsPerIP),
 		stop: make(chan struct{}), done: make(chan struct{}), metrics: newWebMetrics(cfg.Metrics)}
+	countFolderReads(cfg.Metrics, s.streams.FolderReads)
 	s.push = push.NewNotifier(push.Config{
 		Store:   prefs,
 		Sender:  push.NewSender(vapid, cfg.Hostname, &outbound.Policy{Allow: cfg.PushAllow, Resolver: cfg.ImageProxyResolver}),

@@ -3,7 +3,6 @@ package mailclient
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -27,12 +26,23 @@ type Watcher struct {
 	// examined is the EXISTS of the EXAMINE that began the watch.
 	examined uint32
 	changed  chan struct{}
-	// OnFolders, when set before Run, is called with every folder's unread count at
-	// once and whenever one changes. The watched mailbox wakes it at once; other
-	// folders (filed by a filter, read elsewhere) are looked at every
-	// FolderPollInterval, since IDLE watches only the selected mailbox.
-	OnFolders   func([]FolderCount)
-	lastFolders []FolderCount
+	// Folders, when set before Run, is where the watcher hands every folder's
+	// counts: it reads them when Folders lets it (FolderShare) — at the start, when
+	// the watched mailbox changes, and every FolderPollInterval for the other
+	// folders (filed by a filter, read elsewhere), which IDLE does not watch.
+	Folders FolderShare
+}
+
+// FolderShare lets the watchers of one account's tabs share one reading of every
+// folder's counts (one LIST-STATUS per change and per interval for the account,
+// not per tab; handlers/foldercounts.go), the result going to every tab.
+type FolderShare interface {
+	// Claim reports whether this watcher is to read the folders now: false when a
+	// reading that began after since is under way or done (its result reaches
+	// every tab). After true, Publish must follow.
+	Claim(since time.Time) bool
+	// Publish hands over what the claimed reading found, or its error.
+	Publish(fs []FolderCount, err error)
 }
 
 // FolderCount is one folder's unread and total counts.
@@ -42,15 +52,30 @@ type FolderCount struct {
 	Unseen   uint32 `json:"unseen"`
 }
 
-// FolderPollInterval is how often a Watcher with OnFolders looks at every folder.
+// FolderPollInterval is how often the folders of an account with a watcher
+// sharing Folders are looked at.
 const FolderPollInterval = 30 * time.Second
 
-// folders reports every folder's counts to OnFolders when they changed: one LIST
-// with RETURN (STATUS) (RFC 5819) or a STATUS per folder.
+// folderSlack lets a tick come this much early: the tabs' tickers started at
+// different moments, and the one that is due a little before the interval is
+// over reads for all.
+const folderSlack = 2 * time.Second
+
+// claimFolders asks Folders whether to read them for a change seen at since (or,
+// for the start and a tick, since = now - the interval).
+func (w *Watcher) claimFolders(since time.Time) bool {
+	return w.Folders != nil && w.Folders.Claim(since)
+}
+
+// folders reads every folder's counts for Folders, after a claim: one LIST with
+// RETURN (STATUS) (RFC 5819) or a STATUS per folder.
 func (w *Watcher) folders() error {
-	if w.OnFolders == nil {
-		return nil
-	}
+	out, err := w.readFolders()
+	w.Folders.Publish(out, err)
+	return err
+}
+
+func (w *Watcher) readFolders() ([]FolderCount, error) {
 	caps := w.c.Caps()
 	statusOpts := &imap.StatusOptions{NumMessages: true, NumUnseen: true}
 	opts := &imap.ListOptions{}
@@ -60,7 +85,7 @@ func (w *Watcher) folders() error {
 	}
 	list, err := w.c.List("", "*", opts).Collect()
 	if err != nil {
-		return fmt.Errorf("list: %w", err)
+		return nil, fmt.Errorf("list: %w", err)
 	}
 	var out []FolderCount
 	for _, l := range list {
@@ -73,12 +98,7 @@ func (w *Watcher) folders() error {
 		}
 		out = append(out, FolderCount{Mailbox: l.Mailbox, Messages: derefU32(st.NumMessages), Unseen: derefU32(st.NumUnseen)})
 	}
-	if slices.Equal(out, w.lastFolders) {
-		return nil
-	}
-	w.lastFolders = out
-	w.OnFolders(out)
-	return nil
+	return out, nil
 }
 
 // PollInterval is how often a Watcher asks a server without IDLE for news.
@@ -158,15 +178,17 @@ func (w *Watcher) Run(ctx context.Context, fn func(Counts)) error {
 		return err
 	}
 	fn(last)
-	if err := w.folders(); err != nil {
-		return err
+	if w.claimFolders(time.Now().Add(folderSlack - FolderPollInterval)) {
+		if err := w.folders(); err != nil {
+			return err
+		}
 	}
 	caps := w.c.Caps()
 	canIdle := caps.Has(imap.CapIdle) || caps.Has(imap.CapIMAP4rev2)
 	poll := time.NewTimer(PollInterval)
 	defer poll.Stop()
 	var folderTick <-chan time.Time
-	if w.OnFolders != nil {
+	if w.Folders != nil {
 		t := time.NewTicker(FolderPollInterval)
 		defer t.Stop()
 		folderTick = t.C
@@ -192,25 +214,42 @@ func (w *Watcher) Run(ctx context.Context, fn func(Counts)) error {
 			}
 			return idle.Wait()
 		}
-		select {
-		case <-ctx.Done():
-			stopIdle()
-			return nil
-		case <-w.c.Closed():
-			return fmt.Errorf("%w: watch connection closed", ErrUnavailable)
-		case <-w.changed:
-			// A burst (a batch delivery) becomes one report.
-			time.Sleep(150 * time.Millisecond)
-			if err := stopIdle(); err != nil {
-				return fmt.Errorf("idle done: %w", err)
-			}
-		case <-tick:
-			if err := w.c.Noop().Wait(); err != nil {
-				return fmt.Errorf("noop: %w", err)
-			}
-		case <-folderTick:
-			if err := stopIdle(); err != nil {
-				return fmt.Errorf("idle done: %w", err)
+		readFolders := false
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				stopIdle()
+				return nil
+			case <-w.c.Closed():
+				return fmt.Errorf("%w: watch connection closed", ErrUnavailable)
+			case <-w.changed:
+				seen := time.Now()
+				// A burst (a batch delivery) becomes one report.
+				time.Sleep(150 * time.Millisecond)
+				if err := stopIdle(); err != nil {
+					return fmt.Errorf("idle done: %w", err)
+				}
+				// Another tab's watcher that saw the same change may read for all.
+				readFolders = w.claimFolders(seen)
+				break wait
+			case <-tick:
+				if err := w.c.Noop().Wait(); err != nil {
+					return fmt.Errorf("noop: %w", err)
+				}
+				break wait
+			case <-folderTick:
+				// Only one tab of the account reads per interval; the others go on
+				// idling without a word to the server.
+				if !w.claimFolders(time.Now().Add(folderSlack - FolderPollInterval)) {
+					continue
+				}
+				if err := stopIdle(); err != nil {
+					w.Folders.Publish(nil, err)
+					return fmt.Errorf("idle done: %w", err)
+				}
+				readFolders = true
+				break wait
 			}
 		}
 		select {
@@ -219,14 +258,19 @@ func (w *Watcher) Run(ctx context.Context, fn func(Counts)) error {
 		}
 		n, err := w.counts()
 		if err != nil {
+			if readFolders {
+				w.Folders.Publish(nil, err)
+			}
 			return err
 		}
 		if n != last {
 			last = n
 			fn(n)
 		}
-		if err := w.folders(); err != nil {
-			return err
+		if readFolders {
+			if err := w.folders(); err != nil {
+				return err
+			}
 		}
 	}
 }
