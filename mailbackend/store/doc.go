@@ -24,19 +24,21 @@
 // a separate connection pool (statements prepared once per connection) and never wait
 // for a commit. Change events are published after commit, in commit order, to
 // unbounded per-subscriber queues (events.go). Full-text search is an FTS5 trigram
-// index, one row per blob (search.go), in its own file data_dir/search.db with its
-// own writer (searchdb.go), filled in the background in chunks rather than in the
-// delivery transaction, with search testing the few messages not yet indexed
-// directly so answers are exact at once (indexer.go), and a result cache that stays
-// exact across every change (searchcache.go). search.db is derived data: deleted, it
-// is rebuilt from the blobs.
+// index, one row per blob (search.go), beside a second FTS5 table of the character
+// pairs of non-ASCII text for needles of one or two characters, too short for a
+// trigram (grams.go, filled in the background on upgrade), both in their own file
+// data_dir/search.db with its own writer (searchdb.go), filled in the background in
+// chunks rather than in the delivery transaction, with search testing the few
+// messages not yet indexed directly so answers are exact at once (indexer.go), and a
+// result cache that stays exact across every change (searchcache.go). search.db is
+// derived data: deleted, it is rebuilt from the blobs.
 //
 // The Store is the metadata (yubin.db and its write path: db.go, deliver.go, the
 // files named after what they store) with two parts of their own types behind it:
 // blobFiles, the message files and their sync protocol (blobs.go, blobsync.go; the
 // rows that decide which files are trusted: blobrefs.go), and searchIndex, search.db
-// with its writer and result cache (searchdb.go, indexer.go, searchcache.go; the
-// queries that read both databases: search.go).
+// with its writer and result cache (searchdb.go, indexer.go, grams.go,
+// searchcache.go; the queries that read both databases: search.go, searchshort.go).
 //
 // Several processes may open the same spool (the CLI while the server runs); crash
 // cleanup runs only in a process that opens it alone (flock on data_dir/yubin.lock).

@@ -163,11 +163,25 @@ func (ix *indexer) forget(rowids []int64) {
 func (s *Store) runIndexer() {
 	defer s.background.Done()
 	s.index.writer.poke()
+	filling := s.gramsFillStarted()
 	for {
-		select {
-		case <-s.stop:
-			return
-		case <-s.index.writer.wake:
+		if filling {
+			// An upgraded search.db's grams are filled between the indexer's own
+			// chunks (grams.go): new mail first.
+			select {
+			case <-s.stop:
+				return
+			case <-s.index.writer.wake:
+			default:
+				filling = s.fillGramsChunk()
+				continue
+			}
+		} else {
+			select {
+			case <-s.stop:
+				return
+			case <-s.index.writer.wake:
+			}
 		}
 		// Let a chunk's worth gather (search does not need the index to be current).
 		wait := time.NewTimer(indexDelay)
@@ -303,8 +317,16 @@ func (x *searchIndex) write(ctx context.Context, jobs []indexJob, drops []int64)
 		return err
 	}
 	defer del.Close()
+	delGrams, err := tx.PrepareContext(ctx, gramsDelete)
+	if err != nil {
+		return err
+	}
+	defer delGrams.Close()
 	for _, r := range drops {
 		if _, err := del.ExecContext(ctx, r); err != nil {
+			return err
+		}
+		if _, err := delGrams.ExecContext(ctx, r); err != nil {
 			return err
 		}
 	}
@@ -314,14 +336,26 @@ func (x *searchIndex) write(ctx context.Context, jobs []indexJob, drops []int64)
 		return err
 	}
 	defer ins.Close()
+	insGrams, err := tx.PrepareContext(ctx, gramsInsert)
+	if err != nil {
+		return err
+	}
+	defer insGrams.Close()
 	for _, j := range jobs {
 		// A crash after an earlier run's commit here but before its state update
 		// left this row behind: replace it.
 		if _, err := del.ExecContext(ctx, j.rowid); err != nil {
 			return err
 		}
+		if _, err := delGrams.ExecContext(ctx, j.rowid); err != nil {
+			return err
+		}
 		t := &j.text
 		if _, err := ins.ExecContext(ctx, j.rowid, t.Subject, t.From, t.To, t.Cc, t.Bcc, t.Body); err != nil {
+			return err
+		}
+		if _, err := insGrams.ExecContext(ctx, j.rowid, gramsText(t.Subject), gramsText(t.From), gramsText(t.To),
+			gramsText(t.Cc), gramsText(t.Bcc), gramsText(t.Body)); err != nil {
 			return err
 		}
 	}

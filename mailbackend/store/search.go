@@ -21,6 +21,9 @@ import (
 // script, Japanese included, which has no spaces to split words at — is found through
 // the index. One row per blob (rowid = blobs.rowid), joined through messages, so a
 // message copied to another mailbox is found there too without a second index entry.
+// A needle of one or two characters is too short for a trigram: one with a non-ASCII
+// character is found through the pairs table (grams.go), an ASCII one by a substring
+// test of every row.
 //
 // A search evaluates the MATCH over the index (search.db) and maps the hits, a list
 // of blob rowids, to the mailbox's messages (yubin.db). When
@@ -131,13 +134,13 @@ func (s *Store) searchCached(ctx context.Context, mailboxID int64, field SearchF
 // The mailbox side is read in tx (yubin.db), the text side in search.db afterwards
 // (searchdb.go says why in that order). Few messages are tested one by one; for more,
 // search.db lists the matching blobs (a MATCH, or for a needle too short for a
-// trigram a substring test of every row), bounded to the rowid range of the
+// trigram shortSearch), bounded to the rowid range of the
 // messages' blobs when they are few next to the index (finding that range scans
 // them, which is cheap only then), and the hits are mapped back to the mailbox.
 //
-// A needle too short for a trigram reads every row of the range, whichever field it
-// is for; that one pass also answers the other fields, handed to also (a client
-// asking for "SUBJECT x OR FROM x OR ... BODY x" asks for each in turn).
+// A needle too short for a trigram answers every field at once, handed to also (a
+// client asking for "SUBJECT x OR FROM x OR ... BODY x" asks for each in turn): an
+// ASCII one reads every row of the range, whichever field it is for.
 func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, from uint32, todo int64, whole bool, also func(SearchField, []uint32)) ([]uint32, error) {
 	if limit := scanMax; todo <= limit || (field != SearchText && field != SearchBody && todo <= 4*limit) {
 		return s.scanSearch(ctx, tx, mailboxID, field, text, from)
@@ -185,71 +188,6 @@ func (s *Store) searchIndexed(ctx context.Context, tx *sql.Tx, mailboxID int64, 
 		return nil, err
 	}
 	return scanUIDs(rows)
-}
-
-// shortSearch is searchIndexed for a needle shorter than a trigram: a substring test
-// of every row in the rowid range, one pass for all the columns; field's UIDs are
-// returned and every other field's (SearchText the union) go to also.
-func (s *Store) shortSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, field SearchField, text string, from uint32, lo, hi int64, also func(SearchField, []uint32)) ([]uint32, error) {
-	var in []string
-	for _, c := range allColumns {
-		in = append(in, `instr(lower(`+c+`), lower(?3)) > 0`)
-	}
-	rows, err := s.index.rdb.QueryContext(ctx, `SELECT rowid, `+strings.Join(in, ", ")+
-		` FROM fts WHERE rowid BETWEEN ?1 AND ?2 AND (`+strings.Join(in, " OR ")+`)`, lo, hi, text)
-	if err != nil {
-		return nil, err
-	}
-	hits := map[SearchField][]int64{}
-	dest := make([]any, len(allColumns)+1)
-	var rowid int64
-	found := make([]bool, len(allColumns))
-	dest[0] = &rowid
-	for i := range found {
-		dest[i+1] = &found[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		hits[SearchText] = append(hits[SearchText], rowid)
-		for i, c := range allColumns {
-			if found[i] {
-				f := columnFields[c]
-				hits[f] = append(hits[f], rowid)
-			}
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	uidsOfField := func(f SearchField) ([]uint32, error) {
-		if len(hits[f]) == 0 {
-			return []uint32{}, nil
-		}
-		rows, err := s.txQuery(ctx, tx, hitsQuery, mailboxID, from, rowidList(hits[f]))
-		if err != nil {
-			return nil, err
-		}
-		return scanUIDs(rows)
-	}
-	out, err := uidsOfField(field)
-	if err != nil || also == nil {
-		return out, err
-	}
-	for _, f := range []SearchField{SearchText, SearchBody, SearchSubject, SearchFrom, SearchTo, SearchCc, SearchBcc} {
-		if f == field {
-			continue
-		}
-		uids, err := uidsOfField(f)
-		if err != nil {
-			return nil, err
-		}
-		also(f, uids)
-	}
-	return out, nil
 }
 
 // maxFieldsFromRows bounds the rows fewHitsSearch reads to tell the fields apart.

@@ -126,6 +126,9 @@ func (x *searchIndex) openFile() error {
 			return fmt.Errorf("search index: create schema: %w", err)
 		}
 	}
+	if err := x.createGrams(ctx); err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
 	if x.rdb, err = sql.Open("sqlite", dsn(path, roleRead)); err != nil {
 		return fmt.Errorf("open search index: %w", err)
 	}
@@ -189,8 +192,10 @@ func (s *Store) reconcile() error {
 		for r := range stale {
 			rowids = append(rowids, r)
 		}
-		if _, err := s.index.db.ExecContext(ctx, `DELETE FROM fts WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(rowids)); err != nil {
-			return fmt.Errorf("reconcile search index: %w", err)
+		for _, table := range []string{"fts", "grams"} {
+			if _, err := s.index.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE rowid IN (SELECT value FROM json_each(?))`, rowidList(rowids)); err != nil {
+				return fmt.Errorf("reconcile search index: %w", err)
+			}
 		}
 	}
 	if len(unindexed) > 0 {
