@@ -84,6 +84,7 @@ func richText(t *testing.T, name, lang string, phone bool) {
 		s.do(chromedp.Click(chromedp.CSS(`#cmp-richmode`)))
 	}
 	s.waitFor(`!document.getElementById("cmp-editor").hidden && document.getElementById("cmp-body").closest("label").hidden`, "the rich-text editor")
+	s.axe("rich-editor") // the switch, the toolbar and the editor are accessible
 	subject := tr("Rich text test", "リッチテキストのテスト")
 	s.do(
 		chromedp.SendKeys(chromedp.CSS(`input[name=to]`), "bob@localhost, alice@localhost"),
@@ -127,6 +128,19 @@ func richText(t *testing.T, name, lang string, phone bool) {
 	})()`))
 	s.do(chromedp.Click(chromedp.CSS(`button[data-cmd=createLink]`)))
 	s.waitFor(`!!document.querySelector('#cmp-editor a[href="https://example.test/docs"]')`, "the link")
+	// HTML pasted from another page keeps its bold and loses the rest (style,
+	// script, remote images) before it is in the editor.
+	s.do(chromedp.Evaluate[chromedp.Void](`(() => {
+	  const ed = document.getElementById("cmp-editor"); ed.focus();
+	  const r = document.createRange(); r.selectNodeContents(ed); r.collapse(false); const sel = getSelection(); sel.removeAllRanges(); sel.addRange(r);
+	  const dt = new DataTransfer();
+	  dt.setData("text/html", '<p style="color:red" onclick="x()">Pasted <strong>strong</strong><img src="https://tracker.test/p.gif"><script>window.__pwned=1<\/script></p>');
+	  dt.setData("text/plain", "Pasted strong");
+	  ed.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+	})()`))
+	if h := eval[string](s, `document.getElementById("cmp-editor").innerHTML`); !strings.Contains(h, "<strong>strong</strong>") || strings.Contains(h, "style=") || strings.Contains(h, "tracker") || strings.Contains(h, "script") || strings.Contains(h, "onclick") {
+		t.Errorf("pasted HTML in the editor: %q", h)
+	}
 	// An image pasted: shown at once, uploaded into the draft.
 	s.do(chromedp.Evaluate[chromedp.Void](`(() => { const ed = document.getElementById("cmp-editor"); const r = document.createRange(); r.selectNodeContents(ed); r.collapse(false); const sel = getSelection(); sel.removeAllRanges(); sel.addRange(r); })()`))
 	s.do(chromedp.Evaluate[chromedp.Void](pasteImageJS))
@@ -182,7 +196,7 @@ func richText(t *testing.T, name, lang string, phone bool) {
 		t.Fatalf("structure: %+v", parts)
 	}
 	plain := parts[0].body
-	for _, want := range []string{tr("Important news.", "重要なお知らせ。"), "- " + tr("apples", "りんご"), "- " + tr("pears", "みかん"), words + " <https://example.test/docs>", "[" + tr("Pasted image", "貼り付けた画像") + ".png]"} {
+	for _, want := range []string{tr("Important news.", "重要なお知らせ。"), "Pasted strong", "- " + tr("apples", "りんご"), "- " + tr("pears", "みかん"), words + " <https://example.test/docs>", "[" + tr("Pasted image", "貼り付けた画像") + ".png]"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("text/plain lacks %q:\n%s", want, plain)
 		}

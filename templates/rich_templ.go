@@ -186,7 +186,7 @@ func RichEditor(d ComposeData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\"><b>B</b></button> <button type=\"button\" class=\"btn\" data-cmd=\"italic\" title=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\"><b aria-hidden=\"true\">B</b></button> <button type=\"button\" class=\"btn\" data-cmd=\"italic\" title=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -212,7 +212,7 @@ func RichEditor(d ComposeData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\"><i>I</i></button> <button type=\"button\" class=\"btn\" data-cmd=\"insertUnorderedList\" title=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\"><i aria-hidden=\"true\">I</i></button> <button type=\"button\" class=\"btn\" data-cmd=\"insertUnorderedList\" title=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -238,7 +238,7 @@ func RichEditor(d ComposeData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\">•≡</button> <button type=\"button\" class=\"btn\" data-cmd=\"insertOrderedList\" title=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\"><svg viewBox=\"0 0 24 24\" width=\"16\" height=\"16\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" stroke-linecap=\"round\" stroke-linejoin=\"round\" aria-hidden=\"true\"><path d=\"M9 6h12M9 12h12M9 18h12\"></path><circle cx=\"4\" cy=\"6\" r=\"1\"></circle><circle cx=\"4\" cy=\"12\" r=\"1\"></circle><circle cx=\"4\" cy=\"18\" r=\"1\"></circle></svg></button> <button type=\"button\" class=\"btn\" data-cmd=\"insertOrderedList\" title=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -264,7 +264,7 @@ func RichEditor(d ComposeData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "\">1.≡</button> <button type=\"button\" class=\"btn\" data-cmd=\"createLink\" title=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "\"><svg viewBox=\"0 0 24 24\" width=\"16\" height=\"16\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" stroke-linecap=\"round\" stroke-linejoin=\"round\" aria-hidden=\"true\"><path d=\"M10 6h11M10 12h11M10 18h11\"></path><path d=\"M4 4v4M3 10.5h3l-3 3.5h3M3 16.5h3l-1.5 1.5 1.5 1.5h-3\" stroke-width=\"1.5\"></path></svg></button> <button type=\"button\" class=\"btn\" data-cmd=\"createLink\" title=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
