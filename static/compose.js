@@ -198,10 +198,12 @@
     });
   }
 
+  // uploading reports whether a file is still on its way into the draft.
+  function uploading() { return busy && uploads.length + (progress.hidden ? 0 : 1) > 0; }
   function buttons() {
-    // Sending waits for uploads: the message must carry every file.
-    var wait = busy && uploads.length + (progress.hidden ? 0 : 1) > 0;
-    form.querySelectorAll('button[type="submit"]').forEach(function (b) { b.disabled = wait; });
+    // Send stays clickable during an upload (a disabled button would swallow the
+    // click): the submit handler below waits for the files, saying so.
+    form.querySelectorAll('button[type="submit"]').forEach(function (b) { b.setAttribute("aria-busy", uploading() ? "true" : "false"); });
   }
 
   // --- Leaving --------------------------------------------------------------
@@ -230,8 +232,10 @@
     var s = e.submitter || lastSubmitter;
     var sending = !s || s.id === "cmp-send" || s.id === "cmp-schedule";
     if (busy) {
-      // Let the save finish first, so the message names the draft it replaces.
+      // Let the save finish first, so the message names the draft it replaces
+      // and carries every file being uploaded.
       e.preventDefault();
+      if (sending && uploading()) { say(t("tSendwait")); }
       setTimeout(function () { form.requestSubmit(s); }, 200);
       return;
     }
