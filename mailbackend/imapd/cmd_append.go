@@ -90,7 +90,7 @@ func cmdAppend(c *cmd) error {
 		return err
 	}
 	if sel := sess.sel; sel != nil && sel.id == mbox.ID {
-		sess.waitForUID(mbox.ID, uids[len(uids)-1])
+		sess.waitForUID(mbox.ID, uids)
 	}
 	var set imap.UIDSet
 	for _, uid := range uids {

@@ -2,6 +2,7 @@ package imapd
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 
@@ -39,7 +40,19 @@ type notifier struct {
 
 	mboxes map[int64]store.Mailbox // the account's mailboxes when last looked
 	subs   map[string]bool         // subscribed names (canonical) when last looked
+	// ownNew are messages this session added to the selected mailbox (APPEND,
+	// COPY, MOVE) and not yet announced: their MessageNew FETCH is not sent.
+	ownNew []ownMessages
 }
+
+// ownMessages are UIDs a command of this session added to a mailbox.
+type ownMessages struct {
+	mailboxID int64
+	uids      store.UIDRange
+}
+
+// maxOwnNew bounds ownNew; an entry is dropped once its messages are announced.
+const maxOwnNew = 64
 
 func newNotifier(sess *session, spec *notifySpec) *notifier {
 	limit := sess.srv.notifyBacklog
@@ -223,7 +236,9 @@ func (sess *session) deliverNotify(n *notifier, inIdle bool) error {
 
 // pollSelected applies the selected mailbox's queued changes (selected.poll) and,
 // when NOTIFY gave MessageNew fetch attributes, follows the EXISTS of new
-// messages with their FETCH (RFC 5465 section 5.2).
+// messages with their FETCH (RFC 5465 section 5.2), except for the messages this
+// session added itself: section 5.2 says a FETCH SHOULD NOT be sent for them,
+// the client knows them.
 func (sess *session) pollSelected(w *imapwire.Writer, allowExpunge, holdFlags bool) error {
 	sel := sess.sel
 	before := lastUID(sel.uids)
@@ -231,10 +246,49 @@ func (sess *session) pollSelected(w *imapwire.Writer, allowExpunge, holdFlags bo
 		return err
 	}
 	n := sess.notifying.Load()
-	if n == nil || n.spec.newFetch == nil || lastUID(sel.uids) <= before {
+	if n == nil || n.spec.newFetch == nil {
 		return nil
 	}
-	return sess.fetch(imap.UIDSet{{Start: imap.UID(before + 1), Stop: imap.UID(lastUID(sel.uids))}}, n.spec.newFetch)
+	last := lastUID(sel.uids)
+	var set imap.UIDSet
+	if last > before {
+		i := sort.Search(len(sel.uids), func(i int) bool { return sel.uids[i] > before })
+		for _, uid := range sel.uids[i:] {
+			if !n.isOwnNew(sel.id, uid) {
+				set.AddNum(imap.UID(uid))
+			}
+		}
+	}
+	// What is announced is no longer awaited.
+	n.ownNew = slices.DeleteFunc(n.ownNew, func(o ownMessages) bool {
+		return o.mailboxID != sel.id || o.uids.Stop <= last
+	})
+	if len(set) == 0 {
+		return nil
+	}
+	return sess.fetch(set, n.spec.newFetch)
+}
+
+// noteOwnNew records messages this session added to the selected mailbox.
+func (sess *session) noteOwnNew(mailboxID int64, uids []uint32) {
+	n := sess.notifying.Load()
+	if n == nil || n.spec.newFetch == nil || len(uids) == 0 {
+		return
+	}
+	r := store.UIDRange{Start: slices.Min(uids), Stop: slices.Max(uids)}
+	if len(n.ownNew) >= maxOwnNew {
+		n.ownNew = n.ownNew[1:]
+	}
+	n.ownNew = append(n.ownNew, ownMessages{mailboxID, r})
+}
+
+func (n *notifier) isOwnNew(mailboxID int64, uid uint32) bool {
+	for _, o := range n.ownNew {
+		if o.mailboxID == mailboxID && uid >= o.uids.Start && uid <= o.uids.Stop {
+			return true
+		}
+	}
+	return false
 }
 
 // idleUpdates is what IDLE writes as changes arrive: with NOTIFY, exactly what

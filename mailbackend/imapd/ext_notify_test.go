@@ -367,3 +367,26 @@ func TestNotifyPythonImaplib(t *testing.T) {
 		t.Fatalf("imaplib: %v\n%s", err, out)
 	}
 }
+
+// RFC 5465 section 5.2: no MessageNew FETCH for a message the client added itself
+// (APPEND, COPY into the selected mailbox): it gets the EXISTS only. Another
+// session's message still comes with its FETCH.
+func TestNotifyNoFetchOfOwnNewMessages(t *testing.T) {
+	e := newEnv(t)
+	a := e.raw(true)
+	b := e.raw(true)
+	a.ok("SELECT INBOX")
+	a.ok("NOTIFY SET (selected (MessageNew (UID FLAGS) MessageExpunge))")
+	got := joined(a.ok(appendLiteral("INBOX", simpleMsg)))
+	if !strings.Contains(got, "* 1 EXISTS") || strings.Contains(got, "FETCH") {
+		t.Errorf("own APPEND: want * 1 EXISTS and no FETCH, got\n%s", got)
+	}
+	got = joined(a.ok("COPY 1 INBOX"))
+	if !strings.Contains(got, "* 2 EXISTS") || strings.Contains(got, "FETCH") {
+		t.Errorf("own COPY: want * 2 EXISTS and no FETCH, got\n%s", got)
+	}
+	b.ok(appendLiteral("INBOX", simpleMsg))
+	if got := joined(a.until("FETCH")); !strings.Contains(got, "* 3 FETCH (UID 3 FLAGS (") {
+		t.Errorf("another session's APPEND: want * 3 FETCH (UID 3 FLAGS ...), got\n%s", got)
+	}
+}

@@ -381,7 +381,7 @@ func (sess *session) copy(c *cmd, numSet imap.NumSet, dest string) error {
 		return nil
 	}
 	if mbox.ID == sel.id {
-		sess.waitForUID(sel.id, res.DestUIDs[len(res.DestUIDs)-1])
+		sess.waitForUID(sel.id, res.DestUIDs)
 	}
 	c.okCode = copyUID(res)
 	c.okText = c.name + " completed"
@@ -428,7 +428,7 @@ func (sess *session) move(c *cmd, numSet imap.NumSet, dest string) error {
 	sess.w.Raw("* OK [").Raw(copyUID(res)).Raw("] Moved").CRLF()
 	sess.reportGone(res.SourceUIDs)
 	if mbox.ID == sel.id {
-		sess.waitForUID(sel.id, res.DestUIDs[len(res.DestUIDs)-1])
+		sess.waitForUID(sel.id, res.DestUIDs)
 	}
 	return nil
 }

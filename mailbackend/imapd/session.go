@@ -453,10 +453,13 @@ func (sess *session) enqueue(ev store.Event) {
 	}
 }
 
-// waitForUID waits briefly until the store's event for uid in the selected mailbox
-// has reached this session, so that an APPEND or COPY into the selected mailbox is
-// followed by its EXISTS (RFC 9051 section 6.3.12) in the same command's responses.
-func (sess *session) waitForUID(mailboxID int64, uid uint32) {
+// waitForUID waits briefly until the store's event for the last of uids (the
+// messages this session just added to the selected mailbox) has reached this
+// session, so that an APPEND or COPY into the selected mailbox is followed by its
+// EXISTS (RFC 9051 section 6.3.12) in the same command's responses.
+func (sess *session) waitForUID(mailboxID int64, uids []uint32) {
+	sess.noteOwnNew(mailboxID, uids) // NOTIFY fetches them not (ext_notify_deliver.go)
+	uid := uids[len(uids)-1]
 	deadline := time.NewTimer(time.Second)
 	defer deadline.Stop()
 	for {
