@@ -92,6 +92,10 @@ func writing(t *testing.T, name, lang string, phone bool) {
 		if !eval[bool](s, `(b => b.top >= 0 && b.bottom <= window.innerHeight)(document.getElementById("cmp-send").getBoundingClientRect())`) {
 			t.Errorf("Send is off the screen: %v", eval[[]float64](s, `(b => [b.top, b.bottom, window.innerHeight])(document.getElementById("cmp-send").getBoundingClientRect())`))
 		}
+		// Nothing floats over the form: the list's compose button stays on the list.
+		if eval[bool](s, `(b => b.width > 0 && b.height > 0)(document.querySelector(".side .compose").getBoundingClientRect())`) {
+			t.Error("the floating compose button is shown over the compose form")
+		}
 		s.shot("compose-phone")
 		s.do(chromedp.Click(chromedp.CSS(`label.showcc`)))
 		s.waitFor(`document.querySelector("input[name=cc]").getBoundingClientRect().height > 0`, "Cc after the toggle")
