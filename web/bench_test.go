@@ -74,7 +74,7 @@ var bigMailbox = sync.OnceValues(func() (*benchEnv, error) {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	cleanups = append(cleanups, func() { ts.Close(); srv.Close() })
-	return &benchEnv{ts: ts, n: n}, nil
+	return &benchEnv{ts: ts, n: n, st: run.Store, account: acct.ID}, nil
 })
 
 var cleanups []func()
@@ -88,8 +88,10 @@ func TestMain(m *testing.M) {
 }
 
 type benchEnv struct {
-	ts *httptest.Server
-	n  int
+	ts      *httptest.Server
+	n       int
+	st      *store.Store // for mail that arrives during a benchmark
+	account int64
 }
 
 // threadLen is how many INBOX messages make one conversation: message i replies to
@@ -600,6 +602,66 @@ func BenchmarkConversationView(b *testing.B) {
 			b.Fatalf("message %d: %d, %d earlier messages", uid, r.StatusCode, strings.Count(r.body, `<details class="titem"`))
 		}
 	})
+}
+
+// BenchmarkConversationListNewMail: the grouped inbox's first page asked for right
+// after a message arrived (delivered into the store, not timed), which is when the
+// conversations must be brought up to date: every other message a reply to a
+// conversation somewhere in the 100,000 (References to its messages), the others
+// new conversations of their own. The page must show the new message first.
+func BenchmarkConversationListNewMail(b *testing.B) {
+	e, err := bigMailbox()
+	if err != nil {
+		b.Fatal(err)
+	}
+	br := e.login(b)
+	grouping(b, br, true)
+	b.Cleanup(func() { grouping(b, br, false) })
+	if r := br.get("/mail?f=INBOX"); r.StatusCode != 200 {
+		b.Fatalf("first page: %d", r.StatusCode)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	firstSubj := regexp.MustCompile(`<span class="subj">([^<]*)`)
+	run := rng.Uint64()
+	durs := make([]time.Duration, 0, b.N)
+	var cpu time.Duration // of the requests alone
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		var raw, want string
+		id := fmt.Sprintf("<new%d.%d@bench>", run, i)
+		if i%2 == 0 {
+			root := 1 + threadLen*rng.IntN(e.n/threadLen)
+			var refs []string
+			for r := root; r < root+threadLen; r++ {
+				refs = append(refs, fmt.Sprintf("<%d@bench>", r))
+			}
+			want = fmt.Sprintf("Re: 日本語 message %d", root)
+			raw = fmt.Sprintf("From: Sender <s@example.test>\r\nTo: alice@localhost\r\nSubject: Re: =?UTF-8?B?5pel5pys6Kqe?= message %d\r\nDate: Tue, 3 Mar 2026 10:00:00 +0900\r\nMessage-ID: %s\r\nIn-Reply-To: %s\r\nReferences: %s\r\n\r\nA reply.\r\n",
+				root, id, refs[len(refs)-1], strings.Join(refs, " "))
+		} else {
+			want = fmt.Sprintf("Fresh news %d.%d", run, i)
+			raw = fmt.Sprintf("From: Newsletter <news@example.test>\r\nTo: alice@localhost\r\nSubject: %s\r\nDate: Tue, 3 Mar 2026 10:00:00 +0900\r\nMessage-ID: %s\r\n\r\nNews.\r\n", want, id)
+		}
+		if _, err := e.st.Deliver(context.Background(), []byte(raw), []store.Recipient{{AccountID: e.account}}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0, cpu0 := time.Now(), processCPU()
+		r := br.get("/mail?f=INBOX")
+		durs = append(durs, time.Since(t0))
+		cpu += processCPU() - cpu0
+		m := firstSubj.FindStringSubmatch(r.body)
+		if r.StatusCode != 200 || m == nil || strings.TrimSpace(html.UnescapeString(m[1])) != want {
+			b.Fatalf("after new mail %q: %d, first row %q", want, r.StatusCode, m)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	slices.Sort(durs)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(durs[len(durs)/2]), "p50-ms")
+	b.ReportMetric(ms(durs[min(len(durs)-1, len(durs)*99/100)]), "p99-ms")
 }
 
 // processCPU is the user and system CPU time this process has used.

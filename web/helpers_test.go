@@ -37,6 +37,7 @@ type env struct {
 	srv     *web.Server
 	ts      *httptest.Server
 	webDir  string
+	dataDir string // the mail server's data_dir
 	accts   map[string]*store.Account
 	log     *slog.Logger
 	handler *swapHandler
@@ -67,7 +68,7 @@ func newEnv(t testing.TB, users ...string) *env {
 		t.Fatalf("start mail server: %v", err)
 	}
 	t.Cleanup(func() { run.Close() })
-	e := &env{run: run, webDir: t.TempDir(), accts: map[string]*store.Account{}, log: log}
+	e := &env{run: run, webDir: t.TempDir(), dataDir: cfg.DataDir, accts: map[string]*store.Account{}, log: log}
 	if tt, ok := t.(*testing.T); ok {
 		e.t = tt
 	}

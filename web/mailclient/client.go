@@ -77,7 +77,8 @@ type Client struct {
 	cache      rawCache    // recently fetched messages, guarded by mu
 	folders    []Folder    // last folder list, guarded by mu
 	memo       *listMemo   // rows of the last listed mailbox (listcache.go), guarded by mu
-	threadMemo *threadMemo // the last threading of a mailbox (conversations.go), guarded by mu
+	threadMemo *threadMemo // the last threading of a mailbox (threadmemo.go), guarded by mu
+	threadings int         // full threadings done for the memo, guarded by mu (tests count them)
 
 	// noExtensions makes the client ignore SORT, THREAD and CONDSTORE, as with a
 	// server without them (tests of the fallbacks against our own server).

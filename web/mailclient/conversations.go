@@ -24,59 +24,6 @@ type ConversationPage struct {
 	Conversations []Conversation
 }
 
-// threadMemo is a mailbox's conversations as last threaded. Threading reads the
-// whole mailbox (THREAD, or the headers of its newest messages), so it is redone
-// only when the mailbox's messages change: a different count or newest UID (a
-// message arrived or was expunged) or UIDVALIDITY. Flags never change threads.
-type threadMemo struct {
-	mailbox        string
-	uidValidity    uint32
-	exists, newest uint32
-	threads        [][]uint32 // each conversation's UIDs, ascending; newest conversation first
-	byUID          map[uint32]int
-}
-
-// conversations returns the selected mailbox's conversations (n messages),
-// threading it only when the memo is stale.
-func (s *Session) conversations(mailbox string, n uint32) (*threadMemo, error) {
-	m := &threadMemo{mailbox: mailbox, uidValidity: s.cl.uidValidity, exists: n}
-	if n > 0 {
-		last, err := s.C.Fetch(imap.SeqSetNum(n), &imap.FetchOptions{UID: true}).Collect()
-		if err != nil {
-			return nil, fmt.Errorf("fetch %s newest uid: %w", mailbox, err)
-		}
-		if len(last) == 1 {
-			m.newest = uint32(last[0].UID)
-		}
-	}
-	if old := s.cl.threadMemo; old != nil && old.mailbox == m.mailbox && old.uidValidity == m.uidValidity &&
-		old.exists == m.exists && old.newest == m.newest {
-		return old, nil
-	}
-	threads, _, err := s.threads(mailbox, n)
-	if err != nil {
-		return nil, err
-	}
-	m.byUID = make(map[uint32]int, n)
-	for _, t := range threads {
-		uids := t.UIDs()
-		if len(uids) == 0 {
-			continue
-		}
-		slices.Sort(uids)
-		m.threads = append(m.threads, uids)
-	}
-	// Newest first: by the newest message's UID, the order of arrival.
-	slices.SortFunc(m.threads, func(a, b []uint32) int { return int(int64(b[len(b)-1]) - int64(a[len(a)-1])) })
-	for i, uids := range m.threads {
-		for _, u := range uids {
-			m.byUID[u] = i
-		}
-	}
-	s.cl.threadMemo = m
-	return m, nil
-}
-
 // Conversations returns page (0-based) of mailbox's conversations, newest first,
 // perPage a page: the mailbox threaded by THREAD=REFERENCES (Threads; redone only
 // when messages arrive or go), then one FETCH of the rows' newest messages and one
@@ -105,9 +52,9 @@ func (cl *Client) Conversations(ctx context.Context, mailbox string, page, perPa
 			return nil
 		}
 		var newest, all []uint32
-		for _, uids := range m.threads[lo:hi] {
-			newest = append(newest, uids[len(uids)-1])
-			all = append(all, uids...)
+		for _, t := range m.threads[lo:hi] {
+			newest = append(newest, t.uids[len(t.uids)-1])
+			all = append(all, t.uids...)
 		}
 		rows, err := s.C.Fetch(UIDs(newest), listFetch()).Collect()
 		if err != nil {
@@ -126,7 +73,8 @@ func (cl *Client) Conversations(ctx context.Context, mailbox string, page, perPa
 		for _, f := range flags {
 			seen[uint32(f.UID)] = slices.Contains(f.Flags, imap.FlagSeen)
 		}
-		for _, uids := range m.threads[lo:hi] {
+		for _, t := range m.threads[lo:hi] {
+			uids := t.uids
 			c := Conversation{UIDs: uids}
 			for _, u := range uids {
 				if v, ok := seen[u]; ok {
@@ -170,11 +118,11 @@ func (cl *Client) ConversationOf(ctx context.Context, mailbox string, uid uint32
 		if err != nil {
 			return err
 		}
-		i, ok := m.byUID[uid]
-		if !ok {
+		t := m.byUID[uid]
+		if t == nil {
 			return nil
 		}
-		uids := m.threads[i]
+		uids := t.uids
 		if len(uids) > MaxConversation {
 			uids = uids[len(uids)-MaxConversation:]
 		}

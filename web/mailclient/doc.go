@@ -8,8 +8,10 @@
 // FETCH of the hits, BODY.PEEK[], STORE, MOVE, APPEND, folder management), the
 // extensions a server may offer with a fallback here when it does not (SORT for
 // ordered lists, THREAD=REFERENCES for conversations, both computed with
-// internal/imapsort otherwise; CONDSTORE so a list refresh reads full rows only of
-// messages it has not shown, listcache.go), and Watcher,
+// internal/imapsort otherwise, and remembered, new mail joining its conversation by
+// SEARCH HEADER on its msg-ids rather than a new THREAD of the whole mailbox,
+// threadmemo.go; CONDSTORE so a list refresh reads full rows only of messages it has
+// not shown, listcache.go), and Watcher,
 // which follows a mailbox with IDLE on a separate connection so a waiting browser tab
 // never holds the session's lock. Handlers call the typed methods here and never see a
 // dropped connection.
