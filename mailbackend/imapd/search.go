@@ -49,6 +49,9 @@ type searcher struct {
 	headerReader *bufio.Reader
 
 	ids idFields // Message-ID, In-Reply-To and References from the store (search_idfields.go)
+
+	metaUID uint32   // the message metaOf is of
+	metaOf  *msgMeta // its meta, nil if none
 }
 
 // search implements every RFC 9051 section 6.4.4 key. Flags, dates and sizes come
@@ -294,7 +297,11 @@ func (s *searcher) match(i int, uid uint32, c *searchKey) bool {
 	}
 	var m *msgMeta
 	if s.meta != nil {
-		if m = s.meta[uid]; m == nil {
+		// The same message is looked up again for every key of an OR tree.
+		if s.metaUID != uid || s.metaOf == nil {
+			s.metaUID, s.metaOf = uid, s.meta[uid]
+		}
+		if m = s.metaOf; m == nil {
 			return false // expunged elsewhere; the client will hear of it
 		}
 	}

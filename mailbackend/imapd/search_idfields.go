@@ -8,17 +8,21 @@ import (
 )
 
 // idFields answers SEARCH HEADER Message-ID, In-Reply-To and References (RFC 9051
-// section 6.4.4) from the store's copy of those three fields (store.IDFields), one
-// row per message, instead of reading every message's header from its blob: what a
-// mail program asks to find a message's replies or what it replies to (the webmail
-// does, for its conversations), on a mailbox of any size. The copy holds the very
-// unfolded strings the header read gives, so the answer is the same, matched the
-// same way (headerHas). A message whose copy the store lacks (stored before it kept
-// them) has its header read as before, and what was read is given back to the store
-// (store.KeepIDFields) so the next search finds it.
+// section 6.4.4) from the store's copy of those three fields, kept in memory per
+// mailbox (idCache), instead of reading every message's header from its blob: what
+// a mail program asks to find a message's replies or what it replies to (the
+// webmail does, for its conversations and for new mail joining them), on a mailbox
+// of any size. The copy holds the very unfolded strings the header read gives, so
+// the answer is the same, matched the same way (headerHas). A message whose copy
+// the store lacks (stored before it kept them) has its header read as before, and
+// what was read is given back to the store (store.KeepIDFields) and the cache.
 type idFields struct {
-	byUID   map[uint32]string // nil: the search has no such key
-	learned map[string]string // blob ID → the fields read from its header
+	box     *idBox             // the cache's entry, read-locked for the search; nil: byUID
+	byUID   map[uint32]idEntry // read for this search alone (a mailbox too large to cache)
+	active  bool               // the search has such a key
+	learned map[string]string  // blob ID → the fields read from its header
+	byUIDs  map[uint32]string  // the same by UID, for the cache
+	needles map[string]string  // search string → lower-cased
 
 	// The message being matched, parsed once for all the keys of the search.
 	uid    uint32
@@ -34,7 +38,7 @@ type idField struct {
 // maxLearned bounds the fields one search gives back to the store.
 const maxLearned = 10000
 
-// load reads the copy when the search program has a key it answers.
+// load makes the copy ready when the search program has a key it answers.
 func (f *idFields) load(criteria *searchKey, s *searcher, messages int) error {
 	need := false
 	walkCriteria(criteria, func(c *searchKey) {
@@ -45,42 +49,60 @@ func (f *idFields) load(criteria *searchKey, s *searcher, messages int) error {
 	if !need || messages == 0 {
 		return nil
 	}
-	byUID, err := s.sess.srv.store.IDFields(s.ctx, s.sel.id)
+	st, sel := s.sess.srv.store, s.sel
+	box, err := s.sess.srv.ids.box(s.ctx, st, sel.id, sel.uidValidity, messages)
 	if err != nil {
 		return storeErr("search", err)
 	}
-	f.byUID, f.learned = byUID, map[string]string{}
+	if box == nil {
+		rows, err := st.IDFieldsAfter(s.ctx, sel.id, 0)
+		if err != nil {
+			return storeErr("search", err)
+		}
+		f.byUID = make(map[uint32]idEntry, len(rows))
+		for _, r := range rows {
+			if r.Known {
+				f.byUID[r.UID] = entryOf(r.Fields)
+			}
+		}
+	}
+	f.box, f.active = box, true
+	f.learned, f.byUIDs, f.needles = map[string]string{}, map[uint32]string{}, map[string]string{}
 	return nil
+}
+
+// entry returns uid's copy.
+func (f *idFields) entry(uid uint32) (idEntry, bool) {
+	if f.box != nil {
+		e, ok := f.box.byUID[uid]
+		return e, ok
+	}
+	e, ok := f.byUID[uid]
+	return e, ok
 }
 
 // has matches HEADER name value against uid's copy; known is false when the copy
 // cannot answer (another field, or a message it lacks).
 func (f *idFields) has(uid uint32, name, value string) (found, known bool) {
-	if f.byUID == nil || !store.IsIDField(name) {
+	if !f.active || !store.IsIDField(name) {
 		return false, false
 	}
+	needle, ok := f.needles[value]
+	if !ok {
+		needle = strings.ToLower(value)
+		f.needles[value] = needle
+	}
 	if f.fields == nil || f.uid != uid {
-		v, ok := f.byUID[uid]
+		e, ok := f.entry(uid)
 		if !ok {
 			return false, false
 		}
-		f.uid, f.fields = uid, f.fields[:0]
-		if v != "" {
-			for _, line := range strings.Split(v, "\n") {
-				k, val, _ := strings.Cut(line, ":")
-				fd := idField{name: strings.TrimSpace(k), lower: strings.ToLower(val)}
-				fd.decoded = fd.lower
-				if d := mailformat.DecodeHeader(val); d != val {
-					fd.decoded = strings.ToLower(d)
-				}
-				f.fields = append(f.fields, fd)
-			}
+		// Most messages hold the string nowhere: one look at the whole copy says so.
+		if e.raw == "" && needle != "" && !strings.Contains(e.lower, needle) {
+			return false, true
 		}
-		if f.fields == nil {
-			f.fields = []idField{}
-		}
+		f.parse(uid, e)
 	}
-	needle := strings.ToLower(value)
 	for _, fd := range f.fields {
 		if !strings.EqualFold(fd.name, name) {
 			continue
@@ -92,23 +114,51 @@ func (f *idFields) has(uid uint32, name, value string) (found, known bool) {
 	return false, true
 }
 
+// parse splits uid's copy into its fields.
+func (f *idFields) parse(uid uint32, e idEntry) {
+	f.uid, f.fields = uid, f.fields[:0]
+	if e.raw == "" {
+		if e.lower != "" {
+			for _, line := range strings.Split(e.lower, "\n") {
+				k, val, _ := strings.Cut(line, ":")
+				f.fields = append(f.fields, idField{name: strings.TrimSpace(k), lower: val, decoded: val})
+			}
+		}
+	} else {
+		for _, line := range strings.Split(e.raw, "\n") {
+			k, val, _ := strings.Cut(line, ":")
+			f.fields = append(f.fields, idField{name: strings.TrimSpace(k), lower: strings.ToLower(val),
+				decoded: strings.ToLower(mailformat.DecodeHeader(val))})
+		}
+	}
+	if f.fields == nil {
+		f.fields = []idField{}
+	}
+}
+
 // learn notes the fields of a header just read for a message whose copy the store
 // lacks.
 func (f *idFields) learn(m *msgMeta, fields []string) {
-	if f.byUID == nil || len(fields) == 0 || len(f.learned) >= maxLearned {
+	if !f.active || len(fields) == 0 || len(f.learned) >= maxLearned {
 		return
 	}
-	if _, ok := f.byUID[m.uid]; ok {
+	if _, ok := f.entry(m.uid); ok {
 		return
 	}
 	if v, ok := store.IDFieldsOf(fields); ok {
 		f.learned[m.blobID] = v
+		f.byUIDs[m.uid] = v
 	}
 }
 
-// keep gives what the search learned back to the store.
+// keep releases the cache's entry and gives what the search learned back to the
+// cache and the store.
 func (f *idFields) keep(s *searcher) {
+	if f.box != nil {
+		f.box.mu.RUnlock()
+	}
 	if len(f.learned) > 0 {
+		s.sess.srv.ids.learn(s.sel.id, f.box, f.byUIDs)
 		s.sess.srv.store.KeepIDFields(s.ctx, f.learned)
 	}
 }

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 // idFieldMails are messages whose Message-ID, In-Reply-To and References a parsed
@@ -54,6 +57,19 @@ var idFieldSearches = []struct{ program, want string }{
 	{`UID 3:* HEADER References "root.1"`, "3"},
 }
 
+// knownIDFields is every copy the store has of a mailbox, by UID.
+func knownIDFields(t *testing.T, e *env, mailboxID int64) (map[uint32]string, error) {
+	t.Helper()
+	rows, err := e.st.IDFieldsAfter(context.Background(), mailboxID, 0)
+	out := map[uint32]string{}
+	for _, r := range rows {
+		if r.Known {
+			out[r.UID] = r.Fields
+		}
+	}
+	return out, err
+}
+
 // TestSearchHeaderIdentityFields: SEARCH HEADER on Message-ID, In-Reply-To and
 // References is answered from the store's copy of those fields with exactly what
 // reading every header answers: the same program gives the same UIDs with the copy
@@ -88,7 +104,7 @@ func TestSearchHeaderIdentityFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids, err := e.st.IDFields(ctx, inbox.ID); err != nil || len(ids) != len(idFieldMails) {
+	if ids, err := knownIDFields(t, e, inbox.ID); err != nil || len(ids) != len(idFieldMails) {
 		t.Fatalf("copies kept at delivery: %d, %v", len(ids), err)
 	}
 
@@ -103,7 +119,8 @@ func TestSearchHeaderIdentityFields(t *testing.T) {
 		if _, err := db.Exec(`UPDATE messages SET id_fields = NULL`); err != nil {
 			t.Fatal(err)
 		}
-		if ids, _ := e.st.IDFields(ctx, inbox.ID); len(ids) != 0 {
+		e.srv.ids.clear() // as after a restart
+		if ids, _ := knownIDFields(t, e, inbox.ID); len(ids) != 0 {
 			t.Fatalf("copies after clearing: %d", len(ids))
 		}
 	}
@@ -113,7 +130,7 @@ func TestSearchHeaderIdentityFields(t *testing.T) {
 	r := e.raw(true)
 	r.ok("SELECT INBOX")
 	r.ok(`UID SEARCH HEADER In-Reply-To ""`)
-	ids, err := e.st.IDFields(ctx, inbox.ID)
+	ids, err := knownIDFields(t, e, inbox.ID)
 	if err != nil || len(ids) != len(idFieldMails) {
 		t.Fatalf("copies given back by the search: %d, %v", len(ids), err)
 	}
@@ -121,4 +138,70 @@ func TestSearchHeaderIdentityFields(t *testing.T) {
 		t.Errorf("UID 2's copy: %q", got)
 	}
 	check("from the copies given back")
+
+	// Mail that arrives after a search is found by the next (the copies read so
+	// far are kept in memory), in the same session and in another.
+	r = e.raw(true)
+	r.ok("SELECT INBOX")
+	r.ok(`UID SEARCH HEADER In-Reply-To "<root.1@example.test>"`)
+	e.deliver("Message-ID: <r8@example.test>\nIn-Reply-To: <ROOT.1@example.test>\nSubject: late\n\nbody\n")
+	r.ok("NOOP")
+	for _, c := range []*raw{r, e.raw(true)} {
+		c.ok("SELECT INBOX")
+		if got := c.ok(`UID SEARCH HEADER In-Reply-To "<root.1@example.test>"`)[0]; got != "* SEARCH 2 8" {
+			t.Errorf("after new mail: %s", got)
+		}
+	}
+}
+
+// Sessions searching the same mailbox's copies while mail arrives share one cache
+// entry: each finds every reply delivered before its search, none is lost.
+func TestSearchHeaderIdentityFieldsConcurrent(t *testing.T) {
+	e := newEnv(t)
+	e.deliver("Message-ID: <top@example.test>\nSubject: top\n\nbody\n")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		c := e.client(nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+				errs <- err
+				return
+			}
+			last := 0
+			for range 30 {
+				crit := &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "In-Reply-To", Value: "<top@example.test>"}}}
+				d, err := c.UIDSearch(crit, nil).Wait()
+				if err != nil {
+					errs <- err
+					return
+				}
+				// Replies only arrive: a later search never finds fewer.
+				if n := len(d.AllUIDs()); n < last {
+					errs <- fmt.Errorf("%d replies found after %d", n, last)
+					return
+				} else {
+					last = n
+				}
+			}
+		}()
+	}
+	for i := range 20 {
+		e.deliver(fmt.Sprintf("Message-ID: <re%d@example.test>\nIn-Reply-To: <top@example.test>\nSubject: re\n\nbody\n", i))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	c := e.client(nil)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	crit := &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "In-Reply-To", Value: "<top@example.test>"}}}
+	if d, err := c.UIDSearch(crit, nil).Wait(); err != nil || len(d.AllUIDs()) != 20 {
+		t.Fatalf("replies found at the end: %v, %v", d, err)
+	}
 }

@@ -62,6 +62,7 @@ type Server struct {
 	hubs   map[int64]*accountHub // per logged-in account: events and accountCache
 
 	cache  *metaCache     // converted envelopes and body structures by blob ID
+	ids    *idCache       // Message-ID, In-Reply-To, References per mailbox, for SEARCH HEADER
 	recent *recentTracker // \Recent ownership per mailbox
 }
 
@@ -85,6 +86,7 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *
 		conns:     make(map[*session]struct{}),
 		hubs:      make(map[int64]*accountHub),
 		cache:     newMetaCache(20000),
+		ids:       newIDCache(),
 		recent:    newRecentTracker(),
 	}
 	return s

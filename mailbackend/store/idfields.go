@@ -38,10 +38,11 @@ const maxIDFields = 8 << 10
 
 // IsIDField reports whether SEARCH HEADER name is answered from the column.
 func IsIDField(name string) bool {
-	for _, n := range IDFieldNames {
-		if strings.EqualFold(n, name) {
-			return true
-		}
+	switch len(name) {
+	case len("Message-ID"):
+		return strings.EqualFold(name, "Message-ID") || strings.EqualFold(name, "References")
+	case len("In-Reply-To"):
+		return strings.EqualFold(name, "In-Reply-To")
 	}
 	return false
 }
@@ -72,23 +73,33 @@ func idFieldsOf(raw []byte) sql.NullString {
 	return sql.NullString{String: v, Valid: ok}
 }
 
-// IDFields returns the identity fields of every message of a mailbox whose column
-// is filled, by UID: the "\n"-joined "Name: value" fields, "" for a message with
-// none. A UID missing from the answer has its header to be read.
-func (s *Store) IDFields(ctx context.Context, mailboxID int64) (map[uint32]string, error) {
-	rows, err := s.rquery(ctx, `SELECT uid, id_fields FROM messages WHERE mailbox_id = ? AND id_fields IS NOT NULL`, mailboxID)
+// IDFieldsRow is one message's identity fields; Known is false when its column is
+// NULL (the header is to be read).
+type IDFieldsRow struct {
+	UID    uint32
+	Fields string
+	Known  bool
+}
+
+// IDFieldsAfter returns the identity fields of a mailbox's messages with a UID
+// above after, ascending: what a cache of them (imapd's) lacks. UIDs only grow, so
+// a cache that remembers the last UID it read is brought up to date by reading the
+// messages that arrived since.
+func (s *Store) IDFieldsAfter(ctx context.Context, mailboxID int64, after uint32) ([]IDFieldsRow, error) {
+	rows, err := s.rquery(ctx, `SELECT uid, id_fields FROM messages WHERE mailbox_id = ? AND uid > ? ORDER BY uid`, mailboxID, after)
 	if err != nil {
 		return nil, fmt.Errorf("identity fields of mailbox %d: %w", mailboxID, err)
 	}
 	defer rows.Close()
-	out := map[uint32]string{}
+	var out []IDFieldsRow
 	for rows.Next() {
-		var uid uint32
-		var v string
-		if err := rows.Scan(&uid, &v); err != nil {
+		var r IDFieldsRow
+		var v sql.NullString
+		if err := rows.Scan(&r.UID, &v); err != nil {
 			return nil, fmt.Errorf("identity fields of mailbox %d: %w", mailboxID, err)
 		}
-		out[uid] = v
+		r.Fields, r.Known = v.String, v.Valid
+		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("identity fields of mailbox %d: %w", mailboxID, err)
