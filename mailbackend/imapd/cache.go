@@ -21,7 +21,7 @@ import (
 // Loads run under mu, so no event can be applied between the store read and the
 // install: an event committed before the read is applied again afterwards, which is
 // harmless because applying an event is idempotent (new UIDs above the highest,
-// expunges of absent UIDs, flag values in commit order).
+// expunges of absent UIDs, flag values older than the cached MODSEQ ignored).
 type accountCache struct {
 	mu        sync.Mutex
 	mailboxes map[string]*store.Mailbox // canonical name → record (ID, name, special use)
@@ -109,6 +109,14 @@ func (b *boxCache) setFlags(ups []store.FlagUpdate) {
 	b.gen++
 	for _, u := range ups {
 		if m := b.meta[u.UID]; m != nil {
+			if u.ModSeq != 0 && u.ModSeq < m.modseq {
+				// Older than what is here: a session's own STORE, written through
+				// when it returned, can be ahead of the event stream, which then
+				// brings another session's earlier change of the same message (the
+				// two shared the store's group commit). Taking it would put old flags and
+				// a lower MODSEQ in every later FETCH (RFC 7162 section 3.1.4.1).
+				continue
+			}
 			m.flags = u.Flags
 			if u.ModSeq != 0 {
 				m.modseq = u.ModSeq
