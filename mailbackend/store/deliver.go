@@ -193,74 +193,62 @@ func (s *Store) runCommitter() {
 			s.commitBatch(batch)
 			s.observeCommit("delivery", start)
 		}
-		s.prepareWanted()
 	}
 }
 
-// commitBatch stores a batch whose blobs are durable in one transaction, publishes its
-// events and answers its callers.
+// commitBatch stores a batch whose blobs are durable, publishes its events and
+// answers its callers. It is one update (update.go): its transaction is shared with
+// the flag changes, expunges… waiting at the time, so that one WAL fsync serves them
+// all and the committer does not take turns with them for the write lock.
 func (s *Store) commitBatch(batch []*commitReq) {
 	defer func() {
 		for _, r := range batch {
 			close(r.done)
 		}
 	}()
-	fail := func(err error) {
+	err := s.update(context.Background(), func(w *wtx) error {
 		for _, r := range batch {
-			r.err = err
-			r.delivered = nil
+			r.err, r.delivered = nil, nil
 		}
-		s.dropUnusedBlobs(batch)
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	ctx := context.Background()
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		fail(fmt.Errorf("begin: %w", err))
-		return
-	}
-	committed := false
-	defer func() {
-		// A bug must not take the server down with every delivery in flight: the
-		// batch fails (nothing was acknowledged) and the committer carries on.
-		if v := recover(); v != nil {
-			slog.Error("store: commit panicked", "panic", v)
-			if !committed {
-				tx.Rollback()
-				fail(fmt.Errorf("store: internal error: %v", v))
+		// Resolve every target first, so that a request that cannot be stored
+		// (mailbox deleted meanwhile, unknown account, over quota) fails alone
+		// before anything is written.
+		quota := batchQuota{s: s}
+		for _, r := range batch {
+			if r.err = s.resolveTargets(w, r); r.err == nil {
+				r.err = quota.admit(w, r)
 			}
 		}
-	}()
-	w := &wtx{Tx: tx, s: s, ctx: ctx}
-	// Resolve every target first, so that a request that cannot be stored (mailbox
-	// deleted meanwhile, unknown account) fails alone before anything is written. No
-	// savepoints: they would make FTS5 flush its index once per message.
-	quota := batchQuota{s: s}
+		for _, r := range batch {
+			if r.err != nil {
+				continue
+			}
+			if err := s.applyReq(w, r); err != nil {
+				return err
+			}
+		}
+		w.events = append(w.events, deliveryEvents(batch)...)
+		return nil
+	})
+	failed := err != nil
 	for _, r := range batch {
-		if r.err = s.resolveTargets(w, r); r.err == nil {
-			r.err = quota.admit(w, r)
+		if err != nil {
+			r.err, r.delivered = err, nil
 		}
+		failed = failed || r.err != nil
 	}
-	for _, r := range batch {
-		if r.err != nil {
-			continue
-		}
-		if err := s.applyReq(w, r); err != nil {
-			tx.Rollback()
-			fail(err)
-			return
-		}
+	if failed {
+		// Under wmu, as every write: an update that refers to the same content
+		// (Enqueue) cannot slip in between the check and the removal.
+		s.wmu.Lock()
+		s.dropUnusedBlobs(batch)
+		s.wmu.Unlock()
 	}
-	if err := tx.Commit(); err != nil {
-		fail(fmt.Errorf("commit: %w", err))
-		return
-	}
-	committed = true
-	s.walGrew()
-	s.index.writer.added(w.toIndex)
-	s.dropUnusedBlobs(batch)
-	// Coalesce the batch's new UIDs per mailbox into one event each, in commit order.
+}
+
+// deliveryEvents coalesces a batch's new UIDs per mailbox into one event each, in
+// commit order.
+func deliveryEvents(batch []*commitReq) []Event {
 	var evs []Event
 	newUIDs := map[int64]int{} // mailbox → index of its event in evs
 	for _, r := range batch {
@@ -278,7 +266,7 @@ func (s *Store) commitBatch(batch []*commitReq) {
 				UIDs: []uint32{d.UID}, ModSeq: d.ModSeq})
 		}
 	}
-	s.events.publish(evs)
+	return evs
 }
 
 // dropUnusedBlobs removes the files written for failed requests that no row uses.
