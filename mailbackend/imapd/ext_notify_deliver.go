@@ -55,7 +55,7 @@ type ownMessages struct {
 const maxOwnNew = 64
 
 func newNotifier(sess *session, spec *notifySpec) *notifier {
-	limit := sess.srv.notifyBacklog
+	limit := int(sess.srv.notifyBacklog.Load())
 	if limit <= 0 {
 		limit = defaultNotifyBacklog
 	}

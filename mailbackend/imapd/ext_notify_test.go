@@ -285,7 +285,7 @@ func notifierOf(e *env) *notifier {
 // NOTIFY.
 func TestNotifyOverflowEndsNotify(t *testing.T) {
 	e := newEnv(t)
-	e.srv.notifyBacklog = 3
+	e.srv.notifyBacklog.Store(3)
 	a := e.raw(true)
 	a.ok("SELECT INBOX")
 	a.ok("NOTIFY SET (selected (MessageNew MessageExpunge)) (personal (MessageNew MessageExpunge))")
@@ -389,4 +389,34 @@ func TestNotifyNoFetchOfOwnNewMessages(t *testing.T) {
 	if got := joined(a.until("FETCH")); !strings.Contains(got, "* 3 FETCH (UID 3 FLAGS (") {
 		t.Errorf("another session's APPEND: want * 3 FETCH (UID 3 FLAGS ...), got\n%s", got)
 	}
+}
+
+// The mailbox specifiers (RFC 5465 sections 6.4 to 6.6) pick which mailboxes get
+// STATUS: subtree a mailbox and its inferiors, mailboxes exactly the names given,
+// subscribed the subscribed ones, re-read when a subscription changes (6.4). Each
+// step appends to a mailbox outside the specifiers first and to one inside last:
+// the first STATUS must be the inside one's.
+func TestNotifyMailboxSpecifiers(t *testing.T) {
+	e := newEnv(t)
+	a := e.raw(true)
+	b := e.raw(true)
+	for _, m := range []string{"Work", "Work/2026", "Workshop", "Lists", "Lists/go", "Other"} {
+		a.ok("CREATE " + m)
+	}
+	a.ok("SUBSCRIBE Other")
+	a.ok("NOTIFY SET (subtree Work (MessageNew MessageExpunge)) (mailboxes (Lists) (MessageNew MessageExpunge)) (subscribed (MessageNew MessageExpunge))")
+	firstStatus := func(outside, inside string) {
+		t.Helper()
+		b.ok(appendLiteral(outside, simpleMsg))
+		b.ok(appendLiteral(inside, simpleMsg))
+		got := a.until("* STATUS")
+		if st := got[len(got)-1]; !strings.HasPrefix(st, `* STATUS "`+inside+`" (`) {
+			t.Errorf("after appending to %s then %s: want the first STATUS for %s, got %s", outside, inside, inside, st)
+		}
+	}
+	firstStatus("Workshop", "Work/2026") // subtree: inferiors, not a longer name
+	firstStatus("Lists/go", "Lists")     // mailboxes: no inferiors
+	firstStatus("Lists/go", "Other")     // subscribed (INBOX is too, from the start)
+	b.ok("SUBSCRIBE Workshop")           // by another session: the set is re-read (6.4)
+	firstStatus("Lists/go", "Workshop")
 }

@@ -48,7 +48,7 @@ type Server struct {
 	commandTimeout atomic.Int64
 	// notifyBacklog bounds a NOTIFY session's queue (ext_notify_deliver.go);
 	// 0 = defaultNotifyBacklog. Tests lower it.
-	notifyBacklog int
+	notifyBacklog atomic.Int64
 
 	mu        sync.Mutex // guards listeners, conns, closed
 	listeners map[net.Listener]struct{}
