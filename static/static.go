@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-//go:embed app.css app.js contacts.js compose.css compose.js organize.js organize.css live.js keys.js pwa.js sw.js icon-192.png icon-512.png panes.js panes.css outbox.js outbox.css rich.js rich.css
+//go:embed app.css app.js contacts.js compose.css compose.js organize.js organize.css live.js keys.js pwa.js sw.js icon-192.png icon-512.png panes.js panes.css outbox.js outbox.css rich.js rich.css touch.js touch.css
 var files embed.FS
 
 type asset struct {

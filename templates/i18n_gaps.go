@@ -14,9 +14,11 @@ func init() {
 var gapsEN = map[string]string{
 	"act.readall.found": "Mark all results read",
 	"sel.allfound":      "Select all %s found",
+	"act.cancel":        "Cancel",
 }
 
 var gapsJA = map[string]string{
 	"act.readall.found": "検索結果をすべて既読にする",
 	"sel.allfound":      "検索結果の%sをすべて選択",
+	"act.cancel":        "キャンセル",
 }
