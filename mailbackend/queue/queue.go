@@ -137,11 +137,18 @@ func New(cfg Config, st *store.Store, log *slog.Logger) *Queue {
 // domain, or one group for the smarthost) and wakes the delivery loop. It returns only
 // when the message is durable.
 func (q *Queue) Enqueue(ctx context.Context, from string, rcpts []string, raw []byte) error {
+	return q.EnqueueSubmission(ctx, from, rcpts, raw, nil)
+}
+
+// EnqueueSubmission is Enqueue that also records what the submission server
+// remembers of the message (store.Submission, when not nil) in the same
+// transaction as the queue items.
+func (q *Queue) EnqueueSubmission(ctx context.Context, from string, rcpts []string, raw []byte, sub *store.Submission) error {
 	groups, err := q.group(rcpts)
 	if err != nil {
 		return err
 	}
-	items, err := q.st.Enqueue(ctx, from, groups, raw)
+	items, err := q.st.EnqueueSubmission(ctx, from, groups, raw, sub)
 	if err != nil {
 		return fmt.Errorf("queue message from <%s>: %w", from, err)
 	}

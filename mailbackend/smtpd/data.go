@@ -46,6 +46,28 @@ func (s *session) Data(r io.Reader) error {
 			return s.fail("data", err)
 		}
 	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	// A message this account already submitted is answered, not sent again
+	// (resubmit.go). Only a message with its own Message-ID is remembered: one the
+	// server gives an id below is new by definition.
+	sub := s.submissionRecord(msg)
+	if sub != nil {
+		release, err := s.srv.submitting.acquire(ctx, sub)
+		if err != nil {
+			return s.fail("data", temporary("wait for the same message: %w", err))
+		}
+		defer release()
+		seen, err := s.srv.store.Submitted(ctx, sub)
+		if err != nil {
+			return s.fail("data", temporary("%w", err))
+		}
+		if seen {
+			s.log.Info("smtp submission already accepted, not sent again", "from", s.from, "account", s.accountName(),
+				"rcpts", s.rcptCount)
+			return reply(replyAlreadyAccepted)
+		}
+	}
 	id := randomID(8)
 	now := time.Now()
 	var extra []byte
@@ -56,8 +78,6 @@ func (s *session) Data(r io.Reader) error {
 	}
 	received := s.receivedHeader(id, now)
 
-	ctx, cancel := s.ctx()
-	defer cancel()
 	junk := false
 	if s.role == roleMX {
 		var results []byte
@@ -103,7 +123,12 @@ func (s *session) Data(r io.Reader) error {
 			return s.fail("data", sieveRejected(followUp.reason))
 		}
 		if len(rcpts) > 0 {
-			if _, err := s.srv.store.Deliver(ctx, full, rcpts); err != nil {
+			// The remembered submission rides with the last durable step.
+			var with *store.Submission
+			if len(s.remoteRcpts) == 0 && len(followUp.redirects) == 0 {
+				with, sub = sub, nil
+			}
+			if _, err := s.srv.store.DeliverSubmission(ctx, full, rcpts, with); err != nil {
 				return s.fail("data", temporary("deliver %s: %w", id, err))
 			}
 		}
@@ -116,10 +141,19 @@ func (s *session) Data(r io.Reader) error {
 	}
 	if len(s.remoteRcpts) > 0 {
 		full := assemble(nil, received, msg, extra)
-		if err := s.srv.queue.Enqueue(ctx, s.from, s.remoteRcpts, full); err != nil {
+		if err := s.srv.queue.EnqueueSubmission(ctx, s.from, s.remoteRcpts, full, sub); err != nil {
 			// The local copies are already stored; the client's retry duplicates
 			// them, which beats losing the remote ones.
 			return s.fail("data", temporary("enqueue %s: %w", id, err))
+		}
+		sub = nil
+	}
+	if sub != nil {
+		// No single last step carried it (a Sieve redirect followed the local
+		// copies, or a script kept no copy): its own transaction, before the 250.
+		// The message is stored either way, so a failure here is only logged.
+		if err := s.srv.store.RecordSubmission(ctx, sub); err != nil {
+			s.log.Error("smtp submission stored but not remembered", "id", id, "account", s.accountName(), "err", err)
 		}
 	}
 	if s.conn != nil {

@@ -22,7 +22,11 @@
 // make us store: messages per IP per hour on the MX port (inboundrate.go, 451) and
 // each recipient's storage quota (quota.go, 452 4.2.2 at RCPT or, all or nothing,
 // at DATA). On submission the From, Sender, Resent-From and Resent-Sender headers
-// must name the authenticated user (data.go). Shutdown (shutdown.go) stops it
+// must name the authenticated user (data.go), and a message the same account
+// submitted already (the same Message-ID, RFC 5322 section 3.6.4, to the same
+// recipients within 24 hours) is answered 250 and not sent again (resubmit.go: the
+// record is written in the message's own store transaction, per account, bounded).
+// Shutdown (shutdown.go) stops it
 // gracefully: 421 to sessions between transactions, open transactions let finish
 // and be answered, all within the caller's bound.
 //

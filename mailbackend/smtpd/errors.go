@@ -111,6 +111,11 @@ var (
 	// RFC 3463 4.4.3: the account directory (LDAP) could not be asked whether a
 	// recipient exists; never taken as "unknown", the sender retries.
 	errDirectoryUnavailable = newReply(451, 4, 4, 3, "Directory lookup failed, try again later")
+	// Not a refusal: the same account submitted a message with this Message-ID to
+	// these recipients within store.SubmissionWindow, and it went out then
+	// (resubmit.go). 250, so the client stops resending; nothing is sent again.
+	replyAlreadyAccepted = newReply(250, 2, 0, 0, fmt.Sprintf("Already accepted, not sent again: you submitted this Message-ID to the same recipients within the last %d hours",
+		int(store.SubmissionWindow.Hours())))
 	// RFC 3463 4.3.0: a temporary failure on our side; the client keeps the message.
 	errTemporary = newReply(451, 4, 3, 0, "Temporary local problem, try again later")
 )

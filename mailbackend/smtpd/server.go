@@ -111,6 +111,8 @@ type Server struct {
 	misfits misfits
 	// scripts caches parsed Sieve scripts (sieve.go).
 	scripts scriptCache
+	// submitting is the message identities being stored right now (resubmit.go).
+	submitting inflightSubmissions
 }
 
 // New returns a server; call the Serve methods to start listeners.

@@ -47,6 +47,7 @@ type session struct {
 	remoteRcpts  []string
 	rcptCount    int
 	firstRcpt    string
+	rcptAddrs    []string // every accepted RCPT TO, for resubmit.go
 }
 
 func (s *Server) newSession(r role, c *smtp.Conn) (smtp.Session, error) {
@@ -116,6 +117,7 @@ func (s *session) Reset() {
 	s.remoteRcpts = nil
 	s.rcptCount = 0
 	s.firstRcpt = ""
+	s.rcptAddrs = nil
 	if s.conn != nil {
 		s.conn.inTransaction.Store(false)
 	}
@@ -363,6 +365,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		s.firstRcpt = to
 	}
 	s.rcptCount++
+	s.rcptAddrs = append(s.rcptAddrs, to)
 	if s.conn != nil {
 		// A transaction is open: a shutdown lets it reach DATA, finish and be
 		// answered (shutdown.go).

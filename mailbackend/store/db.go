@@ -72,20 +72,23 @@ type Store struct {
 	// vanishedKeep is how many expunged UIDs each mailbox remembers (vanishedCap;
 	// tests lower it to see the history trimmed).
 	vanishedKeep int
+	// submissionsKeep bounds each account's remembered submissions
+	// (SubmissionsPerAccount; tests lower it).
+	submissionsKeep int
 
 	domains domainCache
 	scripts scriptCache // active Sieve script per account (sieve.go)
 	events  eventHub
 }
 
-// schemaVersion 7 added id_fields (idfields.go); 6 added CONDSTORE/QRESYNC, SAVEDATE, OBJECTID and threading
+// schemaVersion 8 added submissions (submissions.go); 7 added id_fields (idfields.go); 6 added CONDSTORE/QRESYNC, SAVEDATE, OBJECTID and threading
 // (modseq.go, objectid.go, threading.go): per-message modseq, saved_at, message_id
 // and refs, per-mailbox highest_modseq, object_id and the vanished table; 5 added
 // sieve_scripts and sieve_vacation (sieve.go); 4 added account_limits (quota.go); 3
 // moved the full-text index to its own file (searchdb.go) and made blob rowids
 // AUTOINCREMENT; 2 had added blobs_pending. Every statement below is idempotent, so
 // after migrate an older database is brought up to date by running them all.
-const schemaVersion = 7
+const schemaVersion = 8
 
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
@@ -214,6 +217,25 @@ var schema = []string{
 		delay_notified INTEGER NOT NULL DEFAULT 0)`,
 	`CREATE INDEX IF NOT EXISTS queue_blob ON queue(blob_id)`,
 	`CREATE INDEX IF NOT EXISTS queue_next ON queue(next_attempt)`,
+	// The messages the submission server accepted lately, per account
+	// (submissions.go): key is a SHA-256 of the Message-ID and the recipients.
+	`CREATE TABLE IF NOT EXISTS submissions (
+		id INTEGER PRIMARY KEY,
+		account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+		key BLOB NOT NULL,
+		accepted INTEGER NOT NULL,
+		UNIQUE (account_id, key))`,
+	`CREATE INDEX IF NOT EXISTS submissions_account ON submissions(account_id)`,
+	// Each account's number of rows, kept by triggers so the bound is checked
+	// without counting them.
+	`CREATE TABLE IF NOT EXISTS submission_counts (
+		account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+		n INTEGER NOT NULL)`,
+	`CREATE TRIGGER IF NOT EXISTS submissions_ins AFTER INSERT ON submissions BEGIN
+		INSERT INTO submission_counts(account_id, n) VALUES (NEW.account_id, 1)
+			ON CONFLICT(account_id) DO UPDATE SET n = n + 1; END`,
+	`CREATE TRIGGER IF NOT EXISTS submissions_del AFTER DELETE ON submissions BEGIN
+		UPDATE submission_counts SET n = n - 1 WHERE account_id = OLD.account_id; END`,
 }
 
 type connRole int
@@ -260,7 +282,8 @@ func Open(dataDir string) (*Store, error) {
 		nudge:   make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 
-		vanishedKeep: vanishedCap,
+		vanishedKeep:    vanishedCap,
+		submissionsKeep: SubmissionsPerAccount,
 	}
 	if err := os.MkdirAll(s.blobs.tmpDir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)

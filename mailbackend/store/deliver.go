@@ -50,7 +50,8 @@ type commitReq struct {
 	thread    threadHeaders  // threading.go
 	idFields  sql.NullString // idfields.go
 	targets   []target
-	needSync  bool // the blob file was written without fsync: syncBatch must cover it
+	needSync  bool        // the blob file was written without fsync: syncBatch must cover it
+	submitted *Submission // recorded with the rows (submissions.go); nil = none
 
 	// results
 	delivered []Delivered
@@ -124,6 +125,12 @@ func (s *Store) submit(ctx context.Context, r *commitReq) error {
 // Internal date is now. ErrTooBig is never returned here: size limits are the caller's.
 // A Recipient.Mailbox that does not exist falls back to INBOX.
 func (s *Store) Deliver(ctx context.Context, raw []byte, rcpts []Recipient) ([]Delivered, error) {
+	return s.DeliverSubmission(ctx, raw, rcpts, nil)
+}
+
+// DeliverSubmission is Deliver that also records sub (when not nil) in the same
+// transaction as the copies (submissions.go).
+func (s *Store) DeliverSubmission(ctx context.Context, raw []byte, rcpts []Recipient, sub *Submission) ([]Delivered, error) {
 	if len(rcpts) == 0 {
 		return nil, errors.New("deliver: no recipients")
 	}
@@ -134,6 +141,7 @@ func (s *Store) Deliver(ctx context.Context, raw []byte, rcpts []Recipient) ([]D
 	if err != nil {
 		return nil, fmt.Errorf("deliver: %w", err)
 	}
+	r.submitted = sub
 	now := time.Now()
 	for _, rc := range rcpts {
 		r.targets = append(r.targets, target{accountID: rc.AccountID, mailbox: rc.Mailbox,
@@ -355,6 +363,9 @@ func (s *Store) applyReq(w *wtx, r *commitReq) error {
 		}
 		r.delivered = append(r.delivered, Delivered{AccountID: t.accountID, MailboxID: t.mailboxID, UID: uid,
 			UIDValidity: uv, ModSeq: uint64(modseq)})
+	}
+	if r.submitted != nil {
+		return recordSubmission(w, r.submitted)
 	}
 	return nil
 }

@@ -54,7 +54,10 @@
 // THREADID (OBJECTID, objectid.go); each message's Message-ID and references for
 // threading (threading.go). Change events carry the modseq they made. Schema 7
 // keeps each message's Message-ID, In-Reply-To and References fields as SEARCH
-// HEADER reads them, so such searches read no blob (idfields.go).
+// HEADER reads them, so such searches read no blob (idfields.go). Schema 8 keeps
+// what the submission server remembers of the messages each account submitted
+// lately (submissions.go: a hash of the Message-ID and recipients, bounded per
+// account), written in the transaction that stores or queues the message.
 //
 // health.go answers /readyz (Ping) and, once given a metrics.Mail, times each
 // durable write (a group commit from its blob sync to its commit; any other write

@@ -40,6 +40,12 @@ func scanQueueItem(sc interface{ Scan(...any) error }) (*QueueItem, error) {
 // Enqueue stores raw once and one queue item per recipient group (each group one
 // remote domain, or everything for a smarthost), durably, and returns the items.
 func (s *Store) Enqueue(ctx context.Context, from string, groups []QueueGroup, raw []byte) ([]QueueItem, error) {
+	return s.EnqueueSubmission(ctx, from, groups, raw, nil)
+}
+
+// EnqueueSubmission is Enqueue that also records sub (when not nil) in the same
+// transaction as the queue items (submissions.go).
+func (s *Store) EnqueueSubmission(ctx context.Context, from string, groups []QueueGroup, raw []byte, sub *Submission) ([]QueueItem, error) {
 	if len(groups) == 0 {
 		return nil, errors.New("enqueue: no recipients")
 	}
@@ -79,6 +85,9 @@ func (s *Store) Enqueue(ctx context.Context, from string, groups []QueueGroup, r
 		}
 		if len(items) == 0 {
 			return errors.New("no recipients")
+		}
+		if sub != nil {
+			return recordSubmission(w, sub)
 		}
 		return nil
 	})

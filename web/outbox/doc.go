@@ -22,9 +22,13 @@
 // step 3 (its Sent copy is looked up by Message-ID before one is filed). A row
 // found sending may or may not have gone out: it is looked up in Sent by
 // Message-ID, and resubmitted only when it is not there. The one window this
-// cannot close is a stop between the server's 250 and the commit of step 3's
-// first write; SMTP offers nothing to ask a server whether it already has a
-// message.
+// cannot close by itself is a stop between the server's 250 and the commit of
+// step 3's first write; SMTP offers nothing to ask a server whether it already
+// has a message. The bundled server closes it: its submission ports answer a
+// message the same account already submitted (same Message-ID, same recipients,
+// within 24 hours) with 250 and send nothing more (mailbackend/smtpd,
+// resubmit.go), so the resubmission only finishes the row. Against a server
+// without such a memory the window stays.
 //
 // It must never send a row that is not sending in the database, never hold a
 // password unsealed beyond one submission, and never import the mail server.
