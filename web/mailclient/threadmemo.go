@@ -13,10 +13,10 @@ import (
 // threadMemo is a mailbox's conversations as last threaded. Threading reads the
 // whole mailbox (THREAD, or the headers of its newest messages: Threads), so it is
 // done in full only when it must: a new session, another mailbox, a different
-// UIDVALIDITY, a message gone (expunged), a burst of new mail, or after
-// maxExtended messages added one at a time. Mail that merely arrived is added to
-// the memo (extend): each new message joins the conversations of the messages it
-// is related to, found by SEARCH HEADER on their Message-ID, In-Reply-To and
+// UIDVALIDITY, a burst of new mail, or after maxExtended messages added or removed
+// one at a time. Otherwise the memo is brought up to date (extend): expunged
+// messages leave their conversations, and each new message joins the
+// conversations of the messages it is related to, found by SEARCH HEADER on their Message-ID, In-Reply-To and
 // References (which the server answers from an index, ours does), or by its base
 // subject when it has none, as THREAD=REFERENCES gathers them (RFC 5256 section 3
 // step 5). Flags never change threads.
@@ -117,28 +117,42 @@ type newMessage struct {
 // the last ones of its References (its nearest ancestors) and its In-Reply-To.
 const maxRelatives = 10
 
-// extend adds the messages that arrived since m was made (the mailbox now has n
-// messages, the newest being newest) to m; false when it cannot (a message gone,
-// too many new ones) and the mailbox is to be threaded again.
+// extend brings m up to date with the mailbox, now of n messages, the newest
+// being newest: the messages expunged since leave their conversations (prune),
+// those that arrived join theirs; false when it cannot (too many new ones, too
+// many changes since the last full threading) and the mailbox is to be threaded
+// again.
 func (s *Session) extend(m *threadMemo, n, newest uint32) (bool, error) {
-	if m.exists == 0 || newest <= m.newest || n <= m.exists || n-m.exists > maxExtend || m.extended+int(n-m.exists) > maxExtended {
+	if m.exists == 0 {
 		return false, nil
 	}
-	var set imap.UIDSet
-	set.AddRange(imap.UID(m.newest+1), 0)
-	fetched, err := s.C.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{idHeader}}).Collect()
-	if err != nil {
-		return false, fmt.Errorf("fetch %s new headers: %w", m.mailbox, err)
-	}
 	var news []newMessage
-	for _, f := range fetched {
-		if uint32(f.UID) <= m.newest {
-			continue // n:* names the newest message even when it is below n
+	if newest > m.newest {
+		var set imap.UIDSet
+		set.AddRange(imap.UID(m.newest+1), 0)
+		fetched, err := s.C.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{idHeader}}).Collect()
+		if err != nil {
+			return false, fmt.Errorf("fetch %s new headers: %w", m.mailbox, err)
 		}
-		news = append(news, readNewMessage(uint32(f.UID), f.FindBodySection(idHeader)))
+		for _, f := range fetched {
+			if uint32(f.UID) > m.newest { // n:* names the newest message even when it is below n
+				news = append(news, readNewMessage(uint32(f.UID), f.FindBodySection(idHeader)))
+			}
+		}
+	}
+	if len(news) > maxExtend {
+		return false, nil
 	}
 	if m.exists+uint32(len(news)) != n {
-		return false, nil // something was expunged too: threads may have split
+		if err := s.prune(m); err != nil {
+			return false, err
+		}
+		if m.exists+uint32(len(news)) != n {
+			return false, nil // changed again meanwhile
+		}
+	}
+	if m.extended+len(news) > maxExtended {
+		return false, nil
 	}
 	slices.SortFunc(news, func(a, b newMessage) int { return int(int64(a.uid) - int64(b.uid)) })
 	for _, nm := range news {
@@ -147,11 +161,53 @@ func (s *Session) extend(m *threadMemo, n, newest uint32) (bool, error) {
 			return false, err
 		}
 		m.add(nm.uid, related)
-		m.newest = nm.uid
 		m.exists++
 		m.extended++
 	}
+	m.newest = newest
 	return true, nil
+}
+
+// prune takes the messages expunged since m was made out of their conversations
+// (dropping those left empty): one UID SEARCH for the UIDs still there, as ranges
+// with ESEARCH (RFC 4731). A conversation held together only by a message now
+// gone stays together until the next full threading (maxExtended).
+func (s *Session) prune(m *threadMemo) error {
+	var upto imap.UIDSet
+	upto.AddRange(1, imap.UID(m.newest))
+	var opts *imap.SearchOptions
+	if s.C.Caps().Has(imap.CapESearch) || s.C.Caps().Has(imap.CapIMAP4rev2) {
+		opts = &imap.SearchOptions{ReturnAll: true}
+	}
+	data, err := s.C.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{upto}}, opts).Wait()
+	if err != nil {
+		return fmt.Errorf("search %s present: %w", m.mailbox, err)
+	}
+	present := make(map[uint32]bool, m.exists)
+	for _, u := range data.AllUIDs() {
+		present[uint32(u)] = true
+	}
+	removed := 0
+	m.threads = slices.DeleteFunc(m.threads, func(t *convThread) bool {
+		kept := t.uids[:0]
+		for _, u := range t.uids {
+			if present[u] {
+				kept = append(kept, u)
+			} else {
+				delete(m.byUID, u)
+				removed++
+			}
+		}
+		t.uids = kept
+		return len(kept) == 0
+	})
+	// Conversations are ordered by their newest message, which may have gone.
+	slices.SortStableFunc(m.threads, func(a, b *convThread) int {
+		return int(int64(b.uids[len(b.uids)-1]) - int64(a.uids[len(a.uids)-1]))
+	})
+	m.exists = uint32(len(present))
+	m.extended += removed
+	return nil
 }
 
 func readNewMessage(uid uint32, hdr []byte) newMessage {

@@ -27,9 +27,9 @@ func allConversations(t *testing.T, cl *mailclient.Client, mailbox string) strin
 // Conversations after new mail: each new message joins the conversation it
 // belongs to (a reply, a reply to a message the mailbox lacks, the parent of a
 // message that came first, a message with the same subject and no references, a
-// reply to another new message) without threading the mailbox again, and the
-// result is what threading it afresh gives. A burst of new mail or a message
-// expunged threads it again. Both with the server's THREAD and with the local
+// reply to another new message) without threading the mailbox again, and
+// messages expunged leave theirs; the result is what threading it afresh gives. A
+// burst of new mail threads it again. Both with the server's THREAD and with the local
 // threading of a server without it.
 func TestConversationsAfterNewMail(t *testing.T) {
 	run, acct := start(t)
@@ -109,8 +109,12 @@ func TestConversationsAfterNewMail(t *testing.T) {
 	if err := dial(false).Expunge(ctx, "Grow", []uint32{3}); err != nil {
 		t.Fatal(err)
 	}
+	same("a message expunged", true)
+	if err := dial(false).Expunge(ctx, "Grow", []uint32{16}); err != nil { // q1, the newest
+		t.Fatal(err)
+	}
 	deliver("l3", "Re: Lunch", "<l1@x> <l2@x>")
-	same("a message expunged", false)
+	same("the newest expunged, a reply arrived", true)
 	for i := range 25 {
 		deliver(fmt.Sprintf("b%d", i), "Burst", "")
 	}
