@@ -130,6 +130,21 @@ func (n *notifier) checkLocked(extra int) {
 	n.changed, n.subsDirty, n.mailboxes = nil, nil, false
 }
 
+// requeueNames puts back mailbox-list and subscription changes a delivery could
+// not report.
+func (n *notifier) requeueNames(mailboxes bool, subs map[string]struct{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.mailboxes = n.mailboxes || mailboxes
+	for name := range subs {
+		if n.subsDirty == nil {
+			n.subsDirty = map[string]struct{}{}
+		}
+		n.subsDirty[name] = struct{}{}
+	}
+	n.checkLocked(0)
+}
+
 // take empties the queue.
 func (n *notifier) take() (changed map[int64]notifyEvents, mailboxes bool, subs map[string]struct{}, overflow bool) {
 	n.mu.Lock()
@@ -216,7 +231,13 @@ func (sess *session) deliverNotify(n *notifier, inIdle bool) error {
 	}
 	if mailboxes || len(subs) > 0 {
 		if err := sess.notifyNames(n, mailboxes, subs); err != nil {
-			return err
+			if isNetErr(err) {
+				return err
+			}
+			// The list could not be read (a slow store): the changes stay
+			// queued for the next delivery, and the STATUS below still go out.
+			sess.srv.log.Warn("imap notify: mailbox list", "account", sess.account(), "err", err)
+			n.requeueNames(mailboxes, subs)
 		}
 	}
 	ids := make([]int64, 0, len(changed))
@@ -266,7 +287,20 @@ func (sess *session) pollSelected(w *imapwire.Writer, allowExpunge, holdFlags bo
 	if len(set) == 0 {
 		return nil
 	}
-	return sess.fetch(set, n.spec.newFetch)
+	err := sess.fetch(set, n.spec.newFetch)
+	if errors.As(err, new(*brokenError)) {
+		// A literal was cut short: the stream cannot be resynchronised.
+		sess.srv.log.Error("imap notify: response cut off", "account", sess.account(), "err", err)
+		sess.netConn.Close()
+		return err
+	}
+	if err != nil && !isNetErr(err) {
+		// The EXISTS is out and the view is right; only the FETCH of a message
+		// that could not be read is missing (the client can FETCH it).
+		sess.srv.log.Warn("imap notify: fetch of new messages", "account", sess.account(), "err", err)
+		return nil
+	}
+	return err
 }
 
 // noteOwnNew records messages this session added to the selected mailbox.
