@@ -93,7 +93,11 @@ func submissionID(msg []byte) string {
 		value = msgIDs[0]
 	}
 	ids := mailformat.MessageIDs(value)
-	if len(ids) != 1 || ids[0] == "" || strings.ContainsRune(ids[0], 0) {
+	// RFC 5322 section 3.6.4: an id is atoms or a literal, without spaces,
+	// controls or angle brackets; anything else is not one to go by.
+	if len(ids) != 1 || ids[0] == "" || strings.ContainsFunc(ids[0], func(r rune) bool {
+		return r <= ' ' || r == 0x7f || r == '<'
+	}) {
 		return ""
 	}
 	return ids[0]

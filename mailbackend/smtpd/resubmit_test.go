@@ -1,6 +1,7 @@
 package smtpd
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"sync"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/yubinmail/yubin/internal/fuzzbudget"
 )
 
 // submitAs sends msg over submission (STARTTLS, AUTH PLAIN) as user and returns the
@@ -198,6 +201,9 @@ func TestSubmissionID(t *testing.T) {
 		{"Message-ID: <a@b>\r\nMessage-ID: <c@d>", ""},
 		{"Message-ID: <a@b> <c@d>", ""},
 		{"Message-ID: <>", ""},
+		{"Message-ID: <a b@c>", ""},
+		{"Message-ID: <<a@b>>", ""},
+		{"Message-ID: <日本@example.jp>", "日本@example.jp"},
 		{"Subject: none", ""},
 		{"Resent-Message-ID: <new@b>\r\nResent-From: x@y\r\nReceived: by x\r\nResent-Message-ID: <old@b>\r\nMessage-ID: <a@b>", "new@b"},
 		// The newest resend has no id of its own: an older one's must not stand in.
@@ -209,4 +215,30 @@ func TestSubmissionID(t *testing.T) {
 			t.Errorf("submissionID(%q) = %q, want %q", c.header, got, c.want)
 		}
 	}
+}
+
+// The identity is read from a client's header: any bytes give an answer within the
+// budget, and an answer is always one bracketed id of the header, never a piece
+// spanning fields.
+func FuzzSubmissionID(f *testing.F) {
+	for _, s := range []string{
+		"Message-ID: <a@b>\r\n\r\nbody\r\n",
+		"Message-ID: <a@b>\r\nMessage-ID: <c@d>\r\n\r\n",
+		"Resent-Message-ID: <n@b>\r\nResent-From: x@y\r\nReceived: x\r\nResent-Message-ID: <o@b>\r\n\r\n",
+		"Message-ID: (c) <a\x00@b>\r\n\tfolded\r\n\r\n",
+		"Resent-From: x\r\nMessage-ID: <a@b>\r\n",
+		"Message-ID: <<>>\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		var id string
+		fuzzbudget.Run(t, func() { id = submissionID(msg) })
+		if id == "" {
+			return
+		}
+		if strings.ContainsAny(id, "<>\r\n\x00") || !bytes.Contains(msg, []byte("<"+id+">")) {
+			t.Fatalf("submissionID(%q) = %q, not one bracketed id of the header", msg, id)
+		}
+	})
 }
