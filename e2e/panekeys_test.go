@@ -112,6 +112,13 @@ func paneKeys(t *testing.T, name, lang string, darkMode bool) {
 	key("k")
 	key("o")
 	pane("Report 06", "o: the row under the cursor opens in the pane")
+	key("n")
+	pane("Report 03", "n: the next message in the pane (05 and 04 are gone)")
+	key("p")
+	pane("Report 06", "p: the previous message in the pane")
+	if !eval[bool](s, `window.__stay === 2`) {
+		t.Error("o, n or p in the pane reloaded the page")
+	}
 	key("r")
 	s.waitFor(`location.pathname === "/compose" && document.querySelector("input[name=subject]").value === "Re: Report 06"`, "r: a reply to the open message")
 }
