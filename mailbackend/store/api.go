@@ -128,6 +128,10 @@ type FetchOptions struct {
 	Envelope  bool
 	Structure bool
 	Threading bool // MessageID and References
+	// DateSubject, without Envelope, gives an Envelope holding only Date and
+	// Subject, which decode in about half the time of the whole: what THREAD reads
+	// of every message of a mailbox.
+	DateSubject bool
 }
 
 // Recipient is one local delivery target.

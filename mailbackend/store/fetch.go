@@ -50,7 +50,7 @@ func messageCols(opts FetchOptions) string {
 	if opts.Threading {
 		c += `, message_id, refs`
 	}
-	if opts.Envelope {
+	if opts.Envelope || opts.DateSubject {
 		c += `, envelope`
 	}
 	if opts.Structure {
@@ -70,7 +70,7 @@ func scanMessage(rows *sql.Rows, opts FetchOptions) (m Message, missingThreading
 	if opts.Threading {
 		dest = append(dest, &msgID, &refs)
 	}
-	if opts.Envelope {
+	if opts.Envelope || opts.DateSubject {
 		dest = append(dest, &env)
 	}
 	if opts.Structure {
@@ -88,11 +88,21 @@ func scanMessage(rows *sql.Rows, opts FetchOptions) (m Message, missingThreading
 		missingThreading = !refs.Valid
 		m.MessageID, m.References = msgID.String, splitRefs(refs.String)
 	}
-	if len(env) > 0 {
+	switch {
+	case len(env) > 0 && opts.Envelope:
 		m.Envelope = new(mailformat.Envelope)
 		if err := json.Unmarshal(env, m.Envelope); err != nil {
 			return m, false, fmt.Errorf("decode envelope of uid %d: %w", m.UID, err)
 		}
+	case len(env) > 0:
+		var ds struct {
+			Date    time.Time `json:"date"`
+			Subject string    `json:"subject"`
+		}
+		if err := json.Unmarshal(env, &ds); err != nil {
+			return m, false, fmt.Errorf("decode envelope of uid %d: %w", m.UID, err)
+		}
+		m.Envelope = &mailformat.Envelope{Date: ds.Date, Subject: ds.Subject}
 	}
 	if len(st) > 0 {
 		m.Structure = new(mailformat.Part)
