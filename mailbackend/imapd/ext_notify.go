@@ -204,22 +204,29 @@ func (c *cmd) notifyGroup(spec *notifySpec) (g notifyGroup, selected bool, unkno
 // notifyMailboxes reads one-or-more-mailbox: a mailbox or a parenthesized list.
 func (c *cmd) notifyMailboxes() ([]string, error) {
 	var names []string
+	read := 0
 	one := func() error {
-		if len(names) >= maxNotifyNames {
+		if read++; read > maxNotifyNames {
 			return noErr("NOTIFICATIONOVERFLOW", "Too many mailboxes named in NOTIFY")
 		}
 		n, err := c.mailbox()
-		if err == nil {
+		if err == nil && len(n) <= maxMailboxName {
+			// A longer name can name no mailbox (checkNameSize), and the spec
+			// lives as long as the session: it is not kept.
 			names = append(names, canonicalName(strings.TrimSuffix(n, "/")))
 		}
 		return err
 	}
-	if p, err := c.r.Peek(); err != nil {
+	p, err := c.r.Peek()
+	if err != nil {
 		return nil, err
-	} else if p == '(' {
-		return names, c.r.List(false, one)
 	}
-	return names, one()
+	if p == '(' {
+		err = c.r.List(false, one)
+	} else {
+		err = one()
+	}
+	return names, err
 }
 
 // notifyEvents reads events: "NONE" or "(" event *(SP event) ")", where
