@@ -342,6 +342,12 @@ func (s *searcher) match(i int, uid uint32, c *searchKey) bool {
 		}
 	}
 	for _, h := range c.Header {
+		if store.IsIDField(h.Key) { // no full-text field: spares a lower-casing per message and key
+			if !s.headerHas(m, h.Key, h.Value) {
+				return false
+			}
+			continue
+		}
 		if field, ok := ftsFields[strings.ToLower(h.Key)]; ok && h.Value != "" {
 			if !s.ftsHas(field, h.Value, uid) {
 				return false

@@ -24,9 +24,13 @@ type idFields struct {
 	byUIDs  map[uint32]string  // the same by UID, for the cache
 	needles map[string]string  // search string → lower-cased
 
-	// The message being matched, parsed once for all the keys of the search.
-	uid    uint32
-	fields []idField
+	// The message being matched, looked up and parsed once for all the keys of
+	// the search.
+	uid            uint32
+	looked, parsed bool // uid's entry looked up; its fields parsed
+	found          bool // it has an entry
+	cur            idEntry
+	fields         []idField
 }
 
 // idField is one field of the copy, ready for matching.
@@ -92,16 +96,20 @@ func (f *idFields) has(uid uint32, name, value string) (found, known bool) {
 		needle = strings.ToLower(value)
 		f.needles[value] = needle
 	}
-	if f.fields == nil || f.uid != uid {
-		e, ok := f.entry(uid)
-		if !ok {
-			return false, false
-		}
-		// Most messages hold the string nowhere: one look at the whole copy says so.
-		if e.raw == "" && needle != "" && !strings.Contains(e.lower, needle) {
-			return false, true
-		}
-		f.parse(uid, e)
+	if !f.looked || f.uid != uid {
+		f.uid, f.looked, f.parsed = uid, true, false
+		f.cur, f.found = f.entry(uid)
+	}
+	if !f.found {
+		return false, false
+	}
+	// Most messages hold the string nowhere: one look at the whole copy says so.
+	if f.cur.raw == "" && needle != "" && !strings.Contains(f.cur.lower, needle) {
+		return false, true
+	}
+	if !f.parsed {
+		f.parse(f.cur)
+		f.parsed = true
 	}
 	for _, fd := range f.fields {
 		if !strings.EqualFold(fd.name, name) {
@@ -114,9 +122,9 @@ func (f *idFields) has(uid uint32, name, value string) (found, known bool) {
 	return false, true
 }
 
-// parse splits uid's copy into its fields.
-func (f *idFields) parse(uid uint32, e idEntry) {
-	f.uid, f.fields = uid, f.fields[:0]
+// parse splits a copy into its fields.
+func (f *idFields) parse(e idEntry) {
+	f.fields = f.fields[:0]
 	if e.raw == "" {
 		if e.lower != "" {
 			for _, line := range strings.Split(e.lower, "\n") {
@@ -130,9 +138,6 @@ func (f *idFields) parse(uid uint32, e idEntry) {
 			f.fields = append(f.fields, idField{name: strings.TrimSpace(k), lower: strings.ToLower(val),
 				decoded: strings.ToLower(mailformat.DecodeHeader(val))})
 		}
-	}
-	if f.fields == nil {
-		f.fields = []idField{}
 	}
 }
 
