@@ -3,8 +3,11 @@ package imapd
 import (
 	"context"
 	"errors"
+	"io"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -78,4 +81,52 @@ func TestMailboxCapCreate(t *testing.T) {
 	}
 	r.ok("DELETE one")
 	r.ok("CREATE three")
+}
+
+// A session that neither sends commands nor IDLEs while its selected mailbox keeps
+// changing is not made to hold every change: past the bound it gets BYE [ALERT] and
+// its connection closes. Another session, whose client keeps coming back for its
+// changes, is untouched, and a reconnect sees the mailbox as it is.
+func TestSilentSessionChangesAreBounded(t *testing.T) {
+	old := maxPendingChanges.Load()
+	maxPendingChanges.Store(40)
+	t.Cleanup(func() { maxPendingChanges.Store(old) })
+	e := newEnv(t)
+	for i := 0; i < 3; i++ {
+		e.deliver(simpleMsg)
+	}
+	silent := e.raw(true)
+	silent.ok("SELECT INBOX")
+	active := e.raw(true)
+	active.ok("SELECT INBOX")
+	writer := e.raw(true)
+	writer.ok("SELECT INBOX")
+	for i := 0; i < 30; i++ {
+		// Each change names one message: its event weighs two (event and message).
+		writer.ok(`STORE 1 +FLAGS ($k` + strconv.Itoa(i) + `)`)
+		if i%5 == 0 {
+			active.ok("NOOP")
+		}
+	}
+	// Everything up to the server's close: untagged changes, then the BYE.
+	silent.conn.SetReadDeadline(time.Now().Add(replyDeadline))
+	rest, err := io.ReadAll(silent.conn)
+	if err != nil {
+		t.Fatalf("the silent session's connection stayed open: %v (read %q)", err, rest)
+	}
+	got := strings.Split(strings.TrimRight(string(silent.buf)+string(rest), "\r\n"), "\r\n")
+	if len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "* BYE [ALERT]") {
+		t.Fatalf("the silent session got %q, want a BYE [ALERT] and the connection closed", got)
+	}
+	if lines := active.ok("NOOP"); !strings.Contains(joined(lines), "$k29") {
+		t.Errorf("the session that came back for its changes lost some: %q", lines)
+	}
+	again := e.raw(true)
+	lines := again.ok("SELECT INBOX")
+	if !strings.Contains(joined(lines), "* 3 EXISTS") {
+		t.Errorf("a reconnect's SELECT: %q", lines)
+	}
+	if lines := again.ok("FETCH 1 (FLAGS)"); !strings.Contains(joined(lines), "$k0") || !strings.Contains(joined(lines), "$k29") {
+		t.Errorf("a reconnect's FETCH: %q", lines)
+	}
 }

@@ -23,6 +23,10 @@ type selected struct {
 	uids []uint32 // client view, ascending; touched only by the connection goroutine
 
 	pending []store.Event // guarded by session.mu
+	// pendingSize is pending's weight (eventSize), flooded set once it hit
+	// maxPendingChanges; both guarded by session.mu.
+	pendingSize int64
+	flooded     bool
 
 	// ownFlags holds, per message and in commit order, the flag values this session
 	// set itself and already reported (or was told not to report, .SILENT), so the
@@ -256,6 +260,7 @@ func (sel *selected) pollHolding(sess *session, w *imapwire.Writer, allowExpunge
 	sess.mu.Lock()
 	pending := sel.pending
 	sel.pending = nil
+	sel.pendingSize = 0
 	sess.mu.Unlock()
 	if len(pending) == 0 {
 		return nil
@@ -425,6 +430,9 @@ func (sel *selected) pollHolding(sess *session, w *imapwire.Writer, allowExpunge
 	if len(held) > 0 {
 		sess.mu.Lock()
 		sel.pending = append(held, sel.pending...)
+		for _, ev := range held {
+			sel.pendingSize += eventSize(ev)
+		}
 		sess.mu.Unlock()
 	}
 	return nil

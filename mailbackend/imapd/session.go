@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -420,6 +421,19 @@ func cmdIdle(c *cmd) error {
 	return nil
 }
 
+// maxPendingChanges bounds the changes (messages named by queued events) a session
+// holds for its selected mailbox between two commands. A client that neither
+// sends commands nor IDLEs would otherwise make the server keep every change for
+// as long as its connection lives (35 minutes): past this it gets BYE, and a
+// reconnect reads the mailbox afresh. 250,000 is two "mark all read" of a
+// 100,000-message mailbox and some; about 20 MB at most. Atomic so tests can lower it.
+var maxPendingChanges atomic.Int64
+
+func init() { maxPendingChanges.Store(250_000) }
+
+// eventSize is what an event adds to a session's queue, in messages.
+func eventSize(ev store.Event) int64 { return int64(1 + len(ev.UIDs) + len(ev.Flags)) }
+
 // enqueue is called by the hub for every event of the account.
 func (sess *session) enqueue(ev store.Event) {
 	n := sess.notifying.Load()
@@ -434,13 +448,26 @@ func (sess *session) enqueue(ev store.Event) {
 	sess.mu.Lock()
 	sel := sess.sel
 	ok := sel != nil && sel.id == ev.MailboxID
+	flooded := false
 	if ok {
-		sel.pending = append(sel.pending, ev)
-		if n != nil {
-			n.noteSelectedBacklog(len(sel.pending))
+		if sel.pendingSize+eventSize(ev) > maxPendingChanges.Load() {
+			// The client has not come back for its changes (no command, no IDLE)
+			// while they piled up: keep no more of them and end the session.
+			ok, flooded = false, !sel.flooded
+			sel.flooded = true
+		} else {
+			sel.pending = append(sel.pending, ev)
+			sel.pendingSize += eventSize(ev)
+			if n != nil {
+				n.noteSelectedBacklog(len(sel.pending))
+			}
 		}
 	}
 	sess.mu.Unlock()
+	if flooded {
+		// Not here: bye waits for the writer, and the hub must not.
+		go sess.bye("[ALERT] Too many changes to this mailbox since your last command: please reconnect")
+	}
 	if ok {
 		select {
 		case sess.notify <- struct{}{}:
