@@ -32,7 +32,8 @@
 // FETCH, STORE replies and flag searches read; envelopes and body structures are
 // cached by blob ID (blobs are content-addressed, so entries never go stale) and
 // written straight from the store's parse: the Date header as sent, parameters in
-// the order written.
+// the order written; so are the header blocks that header-only FETCH items read
+// (headercache.go, 16 MiB in all).
 //
 // Every command's work is bounded whatever a client sends: a command line is at
 // most 64 KiB outside its literals, literals are refused past their limit before

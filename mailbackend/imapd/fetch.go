@@ -3,8 +3,8 @@ package imapd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
-	"os"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
@@ -179,14 +179,15 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 	// error (unknown transfer encoding, unreadable blob) never leaves a half-written
 	// FETCH; the bytes themselves are streamed from the blob as they are written.
 	var (
-		blob     *os.File
+		blob     io.ReaderAt
 		bodies   []section
 		binaries []section
 		binSizes []uint32
 	)
 	if len(options.BodySection)+len(options.BinarySection)+len(options.BinarySectionSize) > 0 {
 		var err error
-		blob, err = sess.srv.store.OpenBlob(m.blobID)
+		var release func()
+		blob, release, err = sess.openSections(m, meta.root, options)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) && sess.expungedMeanwhile(sel, m.uid) {
 				return nil // see above
@@ -194,7 +195,7 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 			sess.srv.log.Error("imap fetch: open blob", "account", sess.account(), "blob", m.blobID, "err", err)
 			return noErr(imap.ResponseCodeServerBug, "Message data unavailable")
 		}
-		defer blob.Close()
+		defer release()
 		if bodies, binaries, binSizes, err = sess.planSections(blob, meta.root, options); err != nil {
 			return err
 		}
@@ -282,7 +283,7 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 }
 
 // planSections locates and sizes the body and binary sections of one message.
-func (sess *session) planSections(blob *os.File, root *rootPart, options *imap.FetchOptions) (bodies, binaries []section, binSizes []uint32, err error) {
+func (sess *session) planSections(blob io.ReaderAt, root *rootPart, options *imap.FetchOptions) (bodies, binaries []section, binSizes []uint32, err error) {
 	z := &sectionSizer{blob: blob}
 	var skipped int64
 	plan := func(s section, partial *imap.SectionPartial) (section, error) {
@@ -339,7 +340,7 @@ func (sess *session) planSections(blob *os.File, root *rootPart, options *imap.F
 
 // writeSection writes a section as a literal, streamed from the blob. BINARY
 // content that holds NUL goes as a literal8 (RFC 3516 section 4.3).
-func writeSection(w *imapwire.Writer, blob *os.File, s *section, binary bool) error {
+func writeSection(w *imapwire.Writer, blob io.ReaderAt, s *section, binary bool) error {
 	r, err := s.reader(blob)
 	if err != nil {
 		return err

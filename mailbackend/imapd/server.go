@@ -61,9 +61,10 @@ type Server struct {
 	hubsMu sync.Mutex
 	hubs   map[int64]*accountHub // per logged-in account: events and accountCache
 
-	cache  *metaCache     // converted envelopes and body structures by blob ID
-	ids    *idCache       // Message-ID, In-Reply-To, References per mailbox, for SEARCH HEADER
-	recent *recentTracker // \Recent ownership per mailbox
+	cache   *metaCache     // converted envelopes and body structures by blob ID
+	headers *headerCache   // top-level header blocks by blob ID (headercache.go)
+	ids     *idCache       // Message-ID, In-Reply-To, References per mailbox, for SEARCH HEADER
+	recent  *recentTracker // \Recent ownership per mailbox
 }
 
 // New returns a server; call Serve or ServeTLS (any number of listeners) to accept
@@ -86,6 +87,7 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *
 		conns:     make(map[*session]struct{}),
 		hubs:      make(map[int64]*accountHub),
 		cache:     newMetaCache(20000),
+		headers:   newHeaderCache(headerCacheBytes),
 		ids:       newIDCache(),
 		recent:    newRecentTracker(),
 	}
