@@ -86,7 +86,8 @@ bench-imap:
 	$(GO) test -run '^$$' -bench IMAPIdleMemory -benchtime 1x -count 5 -timeout 20m ./mailbackend/imapd/
 	$(GO) test -run '^$$' -bench IMAPLogin -benchtime 500x -count 5 -timeout 20m ./mailbackend/imapd/
 
-## bench-web: inbox page, message view and search (INBOX, all folders) through the real
+## bench-web: inbox page, message view, search (INBOX, all folders) and conversations
+## (grouped list, the list right after a message arrived, a conversation) through the real
 ## IMAP path, 100,000 messages (YUBIN_BENCH_MESSAGES=5000 for a quick run); p50/p99 over
 ## 200 requests, 3 runs on one filled mailbox. Then new mail on screen: SMTP 250 to the
 ## row in an open inbox in Chromium, 50 mails. The first load's weight is a test:
