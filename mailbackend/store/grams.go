@@ -45,9 +45,10 @@ import (
 // recording stop, one past the highest fts rowid then; the indexer writes both
 // tables for every blob it indexes from then on, and fillGrams walks the fts rows
 // below stop in rowid order, moving next with each chunk. So every fts row has its
-// grams row or lies in [next, stop): a short search reads grams, plus (while a fill
-// is under way) that range the old way, in one read transaction of search.db, and
-// answers exactly at every moment, more slowly until the fill is done.
+// grams row (none if its text is ASCII only: it would hold no token) or lies in
+// [next, stop): a short search reads grams, plus (while a fill is under way) that
+// range the old way, in one read transaction of search.db, and answers exactly at
+// every moment, more slowly until the fill is done.
 
 var gramsSchema = []string{
 	`CREATE VIRTUAL TABLE grams USING fts5(
@@ -254,11 +255,8 @@ func (x *searchIndex) fillGrams(ctx context.Context) (more bool, err error) {
 		if _, err := del.ExecContext(ctx, r.rowid); err != nil {
 			return false, err
 		}
-		args := []any{r.rowid}
-		for _, c := range r.cols {
-			args = append(args, gramsText(c.String))
-		}
-		if _, err := ins.ExecContext(ctx, args...); err != nil {
+		c := &r.cols
+		if err := insertGrams(ctx, ins, r.rowid, c[0].String, c[1].String, c[2].String, c[3].String, c[4].String, c[5].String); err != nil {
 			return false, err
 		}
 	}
@@ -273,6 +271,24 @@ func (x *searchIndex) fillGrams(ctx context.Context) (more bool, err error) {
 		return false, err
 	}
 	return next < stop, nil
+}
+
+// insertGrams writes the grams of one fts row's columns, in fts's order, with ins
+// (gramsInsert), unless it has none (ASCII only): a row without tokens finds
+// nothing, and FTS5 would still write its sizes.
+func insertGrams(ctx context.Context, ins *sql.Stmt, rowid int64, cols ...string) error {
+	args := []any{rowid}
+	empty := true
+	for _, c := range cols {
+		g := gramsText(c)
+		empty = empty && g == ""
+		args = append(args, g)
+	}
+	if empty {
+		return nil
+	}
+	_, err := ins.ExecContext(ctx, args...)
+	return err
 }
 
 // gramsInsert writes a blob's grams; a row indexed again is deleted first

@@ -354,8 +354,7 @@ func (x *searchIndex) write(ctx context.Context, jobs []indexJob, drops []int64)
 		if _, err := ins.ExecContext(ctx, j.rowid, t.Subject, t.From, t.To, t.Cc, t.Bcc, t.Body); err != nil {
 			return err
 		}
-		if _, err := insGrams.ExecContext(ctx, j.rowid, gramsText(t.Subject), gramsText(t.From), gramsText(t.To),
-			gramsText(t.Cc), gramsText(t.Bcc), gramsText(t.Body)); err != nil {
+		if err := insertGrams(ctx, insGrams, j.rowid, t.Subject, t.From, t.To, t.Cc, t.Bcc, t.Body); err != nil {
 			return err
 		}
 	}
