@@ -27,6 +27,12 @@ type Message struct {
 	// first id of In-Reply-To.
 	MessageID  string
 	References []string
+	// SubjectKnown says BaseKey and ReplyOrForward hold SubjectKeyOf(Subject),
+	// worked out ahead (a caller keeping a mailbox's threading input between
+	// commands); threading then does not read Subject.
+	SubjectKnown   bool
+	BaseKey        string
+	ReplyOrForward bool
 }
 
 // Address is one address of a message: Name the display name (RFC 2047 words

@@ -70,10 +70,23 @@ type subjectInfo struct {
 func subjectInfos(msgs []Message) []subjectInfo {
 	out := make([]subjectInfo, len(msgs))
 	for i := range msgs {
-		base, reply := BaseSubject(msgs[i].Subject)
-		out[i] = subjectInfo{key: CasemapKey(base), reply: reply}
+		m := &msgs[i]
+		if m.SubjectKnown {
+			out[i] = subjectInfo{key: m.BaseKey, reply: m.ReplyOrForward}
+			continue
+		}
+		key, reply := SubjectKeyOf(m.Subject)
+		out[i] = subjectInfo{key: key, reply: reply}
 	}
 	return out
+}
+
+// SubjectKeyOf returns what threading compares of a subject: the comparison key
+// (CasemapKey) of its base subject, and whether the subject marked a reply or
+// forward (RFC 5256 section 2.1).
+func SubjectKeyOf(subject string) (key string, replyOrForward bool) {
+	base, reply := BaseSubject(subject)
+	return CasemapKey(base), reply
 }
 
 // AppendThreads appends the thread-list syntax of RFC 5256 section 4, as it

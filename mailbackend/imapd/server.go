@@ -64,6 +64,7 @@ type Server struct {
 	cache   *metaCache     // converted envelopes and body structures by blob ID
 	headers *headerCache   // top-level header blocks by blob ID (headercache.go)
 	ids     *idCache       // Message-ID, In-Reply-To, References per mailbox, for SEARCH HEADER
+	threads *threadCache   // THREAD's input per mailbox (thread_cache.go)
 	recent  *recentTracker // \Recent ownership per mailbox
 }
 
@@ -89,6 +90,7 @@ func New(cfg Config, st *store.Store, a *auth.Authenticator, log *slog.Logger) *
 		cache:     newMetaCache(20000),
 		headers:   newHeaderCache(headerCacheBytes),
 		ids:       newIDCache(),
+		threads:   newThreadCache(),
 		recent:    newRecentTracker(),
 	}
 	return s
