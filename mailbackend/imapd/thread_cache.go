@@ -156,9 +156,10 @@ func (c *threadCache) clear() {
 
 // threadInput describes the messages hits (UIDs ascending, in the view) for
 // imapsort's threading from the cache, named by sequence number when bySeq and by
-// UID otherwise; ok is false when the mailbox is too large to keep. A hit the
-// store no longer has (expunged by another session, not yet announced) is left
-// out, as the store's own answer leaves it out.
+// UID otherwise; ok is false when the mailbox is too large to keep. A hit that
+// another session expunged and this one has not yet been told of is threaded as
+// the session still sees it when the cache read it before (the store's answer
+// leaves it out), left out otherwise; once told, both leave it out.
 func (sess *session) threadInput(hits []uint32, bySeq bool, op string) (msgs []imapsort.Message, ok bool, err error) {
 	sel := sess.sel
 	ctx, cancel := sess.ctx()
