@@ -103,11 +103,7 @@ func adminPages(t *testing.T, name string, phone bool) {
 
 	s := &stack{t: t, run: run, base: adm.URL, ctx: newBrowser(t, chromium, lang), shots: filepath.Join("artifacts", name)}
 	os.MkdirAll(s.shots, 0o755)
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 
 	// Add a user.
 	s.do(chromedp.Navigate(s.base + "/admin/"))

@@ -31,11 +31,7 @@ func contactsFlow(t *testing.T, name string, phone bool) {
 		lang, other, saved = "ja", "en-US", "連絡先を保存しました。"
 	}
 	s := newStack(t, name, lang)
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	s.login()
 	if phone {
 		s.do(chromedp.Navigate(s.base + "/contacts"))

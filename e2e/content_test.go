@@ -29,11 +29,7 @@ const newsletter = `<html><head><style>
 
 func searchAndHTML(t *testing.T, name, lang string, phone bool) {
 	s := newStack(t, name, lang)
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	mail := func(from, subject, body string) string {
 		return "From: " + from + "\nTo: alice@localhost\nSubject: " + subject + "\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n" + body + "\n"
 	}

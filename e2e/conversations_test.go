@@ -21,11 +21,7 @@ func TestConversationsPhoneJapanese(t *testing.T) {
 
 func conversations(t *testing.T, name, lang string, phone bool) {
 	s := newStack(t, name, lang)
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	s.deliver("From: Yamada Taro <yamada@example.jp>\nTo: alice@localhost\nSubject: =?UTF-8?B?5a6a5L6L5Lya6K2w44Gu5pel56iL?=\nMessage-ID: <root@example.jp>\nDate: Tue, 1 Dec 2026 09:00:00 +0900\nContent-Type: text/plain; charset=utf-8\n\n来週の定例会議の日程を決めましょう。\n")
 	s.deliver("From: Bob <bob@example.org>\nTo: alice@localhost\nSubject: Lunch\nMessage-ID: <lunch@example.org>\nDate: Tue, 1 Dec 2026 12:00:00 +0000\n\nNoodles?\n")
 	s.deliver("From: Carol <carol@example.net>\nTo: alice@localhost\nSubject: Re: =?UTF-8?B?5a6a5L6L5Lya6K2w44Gu5pel56iL?=\nMessage-ID: <c1@example.net>\nIn-Reply-To: <root@example.jp>\nReferences: <root@example.jp>\nDate: Wed, 2 Dec 2026 10:00:00 +0000\nContent-Type: text/plain; charset=utf-8\n\n木曜の午後が空いています。\n")

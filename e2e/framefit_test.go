@@ -25,11 +25,7 @@ html,body{height:100%;margin:0;padding:0}
 
 func frameFits(t *testing.T, name string, phone bool) {
 	s := newStack(t, name, "en-US")
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	html := func(subject, body string) string {
 		return "From: News <news@shop.example>\nTo: alice@localhost\nSubject: " + subject + "\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n" + body + "\n"
 	}

@@ -255,3 +255,23 @@ func jsString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 	return `"` + r.Replace(s) + `"`
 }
+
+// useViewport gives the page a phone's screen (375×812, touch) or a desktop's
+// (1366×900).
+func (s *stack) useViewport(phone bool) {
+	s.t.Helper()
+	if phone {
+		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
+	} else {
+		s.do(chromedp.EmulateViewport(1366, 900))
+	}
+}
+
+// addAccount creates another local account, with the tests' password.
+func (s *stack) addAccount(address, name string) {
+	s.t.Helper()
+	hash, _ := auth.HashPassword(password)
+	if _, err := s.run.Store.AddAccount(context.Background(), address, hash, name); err != nil {
+		s.t.Fatal(err)
+	}
+}

@@ -35,11 +35,7 @@ func dark(s *stack, on bool) {
 
 func readingLayout(t *testing.T, name, lang string, phone bool) {
 	s := newStack(t, name, lang)
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	// 30 messages: subjects "Report 01" (oldest) … "Report 30" (newest), one from a
 	// Japanese sender with an attachment.
 	for i := 1; i <= 30; i++ {

@@ -22,11 +22,7 @@ func TestNotFoundPhoneJapanese(t *testing.T) {
 
 func notFound(t *testing.T, name, lang string, phone bool, words, home, signIn string) {
 	s := newStack(t, name, lang)
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	s.deliver("From: Bob <bob@example.test>\nTo: alice@localhost\nSubject: Hello\n\nhi\n")
 	s.login()
 	status := func() int {

@@ -38,11 +38,7 @@ const onePagePDF = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 ob
 func previewAndSenderImages(t *testing.T, name, lang string, phone bool) {
 	site := newImageSite(t)
 	s := newStackWith(t, name, lang, func(c *web.Config) { c.ImageProxyAllow = []netip.AddrPort{site.addr} })
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	img := image.NewRGBA(image.Rect(0, 0, 320, 200))
 	for x := 0; x < 320; x++ {
 		for y := 0; y < 200; y++ {

@@ -47,11 +47,7 @@ func TestPWAPhoneJapanese(t *testing.T) { pwa(t, "pwa-phone-ja", "ja", true) }
 // button.
 func pwa(t *testing.T, name, lang string, phone bool) {
 	s := newStack(t, name, lang)
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	var mu sync.Mutex
 	var regs []*serviceworker.Registration
 	var errorsSeen []string

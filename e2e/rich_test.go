@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"strings"
 	"testing"
@@ -11,8 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset"
-
-	"github.com/yubinmail/yubin/mailbackend/auth"
 )
 
 // Rich text in Chromium (issue 15 item 5): bold typed with the shortcut, a
@@ -53,15 +50,8 @@ func richText(t *testing.T, name, lang string, phone bool) {
 		}
 		return en
 	}
-	hash, _ := auth.HashPassword(password)
-	if _, err := s.run.Store.AddAccount(context.Background(), "bob@localhost", hash, "Bob"); err != nil {
-		t.Fatal(err)
-	}
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.addAccount("bob@localhost", "Bob")
+	s.useViewport(phone)
 	s.login()
 
 	if !phone {

@@ -21,11 +21,7 @@ func scriptEditor(t *testing.T, name string, phone bool) {
 		lang, active = "ja", "(有効)"
 	}
 	s := newStack(t, name, lang)
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	s.login()
 	s.do(chromedp.Navigate(s.base + "/settings/script"))
 	s.waitFor(`!!document.querySelector("form.script-form")`, "the script editor")

@@ -24,11 +24,7 @@ func TestSearchSelectAllPhoneJapanese(t *testing.T) {
 
 func searchSelectAll(t *testing.T, name, lang string, phone bool, offer, done, undone string) {
 	s := newStack(t, name, lang)
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.useViewport(phone)
 	for i := 1; i <= 55; i++ {
 		s.deliver(fmt.Sprintf("From: Billing <billing@example.test>\nTo: alice@localhost\nSubject: Invoice %02d\nDate: Mon, 7 Dec 2026 08:%02d:00 +0900\n\nPlease pay.\n", i, i))
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
-
-	"github.com/yubinmail/yubin/mailbackend/auth"
 )
 
 // TestSendDuringUploadWaitsForTheFile: Send pressed while a chosen file is still
@@ -21,11 +18,8 @@ import (
 // has been pressed, so the order is certain.
 func TestSendDuringUploadWaitsForTheFile(t *testing.T) {
 	s := newStack(t, "sendwait", "en-US")
-	hash, _ := auth.HashPassword(password)
-	if _, err := s.run.Store.AddAccount(context.Background(), "bob@localhost", hash, "Bob"); err != nil {
-		t.Fatal(err)
-	}
-	s.do(chromedp.EmulateViewport(1366, 900))
+	s.addAccount("bob@localhost", "Bob")
+	s.useViewport(false)
 	s.login()
 	s.do(chromedp.Navigate(s.base + "/compose"))
 	s.waitFor(`!!document.getElementById("composer")`, "the compose form")

@@ -16,7 +16,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/yubinmail/yubin/mailbackend"
-	"github.com/yubinmail/yubin/mailbackend/auth"
 	"github.com/yubinmail/yubin/web"
 )
 
@@ -39,15 +38,8 @@ func writing(t *testing.T, name, lang string, phone bool) {
 		}
 		return en
 	}
-	hash, _ := auth.HashPassword(password)
-	if _, err := s.run.Store.AddAccount(context.Background(), "bob@localhost", hash, "Bob"); err != nil {
-		t.Fatal(err)
-	}
-	if phone {
-		s.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-	} else {
-		s.do(chromedp.EmulateViewport(1366, 900))
-	}
+	s.addAccount("bob@localhost", "Bob")
+	s.useViewport(phone)
 	s.login()
 
 	// The settings: a 4-second undo delay and the user's zone.
