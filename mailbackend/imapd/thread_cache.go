@@ -175,12 +175,17 @@ func (sess *session) threadInput(hits []uint32, bySeq bool, op string) (msgs []i
 	msgs = make([]imapsort.Message, 0, len(hits))
 	j := 0
 	for _, uid := range hits {
-		// Both ascending: a merge, with a binary search to skip far ahead.
+		// Both ascending: a merge, moving to the first entry not below uid: most
+		// often the next one, else found by a binary search (expunged ones skipped).
 		if j < len(b.msgs) && b.msgs[j].uid < uid {
-			k, _ := slices.BinarySearchFunc(b.msgs[j:], uid, func(e threadEntry, u uint32) int {
-				return cmp.Compare(e.uid, u)
-			})
-			j += k
+			if j+1 < len(b.msgs) && b.msgs[j+1].uid >= uid {
+				j++
+			} else {
+				k, _ := slices.BinarySearchFunc(b.msgs[j:], uid, func(e threadEntry, u uint32) int {
+					return cmp.Compare(e.uid, u)
+				})
+				j += k
+			}
 		}
 		if j >= len(b.msgs) || b.msgs[j].uid != uid {
 			continue
