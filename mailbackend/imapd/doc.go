@@ -35,8 +35,8 @@
 // the order written; so are the header blocks that header-only FETCH items read
 // (headercache.go, 16 MiB in all). Per mailbox, the Message-ID, In-Reply-To and
 // References fields SEARCH HEADER matches (idfields_cache.go) and THREAD's input
-// (thread_cache.go) are read once and then only for new UIDs, 400,000 messages
-// each at most.
+// (thread_cache.go) are read once and then only for new UIDs (at most 400,000
+// messages and 64 MiB respectively).
 //
 // Every command's work is bounded whatever a client sends: a command line is at
 // most 64 KiB outside its literals, literals are refused past their limit before

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/yubinmail/yubin/internal/imapsort"
 	"github.com/yubinmail/yubin/mailbackend/store"
@@ -24,17 +25,27 @@ import (
 // entry holds twice the mailbox's size, and then it is read afresh. A new
 // UIDVALIDITY (the mailbox deleted and made again) drops the entry. Entries are
 // dropped least recently used first once the cache holds more than its budget of
-// messages; a mailbox larger than that is read from the store for each THREAD.
+// bytes; a mailbox larger than that is read from the store for each THREAD.
 type threadCache struct {
 	mu     sync.Mutex
 	boxes  map[int64]*threadBox
-	total  int          // messages over all boxes
-	budget atomic.Int64 // messages; 0 turns the cache off (tests compare with the store's answer)
+	total  int          // bytes over all boxes
+	budget atomic.Int64 // bytes; 0 turns the cache off (tests compare with the store's answer)
 }
 
-// threadCacheBudget bounds the messages the cache holds over all mailboxes
-// (about 300 bytes each for ordinary mail: BenchmarkThread100k reports it).
-const threadCacheBudget = 400_000
+// threadCacheBudget bounds the bytes the cache holds over all mailboxes, as
+// entryCost counts them: 400,000 messages of the benchmark's mailbox (190 bytes
+// each in the heap, BenchmarkThread100k), fewer with long References.
+const threadCacheBudget = 64 << 20
+
+// entryCost is what one entry holds: the entry, its strings and its references.
+func entryCost(e *threadEntry) int {
+	n := int(unsafe.Sizeof(*e)) + len(e.key) + len(e.messageID) + 16*cap(e.refs)
+	for _, r := range e.refs {
+		n += len(r)
+	}
+	return n
+}
 
 // threadBox is one mailbox's entry. Its RWMutex is held shared by the THREAD
 // commands reading it and exclusively while rows are added.
@@ -44,7 +55,7 @@ type threadBox struct {
 	after       uint32        // the highest UID read
 	msgs        []threadEntry // ascending by UID
 	lastUsed    time.Time     // guarded by threadCache.mu
-	size        int           // len(msgs) as last accounted, guarded by threadCache.mu
+	count, size int           // len(msgs) and its bytes as last accounted, guarded by threadCache.mu
 }
 
 // threadEntry is one message's threading input.
@@ -68,12 +79,12 @@ func newThreadCache() *threadCache {
 // session's view).
 func (c *threadCache) box(ctx context.Context, st *store.Store, mailboxID int64, uidValidity uint32, messages int) (*threadBox, error) {
 	budget := int(c.budget.Load())
-	if messages > budget {
+	if messages*int(unsafe.Sizeof(threadEntry{})) > budget {
 		return nil, nil
 	}
 	c.mu.Lock()
 	b := c.boxes[mailboxID]
-	if b != nil && (b.uidValidity != uidValidity || b.size > 2*messages+1024) {
+	if b != nil && (b.uidValidity != uidValidity || b.count > 2*messages+1024) {
 		delete(c.boxes, mailboxID)
 		c.total -= b.size
 		b = nil
@@ -86,7 +97,7 @@ func (c *threadCache) box(ctx context.Context, st *store.Store, mailboxID int64,
 	c.mu.Unlock()
 
 	b.mu.Lock()
-	before := len(b.msgs)
+	before, bytes := len(b.msgs), 0
 	// Start:after+1, Stop:0 is "after+1:*": the newest message again when
 	// nothing is newer, skipped below.
 	rows, err := st.Messages(ctx, mailboxID, []store.UIDRange{{Start: b.after + 1, Stop: 0}},
@@ -110,25 +121,33 @@ func (c *threadCache) box(ctx context.Context, st *store.Store, mailboxID int64,
 			e.key, e.reply = imapsort.SubjectKeyOf("")
 		}
 		b.msgs = append(b.msgs, e)
+		bytes += entryCost(&e)
 		b.after = m.UID
 	}
 	added := len(b.msgs) - before
 	b.mu.Unlock()
-	c.account(mailboxID, b, added, budget)
+	c.account(mailboxID, b, added, bytes, budget)
 
 	b.mu.RLock()
 	return b, nil
 }
 
-// account adds n messages of box (mailbox keep's) to the total, unless the box was
-// dropped meanwhile, and evicts the least recently used boxes other than keep
-// while the cache is over budget.
-func (c *threadCache) account(keep int64, box *threadBox, n, budget int) {
+// account adds n messages of box (mailbox keep's) holding bytes to the total,
+// unless the box was dropped meanwhile, and evicts the least recently used boxes
+// other than keep while the cache is over budget; keep too when it alone is (it
+// is then read afresh for each THREAD).
+func (c *threadCache) account(keep int64, box *threadBox, n, bytes, budget int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	box.size += n
-	if c.boxes[keep] == box {
-		c.total += n
+	box.count += n
+	box.size += bytes
+	if c.boxes[keep] != box {
+		return
+	}
+	c.total += bytes
+	if box.size > budget {
+		delete(c.boxes, keep)
+		c.total -= box.size
 	}
 	for c.total > budget {
 		var oldest int64

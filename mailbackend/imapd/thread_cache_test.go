@@ -121,7 +121,7 @@ func TestThreadCacheSameAnswers(t *testing.T) {
 }
 
 // A cache too small for two mailboxes: threading them in turn drops one for the
-// other, and every answer stays the store's.
+// other; one too small for a mailbox keeps nothing. Every answer stays the store's.
 func TestThreadCacheEviction(t *testing.T) {
 	e := newEnv(t)
 	sortMailbox(e)
@@ -131,23 +131,40 @@ func TestThreadCacheEviction(t *testing.T) {
 		e.appendTo("Other", fmt.Sprintf("Subject: Re: topic %d\nMessage-ID: <o%d@x>\nReferences: <o%d@x>\n\nx\n", i%3, i, max(i-1, 0)),
 			time.Date(2026, 12, 1, i, 0, 0, 0, time.UTC))
 	}
-	for range 2 {
-		for _, box := range []string{"INBOX", "Other"} {
-			r.ok("SELECT " + box)
-			e.srv.threads.budget.Store(0)
-			want := threadAnswers(r)
-			e.srv.threads.budget.Store(7) // one mailbox at a time
-			if got := threadAnswers(r); got != want {
-				t.Fatalf("%s: from the cache\n%s\nfrom the store\n%s", box, got, want)
-			}
-			e.srv.threads.mu.Lock()
-			total, boxes := e.srv.threads.total, len(e.srv.threads.boxes)
-			e.srv.threads.mu.Unlock()
-			if total > 7 || boxes != 1 {
-				t.Fatalf("%s: cache holds %d messages in %d mailboxes, budget 7", box, total, boxes)
-			}
+	held := func() (total, boxes int) {
+		e.srv.threads.mu.Lock()
+		defer e.srv.threads.mu.Unlock()
+		return e.srv.threads.total, len(e.srv.threads.boxes)
+	}
+	// Each mailbox's bytes alone.
+	size := map[string]int{}
+	for _, box := range []string{"INBOX", "Other"} {
+		e.srv.threads.clear()
+		r.ok("SELECT " + box)
+		threadAnswers(r)
+		size[box], _ = held()
+	}
+	check := func(box string, budget int64, wantBoxes int) {
+		t.Helper()
+		r.ok("SELECT " + box)
+		e.srv.threads.budget.Store(0)
+		want := threadAnswers(r)
+		e.srv.threads.budget.Store(budget)
+		if got := threadAnswers(r); got != want {
+			t.Fatalf("%s, budget %d: from the cache\n%s\nfrom the store\n%s", box, budget, got, want)
+		}
+		if total, boxes := held(); total > int(budget) || boxes != wantBoxes {
+			t.Fatalf("%s: cache holds %d bytes in %d mailboxes, budget %d", box, total, boxes, budget)
 		}
 	}
+	one := int64(max(size["INBOX"], size["Other"]) + min(size["INBOX"], size["Other"])/2)
+	for range 2 {
+		check("INBOX", one, 1)
+		check("Other", one, 1)
+	}
+	e.srv.threads.clear()
+	check("INBOX", int64(size["INBOX"]-1), 0)
+	e.srv.threads.budget.Store(threadCacheBudget)
 }
 
 // Sessions threading one mailbox while mail arrives share its entry (run with
