@@ -26,9 +26,9 @@ const (
 // MaxLocalThreads on a server without it) the first time a session shows it.
 // yubin's server keeps each mailbox's threading input once read, so a later
 // session's first grouped list costs about 190 ms at 100,000 messages, but the
-// first after a server start reads everything again (1.2-1.9 s), and other
-// servers (Dovecot) pay that per session; a list of messages reads only the page
-// it shows. New mail and deletions after that only update the session's
+// first after a server start reads everything again (1.2-1.9 s), as does every
+// session on a server without such a cache; a list of messages reads only the
+// page it shows. New mail and deletions after that only update the session's
 // threading (mailclient's threadmemo.go). People who want conversations turn them
 // on once.
 const DefaultGrouping = GroupingOff
