@@ -71,8 +71,14 @@ func TestWebPushResumesAfterRestart(t *testing.T) {
 		t.Fatalf("the sealing key: %v %v", fi, err)
 	}
 
-	// The webmail restarts; no tab, no request: mail arrives over SMTP.
+	// The webmail restarts; no tab, no request: once its watch is back (mail
+	// that arrives while the webmail is down is not pushed), mail arrives over SMTP.
 	e.withPush(t, ps)
+	for deadline := time.Now().Add(30 * time.Second); !e.srv.PushReady("alice@localhost"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the push watch did not come back after the restart, without a visit")
+		}
+	}
 	raw := simpleMail("Tanaka Taro <tanaka@example.jp>", "alice@localhost", "=?UTF-8?B?5YaN6LW35YuV5b6M44Gu6YCa55+l?=", "body")
 	sendSMTP(t, e.run.Addr("smtp"), "alice@localhost", []byte(strings.ReplaceAll(raw, "\n", "\r\n")))
 	got := ps.next(t, "the push after a restart, without a visit")

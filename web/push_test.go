@@ -245,6 +245,11 @@ func TestWebPushNewMail(t *testing.T) {
 		}
 	}
 
+	for deadline := time.Now().Add(30 * time.Second); !e.srv.PushReady("alice@localhost"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no push watch after subscribing")
+		}
+	}
 	e.deliver(t, "alice@localhost", "", simpleMail("Tanaka Taro <tanaka@example.jp>", "alice@localhost", "=?UTF-8?B?5LyB55S75Lya6K2w44Gu5Lu2?=", "body text"))
 	got := ps.next(t, "the first new mail")
 	if got.path != "/push/phone-1" {

@@ -232,6 +232,10 @@ func (s *Server) PushStats() (pushed, skipped int64) { return s.push.Stats() }
 // PushWatching reports whether push watches the account's INBOX now.
 func (s *Server) PushWatching(user string) bool { return s.push.Watching(user) }
 
+// PushReady reports whether the account's push watch is connected and pushes
+// mail arriving from now on.
+func (s *Server) PushReady(user string) bool { return s.push.Ready(user) }
+
 // Close closes every IMAP connection. Sessions stay on disk for the next start.
 func (s *Server) Close() error {
 	s.stopOnce.Do(func() {

@@ -59,6 +59,10 @@ type watch struct {
 	mu     sync.Mutex
 	opts   mailclient.Options // the latest visit's credentials
 	sealed []byte             // the same password as stored in settings.db (nil if not stored)
+	// ready is set once the watch knows where INBOX ends: mail that arrives after
+	// that is pushed. Mail that arrived before it (while the webmail was down, or
+	// between connections) is not.
+	ready atomic.Bool
 }
 
 func (w *watch) current() (mailclient.Options, []byte) {
@@ -87,6 +91,15 @@ func (n *Notifier) Watching(user string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.watches[settings.Key(user)] != nil
+}
+
+// Ready reports whether the account's watch is connected and knows where INBOX
+// ends, so that mail arriving now is pushed.
+func (n *Notifier) Ready(user string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	w := n.watches[settings.Key(user)]
+	return w != nil && w.ready.Load()
 }
 
 // Ensure watches the account's INBOX with opts (the credentials of the user's
@@ -267,6 +280,7 @@ func (n *Notifier) watchOnce(ctx context.Context, w *watch, opts mailclient.Opti
 			failed = err
 			return
 		}
+		w.ready.Store(true)
 		if total > 0 {
 			n.wg.Add(1)
 			go func() {
