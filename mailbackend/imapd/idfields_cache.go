@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/yubinmail/yubin/internal/mailformat"
 	"github.com/yubinmail/yubin/mailbackend/store"
@@ -16,13 +15,12 @@ import (
 // took longer than the search itself, while the rows of a mailbox only change by
 // new ones (UIDs grow) and expunged ones (never looked at again: a search walks
 // the session's own UIDs). A search brings its mailbox's entry up to date by reading
-// the rows above the last UID read. Entries are dropped least recently used first
-// once the cache holds more than idCacheBudget messages; a mailbox larger than that
-// is read for each search.
+// the rows above the last UID read. Expunged messages stay until the entry holds
+// twice the mailbox's size, and a new UIDVALIDITY drops it (mailboxLRU.use).
+// Entries are dropped least recently used first once the cache holds more than
+// idCacheBudget messages; a mailbox larger than that is read for each search.
 type idCache struct {
-	mu    sync.Mutex
-	boxes map[int64]*idBox
-	total int // messages over all boxes
+	mailboxLRU[idBox] // costs are messages
 }
 
 // idCacheBudget bounds the messages the cache holds, over all mailboxes (about
@@ -32,12 +30,9 @@ const idCacheBudget = 400_000
 // idBox is one mailbox's entry. Its RWMutex is held shared by the searches
 // matching against it and exclusively while rows are added.
 type idBox struct {
-	mu          sync.RWMutex
-	uidValidity uint32
-	after       uint32 // the highest UID read
-	byUID       map[uint32]idEntry
-	lastUsed    time.Time // guarded by idCache.mu
-	size        int       // len(byUID) as last accounted, guarded by idCache.mu
+	mu    sync.RWMutex
+	after uint32 // the highest UID read
+	byUID map[uint32]idEntry
 }
 
 // idEntry is one message's fields: "\n"-joined "Name: value" lines, lower-cased;
@@ -47,7 +42,9 @@ type idEntry struct {
 	lower, raw string
 }
 
-func newIDCache() *idCache { return &idCache{boxes: map[int64]*idBox{}} }
+func newIDCache() *idCache { return &idCache{} }
+
+func newIDBox() *idBox { return &idBox{byUID: map[uint32]idEntry{}} }
 
 // entryOf makes the cache's entry of one message's fields.
 func entryOf(fields string) idEntry {
@@ -65,20 +62,7 @@ func (c *idCache) box(ctx context.Context, st *store.Store, mailboxID int64, uid
 	if messages > idCacheBudget {
 		return nil, nil
 	}
-	c.mu.Lock()
-	b := c.boxes[mailboxID]
-	// Expunged messages stay until the entry is twice the mailbox's size.
-	if b != nil && (b.uidValidity != uidValidity || b.size > 2*messages+1024) {
-		delete(c.boxes, mailboxID)
-		c.total -= b.size
-		b = nil
-	}
-	if b == nil {
-		b = &idBox{uidValidity: uidValidity, byUID: map[uint32]idEntry{}}
-		c.boxes[mailboxID] = b
-	}
-	b.lastUsed = time.Now()
-	c.mu.Unlock()
+	b := c.use(mailboxID, uidValidity, messages, newIDBox)
 
 	b.mu.Lock()
 	before := len(b.byUID)
@@ -95,36 +79,10 @@ func (c *idCache) box(ctx context.Context, st *store.Store, mailboxID int64, uid
 	}
 	added := len(b.byUID) - before
 	b.mu.Unlock()
-	c.account(mailboxID, b, added)
+	c.account(mailboxID, b, added, added, idCacheBudget)
 
 	b.mu.RLock()
 	return b, nil
-}
-
-// account adds n messages of box (mailbox keep's) to the total, unless the box was
-// dropped meanwhile, and evicts the least recently used boxes other than keep
-// while the cache is over budget.
-func (c *idCache) account(keep int64, box *idBox, n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	box.size += n
-	if c.boxes[keep] == box {
-		c.total += n
-	}
-	for c.total > idCacheBudget {
-		var oldest int64
-		var ob *idBox
-		for id, b := range c.boxes {
-			if id != keep && (ob == nil || b.lastUsed.Before(ob.lastUsed)) {
-				oldest, ob = id, b
-			}
-		}
-		if ob == nil {
-			return
-		}
-		delete(c.boxes, oldest)
-		c.total -= ob.size
-	}
 }
 
 // learn adds fields a search read from headers (messages whose column was NULL).
@@ -141,13 +99,5 @@ func (c *idCache) learn(mailboxID int64, b *idBox, byUID map[uint32]string) {
 	}
 	added := len(b.byUID) - before
 	b.mu.Unlock()
-	c.account(mailboxID, b, added)
-}
-
-// clear drops every entry (tests: as after a restart).
-func (c *idCache) clear() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.boxes)
-	c.total = 0
+	c.account(mailboxID, b, added, added, idCacheBudget)
 }

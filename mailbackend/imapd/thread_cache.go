@@ -23,14 +23,13 @@ import (
 // read. Expunged messages are never looked at again (THREAD walks the session's
 // own UIDs, and a UID is never reused under one UIDVALIDITY); they stay until the
 // entry holds twice the mailbox's size, and then it is read afresh. A new
-// UIDVALIDITY (the mailbox deleted and made again) drops the entry. Entries are
-// dropped least recently used first once the cache holds more than its budget of
-// bytes; a mailbox larger than that is read from the store for each THREAD.
+// UIDVALIDITY (the mailbox deleted and made again) drops the entry
+// (mailboxLRU.use). Entries are dropped least recently used first once the cache
+// holds more than its budget of bytes; a mailbox larger than that is read from the
+// store for each THREAD.
 type threadCache struct {
-	mu     sync.Mutex
-	boxes  map[int64]*threadBox
-	total  int          // bytes over all boxes
-	budget atomic.Int64 // bytes; 0 turns the cache off (tests compare with the store's answer)
+	mailboxLRU[threadBox]              // costs are bytes (entryCost)
+	budget                atomic.Int64 // bytes; 0 turns the cache off (tests compare with the store's answer)
 }
 
 // threadCacheBudget bounds the bytes the cache holds over all mailboxes, as
@@ -50,12 +49,9 @@ func entryCost(e *threadEntry) int {
 // threadBox is one mailbox's entry. Its RWMutex is held shared by the THREAD
 // commands reading it and exclusively while rows are added.
 type threadBox struct {
-	mu          sync.RWMutex
-	uidValidity uint32
-	after       uint32        // the highest UID read
-	msgs        []threadEntry // ascending by UID
-	lastUsed    time.Time     // guarded by threadCache.mu
-	count, size int           // len(msgs) and its bytes as last accounted, guarded by threadCache.mu
+	mu    sync.RWMutex
+	after uint32        // the highest UID read
+	msgs  []threadEntry // ascending by UID
 }
 
 // threadEntry is one message's threading input.
@@ -69,10 +65,12 @@ type threadEntry struct {
 }
 
 func newThreadCache() *threadCache {
-	c := &threadCache{boxes: map[int64]*threadBox{}}
+	c := &threadCache{mailboxLRU: mailboxLRU[threadBox]{dropOversized: true}}
 	c.budget.Store(threadCacheBudget)
 	return c
 }
+
+func newThreadBox() *threadBox { return &threadBox{} }
 
 // box returns mailbox's entry brought up to date, read-locked (the caller unlocks
 // it), or nil when the mailbox is too large to keep (messages is the size of the
@@ -82,19 +80,7 @@ func (c *threadCache) box(ctx context.Context, st *store.Store, mailboxID int64,
 	if messages*int(unsafe.Sizeof(threadEntry{})) > budget {
 		return nil, nil
 	}
-	c.mu.Lock()
-	b := c.boxes[mailboxID]
-	if b != nil && (b.uidValidity != uidValidity || b.count > 2*messages+1024) {
-		delete(c.boxes, mailboxID)
-		c.total -= b.size
-		b = nil
-	}
-	if b == nil {
-		b = &threadBox{uidValidity: uidValidity}
-		c.boxes[mailboxID] = b
-	}
-	b.lastUsed = time.Now()
-	c.mu.Unlock()
+	b := c.use(mailboxID, uidValidity, messages, newThreadBox)
 
 	b.mu.Lock()
 	before, bytes := len(b.msgs), 0
@@ -130,47 +116,6 @@ func (c *threadCache) box(ctx context.Context, st *store.Store, mailboxID int64,
 
 	b.mu.RLock()
 	return b, nil
-}
-
-// account adds n messages of box (mailbox keep's) holding bytes to the total,
-// unless the box was dropped meanwhile, and evicts the least recently used boxes
-// other than keep while the cache is over budget; keep too when it alone is (it
-// is then read afresh for each THREAD).
-func (c *threadCache) account(keep int64, box *threadBox, n, bytes, budget int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	box.count += n
-	box.size += bytes
-	if c.boxes[keep] != box {
-		return
-	}
-	c.total += bytes
-	if box.size > budget {
-		delete(c.boxes, keep)
-		c.total -= box.size
-	}
-	for c.total > budget {
-		var oldest int64
-		var ob *threadBox
-		for id, b := range c.boxes {
-			if id != keep && (ob == nil || b.lastUsed.Before(ob.lastUsed)) {
-				oldest, ob = id, b
-			}
-		}
-		if ob == nil {
-			return
-		}
-		delete(c.boxes, oldest)
-		c.total -= ob.size
-	}
-}
-
-// clear drops every entry (tests: as after a restart).
-func (c *threadCache) clear() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.boxes)
-	c.total = 0
 }
 
 // threadInput describes the messages hits (UIDs ascending, in the view) for
