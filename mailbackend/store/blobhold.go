@@ -1,8 +1,6 @@
 package store
 
 import (
-	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -103,9 +101,9 @@ func (h *blobHold) close() {
 // removeDeferred removes the files left by collections a backup held up, each only
 // if no row refers to it now (a delivery may have stored the same content again). It
 // runs in removeFreed's transaction, with the lock held shared.
-func (s *Store) removeDeferred(ctx context.Context, tx *sql.Tx) {
+func (s *Store) removeDeferred(w *wtx) {
 	for i, id := range s.hold.deferred {
-		if err := s.removeUnreferenced(ctx, tx, id); err != nil {
+		if err := s.removeUnreferenced(w, id); err != nil {
 			slog.Error("store: collect blob", "blob", id, "err", err)
 			s.hold.deferred = s.hold.deferred[i:]
 			return
@@ -115,11 +113,11 @@ func (s *Store) removeDeferred(ctx context.Context, tx *sql.Tx) {
 }
 
 // removeUnreferenced removes the file of blob id unless a row refers to it. It runs
-// holding SQLite's write lock (tx) and the blob hold shared; an error is the
-// database's, and leaves the file.
-func (s *Store) removeUnreferenced(ctx context.Context, tx *sql.Tx, id string) error {
+// holding SQLite's write lock (w's transaction) and the blob hold shared; an error is
+// the database's, and leaves the file.
+func (s *Store) removeUnreferenced(w *wtx, id string) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM blobs WHERE id = ?`, id).Scan(&one)
+	err := w.row(`SELECT 1 FROM blobs WHERE id = ?`, id).Scan(&one)
 	if err == nil {
 		return nil
 	}

@@ -68,16 +68,15 @@ func (s *Store) ReadBlob(blobID string) (io.ReadCloser, error) {
 // it costs no fsync. A crash between the two leaves files without a row: the next
 // Open removes them (cleanup), so nothing leaks and no referenced file goes.
 
-// collectRows deletes, in tx, the blobs rows among ids that no message or queue entry
-// refers to, and returns their IDs and the rowids whose search.db rows are to go. It
-// runs in a savepoint of its own: if it fails, the write still commits, and the rows
+// collectRows deletes, in w's transaction, the blobs rows among ids that no message
+// or queue entry refers to, and returns their IDs and the rowids whose search.db rows
+// are to go. It runs in a savepoint of its own: if it fails, the write still commits, and the rows
 // stay for the cleanup at the next Open.
-func (s *Store) collectRows(tx *sql.Tx, ids []string) (gone []string, unindex []int64) {
+func (s *Store) collectRows(w *wtx, ids []string) (gone []string, unindex []int64) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	ctx := context.Background()
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT collect`); err != nil {
+	if _, err := w.exec(`SAVEPOINT collect`); err != nil {
 		slog.Error("store: collect blobs", "err", err)
 		return nil, nil
 	}
@@ -89,7 +88,7 @@ func (s *Store) collectRows(tx *sql.Tx, ids []string) (gone []string, unindex []
 		seen[id] = true
 		var rowid int64
 		var indexed int
-		err := tx.QueryRowContext(ctx, `DELETE FROM blobs WHERE id = ?1
+		err := w.row(`DELETE FROM blobs WHERE id = ?1
 			AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = ?1)
 			AND NOT EXISTS (SELECT 1 FROM queue WHERE blob_id = ?1)
 			RETURNING rowid, indexed`, id).Scan(&rowid, &indexed)
@@ -98,8 +97,8 @@ func (s *Store) collectRows(tx *sql.Tx, ids []string) (gone []string, unindex []
 		}
 		if err != nil {
 			slog.Error("store: collect blob", "blob", id, "err", err)
-			tx.ExecContext(ctx, `ROLLBACK TO collect`)
-			tx.ExecContext(ctx, `RELEASE collect`)
+			w.exec(`ROLLBACK TO collect`)
+			w.exec(`RELEASE collect`)
 			return nil, nil
 		}
 		gone = append(gone, id)
@@ -107,7 +106,7 @@ func (s *Store) collectRows(tx *sql.Tx, ids []string) (gone []string, unindex []
 			unindex = append(unindex, rowid)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `RELEASE collect`); err != nil {
+	if _, err := w.exec(`RELEASE collect`); err != nil {
 		slog.Error("store: collect blobs", "err", err)
 		return nil, nil
 	}
@@ -138,9 +137,10 @@ func (s *Store) removeFreed(gone []string) {
 		return
 	}
 	defer s.hold.done()
-	s.removeDeferred(ctx, tx)
+	w := &wtx{Tx: tx, s: s, ctx: ctx, bound: map[*sql.Stmt]*sql.Stmt{}}
+	s.removeDeferred(w)
 	for i, id := range gone {
-		if err := s.removeUnreferenced(ctx, tx, id); err != nil {
+		if err := s.removeUnreferenced(w, id); err != nil {
 			slog.Error("store: collect blob", "blob", id, "err", err)
 			s.hold.deferred = append(s.hold.deferred, gone[i:]...)
 			return

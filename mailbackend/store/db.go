@@ -514,6 +514,12 @@ type wtx struct {
 	freed  []string // blob IDs whose last reference may be gone
 	// blobs this transaction made pending for the indexer, with their text
 	toIndex []indexJob
+	// bound holds the write connection's prepared statements already bound to this
+	// transaction (Tx.StmtContext), by the prepared one, shared by every wtx of one
+	// group commit: binding allocates a statement and registers it with the
+	// transaction each time, which a STORE, an EXPUNGE or a delivery would otherwise do
+	// for each statement it runs. nil: bind on each use.
+	bound map[*sql.Stmt]*sql.Stmt
 }
 
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {

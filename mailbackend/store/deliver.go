@@ -334,7 +334,7 @@ func (s *Store) resolveTargets(w *wtx, r *commitReq) error {
 
 func (s *Store) lookupMailbox(w *wtx, accountID int64, name string) (int64, error) {
 	var id int64
-	err := w.StmtContext(w.ctx, s.st.mailboxID).QueryRowContext(w.ctx, accountID, name).Scan(&id)
+	err := w.bind(s.st.mailboxID).QueryRowContext(w.ctx, accountID, name).Scan(&id)
 	if errors.Is(err, errNoRows) {
 		return 0, nil
 	}
@@ -350,11 +350,11 @@ func (s *Store) applyReq(w *wtx, r *commitReq) error {
 	for _, t := range r.targets {
 		var uid, uv uint32
 		var modseq int64
-		if err := w.StmtContext(w.ctx, s.st.nextUID).QueryRowContext(w.ctx, t.mailboxID).Scan(&uid, &uv, &modseq); err != nil {
+		if err := w.bind(s.st.nextUID).QueryRowContext(w.ctx, t.mailboxID).Scan(&uid, &uv, &modseq); err != nil {
 			return fmt.Errorf("mailbox %d: next uid: %w", t.mailboxID, err)
 		}
 		_, off := t.date.Zone()
-		if _, err := w.StmtContext(w.ctx, s.st.insertMessage).ExecContext(w.ctx,
+		if _, err := w.bind(s.st.insertMessage).ExecContext(w.ctx,
 			t.mailboxID, uid, b2i(hasFlag(t.flags, FlagSeen)), b2i(hasFlag(t.flags, FlagDeleted)),
 			joinFlags(t.flags), t.date.Unix(), off, len(r.raw), r.blobID, b2i(r.hasAtt),
 			nullBytes(r.envelope), nullBytes(r.structure), modseq, saved.Unix(),
@@ -391,14 +391,14 @@ func (s *Store) ensureBlob(w *wtx, id string, raw []byte, text *mailformat.Searc
 	}
 	var rowid int64
 	var indexed int
-	err := w.StmtContext(w.ctx, s.st.selectBlob).QueryRowContext(w.ctx, id).Scan(&rowid, &indexed)
+	err := w.bind(s.st.selectBlob).QueryRowContext(w.ctx, id).Scan(&rowid, &indexed)
 	switch {
 	case errors.Is(err, errNoRows):
 		state := idxNone
 		if text != nil {
 			state = idxPending
 		}
-		res, err := w.StmtContext(w.ctx, s.st.insertBlob).ExecContext(w.ctx, id, len(raw), state)
+		res, err := w.bind(s.st.insertBlob).ExecContext(w.ctx, id, len(raw), state)
 		if err != nil {
 			return err
 		}

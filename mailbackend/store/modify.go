@@ -159,13 +159,9 @@ func copyTx(w *wtx, mailboxID int64, msgs []flagRow, destID int64) (*CopyResult,
 	return res, nil
 }
 
-// removeTx deletes msgs from a mailbox, remembers their UIDs as vanished at the
-// mailbox's next modseq, and queues their blobs for collection.
-func removeTx(w *wtx, mailboxID int64, msgs []flagRow) ([]uint32, error) {
-	acct, err := mailboxAccount(w, mailboxID)
-	if err != nil {
-		return nil, err
-	}
+// removeTx deletes msgs from a mailbox of account acct, remembers their UIDs as
+// vanished at the mailbox's next modseq, and queues their blobs for collection.
+func removeTx(w *wtx, acct, mailboxID int64, msgs []flagRow) ([]uint32, error) {
 	uids := []uint32{}
 	for _, m := range msgs {
 		res, err := w.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid = ?`, mailboxID, m.uid)
@@ -225,7 +221,8 @@ func (s *Store) Copy(ctx context.Context, mailboxID int64, set []UIDRange, destM
 func (s *Store) Move(ctx context.Context, mailboxID int64, set []UIDRange, destMailboxID int64) (*CopyResult, error) {
 	var res *CopyResult
 	err := s.update(ctx, func(w *wtx) error {
-		if _, err := mailboxAccount(w, mailboxID); err != nil {
+		acct, err := mailboxAccount(w, mailboxID)
+		if err != nil {
 			return err
 		}
 		msgs, err := selectSet(w, mailboxID, set, "")
@@ -236,7 +233,7 @@ func (s *Store) Move(ctx context.Context, mailboxID int64, set []UIDRange, destM
 			return err
 		}
 		// Into the same mailbox this renumbers: the copies stay, the originals go.
-		_, err = removeTx(w, mailboxID, msgs)
+		_, err = removeTx(w, acct, mailboxID, msgs)
 		return err
 	})
 	if err != nil {
@@ -250,14 +247,15 @@ func (s *Store) Move(ctx context.Context, mailboxID int64, set []UIDRange, destM
 func (s *Store) Expunge(ctx context.Context, mailboxID int64, set []UIDRange) ([]uint32, error) {
 	var uids []uint32
 	err := s.update(ctx, func(w *wtx) error {
-		if _, err := mailboxAccount(w, mailboxID); err != nil {
+		acct, err := mailboxAccount(w, mailboxID)
+		if err != nil {
 			return err
 		}
 		msgs, err := selectSet(w, mailboxID, set, " AND deleted = 1")
 		if err != nil {
 			return err
 		}
-		uids, err = removeTx(w, mailboxID, msgs)
+		uids, err = removeTx(w, acct, mailboxID, msgs)
 		return err
 	})
 	if err != nil {
@@ -272,7 +270,8 @@ func (s *Store) Remove(ctx context.Context, mailboxID int64, uids []uint32) ([]u
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
 	var removed []uint32
 	err := s.update(ctx, func(w *wtx) error {
-		if _, err := mailboxAccount(w, mailboxID); err != nil {
+		acct, err := mailboxAccount(w, mailboxID)
+		if err != nil {
 			return err
 		}
 		var msgs []flagRow
@@ -290,8 +289,7 @@ func (s *Store) Remove(ctx context.Context, mailboxID int64, uids []uint32) ([]u
 			}
 			msgs = append(msgs, flagRow{uid: u, blob: blob})
 		}
-		var err error
-		removed, err = removeTx(w, mailboxID, msgs)
+		removed, err = removeTx(w, acct, mailboxID, msgs)
 		return err
 	})
 	if err != nil {

@@ -136,7 +136,7 @@ func (w *wtx) writeStmt(q string) *sql.Stmt {
 		return nil
 	}
 	if st := w.s.wstmts.get(q); st != nil {
-		return w.StmtContext(w.ctx, st)
+		return w.bind(st)
 	}
 	w.s.wantMu.Lock()
 	if w.s.want == nil {
@@ -145,6 +145,18 @@ func (w *wtx) writeStmt(q string) *sql.Stmt {
 	w.s.want[q] = true
 	w.s.wantMu.Unlock()
 	return nil
+}
+
+// bind returns st (prepared on the write connection) bound to w's transaction.
+func (w *wtx) bind(st *sql.Stmt) *sql.Stmt {
+	if b := w.bound[st]; b != nil {
+		return b
+	}
+	b := w.StmtContext(w.ctx, st)
+	if w.bound != nil {
+		w.bound[st] = b
+	}
+	return b
 }
 
 // prepareWanted prepares on the write connection the statements transactions asked

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
@@ -98,12 +99,15 @@ func (s *Store) commitUpdates(batch []*updateReq) {
 	defer tx.Rollback()
 	shared := len(batch) > 1
 	done := make([]*wtx, 0, len(batch))
+	bound := map[*sql.Stmt]*sql.Stmt{}
+	// txw runs the batch's own statements (savepoints, blob collection).
+	txw := &wtx{Tx: tx, s: s, ctx: bg, bound: bound}
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			r.err = fmt.Errorf("begin: %w", err)
 			continue
 		}
-		w := &wtx{Tx: tx, s: s, ctx: context.WithoutCancel(r.ctx)}
+		w := &wtx{Tx: tx, s: s, ctx: context.WithoutCancel(r.ctx), bound: bound}
 		if !shared {
 			if r.err = runUpdate(w, r.fn); r.err != nil {
 				answer()
@@ -112,21 +116,21 @@ func (s *Store) commitUpdates(batch []*updateReq) {
 			done = append(done, w)
 			continue
 		}
-		if _, err := tx.ExecContext(bg, `SAVEPOINT upd`); err != nil {
+		if _, err := txw.exec(`SAVEPOINT upd`); err != nil {
 			failAll(fmt.Errorf("savepoint: %w", err))
 			return
 		}
 		if r.err = runUpdate(w, r.fn); r.err != nil {
 			// Only r's changes go. If SQLite already rolled back the whole
 			// transaction (an I/O error, a full disk), nothing of the batch is left.
-			if _, err := tx.ExecContext(bg, `ROLLBACK TO upd`); err != nil {
+			if _, err := txw.exec(`ROLLBACK TO upd`); err != nil {
 				failAll(fmt.Errorf("roll back: %w", err))
 				return
 			}
 		} else {
 			done = append(done, w)
 		}
-		if _, err := tx.ExecContext(bg, `RELEASE upd`); err != nil {
+		if _, err := txw.exec(`RELEASE upd`); err != nil {
 			failAll(fmt.Errorf("release savepoint: %w", err))
 			return
 		}
@@ -139,7 +143,7 @@ func (s *Store) commitUpdates(batch []*updateReq) {
 	for _, w := range done {
 		freed = append(freed, w.freed...)
 	}
-	gone, unindex := s.collectRows(tx, freed)
+	gone, unindex := s.collectRows(txw, freed)
 	start := time.Now()
 	if err := tx.Commit(); err != nil {
 		failAll(fmt.Errorf("commit: %w", err))
