@@ -343,11 +343,8 @@ func (s *Store) renameInbox(w *wtx, accountID, inboxID int64, to string) error {
 	}
 	if len(uids) > 0 {
 		// For INBOX's sessions the messages were expunged.
-		modseq, err := bumpModSeq(w, inboxID)
+		modseq, err := s.expungeModSeq(w, inboxID, uids)
 		if err != nil {
-			return err
-		}
-		if err := s.recordVanished(w, inboxID, uids, modseq); err != nil {
 			return err
 		}
 		w.events = append(w.events, Event{Kind: EventExpunge, AccountID: accountID, MailboxID: inboxID,

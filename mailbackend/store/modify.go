@@ -175,11 +175,8 @@ func removeTx(w *wtx, acct, mailboxID int64, msgs []flagRow) ([]uint32, error) {
 		w.freed = append(w.freed, m.blob)
 	}
 	if len(uids) > 0 {
-		modseq, err := bumpModSeq(w, mailboxID)
+		modseq, err := w.s.expungeModSeq(w, mailboxID, uids)
 		if err != nil {
-			return nil, err
-		}
-		if err := w.s.recordVanished(w, mailboxID, uids, modseq); err != nil {
 			return nil, err
 		}
 		w.events = append(w.events, Event{Kind: EventExpunge, AccountID: acct, MailboxID: mailboxID,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -93,19 +94,35 @@ func bumpModSeq(w *wtx, mailboxID int64) (uint64, error) {
 	return ms, err
 }
 
-// recordVanished remembers uids as expunged at modseq and trims the history.
-func (s *Store) recordVanished(w *wtx, mailboxID int64, uids []uint32, modseq uint64) error {
-	for _, u := range uids {
-		if _, err := w.exec(`INSERT OR REPLACE INTO vanished(mailbox_id, uid, modseq) VALUES (?, ?, ?)`,
-			mailboxID, u, modseq); err != nil {
-			return err
-		}
-	}
+// expungeModSeq takes the mailbox's next modseq for the expunge of uids, remembers
+// them as vanished at it and trims the history. The modseq and the count of
+// remembered UIDs are one statement on the mailbox's row, the UIDs one insert: an
+// expunge runs under the write lock every other write waits for.
+func (s *Store) expungeModSeq(w *wtx, mailboxID int64, uids []uint32) (uint64, error) {
+	var modseq uint64
 	var n int
-	if err := w.row(`UPDATE mailboxes SET n_vanished = n_vanished + ? WHERE id = ? RETURNING n_vanished`,
-		len(uids), mailboxID).Scan(&n); err != nil {
-		return err
+	err := w.row(`UPDATE mailboxes SET highest_modseq = highest_modseq + 1, n_vanished = n_vanished + ?
+		WHERE id = ? RETURNING highest_modseq, n_vanished`, len(uids), mailboxID).Scan(&modseq, &n)
+	if errors.Is(err, errNoRows) {
+		return 0, fmt.Errorf("mailbox %d: %w", mailboxID, ErrNotFound)
 	}
+	if err != nil {
+		return 0, err
+	}
+	list, err := json.Marshal(uids)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.exec(`INSERT OR REPLACE INTO vanished(mailbox_id, uid, modseq)
+		SELECT ?, value, ? FROM json_each(?)`, mailboxID, int64(modseq), string(list)); err != nil {
+		return 0, err
+	}
+	return modseq, s.trimVanished(w, mailboxID, n)
+}
+
+// trimVanished drops the oldest remembered expunges of a mailbox once it holds n, more
+// than a quarter over vanishedKeep.
+func (s *Store) trimVanished(w *wtx, mailboxID int64, n int) error {
 	keep := s.vanishedKeep
 	if n <= keep+keep/4 {
 		return nil
