@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -62,27 +61,53 @@ var gramsSchema = []string{
 	`INSERT INTO grams(grams, rank) VALUES ('automerge', 16)`,
 	`INSERT INTO grams(grams, rank) VALUES ('hashsize', 8388608)`,
 	`INSERT INTO grams_fill (id, next, stop) SELECT 1, coalesce(min(rowid), 1), coalesce(max(rowid), 0) + 1 FROM fts`,
+	`CREATE TABLE grams_fold (version INTEGER NOT NULL)`,
+	fmt.Sprintf(`INSERT INTO grams_fold (version) VALUES (%d)`, gramsFold),
 }
+
+// gramsFold numbers the case folding grams was written with (its tokens are folded
+// pairs). 1, a table without grams_fold, folded with unicode.ToLower, which differs
+// from FTS5's folding for a few characters (fold.go); 2 is foldRune. A search.db
+// whose grams an older folding wrote gets them again: createGrams drops the table,
+// and the background fill writes it anew, search staying exact meanwhile.
+const gramsFold = 2
 
 // gramsFillChunk is how many fts rows one fill transaction reads: about 50 ms of
 // work, so that the indexer, which runs the fill between its own chunks, keeps up
 // with deliveries. A variable so that tests can fill a row at a time.
 var gramsFillChunk = 256
 
-// createGrams adds grams (and its fill state) to a search.db that lacks it, in one
-// transaction so that a crash leaves either the old schema or the new one whole.
+// createGrams adds grams (and its fill state) to a search.db that lacks it, or
+// whose grams an older case folding wrote (gramsFold), in one transaction so that a
+// crash leaves either the old schema or the new one whole.
 func (x *searchIndex) createGrams(ctx context.Context) error {
 	tx, err := x.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	var n int
+	var n, folded int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'grams_fill'`).Scan(&n); err != nil {
 		return err
 	}
-	if n > 0 {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'grams_fold'`).Scan(&folded); err != nil {
+		return err
+	}
+	if folded > 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM grams_fold`).Scan(&folded); err != nil {
+			return err
+		}
+	}
+	if n > 0 && folded == gramsFold {
 		return nil
+	}
+	if n > 0 {
+		slog.Info("store: the short-word index was written with an older case folding; writing it again in the background")
+	}
+	for _, q := range []string{`DROP TABLE IF EXISTS grams`, `DROP TABLE IF EXISTS grams_fill`, `DROP TABLE IF EXISTS grams_fold`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("drop grams: %w", err)
+		}
 	}
 	for _, q := range gramsSchema {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -105,12 +130,8 @@ func gramsText(text string) string {
 	prev := rune(-1)
 	for _, r := range text {
 		// foldCase, a character at a time (a few characters fold to ASCII: K, the
-		// Kelvin sign, to k).
-		if r >= utf8.RuneSelf {
-			r = unicode.ToLower(r)
-		} else if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
+		// Kelvin sign, to k; ſ to s).
+		r = foldRune(r)
 		if prev >= 0 && (prev >= utf8.RuneSelf || r >= utf8.RuneSelf) {
 			k := uint64(prev)<<32 | uint64(r)
 			if _, ok := seen[k]; !ok {

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/yubinmail/yubin/internal/mailformat"
@@ -453,11 +452,6 @@ func (s *Store) scanSearch(ctx context.Context, tx *sql.Tx, mailboxID int64, fie
 		return nil, err
 	}
 	return uidsOf(uids, rowids, hits), nil
-}
-
-// foldCase lower-cases every character, as FTS5's tokenizers do with case_sensitive 0.
-func foldCase(s string) string {
-	return strings.Map(unicode.ToLower, s)
 }
 
 // txRow and txQuery run a read statement inside a read transaction, prepared if the

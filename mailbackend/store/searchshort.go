@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 )
 
@@ -67,9 +68,11 @@ func scanHits(ctx context.Context, itx *sql.Tx, text string, lo, hi int64) (map[
 	var in []string
 	for _, c := range allColumns {
 		// SQLite's lower() folds ASCII only, as an ASCII needle needs, but for the
-		// two characters foldCase turns into ASCII ones.
-		if strings.ContainsAny(text, "ki") {
-			c = `replace(replace(` + c + `, char(8490), 'k'), char(304), 'i')` // K (Kelvin), İ
+		// characters foldCase turns into ASCII ones (foldsToASCII).
+		for from, to := range foldsToASCII {
+			if strings.ContainsRune(text, to) {
+				c = fmt.Sprintf(`replace(%s, char(%d), '%c')`, c, from, to)
+			}
 		}
 		in = append(in, `instr(lower(`+c+`), lower(?3)) > 0`)
 	}
