@@ -81,7 +81,7 @@ func TestFoldRuneIsFTS5s(t *testing.T) {
 	if wrong > 0 {
 		t.Errorf("%d of %d characters folded unlike FTS5", wrong, checked)
 	}
-	for _, r := range []rune("会議ｶ#. \u3000😀") {
+	for _, r := range "会議ｶ#. \u3000😀" {
 		if foldRune(r) != r {
 			t.Errorf("foldRune(%q) = %q, want it unchanged", r, foldRune(r))
 		}
