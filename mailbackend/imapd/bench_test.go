@@ -483,16 +483,18 @@ func (bc *benchConn) do(cmd string) error {
 	}
 }
 
+// literalLen returns the length of the literal a response line ends with, or -1.
+// It allocates nothing, so that a benchmark's allocs/op are the server's.
 func literalLen(line []byte) int {
-	l := strings.TrimRight(string(line), "\r\n")
-	if !strings.HasSuffix(l, "}") {
+	l := bytes.TrimRight(line, "\r\n")
+	if len(l) == 0 || l[len(l)-1] != '}' {
 		return -1
 	}
-	i := strings.LastIndexByte(l, '{')
+	i := bytes.LastIndexByte(l, '{')
 	if i < 0 {
 		return -1
 	}
-	n, err := strconv.Atoi(strings.TrimSuffix(l[i+1:len(l)-1], "+"))
+	n, err := strconv.Atoi(string(bytes.TrimSuffix(l[i+1:len(l)-1], []byte("+"))))
 	if err != nil {
 		return -1
 	}

@@ -209,14 +209,25 @@ func (c *accountCache) messages(ctx context.Context, st *store.Store, mailboxID 
 		}
 		return out, nil
 	}
+	// One pass under the lock serves a range whose messages are all cached (a
+	// FETCH after the first): it copies them out as it goes.
+	out := make([]msgMeta, 0, b.countIn(want))
 	var missIdx []int
 	for _, r := range want {
-		lo := sort.Search(len(b.uids), func(i int) bool { return b.uids[i] >= r.Start })
-		for i := lo; i < len(b.uids) && (r.Stop == 0 || b.uids[i] <= r.Stop); i++ {
-			if b.meta[b.uids[i]] == nil {
+		lo, hi := b.span(r)
+		for i := lo; i < hi; i++ {
+			if m := b.meta[b.uids[i]]; m != nil {
+				if missIdx == nil {
+					out = append(out, *m)
+				}
+			} else {
 				missIdx = append(missIdx, i)
 			}
 		}
+	}
+	if missIdx == nil {
+		c.mu.Unlock()
+		return out, nil
 	}
 	var missing []store.UIDRange
 	for i := 0; i < len(missIdx); {
@@ -252,10 +263,10 @@ func (c *accountCache) messages(ctx context.Context, st *store.Store, mailboxID 
 			b.noteKeywords(m.flags)
 		}
 	}
-	var out []msgMeta
+	out = out[:0]
 	for _, r := range want {
-		lo := sort.Search(len(b.uids), func(i int) bool { return b.uids[i] >= r.Start })
-		for i := lo; i < len(b.uids) && (r.Stop == 0 || b.uids[i] <= r.Stop); i++ {
+		lo, hi := b.span(r)
+		for i := lo; i < hi; i++ {
 			m := b.meta[b.uids[i]]
 			if m == nil {
 				m = loaded[b.uids[i]]
@@ -266,6 +277,27 @@ func (c *accountCache) messages(ctx context.Context, st *store.Store, mailboxID 
 		}
 	}
 	return out, nil
+}
+
+// span returns the positions in b.uids of the UIDs in r (Stop 0: no upper bound).
+func (b *boxCache) span(r store.UIDRange) (lo, hi int) {
+	lo = sort.Search(len(b.uids), func(i int) bool { return b.uids[i] >= r.Start })
+	hi = len(b.uids)
+	if r.Stop != 0 {
+		hi = lo + sort.Search(len(b.uids)-lo, func(i int) bool { return b.uids[lo+i] > r.Stop })
+	}
+	return lo, hi
+}
+
+// countIn returns how many of b's UIDs the ranges hold (each counted once per
+// range naming it).
+func (b *boxCache) countIn(want []store.UIDRange) int {
+	n := 0
+	for _, r := range want {
+		lo, hi := b.span(r)
+		n += hi - lo
+	}
+	return n
 }
 
 func metaOf(m *store.Message) msgMeta {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
@@ -77,6 +76,7 @@ func (sess *session) fetch(numSet imap.NumSet, req *fetchRequest) error {
 			msgs = applyPartial(req.partial, msgs) // the window of those that changed
 		}
 	}
+	plan := newFetchPlan(req)
 	needMeta := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
 		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
 	// Envelopes and structures are loaded fetchBatch messages at a time, so that
@@ -101,7 +101,7 @@ func (sess *session) fetch(numSet imap.NumSet, req *fetchRequest) error {
 			if metas != nil {
 				meta = metas[i]
 			}
-			if err := sess.fetchOne(sel, uint32(idx+1), m, meta, req, seenChanged[m.uid]); err != nil {
+			if err := sess.fetchOne(sel, uint32(idx+1), m, meta, req, plan, seenChanged[m.uid]); err != nil {
 				return err
 			}
 		}
@@ -173,13 +173,14 @@ func (sess *session) metas(mailboxID int64, msgs []msgMeta) ([]*cachedMeta, erro
 // session expunged meanwhile (its blob already gone) is left out: the client
 // learns of the expunge with the next command that may carry it (RFC 2180
 // section 4.1.2; RFC 9051 section 7.5.1), and the other messages are answered.
-func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cachedMeta, req *fetchRequest, seenChanged bool) error {
+func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cachedMeta, req *fetchRequest, plan *fetchPlan, seenChanged bool) error {
 	options := &req.FetchOptions
 	// Every section is located, checked and sized before the response starts, so an
 	// error (unknown transfer encoding, unreadable blob) never leaves a half-written
 	// FETCH; the bytes themselves are streamed from the blob as they are written.
 	var (
 		blob     io.ReaderAt
+		header   []byte
 		bodies   []section
 		binaries []section
 		binSizes []uint32
@@ -187,7 +188,7 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 	if len(options.BodySection)+len(options.BinarySection)+len(options.BinarySectionSize) > 0 {
 		var err error
 		var release func()
-		blob, release, err = sess.openSections(m, meta.root, options)
+		blob, header, release, err = sess.openSections(plan, m, meta.root, options)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) && sess.expungedMeanwhile(sel, m.uid) {
 				return nil // see above
@@ -196,7 +197,7 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 			return noErr(imap.ResponseCodeServerBug, "Message data unavailable")
 		}
 		defer release()
-		if bodies, binaries, binSizes, err = sess.planSections(blob, meta.root, options); err != nil {
+		if bodies, binaries, binSizes, err = sess.planSections(plan, blob, header, meta.root, options); err != nil {
 			return err
 		}
 	}
@@ -223,7 +224,7 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 	if options.Flags || seenChanged {
 		sep()
 		w.Raw("FLAGS ")
-		writeFlagList(w, sel.imapFlags(m.uid, m.flags))
+		sel.writeFlags(w, m.uid, m.flags)
 	}
 	if options.InternalDate {
 		sep()
@@ -247,13 +248,9 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 		}
 		writeBodyStructure(w, meta.root, options.BodyStructure.Extended)
 	}
-	for i, bs := range options.BodySection {
+	for i := range options.BodySection {
 		sep()
-		name := req.bodyNames[i]
-		if name == "" {
-			name = sectionName(bs)
-		}
-		w.Raw(name).SP()
+		w.Raw(plan.items[i].name).SP()
 		if err := writeSection(w, blob, &bodies[i], false); err != nil {
 			return connBroken(err)
 		}
@@ -282,65 +279,14 @@ func (sess *session) fetchOne(sel *selected, seq uint32, m *msgMeta, meta *cache
 	return w.Err()
 }
 
-// planSections locates and sizes the body and binary sections of one message.
-func (sess *session) planSections(blob io.ReaderAt, root *rootPart, options *imap.FetchOptions) (bodies, binaries []section, binSizes []uint32, err error) {
-	z := &sectionSizer{blob: blob}
-	var skipped int64
-	plan := func(s section, partial *imap.SectionPartial) (section, error) {
-		if err := z.applyPartial(&s, partial); err != nil {
-			sess.srv.log.Error("imap fetch: read blob", "account", sess.account(), "err", err)
-			return s, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeServerBug, Text: "Message data unavailable"}
-		}
-		if s.transformed() {
-			if skipped += s.offset; skipped > maxSkipPerMessage {
-				return s, &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit,
-					Text: "Too much of the message to decode for these partial items: fetch fewer at a time"}
-			}
-		}
-		return s, nil
-	}
-	for _, bs := range options.BodySection {
-		s, err := bodySection(root, bs)
-		if err == nil {
-			s, err = plan(s, bs.Partial)
-		}
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		bodies = append(bodies, s)
-	}
-	for _, bs := range options.BinarySection {
-		s, err := binarySection(root, bs.Part)
-		if err == nil {
-			s, err = plan(s, bs.Partial)
-		}
-		if err == nil {
-			if s.nul, err = z.hasNUL(&s); err != nil {
-				sess.srv.log.Error("imap fetch: read blob", "account", sess.account(), "err", err)
-				err = noErr(imap.ResponseCodeServerBug, "Message data unavailable")
-			}
-		}
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		binaries = append(binaries, s)
-	}
-	for _, bs := range options.BinarySectionSize {
-		s, err := binarySection(root, bs.Part)
-		if err == nil {
-			s, err = plan(s, nil)
-		}
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		binSizes = append(binSizes, uint32(min(s.size, math.MaxUint32)))
-	}
-	return bodies, binaries, binSizes, nil
-}
-
 // writeSection writes a section as a literal, streamed from the blob. BINARY
 // content that holds NUL goes as a literal8 (RFC 3516 section 4.3).
 func writeSection(w *imapwire.Writer, blob io.ReaderAt, s *section, binary bool) error {
+	if s.data != nil { // kept by the sizing pass
+		w.LiteralHeader(s.size, binary && s.nul)
+		_, err := w.Write(s.data[s.offset : s.offset+s.size])
+		return err
+	}
 	r, err := s.reader(blob)
 	if err != nil {
 		return err
@@ -351,6 +297,25 @@ func writeSection(w *imapwire.Writer, blob io.ReaderAt, s *section, binary bool)
 		err = fmt.Errorf("imapd: section is %d bytes, expected %d", n, s.size)
 	}
 	return err
+}
+
+// writeFlags writes the flag list sel.imapFlags(uid, flags) gives, without
+// building it (FETCH FLAGS of every message of a range).
+func (sel *selected) writeFlags(w *imapwire.Writer, uid uint32, flags []string) {
+	w.Byte('(')
+	for i, f := range flags {
+		if i > 0 {
+			w.SP()
+		}
+		w.Raw(f)
+	}
+	if sel.isRecent(uid) {
+		if len(flags) > 0 {
+			w.SP()
+		}
+		w.Raw(`\Recent`)
+	}
+	w.Byte(')')
 }
 
 // expungedMeanwhile reports whether the message uid is gone from the store (an

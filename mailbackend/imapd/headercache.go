@@ -1,7 +1,6 @@
 package imapd
 
 import (
-	"bytes"
 	"io"
 	"sync"
 
@@ -71,7 +70,7 @@ func headerOnly(root *rootPart, options *imap.FetchOptions) bool {
 		return false
 	}
 	for _, bs := range options.BodySection {
-		s, err := bodySection(root, bs)
+		s, err := bodySection(root, bs, nil) // the range is all that matters here
 		if err != nil || s.start < 0 || s.end > root.BodyStart || s.end < s.start {
 			return false
 		}
@@ -80,27 +79,29 @@ func headerOnly(root *rootPart, options *imap.FetchOptions) bool {
 }
 
 // openSections returns what the sections of a FETCH are read from: the message's
-// cached header when they all lie in it, else its blob file. release is to be
-// called once the response is written.
-func (sess *session) openSections(m *msgMeta, root *rootPart, options *imap.FetchOptions) (blob io.ReaderAt, release func(), err error) {
+// cached header when they all lie in it (then also as header, read in place),
+// else its blob file. release is to be called once the response is written.
+func (sess *session) openSections(plan *fetchPlan, m *msgMeta, root *rootPart, options *imap.FetchOptions) (blob io.ReaderAt, header []byte, release func(), err error) {
 	cacheable := headerOnly(root, options)
 	if cacheable {
 		if h := sess.srv.headers.get(m.blobID); h != nil {
-			return bytes.NewReader(h), func() {}, nil
+			plan.header.Reset(h)
+			return &plan.header, h, func() {}, nil
 		}
 	}
 	f, err := sess.srv.store.OpenBlob(m.blobID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if cacheable {
 		h := make([]byte, root.BodyStart)
 		if _, err := f.ReadAt(h, 0); err == nil {
 			sess.srv.headers.put(m.blobID, h)
 			f.Close()
-			return bytes.NewReader(h), func() {}, nil
+			plan.header.Reset(h)
+			return &plan.header, h, func() {}, nil
 		}
 		// A short or unreadable file: the sections report it as they read.
 	}
-	return f, func() { f.Close() }, nil
+	return f, nil, func() { f.Close() }, nil
 }

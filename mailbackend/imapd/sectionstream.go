@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -31,26 +32,25 @@ const maxSkipPerMessage = 256 << 20
 // starts, so that an error (an unknown transfer encoding, an unreadable blob)
 // never leaves a half-written FETCH.
 type section struct {
-	start, end  int64    // the bytes of the message it reads
-	enc         string   // BINARY: the transfer encoding to undo ("" none)
-	fields, not []string // HEADER.FIELDS (.NOT): the field names
-	filter      bool     // fields or not apply
-	offset      int64    // of the partial, in the decoded or filtered content
-	size        int64    // bytes sent
-	nul         bool     // BINARY: the content holds NUL (sent as literal8)
-	data        []byte   // HEADER.FIELDS: the filtered content, kept by the sizing pass
+	start, end int64        // the bytes of the message it reads
+	enc        string       // BINARY: the transfer encoding to undo ("" none)
+	filter     *fieldFilter // HEADER.FIELDS (.NOT): the fields kept or dropped, nil for none
+	offset     int64        // of the partial, in the decoded or filtered content
+	size       int64        // bytes sent
+	nul        bool         // BINARY: the content holds NUL (sent as literal8)
+	data       []byte       // HEADER.FIELDS: the filtered content, kept by the sizing pass
 }
 
 // transformed reports whether the bytes sent differ from the blob's (so they can
 // only be sized and skipped by decoding).
-func (s *section) transformed() bool { return s.enc != "" || s.filter }
+func (s *section) transformed() bool { return s.enc != "" || s.filter != nil }
 
 // content returns the whole decoded or filtered content of s, before the partial.
 func (s *section) content(blob io.ReaderAt) io.Reader {
 	var r io.Reader = io.NewSectionReader(blob, s.start, s.end-s.start)
 	switch {
-	case s.filter:
-		return newHeaderFilter(r, s.fields, s.not)
+	case s.filter != nil:
+		return s.filter.open(r)
 	case s.enc != "":
 		return mailformat.NewTransferReader(s.enc, bufio.NewReaderSize(r, 32<<10))
 	}
@@ -73,10 +73,36 @@ func (s *section) reader(blob io.ReaderAt) (io.Reader, error) {
 }
 
 // sectionSizer sizes the decoded and filtered sections of one message, each
-// distinct one once.
+// distinct one once. One sizer serves every message of a FETCH (reset per
+// message), so its map is allocated once per command.
 type sectionSizer struct {
 	blob  io.ReaderAt
-	sizes map[string]scanned
+	mem   []byte // the start of blob when it is held in memory (a cached header)
+	sizes map[sectionKey]scanned
+}
+
+// reset makes z size the sections of another message, read from blob, whose
+// first len(mem) bytes are mem (nil when the blob is a file).
+func (z *sectionSizer) reset(blob io.ReaderAt, mem []byte) {
+	z.blob, z.mem = blob, mem
+	clear(z.sizes)
+}
+
+// inMemory returns s's bytes when they are all in z.mem.
+func (z *sectionSizer) inMemory(s *section) ([]byte, bool) {
+	if z.mem == nil || s.start < 0 || s.end < s.start || s.end > int64(len(z.mem)) {
+		return nil, false
+	}
+	return z.mem[s.start:s.end:s.end], true
+}
+
+// sectionKey names a section's content: the same bytes, decoding and filter.
+// Filters are compared by identity: a FETCH makes one per distinct field list
+// (fetchPlan), so two items listing the same fields share their pass.
+type sectionKey struct {
+	start, end int64
+	enc        string
+	filter     *fieldFilter
 }
 
 // scanned is what one pass over a section's content learnt.
@@ -107,11 +133,26 @@ var filterReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 
 // scan reads a section's whole content once (per distinct section of the
 // message) for its size and whether it holds NUL.
 func (z *sectionSizer) scan(s *section) (scanned, error) {
-	key := z.key(s)
+	key := sectionKey{start: s.start, end: s.end, enc: s.enc, filter: s.filter}
 	if sc, ok := z.sizes[key]; ok {
 		return sc, nil
 	}
-	d := nulDetector{keep: s.filter}
+	if z.sizes == nil {
+		z.sizes = map[sectionKey]scanned{}
+	}
+	if h, ok := z.inMemory(s); ok && s.filter != nil && s.enc == "" {
+		// A cached header (at most maxCachedHeader bytes) is filtered in place.
+		data := filterHeader(make([]byte, 0, min(len(h)+2, 1<<10)), h, s.filter)
+		sc := scanned{size: int64(len(data)), nul: bytes.IndexByte(data, 0) >= 0, data: data}
+		z.sizes[key] = sc
+		return sc, nil
+	}
+	d := nulDetector{keep: s.filter != nil}
+	if d.keep {
+		// A filtered header is at most the header and a blank line; most are a
+		// few fields, so one allocation serves them (a larger one grows).
+		d.kept = make([]byte, 0, min(s.end-s.start+2, 1<<10))
+	}
 	src := s.content(z.blob)
 	n, err := copyPooled(&d, src)
 	if f, ok := src.(*headerFilter); ok {
@@ -119,9 +160,6 @@ func (z *sectionSizer) scan(s *section) (scanned, error) {
 	}
 	if err != nil {
 		return scanned{}, fmt.Errorf("read section: %w", err)
-	}
-	if z.sizes == nil {
-		z.sizes = map[string]scanned{}
 	}
 	sc := scanned{size: n, nul: d.nul}
 	if d.keep {
@@ -132,11 +170,6 @@ func (z *sectionSizer) scan(s *section) (scanned, error) {
 	}
 	z.sizes[key] = sc
 	return sc, nil
-}
-
-// key names a section's content: the same bytes, decoding and filter.
-func (z *sectionSizer) key(s *section) string {
-	return fmt.Sprintf("%d %d %q %q %q", s.start, s.end, s.enc, s.fields, s.not)
 }
 
 // nulDetector notes whether what is written holds NUL and, while keep, keeps it
@@ -161,12 +194,14 @@ func (d *nulDetector) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (z *sectionSizer) fullSize(s *section) (int64, error) {
+// fullSize returns the size of s's whole content and, for a filtered header,
+// that content as the pass kept it.
+func (z *sectionSizer) fullSize(s *section) (int64, []byte, error) {
 	if !s.transformed() {
-		return s.end - s.start, nil
+		return s.end - s.start, nil, nil
 	}
 	sc, err := z.scan(s)
-	return sc.size, err
+	return sc.size, sc.data, err
 }
 
 // hasNUL reports whether a BINARY section's content holds NUL.
@@ -181,12 +216,12 @@ func (z *sectionSizer) hasNUL(s *section) (bool, error) {
 // applyPartial sizes s and narrows it to the partial <offset.size> (RFC 9051
 // section 6.4.5: an offset past the end gives an empty string).
 func (z *sectionSizer) applyPartial(s *section, p *imap.SectionPartial) error {
-	full, err := z.fullSize(s)
+	full, data, err := z.fullSize(s)
 	if err != nil {
 		return err
 	}
-	if s.filter {
-		s.data = z.sizes[z.key(s)].data
+	if s.filter != nil {
+		s.data = data
 	}
 	s.offset, s.size = 0, full
 	if p != nil {
@@ -196,14 +231,14 @@ func (z *sectionSizer) applyPartial(s *section, p *imap.SectionPartial) error {
 	return nil
 }
 
-// bodySection plans a BODY[...] item.
-func bodySection(root *rootPart, bs *imap.FetchItemBodySection) (section, error) {
+// bodySection plans a BODY[...] item; filter is its HEADER.FIELDS (.NOT) list
+// (nil for none).
+func bodySection(root *rootPart, bs *imap.FetchItemBodySection, filter *fieldFilter) (section, error) {
 	start, end, err := sectionRange(root, bs.Part, bs.Specifier)
 	if err != nil {
 		return section{}, err
 	}
-	return section{start: start, end: end, fields: bs.HeaderFields, not: bs.HeaderFieldsNot,
-		filter: len(bs.HeaderFields) > 0 || len(bs.HeaderFieldsNot) > 0}, nil
+	return section{start: start, end: end, filter: filter}, nil
 }
 
 // binarySection plans a BINARY[...] item: a part's content with its
@@ -232,24 +267,14 @@ func binarySection(root *rootPart, path []int) (section, error) {
 		Text: "Cannot decode Content-Transfer-Encoding " + p.Encoding}
 }
 
-// headerFilter keeps (fields) or drops (not) header fields by name,
-// case-insensitively, keeping each field's folded lines, and ends with the blank
-// line (RFC 9051 section 6.4.5), reading the header a line at a time. A line is
-// judged by its first maxFilterLine bytes: a field name longer than that is not
-// listed, a line of that many CRs is not the blank line.
-type headerFilter struct {
-	src        *bufio.Reader
-	set        map[string]bool
-	keepListed bool
-	keep       bool // the current field is written
-	midLine    bool // the last chunk did not end its line
-	out        []byte
-	done       bool
+// fieldFilter is one HEADER.FIELDS or HEADER.FIELDS.NOT list, its names lower-cased
+// once per FETCH (not once per message).
+type fieldFilter struct {
+	set        map[string]bool // the names, lower case
+	keepListed bool            // HEADER.FIELDS (else .NOT)
 }
 
-const maxFilterLine = 4096
-
-func newHeaderFilter(r io.Reader, fields, not []string) *headerFilter {
+func newFieldFilter(fields, not []string) *fieldFilter {
 	set := make(map[string]bool, len(fields)+len(not))
 	for _, f := range fields {
 		set[strings.ToLower(f)] = true
@@ -257,9 +282,56 @@ func newHeaderFilter(r io.Reader, fields, not []string) *headerFilter {
 	for _, f := range not {
 		set[strings.ToLower(f)] = true
 	}
+	return &fieldFilter{set: set, keepListed: len(fields) > 0}
+}
+
+// maxLoweredName: a field name up to this long is lower-cased in the filter's own
+// buffer; a longer one (no registered name is) allocates.
+const maxLoweredName = 64
+
+// listed reports whether a field name (as read, spaces trimmed) is in the list,
+// case-insensitively. ASCII names, all of them in practice (RFC 5322 section
+// 3.6.8), are lowered into buf without allocating; others go through
+// strings.ToLower as before.
+func (ff *fieldFilter) listed(name []byte, buf *[maxLoweredName]byte) bool {
+	if len(name) > len(buf) {
+		return ff.set[strings.ToLower(string(name))]
+	}
+	for i, c := range name {
+		if c >= utf8.RuneSelf {
+			return ff.set[strings.ToLower(string(name))]
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return ff.set[string(buf[:len(name)])]
+}
+
+// headerFilter keeps (fields) or drops (not) header fields by name,
+// case-insensitively, keeping each field's folded lines, and ends with the blank
+// line (RFC 9051 section 6.4.5), reading the header a line at a time. A line is
+// judged by its first maxFilterLine bytes: a field name longer than that is not
+// listed, a line of that many CRs is not the blank line.
+type headerFilter struct {
+	src  *bufio.Reader
+	st   filterState
+	out  []byte
+	done bool
+}
+
+const maxFilterLine = 4096
+
+func newHeaderFilter(r io.Reader, fields, not []string) *headerFilter {
+	return newFieldFilter(fields, not).open(r)
+}
+
+// open returns a filter of the header r reads; release it once read.
+func (ff *fieldFilter) open(r io.Reader) *headerFilter {
 	br := filterReaders.Get().(*bufio.Reader)
 	br.Reset(r)
-	return &headerFilter{src: br, set: set, keepListed: len(fields) > 0}
+	return &headerFilter{src: br, st: filterState{ff: ff}}
 }
 
 // release returns the filter's line reader for reuse; the filter is not read again.
@@ -293,8 +365,53 @@ func (f *headerFilter) next() error {
 	if err != nil && !full && err != io.EOF {
 		return err
 	}
-	ends := err == io.EOF
-	if !f.midLine {
+	emit, ends := f.st.step(chunk, full, err == io.EOF)
+	f.out = append(f.out[:0], emit...)
+	if ends {
+		f.out = append(f.out, "\r\n"...)
+		f.done = true
+	}
+	return nil
+}
+
+// filterHeader appends to dst what headerFilter gives for the header h held in
+// memory (a cached header), with no reader, buffer or copy between: the chunks
+// are those bufio.Reader.ReadSlice gives over a maxFilterLine buffer, so the
+// result is the same byte for byte (FuzzHeaderFilterMatchesReference checks it).
+func filterHeader(dst, h []byte, ff *fieldFilter) []byte {
+	st := filterState{ff: ff}
+	for {
+		chunk, full, eof := h, false, true
+		if i := bytes.IndexByte(h[:min(len(h), maxFilterLine)], '\n'); i >= 0 {
+			chunk, eof = h[:i+1], false
+		} else if len(h) >= maxFilterLine {
+			chunk, full, eof = h[:maxFilterLine], true, false
+		}
+		h = h[len(chunk):]
+		emit, ends := st.step(chunk, full, eof)
+		dst = append(dst, emit...)
+		if ends {
+			return append(dst, "\r\n"...)
+		}
+	}
+}
+
+// filterState is where a header filter is in the header: the judgement of lines
+// both filters share.
+type filterState struct {
+	ff      *fieldFilter
+	keep    bool // the current field is written
+	midLine bool // the last chunk did not end its line
+	lower   [maxLoweredName]byte
+}
+
+// step judges the next chunk of the header: a line, or the next maxFilterLine
+// bytes of a longer one (full), or what is left at the end (eof). It returns what
+// of the chunk to write and whether the filtered header ends after it (then with
+// a blank line).
+func (st *filterState) step(chunk []byte, full, eof bool) (emit []byte, ends bool) {
+	ends = eof
+	if !st.midLine {
 		if !full && len(bytes.TrimRight(chunk, "\r\n")) == 0 {
 			chunk, ends = nil, true // the blank line ending the header, or its end
 		} else if chunk[0] != ' ' && chunk[0] != '\t' {
@@ -304,18 +421,13 @@ func (f *headerFilter) next() error {
 			} else if full {
 				name = nil // longer than any name we look up
 			}
-			listed := name != nil && f.set[strings.ToLower(string(bytes.TrimSpace(name)))]
-			f.keep = listed == f.keepListed
+			listed := name != nil && st.ff.listed(bytes.TrimSpace(name), &st.lower)
+			st.keep = listed == st.ff.keepListed
 		}
 	}
-	f.midLine = full
-	f.out = f.out[:0]
-	if f.keep {
-		f.out = append(f.out, chunk...)
+	st.midLine = full
+	if st.keep {
+		emit = chunk
 	}
-	if ends {
-		f.out = append(f.out, "\r\n"...)
-		f.done = true
-	}
-	return nil
+	return emit, ends
 }

@@ -77,13 +77,20 @@ func referenceFilterHeader(h []byte, fields, not []string) []byte {
 	return append(out, "\r\n"...)
 }
 
-// FuzzHeaderFilterMatchesReference: the streaming filter equals the reference on short-lined headers,
-// and stays within the per-input CPU budget on long repetitive ones (a field folded
-// thousands of times).
+// FuzzHeaderFilterMatchesReference: the streaming filter equals the reference on
+// short-lined headers, the in-memory one (filterHeader) equals the streaming one on
+// every header, and both stay within the per-input CPU budget on long repetitive
+// ones (a field folded thousands of times).
 func FuzzHeaderFilterMatchesReference(f *testing.F) {
 	f.Add("Subject: s\r\nX-A: a\r\n\tb\r\n", "X-A: a\r\n b\r\n", uint16(3), "\r\nbody", "subject", true)
 	f.Add("", "x-a:\r\n", uint16(1000), "From: f", "x-a", false)
 	f.Add("\r\n", "", uint16(0), "Subject: after", "subject", true)
+	// Lines at and around the filter's buffer size, and a header of exactly that
+	// size with no line end: the in-memory filter must cut them where bufio does.
+	f.Add("X-Long: ", "y", uint16(maxFilterLine-10), "\r\nSubject: s\r\n", "x-long", true)
+	f.Add("X-Long: ", "y", uint16(maxFilterLine-9), "\r\n\tz\r\nX-Long: w\r\n", "x-long", false)
+	f.Add("", "z", uint16(maxFilterLine), "", "z", true)
+	f.Add("Subject: s\r\n", "\r", uint16(maxFilterLine), "\nFrom: f\r\n", "from", true)
 	f.Fuzz(func(t *testing.T, head, unit string, count uint16, tail, name string, listed bool) {
 		h := fuzzbudget.Expand(head, unit, count, tail)
 		var fields, not []string
@@ -94,9 +101,17 @@ func FuzzHeaderFilterMatchesReference(f *testing.F) {
 		}
 		var got []byte
 		var err error
-		fuzzbudget.Run(t, func() { got, err = io.ReadAll(newHeaderFilter(strings.NewReader(h), fields, not)) })
+		var inMemory []byte
+		fuzzbudget.Run(t, func() {
+			got, err = io.ReadAll(newHeaderFilter(strings.NewReader(h), fields, not))
+			inMemory = filterHeader(nil, []byte(h), newFieldFilter(fields, not))
+		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// FETCH filters a cached header in place: the same bytes, long lines included.
+		if !bytes.Equal(inMemory, got) {
+			t.Fatalf("filter %q %v: in memory %q, streaming %q", h, listed, inMemory, got)
 		}
 		for _, line := range strings.Split(h, "\n") {
 			if len(line) >= maxFilterLine-1 {

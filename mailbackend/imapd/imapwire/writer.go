@@ -3,6 +3,7 @@ package imapwire
 import (
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -143,12 +144,16 @@ func (w *Writer) String(s string) *Writer {
 		return w.Literal(s)
 	}
 	w.buf = append(w.buf, '"')
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' {
-			w.buf = append(w.buf, '\\')
+	for { // the runs between the characters to escape, appended whole
+		i := strings.IndexAny(s, `"\`)
+		if i < 0 {
+			break
 		}
-		w.buf = append(w.buf, s[i])
+		w.buf = append(w.buf, s[:i]...)
+		w.buf = append(w.buf, '\\', s[i])
+		s = s[i+1:]
 	}
+	w.buf = append(w.buf, s...)
 	w.buf = append(w.buf, '"')
 	w.spill()
 	return w

@@ -28,6 +28,21 @@ func TestWriterStrings(t *testing.T) {
 	}
 }
 
+// Quoted strings escape every '"' and '\' (RFC 9051 section 9, quoted-specials),
+// wherever they fall: first, last, next to each other.
+func TestWriterQuotedSpecials(t *testing.T) {
+	var out bytes.Buffer
+	w := NewWriter(&out)
+	for _, s := range []string{`"`, `\`, `\"`, `"a\`, `ab"`, `x\\y""z`, `plain`} {
+		w.String(s).SP()
+	}
+	w.Flush()
+	want := `"\"" "\\" "\\\"" "\"a\\" "ab\"" "x\\\\y\"\"z" "plain" `
+	if out.String() != want {
+		t.Fatalf("got  %s\nwant %s", out.String(), want)
+	}
+}
+
 // A large response is written in chunks of about FlushAt, never held whole.
 func TestWriterStreams(t *testing.T) {
 	var out countingWriter
