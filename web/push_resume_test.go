@@ -71,8 +71,9 @@ func TestWebPushResumesAfterRestart(t *testing.T) {
 		t.Fatalf("the sealing key: %v %v", fi, err)
 	}
 
-	// The webmail restarts; no tab, no request: once its watch is back (mail
-	// that arrives while the webmail is down is not pushed), mail arrives over SMTP.
+	// The webmail restarts; no tab, no request: once its watch is back, mail
+	// arrives over SMTP (mail that arrived while it was down:
+	// TestWebPushTellsOfMailThatArrivedWhileDown).
 	e.withPush(t, ps)
 	for deadline := time.Now().Add(30 * time.Second); !e.srv.PushReady("alice@localhost"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {

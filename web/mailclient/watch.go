@@ -23,9 +23,11 @@ type Watcher struct {
 	cl      *Client
 	c       *imapclient.Client
 	mailbox string
-	// examined is the EXISTS of the EXAMINE that began the watch.
-	examined uint32
-	changed  chan struct{}
+	// examined is the EXISTS of the EXAMINE that began the watch, uidValidity
+	// its UIDVALIDITY.
+	examined    uint32
+	uidValidity uint32
+	changed     chan struct{}
 	// Folders, when set before Run, is where the watcher hands every folder's
 	// counts: it reads them when Folders lets it (FolderShare) — at the start, when
 	// the watched mailbox changes, and every FolderPollInterval for the other
@@ -137,7 +139,7 @@ func Watch(ctx context.Context, opts Options, mailbox string) (*Watcher, error) 
 		c.Close()
 		return nil, fmt.Errorf("examine %s: %w", mailbox, err)
 	}
-	w.examined = data.NumMessages
+	w.examined, w.uidValidity = data.NumMessages, data.UIDValidity
 	return w, nil
 }
 

@@ -13,7 +13,10 @@
 // Across restarts. The password is also kept in settings.db, sealed by
 // web/credseal (AES-256-GCM under the key file the outbox uses, 0600, not in the
 // database), so that Resume starts every watch again when the webmail starts and
-// devices hear of mail that arrives before the user's next visit. The trade-off:
+// devices hear of mail that arrives before the user's next visit. Each watch also
+// keeps where it has got to in INBOX (settings.PushMark: UIDVALIDITY and the next
+// UID), and goes on from there after a restart or a lost connection: mail that
+// arrived meanwhile and is still unread is pushed once the watch is back. The trade-off:
 // a copy of the data directory with its key file opens the passwords of accounts
 // with devices, as it opens those with sends waiting; keeping the password in
 // memory only would be safer at rest, but push would then be silent after every

@@ -59,10 +59,14 @@ type watch struct {
 	mu     sync.Mutex
 	opts   mailclient.Options // the latest visit's credentials
 	sealed []byte             // the same password as stored in settings.db (nil if not stored)
-	// ready is set once the watch knows where INBOX ends: mail that arrives after
-	// that is pushed. Mail that arrived before it (while the webmail was down, or
-	// between connections) is not.
+	// ready is set once the watch knows where INBOX ends (or, resumed, where it had
+	// got to): mail that arrives after that is pushed.
 	ready atomic.Bool
+	// arrivals follows INBOX across the watch's connections, so that mail that
+	// arrives between two is pushed by the next; marked is what settings.db holds
+	// of it (settings.PushMark), from which Resume goes on after a restart.
+	arrivals mailclient.Arrivals
+	marked   settings.PushMark
 }
 
 func (w *watch) current() (mailclient.Options, []byte) {
@@ -133,7 +137,7 @@ func (n *Notifier) Ensure(ctx context.Context, user string, opts mailclient.Opti
 	if err != nil || len(subs) == 0 {
 		return
 	}
-	n.start(user, opts, n.remember(ctx, user, opts.Password))
+	n.start(user, opts, n.remember(ctx, user, opts.Password), nil)
 }
 
 // remember stores the password sealed for Resume; nil when it is not stored (no
@@ -173,12 +177,18 @@ func (n *Notifier) Resume(ctx context.Context) {
 			n.cfg.Store.DropPushCredential(ctx, account, c.Sealed)
 			continue
 		}
-		n.start(c.Login, n.cfg.Mail.Options(c.Login, pw, n.cfg.Log), c.Sealed)
+		// Where the watch had got to before the restart: mail that arrived while
+		// the webmail was down is pushed once it is back.
+		var mark *settings.PushMark
+		if m, ok, err := n.cfg.Store.PushMarkOf(ctx, c.Login); err == nil && ok {
+			mark = &m
+		}
+		n.start(c.Login, n.cfg.Mail.Options(c.Login, pw, n.cfg.Log), c.Sealed, mark)
 	}
 }
 
-// start begins the account's watch unless it has one.
-func (n *Notifier) start(user string, opts mailclient.Options, sealed []byte) {
+// start begins the account's watch unless it has one: at INBOX's end, or from mark.
+func (n *Notifier) start(user string, opts mailclient.Options, sealed []byte, mark *settings.PushMark) {
 	key := settings.Key(user)
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -190,6 +200,10 @@ func (n *Notifier) start(user string, opts mailclient.Options, sealed []byte) {
 		return
 	}
 	w := &watch{user: user, opts: opts, sealed: sealed}
+	if mark != nil {
+		w.arrivals.ResumeAt(mark.UIDValidity, mark.NextUID)
+		w.marked = *mark
+	}
 	n.watches[key] = w
 	n.wg.Add(1)
 	go n.run(key, w)
@@ -272,14 +286,14 @@ func (n *Notifier) watchOnce(ctx context.Context, w *watch, opts mailclient.Opti
 		return err
 	}
 	defer watcher.Close()
-	var arrivals mailclient.Arrivals
 	var failed error
 	err = watcher.Run(ctx, func(mailclient.Counts) {
-		news, total, err := arrivals.Since(watcher)
+		news, total, err := w.arrivals.Since(watcher)
 		if err != nil {
 			failed = err
 			return
 		}
+		n.keepMark(ctx, w)
 		w.ready.Store(true)
 		if total > 0 {
 			n.wg.Add(1)
@@ -293,6 +307,20 @@ func (n *Notifier) watchOnce(ctx context.Context, w *watch, opts mailclient.Opti
 		err = failed
 	}
 	return err
+}
+
+// keepMark stores where the watch has got to when it moved (settings.PushMark).
+func (n *Notifier) keepMark(ctx context.Context, w *watch) {
+	uv, next := w.arrivals.Mark()
+	m := settings.PushMark{UIDValidity: uv, NextUID: next}
+	if m == w.marked || next == 0 {
+		return
+	}
+	if err := n.cfg.Store.PutPushMark(ctx, w.user, m); err != nil {
+		n.cfg.Log.Warn("webmail push: where the watch got to not stored; mail arriving during a restart may go unpushed", "user", w.user, "err", err)
+		return
+	}
+	w.marked = m
 }
 
 // notify pushes the arrivals to every device of the account, unless a tab is open.

@@ -84,16 +84,22 @@ func (s *Store) DropPushCredential(ctx context.Context, account string, sealed [
 	if sealed != nil && !bytes.Equal(have, sealed) {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM push_credentials WHERE account = ?`, Key(account)); err != nil {
-		return fmt.Errorf("push credential: %w", err)
+	for _, q := range []string{`DELETE FROM push_credentials WHERE account = ?`, `DELETE FROM push_marks WHERE account = ?`} {
+		if _, err := tx.ExecContext(ctx, q, Key(account)); err != nil {
+			return fmt.Errorf("push credential: %w", err)
+		}
 	}
 	return tx.Commit()
 }
 
-// dropOrphanPushCredentials removes the passwords of accounts left without a
-// device, inside the transaction that removed one.
+// dropOrphanPushCredentials removes the passwords (and marks, pushmark.go) of
+// accounts left without a device, inside the transaction that removed one.
 func dropOrphanPushCredentials(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM push_credentials
-		WHERE account NOT IN (SELECT account FROM push_subscriptions)`)
-	return err
+	for _, table := range []string{"push_credentials", "push_marks"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+`
+			WHERE account NOT IN (SELECT account FROM push_subscriptions)`); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -82,6 +82,14 @@ var migrations = []string{
 		sealed  BLOB NOT NULL,
 		updated INTEGER NOT NULL
 	)`,
+	// pushmark.go: where each push watch has told of INBOX up to, so that mail that
+	// arrives while the webmail is down is pushed once it is back.
+	`CREATE TABLE push_marks (
+		account     TEXT PRIMARY KEY,
+		uidvalidity INTEGER NOT NULL,
+		next_uid    INTEGER NOT NULL,
+		updated     INTEGER NOT NULL
+	)`,
 }
 
 // Store is the open settings database.
