@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -76,16 +77,19 @@ func (s *section) reader(blob io.ReaderAt) (io.Reader, error) {
 // distinct one once. One sizer serves every message of a FETCH (reset per
 // message), so its map is allocated once per command.
 type sectionSizer struct {
-	blob  io.ReaderAt
-	mem   []byte // the start of blob when it is held in memory (a cached header)
-	sizes map[sectionKey]scanned
+	blob     io.ReaderAt
+	mem      []byte // the start of blob when it is held in memory (a cached header)
+	sizes    map[sectionKey]scanned
+	filtered []byte // the message's filtered headers from mem, end to end
 }
 
 // reset makes z size the sections of another message, read from blob, whose
-// first len(mem) bytes are mem (nil when the blob is a file).
+// first len(mem) bytes are mem (nil when the blob is a file). What z kept of the
+// previous message is reused: its response has been written.
 func (z *sectionSizer) reset(blob io.ReaderAt, mem []byte) {
 	z.blob, z.mem = blob, mem
 	clear(z.sizes)
+	z.filtered = z.filtered[:0]
 }
 
 // inMemory returns s's bytes when they are all in z.mem.
@@ -141,8 +145,12 @@ func (z *sectionSizer) scan(s *section) (scanned, error) {
 		z.sizes = map[sectionKey]scanned{}
 	}
 	if h, ok := z.inMemory(s); ok && s.filter != nil && s.enc == "" {
-		// A cached header (at most maxCachedHeader bytes) is filtered in place.
-		data := filterHeader(make([]byte, 0, min(len(h)+2, 1<<10)), h, s.filter)
+		// A cached header (at most maxCachedHeader bytes) is filtered in place,
+		// into a buffer every message of the FETCH reuses. Should it grow, what
+		// earlier sections took stays valid in the old one.
+		from := len(z.filtered)
+		z.filtered = filterHeader(z.filtered, h, s.filter)
+		data := z.filtered[from:len(z.filtered):len(z.filtered)]
 		sc := scanned{size: int64(len(data)), nul: bytes.IndexByte(data, 0) >= 0, data: data}
 		z.sizes[key] = sc
 		return sc, nil
@@ -270,19 +278,44 @@ func binarySection(root *rootPart, path []int) (section, error) {
 // fieldFilter is one HEADER.FIELDS or HEADER.FIELDS.NOT list, its names lower-cased
 // once per FETCH (not once per message).
 type fieldFilter struct {
-	set        map[string]bool // the names, lower case
+	names      []string        // the distinct names, lower case
+	set        map[string]bool // the same, when there are many
 	keepListed bool            // HEADER.FIELDS (else .NOT)
 }
 
+// maxLinearNames: up to this many names (clients list a handful) are compared
+// one by one, which is faster than hashing each header line's name.
+const maxLinearNames = 8
+
 func newFieldFilter(fields, not []string) *fieldFilter {
-	set := make(map[string]bool, len(fields)+len(not))
-	for _, f := range fields {
-		set[strings.ToLower(f)] = true
+	ff := &fieldFilter{keepListed: len(fields) > 0}
+	for _, f := range append(fields[:len(fields):len(fields)], not...) {
+		if f = strings.ToLower(f); !slices.Contains(ff.names, f) {
+			ff.names = append(ff.names, f)
+		}
+		if len(ff.names) > maxLinearNames {
+			break
+		}
 	}
-	for _, f := range not {
-		set[strings.ToLower(f)] = true
+	if len(ff.names) > maxLinearNames {
+		ff.names = nil
+		ff.set = make(map[string]bool, len(fields)+len(not))
+		for _, f := range fields {
+			ff.set[strings.ToLower(f)] = true
+		}
+		for _, f := range not {
+			ff.set[strings.ToLower(f)] = true
+		}
 	}
-	return &fieldFilter{set: set, keepListed: len(fields) > 0}
+	return ff
+}
+
+// has reports whether the lower-cased name is listed.
+func (ff *fieldFilter) has(lower string) bool {
+	if ff.set != nil {
+		return ff.set[lower]
+	}
+	return slices.Contains(ff.names, lower)
 }
 
 // maxLoweredName: a field name up to this long is lower-cased in the filter's own
@@ -295,18 +328,26 @@ const maxLoweredName = 64
 // strings.ToLower as before.
 func (ff *fieldFilter) listed(name []byte, buf *[maxLoweredName]byte) bool {
 	if len(name) > len(buf) {
-		return ff.set[strings.ToLower(string(name))]
+		return ff.has(strings.ToLower(string(name)))
 	}
 	for i, c := range name {
 		if c >= utf8.RuneSelf {
-			return ff.set[strings.ToLower(string(name))]
+			return ff.has(strings.ToLower(string(name)))
 		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		buf[i] = c
 	}
-	return ff.set[string(buf[:len(name)])]
+	if ff.set != nil {
+		return ff.set[string(buf[:len(name)])] // no allocation for a map key
+	}
+	for _, n := range ff.names {
+		if n == string(buf[:len(name)]) {
+			return true
+		}
+	}
+	return false
 }
 
 // headerFilter keeps (fields) or drops (not) header fields by name,
@@ -396,6 +437,17 @@ func filterHeader(dst, h []byte, ff *fieldFilter) []byte {
 	}
 }
 
+// onlyLineEnds reports whether b is empty or all CR and LF: the blank line that
+// ends a header (it looks at the first byte of any other line only).
+func onlyLineEnds(b []byte) bool {
+	for _, c := range b {
+		if c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
 // filterState is where a header filter is in the header: the judgement of lines
 // both filters share.
 type filterState struct {
@@ -412,7 +464,7 @@ type filterState struct {
 func (st *filterState) step(chunk []byte, full, eof bool) (emit []byte, ends bool) {
 	ends = eof
 	if !st.midLine {
-		if !full && len(bytes.TrimRight(chunk, "\r\n")) == 0 {
+		if !full && onlyLineEnds(chunk) {
 			chunk, ends = nil, true // the blank line ending the header, or its end
 		} else if chunk[0] != ' ' && chunk[0] != '\t' {
 			name := chunk

@@ -123,3 +123,34 @@ func FuzzHeaderFilterMatchesReference(f *testing.F) {
 		}
 	})
 }
+
+// TestHeaderFilterNameLists: a short field list is compared name by name and a
+// long one through a set; both keep (or drop) the same fields whatever the case
+// of the names and their repeats, in the streaming and the in-memory filter.
+func TestHeaderFilterNameLists(t *testing.T) {
+	header := "From: f\r\nTO: t\r\nCc: c\r\n\tfolded\r\nSubject: s\r\nX-A: a\r\nx-b: b\r\nX-C: c\r\n" +
+		"Message-ID: <m@x>\r\nReferences: <r@x>\r\nX-Ünï: u\r\n\r\nbody\r\n"
+	all := []string{"from", "To", "CC", "SUBJECT", "x-a", "X-B", "x-c", "message-id", "REFERENCES", "X-ÜNÏ", "In-Reply-To"}
+	for _, n := range []int{1, 3, maxLinearNames, maxLinearNames + 1, len(all)} {
+		names := append(append([]string{}, all[:n]...), all[0]) // with a repeat
+		for _, listed := range []bool{true, false} {
+			var fields, not []string
+			if listed {
+				fields = names
+			} else {
+				not = names
+			}
+			want := referenceFilterHeader([]byte(header), fields, not)
+			got, err := io.ReadAll(newHeaderFilter(strings.NewReader(header), fields, not))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%d names, listed %v: streaming %q, want %q", n, listed, got, want)
+			}
+			if got := filterHeader(nil, []byte(header), newFieldFilter(fields, not)); !bytes.Equal(got, want) {
+				t.Errorf("%d names, listed %v: in memory %q, want %q", n, listed, got, want)
+			}
+		}
+	}
+}
