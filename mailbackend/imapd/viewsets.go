@@ -1,6 +1,8 @@
 package imapd
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 
 	"github.com/emersion/go-imap/v2"
@@ -81,7 +83,9 @@ func expandSpans(spans []posRange) []int {
 	if len(spans) == 0 {
 		return nil
 	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].lo < spans[j].lo })
+	// slices.SortFunc, unlike sort.Slice, allocates nothing; a client's set is
+	// usually in order already.
+	slices.SortFunc(spans, func(a, b posRange) int { return cmp.Compare(a.lo, b.lo) })
 	merged := spans[:1]
 	for _, sp := range spans[1:] {
 		last := &merged[len(merged)-1]
