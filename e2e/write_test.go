@@ -211,10 +211,13 @@ func writing(t *testing.T, name, lang string, phone bool) {
 	at := time.Now().Add(12 * time.Second).In(loc)
 	// A person picks minutes; the test takes seconds (step 1) so as not to wait
 	// for the next minute. The server reads both.
+	// The time is set through a fresh query of the field: chromedp.SetValue resolves
+	// the node first and failed once in a full run ("could not set value on node")
+	// when the field it had found was no longer in the page.
 	s.do(
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("details.later summary").click()`),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector("input[name=send_at]").step = "1"`),
-		chromedp.SetValue(chromedp.CSS(`input[name=send_at]`), at.Format("2006-01-02T15:04:05")),
+		chromedp.Evaluate[chromedp.Void](`(() => { const i = document.querySelector("input[name=send_at]");
+			i.step = "1"; i.value = `+jsString(at.Format("2006-01-02T15:04:05"))+`; })()`),
 		chromedp.Click(chromedp.CSS(`#cmp-schedule`)),
 	)
 	s.waitFor(`location.pathname === "/scheduled" && document.querySelectorAll(".sched").length === 1`, "the Scheduled view")
