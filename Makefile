@@ -23,8 +23,8 @@ run: build
 ## hubs, the queue, throttles, web sessions and live streams) run under the race
 ## detector *instead of* a plain run: one run each keeps CI well inside its 20 minutes
 ## (-race makes them several times slower), and a race run still runs every test.
-## Measured on the 2-core machine (1,960 tests, 2026-12-07, evening): 8.0 min when quiet with a
-## warm build cache, 9.6 min with one other session at work, about 30 min while eight loaded it.
+## Measured on the 2-core machine (1,972 tests, 2026-12-07, 20:13 UTC): 9.2 min on a clean
+## clone, the machine otherwise quiet, warm build cache; about 30 min while eight sessions loaded it.
 ## The rest run plainly. scripts/testsummary prints go test's usual lines, then the
 ## skipped tests and one closing count ("tests: N passed, N failed, N skipped").
 RACE_PKGS := ./mailbackend/ ./mailbackend/store/ ./mailbackend/imapd/ ./mailbackend/smtpd/ \
