@@ -36,6 +36,21 @@ func pushCredentials(t *testing.T, dir string) map[string]settings.PushCredentia
 	return creds
 }
 
+// read decrypts a push message the device got and returns the notification's title
+// and text.
+func (d *device) read(t *testing.T, pushed []byte) (title, body string) {
+	t.Helper()
+	plain, err := d.decrypt(pushed)
+	if err != nil {
+		t.Fatalf("the device cannot decrypt the push message: %v", err)
+	}
+	var p struct{ Title, Body string }
+	if err := json.Unmarshal(plain, &p); err != nil {
+		t.Fatalf("payload %q: %v", plain, err)
+	}
+	return p.Title, p.Body
+}
+
 // Push survives a restart of the webmail: with a device subscribed, the webmail
 // is restarted and mail delivered over SMTP while nobody visits, and the device
 // is pushed. The password it resumes with is kept sealed (never in plaintext on
@@ -82,14 +97,8 @@ func TestWebPushResumesAfterRestart(t *testing.T) {
 	}
 	raw := simpleMail("Tanaka Taro <tanaka@example.jp>", "alice@localhost", "=?UTF-8?B?5YaN6LW35YuV5b6M44Gu6YCa55+l?=", "body")
 	sendSMTP(t, e.run.Addr("smtp"), "alice@localhost", []byte(strings.ReplaceAll(raw, "\n", "\r\n")))
-	got := ps.next(t, "the push after a restart, without a visit")
-	plain, err := phone.decrypt(got.body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p struct{ Title, Body string }
-	if err := json.Unmarshal(plain, &p); err != nil || p.Title != "New mail from Tanaka Taro" || p.Body != "再起動後の通知" {
-		t.Fatalf("notification after the restart: %s (%v)", plain, err)
+	if title, body := phone.read(t, ps.next(t, "the push after a restart, without a visit").body); title != "New mail from Tanaka Taro" || body != "再起動後の通知" {
+		t.Fatalf("notification after the restart: %q %q", title, body)
 	}
 
 	// The password changes on the server; the webmail restarts again: the stored

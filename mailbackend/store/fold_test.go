@@ -8,7 +8,6 @@ import (
 	"mime"
 	"path/filepath"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -111,11 +110,9 @@ func deliverFoldRandom(t *testing.T, s *Store, acct int64, seed uint64, n int) {
 	}
 }
 
-// foldAnswers searches subject and body for every needle of up to three characters
-// of foldAlphabet, through the index (trigram, grams) or by the Go test of each
-// message's text.
-func foldAnswers(t *testing.T, s *Store, mailboxID int64, throughIndex bool) map[string][]uint32 {
-	t.Helper()
+// foldNeedles is every needle of up to three characters of foldAlphabet: three
+// reach FTS5's trigrams, one and two grams or the scan.
+func foldNeedles() []string {
 	var needles []string
 	for _, a := range foldAlphabet {
 		needles = append(needles, string(a))
@@ -126,23 +123,7 @@ func foldAnswers(t *testing.T, s *Store, mailboxID int64, throughIndex bool) map
 			}
 		}
 	}
-	defer func(n int64) { scanMax = n }(scanMax)
-	scanMax = 1 << 40
-	if throughIndex {
-		scanMax = -1
-	}
-	s.index.cache = searchCache{}
-	out := map[string][]uint32{}
-	for _, n := range needles {
-		for _, f := range []SearchField{SearchSubject, SearchBody} {
-			uids, err := s.Search(context.Background(), mailboxID, f, n)
-			if err != nil {
-				t.Fatalf("Search(%d, %q): %v", f, n, err)
-			}
-			out[fmt.Sprintf("%d %q", f, n)] = uids
-		}
-	}
-	return out
+	return needles
 }
 
 // A search answers the same whether a message waits for the indexer (the Go test of
@@ -157,8 +138,9 @@ func TestSearchFoldsCaseLikeTheIndex(t *testing.T) {
 	if err := s.WaitIndexed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want := foldAnswers(t, s, inbox.ID, false)
-	sameAnswers(t, "indexed", foldAnswers(t, s, inbox.ID, true), want)
+	fields := []SearchField{SearchSubject, SearchBody}
+	want := answersIn(t, s, inbox.ID, foldNeedles(), fields, false)
+	sameAnswers(t, "indexed", answersIn(t, s, inbox.ID, foldNeedles(), fields, true), want)
 
 	// And a message that waits for the indexer is found as it will be once indexed.
 	s.index.writer.hold.Lock()
@@ -234,20 +216,7 @@ func TestGramsRefoldedAfterUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		next, stop, err := gramsFillState(ctx, s.index.rdb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if next >= stop {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("grams not written again after 30 s: next %d, stop %d", next, stop)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitGramsFilled(t, s)
 	defer func(n int64) { scanMax = n }(scanMax)
 	scanMax = -1 // through the index only
 	s.index.cache = searchCache{}
