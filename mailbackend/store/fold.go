@@ -71,6 +71,10 @@ func foldRune(r rune) rune {
 			return r + 'a' - 'A'
 		}
 		return r
+	case r >= 0x3000 && r < 0xA640:
+		// CJK, kana, Hangul, Yi…: no character here has a case, and Japanese
+		// mail is mostly these (the indexer folds every character it indexes).
+		return r
 	}
 	if f, ok := fts5Remaps[r]; ok {
 		return f
