@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -249,6 +250,10 @@ const (
 func dsn(path string, role connRole) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
+	if role == roleCheckpoint {
+		// A RESTART checkpoint waits this long for readers, holding wmu (checkpoint.go).
+		q.Set("_busy_timeout", strconv.Itoa(int(restartWait/time.Millisecond)))
+	}
 	q.Set("_fk", "1")
 	// FULL: a commit is durable when it returns, which is what "250 OK" promises.
 	q.Set("_sync", "FULL")
@@ -257,6 +262,9 @@ func dsn(path string, role connRole) string {
 		// Checkpoints run in their own goroutine (runCheckpointer) so a commit never
 		// waits for the WAL to be copied into the database file.
 		q.Add("_pragma", "wal_autocheckpoint(0)")
+		// When the WAL restarts (checkpoint.go), a file grown past this by a burst
+		// of writes is cut back to it; below it, the file is written over in place.
+		q.Add("_pragma", "journal_size_limit(67108864)")
 		// IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half
 		// way with SQLITE_BUSY when another process (the CLI) writes too.
 		q.Set("_txlock", "immediate")
@@ -571,39 +579,6 @@ func (w *wtx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 	}
 	return w.Tx.QueryRowContext(ctx, q, args...)
 }
-
-// runCheckpointer copies the WAL back into the database file in the background
-// (PASSIVE: it never blocks readers or the writer), at most once a second while
-// commits keep coming: each checkpoint writes and fsyncs the database file, IO that
-// competes with the deliveries' own syncs, so fewer and larger ones are cheaper. Without it the WAL would grow without bound.
-func (s *Store) runCheckpointer() {
-	defer s.background.Done()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-s.nudge:
-		}
-		if _, err := s.ckdb.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-			slog.Warn("store: checkpoint", "err", err)
-		}
-		select {
-		case <-s.stop:
-			return
-		case <-time.After(checkpointEvery):
-		}
-	}
-}
-
-// walGrew tells the checkpointer that a write committed.
-func (s *Store) walGrew() {
-	select {
-	case s.nudge <- struct{}{}:
-	default:
-	}
-}
-
-const checkpointEvery = time.Second
 
 func unixTime(sec int64) time.Time {
 	return time.Unix(sec, 0)
