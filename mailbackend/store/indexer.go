@@ -164,16 +164,21 @@ func (s *Store) runIndexer() {
 	defer s.background.Done()
 	s.index.writer.poke()
 	filling := s.gramsFillStarted()
+	var merging *compaction // compact.go
 	for {
-		if filling {
-			// An upgraded search.db's grams are filled between the indexer's own
-			// chunks (grams.go): new mail first.
+		if filling || merging != nil {
+			// An upgraded search.db's grams are filled, and a bloated index merged,
+			// between the indexer's own chunks (grams.go, compact.go): new mail first.
 			select {
 			case <-s.stop:
 				return
 			case <-s.index.writer.wake:
 			default:
-				filling = s.fillGramsChunk()
+				if filling {
+					filling = s.fillGramsChunk()
+				} else if !s.compactStep(merging) {
+					merging = nil
+				}
 				continue
 			}
 		} else {
@@ -215,6 +220,9 @@ func (s *Store) runIndexer() {
 			if n < indexChunk {
 				break
 			}
+		}
+		if merging == nil {
+			merging = s.compactionStarted()
 		}
 	}
 }
@@ -329,6 +337,9 @@ func (x *searchIndex) write(ctx context.Context, jobs []indexJob, drops []int64)
 		if _, err := delGrams.ExecContext(ctx, r); err != nil {
 			return err
 		}
+	}
+	if err := countDeleted(ctx, tx, len(drops)); err != nil {
+		return err
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO fts(rowid, subject, from_addr, to_addr, cc_addr, bcc_addr, body)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`)

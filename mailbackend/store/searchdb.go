@@ -121,7 +121,7 @@ func (x *searchIndex) openFile() error {
 	if _, err := x.db.ExecContext(ctx, `PRAGMA wal_autocheckpoint=1000`); err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
-	for _, q := range searchSchema {
+	for _, q := range append(searchSchema, ftsCompactSchema...) {
 		if _, err := x.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("search index: create schema: %w", err)
 		}
