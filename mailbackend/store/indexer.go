@@ -221,6 +221,11 @@ func (s *Store) runIndexer() {
 				break
 			}
 		}
+		// One merge step per round as well, so that a steady stream of new mail,
+		// which keeps the indexer from ever being idle, does not starve the merge.
+		if merging != nil && !s.compactStep(merging) {
+			merging = nil
+		}
 		if merging == nil {
 			merging = s.compactionStarted()
 		}
