@@ -234,6 +234,12 @@ func (sel *selected) index(uid uint32) int {
 func (sel *selected) remove(i int) {
 	uid := sel.uids[i]
 	sel.uids = append(sel.uids[:i], sel.uids[i+1:]...)
+	// The echo of our own last change to it may still be on its way (a STORE
+	// \Deleted and then our EXPUNGE, before the account's events reached us); once
+	// the message is out of the view poll skips that echo, so nothing else would
+	// drop what we kept to recognise it, and a long session's map only grew.
+	delete(sel.ownFlags, uid)
+	delete(sel.ownAhead, uid)
 	// An expunged message is no longer \Recent here: RECENT counts messages in the
 	// mailbox (RFC 3501 section 7.3.2), so it can never exceed EXISTS.
 	if j := sort.Search(len(sel.recent), func(j int) bool { return sel.recent[j] >= uid }); j < len(sel.recent) && sel.recent[j] == uid {
