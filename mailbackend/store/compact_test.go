@@ -12,9 +12,11 @@ import (
 // than growing by the delete markers of every message ever expunged, and that
 // search still finds exactly what is left.
 func TestIndexShrinksAfterMailIsDeleted(t *testing.T) {
-	defer func(n int) { compactMin = n }(compactMin)
+	// Restored after the stores below are closed (cleanups run last first): their
+	// indexers read compactMin.
+	oldMin, oldScan := compactMin, scanMax
+	t.Cleanup(func() { compactMin, scanMax = oldMin, oldScan })
 	compactMin = 50
-	defer func(n int64) { scanMax = n }(scanMax)
 	scanMax = -1 // every search through the index
 
 	ctx := context.Background()
