@@ -63,7 +63,7 @@ func (x *searchIndex) compactionDue(ctx context.Context) (*compaction, error) {
 	if err := x.db.QueryRowContext(ctx, `SELECT deleted FROM fts_compact`).Scan(&deleted); err != nil {
 		return nil, err
 	}
-	if deleted < compactMin {
+	if deleted < max(compactMin, x.compactAt) {
 		return nil, nil
 	}
 	var live, pages int
@@ -71,8 +71,11 @@ func (x *searchIndex) compactionDue(ctx context.Context) (*compaction, error) {
 		return nil, err
 	}
 	if deleted*4 < live {
+		// Counting reads every row: not again before the count could be due.
+		x.compactAt = live / 4
 		return nil, nil
 	}
+	x.compactAt = 0
 	if err := x.db.QueryRowContext(ctx, `SELECT page_count - freelist_count FROM pragma_page_count, pragma_freelist_count`).Scan(&pages); err != nil {
 		return nil, err
 	}

@@ -51,6 +51,9 @@ type searchIndex struct {
 	rdb    *sql.DB     // readers
 	writer indexer     // pending texts and the indexer's wake-ups (indexer.go)
 	cache  searchCache // recent answers (searchcache.go)
+	// compactAt is the deletion count below which no compaction can be due
+	// (compact.go); the indexer's alone.
+	compactAt int
 }
 
 var searchSchema = []string{
