@@ -31,13 +31,16 @@
 // chunks rather than in the delivery transaction, with search testing the few
 // messages not yet indexed directly so answers are exact at once (indexer.go), and a
 // result cache that stays exact across every change (searchcache.go). search.db is
-// derived data: deleted, it is rebuilt from the blobs.
+// derived data: deleted, it is rebuilt from the blobs. Neither file grows with the
+// load alone: yubin.db's WAL is made to restart under steady commits
+// (checkpoint.go), and the full-text index is merged whole in the background once
+// enough of its rows were deleted (compact.go).
 //
 // The Store is the metadata (yubin.db and its write path: db.go, deliver.go, the
 // files named after what they store) with two parts of their own types behind it:
 // blobFiles, the message files and their sync protocol (blobs.go, blobsync.go; the
 // rows that decide which files are trusted: blobrefs.go), and searchIndex, search.db
-// with its writer and result cache (searchdb.go, indexer.go, grams.go,
+// with its writer and result cache (searchdb.go, indexer.go, grams.go, compact.go,
 // searchcache.go; the queries that read both databases: search.go, searchshort.go).
 //
 // Several processes may open the same spool (the CLI while the server runs); crash
