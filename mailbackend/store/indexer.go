@@ -164,21 +164,16 @@ func (s *Store) runIndexer() {
 	defer s.background.Done()
 	s.index.writer.poke()
 	filling := s.gramsFillStarted()
-	var merging *compaction // compact.go
 	for {
-		if filling || merging != nil {
-			// An upgraded search.db's grams are filled, and a bloated index merged,
-			// between the indexer's own chunks (grams.go, compact.go): new mail first.
+		if filling {
+			// An upgraded search.db's grams are filled between the indexer's own
+			// chunks (grams.go): new mail first.
 			select {
 			case <-s.stop:
 				return
 			case <-s.index.writer.wake:
 			default:
-				if filling {
-					filling = s.fillGramsChunk()
-				} else if !s.compactStep(merging) {
-					merging = nil
-				}
+				filling = s.fillGramsChunk()
 				continue
 			}
 		} else {
@@ -221,14 +216,7 @@ func (s *Store) runIndexer() {
 				break
 			}
 		}
-		// One merge step per round as well, so that a steady stream of new mail,
-		// which keeps the indexer from ever being idle, does not starve the merge.
-		if merging != nil && !s.compactStep(merging) {
-			merging = nil
-		}
-		if merging == nil {
-			merging = s.compactionStarted()
-		}
+		s.compactIndex() // if enough was deleted (compact.go)
 	}
 }
 
