@@ -70,12 +70,7 @@ func (x *searchIndex) compact(ctx context.Context) error {
 	}
 	x.compactAt = 0
 	start := time.Now()
-	conn, err := x.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := x.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -90,22 +85,22 @@ func (x *searchIndex) compact(ctx context.Context) error {
 		return err
 	}
 	slog.Info("store: search index merged whole", "rows", live, "deleted_since_last", deleted, "took", time.Since(start).Round(time.Millisecond))
-	return x.shrink(ctx, conn)
+	return x.shrink(ctx)
 }
 
 // shrink gives the pages a merge freed back to the file system once they are more
 // than half of search.db: VACUUM copies only the pages in use, so it costs less
 // than the space it returns.
-func (x *searchIndex) shrink(ctx context.Context, conn *sql.Conn) error {
+func (x *searchIndex) shrink(ctx context.Context) error {
 	var pages, free int
-	if err := conn.QueryRowContext(ctx, `SELECT page_count, freelist_count FROM pragma_page_count, pragma_freelist_count`).Scan(&pages, &free); err != nil {
+	if err := x.db.QueryRowContext(ctx, `SELECT page_count, freelist_count FROM pragma_page_count, pragma_freelist_count`).Scan(&pages, &free); err != nil {
 		return err
 	}
 	if free*2 <= pages {
 		return nil
 	}
 	start := time.Now()
-	if _, err := conn.ExecContext(ctx, `VACUUM`); err != nil {
+	if _, err := x.db.ExecContext(ctx, `VACUUM`); err != nil {
 		return fmt.Errorf("vacuum: %w", err)
 	}
 	slog.Info("store: search index file shrunk", "pages_before", pages, "pages_freed", free, "took", time.Since(start).Round(time.Millisecond))
