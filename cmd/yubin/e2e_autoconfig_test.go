@@ -115,7 +115,7 @@ func loginAs(proto, socket, addr, user, pw string) error {
 	return fmt.Errorf("unexpected %s/%s", proto, socket)
 }
 
-// pop3Login speaks just enough POP3 (RFC 1939, STLS of RFC 2595) to log in.
+// pop3Login speaks just enough POP3 (RFC 1939, STLS of RFC 2595) to log in and out.
 func pop3Login(addr string, implicitTLS bool, user, pw string) error {
 	var conn net.Conn
 	var err error
@@ -159,7 +159,13 @@ func pop3Login(addr string, implicitTLS bool, user, pw string) error {
 	if err := cmd("USER " + user); err != nil {
 		return err
 	}
-	return cmd("PASS " + pw)
+	if err := cmd("PASS " + pw); err != nil {
+		return err
+	}
+	// QUIT as a mail client does: it releases the maildrop before its reply, so
+	// the next subtest's login does not race the server noticing a dropped
+	// connection (which would rightly answer [IN-USE]).
+	return cmd("QUIT")
 }
 
 // TestE2EWebmailOnlyAutoconfig: `yubin webmail` in front of another server has no
