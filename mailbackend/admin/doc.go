@@ -1,9 +1,11 @@
 // Package admin owns the administrator's pages: local domains, users (add, reset
 // the password, quota, disable), aliases, the outbound queue (list, retry, delete,
 // a message's headers), each domain's DNS status as `yubin dns check` sees it, and
-// the recent delivery failures. It is part of the mail server, not the webmail: it
-// calls the store and the queue directly, and it is served on the metrics listener
-// ([listen] metrics, loopback by default) under /admin/.
+// the recent delivery failures; and, for whoever diagnoses the running server, the
+// Go runtime's profiles (profiles.go). It is part of the mail server, not the
+// webmail: it calls the store and the queue directly, and it is served on the
+// metrics listener ([listen] metrics, loopback by default) under /admin/ and
+// /debug/pprof/.
 //
 // Who may use it: whoever can open a connection from the server itself (an admin
 // on the machine, or through an SSH tunnel). Every request must come from a
