@@ -24,14 +24,15 @@ import (
 // Expunges are remembered in the vanished table with the modseq of the expunge, so
 // VANISHED (EARLIER) (RFC 7162 section 3.2.5.2) and SELECT ... QRESYNC can name
 // exactly the UIDs removed since a client's modseq. The history is bounded: each
-// mailbox keeps its newest vanishedCap expunged UIDs (100,000; about 2 MB of SQLite
-// rows at most). Once a mailbox holds a quarter more than that, the oldest are
-// dropped down to vanishedCap and vanished_floor records the highest modseq dropped.
-// How long that lasts depends on the mailbox: a mailbox that expunges 1,000 messages
-// a day keeps 100 days of history. A client asking about changes since a modseq
-// below the floor gets the answer RFC 7162 section 3.2.5.2 allows a server without
-// the full history: every UID in its range that no longer exists (VanishedSince
-// reports complete = false).
+// mailbox keeps its newest vanishedCap expunged UIDs (100,000). Once a mailbox holds
+// a quarter more than that, the oldest are dropped down to vanishedCap and
+// vanished_floor records the highest modseq dropped. A remembered UID takes about
+// 31 bytes of yubin.db with its modseq index (measured after imaptest), so a
+// mailbox's history stays under 4 MB. How long it lasts depends on the mailbox: a
+// mailbox that expunges 1,000 messages a day keeps 100 days of history. A client
+// asking about changes since a modseq below the floor gets the answer RFC 7162
+// section 3.2.5.2 allows a server without the full history: every UID in its range
+// that no longer exists (VanishedSince reports complete = false).
 
 // vanishedCap is how many expunged UIDs each mailbox remembers at least.
 const vanishedCap = 100_000
