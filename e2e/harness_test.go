@@ -239,8 +239,9 @@ func (s *stack) login() {
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
 		chromedp.Click(chromedp.CSS(`form.login button[type=submit]`)),
 	)
-	// Loaded to the end, as a person sees it before clicking: while the stylesheets
-	// still load, a link's box moves, and a click aimed at it lands beside it.
+	// Loaded to the end, as a person sees it before clicking. A test that clicked
+	// while the page still loaded failed now and then: once on a node chromedp no
+	// longer knew, once with no navigation (most likely a box that moved).
 	s.waitFor(`location.pathname === "/mail" && !!document.querySelector(".listform") && document.readyState === "complete"`, "the inbox after login")
 }
 
