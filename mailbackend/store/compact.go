@@ -22,8 +22,8 @@ import (
 // of new mail it has just indexed, then gives the pages freed back to the file
 // system when they are more than half of search.db (shrink). It is one transaction
 // of search.db's writer, which takes time in proportion to the index (3.4 s for the
-// 188 MB above with Debian's SQLite; not timed with modernc's); meanwhile new mail waits to be indexed and search tests it
-// directly, as always (indexer.go). FTS5's incremental merge with a negative page
+// 188 MB above with Debian's SQLite; not timed with modernc's); meanwhile new mail
+// waits to be indexed and search tests it directly, as always (indexer.go). FTS5's incremental merge with a negative page
 // count, which would take it in steps, left part of the delete markers behind in
 // some states (TestIndexShrinksAfterMailIsDeleted failed one run in three). The
 // count restarts when a merge starts.
